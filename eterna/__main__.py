@@ -1,0 +1,3 @@
+from eterna.cli import main
+
+main()

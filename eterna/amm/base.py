@@ -1,0 +1,64 @@
+"""The contract every pool model implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol, Self
+
+
+class InsufficientLiquidityError(ValueError):
+    """The pool cannot pay out the swap (empty side, past its last bin or tick)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwapResult:
+    """Outcome of an exact-in swap, all in integer base units.
+
+    ``amount_in`` is the input consumed including the fee; ``fee`` is charged in the input
+    token; ``amount_out`` is what the trader receives.
+    """
+
+    amount_in: int
+    amount_out: int
+    fee: int
+
+
+class PoolMath(Protocol):
+    """An immutable pool state with exact-in swap math."""
+
+    @property
+    def reserve_a(self) -> int:
+        """Token A held by the pool, in base units."""
+        ...
+
+    @property
+    def reserve_b(self) -> int:
+        """Token B held by the pool, in base units."""
+        ...
+
+    def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
+        """Swap amount_in exactly; return the result and the pool after it.
+
+        ``now`` is the unix time of the swap, for venues whose fees depend on it.
+
+        :raises InsufficientLiquidityError: when the pool cannot fill the whole amount.
+        """
+        ...
+
+    def spot_price(self, *, a_to_b: bool) -> Fraction:
+        """Return the marginal price (output base units per input base unit), fee excluded."""
+        ...
+
+
+def price_impact_bps(pool: PoolMath, result: SwapResult, *, a_to_b: bool) -> int:
+    """Return how far below the spot price (fee excluded) the swap filled, in bps, rounded up."""
+    net_in = result.amount_in - result.fee
+    if net_in <= 0:
+        return 0
+    spot_out = net_in * pool.spot_price(a_to_b=a_to_b)
+    if spot_out <= 0:
+        return 0
+    shortfall = (spot_out - result.amount_out) / spot_out
+    bps = shortfall * 10_000
+    return max(0, -(-bps.numerator // bps.denominator))

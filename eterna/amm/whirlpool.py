@@ -1,0 +1,254 @@
+"""Orca Whirlpool concentrated liquidity: exact-in swaps stepping across initialized ticks.
+
+Sources (orca-so/whirlpools ``programs/whirlpool/src/``): ``math/swap_math.rs``
+(``compute_swap``), ``manager/swap_manager.rs`` (``swap``: the step loop, tick crossing,
+``calculate_fees``) and the Q64.64 math ported in :mod:`eterna.amm.clmm_math`. One step::
+
+    amount_calc = floor(remaining * (1e6 - fee_rate) / 1e6)
+    delta       = ceil(input-token amount from sqrt_price to the target sqrt price)
+    next        = target if amount_calc >= delta else next_sqrt_price(amount_calc)
+    amount_in   = delta if next is target else ceil(input-token amount to next)
+    amount_out  = floor(output-token amount to next)
+    fee         = ceil(amount_in * fee_rate / (1e6 - fee_rate)) if next is target
+                  else remaining - amount_in
+    protocol    = floor(fee * protocol_fee_rate / 10_000)
+
+Crossing an initialized tick subtracts its ``liquidity_net`` moving down (A to B) and adds it
+moving up. A Whirlpool stores only liquidity, so ``balance_a``/``balance_b`` track the vault:
+they start at what the constructor's positions deposit (rounded up, as the program does) and
+move by each swap's full input (fee included) and output.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from math import isqrt
+from typing import Self
+
+from eterna.amm.base import InsufficientLiquidityError, SwapResult
+from eterna.amm.clmm_math import (
+    MAX_SQRT_PRICE_X64,
+    MAX_TICK_INDEX,
+    MIN_SQRT_PRICE_X64,
+    MIN_TICK_INDEX,
+    amount_delta_a,
+    amount_delta_b,
+    next_sqrt_price_exact_in,
+    sqrt_price_from_tick_index,
+    tick_index_from_sqrt_price,
+)
+
+FEE_RATE_MUL_VALUE = 1_000_000
+PROTOCOL_FEE_RATE_MUL_VALUE = 10_000
+
+# (lower price ratio, upper price ratio, share of the liquidity): a tight core and wider tails.
+DEFAULT_RANGES: tuple[tuple[Fraction, Fraction, Fraction], ...] = (
+    (Fraction(99, 100), Fraction(101, 100), Fraction(1)),
+    (Fraction(95, 100), Fraction(105, 100), Fraction(1, 2)),
+    (Fraction(80, 100), Fraction(120, 100), Fraction(1, 4)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    amount_in: int
+    amount_out: int
+    next_sqrt_price: int
+    fee: int
+
+
+def _compute_swap(
+    remaining: int, fee_rate: int, liquidity: int, sqrt_price: int, target: int, *, a_to_b: bool
+) -> _Step:
+    """Run one exact-in ``compute_swap`` step towards target."""
+    amount_calc = remaining * (FEE_RATE_MUL_VALUE - fee_rate) // FEE_RATE_MUL_VALUE
+    fixed_delta = amount_delta_a if a_to_b else amount_delta_b
+    unfixed_delta = amount_delta_b if a_to_b else amount_delta_a
+    to_target = fixed_delta(sqrt_price, target, liquidity, round_up=True)
+    if amount_calc >= to_target:
+        next_sqrt = target
+        amount_in = to_target
+        fee = -(-amount_in * fee_rate // (FEE_RATE_MUL_VALUE - fee_rate))
+    else:
+        next_sqrt = next_sqrt_price_exact_in(sqrt_price, liquidity, amount_calc, a_to_b=a_to_b)
+        amount_in = fixed_delta(sqrt_price, next_sqrt, liquidity, round_up=True)
+        # Short of the target the whole remainder is spent: what the price did not absorb is fee.
+        fee = remaining - amount_in
+    amount_out = unfixed_delta(sqrt_price, next_sqrt, liquidity, round_up=False)
+    return _Step(amount_in, amount_out, next_sqrt, fee)
+
+
+def _sqrt_price_x64(price: Fraction) -> int:
+    """Return floor(sqrt(price) * 2^64) for a raw B-per-A price."""
+    if price <= 0:
+        raise ValueError("price must be positive")
+    return isqrt((price.numerator << 128) // price.denominator)
+
+
+def _position_amounts(
+    sqrt_price: int, tick: int, lower: int, upper: int, liquidity: int
+) -> tuple[int, int]:
+    """Return the A and B a position deposits, rounded up as ``increase_liquidity`` does."""
+    sqrt_lower, sqrt_upper = sqrt_price_from_tick_index(lower), sqrt_price_from_tick_index(upper)
+    if tick < lower:
+        return amount_delta_a(sqrt_lower, sqrt_upper, liquidity, round_up=True), 0
+    if tick >= upper:
+        return 0, amount_delta_b(sqrt_lower, sqrt_upper, liquidity, round_up=True)
+    return (
+        amount_delta_a(sqrt_price, sqrt_upper, liquidity, round_up=True),
+        amount_delta_b(sqrt_lower, sqrt_price, liquidity, round_up=True),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WhirlpoolPool:
+    """A Whirlpool snapshot: price, active liquidity, initialized ticks and vault balances.
+
+    ``ticks`` holds ``(tick_index, liquidity_net)`` pairs sorted by index; ``fee_rate`` is in
+    hundredths of a bp (3000 = 0.30 %), ``protocol_fee_rate`` in bps of the fee.
+    """
+
+    sqrt_price_x64: int
+    liquidity: int
+    tick_current: int
+    tick_spacing: int
+    fee_rate: int
+    ticks: tuple[tuple[int, int], ...]
+    balance_a: int
+    balance_b: int
+    protocol_fee_rate: int = 0
+    protocol_fee_owed_a: int = 0
+    protocol_fee_owed_b: int = 0
+
+    def __post_init__(self) -> None:
+        """Reject states the program could never hold."""
+        if not MIN_SQRT_PRICE_X64 <= self.sqrt_price_x64 <= MAX_SQRT_PRICE_X64:
+            raise ValueError("sqrt price is out of range")
+        if not 0 <= self.fee_rate < FEE_RATE_MUL_VALUE:
+            raise ValueError("fee_rate must be in [0, 1e6)")
+        if self.liquidity < 0 or self.balance_a < 0 or self.balance_b < 0:
+            raise ValueError("liquidity and balances must be non-negative")
+        indexes = [index for index, _ in self.ticks]
+        if indexes != sorted(set(indexes)):
+            raise ValueError("ticks must be sorted by index without duplicates")
+
+    @property
+    def reserve_a(self) -> int:
+        """Token A held by the pool's vault, in base units."""
+        return self.balance_a
+
+    @property
+    def reserve_b(self) -> int:
+        """Token B held by the pool's vault, in base units."""
+        return self.balance_b
+
+    @classmethod
+    def from_price(
+        cls,
+        price: Fraction,
+        *,
+        liquidity: int,
+        tick_spacing: int = 64,
+        fee_rate: int = 3_000,
+        protocol_fee_rate: int = 1_300,
+        ranges: Sequence[tuple[Fraction, Fraction, Fraction]] = DEFAULT_RANGES,
+    ) -> Self:
+        """Build a pool at price (raw B per A) with one position per range around it.
+
+        Each range is ``(lower ratio, upper ratio, share)``: a position from price*lower to
+        price*upper (widened outwards to the tick spacing) holding ``floor(liquidity*share)``.
+        """
+        sqrt_price = _sqrt_price_x64(price)
+        tick = tick_index_from_sqrt_price(sqrt_price)
+        lowest = -(-MIN_TICK_INDEX // tick_spacing) * tick_spacing
+        highest = MAX_TICK_INDEX // tick_spacing * tick_spacing
+        nets: dict[int, int] = {}
+        active = balance_a = balance_b = 0
+        for low_ratio, high_ratio, share in ranges:
+            low_tick = tick_index_from_sqrt_price(_sqrt_price_x64(price * low_ratio))
+            high_tick = tick_index_from_sqrt_price(_sqrt_price_x64(price * high_ratio))
+            lower = max(low_tick // tick_spacing * tick_spacing, lowest)
+            upper = min(-(-high_tick // tick_spacing) * tick_spacing, highest)
+            if lower >= upper:
+                raise ValueError("a range must span at least one tick spacing")
+            position = liquidity * share.numerator // share.denominator
+            amount_a, amount_b = _position_amounts(sqrt_price, tick, lower, upper, position)
+            balance_a, balance_b = balance_a + amount_a, balance_b + amount_b
+            nets[lower] = nets.get(lower, 0) + position
+            nets[upper] = nets.get(upper, 0) - position
+            if lower <= tick < upper:
+                active += position
+        return cls(
+            sqrt_price_x64=sqrt_price,
+            liquidity=active,
+            tick_current=tick,
+            tick_spacing=tick_spacing,
+            fee_rate=fee_rate,
+            ticks=tuple(sorted((index, net) for index, net in nets.items() if net != 0)),
+            balance_a=balance_a,
+            balance_b=balance_b,
+            protocol_fee_rate=protocol_fee_rate,
+        )
+
+    def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
+        """Swap amount_in exactly, stepping tick by tick as the program does."""
+        del now  # the fee does not depend on time
+        if amount_in <= 0:
+            raise ValueError("amount_in must be positive")
+        limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+        indexes = [index for index, _ in self.ticks]
+        remaining, amount_out, fee, protocol_fee = amount_in, 0, 0, 0
+        sqrt_price, tick, liquidity = self.sqrt_price_x64, self.tick_current, self.liquidity
+        while remaining > 0 and sqrt_price != limit:
+            # A to B searches ticks at or below the current one, B to A strictly above it.
+            position = bisect.bisect_right(indexes, tick)
+            has_next = position > 0 if a_to_b else position < len(indexes)
+            next_index = position - 1 if a_to_b else position
+            next_tick_sqrt = sqrt_price_from_tick_index(indexes[next_index]) if has_next else limit
+            target = max(next_tick_sqrt, limit) if a_to_b else min(next_tick_sqrt, limit)
+            step = _compute_swap(
+                remaining, self.fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b
+            )
+            remaining -= step.amount_in + step.fee
+            amount_out += step.amount_out
+            fee += step.fee
+            protocol_fee += step.fee * self.protocol_fee_rate // PROTOCOL_FEE_RATE_MUL_VALUE
+            if has_next and step.next_sqrt_price == next_tick_sqrt:
+                crossed, net = self.ticks[next_index]
+                liquidity += -net if a_to_b else net
+                if liquidity < 0:
+                    raise ValueError(f"liquidity underflow crossing tick {crossed}")
+                tick = crossed - 1 if a_to_b else crossed
+            elif step.next_sqrt_price != sqrt_price:
+                tick = tick_index_from_sqrt_price(step.next_sqrt_price)
+            sqrt_price = step.next_sqrt_price
+        if remaining > 0:
+            raise InsufficientLiquidityError("swap runs past the pool's last liquidity")
+        if amount_out <= 0:
+            raise InsufficientLiquidityError("amount too small to pay out a single unit")
+        balance_in, balance_out = (
+            (self.balance_a, self.balance_b) if a_to_b else (self.balance_b, self.balance_a)
+        )
+        # Rounding always favours the pool, so this only trips on an inconsistent state.
+        if amount_out > balance_out:
+            raise InsufficientLiquidityError("swap would pay out more than the vault holds")
+        new_in, new_out = balance_in + amount_in, balance_out - amount_out
+        after = replace(
+            self,
+            sqrt_price_x64=sqrt_price,
+            liquidity=liquidity,
+            tick_current=tick,
+            balance_a=new_in if a_to_b else new_out,
+            balance_b=new_out if a_to_b else new_in,
+            protocol_fee_owed_a=self.protocol_fee_owed_a + (protocol_fee if a_to_b else 0),
+            protocol_fee_owed_b=self.protocol_fee_owed_b + (0 if a_to_b else protocol_fee),
+        )
+        return SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee), after
+
+    def spot_price(self, *, a_to_b: bool) -> Fraction:
+        """Return (sqrt_price / 2^64)^2 for A to B, its inverse for B to A, fee excluded."""
+        price = Fraction(self.sqrt_price_x64**2, 1 << 128)
+        return price if a_to_b else 1 / price

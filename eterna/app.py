@@ -1,0 +1,75 @@
+"""Composition root of the API: the Starlette app with GraphQL, websockets and health."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from tortoise import Tortoise
+
+from eterna.bootstrap import Runtime, open_runtime
+from eterna.config import Settings
+from schema import schema
+from schema.view import EternaGraphQL
+
+log = logging.getLogger(__name__)
+
+
+class _GraphQLEndpoint:
+    """Forward to the GraphQL app built in the lifespan (it needs the running services)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app: Any = scope["app"]
+        await app.state.graphql(scope, receive, send)
+
+
+async def health(request: Request) -> JSONResponse:
+    """Report whether the database and (when configured) Redis answer."""
+    runtime: Runtime = request.app.state.runtime
+    checks: dict[str, str] = {}
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    if runtime.redis is None:
+        checks["redis"] = "not configured"
+    else:
+        try:
+            await runtime.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
+    healthy = all(v in {"ok", "not configured"} for v in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", **checks}
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Return the ASGI app for the settings."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_runtime(settings, "api") as runtime:
+            app.state.runtime = runtime
+            app.state.graphql = EternaGraphQL(
+                schema, runtime.service, runtime.auth, graphiql=settings.graphiql
+            )
+            yield
+
+    endpoint = _GraphQLEndpoint()
+    return Starlette(
+        routes=[
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", endpoint),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

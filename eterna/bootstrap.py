@@ -1,0 +1,201 @@
+"""Composition root shared by the API and the worker: build every piece for a run mode.
+
+Embedded (no REDIS_URL): one process holds the API, an in-memory queue, the engine and the
+sandbox, on SQLite in the data folder (or on DATABASE_URL when set), and migrates at start.
+Distributed (REDIS_URL and DATABASE_URL): API processes queue orders on a Redis Stream and
+fan events out from another one; ``eterna worker`` processes execute; migrations are a
+release step (``eterna migrate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import redis.asyncio as aioredis
+from taskiq import AsyncBroker
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+
+from eterna.auth import JwtAuth
+from eterna.config import Settings
+from eterna.engine import EngineConfig, ExecutionEngine, utcnow
+from eterna.events.hub import EventHub
+from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
+from eterna.ports import EventPublisher
+from eterna.routing import Router
+from eterna.sandbox.genesis import genesis_market
+from eterna.sandbox.market import MarketSandbox
+from eterna.service import OrderService, ServiceLimits
+from eterna.tokens import TokenRegistry
+from eterna.venues.sandbox import SandboxGateway, SandboxVenue
+from models.config import tortoise_config
+from models.repository import TortoiseOrderRepository
+from tasks.broker import build_broker, set_engine
+from tasks.queue import TaskiqOrderQueue
+from tasks.reconciler import Reconciler
+
+log = logging.getLogger(__name__)
+
+Role = Literal["api", "worker"]
+MIN_SECRET_LENGTH = 32
+
+
+@dataclass
+class Runtime:
+    """Everything a process of Eterna runs on."""
+
+    settings: Settings
+    market: MarketSandbox
+    router: Router
+    hub: EventHub
+    repo: TortoiseOrderRepository
+    broker: AsyncBroker
+    service: OrderService
+    engine: ExecutionEngine | None
+    reconciler: Reconciler | None
+    auth: JwtAuth
+    redis: aioredis.Redis | None
+
+    @property
+    def runs_engine(self) -> bool:
+        """Tell whether this process executes orders."""
+        return self.engine is not None
+
+
+def events_stream(settings: Settings) -> str:
+    """Return the Redis Stream that carries order events."""
+    return f"{settings.redis_prefix}:events"
+
+
+def jwt_auth(settings: Settings) -> JwtAuth:
+    """Return the JWT verifier; the embedded mode keeps a generated secret in its data folder.
+
+    :raises ValueError: when the distributed mode has no strong JWT_SECRET.
+    """
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        return JwtAuth(secret)
+    if settings.distributed:
+        raise ValueError("the distributed mode needs JWT_SECRET (at least 32 characters)")
+    return JwtAuth(_local_secret(settings.data_dir))
+
+
+def _local_secret(data_dir: Path) -> str:
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret
+
+
+async def open_database(settings: Settings, *, run_migrations: bool) -> None:
+    """Connect Tortoise (and apply migrations first when asked)."""
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    if run_migrations:
+        await migrate(config=config)
+        await Tortoise.close_connections()
+    # Requests and tasks run outside the task that initialised Tortoise: share it globally.
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]:
+    """Build and start the pieces for this role; stop them on exit."""
+    auth = jwt_auth(settings)
+    await open_database(settings, run_migrations=not settings.distributed)
+    redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+    hub = EventHub()
+    publisher: EventPublisher = (
+        RedisStreamPublisher(redis, events_stream(settings)) if redis else LocalPublisher(hub)
+    )
+    dispatcher = (
+        RedisStreamDispatcher(redis, events_stream(settings), hub)
+        if redis and role == "api"
+        else None
+    )
+    market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
+    router = Router([SandboxVenue(market, name) for name in market.venues()])
+    tokens = TokenRegistry(market.tokens())
+    repo = TortoiseOrderRepository()
+    broker = build_broker(settings)
+    queue = TaskiqOrderQueue(broker)
+    engine = None
+    reconciler = None
+    if role == "worker" or not settings.distributed:
+        engine = ExecutionEngine(
+            repo,
+            router,
+            SandboxGateway(market),
+            publisher,
+            EngineConfig(
+                lease_seconds=settings.lease_seconds,
+                max_attempts=settings.max_attempts,
+                backoff_base_ms=settings.backoff_base_ms,
+                backoff_max_ms=settings.backoff_max_ms,
+            ),
+        )
+        set_engine(broker, engine)
+        reconciler = Reconciler(
+            repo,
+            queue,
+            utcnow,
+            interval_seconds=settings.reconcile_seconds,
+            stale_after_seconds=max(settings.lease_seconds, settings.reconcile_seconds),
+        )
+    service = OrderService(
+        repo,
+        queue,
+        tokens,
+        router,
+        hub,
+        publisher,
+        ServiceLimits(
+            max_batch=settings.max_batch,
+            max_page_size=settings.max_page_size,
+            idle_recheck_seconds=settings.idle_recheck_seconds,
+        ),
+        utcnow,
+    )
+    runtime = Runtime(
+        settings=settings,
+        market=market,
+        router=router,
+        hub=hub,
+        repo=repo,
+        broker=broker,
+        service=service,
+        engine=engine,
+        reconciler=reconciler,
+        auth=auth,
+        redis=redis,
+    )
+    broker.is_worker_process = role == "worker"
+    await broker.startup()
+    if dispatcher is not None:
+        await dispatcher.start()
+    if reconciler is not None:
+        reconciler.start()
+    try:
+        yield runtime
+    finally:
+        if reconciler is not None:
+            await reconciler.stop()
+        if dispatcher is not None:
+            await dispatcher.stop()
+        await broker.shutdown()
+        if redis is not None:
+            await redis.aclose()
+        await Tortoise.close_connections()

@@ -1,0 +1,91 @@
+"""The exception tree of Eterna.
+
+Every error the engine raises on purpose derives from :class:`EternaError`::
+
+    EternaError
+    ├── RejectedError            an input the engine refuses; carries a RejectionCode
+    ├── InvalidTransitionError   the state machine refused a (status, trigger) pair
+    ├── LeaseLostError           another worker took the order over
+    ├── ConcurrencyError         an optimistic write found the row changed
+    └── VenueError               a venue or the chain failed
+        ├── NoRouteError         permanent: nothing routes this pair
+        ├── SlippageExceededError   (TransientError) landed below minAmountOut
+        ├── TransactionExpiredError (TransientError) blockhash expired before landing
+        └── VenueUnavailableError   (TransientError) timeout, 5xx, connection refused
+
+``TransientError`` marks what is safe to retry after a fresh quote.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class RejectionCode(enum.Enum):
+    """Why the engine refused a request; stable values that clients switch on."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
+    SAME_TOKEN = "SAME_TOKEN"
+    UNSUPPORTED_ORDER_TYPE = "UNSUPPORTED_ORDER_TYPE"
+    BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
+    NO_ROUTE = "NO_ROUTE"
+    NOT_FOUND = "NOT_FOUND"
+    NOT_CANCELLABLE = "NOT_CANCELLABLE"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class EternaError(Exception):
+    """Base of every error Eterna raises on purpose."""
+
+
+class TransientError(EternaError):
+    """Marker: the operation may succeed when retried after a fresh quote."""
+
+
+class RejectedError(EternaError):
+    """A request the engine refuses, with a code and the offending field."""
+
+    def __init__(self, code: RejectionCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"RejectedError({self.code.value}, {self.message!r}, field={self.field!r})"
+
+
+class InvalidTransitionError(EternaError):
+    """The order state machine has no entry for this (status, trigger)."""
+
+
+class LeaseLostError(EternaError):
+    """The order's lease is held by another worker, or the order moved on without us."""
+
+
+class ConcurrencyError(EternaError):
+    """An optimistic write found the order changed since it was read."""
+
+
+class VenueError(EternaError):
+    """A venue or the chain failed."""
+
+
+class NoRouteError(VenueError):
+    """No venue can route this pair or amount; permanent."""
+
+
+class VenueUnavailableError(VenueError, TransientError):
+    """A venue timed out, refused, or answered with a server error."""
+
+
+class SlippageExceededError(VenueError, TransientError):
+    """The swap would have paid less than its minAmountOut, so it did not land."""
+
+
+class TransactionExpiredError(VenueError, TransientError):
+    """The transaction's blockhash expired before it landed."""

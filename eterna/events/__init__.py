@@ -1,0 +1,1 @@
+"""Order events to subscribers: local hub, Redis stream transport, gap-free streams."""

@@ -1,0 +1,86 @@
+"""The in-process hub: routes each event to the subscriptions of its order and its owner.
+
+One hub per process. Events reach it either straight from the engine (embedded mode) or from
+the Redis stream dispatcher (distributed mode). Each listener has a bounded queue; a listener
+that falls behind is flagged ``overflowed`` and re-reads what it missed from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from eterna.orders import OrderEvent
+
+K = TypeVar("K")
+
+
+class Listener:
+    """A bounded queue of events for one subscription."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._queue: asyncio.Queue[OrderEvent] = asyncio.Queue(maxsize=maxsize)
+        self.overflowed = False
+
+    def offer(self, event: OrderEvent) -> None:
+        """Queue the event, or flag the listener when it is full."""
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    async def next(self, timeout: float) -> OrderEvent | None:
+        """Return the next event, or None after timeout seconds without one."""
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+
+class EventHub:
+    """Fans events out to the listeners registered in this process."""
+
+    def __init__(self, queue_size: int = 4096) -> None:
+        self._queue_size = queue_size
+        self._by_order: dict[uuid.UUID, set[Listener]] = {}
+        self._by_user: dict[str, set[Listener]] = {}
+
+    @property
+    def listener_count(self) -> int:
+        """Return how many listeners are registered."""
+        return sum(map(len, self._by_order.values())) + sum(map(len, self._by_user.values()))
+
+    def dispatch(self, event: OrderEvent) -> None:
+        """Hand an event to every listener of its order and of its owner."""
+        for listener in self._by_order.get(event.order_id, ()):
+            listener.offer(event)
+        for listener in self._by_user.get(event.user_id, ()):
+            listener.offer(event)
+
+    @contextmanager
+    def listen_order(self, order_id: uuid.UUID) -> Iterator[Listener]:
+        """Register a listener for one order for the duration of the block."""
+        with self._register(self._by_order, order_id) as listener:
+            yield listener
+
+    @contextmanager
+    def listen_user(self, user_id: str) -> Iterator[Listener]:
+        """Register a listener for every order of one user for the duration of the block."""
+        with self._register(self._by_user, user_id) as listener:
+            yield listener
+
+    @contextmanager
+    def _register(self, index: dict[K, set[Listener]], key: K) -> Iterator[Listener]:
+        listener = Listener(self._queue_size)
+        index.setdefault(key, set()).add(listener)
+        try:
+            yield listener
+        finally:
+            listeners = index.get(key)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del index[key]

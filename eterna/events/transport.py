@@ -1,0 +1,125 @@
+"""Publishing committed events: straight into the local hub, or through one Redis Stream.
+
+In the distributed mode every worker appends events to one stream (``XADD`` with an
+approximate ``MAXLEN``; history lives in Postgres). Each API process runs one
+:class:`RedisStreamDispatcher` that reads the stream from its tail and hands events to its
+hub, so one Redis connection serves every subscription of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from eterna.events.codec import event_from_json, event_to_json
+from eterna.events.hub import EventHub
+from eterna.orders import OrderEvent
+
+log = logging.getLogger(__name__)
+
+
+class LocalPublisher:
+    """Publish to the hub of this very process (the embedded mode)."""
+
+    def __init__(self, hub: EventHub) -> None:
+        self._hub = hub
+
+    async def publish(self, events: Sequence[OrderEvent]) -> None:
+        """Dispatch the events at once."""
+        for event in events:
+            self._hub.dispatch(event)
+
+
+class RedisStreamPublisher:
+    """Append events to the shared Redis Stream, pipelined, after their commit."""
+
+    def __init__(self, redis: aioredis.Redis, stream: str, maxlen: int = 100_000) -> None:
+        self._redis = redis
+        self._stream = stream
+        self._maxlen = maxlen
+
+    async def publish(self, events: Sequence[OrderEvent]) -> None:
+        """Append the events; a failure is logged, since subscribers re-read Postgres."""
+        if not events:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.xadd(
+                        self._stream,
+                        {"e": json.dumps(event_to_json(event), separators=(",", ":"))},
+                        maxlen=self._maxlen,
+                        approximate=True,
+                    )
+                await pipe.execute()
+        except RedisError as exc:
+            # The events are committed; subscribers fill the gap from the database.
+            log.warning("could not publish %d events: %s", len(events), exc)
+
+
+class RedisStreamDispatcher:
+    """Read the event stream from its tail and hand every event to the local hub."""
+
+    def __init__(
+        self, redis: aioredis.Redis, stream: str, hub: EventHub, block_ms: int = 5000
+    ) -> None:
+        self._redis = redis
+        self._stream = stream
+        self._hub = hub
+        self._block_ms = block_ms
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start reading in the background; return once the read position is fixed."""
+        self._task = asyncio.create_task(self._run(), name="event-dispatcher")
+        await self._ready.wait()
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        # redis-py may surface the cancellation of a blocked XREAD as its own TimeoutError.
+        with contextlib.suppress(asyncio.CancelledError, RedisError):
+            await self._task
+        self._task = None
+
+    async def _tail_id(self) -> str:
+        try:
+            info = await self._redis.xinfo_stream(self._stream)
+        except RedisError:
+            return "0-0"  # no stream yet: everything that arrives is new
+        last = info.get("last-generated-id", "0-0")
+        return last.decode() if isinstance(last, bytes) else str(last)
+
+    async def _run(self) -> None:
+        last_id = "$"
+        while True:
+            try:
+                if last_id == "$":
+                    last_id = await self._tail_id()
+                    self._ready.set()
+                reply = await self._redis.xread(
+                    {self._stream: last_id}, block=self._block_ms, count=500
+                )
+            except (RedisError, OSError) as exc:
+                self._ready.set()
+                log.warning("event stream read failed (%s); retrying in 1 s", exc)
+                await asyncio.sleep(1)
+                continue
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                    raw = fields.get(b"e") or fields.get("e")
+                    try:
+                        self._hub.dispatch(event_from_json(json.loads(raw)))
+                    except (ValueError, KeyError, TypeError):
+                        log.exception("dropping malformed event %s", last_id)
+

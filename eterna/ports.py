@@ -1,0 +1,137 @@
+"""The ports the engine and the API talk through; storage and queue implement them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from eterna.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
+from eterna.routes import Quote, Route
+from eterna.state_machine import Trigger
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A transition to persist: the trigger and what the resulting event carries.
+
+    Every field that is set also updates the order (route, signature, amounts, attempt,
+    failure reason), so the order row always reflects its latest event.
+    """
+
+    trigger: Trigger
+    message: str
+    attempt: int
+    quotes: tuple[Quote, ...] | None = None
+    route: Route | None = None
+    tx_signature: str | None = None
+    amount_out: Decimal | None = None
+    executed_price: Decimal | None = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    pending_tx: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The result of placing one command: the order, and whether it was new."""
+
+    order: Order
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """A page of orders, newest first, with the keyset cursor of the last one."""
+
+    orders: list[Order]
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCursor:
+    """A stable position in the newest-first order list."""
+
+    created_at: datetime
+    order_id: uuid.UUID
+
+
+class OrderRepository(Protocol):
+    """Persists orders and their events; every transition is one transaction."""
+
+    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        """Insert the orders with their PENDING event, or return the existing order of a
+        repeated (user, clientOrderId)."""
+        ...
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order, whoever owns it."""
+        ...
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        first: int,
+        after: OrderCursor | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> OrderPage:
+        """Return the user's orders, newest first, after the cursor."""
+        ...
+
+    async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
+        """Return the order's events with seq > after_seq, in seq order."""
+        ...
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of many orders at once, each list in seq order."""
+        ...
+
+    async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
+        """Return the user's orders changed at or after since."""
+        ...
+
+    async def claim(
+        self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
+    ) -> Order | None:
+        """Take the order's lease if it is free or expired and the order is not finished."""
+        ...
+
+    async def apply(
+        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
+    ) -> tuple[Order, OrderEvent]:
+        """Persist a transition and its event atomically.
+
+        :raises LeaseLostError: when another writer moved the order on or holds its lease.
+        """
+        ...
+
+    async def release(self, order_id: uuid.UUID, owner: str) -> None:
+        """Give the lease back."""
+        ...
+
+    async def stuck_orders(self, now: datetime, older_than: datetime, limit: int) -> list[uuid.UUID]:
+        """Return unfinished orders that no live lease covers and that nobody touched lately."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Hands committed events to subscribers, wherever they are."""
+
+    async def publish(self, events: Sequence[OrderEvent]) -> None:
+        """Publish events that are already committed."""
+        ...
+
+
+class OrderQueue(Protocol):
+    """Queues orders for execution by a worker."""
+
+    async def enqueue(self, order_ids: Sequence[uuid.UUID]) -> None:
+        """Queue the orders; delivery is at least once."""
+        ...

@@ -1,0 +1,414 @@
+"""The order service: what the API may do, validated and owned per user.
+
+Resolvers call only this service. Every read and action is scoped to the caller: another
+user's order is reported exactly as a missing one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from eterna.errors import (
+    EternaError,
+    LeaseLostError,
+    NoRouteError,
+    RejectedError,
+    RejectionCode,
+    TransientError,
+)
+from eterna.events.hub import EventHub
+from eterna.events.streams import order_event_stream, user_event_stream
+from eterna.orders import (
+    DEFAULT_SLIPPAGE_BPS,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+)
+from eterna.ports import (
+    EventPublisher,
+    OrderCursor,
+    OrderPage,
+    OrderQueue,
+    OrderRepository,
+    Step,
+)
+from eterna.routing import Router, RoutingDecision
+from eterna.state_machine import Trigger, can_apply
+from eterna.tokens import Token, TokenRegistry, is_mint_address
+from eterna.venues.base import VenueInfo
+
+log = logging.getLogger(__name__)
+
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+MAX_SLIPPAGE_BPS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """An order as a client sent it: tokens by symbol or mint, optional fields unset."""
+
+    type: OrderType
+    token_in: str
+    token_out: str
+    amount_in: Decimal
+    slippage_bps: int | None = None
+    limit_price: Decimal | None = None
+    min_liquidity: Decimal | None = None
+    max_price_impact_bps: int | None = None
+    expires_at: datetime | None = None
+    client_order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLimits:
+    """Bounds the service enforces on every request."""
+
+    max_batch: int = 100
+    max_page_size: int = 100
+    default_page_size: int = 20
+    supported_types: frozenset[OrderType] = field(default_factory=lambda: frozenset(OrderType))
+    idle_recheck_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPage:
+    """A page of orders with the cursor of each."""
+
+    orders: list[tuple[Order, str]]
+    has_next: bool
+    has_previous: bool
+
+
+def encode_cursor(order: Order) -> str:
+    """Return the opaque, stable cursor of an order in the newest-first list."""
+    raw = f"{order.created_at.isoformat()}|{order.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> OrderCursor:
+    """Decode a cursor; raise RejectedError when it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, _, order_id = base64.urlsafe_b64decode(padded).decode().partition("|")
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return OrderCursor(created_at=at, order_id=uuid.UUID(order_id))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise RejectedError(RejectionCode.INVALID_INPUT, "not a valid cursor", "after") from None
+
+
+def parse_order_id(raw: str) -> uuid.UUID | None:
+    """Return the UUID of an order id, or None when it cannot be one."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+class OrderService:
+    """Place, read, cancel and watch orders on behalf of a user."""
+
+    def __init__(
+        self,
+        repo: OrderRepository,
+        queue: OrderQueue,
+        tokens: TokenRegistry,
+        router: Router,
+        hub: EventHub,
+        publisher: EventPublisher,
+        limits: ServiceLimits,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._repo = repo
+        self._queue = queue
+        self._tokens = tokens
+        self._router = router
+        self._hub = hub
+        self._publisher = publisher
+        self._limits = limits
+        self._clock = clock
+
+    @property
+    def limits(self) -> ServiceLimits:
+        """Return the limits in force."""
+        return self._limits
+
+    # -- placing ---------------------------------------------------------------------
+
+    def validate(self, user_id: str, request: OrderRequest) -> PlaceOrder:
+        """Turn a request into a command, or raise RejectedError saying which field is wrong."""
+        if request.type not in self._limits.supported_types:
+            raise RejectedError(
+                RejectionCode.UNSUPPORTED_ORDER_TYPE,
+                f"{request.type.value} orders are not supported yet",
+                "type",
+            )
+        token_in = self._token(request.token_in, "tokenIn")
+        token_out = self._token(request.token_out, "tokenOut", may_be_new=request.type is OrderType.SNIPER)
+        if token_in.mint == token_out.mint:
+            raise RejectedError(RejectionCode.SAME_TOKEN, "tokenIn and tokenOut are the same", "tokenOut")
+        amount = request.amount_in
+        if not amount.is_finite() or amount <= 0:
+            raise RejectedError(RejectionCode.INVALID_AMOUNT, "amountIn must be positive", "amountIn")
+        try:
+            token_in.to_base_units(amount)
+        except ValueError:
+            raise RejectedError(
+                RejectionCode.INVALID_AMOUNT,
+                f"amountIn has more than {token_in.decimals} decimals ({token_in.label})",
+                "amountIn",
+            ) from None
+        slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
+        if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"slippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
+                "slippageBps",
+            )
+        impact = request.max_price_impact_bps
+        if impact is not None and not 1 <= impact <= 10_000:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "maxPriceImpactBps must be between 1 and 10000",
+                "maxPriceImpactBps",
+            )
+        coid = request.client_order_id
+        if coid is not None and not CLIENT_ORDER_ID.match(coid):
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "clientOrderId must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                "clientOrderId",
+            )
+        self._check_type_fields(request)
+        return PlaceOrder(
+            user_id=user_id,
+            type=request.type,
+            token_in=token_in,
+            token_out=token_out,
+            amount_in=amount,
+            slippage_bps=slippage,
+            limit_price=request.limit_price,
+            min_liquidity=request.min_liquidity,
+            max_price_impact_bps=impact,
+            expires_at=request.expires_at,
+            client_order_id=coid,
+        )
+
+    def _check_type_fields(self, request: OrderRequest) -> None:
+        if request.type is not OrderType.LIMIT and request.limit_price is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "limitPrice is only for LIMIT orders", "limitPrice"
+            )
+        if request.type is not OrderType.SNIPER and request.min_liquidity is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "minLiquidity is only for SNIPER orders", "minLiquidity"
+            )
+        if request.type is OrderType.MARKET and request.expires_at is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "expiresAt is only for LIMIT and SNIPER orders", "expiresAt"
+            )
+
+    def _token(self, ref: str, field_name: str, *, may_be_new: bool = False) -> Token:
+        token = self._tokens.get(ref.strip())
+        if token is not None:
+            return token
+        if may_be_new and is_mint_address(ref):
+            return Token(ref, None, 0)
+        raise RejectedError(RejectionCode.UNKNOWN_TOKEN, f"unknown token {ref!r}", field_name)
+
+    async def place(
+        self, user_id: str, requests: Sequence[OrderRequest]
+    ) -> list[Order | RejectedError]:
+        """Place orders; return, in input order, each order or why it was refused.
+
+        A batch over the cap is refused whole. Valid orders are stored in one transaction
+        and queued; a repeated (user, clientOrderId) returns the order placed first.
+        """
+        if len(requests) > self._limits.max_batch:
+            refusal = RejectedError(
+                RejectionCode.BATCH_TOO_LARGE,
+                f"at most {self._limits.max_batch} orders per call, got {len(requests)}",
+                "inputs",
+            )
+            return [refusal] * len(requests)
+        results: list[Order | RejectedError | None] = [None] * len(requests)
+        commands: list[tuple[int, PlaceOrder]] = []
+        for i, request in enumerate(requests):
+            try:
+                commands.append((i, self.validate(user_id, request)))
+            except RejectedError as exc:
+                results[i] = exc
+        if commands:
+            placements = await self._repo.place([c for _, c in commands], self._clock())
+            for (i, _), placement in zip(commands, placements, strict=True):
+                results[i] = placement.order
+            fresh = [p.order.id for p in placements if p.created]
+            await self._enqueue(fresh)
+        return [r for r in results if r is not None]
+
+    async def _enqueue(self, order_ids: list[uuid.UUID]) -> None:
+        if not order_ids:
+            return
+        try:
+            await self._queue.enqueue(order_ids)
+        except EternaError as exc:
+            # The orders are stored as PENDING; the reconciler queues them again.
+            log.warning("could not queue %d orders (%s); the reconciler will", len(order_ids), exc)
+
+    async def cancel(self, user_id: str, order_id: str) -> Order:
+        """Cancel the caller's PENDING or WAITING order.
+
+        A cancel racing the worker ends in exactly one outcome: the write that lands first
+        wins, because both are guarded by the order's ``last_seq``.
+
+        :raises RejectedError: NOT_FOUND, or NOT_CANCELLABLE once the order has moved on.
+        """
+        for _ in range(3):
+            order = await self.get(user_id, order_id)
+            if order is None:
+                raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "id")
+            if not can_apply(order.status, Trigger.CANCEL):
+                raise RejectedError(
+                    RejectionCode.NOT_CANCELLABLE,
+                    f"a {order.status.value} order can no longer be cancelled",
+                    "id",
+                )
+            now = self._clock()
+            try:
+                order, event = await self._repo.apply(
+                    order,
+                    Step(Trigger.CANCEL, "cancelled by its owner", order.attempts),
+                    owner=None,
+                    now=now,
+                    lease_until=now,
+                )
+            except LeaseLostError:
+                continue  # it moved on while we looked: read it again
+            await self._publisher.publish([event])
+            return order
+        raise RejectedError(
+            RejectionCode.NOT_CANCELLABLE, "the order is changing right now; try again", "id"
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, user_id: str, order_id: str) -> Order | None:
+        """Return the caller's order, or None (also for someone else's)."""
+        parsed = parse_order_id(order_id)
+        if parsed is None:
+            return None
+        order = await self._repo.get(parsed)
+        return order if order is not None and order.user_id == user_id else None
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        first: int | None,
+        after: str | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> OrdersPage:
+        """Return a page of the caller's orders, newest first."""
+        size = self._limits.default_page_size if first is None else first
+        if not 0 <= size <= self._limits.max_page_size:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"first must be between 0 and {self._limits.max_page_size}",
+                "first",
+            )
+        cursor = decode_cursor(after) if after else None
+        page: OrderPage = await self._repo.list_for_user(
+            user_id, first=size, after=cursor, status=status, order_type=order_type
+        )
+        return OrdersPage(
+            orders=[(o, encode_cursor(o)) for o in page.orders],
+            has_next=page.has_next,
+            has_previous=cursor is not None,
+        )
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of orders the caller already read (and so owns), by order."""
+        return await self._repo.events_of_orders(order_ids)
+
+    async def order_events(
+        self, user_id: str, order_id: str, after_seq: int
+    ) -> AsyncIterator[OrderEvent]:
+        """Return the gap-free event stream of the caller's order.
+
+        :raises RejectedError: NOT_FOUND when the order is not the caller's.
+        """
+        order = await self.get(user_id, order_id)
+        if order is None:
+            raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
+        if after_seq < 0:
+            raise RejectedError(RejectionCode.INVALID_INPUT, "afterSeq must be >= 0", "afterSeq")
+        return order_event_stream(
+            self._hub,
+            self._repo,
+            order.id,
+            after_seq=after_seq,
+            idle_seconds=self._limits.idle_recheck_seconds,
+        )
+
+    def my_order_events(self, user_id: str) -> AsyncIterator[OrderEvent]:
+        """Return the live event stream of all the caller's orders."""
+        return user_event_stream(
+            self._hub,
+            self._repo,
+            user_id,
+            now=self._clock,
+            idle_seconds=self._limits.idle_recheck_seconds,
+        )
+
+    # -- market ----------------------------------------------------------------------
+
+    def tokens(self) -> list[Token]:
+        """Return the tradeable tokens."""
+        return list(self._tokens)
+
+    async def venues(self) -> list[VenueInfo]:
+        """Describe every venue the router quotes."""
+        return [await v.info() for v in self._router.venues]
+
+    async def quote(
+        self, token_in: str, token_out: str, amount_in: Decimal, slippage_bps: int | None
+    ) -> RoutingDecision:
+        """Preview the route for a market order without placing it.
+
+        :raises RejectedError: for invalid input, no route, or unavailable venues.
+        """
+        command = self.validate(
+            "",
+            OrderRequest(
+                type=OrderType.MARKET,
+                token_in=token_in,
+                token_out=token_out,
+                amount_in=amount_in,
+                slippage_bps=slippage_bps,
+            ),
+        )
+        try:
+            return await self._router.route(
+                command.token_in,
+                command.token_out,
+                command.amount_in,
+                slippage_bps=command.slippage_bps,
+            )
+        except NoRouteError as exc:
+            raise RejectedError(RejectionCode.NO_ROUTE, str(exc)) from None
+        except TransientError as exc:
+            raise RejectedError(RejectionCode.UNAVAILABLE, str(exc)) from None

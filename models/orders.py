@@ -1,0 +1,79 @@
+"""Rows of orders and of their events."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from eterna.orders import OrderStatus, OrderType
+
+AMOUNT_DIGITS = 40
+AMOUNT_PLACES = 18
+
+
+class OrderModel(Model):
+    """One order: its request, latest status, lease and outcome."""
+
+    id = fields.UUIDField(primary_key=True)
+    user_id = fields.CharField(max_length=128)
+    client_order_id = fields.CharField(max_length=64, null=True)
+    type = fields.CharEnumField(OrderType, max_length=16)
+    status = fields.CharEnumField(OrderStatus, max_length=16)
+    token_in_mint = fields.CharField(max_length=44)
+    token_in_symbol = fields.CharField(max_length=16, null=True)
+    token_in_decimals = fields.SmallIntField()
+    token_out_mint = fields.CharField(max_length=44)
+    token_out_symbol = fields.CharField(max_length=16, null=True)
+    token_out_decimals = fields.SmallIntField()
+    amount_in = fields.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES)
+    slippage_bps = fields.IntField()
+    limit_price = fields.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
+    )
+    min_liquidity = fields.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
+    )
+    max_price_impact_bps = fields.IntField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    last_seq = fields.IntField(default=0)
+    route = fields.JSONField[dict[str, object]](null=True)
+    pending_tx = fields.JSONField[dict[str, object]](null=True)
+    amount_out = fields.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
+    )
+    executed_price = fields.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
+    )
+    tx_signature = fields.CharField(max_length=100, null=True)
+    failure_reason = fields.TextField(null=True)
+    lease_owner = fields.CharField(max_length=64, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "orders"
+        unique_together = (("user_id", "client_order_id"),)
+        indexes = (("user_id", "created_at"), ("status", "updated_at"), ("user_id", "updated_at"))
+
+
+class OrderEventModel(Model):
+    """One step of an order: (order, seq) is unique and seq has no gaps."""
+
+    id = fields.BigIntField(primary_key=True)
+    order: fields.ForeignKeyRelation[OrderModel] = fields.ForeignKeyField(
+        "models.OrderModel", related_name="events", on_delete=fields.CASCADE
+    )
+    order_id: str
+    user_id = fields.CharField(max_length=128)
+    seq = fields.IntField()
+    status = fields.CharEnumField(OrderStatus, max_length=16)
+    at = fields.DatetimeField()
+    attempt = fields.IntField()
+    message = fields.TextField()
+    data = fields.JSONField[dict[str, object]](default=dict)
+
+    class Meta:
+        table = "order_events"
+        unique_together = (("order", "seq"),)

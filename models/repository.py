@@ -1,0 +1,350 @@
+"""The Tortoise implementation of :class:`eterna.ports.OrderRepository`.
+
+Every transition is one transaction that updates the order only if its ``last_seq`` is still
+the one the writer read (and, for a worker, only while it holds the lease), then inserts the
+event with the next seq. ``UNIQUE(order_id, seq)`` is the safety net under that check.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from eterna.errors import LeaseLostError
+from eterna.events.codec import event_data, event_from_data
+from eterna.orders import (
+    TERMINAL_STATUSES,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+)
+from eterna.ports import OrderCursor, OrderPage, Placement, Step
+from eterna.routes import Route
+from eterna.state_machine import next_status
+from eterna.tokens import Token
+from models.orders import OrderEventModel, OrderModel
+
+_FINISHED = [s.value for s in TERMINAL_STATUSES]
+
+
+def _to_order(row: OrderModel) -> Order:
+    return Order(
+        id=row.id,
+        user_id=row.user_id,
+        type=row.type,
+        status=row.status,
+        token_in=Token(row.token_in_mint, row.token_in_symbol, row.token_in_decimals),
+        token_out=Token(row.token_out_mint, row.token_out_symbol, row.token_out_decimals),
+        amount_in=_exact(row.amount_in),
+        slippage_bps=row.slippage_bps,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_seq=row.last_seq,
+        attempts=row.attempts,
+        client_order_id=row.client_order_id,
+        limit_price=_exact_or_none(row.limit_price),
+        min_liquidity=_exact_or_none(row.min_liquidity),
+        max_price_impact_bps=row.max_price_impact_bps,
+        expires_at=row.expires_at,
+        route=Route.from_json(row.route) if row.route else None,
+        amount_out=_exact_or_none(row.amount_out),
+        executed_price=_exact_or_none(row.executed_price),
+        tx_signature=row.tx_signature,
+        failure_reason=row.failure_reason,
+        pending_tx=row.pending_tx,
+    )
+
+
+def _exact(value: Decimal) -> Decimal:
+    # Columns are quantised to 18 places; drop the padding zeros, keep every digit.
+    return value.normalize() if value != 0 else Decimal(0)
+
+
+def _exact_or_none(value: Decimal | None) -> Decimal | None:
+    return None if value is None else _exact(value)
+
+
+def _to_event(row: OrderEventModel) -> OrderEvent:
+    return event_from_data(
+        order_id=uuid.UUID(str(row.order_id)),
+        user_id=row.user_id,
+        seq=row.seq,
+        status=row.status,
+        at=row.at,
+        attempt=row.attempt,
+        message=row.message,
+        data=row.data,
+    )
+
+
+def _new_row(cmd: PlaceOrder, now: datetime) -> OrderModel:
+    return OrderModel(
+        id=uuid.uuid4(),
+        user_id=cmd.user_id,
+        client_order_id=cmd.client_order_id,
+        type=cmd.type,
+        status=OrderStatus.PENDING,
+        token_in_mint=cmd.token_in.mint,
+        token_in_symbol=cmd.token_in.symbol,
+        token_in_decimals=cmd.token_in.decimals,
+        token_out_mint=cmd.token_out.mint,
+        token_out_symbol=cmd.token_out.symbol,
+        token_out_decimals=cmd.token_out.decimals,
+        amount_in=cmd.amount_in,
+        slippage_bps=cmd.slippage_bps,
+        limit_price=cmd.limit_price,
+        min_liquidity=cmd.min_liquidity,
+        max_price_impact_bps=cmd.max_price_impact_bps,
+        expires_at=cmd.expires_at,
+        attempts=0,
+        last_seq=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _placed_event(row: OrderModel) -> OrderEventModel:
+    return OrderEventModel(
+        order_id=row.id,
+        user_id=row.user_id,
+        seq=1,
+        status=OrderStatus.PENDING,
+        at=row.created_at,
+        attempt=0,
+        message="order accepted",
+        data={},
+    )
+
+
+class TortoiseOrderRepository:
+    """Orders and events in Postgres or SQLite through Tortoise ORM."""
+
+    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        """Insert new orders with their PENDING event; return existing ones for repeated keys."""
+        existing = await self._existing(commands)
+        results: list[Placement | None] = [None] * len(commands)
+        fresh: list[tuple[int, OrderModel]] = []
+        batch_keys: dict[tuple[str, str], int] = {}
+        for i, cmd in enumerate(commands):
+            key = (cmd.user_id, cmd.client_order_id) if cmd.client_order_id else None
+            if key is not None and key in existing:
+                results[i] = Placement(_to_order(existing[key]), created=False)
+            elif key is not None and key in batch_keys:
+                continue  # a repeat inside the batch: resolved after the insert
+            else:
+                if key is not None:
+                    batch_keys[key] = i
+                fresh.append((i, _new_row(cmd, now)))
+        try:
+            async with in_transaction():
+                rows = [row for _, row in fresh]
+                await OrderModel.bulk_create(rows)
+                await OrderEventModel.bulk_create([_placed_event(r) for r in rows])
+        except IntegrityError:
+            # A concurrent placement took a key first: insert one by one, reusing winners.
+            for i, row in fresh:
+                results[i] = await self._place_one(row)
+        else:
+            for i, row in fresh:
+                results[i] = Placement(_to_order(row), created=True)
+        for i, cmd in enumerate(commands):
+            if results[i] is None:
+                first = results[batch_keys[(cmd.user_id, cmd.client_order_id or "")]]
+                assert first is not None
+                results[i] = Placement(first.order, created=False)
+        return [r for r in results if r is not None]
+
+    async def _place_one(self, row: OrderModel) -> Placement:
+        try:
+            async with in_transaction():
+                await row.save(force_create=True)
+                await _placed_event(row).save(force_create=True)
+        except IntegrityError:
+            winner = await OrderModel.get(user_id=row.user_id, client_order_id=row.client_order_id)
+            return Placement(_to_order(winner), created=False)
+        return Placement(_to_order(row), created=True)
+
+    async def _existing(self, commands: Sequence[PlaceOrder]) -> dict[tuple[str, str], OrderModel]:
+        keys = {(c.user_id, c.client_order_id) for c in commands if c.client_order_id}
+        if not keys:
+            return {}
+        query = Q(*(Q(user_id=u, client_order_id=k) for u, k in keys), join_type="OR")
+        rows = await OrderModel.filter(query)
+        return {(r.user_id, r.client_order_id or ""): r for r in rows}
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order, whoever owns it."""
+        row = await OrderModel.get_or_none(id=order_id)
+        return _to_order(row) if row else None
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        first: int,
+        after: OrderCursor | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> OrderPage:
+        """Return the user's orders, newest first, after the cursor."""
+        query = OrderModel.filter(user_id=user_id)
+        if status is not None:
+            query = query.filter(status=status)
+        if order_type is not None:
+            query = query.filter(type=order_type)
+        if after is not None:
+            query = query.filter(
+                Q(created_at__lt=after.created_at)
+                | Q(created_at=after.created_at, id__lt=after.order_id)
+            )
+        rows = await query.order_by("-created_at", "-id").limit(first + 1)
+        return OrderPage(orders=[_to_order(r) for r in rows[:first]], has_next=len(rows) > first)
+
+    async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
+        """Return the order's events after after_seq, in seq order."""
+        rows = await OrderEventModel.filter(order_id=order_id, seq__gt=after_seq).order_by("seq")
+        return [_to_event(r) for r in rows]
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of many orders, each list in seq order."""
+        result: dict[uuid.UUID, list[OrderEvent]] = {i: [] for i in order_ids}
+        if not order_ids:
+            return result
+        rows = await OrderEventModel.filter(order_id__in=list(order_ids)).order_by("order_id", "seq")
+        for row in rows:
+            event = _to_event(row)
+            result[event.order_id].append(event)
+        return result
+
+    async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
+        """Return the user's orders changed at or after since."""
+        rows = await OrderModel.filter(user_id=user_id, updated_at__gte=since)
+        return [_to_order(r) for r in rows]
+
+    async def claim(
+        self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
+    ) -> Order | None:
+        """Take the lease if it is free, expired or ours, and the order is unfinished."""
+        taken = (
+            await OrderModel.filter(id=order_id)
+            .exclude(status__in=_FINISHED)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=owner))
+            .update(lease_owner=owner, lease_until=lease_until)
+        )
+        if not taken:
+            return None
+        row = await OrderModel.get(id=order_id)
+        return _to_order(row)
+
+    async def apply(
+        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
+    ) -> tuple[Order, OrderEvent]:
+        """Persist the transition and its event in one transaction."""
+        status = next_status(order.status, step.trigger)
+        seq = order.last_seq + 1
+        updates: dict[str, Any] = {
+            "status": status,
+            "last_seq": seq,
+            "updated_at": now,
+            "attempts": step.attempt,
+        }
+        if owner is not None:
+            updates["lease_until"] = lease_until
+        if status.is_terminal:
+            updates["lease_owner"] = None
+            updates["lease_until"] = None
+            updates["pending_tx"] = None
+        if step.route is not None:
+            updates["route"] = step.route.to_json()
+        if step.pending_tx is not None:
+            updates["pending_tx"] = step.pending_tx
+        if step.tx_signature is not None:
+            updates["tx_signature"] = step.tx_signature
+        if step.amount_out is not None:
+            updates["amount_out"] = step.amount_out
+        if step.executed_price is not None:
+            updates["executed_price"] = step.executed_price
+        if step.error is not None and status is OrderStatus.FAILED:
+            updates["failure_reason"] = step.error
+        event = OrderEvent(
+            order_id=order.id,
+            user_id=order.user_id,
+            seq=seq,
+            status=status,
+            at=now,
+            attempt=step.attempt,
+            message=step.message,
+            quotes=step.quotes,
+            route=step.route,
+            tx_signature=step.tx_signature,
+            amount_out=step.amount_out,
+            executed_price=step.executed_price,
+            error=step.error,
+            details=step.details,
+        )
+        guard = OrderModel.filter(id=order.id, last_seq=order.last_seq)
+        if owner is not None:
+            guard = guard.filter(lease_owner=owner)
+        async with in_transaction() as conn:
+            changed = await guard.using_db(conn).update(**updates)
+            if not changed:
+                raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
+            await OrderEventModel.create(
+                using_db=conn,
+                order_id=order.id,
+                user_id=order.user_id,
+                seq=seq,
+                status=status,
+                at=now,
+                attempt=step.attempt,
+                message=step.message,
+                data=event_data(event),
+            )
+        return (
+            replace(
+                order,
+                status=status,
+                last_seq=seq,
+                updated_at=now,
+                attempts=step.attempt,
+                route=step.route or order.route,
+                pending_tx=None if status.is_terminal else (step.pending_tx or order.pending_tx),
+                tx_signature=step.tx_signature or order.tx_signature,
+                amount_out=step.amount_out if step.amount_out is not None else order.amount_out,
+                executed_price=(
+                    step.executed_price if step.executed_price is not None else order.executed_price
+                ),
+                failure_reason=updates.get("failure_reason", order.failure_reason),
+            ),
+            event,
+        )
+
+    async def release(self, order_id: uuid.UUID, owner: str) -> None:
+        """Give the lease back."""
+        await OrderModel.filter(id=order_id, lease_owner=owner).update(
+            lease_owner=None, lease_until=None
+        )
+
+    async def stuck_orders(self, now: datetime, older_than: datetime, limit: int) -> list[uuid.UUID]:
+        """Return unfinished, unleased orders that nobody touched since older_than."""
+        rows = (
+            await OrderModel.exclude(status__in=[*_FINISHED, OrderStatus.WAITING.value])
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .filter(updated_at__lt=older_than)
+            .order_by("updated_at")
+            .limit(limit)
+            .values_list("id", flat=True)
+        )
+        return [uuid.UUID(str(r)) for r in rows]

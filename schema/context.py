@@ -1,0 +1,55 @@
+"""The per-request (or per-websocket) context resolvers receive."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from eterna.auth import Principal
+from eterna.errors import RejectionCode
+from eterna.orders import OrderEvent
+from eterna.service import OrderService
+from schema.errors import ApiError
+
+
+@dataclass
+class Context:
+    """Who is calling, and the service they act through."""
+
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    service: OrderService
+    principal: Principal | None = None
+    connection_params: dict[str, Any] | None = None
+    events_loader: DataLoader[str, list[OrderEvent]] = field(init=False)
+    cache_events: bool = True
+
+    def __post_init__(self) -> None:
+        # A websocket context lives as long as the connection: never cache there.
+        self.events_loader = DataLoader(self._load_events, cache=self.cache_events)
+
+    async def _load_events(self, keys: Sequence[str]) -> list[list[OrderEvent]]:
+        ids = [uuid.UUID(k) for k in keys]
+        found = await self.service.events_of_orders(ids)
+        return [found.get(i, []) for i in ids]
+
+    @property
+    def user_id(self) -> str:
+        """Return the caller's user id, or raise UNAUTHENTICATED."""
+        if self.principal is None:
+            raise ApiError(
+                RejectionCode.UNAUTHENTICATED,
+                "authentication required: send 'Authorization: Bearer <token>'",
+            )
+        return self.principal.user_id
+
+
+Info = strawberry.Info[Context, None]

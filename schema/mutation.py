@@ -1,0 +1,57 @@
+"""Mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from eterna.errors import RejectedError
+from schema.context import Info
+from schema.inputs import OrderInput
+from schema.types import (
+    CancelOrderResult,
+    CancelRejected,
+    Order,
+    OrderCancelled,
+    OrderPlaced,
+    OrderRejected,
+    PlaceOrderResult,
+)
+
+
+def _result(outcome: object) -> OrderPlaced | OrderRejected:
+    if isinstance(outcome, RejectedError):
+        return OrderRejected(code=outcome.code, message=outcome.message, field=outcome.field)
+    return OrderPlaced(order=Order.from_domain(outcome))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Mutation:
+    """Place and cancel orders."""
+
+    @strawberry.mutation(description="Place one order.")
+    async def place_order(self, info: Info, input: OrderInput) -> PlaceOrderResult:  # noqa: A002
+        """Place one order."""
+        (outcome,) = await info.context.service.place(info.context.user_id, [input.to_request()])
+        return _result(outcome)
+
+    @strawberry.mutation(
+        description=(
+            "Place several orders at once; results come in input order. Over the batch cap, "
+            "every result is BATCH_TOO_LARGE and nothing is stored."
+        )
+    )
+    async def place_orders(self, info: Info, inputs: list[OrderInput]) -> list[PlaceOrderResult]:
+        """Place a batch of orders."""
+        outcomes = await info.context.service.place(
+            info.context.user_id, [i.to_request() for i in inputs]
+        )
+        return [_result(o) for o in outcomes]
+
+    @strawberry.mutation(description="Cancel a PENDING or WAITING order of yours.")
+    async def cancel_order(self, info: Info, id: strawberry.ID) -> CancelOrderResult:  # noqa: A002
+        """Cancel one order."""
+        try:
+            order = await info.context.service.cancel(info.context.user_id, str(id))
+        except RejectedError as exc:
+            return CancelRejected(code=exc.code, message=exc.message)
+        return OrderCancelled(order=Order.from_domain(order))

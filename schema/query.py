@@ -1,0 +1,93 @@
+"""Queries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from eterna.errors import RejectedError
+from schema.context import Info
+from schema.errors import ApiError
+from schema.types import (
+    Order,
+    OrderConnection,
+    OrderEdge,
+    OrderStatus,
+    OrderType,
+    PageInfo,
+    Quote,
+    QuoteRejected,
+    QuoteResult,
+    Route,
+    RouteQuote,
+    Token,
+    Venue,
+)
+
+
+@strawberry.type
+class Query:
+    """Read orders, tokens, venues and route previews."""
+
+    @strawberry.field(description="One of your orders; null if it does not exist or is not yours.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+        """Return the caller's order or null."""
+        order = await info.context.service.get(info.context.user_id, str(id))
+        return Order.from_domain(order) if order else None
+
+    @strawberry.field(description="Your orders, newest first (Relay connection, stable cursors).")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+        type: OrderType | None = None,  # noqa: A002
+    ) -> OrderConnection:
+        """Return a page of the caller's orders."""
+        try:
+            page = await info.context.service.list(
+                info.context.user_id, first=first, after=after, status=status, order_type=type
+            )
+        except RejectedError as exc:
+            raise ApiError.from_rejection(exc) from None
+        edges = [OrderEdge(cursor=c, node=Order.from_domain(o)) for o, c in page.orders]
+        return OrderConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="Preview the route of a market order without placing it.")
+    async def quote(
+        self,
+        info: Info,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        slippage_bps: int | None = None,
+    ) -> QuoteResult:
+        """Return the best route now, or why there is none."""
+        try:
+            decision = await info.context.service.quote(token_in, token_out, amount_in, slippage_bps)
+        except RejectedError as exc:
+            return QuoteRejected(code=exc.code, message=exc.message)
+        return RouteQuote(
+            route=Route.from_domain(decision.route),
+            quotes=[Quote.from_domain(q) for q in decision.quotes],
+        )
+
+    @strawberry.field(description="Tokens you can trade.")
+    def tokens(self, info: Info) -> list[Token]:
+        """Return the tradeable tokens."""
+        return [Token.from_domain(t) for t in info.context.service.tokens()]
+
+    @strawberry.field(description="The DEX venues the router quotes.")
+    async def venues(self, info: Info) -> list[Venue]:
+        """Return the venues."""
+        return [Venue.from_domain(v) for v in await info.context.service.venues()]

@@ -1,0 +1,257 @@
+"""Meteora DLMM pool model: worked examples and swap properties."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eterna.amm.base import InsufficientLiquidityError, SwapResult
+from eterna.amm.dlmm import ONE, DlmmPool, bin_price
+
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+# Raw B-per-A prices: a stable pair, SOL/USDC (9 vs 6 decimals), an expensive A, a memecoin.
+PRICES = (Fraction(1), Fraction(15, 100), Fraction(2_500), Fraction(3, 1_000_000))
+
+
+def _single_bin_pool(bin_id: int, amount_a: int, amount_b: int, **params: int) -> DlmmPool:
+    return DlmmPool(
+        bin_step=25,
+        active_id=bin_id,
+        bins=((bin_id, amount_a, amount_b),),
+        index_reference=bin_id,
+        **params,
+    )
+
+
+def _try_swap(pool: DlmmPool, amount: int, *, a_to_b: bool) -> SwapResult | None:
+    try:
+        return pool.swap(amount, a_to_b=a_to_b)[0]
+    except InsufficientLiquidityError:
+        return None
+
+
+def _capacity(pool: DlmmPool, *, a_to_b: bool) -> int:
+    """Roughly the input that would drain the output side at the spot price."""
+    reserve_out = pool.reserve_b if a_to_b else pool.reserve_a
+    return max(1, int(reserve_out / pool.spot_price(a_to_b=a_to_b)))
+
+
+@st.composite
+def pools(draw: st.DrawFn) -> DlmmPool:
+    pool = DlmmPool.from_price(
+        draw(st.sampled_from(PRICES)),
+        liquidity_a_per_bin=draw(st.integers(1_000, 10**12)),
+        bin_step=draw(st.sampled_from([1, 10, 25, 100])),
+        bins_each_side=draw(st.integers(1, 6)),
+    )
+    # An earlier trade leaves a half-used active bin and a live volatility accumulator.
+    if draw(st.booleans()):
+        a_to_b = draw(st.booleans())
+        amount = _capacity(pool, a_to_b=a_to_b) * draw(st.integers(1, 100)) // 100
+        now = draw(st.integers(0, 60))
+        with contextlib.suppress(InsufficientLiquidityError):
+            _, pool = pool.swap(max(amount, 1), a_to_b=a_to_b, now=now)
+    return pool
+
+
+@st.composite
+def trades(draw: st.DrawFn) -> tuple[DlmmPool, int, bool]:
+    pool = draw(pools())
+    a_to_b = draw(st.booleans())
+    capacity = _capacity(pool, a_to_b=a_to_b)
+    # Per mille of the capacity spreads sizes evenly from dust to more than the pool holds.
+    per_mille = draw(st.integers(1, 1_500))
+    amount = draw(st.integers(1, 1_000) | st.just(max(1, capacity * per_mille // 1_000)))
+    return pool, amount, a_to_b
+
+
+@pytest.mark.parametrize(("bin_step", "bin_id"), [(25, 1), (25, -1), (10, -1_898), (100, 700)])
+def test_dlmm_bin_price_matches_the_exact_power_within_fixed_point_error(
+    bin_step: int, bin_id: int
+) -> None:
+    exact = Fraction(10_000 + bin_step, 10_000) ** bin_id
+    price = Fraction(bin_price(bin_step, bin_id), ONE)
+    assert abs(price / exact - 1) < Fraction(1, 10**13)
+    assert (
+        bin_price(bin_step, bin_id - 1)
+        < bin_price(bin_step, bin_id)
+        < bin_price(bin_step, bin_id + 1)
+    )
+
+
+def test_dlmm_bin_price_of_bin_zero_is_one() -> None:
+    assert bin_price(25, 0) == ONE == 1 << 64
+
+
+def test_dlmm_swap_inside_active_bin_pays_floor_of_net_input_times_price() -> None:
+    pool = _single_bin_pool(1, 0, 10**6)
+    result, after = pool.swap(10_000, a_to_b=True)
+    # 0.25 % base fee, rounded up: ceil(10_000 * 2_500_000 / 1e9) = 25.
+    assert result == SwapResult(amount_in=10_000, amount_out=9_999, fee=25)
+    # 9_975 * 1.0025 = 9_999.9375, and the Q64.64 price is within 1e-20 of 1.0025.
+    assert result.amount_out == 9_975 * bin_price(25, 1) >> 64
+    assert after.bins == ((1, 9_975, 10**6 - 9_999),)
+    assert after.fees_a == 25
+    assert after.protocol_fees_a == 25 * 500 // 10_000
+
+
+def test_dlmm_swap_b_to_a_inside_bin_pays_floor_of_net_input_over_price() -> None:
+    pool = _single_bin_pool(0, 10**6, 0)
+    result, _ = pool.swap(1_000, a_to_b=False)
+    assert result == SwapResult(amount_in=1_000, amount_out=997, fee=3)
+
+
+def test_dlmm_swap_emptying_a_bin_charges_fee_on_max_input_and_moves_down() -> None:
+    pool = DlmmPool(
+        bin_step=25,
+        active_id=0,
+        bins=((-1, 0, 4_000), (0, 0, 1_000)),
+        variable_fee_control=0,
+    )
+    result, after = pool.swap(2_000, a_to_b=True)
+    # Bin 0 (price 1) takes 1_000 + ceil(1_000 * 0.0025 / 0.9975) = 1_003 for its 1_000 B;
+    # the other 997 go to bin -1 (price 400/401): fee 3, floor(994 * 400 / 401) = 991.
+    assert result == SwapResult(amount_in=2_000, amount_out=1_991, fee=6)
+    assert after.active_id == -1
+    assert after.bins == ((-1, 994, 3_009), (0, 1_000, 0))
+
+
+def test_dlmm_crossing_bins_raises_volatility_accumulator_and_fee() -> None:
+    pool = DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6, bins_each_side=5)
+    _, after = pool.swap(3 * 10**6, a_to_b=True, now=100)
+    moved = pool.active_id - after.active_id
+    assert moved >= 2
+    assert after.volatility_accumulator == moved * 10_000
+    assert after.last_update_timestamp == 100
+    assert after.fee_rate(after.volatility_accumulator) > pool.fee_rate(0) == 2_500_000
+
+
+def test_dlmm_volatility_reference_decays_after_filter_period() -> None:
+    pool = replace(
+        DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6),
+        volatility_accumulator=40_000,
+        last_update_timestamp=1_000,
+    )
+    _, within_filter = pool.swap(10, a_to_b=True, now=1_010)
+    _, decaying = pool.swap(10, a_to_b=True, now=1_100)
+    _, decayed = pool.swap(10, a_to_b=True, now=2_000)
+    assert within_filter.volatility_reference == 0
+    assert decaying.volatility_reference == 20_000
+    assert decaying.index_reference == pool.active_id
+    assert decayed.volatility_reference == 0
+
+
+def test_dlmm_fee_rate_is_capped_at_ten_percent() -> None:
+    pool = DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6)
+    assert pool.fee_rate(10**9) == 10**8
+
+
+def test_dlmm_swap_past_last_bin_raises_insufficient_liquidity() -> None:
+    pool = DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6, bins_each_side=2)
+    with pytest.raises(InsufficientLiquidityError):
+        pool.swap(pool.reserve_b * 2, a_to_b=True)
+    with pytest.raises(InsufficientLiquidityError):
+        pool.swap(pool.reserve_a * 2, a_to_b=False)
+
+
+def test_dlmm_swap_of_non_positive_amount_raises_value_error() -> None:
+    pool = DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6)
+    with pytest.raises(ValueError, match="positive"):
+        pool.swap(0, a_to_b=True)
+
+
+def test_dlmm_from_price_picks_closest_bin_and_balances_value() -> None:
+    pool = DlmmPool.from_price(Fraction(15, 100), liquidity_a_per_bin=10**9, bin_step=10)
+    price = pool.spot_price(a_to_b=True)
+    step = Fraction(1_001, 1_000)
+    assert abs(price - Fraction(15, 100)) <= abs(price * step - Fraction(15, 100))
+    assert abs(price - Fraction(15, 100)) <= abs(price / step - Fraction(15, 100))
+    assert pool.spot_price(a_to_b=False) == 1 / price
+    below, active, above = pool.bins[0], pool.bins[35], pool.bins[-1]
+    assert below[1] == 0
+    assert below[2] > 0
+    assert active[0] == pool.active_id
+    assert min(active[1:]) > 0
+    assert above == (pool.active_id + 35, 10**9, 0)
+
+
+@PROPERTY_SETTINGS
+@given(trades())
+def test_dlmm_swap_never_pays_more_than_the_pool_holds(trade: tuple[DlmmPool, int, bool]) -> None:
+    pool, amount, a_to_b = trade
+    try:
+        result, after = pool.swap(amount, a_to_b=a_to_b)
+    except InsufficientLiquidityError:
+        return
+    reserve_in, reserve_out = (pool.reserve_a, pool.reserve_b)[:: 1 if a_to_b else -1]
+    after_in, after_out = (after.reserve_a, after.reserve_b)[:: 1 if a_to_b else -1]
+    assert result.amount_out <= reserve_out
+    assert after_out == reserve_out - result.amount_out >= 0
+    assert after_in == reserve_in + amount
+    assert all(a >= 0 and b >= 0 for _, a, b in after.bins)
+
+
+@PROPERTY_SETTINGS
+@given(trades())
+def test_dlmm_swap_fee_is_non_negative_and_below_input(trade: tuple[DlmmPool, int, bool]) -> None:
+    pool, amount, a_to_b = trade
+    result = _try_swap(pool, amount, a_to_b=a_to_b)
+    if result is not None:
+        assert result.amount_in == amount
+        assert 0 <= result.fee < amount
+
+
+@PROPERTY_SETTINGS
+@given(trades(), st.integers(1, 10**12))
+def test_dlmm_swap_output_grows_with_input_at_a_falling_average_price(
+    trade: tuple[DlmmPool, int, bool], extra: int
+) -> None:
+    pool, amount, a_to_b = trade
+    try:
+        small, after_small = pool.swap(amount, a_to_b=a_to_b)
+        large, _ = pool.swap(amount + extra, a_to_b=a_to_b)
+    except InsufficientLiquidityError:
+        return
+    assert small.amount_out <= large.amount_out
+    # Every bin the smaller swap touches may round against it by up to two input units (the
+    # ceilings on the input that empties the bin and on its fee), each worth at most the spot
+    # price; the floor on the output costs one more unit.
+    bins_touched = abs(after_small.active_id - pool.active_id) + 1
+    slack = 2 * bins_touched * pool.spot_price(a_to_b=a_to_b) + 1
+    assert large.amount_out * amount <= (small.amount_out + slack) * (amount + extra)
+
+
+@PROPERTY_SETTINGS
+@given(trades(), st.integers(0, 10_000))
+def test_dlmm_swap_is_pure_and_quote_matches_execution(
+    trade: tuple[DlmmPool, int, bool], now: int
+) -> None:
+    pool, amount, a_to_b = trade
+    snapshot = replace(pool)
+    try:
+        quote, quoted_state = pool.swap(amount, a_to_b=a_to_b, now=now)
+    except InsufficientLiquidityError:
+        return
+    executed, executed_state = snapshot.swap(amount, a_to_b=a_to_b, now=now)
+    assert pool == snapshot
+    assert executed == quote
+    assert executed_state == quoted_state
+
+
+@PROPERTY_SETTINGS
+@given(trades())
+def test_dlmm_round_trip_never_returns_more_than_was_sold(
+    trade: tuple[DlmmPool, int, bool],
+) -> None:
+    pool, amount, a_to_b = trade
+    try:
+        there, after = pool.swap(amount, a_to_b=a_to_b)
+        back, _ = after.swap(there.amount_out, a_to_b=not a_to_b)
+    except InsufficientLiquidityError:
+        return
+    assert back.amount_out <= amount
