@@ -158,16 +158,16 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     service = OrderService(
         repo,
         queue,
-        tokens,
-        router,
-        hub,
-        publisher,
-        ServiceLimits(
+        tokens=tokens,
+        router=router,
+        hub=hub,
+        publisher=publisher,
+        limits=ServiceLimits(
             max_batch=settings.max_batch,
             max_page_size=settings.max_page_size,
             idle_recheck_seconds=settings.idle_recheck_seconds,
         ),
-        utcnow,
+        clock=utcnow,
     )
     runtime = Runtime(
         settings=settings,

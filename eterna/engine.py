@@ -258,9 +258,7 @@ class ExecutionEngine:
 
     async def _retry(self, order: Order, attempt: int, reason: str) -> Order:
         if attempt >= self._config.max_attempts:
-            return await self._fail(
-                order, attempt, f"{reason} (gave up after {attempt} attempts)"
-            )
+            return await self._fail(order, attempt, f"{reason} (gave up after {attempt} attempts)")
         ceiling = min(
             self._config.backoff_max_ms, self._config.backoff_base_ms * 2 ** max(attempt - 1, 0)
         )

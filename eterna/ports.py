@@ -63,8 +63,10 @@ class OrderRepository(Protocol):
     """Persists orders and their events; every transition is one transaction."""
 
     async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
-        """Insert the orders with their PENDING event, or return the existing order of a
-        repeated (user, clientOrderId)."""
+        """Insert the orders with their PENDING event.
+
+        A repeated (user, clientOrderId) returns the order placed first instead.
+        """
         ...
 
     async def get(self, order_id: uuid.UUID) -> Order | None:
@@ -116,7 +118,9 @@ class OrderRepository(Protocol):
         """Give the lease back."""
         ...
 
-    async def stuck_orders(self, now: datetime, older_than: datetime, limit: int) -> list[uuid.UUID]:
+    async def stuck_orders(
+        self, now: datetime, older_than: datetime, limit: int
+    ) -> list[uuid.UUID]:
         """Return unfinished orders that no live lease covers and that nobody touched lately."""
         ...
 

@@ -123,6 +123,7 @@ class OrderService:
         self,
         repo: OrderRepository,
         queue: OrderQueue,
+        *,
         tokens: TokenRegistry,
         router: Router,
         hub: EventHub,
@@ -155,12 +156,18 @@ class OrderService:
                 "type",
             )
         token_in = self._token(request.token_in, "tokenIn")
-        token_out = self._token(request.token_out, "tokenOut", may_be_new=request.type is OrderType.SNIPER)
+        token_out = self._token(
+            request.token_out, "tokenOut", may_be_new=request.type is OrderType.SNIPER
+        )
         if token_in.mint == token_out.mint:
-            raise RejectedError(RejectionCode.SAME_TOKEN, "tokenIn and tokenOut are the same", "tokenOut")
+            raise RejectedError(
+                RejectionCode.SAME_TOKEN, "tokenIn and tokenOut are the same", "tokenOut"
+            )
         amount = request.amount_in
         if not amount.is_finite() or amount <= 0:
-            raise RejectedError(RejectionCode.INVALID_AMOUNT, "amountIn must be positive", "amountIn")
+            raise RejectedError(
+                RejectionCode.INVALID_AMOUNT, "amountIn must be positive", "amountIn"
+            )
         try:
             token_in.to_base_units(amount)
         except ValueError:
@@ -212,11 +219,15 @@ class OrderService:
             )
         if request.type is not OrderType.SNIPER and request.min_liquidity is not None:
             raise RejectedError(
-                RejectionCode.INVALID_INPUT, "minLiquidity is only for SNIPER orders", "minLiquidity"
+                RejectionCode.INVALID_INPUT,
+                "minLiquidity is only for SNIPER orders",
+                "minLiquidity",
             )
         if request.type is OrderType.MARKET and request.expires_at is not None:
             raise RejectedError(
-                RejectionCode.INVALID_INPUT, "expiresAt is only for LIMIT and SNIPER orders", "expiresAt"
+                RejectionCode.INVALID_INPUT,
+                "expiresAt is only for LIMIT and SNIPER orders",
+                "expiresAt",
             )
 
     def _token(self, ref: str, field_name: str, *, may_be_new: bool = False) -> Token:
@@ -311,7 +322,7 @@ class OrderService:
         order = await self._repo.get(parsed)
         return order if order is not None and order.user_id == user_id else None
 
-    async def list(
+    async def list_orders(
         self,
         user_id: str,
         *,

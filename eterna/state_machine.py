@@ -62,7 +62,9 @@ def next_status(status: S, trigger: Trigger) -> S:
     try:
         return TRANSITIONS[(status, trigger)]
     except KeyError:
-        raise InvalidTransitionError(f"{status.value} -[{trigger.value}]-> (no transition)") from None
+        raise InvalidTransitionError(
+            f"{status.value} -[{trigger.value}]-> (no transition)"
+        ) from None
 
 
 def can_apply(status: S, trigger: Trigger) -> bool:

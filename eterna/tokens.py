@@ -83,7 +83,7 @@ USDC = Token("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", "USDC", 6)
 USDT = Token("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", "USDT", 6)
 BONK = Token("DezXAZ8z7PnrnRJjz3wXBoRgixCa6xjnB7YaB1pPB263", "BONK", 5)
 JUP = Token("JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN", "JUP", 6)
-RAY = Token("4k3Dyjzvzp8eMZWUXbBCjEvwSkkk59S5iCNLY62Qi2X6R", "RAY", 6)
+RAY = Token("4k3Dyjzvzp8eMZWUXbBCjEvwSkkk59S5iCNLY3QrkX6R", "RAY", 6)
 
 WELL_KNOWN: tuple[Token, ...] = (SOL, USDC, USDT, BONK, JUP, RAY)
 
@@ -118,8 +118,7 @@ def format_amount(value: Decimal) -> str:
     """Render an exact decimal without exponent and without trailing zeros ("1.5", "100")."""
     if value == 0:
         return "0"
-    text = format(value.normalize(context=EXACT), "f")
-    return text
+    return format(value.normalize(context=EXACT), "f")
 
 
 def parse_amount(text: str) -> Decimal:

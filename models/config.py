@@ -39,7 +39,6 @@ def cli_config() -> dict[str, Any]:
     return tortoise_config(Settings().effective_database_url)
 
 
-
 def __getattr__(name: str) -> Any:  # the CLI reads TORTOISE_ORM lazily
     if name == "TORTOISE_ORM_CLI":
         return cli_config()

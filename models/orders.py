@@ -53,6 +53,8 @@ class OrderModel(Model):
     updated_at = fields.DatetimeField()
 
     class Meta:
+        """Table and indexes."""
+
         table = "orders"
         unique_together = (("user_id", "client_order_id"),)
         indexes = (("user_id", "created_at"), ("status", "updated_at"), ("user_id", "updated_at"))
@@ -75,5 +77,7 @@ class OrderEventModel(Model):
     data = fields.JSONField[dict[str, object]](default=dict)
 
     class Meta:
+        """Table and uniqueness."""
+
         table = "order_events"
         unique_together = (("order", "seq"),)

@@ -160,7 +160,8 @@ class TortoiseOrderRepository:
         for i, cmd in enumerate(commands):
             if results[i] is None:
                 first = results[batch_keys[(cmd.user_id, cmd.client_order_id or "")]]
-                assert first is not None
+                if first is None:  # every key in batch_keys was resolved above
+                    raise RuntimeError("unresolved repeat in batch")
                 results[i] = Placement(first.order, created=False)
         return [r for r in results if r is not None]
 
@@ -222,7 +223,9 @@ class TortoiseOrderRepository:
         result: dict[uuid.UUID, list[OrderEvent]] = {i: [] for i in order_ids}
         if not order_ids:
             return result
-        rows = await OrderEventModel.filter(order_id__in=list(order_ids)).order_by("order_id", "seq")
+        rows = await OrderEventModel.filter(order_id__in=list(order_ids)).order_by(
+            "order_id", "seq"
+        )
         for row in rows:
             event = _to_event(row)
             result[event.order_id].append(event)
@@ -337,7 +340,9 @@ class TortoiseOrderRepository:
             lease_owner=None, lease_until=None
         )
 
-    async def stuck_orders(self, now: datetime, older_than: datetime, limit: int) -> list[uuid.UUID]:
+    async def stuck_orders(
+        self, now: datetime, older_than: datetime, limit: int
+    ) -> list[uuid.UUID]:
         """Return unfinished, unleased orders that nobody touched since older_than."""
         rows = (
             await OrderModel.exclude(status__in=[*_FINISHED, OrderStatus.WAITING.value])

@@ -35,7 +35,9 @@ class EternaSchema(strawberry.Schema):
                 )
 
 
-def build_schema(*, extra_extensions: tuple[Callable[[], SchemaExtension], ...] = ()) -> EternaSchema:
+def build_schema(
+    *, extra_extensions: tuple[Callable[[], SchemaExtension], ...] = ()
+) -> EternaSchema:
     """Build the schema with its caches and error masking."""
     return EternaSchema(
         query=Query,

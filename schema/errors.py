@@ -30,7 +30,13 @@ class ApiError(GraphQLError):
 
 
 def is_expected(error: GraphQLError) -> bool:
-    """Tell whether a client may see the error as it is (syntax, validation, ApiError)."""
+    """Tell whether a client may see the error as it is.
+
+    Errors without a path arise before execution (syntax, validation, variable coercion) and
+    speak only of the client's own document; during execution only ApiError is shown.
+    """
+    if error.path is None:
+        return True
     original = error.original_error
     return original is None or isinstance(original, ApiError)
 

@@ -33,7 +33,8 @@ class OrderInput:
     )
     expires_at: datetime | None = strawberry.field(default=None, description="LIMIT, SNIPER.")
     client_order_id: str | None = strawberry.field(
-        default=None, description="Idempotency key, unique per user: placing it again returns the same order."
+        default=None,
+        description="Idempotency key, unique per user: placing it again returns the same order.",
     )
 
     def to_request(self) -> OrderRequest:

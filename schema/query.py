@@ -47,7 +47,7 @@ class Query:
     ) -> OrderConnection:
         """Return a page of the caller's orders."""
         try:
-            page = await info.context.service.list(
+            page = await info.context.service.list_orders(
                 info.context.user_id, first=first, after=after, status=status, order_type=type
             )
         except RejectedError as exc:
@@ -74,7 +74,9 @@ class Query:
     ) -> QuoteResult:
         """Return the best route now, or why there is none."""
         try:
-            decision = await info.context.service.quote(token_in, token_out, amount_in, slippage_bps)
+            decision = await info.context.service.quote(
+                token_in, token_out, amount_in, slippage_bps
+            )
         except RejectedError as exc:
             return QuoteRejected(code=exc.code, message=exc.message)
         return RouteQuote(

@@ -15,16 +15,20 @@ from eterna.errors import RejectionCode as DomainRejectionCode
 from eterna.venues.base import VenueInfo
 from schema.context import Info
 
-OrderType = strawberry.enum(domain.OrderType, description="What an order waits for before it swaps.")
-OrderStatus = strawberry.enum(
-    domain.OrderStatus,
+# The domain enums are the GraphQL enums (strawberry registers them in place).
+OrderType = domain.OrderType
+OrderStatus = domain.OrderStatus
+RejectionCode = DomainRejectionCode
+strawberry.enum(OrderType, description="What an order waits for before it swaps.")
+strawberry.enum(
+    OrderStatus,
     description=(
         "Where an order is: PENDING -> (WAITING) -> ROUTING -> BUILDING -> SUBMITTED -> "
         "CONFIRMED, or FAILED, CANCELLED, EXPIRED."
     ),
 )
-RejectionCode = strawberry.enum(
-    DomainRejectionCode, description="Why a request was refused; switch on it, not on the message."
+strawberry.enum(
+    RejectionCode, description="Why a request was refused; switch on it, not on the message."
 )
 
 
@@ -122,7 +126,9 @@ class OrderEvent:
     seq: int
     status: OrderStatus
     at: datetime
-    attempt: int = strawberry.field(description="Execution attempt this step belongs to (0 = none yet).")
+    attempt: int = strawberry.field(
+        description="Execution attempt this step belongs to (0 = none yet)."
+    )
     message: str
     quotes: list[Quote] | None = strawberry.field(description="ROUTING: every venue's best quote.")
     route: Route | None = strawberry.field(description="ROUTING: the chosen route.")
@@ -141,7 +147,9 @@ class OrderEvent:
             at=event.at,
             attempt=event.attempt,
             message=event.message,
-            quotes=[Quote.from_domain(q) for q in event.quotes] if event.quotes is not None else None,
+            quotes=[Quote.from_domain(q) for q in event.quotes]
+            if event.quotes is not None
+            else None,
             route=Route.from_domain(event.route) if event.route else None,
             tx_signature=event.tx_signature,
             amount_out=event.amount_out,
@@ -292,5 +300,7 @@ class QuoteRejected:
 
 
 PlaceOrderResult = Annotated[OrderPlaced | OrderRejected, strawberry.union("PlaceOrderResult")]
-CancelOrderResult = Annotated[OrderCancelled | CancelRejected, strawberry.union("CancelOrderResult")]
+CancelOrderResult = Annotated[
+    OrderCancelled | CancelRejected, strawberry.union("CancelOrderResult")
+]
 QuoteResult = Annotated[RouteQuote | QuoteRejected, strawberry.union("QuoteResult")]

@@ -32,10 +32,10 @@ class Listener:
         except asyncio.QueueFull:
             self.overflowed = True
 
-    async def next(self, timeout: float) -> OrderEvent | None:
-        """Return the next event, or None after timeout seconds without one."""
+    async def next(self, wait_seconds: float) -> OrderEvent | None:
+        """Return the next event, or None after wait_seconds without one."""
         try:
-            return await asyncio.wait_for(self._queue.get(), timeout)
+            return await asyncio.wait_for(self._queue.get(), wait_seconds)
         except TimeoutError:
             return None
 

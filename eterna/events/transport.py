@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -106,7 +107,7 @@ class RedisStreamDispatcher:
                 if last_id == "$":
                     last_id = await self._tail_id()
                     self._ready.set()
-                reply = await self._redis.xread(
+                reply: Any = await self._redis.xread(
                     {self._stream: last_id}, block=self._block_ms, count=500
                 )
             except (RedisError, OSError) as exc:
@@ -114,12 +115,13 @@ class RedisStreamDispatcher:
                 log.warning("event stream read failed (%s); retrying in 1 s", exc)
                 await asyncio.sleep(1)
                 continue
-            for _stream, entries in reply or ():
+            # RESP2 answers a list of (stream, entries); RESP3 a mapping.
+            streams = reply.items() if isinstance(reply, dict) else (reply or [])
+            for _stream, entries in streams:
                 for entry_id, fields in entries:
                     last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                    raw = fields.get(b"e") or fields.get("e")
+                    raw = fields.get(b"e") or fields.get("e") or b""
                     try:
                         self._hub.dispatch(event_from_json(json.loads(raw)))
                     except (ValueError, KeyError, TypeError):
                         log.exception("dropping malformed event %s", last_id)
-
