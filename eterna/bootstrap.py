@@ -20,6 +20,7 @@ from typing import Literal
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate
 
 from eterna.auth import JwtAuth
@@ -106,9 +107,18 @@ async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
     if run_migrations:
         await migrate(config=config)
-        await Tortoise.close_connections()
+        await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
     await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    """Close the connections and unbind the models, so a later init may use another database."""
+    await Tortoise.close_connections()
+    # Models and executors cache SQL of the database's dialect, keyed by connection name only:
+    # drop both, or a later init on another dialect would reuse the old placeholders.
+    await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()
 
 
 @contextlib.asynccontextmanager
@@ -198,4 +208,4 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         await broker.shutdown()
         if redis is not None:
             await redis.aclose()
-        await Tortoise.close_connections()
+        await close_database()

@@ -75,16 +75,14 @@ def cmd_worker(_args: argparse.Namespace) -> None:
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
     """Apply the database migrations to DATABASE_URL (or the local SQLite file)."""
-    from eterna.bootstrap import open_database  # noqa: PLC0415
+    from eterna.bootstrap import close_database, open_database  # noqa: PLC0415
 
     settings = _settings()
     _configure_logging(settings)
 
     async def run() -> None:
-        from tortoise import Tortoise  # noqa: PLC0415
-
         await open_database(settings, run_migrations=True)
-        await Tortoise.close_connections()
+        await close_database()
 
     asyncio.run(run())
     print("migrations applied", flush=True)

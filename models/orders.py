@@ -7,8 +7,12 @@ from tortoise.models import Model
 
 from eterna.orders import OrderStatus, OrderType
 
-AMOUNT_DIGITS = 40
-AMOUNT_PLACES = 18
+# Amounts are NUMERIC(28, 12): 16 integer digits and up to 12 decimals (Solana tokens use at
+# most 9), inside the 28 significant digits Tortoise quantises with. Prices, whose scale is
+# unbounded (a memecoin per SOL, SOL per memecoin), are stored as exact decimal strings.
+AMOUNT_DIGITS = 28
+AMOUNT_PLACES = 12
+PRICE_LENGTH = 64
 
 
 class OrderModel(Model):
@@ -27,9 +31,7 @@ class OrderModel(Model):
     token_out_decimals = fields.SmallIntField()
     amount_in = fields.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES)
     slippage_bps = fields.IntField()
-    limit_price = fields.DecimalField(
-        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
-    )
+    limit_price = fields.CharField(max_length=PRICE_LENGTH, null=True)
     min_liquidity = fields.DecimalField(
         max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
     )
@@ -42,9 +44,7 @@ class OrderModel(Model):
     amount_out = fields.DecimalField(
         max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
     )
-    executed_price = fields.DecimalField(
-        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
-    )
+    executed_price = fields.CharField(max_length=PRICE_LENGTH, null=True)
     tx_signature = fields.CharField(max_length=100, null=True)
     failure_reason = fields.TextField(null=True)
     lease_owner = fields.CharField(max_length=64, null=True)

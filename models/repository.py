@@ -31,7 +31,7 @@ from eterna.orders import (
 from eterna.ports import OrderCursor, OrderPage, Placement, Step
 from eterna.routes import Route
 from eterna.state_machine import next_status
-from eterna.tokens import Token
+from eterna.tokens import Token, format_amount
 from models.orders import OrderEventModel, OrderModel
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
@@ -52,13 +52,13 @@ def _to_order(row: OrderModel) -> Order:
         last_seq=row.last_seq,
         attempts=row.attempts,
         client_order_id=row.client_order_id,
-        limit_price=_exact_or_none(row.limit_price),
+        limit_price=_price(row.limit_price),
         min_liquidity=_exact_or_none(row.min_liquidity),
         max_price_impact_bps=row.max_price_impact_bps,
         expires_at=row.expires_at,
         route=Route.from_json(row.route) if row.route else None,
         amount_out=_exact_or_none(row.amount_out),
-        executed_price=_exact_or_none(row.executed_price),
+        executed_price=_price(row.executed_price),
         tx_signature=row.tx_signature,
         failure_reason=row.failure_reason,
         pending_tx=row.pending_tx,
@@ -72,6 +72,10 @@ def _exact(value: Decimal) -> Decimal:
 
 def _exact_or_none(value: Decimal | None) -> Decimal | None:
     return None if value is None else _exact(value)
+
+
+def _price(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def _to_event(row: OrderEventModel) -> OrderEvent:
@@ -102,7 +106,7 @@ def _new_row(cmd: PlaceOrder, now: datetime) -> OrderModel:
         token_out_decimals=cmd.token_out.decimals,
         amount_in=cmd.amount_in,
         slippage_bps=cmd.slippage_bps,
-        limit_price=cmd.limit_price,
+        limit_price=format_amount(cmd.limit_price) if cmd.limit_price is not None else None,
         min_liquidity=cmd.min_liquidity,
         max_price_impact_bps=cmd.max_price_impact_bps,
         expires_at=cmd.expires_at,
@@ -278,7 +282,7 @@ class TortoiseOrderRepository:
         if step.amount_out is not None:
             updates["amount_out"] = step.amount_out
         if step.executed_price is not None:
-            updates["executed_price"] = step.executed_price
+            updates["executed_price"] = format_amount(step.executed_price)
         if step.error is not None and status is OrderStatus.FAILED:
             updates["failure_reason"] = step.error
         event = OrderEvent(

@@ -23,12 +23,12 @@ class Subscription:
         )
     )
     async def order_events(
-        self, info: Info, order_id: strawberry.ID, after_seq: int = 0
+        self, info: Info, order_id: strawberry.ID, after_seq: int | None = 0
     ) -> AsyncGenerator[OrderEvent, None]:
         """Stream one order's events."""
         try:
             stream = await info.context.service.order_events(
-                info.context.user_id, str(order_id), after_seq
+                info.context.user_id, str(order_id), after_seq or 0
             )
         except RejectedError as exc:
             raise ApiError.from_rejection(exc) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,9 +28,9 @@ def _pg_url(name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture
-async def pg_database() -> AsyncIterator[str]:
-    """A fresh Postgres database for one test, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def fresh_pg_database() -> AsyncIterator[str]:
+    """Create a uniquely named Postgres database; drop it on exit."""
     name = f"eterna_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(PG_ADMIN_URL)
     try:
@@ -38,6 +39,13 @@ async def pg_database() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def pg_database() -> AsyncIterator[str]:
+    """A fresh Postgres database for one test, dropped afterwards."""
+    async with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

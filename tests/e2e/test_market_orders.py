@@ -334,3 +334,34 @@ async def test_graphiql_is_served_to_browsers(api: Api) -> None:
     response = await api.client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_market_order_confirms_on_postgres_with_exact_amounts(pg_api: Api) -> None:
+    placed = await place(pg_api, dict(MARKET_1_SOL, amountIn="2.123456789"))
+    items, end = await subscribe(pg_api, placed["order"]["id"])
+    assert [i["orderEvents"]["status"] for i in items] == STEPS
+    assert end is not None
+    assert end["type"] == "complete"
+    order = await wait_terminal(pg_api, placed["order"]["id"])
+    assert order["amountIn"] == "2.123456789"
+    assert order["amountOut"] == items[-1]["orderEvents"]["amountOut"]
+
+
+MY_EVENTS = "subscription { myOrderEvents { orderId seq status } }"
+
+
+async def test_my_order_events_streams_every_order_of_the_caller_only(api: Api) -> None:
+    ws: AsyncWebSocketSession
+    async with aconnect_ws("/graphql", api.client, subprotocols=["graphql-transport-ws"]) as ws:
+        ack = await graphql_ws.init(ws, api.token("alice"))
+        assert ack["type"] == "connection_ack"
+        listening = asyncio.create_task(graphql_ws.collect(ws, MY_EVENTS, limit=15))
+        await asyncio.sleep(0.2)  # the subscription registers before orders are placed
+        await place(api, MARKET_1_SOL, user="bob")
+        placed = (await api.gql(PLACE_MANY, {"inputs": [MARKET_1_SOL] * 3}))["data"]["placeOrders"]
+        items, _ = await listening
+    ids = {p["order"]["id"] for p in placed}
+    events = [i["myOrderEvents"] for i in items]
+    assert {e["orderId"] for e in events} == ids
+    for order_id in ids:
+        assert [e["seq"] for e in events if e["orderId"] == order_id] == [1, 2, 3, 4, 5]
