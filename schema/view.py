@@ -16,6 +16,7 @@ from eterna.auth import AuthError, JwtAuth
 from eterna.service import OrderService
 from schema import EternaSchema
 from schema.context import Context
+from schema.playground import playground_html
 
 log = logging.getLogger("eterna.api")
 
@@ -41,6 +42,12 @@ class EternaGraphQL(GraphQL[Context, None]):
         )
         self._service = service
         self._auth = auth
+        self._playground = playground_html() if graphiql else ""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """Return GraphiQL with subscriptions authenticated from its Headers tab."""
+        return self._playground
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
