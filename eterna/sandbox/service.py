@@ -1,0 +1,247 @@
+"""The sandbox as a service: the market, its fault injection, and its stream of updates.
+
+The HTTP server (``eterna.sandbox_server``) and the in-process embedded mode both drive this
+object, so faults and updates behave the same either way. Faults model what a real RPC does
+to a trader: latency, errors (some after the transaction was accepted, so the sender cannot
+tell whether it landed), dropped transactions, expired blockhashes, and the price moving
+against the order between its quote and its landing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import deque
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+from eterna.errors import VenueUnavailableError
+from eterna.sandbox.market import MarketSandbox, Pool
+from eterna.venues.base import SwapRequest, Transaction, TxState, TxStatus
+
+UPDATE_LOG_SIZE = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSettings:
+    """What the sandbox does wrong, and how often (rates are probabilities 0..1)."""
+
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    expire_rate: float = 0.0
+    price_move_rate: float = 0.0
+    price_move_bps: int = 100
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "latencyMs": self.latency_ms,
+            "errorRate": self.error_rate,
+            "dropRate": self.drop_rate,
+            "expireRate": self.expire_rate,
+            "priceMoveRate": self.price_move_rate,
+            "priceMoveBps": self.price_move_bps,
+        }
+
+    def merged(self, data: dict[str, Any]) -> FaultSettings:
+        """Return these settings with the JSON fields given replaced (unknown keys refused)."""
+        names = {
+            "latencyMs": "latency_ms",
+            "errorRate": "error_rate",
+            "dropRate": "drop_rate",
+            "expireRate": "expire_rate",
+            "priceMoveRate": "price_move_rate",
+            "priceMoveBps": "price_move_bps",
+        }
+        unknown = set(data) - set(names)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        changes: dict[str, Any] = {}
+        for key, value in data.items():
+            field = names[key]
+            if field.endswith("_rate"):
+                rate = float(value)
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError(f"{key} must be within 0..1")
+                changes[field] = rate
+            else:
+                number = int(value)
+                if number < 0:
+                    raise ValueError(f"{key} must be >= 0")
+                changes[field] = number
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUpdate:
+    """A pool that changed or appeared, numbered in the order the sandbox saw it."""
+
+    seq: int
+    kind: str  # "created" or "changed"
+    pool: Pool
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {"seq": self.seq, "kind": self.kind, "pool": pool_json(self.pool)}
+
+
+def pool_json(pool: Pool) -> dict[str, Any]:
+    """Return the public JSON view of a pool."""
+    return {
+        "venue": pool.venue,
+        "address": pool.address,
+        "tokenA": {
+            "mint": pool.token_a.mint,
+            "symbol": pool.token_a.symbol,
+            "decimals": pool.token_a.decimals,
+        },
+        "tokenB": {
+            "mint": pool.token_b.mint,
+            "symbol": pool.token_b.symbol,
+            "decimals": pool.token_b.decimals,
+        },
+        "reserveA": str(pool.math.reserve_a),
+        "reserveB": str(pool.math.reserve_b),
+        "price": str(pool.math.spot_price(a_to_b=True)),
+    }
+
+
+class SandboxService:
+    """The market behind a fault layer, with a numbered log of pool updates."""
+
+    def __init__(
+        self, market: MarketSandbox, faults: FaultSettings | None = None, *, seed: int = 0
+    ) -> None:
+        self.market = market
+        self.faults = faults or FaultSettings()
+        self._rng = random.Random(seed)
+        self._updates: deque[PoolUpdate] = deque(maxlen=UPDATE_LOG_SIZE)
+        self._seq = 0
+        self._known = {p.address for p in market.pools()}
+        self._changed = asyncio.Event()
+        self._ticker: asyncio.Task[None] | None = None
+        self._expired: set[str] = set()
+        market.on_pool_change(self._record)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Let prices drift every slot in the background (no-op when slots are frozen)."""
+        if self.market.clock.slot_ms > 0 and self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name="sandbox-ticker")
+
+    async def stop(self) -> None:
+        """Stop the background drift."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.market.clock.slot_ms / 1000)
+            self.market.pools()  # applies the drift of the slots that passed
+
+    # -- faults ------------------------------------------------------------------------
+
+    async def rpc(self) -> None:
+        """Apply the latency and error faults of one RPC call."""
+        if self.faults.latency_ms:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        if self._chance(self.faults.error_rate):
+            raise VenueUnavailableError("injected RPC error")
+
+    def _chance(self, rate: float) -> bool:
+        return rate > 0 and self._rng.random() < rate
+
+    def build(self, request: SwapRequest) -> Transaction:
+        """Build a transaction; an injected expiry hands out a blockhash that is already stale."""
+        tx = self.market.build(request)
+        if self._chance(self.faults.expire_rate):
+            self._expired.add(tx.signature)
+        return tx
+
+    def send(self, tx: Transaction) -> TxStatus:
+        """Send a transaction through the faults: it may be dropped, expire, or meet a move.
+
+        :raises VenueUnavailableError: an injected error after the transaction was accepted.
+        """
+        if tx.signature in self._expired:
+            return TxStatus(TxState.EXPIRED)
+        if self._chance(self.faults.drop_rate):
+            return TxStatus(TxState.UNKNOWN)  # accepted, then lost on the way to the leader
+        if self._chance(self.faults.price_move_rate):
+            self._move_against(tx)
+        status = self.market.send(tx)
+        if self._chance(self.faults.error_rate / 2):
+            raise VenueUnavailableError("injected RPC error after the transaction was accepted")
+        return status
+
+    def status(self, tx: Transaction) -> TxStatus:
+        """Return the transaction's status (an injected expiry is final)."""
+        if tx.signature in self._expired and self.market.status(tx).state is TxState.UNKNOWN:
+            return TxStatus(TxState.EXPIRED)
+        return self.market.status(tx)
+
+    def _move_against(self, tx: Transaction) -> None:
+        swap = tx.swaps[0] if tx.swaps else None
+        if swap is None:
+            return
+        try:
+            pool = self.market.pool(swap.pool)
+        except KeyError:
+            return
+        a_to_b = pool.direction(swap.mint_in, swap.mint_out)
+        if a_to_b is not None:
+            self.move_price(pool.address, self.faults.price_move_bps, a_to_b=a_to_b)
+
+    # -- market control ----------------------------------------------------------------
+
+    def move_price(self, address: str, bps: int, *, a_to_b: bool) -> Fraction:
+        """Trade through a pool in one direction until its price moved about bps; return it.
+
+        Selling A (a_to_b) lowers the price of A in B; the other way raises it.
+        """
+        pool = self.market.pool(address)
+        start = pool.math.spot_price(a_to_b=True)
+        target = start * (
+            Fraction(10_000 - bps, 10_000) if a_to_b else Fraction(10_000 + bps, 10_000)
+        )
+        reserve = pool.math.reserve_a if a_to_b else pool.math.reserve_b
+        step = max(1, reserve // 1000)
+        for _ in range(10_000):
+            price = pool.math.spot_price(a_to_b=True)
+            if (a_to_b and price <= target) or (not a_to_b and price >= target):
+                break
+            _, after = pool.math.swap(step, a_to_b=a_to_b, now=0)
+            pool = replace(pool, math=after)
+        self.market.set_pool(pool)
+        return pool.math.spot_price(a_to_b=True)
+
+    # -- updates -----------------------------------------------------------------------
+
+    def _record(self, pool: Pool) -> None:
+        kind = "changed" if pool.address in self._known else "created"
+        self._known.add(pool.address)
+        self._seq += 1
+        self._updates.append(PoolUpdate(self._seq, kind, pool))
+        self._changed.set()
+
+    @property
+    def last_update(self) -> int:
+        """Return the seq of the latest update."""
+        return self._seq
+
+    async def updates_after(self, after: int, wait_seconds: float) -> list[PoolUpdate]:
+        """Return updates with seq > after, waiting up to wait_seconds for one to arrive."""
+        if self._seq <= after and wait_seconds > 0:
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), wait_seconds)
+        oldest = self._updates[0].seq if self._updates else self._seq + 1
+        start = max(after + 1, oldest)
+        return list(self._updates)[start - oldest :] if self._updates else []
