@@ -48,8 +48,10 @@ def test_limit_candidates_are_exactly_the_orders_at_or_below_the_price(
     for order in orders:
         book.add(order)
     found = book.limit_candidates((SOL.mint, USDC.mint), Decimal(marginal))
-    assert {o.order_id for o in found} == {o.order_id for o in orders if o.limit_price <= marginal}
-    assert [o.limit_price for o in found] == sorted(o.limit_price for o in found)
+    expected = {o.order_id for o in orders if Decimal(o.limit_price or 0) <= marginal}
+    assert {o.order_id for o in found} == expected
+    prices = [Decimal(o.limit_price or 0) for o in found]
+    assert prices == sorted(prices)
 
 
 def test_removed_orders_are_no_longer_candidates_and_remove_is_idempotent() -> None:
