@@ -50,8 +50,8 @@ def test_limit_candidates_are_exactly_the_orders_at_or_below_the_price(
     found = book.limit_candidates((SOL.mint, USDC.mint), Decimal(marginal))
     expected = {o.order_id for o in orders if Decimal(o.limit_price or 0) <= marginal}
     assert {o.order_id for o in found} == expected
-    prices: list[Decimal] = [Decimal(o.limit_price or 0) for o in found]
-    assert prices == sorted(prices)
+    seen = [Decimal(o.limit_price or 0) for o in found]
+    assert seen == sorted(seen)
 
 
 def test_removed_orders_are_no_longer_candidates_and_remove_is_idempotent() -> None:
