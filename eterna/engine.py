@@ -163,16 +163,9 @@ class ExecutionEngine:
             payer=order.user_id,
             mint_in=order.token_in.mint,
             mint_out=order.token_out.mint,
-            swaps=tuple(
-                SwapInstruction(
-                    venue=leg.venue,
-                    pool=leg.pool,
-                    mint_in=leg.token_in.mint,
-                    mint_out=leg.token_out.mint,
-                    amount_in=leg.token_in.to_base_units(leg.amount_in),
-                )
-                for leg in route.legs
-            ),
+            # Split legs carry their own amounts; a two-hop's second swap spends all the first
+            # one pays out, so the route executes even when the intermediate output moved.
+            swaps=SwapInstruction.for_route(route),
             min_amount_out=order.token_out.to_base_units(route.min_amount_out),
         )
         try:

@@ -2,10 +2,24 @@
 
 Values are exact decimals in token units; ``to_json``/``from_json`` give the form persisted on
 order events and published to subscribers.
+
+A route's shape follows from its legs, so it is never stored apart from them:
+
+- single: one leg ``tokenIn -> tokenOut``;
+- split: several legs ``tokenIn -> tokenOut``, each through a different pool with its own
+  ``amountIn``; the amounts add up to the route's ``amountIn``;
+- two_hop: ``tokenIn -> mid -> tokenOut``: first the legs spending ``tokenIn`` (one pool, or
+  a split of that pair), then the legs spending ``mid``, which together spend exactly what
+  the first hop pays out (their ``amountIn`` is what the router expects that to be). With
+  one pool per hop that is two legs.
+
+``kind`` is written to JSON for readers and derived again on reading, so JSON written before
+the field existed reads back unchanged.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -94,6 +108,14 @@ class RouteLeg:
         )
 
 
+class RouteKind(enum.StrEnum):
+    """The shape of a route."""
+
+    SINGLE = "single"
+    SPLIT = "split"
+    TWO_HOP = "two_hop"
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """The chosen path: its legs, expected output and the floor slippage allows."""
@@ -106,9 +128,19 @@ class Route:
     price_impact_bps: int
     legs: tuple[RouteLeg, ...]
 
+    @property
+    def kind(self) -> RouteKind:
+        """Return the route's shape, read from its legs."""
+        if len(self.legs) == 1:
+            return RouteKind.SINGLE
+        if all(leg.token_in == self.token_in for leg in self.legs):
+            return RouteKind.SPLIT
+        return RouteKind.TWO_HOP
+
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form."""
         return {
+            "kind": self.kind.value,
             "tokenIn": _token_json(self.token_in),
             "tokenOut": _token_json(self.token_out),
             "amountIn": format_amount(self.amount_in),
@@ -120,7 +152,7 @@ class Route:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Route:
-        """Rebuild from the JSON form."""
+        """Rebuild from the JSON form (``kind`` is derived from the legs, so it may be absent)."""
         return cls(
             token_in=_token_from(data["tokenIn"]),
             token_out=_token_from(data["tokenOut"]),

@@ -1,8 +1,18 @@
-"""The sandbox's opening market: real tokens, several venues, seeded prices and depths.
+"""The sandbox's opening market: real tokens, three venues, seeded prices and depths.
 
 Prices start from round reference values in USD; each pool gets its own small price offset
-(up to ±0.3 %) and depth (0.6x to 1.4x), drawn from the seed, so venues disagree slightly the
-way real ones do.
+(up to ±0.3 %) and depth (0.6x to 1.4x), drawn from a generator seeded by (seed, venue,
+pair), so venues disagree slightly the way real ones do and adding a venue or a pair leaves
+every other pool as it was.
+
+A pool's "USD depth" is the value it holds at its opening price, on every venue: Raydium
+holds half on each side; Meteora spreads it over 81 bins; Orca's liquidity L is solved for
+it (:func:`orca_pool`). Equal value does not mean equal slippage: a constant-product pool
+spreads its value over every price, so the concentrated venues are far deeper near the spot.
+
+Not every venue lists every pair: six pairs (SOL/USDC among them) trade on all three, RAY/USDC
+and BONK/USDC on Raydium and Meteora, RAY/SOL only on Raydium, and BONK/JUP or JUP/RAY on
+none: they route in two hops through SOL or USDC.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from fractions import Fraction
 from eterna.amm.base import PoolMath
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
+from eterna.amm.whirlpool import DEFAULT_RANGES, WhirlpoolPool
 from eterna.sandbox.market import MarketSandbox, Pool, SandboxClock, pool_address
 from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
 
@@ -26,20 +37,14 @@ REFERENCE_USD: dict[Token, Fraction] = {
     RAY: Fraction(5, 2),
 }
 
-# (token A, token B, USD depth of a typical pool)
-PAIRS: tuple[tuple[Token, Token, int], ...] = (
-    (SOL, USDC, 20_000_000),
-    (SOL, USDT, 6_000_000),
-    (USDC, USDT, 10_000_000),
-    (BONK, SOL, 3_000_000),
-    (JUP, USDC, 4_000_000),
-    (JUP, SOL, 2_000_000),
-    (RAY, USDC, 3_000_000),
-    (RAY, SOL, 2_000_000),
-    (BONK, USDC, 1_500_000),
-)
-
 STABLES = frozenset({USDC, USDT})
+
+# Stable pairs sit ten times closer to their price than the default volatile-pair ranges.
+STABLE_RANGES: tuple[tuple[Fraction, Fraction, Fraction], ...] = tuple(
+    (1 - (1 - low) / 10, 1 + (high - 1) / 10, share) for low, high, share in DEFAULT_RANGES
+)
+# Any L will do: the pool's value is linear in L, so one build at this L gives the scale.
+_PROBE_LIQUIDITY = 1 << 80
 
 
 def _units(token: Token, usd: Fraction) -> int:
@@ -66,20 +71,63 @@ def meteora_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> Po
     )
 
 
+def orca_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> PoolMath:
+    """Build a Whirlpool whose positions hold depth_usd at the opening price.
+
+    A position of liquidity L from price·lo to price·hi holds, valued in B at the price,
+    ``L·sqrt(price)·(2 - 1/sqrt(hi) - sqrt(lo))``: linear in L. So one build at a probe L
+    measures the value per unit of L (after the program's tick rounding and the widening of
+    each range to the tick spacing), and ``L = probe · target / value`` hits the target to
+    within the rounding of a few base units, far inside ±5 %.
+    """
+    stable = a in STABLES and b in STABLES
+
+    def build(liquidity: int) -> WhirlpoolPool:
+        return WhirlpoolPool.from_price(
+            price,
+            liquidity=liquidity,
+            tick_spacing=1 if stable else 64,
+            fee_rate=100 if stable else 3_000,
+            ranges=STABLE_RANGES if stable else DEFAULT_RANGES,
+        )
+
+    probe = build(_PROBE_LIQUIDITY)
+    held = probe.balance_a * price + probe.balance_b
+    return build(max(1, int(_PROBE_LIQUIDITY * _units(b, depth_usd) / held)))
+
+
 VENUE_BUILDERS: dict[str, Callable[[Token, Token, Fraction, Fraction], PoolMath]] = {
     "raydium": raydium_pool,
     "meteora": meteora_pool,
+    "orca": orca_pool,
 }
+
+_ALL = frozenset(VENUE_BUILDERS)
+
+# (token A, token B, USD depth of a typical pool, venues listing the pair)
+PAIRS: tuple[tuple[Token, Token, int, frozenset[str]], ...] = (
+    (SOL, USDC, 20_000_000, _ALL),
+    (SOL, USDT, 6_000_000, _ALL),
+    (USDC, USDT, 10_000_000, _ALL),
+    (BONK, SOL, 3_000_000, _ALL),
+    (JUP, USDC, 4_000_000, _ALL),
+    (JUP, SOL, 2_000_000, _ALL),
+    (RAY, USDC, 3_000_000, frozenset({"raydium", "meteora"})),
+    (RAY, SOL, 2_000_000, frozenset({"raydium"})),
+    (BONK, USDC, 1_500_000, frozenset({"raydium", "meteora"})),
+)
 
 
 def genesis_pools(seed: int, venues: tuple[str, ...] | None = None) -> list[Pool]:
     """Return the opening pools for the seed."""
-    rng = random.Random(seed)
     pools = []
     for venue, build in VENUE_BUILDERS.items():
         if venues is not None and venue not in venues:
             continue
-        for a, b, depth in PAIRS:
+        for a, b, depth, listed_on in PAIRS:
+            if venue not in listed_on:
+                continue
+            rng = random.Random(f"{seed}/{venue}/{a.mint}/{b.mint}")
             offset = Fraction(1) + Fraction(rng.randint(-30, 30), 10_000)
             scale = Fraction(rng.randint(60, 140), 100)
             # Raw price: base units of B per base unit of A.

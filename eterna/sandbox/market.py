@@ -2,9 +2,13 @@
 
 Invariants:
 - A transaction's signature is a hash of its content, so sending it twice lands it once.
-- A transaction lands atomically: every swap settles against the pool state at landing time
-  and the whole transaction fails (and is recorded as failed) if the output is below its
-  ``minAmountOut`` - the way the on-chain program fails with ``SlippageToleranceExceeded``.
+- A transaction lands atomically: its swaps settle in order against the pool state at landing
+  time (a later swap through the same pool sees the earlier one); a swap without an amount
+  spends all of its input token that earlier swaps paid out and none spent (for a two-hop:
+  exactly the first swap's output). The whole transaction fails, recorded as failed and
+  with no pool changed, if any pool lacks liquidity, if it spends more of an intermediate
+  token than earlier swaps paid, or if the output is below its ``minAmountOut`` - the way
+  the on-chain program fails with ``SlippageToleranceExceeded``.
 - A transaction whose blockhash is older than 150 slots can no longer land.
 """
 
@@ -15,8 +19,9 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from eterna.amm.base import InsufficientLiquidityError, PoolMath, SwapResult, price_impact_bps
 from eterna.tokens import SOL, Token, b58encode
@@ -85,6 +90,20 @@ def _hash58(*parts: str, size: int = 32) -> str:
     return b58encode(digest[:size])
 
 
+def impact_bps(spot: Fraction, result: SwapResult) -> int:
+    """Return :func:`~eterna.amm.base.price_impact_bps` for a spot price computed once.
+
+    The same definition (shortfall of the output below ``net input x spot``, rounded up) in
+    integers, so a ladder of quotes on one pool state costs one spot price, not one each.
+    """
+    net_in = result.amount_in - result.fee
+    spot_out = net_in * spot.numerator  # over spot.denominator
+    if spot_out <= 0:
+        return 0
+    shortfall = spot_out - result.amount_out * spot.denominator
+    return max(0, -(-shortfall * 10_000 // spot_out))
+
+
 def pool_address(seed: int, venue: str, token_a: Token, token_b: Token) -> str:
     """Derive a stable 32-byte pool address from the seed, venue and pair."""
     return _hash58("pool", str(seed), venue, token_a.mint, token_b.mint)
@@ -133,6 +152,24 @@ class MarketSandbox:
         a_to_b = pool.token_a.mint == mint_in
         result, _ = pool.math.swap(amount_in, a_to_b=a_to_b, now=self._now())
         return result, price_impact_bps(pool.math, result, a_to_b=a_to_b)
+
+    def quote_amounts(
+        self, address: str, mint_in: str, amounts: Sequence[int]
+    ) -> list[tuple[SwapResult, int] | None]:
+        """Quote several amounts on one state of the pool; None where it cannot fill one."""
+        pool = self.pool(address)
+        a_to_b = pool.token_a.mint == mint_in
+        now = self._now()
+        spot = pool.math.spot_price(a_to_b=a_to_b)
+        quotes: list[tuple[SwapResult, int] | None] = []
+        for amount in amounts:
+            try:
+                result, _ = pool.math.swap(amount, a_to_b=a_to_b, now=now)
+            except InsufficientLiquidityError:
+                quotes.append(None)
+                continue
+            quotes.append((result, impact_bps(spot, result)))
+        return quotes
 
     def set_pool(self, pool: Pool) -> None:
         """Add or replace a pool (tests, launches and drift use this)."""
@@ -186,25 +223,12 @@ class MarketSandbox:
         if slot > tx.last_valid_slot:
             return TxStatus(TxState.EXPIRED)
         self._drift()
-        staged: dict[str, Pool] = {}
-        total_out = 0
-        error: str | None = None
-        try:
-            for swap in tx.swaps:
-                pool = staged.get(swap.pool) or self._pools[swap.pool]
-                a_to_b = pool.direction(swap.mint_in, swap.mint_out)
-                if a_to_b is None:
-                    error = "InvalidPool"
-                    break
-                result, after = pool.math.swap(swap.amount_in, a_to_b=a_to_b, now=self._now())
-                staged[swap.pool] = replace(pool, math=after)
-                if swap.mint_out == tx.mint_out:
-                    total_out += result.amount_out
-        except (InsufficientLiquidityError, KeyError) as exc:
-            error = f"InsufficientLiquidity: {exc}"
+        staged, deltas, error = self._settle(tx)
+        total_out = deltas.get(tx.mint_out, 0)
         if error is None and total_out < tx.min_amount_out:
             error = "SlippageToleranceExceeded"
-        amount_in = sum(s.amount_in for s in tx.swaps if s.mint_in == tx.mint_in)
+        # What the payer signed to spend, whether or not every swap got to run.
+        amount_in = sum(s.amount_in or 0 for s in tx.swaps if s.mint_in == tx.mint_in)
         record = LandedTransaction(
             signature=tx.signature,
             slot=slot,
@@ -238,6 +262,37 @@ class MarketSandbox:
         return [t for t in self._ledger if memo is None or t.memo == memo]
 
     # -- internals ---------------------------------------------------------------------
+
+    def _settle(self, tx: Transaction) -> tuple[dict[str, Pool], dict[str, int], str | None]:
+        """Run the swaps on staged pools; return them, the payer's balance changes, the error."""
+        staged: dict[str, Pool] = {}
+        deltas: dict[str, int] = {}
+        now = self._now()
+        for swap in tx.swaps:
+            pool = staged.get(swap.pool) or self._pools.get(swap.pool)
+            a_to_b = None if pool is None else pool.direction(swap.mint_in, swap.mint_out)
+            if pool is None or a_to_b is None:
+                return staged, deltas, f"InvalidPool: {swap.pool} does not trade this pair"
+            amount = swap.amount_in
+            if amount is None:
+                # "All of it" means what earlier swaps paid out, never the payer's own wallet.
+                amount = deltas.get(swap.mint_in, 0) if swap.mint_in != tx.mint_in else 0
+                if amount <= 0:
+                    return staged, deltas, "InvalidInstruction: no earlier output to spend"
+            try:
+                result, after = pool.math.swap(amount, a_to_b=a_to_b, now=now)
+            except InsufficientLiquidityError as exc:
+                return staged, deltas, f"InsufficientLiquidity: {exc}"
+            except ValueError as exc:
+                return staged, deltas, f"InvalidInstruction: {exc}"
+            staged[swap.pool] = replace(pool, math=after)
+            deltas[swap.mint_in] = deltas.get(swap.mint_in, 0) - amount
+            deltas[swap.mint_out] = deltas.get(swap.mint_out, 0) + result.amount_out
+        # The payer brings only tokenIn: an intermediate token can be spent only once paid out.
+        for mint, delta in deltas.items():
+            if mint not in (tx.mint_in, tx.mint_out) and delta < 0:
+                return staged, deltas, f"InsufficientFunds: spends {-delta} more {mint} than paid"
+        return staged, deltas, None
 
     @staticmethod
     def _status_of(record: LandedTransaction) -> TxStatus:

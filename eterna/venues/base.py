@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from eterna.routes import Route
 from eterna.tokens import Token
 
 
@@ -33,7 +35,13 @@ class VenueInfo:
 
 
 class VenueAdapter(Protocol):
-    """A DEX venue that quotes its pools."""
+    """A DEX venue that quotes its pools.
+
+    The router calls ``quote_amounts`` only: one call per pair and route step, at a ladder of
+    amounts (the chunks of a split, topped by the whole amount). A remote adapter answers it
+    with one request, or a few when its API takes one amount at a time. ``quote`` is the
+    one-amount form, for callers that want a plain quote.
+    """
 
     @property
     def name(self) -> str:
@@ -51,36 +59,78 @@ class VenueAdapter(Protocol):
         """
         ...
 
+    async def quote_amounts(
+        self, token_in: Token, token_out: Token, amounts: Sequence[int]
+    ) -> list[PoolQuote]:
+        """Quote every pool of the pair at each amount, all against one state of the venue.
+
+        A pool that cannot fill an amount has no quote for it; the result is empty when no
+        pool trades the pair.
+
+        :raises VenueUnavailableError: when the venue cannot be reached.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SwapInstruction:
-    """One swap in a transaction: amount_in of token_in through a pool."""
+    """One swap in a transaction: amount_in of token_in through a pool.
+
+    ``amount_in`` None means "all of token_in that earlier swaps of this transaction paid
+    out and no swap spent yet": the second swap of a two-hop spends exactly the intermediate
+    output, the way the next instruction on chain reads the intermediate token account.
+    """
 
     venue: str
     pool: str
     mint_in: str
     mint_out: str
-    amount_in: int
+    amount_in: int | None
+
+    @classmethod
+    def for_route(cls, route: Route) -> tuple[SwapInstruction, ...]:
+        """Return the swaps that execute route, in order.
+
+        Legs spending tokenIn carry their amounts. Of the legs spending an intermediate
+        token, the last one takes whatever is left of it, so the route spends exactly what
+        the first hop paid out even when that moved since the quote.
+        """
+        last_spender = {leg.token_in: index for index, leg in enumerate(route.legs)}
+        return tuple(
+            cls(
+                venue=leg.venue,
+                pool=leg.pool,
+                mint_in=leg.token_in.mint,
+                mint_out=leg.token_out.mint,
+                amount_in=(
+                    None
+                    if leg.token_in != route.token_in and last_spender[leg.token_in] == index
+                    else leg.token_in.to_base_units(leg.amount_in)
+                ),
+            )
+            for index, leg in enumerate(route.legs)
+        )
 
     def to_json(self) -> dict[str, Any]:
-        """Return the JSON form."""
+        """Return the JSON form (``amountIn`` null: spend what earlier swaps paid out)."""
         return {
             "venue": self.venue,
             "pool": self.pool,
             "mintIn": self.mint_in,
             "mintOut": self.mint_out,
-            "amountIn": str(self.amount_in),
+            "amountIn": None if self.amount_in is None else str(self.amount_in),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SwapInstruction:
         """Rebuild from the JSON form."""
+        amount = data.get("amountIn")
         return cls(
             venue=data["venue"],
             pool=data["pool"],
             mint_in=data["mintIn"],
             mint_out=data["mintOut"],
-            amount_in=int(data["amountIn"]),
+            amount_in=None if amount is None else int(amount),
         )
 
 

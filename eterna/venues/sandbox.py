@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from eterna.amm.base import InsufficientLiquidityError
+from collections.abc import Sequence
+
 from eterna.sandbox.market import MarketSandbox
 from eterna.tokens import Token
 from eterna.venues.base import PoolQuote, SwapRequest, Transaction, TxStatus, VenueInfo
@@ -36,26 +37,33 @@ class SandboxVenue:
 
     async def quote(self, token_in: Token, token_out: Token, amount_in: int) -> list[PoolQuote]:
         """Quote every pool of this venue for the pair."""
+        return await self.quote_amounts(token_in, token_out, (amount_in,))
+
+    async def quote_amounts(
+        self, token_in: Token, token_out: Token, amounts: Sequence[int]
+    ) -> list[PoolQuote]:
+        """Quote every pool of this venue for the pair at each amount."""
         quotes = []
         for pool in self._market.pools(self._name):
             if pool.direction(token_in.mint, token_out.mint) is None:
                 continue
-            try:
-                result, impact = self._market.quote(pool.address, token_in.mint, amount_in)
-            except InsufficientLiquidityError:
-                continue
-            quotes.append(
-                PoolQuote(
-                    venue=self._name,
-                    pool=pool.address,
-                    token_in=token_in,
-                    token_out=token_out,
-                    amount_in=result.amount_in,
-                    amount_out=result.amount_out,
-                    fee=result.fee,
-                    price_impact_bps=impact,
+            answers = self._market.quote_amounts(pool.address, token_in.mint, amounts)
+            for answer in answers:
+                if answer is None:
+                    continue
+                result, impact = answer
+                quotes.append(
+                    PoolQuote(
+                        venue=self._name,
+                        pool=pool.address,
+                        token_in=token_in,
+                        token_out=token_out,
+                        amount_in=result.amount_in,
+                        amount_out=result.amount_out,
+                        fee=result.fee,
+                        price_impact_bps=impact,
+                    )
                 )
-            )
         return quotes
 
 
