@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -16,7 +18,8 @@ from tortoise import Tortoise
 
 from eterna.bootstrap import Runtime, open_runtime
 from eterna.config import Settings
-from schema import schema
+from eterna.http_limits import BodySizeLimit
+from schema import build_schema
 from schema.view import EternaGraphQL
 
 log = logging.getLogger(__name__)
@@ -53,17 +56,43 @@ async def health(request: Request) -> JSONResponse:
 
 
 def create_app(settings: Settings) -> Starlette:
-    """Return the ASGI app for the settings."""
+    """Return the ASGI app for the settings, with its cost, size and origin limits."""
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        introspection=settings.introspection,
+        field_suggestions=settings.field_suggestions,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, "api") as runtime:
             app.state.runtime = runtime
             app.state.graphql = EternaGraphQL(
-                schema, runtime.service, runtime.auth, graphiql=settings.graphiql
+                schema,
+                runtime.service,
+                runtime.auth,
+                graphiql=settings.graphiql,
+                max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                allowed_origins=settings.allowed_origins,
             )
             yield
 
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        # Outermost, so refusals (413) carry CORS headers too. Tokens travel in the
+        # Authorization header, never in cookies: no credentials mode is needed.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            ),
+        )
     endpoint = _GraphQLEndpoint()
     return Starlette(
         routes=[
@@ -71,5 +100,6 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", endpoint),
             Route("/health", health, methods=["GET"]),
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )

@@ -1,34 +1,77 @@
-"""JWT authentication: HS256 tokens whose ``sub`` is the user id."""
+"""JWT authentication: HS256 tokens whose ``sub`` is the user id.
+
+Only HS256 is accepted (``alg: none`` and every other algorithm are refused before the
+signature is looked at), ``exp`` and ``sub`` are required, ``iss`` and ``aud`` are checked when
+configured. Errors carry a short reason safe to show to the caller; the token itself never
+appears in an error or a log line.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import jwt
 
 from eterna.errors import EternaError
 
+T = TypeVar("T")
+
 ALGORITHM = "HS256"
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARS = 8
+# A real token is a few hundred bytes; refusing larger ones bounds the work done on garbage.
+MAX_TOKEN_LENGTH = 4096
+MAX_SUBJECT_LENGTH = 128
 
 
 class AuthError(EternaError):
-    """The credentials are missing, malformed, expired or not ours."""
+    """The credentials are missing, malformed, expired or not ours.
+
+    ``reason`` is safe to show to the caller: it names what is wrong, never the token.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller."""
+    """An authenticated caller, and when their token stops being accepted (exp + leeway)."""
 
     user_id: str
     expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        """Tell whether the token has expired at ``now``."""
+        return now >= self.expires_at
+
+
+def check_secret(secret: str) -> str:
+    """Return the secret if it is strong enough to sign tokens.
+
+    :raises ValueError: when it is shorter than 32 characters or made of a few repeated ones.
+    """
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+    if len(set(secret)) < MIN_SECRET_DISTINCT_CHARS:
+        raise ValueError(
+            "JWT_SECRET is too repetitive: generate one, e.g. "
+            '`python3 -c "import secrets; print(secrets.token_hex(32))"`'
+        )
+    return secret
 
 
 @dataclass(frozen=True, slots=True)
 class JwtAuth:
     """Issue and verify HS256 tokens; every other algorithm, and ``none``, is refused."""
 
-    secret: str
+    # Kept out of reprs, so it reaches no traceback, debug log or test report.
+    secret: str = field(repr=False)
     issuer: str | None = None
     audience: str | None = None
     leeway_seconds: int = 10
@@ -45,8 +88,10 @@ class JwtAuth:
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid token.
 
-        :raises AuthError: when the token is not valid (the reason is not leaked further).
+        :raises AuthError: when the token is not valid, with a reason safe to show.
         """
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise AuthError("invalid token")
         try:
             claims = jwt.decode(
                 token,
@@ -57,12 +102,22 @@ class JwtAuth:
                 leeway=self.leeway_seconds,
                 options={"require": ["sub", "exp"]},
             )
-        except jwt.PyJWTError as exc:
-            raise AuthError(f"invalid token: {type(exc).__name__}") from None
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token expired") from None
+        except jwt.ImmatureSignatureError:
+            raise AuthError("token not yet valid") from None
+        except jwt.PyJWTError:
+            raise AuthError("invalid token") from None
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub or len(sub) > 128:
+        if (
+            not isinstance(sub, str)
+            or not sub
+            or len(sub) > MAX_SUBJECT_LENGTH
+            or not sub.isprintable()
+        ):
             raise AuthError("invalid token: bad subject")
-        return Principal(user_id=sub, expires_at=datetime.fromtimestamp(claims["exp"]).astimezone())
+        expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+        return Principal(sub, expires_at + timedelta(seconds=self.leeway_seconds))
 
     def authenticate(self, header: str | None) -> Principal:
         """Verify an ``Authorization: Bearer ...`` value."""
@@ -70,5 +125,36 @@ class JwtAuth:
             raise AuthError("missing credentials")
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AuthError("expected 'Bearer <token>'")
+            raise AuthError("expected 'Authorization: Bearer <token>'")
         return self.verify(token.strip())
+
+
+async def until_expired(
+    stream: AsyncIterator[T], principal: Principal, clock: Callable[[], datetime]
+) -> AsyncGenerator[T, None]:
+    """Relay the stream while the principal's token is valid; close it when it expires.
+
+    A token is checked once, when a connection opens; a subscription may outlive it by
+    hours. This bounds every stream by the lifetime of the token that opened it.
+
+    :raises AuthError: "token expired" at expiry, after closing the stream.
+    """
+    try:
+        while True:
+            remaining = (principal.expires_at - clock()).total_seconds()
+            if remaining <= 0:
+                raise AuthError("token expired")
+            deadline = asyncio.timeout(remaining)
+            try:
+                async with deadline:
+                    item = await anext(stream)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise  # the stream's own timeout, not the token's
+                raise AuthError("token expired") from None
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if isinstance(stream, AsyncGenerator):
+            await stream.aclose()

@@ -14,27 +14,36 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+import httpx
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate
 
-from eterna.auth import JwtAuth
+from eterna.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
 from eterna.config import Settings
 from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
 from eterna.ports import EventPublisher
+from eterna.ratelimit import (
+    InMemoryRateLimiter,
+    NoRateLimit,
+    RateLimit,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from eterna.routing import Router
-from eterna.sandbox.genesis import genesis_market
-from eterna.sandbox.market import MarketSandbox
+from eterna.sandbox.service import SandboxService
+from eterna.sandbox_server import build_sandbox, create_sandbox_app
 from eterna.service import OrderService, ServiceLimits
 from eterna.tokens import TokenRegistry
-from eterna.venues.sandbox import SandboxGateway, SandboxVenue
+from eterna.venues.http import HttpGateway, SandboxClient, tokens_of, venues_of
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
 from tasks.broker import build_broker, set_engine
@@ -44,7 +53,6 @@ from tasks.reconciler import Reconciler
 log = logging.getLogger(__name__)
 
 Role = Literal["api", "worker"]
-MIN_SECRET_LENGTH = 32
 
 
 @dataclass
@@ -52,7 +60,7 @@ class Runtime:
     """Everything a process of Eterna runs on."""
 
     settings: Settings
-    market: MarketSandbox
+    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
     router: Router
     hub: EventHub
     repo: TortoiseOrderRepository
@@ -80,13 +88,29 @@ def jwt_auth(settings: Settings) -> JwtAuth:
     :raises ValueError: when the distributed mode has no strong JWT_SECRET.
     """
     if settings.jwt_secret is not None:
-        secret = settings.jwt_secret.get_secret_value()
-        if len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-        return JwtAuth(secret)
-    if settings.distributed:
-        raise ValueError("the distributed mode needs JWT_SECRET (at least 32 characters)")
-    return JwtAuth(_local_secret(settings.data_dir))
+        secret = check_secret(settings.jwt_secret.get_secret_value())
+    elif settings.distributed:
+        raise ValueError(
+            f"the distributed mode needs JWT_SECRET (at least {MIN_SECRET_LENGTH} characters)"
+        )
+    else:
+        secret = _local_secret(settings.data_dir)
+    return JwtAuth(
+        secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_seconds=settings.jwt_leeway_seconds,
+    )
+
+
+def rate_limiter(settings: Settings, redis: aioredis.Redis | None) -> RateLimiter:
+    """Return the per-user mutation limiter: shared through Redis when there is one."""
+    if settings.rate_limit_per_minute <= 0:
+        return NoRateLimit()
+    rate = RateLimit(settings.rate_limit_per_minute, period_seconds=60.0)
+    if redis is not None:
+        return RedisRateLimiter(redis, rate, prefix=settings.redis_prefix)
+    return InMemoryRateLimiter(rate)
 
 
 def _local_secret(data_dir: Path) -> str:
@@ -110,6 +134,23 @@ async def open_database(settings: Settings, *, run_migrations: bool) -> None:
         await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
     await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+def open_sandbox(settings: Settings) -> tuple[SandboxService | None, httpx.AsyncClient]:
+    """Return the sandbox's HTTP client: to ETERNA_SANDBOX_URL, or to one in this process.
+
+    Either way the engine talks to venues through the same HTTP adapters.
+    """
+    timeout = httpx.Timeout(settings.venue_timeout_seconds)
+    if settings.sandbox_url:
+        return None, httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
+    sandbox = build_sandbox(settings)
+    sandbox.start()
+    app = create_sandbox_app(sandbox, manage_lifecycle=False)
+    transport = httpx.ASGITransport(app=app)
+    return sandbox, httpx.AsyncClient(
+        transport=transport, base_url="http://sandbox", timeout=timeout
+    )
 
 
 async def close_database() -> None:
@@ -136,9 +177,10 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if redis and role == "api"
         else None
     )
-    market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
-    router = Router([SandboxVenue(market, name) for name in market.venues()])
-    tokens = TokenRegistry(market.tokens())
+    sandbox, sandbox_http = open_sandbox(settings)
+    sandbox_client = SandboxClient(sandbox_http)
+    router = Router(await venues_of(sandbox_client))
+    tokens = TokenRegistry(await tokens_of(sandbox_client))
     repo = TortoiseOrderRepository()
     broker = build_broker(settings)
     queue = TaskiqOrderQueue(broker)
@@ -148,7 +190,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         engine = ExecutionEngine(
             repo,
             router,
-            SandboxGateway(market),
+            HttpGateway(sandbox_client),
             publisher,
             EngineConfig(
                 lease_seconds=settings.lease_seconds,
@@ -176,12 +218,15 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             max_batch=settings.max_batch,
             max_page_size=settings.max_page_size,
             idle_recheck_seconds=settings.idle_recheck_seconds,
+            max_notional_usd=settings.max_notional_usd,
+            max_expiry_horizon=timedelta(days=settings.max_expiry_horizon_days),
         ),
         clock=utcnow,
+        rate_limiter=rate_limiter(settings, redis),
     )
     runtime = Runtime(
         settings=settings,
-        market=market,
+        sandbox=sandbox,
         router=router,
         hub=hub,
         repo=repo,
@@ -208,4 +253,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         await broker.shutdown()
         if redis is not None:
             await redis.aclose()
+        await sandbox_http.aclose()
+        if sandbox is not None:
+            await sandbox.stop()
         await close_database()

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from eterna.errors import (
@@ -42,15 +42,25 @@ from eterna.ports import (
     OrderRepository,
     Step,
 )
+from eterna.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
 from eterna.routing import Router, RoutingDecision
 from eterna.state_machine import Trigger, can_apply
-from eterna.tokens import Token, TokenRegistry, is_mint_address
+from eterna.tokens import EXACT, USDC, Token, TokenRegistry, is_mint_address
 from eterna.venues.base import VenueInfo
 
 log = logging.getLogger(__name__)
 
 CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 MAX_SLIPPAGE_BPS = 5_000
+MAX_TOKEN_REF_LENGTH = 44  # a base58 mint; every symbol is shorter
+# SPL token amounts are u64 base units: no account can hold more, so no order can move more.
+MAX_BASE_UNITS = 2**64 - 1
+# Storage holds amounts with 16 integer digits (NUMERIC(28, 12)).
+MAX_AMOUNT = Decimal(10) ** 16
+# A limit price is tokenOut per tokenIn: 18 decimals and 18 integer digits span every pair.
+LIMIT_PRICE_QUANTUM = Decimal(10) ** -18
+MAX_LIMIT_PRICE = Decimal(10) ** 18
+PRICE_TTL = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,10 @@ class ServiceLimits:
     default_page_size: int = 20
     supported_types: frozenset[OrderType] = field(default_factory=lambda: frozenset(OrderType))
     idle_recheck_seconds: float = 5.0
+    max_notional_usd: Decimal = Decimal(1_000_000)
+    max_expiry_horizon: timedelta = timedelta(days=30)
+    # USDC spent to price a token (see OrderService._usd_price): large enough for precision.
+    pricing_usdc_amount: Decimal = Decimal(1_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,38 @@ def parse_order_id(raw: str) -> uuid.UUID | None:
         return None
 
 
+def _token_amount(value: Decimal, token: Token, field_name: str, code: RejectionCode) -> Decimal:
+    """Return an amount of the token that is positive, exact in its decimals and holdable."""
+    if not value.is_finite() or value <= 0:
+        raise RejectedError(code, f"{field_name} must be positive", field_name)
+    try:
+        units = token.to_base_units(value)
+    except ValueError:
+        raise RejectedError(
+            code,
+            f"{field_name} has more than {token.decimals} decimals ({token.label})",
+            field_name,
+        ) from None
+    if units > MAX_BASE_UNITS or value >= MAX_AMOUNT:
+        raise RejectedError(
+            code, f"{field_name} is larger than any {token.label} balance", field_name
+        )
+    return value
+
+
+def _check_limit_price(price: Decimal) -> None:
+    if not price.is_finite() or price <= 0:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT, "limitPrice must be positive", "limitPrice"
+        )
+    if price >= MAX_LIMIT_PRICE or price != price.quantize(LIMIT_PRICE_QUANTUM, context=EXACT):
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            "limitPrice must be below 10^18 with at most 18 decimals",
+            "limitPrice",
+        )
+
+
 class OrderService:
     """Place, read, cancel and watch orders on behalf of a user."""
 
@@ -130,7 +176,10 @@ class OrderService:
         publisher: EventPublisher,
         limits: ServiceLimits,
         clock: Callable[[], datetime],
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
+        self._rate_limiter: RateLimiter = rate_limiter or NoRateLimit()
+        self._prices: dict[str, tuple[Decimal, datetime]] = {}
         self._repo = repo
         self._queue = queue
         self._tokens = tokens
@@ -155,6 +204,7 @@ class OrderService:
                 f"{request.type.value} orders are not supported yet",
                 "type",
             )
+        self._check_type_fields(request)
         token_in = self._token(request.token_in, "tokenIn")
         token_out = self._token(
             request.token_out, "tokenOut", may_be_new=request.type is OrderType.SNIPER
@@ -163,19 +213,9 @@ class OrderService:
             raise RejectedError(
                 RejectionCode.SAME_TOKEN, "tokenIn and tokenOut are the same", "tokenOut"
             )
-        amount = request.amount_in
-        if not amount.is_finite() or amount <= 0:
-            raise RejectedError(
-                RejectionCode.INVALID_AMOUNT, "amountIn must be positive", "amountIn"
-            )
-        try:
-            token_in.to_base_units(amount)
-        except ValueError:
-            raise RejectedError(
-                RejectionCode.INVALID_AMOUNT,
-                f"amountIn has more than {token_in.decimals} decimals ({token_in.label})",
-                "amountIn",
-            ) from None
+        amount = _token_amount(
+            request.amount_in, token_in, "amountIn", RejectionCode.INVALID_AMOUNT
+        )
         slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
         if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
             raise RejectedError(
@@ -190,6 +230,14 @@ class OrderService:
                 "maxPriceImpactBps must be between 1 and 10000",
                 "maxPriceImpactBps",
             )
+        if request.limit_price is not None:
+            _check_limit_price(request.limit_price)
+        if request.min_liquidity is not None:
+            _token_amount(
+                request.min_liquidity, token_in, "minLiquidity", RejectionCode.INVALID_INPUT
+            )
+        if request.expires_at is not None:
+            self._check_expiry(request.expires_at)
         coid = request.client_order_id
         if coid is not None and not CLIENT_ORDER_ID.match(coid):
             raise RejectedError(
@@ -197,7 +245,6 @@ class OrderService:
                 "clientOrderId must be 1-64 characters of A-Z a-z 0-9 _ . : -",
                 "clientOrderId",
             )
-        self._check_type_fields(request)
         return PlaceOrder(
             user_id=user_id,
             type=request.type,
@@ -217,6 +264,10 @@ class OrderService:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT, "limitPrice is only for LIMIT orders", "limitPrice"
             )
+        if request.type is OrderType.LIMIT and request.limit_price is None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "a LIMIT order needs a limitPrice", "limitPrice"
+            )
         if request.type is not OrderType.SNIPER and request.min_liquidity is not None:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,
@@ -230,8 +281,33 @@ class OrderService:
                 "expiresAt",
             )
 
+    def _check_expiry(self, expires_at: datetime) -> None:
+        if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "expiresAt needs a time zone, e.g. 2030-01-01T00:00:00Z",
+                "expiresAt",
+            )
+        now = self._clock()
+        horizon = self._limits.max_expiry_horizon
+        if expires_at <= now:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "expiresAt is in the past", "expiresAt"
+            )
+        if expires_at > now + horizon:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"expiresAt is more than {horizon.days} days ahead",
+                "expiresAt",
+            )
+
     def _token(self, ref: str, field_name: str, *, may_be_new: bool = False) -> Token:
-        token = self._tokens.get(ref.strip())
+        ref = ref.strip()
+        # Symbols and mints are ASCII; refusing the rest also stops Unicode case folding
+        # from turning a look-alike ("\u017fol") into a real symbol.
+        if not ref or len(ref) > MAX_TOKEN_REF_LENGTH or not ref.isascii():
+            raise RejectedError(RejectionCode.UNKNOWN_TOKEN, "unknown token", field_name)
+        token = self._tokens.get(ref)
         if token is not None:
             return token
         if may_be_new and is_mint_address(ref):
@@ -243,9 +319,14 @@ class OrderService:
     ) -> list[Order | RejectedError]:
         """Place orders; return, in input order, each order or why it was refused.
 
-        A batch over the cap is refused whole. Valid orders are stored in one transaction
-        and queued; a repeated (user, clientOrderId) returns the order placed first.
+        The call counts once against the caller's rate limit; over it, or over the batch
+        cap, the batch is refused whole. Valid orders are stored in one transaction and
+        queued; a repeated (user, clientOrderId) returns the order placed first.
         """
+        decision = await self._rate_limiter.hit(user_id)
+        if not decision.allowed:
+            limited = RateLimitedError(decision.retry_after_seconds)
+            return [limited] * len(requests)
         if len(requests) > self._limits.max_batch:
             refusal = RejectedError(
                 RejectionCode.BATCH_TOO_LARGE,
@@ -257,9 +338,12 @@ class OrderService:
         commands: list[tuple[int, PlaceOrder]] = []
         for i, request in enumerate(requests):
             try:
-                commands.append((i, self.validate(user_id, request)))
+                command = self.validate(user_id, request)
+                await self._check_notional(command)
             except RejectedError as exc:
                 results[i] = exc
+            else:
+                commands.append((i, command))
         if commands:
             placements = await self._repo.place([c for _, c in commands], self._clock())
             for (i, _), placement in zip(commands, placements, strict=True):
@@ -267,6 +351,51 @@ class OrderService:
             fresh = [p.order.id for p in placements if p.created]
             await self._enqueue(fresh)
         return [r for r in results if r is not None]
+
+    async def _check_notional(self, command: PlaceOrder) -> None:
+        """Refuse an order worth more than the maximum notional, valued in USD.
+
+        The value is amountIn at the price a purchase of ``pricing_usdc_amount`` USDC worth
+        of tokenIn would pay now (USDC counts as 1 USD). When the token cannot be priced
+        (no route to USDC, venues down), only the u64 bound of ``validate`` applies.
+        """
+        cap = self._limits.max_notional_usd
+        if cap <= 0:
+            return
+        price = await self._usd_price(command.token_in)
+        if price is None:
+            return
+        value = command.amount_in * price
+        if value > cap:
+            raise RejectedError(
+                RejectionCode.INVALID_AMOUNT,
+                f"amountIn is worth about {value:,.0f} USD, over the maximum order size of "
+                f"{cap:,.0f} USD",
+                "amountIn",
+            )
+
+    async def _usd_price(self, token: Token) -> Decimal | None:
+        usdc = self._tokens.get(USDC.mint)
+        if usdc is None:
+            return None
+        if token.mint == usdc.mint:
+            return Decimal(1)
+        now = self._clock()
+        cached = self._prices.get(token.mint)
+        if cached is not None and now - cached[1] < PRICE_TTL:
+            return cached[0]
+        spend = self._limits.pricing_usdc_amount
+        try:
+            decision = await self._router.route(usdc, token, spend, slippage_bps=MAX_SLIPPAGE_BPS)
+        except EternaError as exc:
+            log.info("cannot price %s in USD (%s); notional not checked", token.label, exc)
+            return None
+        bought = decision.route.amount_out
+        if bought <= 0:
+            return None
+        price = spend / bought
+        self._prices[token.mint] = (price, now)
+        return price
 
     async def _enqueue(self, order_ids: list[uuid.UUID]) -> None:
         if not order_ids:
@@ -283,8 +412,12 @@ class OrderService:
         A cancel racing the worker ends in exactly one outcome: the write that lands first
         wins, because both are guarded by the order's ``last_seq``.
 
-        :raises RejectedError: NOT_FOUND, or NOT_CANCELLABLE once the order has moved on.
+        :raises RejectedError: NOT_FOUND, NOT_CANCELLABLE once the order has moved on, or
+            RATE_LIMITED (a RateLimitedError saying when to retry).
         """
+        decision = await self._rate_limiter.hit(user_id)
+        if not decision.allowed:
+            raise RateLimitedError(decision.retry_after_seconds)
         for _ in range(3):
             order = await self.get(user_id, order_id)
             if order is None:

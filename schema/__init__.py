@@ -6,8 +6,22 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    ValidationContext,
+)
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -35,21 +49,73 @@ class EternaSchema(strawberry.Schema):
                 )
 
 
+def _measurable(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """Wrap strawberry's depth rule, which raises on documents it cannot measure.
+
+    graphql-core accepts empty selection sets (``{}``) and reports unknown fragments itself;
+    the depth rule calls ``max()`` on the former and looks the latter up, and its exception
+    would surface as an unexpected server error. Refusing the document is the safe answer:
+    passing it would let an unmeasured document through the depth limit.
+    """
+
+    class MeasurableDepthRule(rule):  # type: ignore[valid-type,misc]
+        def __init__(self, context: ValidationContext) -> None:
+            try:
+                super().__init__(context)
+            except (ValueError, KeyError):
+                ASTValidationRule.__init__(self, context)
+                context.report_error(
+                    GraphQLError(
+                        "The document's depth cannot be measured: "
+                        "it has an empty selection set or an unknown fragment."
+                    )
+                )
+
+    return MeasurableDepthRule
+
+
 def build_schema(
-    *, extra_extensions: tuple[Callable[[], SchemaExtension], ...] = ()
+    *,
+    max_depth: int | None = None,
+    max_aliases: int | None = None,
+    max_tokens: int | None = None,
+    introspection: bool = True,
+    field_suggestions: bool = True,
+    extra_extensions: tuple[Callable[[], SchemaExtension], ...] = (),
 ) -> EternaSchema:
-    """Build the schema with its caches and error masking."""
+    """Build the schema with its cost limits, caches and error masking.
+
+    Extensions are passed as factories (one fresh extension per request). The depth and alias
+    rules are built once here and shared, so the validation cache, keyed by the rules, hits.
+    """
+    extensions: list[Callable[[], SchemaExtension]] = []
+    if max_tokens is not None:
+        # Before the parser cache: the token limit is a parse option.
+        extensions.append(lambda: MaxTokensLimiter(max_token_count=max_tokens))
+    extensions += [lambda: ParserCache(maxsize=256)]
+    rules: list[type[ASTValidationRule]] = []
+    if max_depth is not None:
+        rules += [_measurable(r) for r in QueryDepthLimiter(max_depth=max_depth).validation_rules]
+    if max_aliases is not None:
+        rules += MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    if rules:
+        extensions.append(lambda: AddValidationRules(rules))
+    extensions += [
+        lambda: ValidationCache(maxsize=256),
+        *extra_extensions,
+        lambda: MaskErrors(should_mask_error=should_mask),
+    ]
     return EternaSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
-        extensions=[
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            *extra_extensions,
-            lambda: MaskErrors(should_mask_error=should_mask),
-        ],
+        config=StrawberryConfig(
+            scalar_map={Decimal: DecimalScalar},
+            disable_field_suggestions=not field_suggestions,
+        ),
+        extensions=extensions,
     )
 
 

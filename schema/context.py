@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -28,6 +29,7 @@ class Context:
     response: Response | WebSocket | None
     service: OrderService
     principal: Principal | None = None
+    auth_failure: str | None = None
     connection_params: dict[str, Any] | None = None
     events_loader: DataLoader[str, list[OrderEvent]] = field(init=False)
     cache_events: bool = True
@@ -43,13 +45,27 @@ class Context:
 
     @property
     def user_id(self) -> str:
-        """Return the caller's user id, or raise UNAUTHENTICATED."""
+        """Return the caller's user id, or raise UNAUTHENTICATED saying what is wrong."""
+        return self.authenticated.user_id
+
+    @property
+    def authenticated(self) -> Principal:
+        """Return the caller, or raise UNAUTHENTICATED when there is none or it expired.
+
+        A websocket keeps its principal for the life of the connection, so expiry is
+        checked on every use, not only at connection_init.
+        """
         if self.principal is None:
+            reason = self.auth_failure or "authentication required"
             raise ApiError(
                 RejectionCode.UNAUTHENTICATED,
-                "authentication required: send 'Authorization: Bearer <token>'",
+                f"{reason}: send 'Authorization: Bearer <token>'",
             )
-        return self.principal.user_id
+        if self.principal.expired(datetime.now(UTC)):
+            raise ApiError(
+                RejectionCode.UNAUTHENTICATED, "token expired: reconnect with a fresh token"
+            )
+        return self.principal
 
 
 Info = strawberry.Info[Context, None]

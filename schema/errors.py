@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from eterna.errors import RejectedError, RejectionCode
 
@@ -29,16 +31,23 @@ class ApiError(GraphQLError):
         return cls(exc.code, exc.message, exc.field)
 
 
+# Raised by strawberry before execution about the request itself (no operation, no query).
+_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Tell whether a client may see the error as it is.
 
-    Errors without a path arise before execution (syntax, validation, variable coercion) and
-    speak only of the client's own document; during execution only ApiError is shown.
+    Shown: errors raised on purpose (ApiError), errors graphql-core raised itself (syntax,
+    validation, cost limits: no original error), errors about the client's own document
+    (variable and literal coercion, which point at a node of it, outside any field), and
+    strawberry's refusals of the request. Everything else, in a resolver or in a
+    subscription's stream, is an exception from our code and is masked.
     """
-    if error.path is None:
-        return True
     original = error.original_error
-    return original is None or isinstance(original, ApiError)
+    if original is None or isinstance(original, (ApiError, *_REQUEST_ERRORS)):
+        return True
+    return error.path is None and bool(error.nodes)
 
 
 def should_mask(error: GraphQLError) -> bool:

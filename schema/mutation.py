@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import strawberry
 
 from eterna.errors import RejectedError
+from eterna.ratelimit import RateLimitedError
 from schema.context import Info
 from schema.inputs import OrderInput
 from schema.types import (
@@ -18,9 +21,21 @@ from schema.types import (
 )
 
 
+def _retry_after(exc: RejectedError) -> float | None:
+    if isinstance(exc, RateLimitedError):
+        # Rounded up, so a client that waits exactly this long is let through.
+        return math.ceil(exc.retry_after_seconds * 1000) / 1000
+    return None
+
+
 def _result(outcome: object) -> OrderPlaced | OrderRejected:
     if isinstance(outcome, RejectedError):
-        return OrderRejected(code=outcome.code, message=outcome.message, field=outcome.field)
+        return OrderRejected(
+            code=outcome.code,
+            message=outcome.message,
+            field=outcome.field,
+            retry_after_seconds=_retry_after(outcome),
+        )
     return OrderPlaced(order=Order.from_domain(outcome))  # type: ignore[arg-type]
 
 
@@ -28,7 +43,9 @@ def _result(outcome: object) -> OrderPlaced | OrderRejected:
 class Mutation:
     """Place and cancel orders."""
 
-    @strawberry.mutation(description="Place one order.")
+    @strawberry.mutation(
+        description="Place one order. Counts once against your rate limit (RATE_LIMITED)."
+    )
     async def place_order(self, info: Info, input: OrderInput) -> PlaceOrderResult:  # noqa: A002
         """Place one order."""
         (outcome,) = await info.context.service.place(info.context.user_id, [input.to_request()])
@@ -37,7 +54,8 @@ class Mutation:
     @strawberry.mutation(
         description=(
             "Place several orders at once; results come in input order. Over the batch cap, "
-            "every result is BATCH_TOO_LARGE and nothing is stored."
+            "every result is BATCH_TOO_LARGE and nothing is stored. The call counts once "
+            "against your rate limit; over it, every result is RATE_LIMITED."
         )
     )
     async def place_orders(self, info: Info, inputs: list[OrderInput]) -> list[PlaceOrderResult]:
@@ -53,5 +71,7 @@ class Mutation:
         try:
             order = await info.context.service.cancel(info.context.user_id, str(id))
         except RejectedError as exc:
-            return CancelRejected(code=exc.code, message=exc.message)
+            return CancelRejected(
+                code=exc.code, message=exc.message, retry_after_seconds=_retry_after(exc)
+            )
         return OrderCancelled(order=Order.from_domain(order))

@@ -1,15 +1,41 @@
-"""Subscriptions."""
+"""Subscriptions.
+
+Each stream lives no longer than the token that opened it: at expiry it ends with an
+UNAUTHENTICATED error, and the client subscribes again on a connection with a fresh token.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from datetime import UTC, datetime
 
 import strawberry
 
-from eterna.errors import RejectedError
+from eterna.auth import AuthError, Principal, until_expired
+from eterna.errors import RejectedError, RejectionCode
+from eterna.orders import OrderEvent as DomainOrderEvent
 from schema.context import Info
 from schema.errors import ApiError
 from schema.types import OrderEvent
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _while_valid(
+    stream: AsyncIterator[DomainOrderEvent], principal: Principal
+) -> AsyncGenerator[OrderEvent, None]:
+    """Relay the stream as GraphQL events until it ends or the token expires."""
+    try:
+        async with aclosing(until_expired(stream, principal, _now)) as events:
+            async for event in events:
+                yield OrderEvent.from_domain(event)
+    except AuthError as exc:
+        raise ApiError(
+            RejectionCode.UNAUTHENTICATED, f"{exc.reason}: subscribe again with a fresh token"
+        ) from None
 
 
 @strawberry.type
@@ -19,26 +45,35 @@ class Subscription:
     @strawberry.subscription(
         description=(
             "History of your order after afterSeq, then live steps; completes after a terminal "
-            "step. seq is gap-free: resume with afterSeq = the last seq you saw."
+            "step. seq is gap-free: resume with afterSeq = the last seq you saw. Ends with an "
+            "UNAUTHENTICATED error when the connection's token expires."
         )
     )
     async def order_events(
         self, info: Info, order_id: strawberry.ID, after_seq: int | None = 0
     ) -> AsyncGenerator[OrderEvent, None]:
         """Stream one order's events."""
+        principal = info.context.authenticated
         try:
             stream = await info.context.service.order_events(
-                info.context.user_id, str(order_id), after_seq or 0
+                principal.user_id, str(order_id), after_seq or 0
             )
         except RejectedError as exc:
             raise ApiError.from_rejection(exc) from None
-        async for event in stream:
-            yield OrderEvent.from_domain(event)
+        async with aclosing(_while_valid(stream, principal)) as events:
+            async for event in events:
+                yield event
 
     @strawberry.subscription(
-        description="Live steps of all your orders from now on, each order gap-free by seq."
+        description=(
+            "Live steps of all your orders from now on, each order gap-free by seq. Ends with "
+            "an UNAUTHENTICATED error when the connection's token expires."
+        )
     )
     async def my_order_events(self, info: Info) -> AsyncGenerator[OrderEvent, None]:
         """Stream the events of all the caller's orders."""
-        async for event in info.context.service.my_order_events(info.context.user_id):
-            yield OrderEvent.from_domain(event)
+        principal = info.context.authenticated
+        stream = info.context.service.my_order_events(principal.user_id)
+        async with aclosing(_while_valid(stream, principal)) as events:
+            async for event in events:
+                yield event

@@ -266,6 +266,9 @@ class OrderRejected:
     code: RejectionCode
     message: str
     field: str | None = strawberry.field(description="The input field at fault, when one is.")
+    retry_after_seconds: float | None = strawberry.field(
+        default=None, description="RATE_LIMITED: seconds until a retry will be accepted."
+    )
 
 
 @strawberry.type(description="The order was cancelled.")
@@ -281,6 +284,9 @@ class CancelRejected:
 
     code: RejectionCode
     message: str
+    retry_after_seconds: float | None = strawberry.field(
+        default=None, description="RATE_LIMITED: seconds until a retry will be accepted."
+    )
 
 
 @strawberry.type(description="The route a market order would take now, and every venue's quote.")

@@ -1,0 +1,245 @@
+"""JWT verification, secret strength and token-bounded streams."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+
+from eterna.auth import AuthError, JwtAuth, Principal, check_secret, until_expired
+from eterna.bootstrap import jwt_auth
+from eterna.config import Settings
+
+SECRET = "unit-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _token(claims: dict[str, object], *, algorithm: str = "HS256", secret: str = SECRET) -> str:
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def _claims(**overrides: object) -> dict[str, object]:
+    claims: dict[str, object] = {"sub": "alice", "exp": _now() + timedelta(minutes=5)}
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def test_valid_token_yields_the_subject_and_expiry_plus_leeway() -> None:
+    auth = JwtAuth(SECRET, leeway_seconds=10)
+    now = _now()
+    token = auth.issue("alice", now=now, ttl=timedelta(minutes=5))
+    principal = auth.authenticate(f"Bearer {token}")
+    assert principal.user_id == "alice"
+    exp = datetime.fromtimestamp(int((now + timedelta(minutes=5)).timestamp()), tz=UTC)
+    assert principal.expires_at == exp + timedelta(seconds=10)
+
+
+def test_alg_none_token_is_refused() -> None:
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({'sub': 'alice', 'exp': 2**40})}."
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET).verify(unsigned)
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_other_hmac_algorithms_are_refused_even_with_the_right_secret(algorithm: str) -> None:
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET).verify(_token(_claims(), algorithm=algorithm))
+
+
+def test_token_signed_with_another_secret_is_refused() -> None:
+    forged = _token(_claims(), secret="another-secret-0123456789-abcdefghijklmnop")
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET).verify(forged)
+
+
+@pytest.mark.parametrize("missing", ["exp", "sub"])
+def test_token_without_a_required_claim_is_refused(missing: str) -> None:
+    claims = _claims()
+    del claims[missing]
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET).verify(_token(claims))
+
+
+def test_expired_token_is_refused_beyond_the_leeway() -> None:
+    token = _token(_claims(exp=_now() - timedelta(seconds=30)))
+    with pytest.raises(AuthError, match="token expired"):
+        JwtAuth(SECRET, leeway_seconds=10).verify(token)
+
+
+def test_token_expired_within_the_leeway_is_accepted() -> None:
+    token = _token(_claims(exp=_now() - timedelta(seconds=3)))
+    assert JwtAuth(SECRET, leeway_seconds=10).verify(token).user_id == "alice"
+
+
+def test_token_not_yet_valid_is_refused() -> None:
+    token = _token(_claims(nbf=_now() + timedelta(minutes=2)))
+    with pytest.raises(AuthError, match="not yet valid"):
+        JwtAuth(SECRET).verify(token)
+
+
+@pytest.mark.parametrize("iss", [None, "someone-else"])
+def test_configured_issuer_refuses_a_missing_or_wrong_iss(iss: str | None) -> None:
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET, issuer="eterna").verify(_token(_claims(iss=iss)))
+
+
+def test_configured_issuer_accepts_its_own_tokens() -> None:
+    auth = JwtAuth(SECRET, issuer="eterna", audience="eterna-api")
+    token = auth.issue("alice", now=_now(), ttl=timedelta(minutes=1))
+    assert auth.verify(token).user_id == "alice"
+
+
+@pytest.mark.parametrize("aud", [None, "another-api"])
+def test_configured_audience_refuses_a_missing_or_wrong_aud(aud: str | None) -> None:
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET, audience="eterna-api").verify(_token(_claims(aud=aud)))
+
+
+@pytest.mark.parametrize("sub", ["", "a\x00b", "x" * 129, 42])
+def test_bad_subject_is_refused(sub: object) -> None:
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET).verify(_token(_claims(sub=sub)))
+
+
+def test_oversized_token_is_refused_without_decoding() -> None:
+    with pytest.raises(AuthError, match="invalid token"):
+        JwtAuth(SECRET).verify("a" * 5000)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [(None, "missing credentials"), ("", "missing credentials"), ("Basic abc", "Bearer")],
+)
+def test_header_without_a_bearer_token_is_refused(header: str | None, reason: str) -> None:
+    with pytest.raises(AuthError, match=reason):
+        JwtAuth(SECRET).authenticate(header)
+
+
+def test_auth_errors_and_repr_never_carry_the_token_or_secret() -> None:
+    auth = JwtAuth(SECRET)
+    expired = _token(_claims(exp=_now() - timedelta(hours=1)))
+    tampered = auth.issue("alice", now=_now(), ttl=timedelta(minutes=1))[:-3] + "abc"
+    for token in (expired, tampered, "garbage"):
+        with pytest.raises(AuthError) as refused:
+            auth.authenticate(f"Bearer {token}")
+        assert token not in str(refused.value)
+        assert token not in refused.value.reason
+    assert SECRET not in repr(auth)
+
+
+@pytest.mark.parametrize("secret", ["short", "a" * 64, "abababababababababababababababab"])
+def test_weak_secret_is_refused(secret: str) -> None:
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        check_secret(secret)
+
+
+def test_distributed_mode_refuses_to_start_without_jwt_secret(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, database_url="postgres://db/x", redis_url="redis://r:6379/0"
+    )
+    with pytest.raises(ValueError, match="needs JWT_SECRET"):
+        jwt_auth(settings)
+
+
+def test_distributed_mode_refuses_a_weak_jwt_secret(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="postgres://db/x",
+        redis_url="redis://r:6379/0",
+        JWT_SECRET="too-short",
+    )
+    with pytest.raises(ValueError, match="at least 32"):
+        jwt_auth(settings)
+
+
+def test_jwt_settings_reach_the_verifier(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        JWT_SECRET=SECRET,
+        jwt_issuer="eterna",
+        jwt_audience="eterna-api",
+        jwt_leeway_seconds=3,
+    )
+    auth = jwt_auth(settings)
+    assert (auth.secret, auth.issuer, auth.audience, auth.leeway_seconds) == (
+        SECRET,
+        "eterna",
+        "eterna-api",
+        3,
+    )
+
+
+# -- streams bounded by the token ----------------------------------------------------------
+
+
+class _Ticker:
+    """An endless stream yielding every 10 ms, recording whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def stream(self) -> AsyncIterator[int]:
+        n = 0
+        try:
+            while True:
+                await asyncio.sleep(0.01)
+                n += 1
+                yield n
+        finally:
+            self.closed = True
+
+
+async def _drain(stream: AsyncIterator[int], into: list[int]) -> None:
+    async for n in stream:
+        into.append(n)  # noqa: PERF401 - kept item by item, so it survives the raise
+
+
+def _principal(seconds: float) -> Principal:
+    return Principal("alice", datetime.now(UTC) + timedelta(seconds=seconds))
+
+
+@pytest.mark.anyio
+async def test_stream_ends_with_auth_error_when_the_token_expires() -> None:
+    ticker = _Ticker()
+    seen: list[int] = []
+    started = asyncio.get_running_loop().time()
+    stream = until_expired(ticker.stream(), _principal(0.2), lambda: datetime.now(UTC))
+    with pytest.raises(AuthError, match="token expired"):
+        await _drain(stream, seen)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert 0.15 <= elapsed < 1.0
+    assert len(seen) >= 5
+    assert ticker.closed
+
+
+@pytest.mark.anyio
+async def test_stream_that_ends_first_ends_normally() -> None:
+    async def three() -> AsyncIterator[int]:
+        for n in (1, 2, 3):
+            yield n
+
+    items = [n async for n in until_expired(three(), _principal(60), lambda: datetime.now(UTC))]
+    assert items == [1, 2, 3]
+
+
+@pytest.mark.anyio
+async def test_stream_of_an_already_expired_token_yields_nothing() -> None:
+    ticker = _Ticker()
+    seen: list[int] = []
+    stream = until_expired(ticker.stream(), _principal(-1), lambda: datetime.now(UTC))
+    with pytest.raises(AuthError, match="token expired"):
+        await _drain(stream, seen)
+    assert seen == []
