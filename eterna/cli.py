@@ -61,6 +61,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=10,
+        # Frames beyond the body limit are refused before they are read into memory, and
+        # per-message compression costs ~47 MiB and CPU per 1,000 subscribers for little gain.
+        ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,
     )
 
 
@@ -71,6 +75,27 @@ def cmd_worker(_args: argparse.Namespace) -> None:
     settings = _settings()
     _configure_logging(settings)
     asyncio.run(run_worker(settings))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    """Run the market sandbox as an HTTP service (ETERNA_SANDBOX_URL points engines at it)."""
+    import uvicorn  # noqa: PLC0415
+
+    from eterna.sandbox_server import build_sandbox, create_sandbox_app  # noqa: PLC0415
+
+    settings = _settings()
+    _configure_logging(settings)
+    host = args.host or settings.host
+    port = args.port or settings.sandbox_port
+    service = build_sandbox(settings)
+    print(
+        f"Eterna market sandbox (seed {settings.sandbox_seed}, slot {settings.sandbox_slot_ms} ms) "
+        f"on http://{host}:{port}",
+        flush=True,
+    )
+    uvicorn.run(
+        create_sandbox_app(service), host=host, port=port, log_level=settings.log_level.lower()
+    )
 
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
@@ -127,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="execute queued orders (distributed mode)")
     worker.set_defaults(func=cmd_worker)
+    sandbox = sub.add_parser(
+        "sandbox", help="run the market sandbox as an HTTP service (pools, quotes, ledger, faults)"
+    )
+    sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
+    sandbox.set_defaults(func=cmd_sandbox)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
     token = sub.add_parser("token", help="print a JWT for USER")

@@ -86,9 +86,53 @@ class ExecutionEngine:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._in_flight: set[uuid.UUID] = set()
+        self._handed_back: set[uuid.UUID] = set()
+        self._draining = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def in_flight(self) -> frozenset[uuid.UUID]:
+        """Return the orders this engine is running right now."""
+        return frozenset(self._in_flight)
+
+    def drain(self) -> None:
+        """Stop taking orders: later ``execute`` calls hand the order back untouched."""
+        self._draining = True
+
+    async def wait_idle(self, wait_seconds: float) -> bool:
+        """Wait until no order runs here; return False if some still run after wait_seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), wait_seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def execute(self, order_id: uuid.UUID) -> Order | None:
-        """Run the order until it is finished or resting; return None if someone else has it."""
+        """Run the order until it is finished or resting; return None if it was not run here.
+
+        Not run here: another worker holds it, it is finished, or this engine is draining
+        (the caller then queues it again).
+        """
+        if self._draining:
+            self._handed_back.add(order_id)
+            return None
+        self._in_flight.add(order_id)
+        self._idle.clear()
+        try:
+            return await self._execute(order_id)
+        finally:
+            self._in_flight.discard(order_id)
+            if not self._in_flight:
+                self._idle.set()
+
+    @property
+    def handed_back(self) -> frozenset[uuid.UUID]:
+        """Return the orders delivered while draining, which need queueing again."""
+        return frozenset(self._handed_back)
+
+    async def _execute(self, order_id: uuid.UUID) -> Order | None:
         now = self._clock()
         order = await self._repo.claim(order_id, self.owner, now, self._lease_until(now))
         if order is None:
@@ -213,7 +257,14 @@ class ExecutionEngine:
 
     async def _confirm(self, order: Order) -> Order:
         tx = self._pending_tx(order)
+        renewed = self._clock()
         while True:
+            now = self._clock()
+            if (now - renewed).total_seconds() > self._config.lease_seconds / 3:
+                # Waiting on the chain takes no step: keep the lease alive explicitly.
+                if not await self._repo.renew(order.id, self.owner, self._lease_until(now)):
+                    raise LeaseLostError(f"order {order.id}: lease taken while confirming")
+                renewed = now
             try:
                 status = await self._gateway.status(tx)
                 if status.state is TxState.UNKNOWN:

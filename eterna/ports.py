@@ -114,6 +114,10 @@ class OrderRepository(Protocol):
         """
         ...
 
+    async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease; return False when it is no longer ours."""
+        ...
+
     async def release(self, order_id: uuid.UUID, owner: str) -> None:
         """Give the lease back."""
         ...

@@ -23,9 +23,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from eterna.amm.base import InsufficientLiquidityError
+from eterna.config import Settings
 from eterna.errors import VenueUnavailableError
+from eterna.sandbox.genesis import genesis_market
 from eterna.sandbox.market import LandedTransaction
-from eterna.sandbox.service import SandboxService, pool_json
+from eterna.sandbox.service import FaultSettings, SandboxService, pool_json
 from eterna.venues.base import SwapInstruction, SwapRequest, Transaction, TxStatus
 from eterna.venues.sandbox import VENUE_KINDS
 
@@ -208,6 +210,20 @@ class _SandboxApi:
         except (KeyError, ValueError, InsufficientLiquidityError) as exc:
             return _bad_request(f"{type(exc).__name__}: {exc}")
         return JSONResponse({"price": str(price)})
+
+
+def build_sandbox(settings: Settings) -> SandboxService:
+    """Return the seeded sandbox with the faults the settings ask for."""
+    faults = FaultSettings(
+        latency_ms=settings.sandbox_latency_ms,
+        error_rate=settings.sandbox_error_rate,
+        drop_rate=settings.sandbox_drop_rate,
+        expire_rate=settings.sandbox_expire_rate,
+        price_move_rate=settings.sandbox_price_move_rate,
+        price_move_bps=settings.sandbox_price_move_bps,
+    )
+    market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
+    return SandboxService(market, faults, seed=settings.sandbox_seed)
 
 
 def create_sandbox_app(service: SandboxService, *, manage_lifecycle: bool = True) -> Starlette:

@@ -338,6 +338,13 @@ class TortoiseOrderRepository:
             event,
         )
 
+    async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease; return False when it is no longer ours."""
+        renewed = await OrderModel.filter(id=order_id, lease_owner=owner).update(
+            lease_until=lease_until
+        )
+        return bool(renewed)
+
     async def release(self, order_id: uuid.UUID, owner: str) -> None:
         """Give the lease back."""
         await OrderModel.filter(id=order_id, lease_owner=owner).update(

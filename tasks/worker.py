@@ -9,8 +9,10 @@ import signal
 
 from taskiq.api import run_receiver_task
 
-from eterna.bootstrap import open_runtime
+from eterna.bootstrap import Runtime, open_runtime
 from eterna.config import Settings
+from eterna.errors import EternaError
+from tasks.queue import TaskiqOrderQueue
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,30 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker ready: %d concurrent orders", settings.worker_concurrency)
         print("worker ready", flush=True)  # noqa: T201 - the line scripts wait for
         await stop.wait()
-        log.info("worker stopping")
+        await _shut_down(runtime, receiver, grace_seconds=settings.shutdown_grace_seconds)
+
+
+async def _shut_down(
+    runtime: Runtime, receiver: asyncio.Task[None], *, grace_seconds: float
+) -> None:
+    """Finish what is running within the grace period, then hand the rest back to the queue.
+
+    New deliveries during the grace period are handed back at once. An order cut off
+    mid-way is safe to hand back: it resumes from its last persisted step.
+    """
+    engine = runtime.engine
+    if engine is None:  # pragma: no cover - a worker always runs the engine
         receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
+        return
+    engine.drain()
+    await engine.wait_idle(grace_seconds)
+    unfinished = sorted(engine.in_flight)
+    receiver.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await receiver
+    handed_back = sorted(set(unfinished) | set(engine.handed_back))
+    if handed_back:
+        log.warning("handing %d orders back to the queue", len(handed_back))
+        with contextlib.suppress(EternaError):
+            await TaskiqOrderQueue(runtime.broker).enqueue(handed_back)
+    log.info("worker stopped")

@@ -49,6 +49,7 @@ class Cluster:
     """Running processes and their addresses."""
 
     api_ports: list[int]
+    sandbox_url: str
     logs: Path
 
     def url(self, i: int) -> str:
@@ -56,9 +57,20 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def _processes(env: dict[str, str], logs: Path, ports: list[int], workers: int) -> Iterator[None]:
+def _processes(
+    env: dict[str, str], logs: Path, ports: list[int], workers: int, sandbox_port: int
+) -> Iterator[None]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
+        with (logs / "sandbox.log").open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "eterna", "sandbox", "--port", str(sandbox_port)],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         for i, port in enumerate(ports):
             with (logs / f"api{i}.log").open("wb") as out:
                 procs.append(
@@ -94,6 +106,13 @@ def _processes(env: dict[str, str], logs: Path, ports: list[int], workers: int) 
 async def _wait_ready(cluster: Cluster, workers: int) -> None:
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient() as client:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{cluster.sandbox_url}/health")).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise AssertionError((cluster.logs / "sandbox.log").read_text())
+            await asyncio.sleep(0.2)
         for i in range(len(cluster.api_ports)):
             while True:
                 with contextlib.suppress(httpx.HTTPError):
@@ -112,6 +131,7 @@ async def _wait_ready(cluster: Cluster, workers: int) -> None:
 
 @pytest.fixture
 async def cluster(pg_database: str, redis_prefix: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    sandbox_port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": pg_database,
@@ -120,14 +140,15 @@ async def cluster(pg_database: str, redis_prefix: str, tmp_path: Path) -> AsyncI
         "ETERNA_REDIS_PREFIX": redis_prefix,
         "ETERNA_DATA_DIR": str(tmp_path / "data"),
         "ETERNA_LOG_LEVEL": "WARNING",
+        "ETERNA_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
     }
     migrate = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "eterna", "migrate", env=env, stdout=subprocess.PIPE
     )
     assert await migrate.wait() == 0
     ports = [_free_port(), _free_port()]
-    with _processes(env, tmp_path, ports, workers=2):
-        running = Cluster(api_ports=ports, logs=tmp_path)
+    with _processes(env, tmp_path, ports, workers=2, sandbox_port=sandbox_port):
+        running = Cluster(api_ports=ports, sandbox_url=env["ETERNA_SANDBOX_URL"], logs=tmp_path)
         await _wait_ready(running, workers=2)
         yield running
 
@@ -190,3 +211,8 @@ async def test_orders_placed_on_one_api_stream_to_another_through_two_workers(
             json={"query": "{ orders(first: 100, status: CONFIRMED) { edges { node { id } } } }"},
         )
         assert len(listed.json()["data"]["orders"]["edges"]) == ORDERS
+
+        # One shared sandbox: exactly one landed transaction per confirmed order.
+        ledger = (await client.get(f"{cluster.sandbox_url}/ledger")).json()
+        landed = [row["memo"] for row in ledger if row["success"]]
+        assert sorted(landed) == sorted(ids)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
+from eterna.sandbox.market import LandedTransaction
 from tests import graphql_ws
 from tests.e2e.conftest import Api
 
@@ -43,6 +44,12 @@ subscription Events($id: ID!, $after: Int) {
 """
 MARKET_1_SOL = {"type": "MARKET", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1"}
 STEPS = ["PENDING", "ROUTING", "BUILDING", "SUBMITTED", "CONFIRMED"]
+
+
+def ledger_of(api: Api, memo: str) -> list[LandedTransaction]:
+    sandbox = api.runtime.sandbox
+    assert sandbox is not None
+    return list(sandbox.market.ledger(memo))
 
 
 async def place(api: Api, order: dict[str, Any], user: str = "alice") -> dict[str, Any]:
@@ -98,7 +105,7 @@ async def test_market_order_streams_five_steps_and_confirms(api: Api) -> None:
     assert order["executedPrice"] == confirmed["executedPrice"]
     assert order["txSignature"] == confirmed["txSignature"]
     assert [e["seq"] for e in order["events"]] == [1, 2, 3, 4, 5]
-    ledger = api.runtime.market.ledger(memo=order_id)
+    ledger = ledger_of(api, order_id)
     assert len(ledger) == 1
     assert ledger[0].success
 
@@ -207,7 +214,7 @@ async def test_client_order_id_is_idempotent_per_user(api: Api) -> None:
     assert first["order"]["id"] == second["order"]["id"]
     assert other_user["order"]["id"] != first["order"]["id"]
     await wait_terminal(api, first["order"]["id"])
-    assert len(api.runtime.market.ledger(memo=first["order"]["id"])) == 1
+    assert len(ledger_of(api, memo=first["order"]["id"])) == 1
 
 
 PLACE_MANY = """
