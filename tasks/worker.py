@@ -30,18 +30,36 @@ async def run_worker(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         receiver = asyncio.create_task(
-            run_receiver_task(
-                runtime.broker,
-                max_async_tasks=settings.worker_concurrency,
-                max_prefetch=0,
-                run_startup=False,
-            ),
-            name="receiver",
+            _receive(runtime, settings.worker_concurrency), name="receiver"
         )
         log.info("worker ready: %d concurrent orders", settings.worker_concurrency)
         print("worker ready", flush=True)  # noqa: T201 - the line scripts wait for
         await stop.wait()
         await _shut_down(runtime, receiver, grace_seconds=settings.shutdown_grace_seconds)
+
+
+async def _receive(runtime: Runtime, concurrency: int) -> None:
+    """Consume the queue, starting over whenever Redis goes away and comes back.
+
+    taskiq's stream reader ends on a connection error; a restarted Redis may also have lost
+    the consumer group, which ``startup`` declares again. Orders whose messages were lost
+    are queued again by the reconciler.
+    """
+    while True:
+        try:
+            await run_receiver_task(
+                runtime.broker,
+                max_async_tasks=concurrency,
+                max_prefetch=0,
+                run_startup=False,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any reader failure: wait and start over
+            log.warning("queue reader stopped (%s); reconnecting in 1 s", exc)
+        await asyncio.sleep(1)
+        with contextlib.suppress(Exception):
+            await runtime.broker.startup()
 
 
 async def _shut_down(
