@@ -45,6 +45,31 @@ async def _receive(runtime: Runtime, concurrency: int) -> None:
     the consumer group, which ``startup`` declares again. Orders whose messages were lost
     are queued again by the reconciler.
     """
+    keeper = asyncio.create_task(_keep_consumer_group(runtime), name="consumer-group")
+    try:
+        await _read_forever(runtime, concurrency)
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+
+async def _keep_consumer_group(runtime: Runtime) -> None:
+    """Declare the stream's consumer group again every few seconds.
+
+    taskiq retries a failing read by itself, but a Redis that restarted without its data has
+    lost the group, and every read then fails with NOGROUP until it is declared again.
+    """
+    declare = getattr(runtime.broker, "_declare_consumer_group", None)
+    if declare is None:
+        return
+    while True:
+        await asyncio.sleep(2)
+        with contextlib.suppress(Exception):  # Redis may be down: try again next time
+            await declare()
+
+
+async def _read_forever(runtime: Runtime, concurrency: int) -> None:
     while True:
         try:
             await run_receiver_task(

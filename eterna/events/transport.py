@@ -67,8 +67,9 @@ class RedisStreamPublisher:
 class RedisStreamDispatcher:
     """Read the event stream from its tail and hand every event to the local hub."""
 
+    # redis-py 8 gives every socket a 5 s read timeout: block well below it.
     def __init__(
-        self, redis: aioredis.Redis, stream: str, hub: EventHub, block_ms: int = 5000
+        self, redis: aioredis.Redis, stream: str, hub: EventHub, block_ms: int = 2000
     ) -> None:
         self._redis = redis
         self._stream = stream

@@ -1,0 +1,384 @@
+"""Real processes under faults: private Redis and Postgres servers that tests may restart.
+
+The fault suite must kill and restart servers, so it never touches the machine's shared
+ones: it starts its own ``redis-server`` and its own Postgres cluster (``initdb`` +
+``pg_ctl``) on free ports in a temporary folder, plus the sandbox, an API and workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from eterna.auth import JwtAuth
+from eterna.engine import utcnow
+
+SECRET = "fault-suite-secret-long-enough-for-hs256-0123456789"
+TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED", "EXPIRED")
+PLACE_MANY = """
+mutation Many($inputs: [OrderInput!]!) {
+  placeOrders(inputs: $inputs) { __typename ... on OrderPlaced { order { id } } }
+}
+"""
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError("Postgres server binaries (initdb, pg_ctl) are not installed")
+    return Path(initdb).parent
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    # initdb refuses to run as root: run the private cluster as the postgres user then.
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+class PrivateRedis:
+    """A redis-server of our own, which can be killed and started again on the same port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port)
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+
+class PrivatePostgres:
+    """A Postgres cluster of our own in a temporary folder, restartable."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
+        self.root = Path(tempfile.mkdtemp(prefix="eterna-pg-"))
+        self.data = self.root / "pgdata"
+        self.bin = _pg_bin()
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def init(self) -> None:
+        self.data.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.data, "postgres")
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(self.data / "log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres(
+                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+            ),
+            check=False,
+            capture_output=True,
+        )
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _wait_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@dataclass
+class Cluster:
+    """The sandbox, one API and some workers, talking to the private servers."""
+
+    folder: Path
+    env: dict[str, str]
+    workers: int
+    api_port: int = field(default_factory=free_port)
+    sandbox_port: int = field(default_factory=free_port)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    kills: int = 0
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def sandbox(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    def spawn(self, name: str, *args: str) -> None:
+        with (self.folder / f"{name}.log").open("ab") as out:
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "eterna", *args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def start(self) -> None:
+        self.spawn("sandbox", "sandbox", "--port", str(self.sandbox_port))
+        self.spawn("api", "serve", "--port", str(self.api_port))
+        for i in range(self.workers):
+            self.spawn(f"worker{i}", "worker")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process and start it again."""
+        self.procs[name].kill()
+        self.procs[name].wait()
+        self.kills += 1
+        self.spawn(name, "worker")
+
+    def terminate(self, name: str, grace: float = 30) -> int:
+        """SIGTERM one worker, wait for it to exit, start it again; return its exit code."""
+        proc = self.procs[name]
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=grace)
+        self.spawn(name, "worker")
+        return code
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def log(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")[-4000:]
+
+
+@contextlib.contextmanager
+def cluster(
+    folder: Path,
+    db_url: str,
+    redis_url: str,
+    *,
+    workers: int = 2,
+    sandbox_env: dict[str, str] | None = None,
+) -> Iterator[Cluster]:
+    """Run a cluster against the given servers; stop it on exit."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "JWT_SECRET": SECRET,
+        "ETERNA_DATA_DIR": str(folder / "data"),
+        "ETERNA_LOG_LEVEL": "WARNING",
+        "ETERNA_SANDBOX_SLOT_MS": "0",
+        "ETERNA_LEASE_SECONDS": "3",
+        "ETERNA_RECONCILE_SECONDS": "1",
+        "ETERNA_BACKOFF_BASE_MS": "50",
+        "ETERNA_BACKOFF_MAX_MS": "400",
+        "ETERNA_RATE_LIMIT_PER_MINUTE": "0",
+        "ETERNA_DB_POOL_SIZE": "10",
+        **(sandbox_env or {}),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "eterna", "migrate"], env=env, check=True, capture_output=True
+    )
+    running = Cluster(folder=folder, env=env, workers=workers)
+    env["ETERNA_SANDBOX_URL"] = running.sandbox
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def token() -> str:
+    """Return a token for the fault suite's trader."""
+    return JwtAuth(SECRET).issue("trader", now=utcnow(), ttl=timedelta(hours=1))
+
+
+async def wait_healthy(client: httpx.AsyncClient, url: str, within: float = 60) -> None:
+    """Wait until url/health answers 200."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if (await client.get(f"{url}/health")).status_code == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"{url} not healthy")
+
+
+async def place(client: httpx.AsyncClient, api: str, orders: int, batch: int = 100) -> list[str]:
+    """Place orders in batches of SOL -> USDC and return their ids."""
+    ids: list[str] = []
+    for start in range(0, orders, batch):
+        inputs = [
+            {
+                "type": "MARKET",
+                "tokenIn": "SOL",
+                "tokenOut": "USDC",
+                "amountIn": f"0.{(start + i) % 900 + 100:03d}",
+            }
+            for i in range(min(batch, orders - start))
+        ]
+        response = await client.post(
+            f"{api}/graphql",
+            json={"query": PLACE_MANY, "variables": {"inputs": inputs}},
+            headers={"Authorization": f"Bearer {token()}"},
+        )
+        placed = response.json()["data"]["placeOrders"]
+        assert all(p["__typename"] == "OrderPlaced" for p in placed), placed
+        ids += [p["order"]["id"] for p in placed]
+    return ids
+
+
+async def unfinished(db_url: str) -> int:
+    """Return how many orders are not in a terminal status (-1 when the database is down)."""
+    try:
+        conn = await asyncpg.connect(db_url, timeout=2)
+    except (OSError, asyncpg.PostgresError):
+        return -1
+    try:
+        value = await conn.fetchval(
+            "SELECT count(*) FROM orders WHERE status <> ALL($1)", list(TERMINAL)
+        )
+        return int(value)
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Outcome:
+    """What a scenario ended with."""
+
+    orders: int
+    confirmed: int
+    failed: int
+    retries: int
+    seconds: float
+
+
+async def verify(db_url: str, sandbox: str, ids: list[str], started: float) -> Outcome:
+    """Check every invariant of the fault suite and return the scenario's figures."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        rows = await conn.fetch("SELECT id::text, status, last_seq, tx_signature FROM orders")
+        events = await conn.fetch("SELECT order_id::text, seq, status FROM order_events")
+    finally:
+        await conn.close()
+    seconds = time.monotonic() - started
+    orders = {r["id"]: r for r in rows}
+    assert sorted(orders) == sorted(ids)
+    assert all(r["status"] in TERMINAL for r in rows), [r["status"] for r in rows]
+    seqs: dict[str, list[int]] = {}
+    for e in events:
+        seqs.setdefault(e["order_id"], []).append(e["seq"])
+    for order_id, row in orders.items():
+        assert sorted(seqs[order_id]) == list(range(1, row["last_seq"] + 1)), order_id
+    async with httpx.AsyncClient() as client:
+        ledger: list[dict[str, Any]] = (await client.get(f"{sandbox}/ledger")).json()
+    landed: dict[str, list[str]] = {}
+    for tx in ledger:
+        if tx["success"]:
+            landed.setdefault(tx["memo"], []).append(tx["signature"])
+    for order_id, row in orders.items():
+        if row["status"] == "CONFIRMED":
+            assert landed.get(order_id) == [row["tx_signature"]], order_id
+        else:
+            assert order_id not in landed, order_id
+    retries = sum(1 for e in events if e["status"] == "PENDING" and e["seq"] > 1)
+    return Outcome(
+        orders=len(rows),
+        confirmed=sum(1 for r in rows if r["status"] == "CONFIRMED"),
+        failed=sum(1 for r in rows if r["status"] == "FAILED"),
+        retries=retries,
+        seconds=round(seconds, 1),
+    )

@@ -1,0 +1,184 @@
+"""The fault suite: real processes, faults injected, and the exactly-once invariants.
+
+Every scenario ends with every order in a terminal status, exactly one landed transaction
+per CONFIRMED order (its own signature), none per FAILED order, and gap-free seqs. Run it
+alone with ``pytest tests/faults -s`` to see each scenario's figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.faults.harness import (
+    Outcome,
+    PrivatePostgres,
+    PrivateRedis,
+    cluster,
+    place,
+    unfinished,
+    verify,
+    wait_healthy,
+)
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+DEADLINE = 240.0
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def postgres_server() -> AsyncIterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    await asyncio.to_thread(server.init)
+    await asyncio.to_thread(server.start)
+    conn = await asyncpg.connect(server.url)
+    await conn.execute("CREATE DATABASE eterna")
+    await conn.close()
+    yield server
+    await asyncio.to_thread(server.stop)
+    server.remove()
+
+
+def _db(server: PrivatePostgres) -> str:
+    return server.url.rsplit("/", 1)[0] + "/eterna"
+
+
+async def _until_done(db_url: str, fault: object = None) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if await unfinished(db_url) == 0:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"orders still unfinished after {DEADLINE} s ({fault})")
+
+
+def _report(name: str, outcome: Outcome, faults: str) -> None:
+    print(  # noqa: T201 - the figures of the scenario, shown with -s
+        f"\n[{name}] orders={outcome.orders} confirmed={outcome.confirmed} "
+        f"failed={outcome.failed} retries={outcome.retries} faults: {faults} "
+        f"duration={outcome.seconds}s"
+    )
+
+
+async def test_sigkilled_workers_lose_and_double_nothing(
+    tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
+) -> None:
+    db = _db(postgres_server)
+    rng = random.Random(5)
+    with cluster(tmp_path, db, redis_server.url, workers=2) as running:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.api)
+            started = time.monotonic()
+            ids = await place(client, running.api, 500)
+            while await unfinished(db) != 0 and time.monotonic() - started < DEADLINE:
+                await asyncio.sleep(rng.uniform(0.3, 1.2))
+                running.kill(f"worker{rng.randrange(2)}")
+            await _until_done(db, "after kills")
+            outcome = await verify(db, running.sandbox, ids, started)
+    _report("SIGKILL workers", outcome, f"{running.kills} SIGKILLs")
+    assert running.kills >= 3
+    assert outcome.confirmed == outcome.orders
+
+
+async def test_redis_restart_mid_run_loses_nothing(
+    tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
+) -> None:
+    db = _db(postgres_server)
+    with cluster(tmp_path, db, redis_server.url, workers=2) as running:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.api)
+            started = time.monotonic()
+            ids = await place(client, running.api, 300)
+            await asyncio.sleep(1.0)
+            redis_server.stop()  # the queue and the event stream vanish with it
+            await asyncio.sleep(1.0)
+            health = await client.get(f"{running.api}/health")
+            assert health.status_code == 503
+            assert health.json()["redis"].startswith("unavailable")
+            redis_server.start()
+            await _until_done(db, "after the Redis restart")
+            outcome = await verify(db, running.sandbox, ids, started)
+            await wait_healthy(client, running.api, within=10)
+    _report("Redis restart", outcome, "Redis killed for 1 s (its data lost)")
+    assert outcome.confirmed == outcome.orders
+
+
+async def test_postgres_restart_mid_run_loses_nothing(
+    tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
+) -> None:
+    db = _db(postgres_server)
+    with cluster(tmp_path, db, redis_server.url, workers=2) as running:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.api)
+            started = time.monotonic()
+            ids = await place(client, running.api, 300)
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(postgres_server.stop)
+            health = await client.get(f"{running.api}/health")
+            assert health.status_code == 503
+            assert health.json()["database"].startswith("unavailable")
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(postgres_server.start)
+            await _until_done(db, "after the Postgres restart")
+            outcome = await verify(db, running.sandbox, ids, started)
+            await wait_healthy(client, running.api, within=10)
+    _report("Postgres restart", outcome, "Postgres stopped for ~1 s")
+    assert outcome.confirmed == outcome.orders
+
+
+async def test_flaky_sandbox_still_executes_each_order_at_most_once(
+    tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
+) -> None:
+    db = _db(postgres_server)
+    flaky = {"ETERNA_SANDBOX_ERROR_RATE": "0.2", "ETERNA_SANDBOX_DROP_RATE": "0.1"}
+    with cluster(tmp_path, db, redis_server.url, workers=2, sandbox_env=flaky) as running:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.api)
+            started = time.monotonic()
+            ids = await place(client, running.api, 300)
+            await _until_done(db, "with a flaky sandbox")
+            outcome = await verify(db, running.sandbox, ids, started)
+    _report("flaky sandbox", outcome, "20 % RPC errors, 10 % dropped transactions")
+    assert outcome.retries > 0
+    assert outcome.confirmed + outcome.failed == outcome.orders
+
+
+async def test_sigterm_hands_orders_back_and_exits_cleanly(
+    tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
+) -> None:
+    db = _db(postgres_server)
+    slow = {"ETERNA_SANDBOX_LATENCY_MS": "20", "ETERNA_SHUTDOWN_GRACE_SECONDS": "0.5"}
+    with cluster(tmp_path, db, redis_server.url, workers=2, sandbox_env=slow) as running:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.api)
+            started = time.monotonic()
+            ids = await place(client, running.api, 200)
+            codes = []
+            for name in ("worker0", "worker1", "worker0"):
+                await asyncio.sleep(1.0)
+                codes.append(running.terminate(name))
+            await _until_done(db, "after SIGTERMs")
+            outcome = await verify(db, running.sandbox, ids, started)
+    _report("SIGTERM workers", outcome, "3 SIGTERMs with a 0.5 s grace period")
+    assert codes == [0, 0, 0]
+    assert outcome.confirmed == outcome.orders
