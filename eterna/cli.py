@@ -16,11 +16,9 @@ log = logging.getLogger("eterna")
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from eterna.logs import configure_logging  # noqa: PLC0415
+
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _settings() -> Settings:
