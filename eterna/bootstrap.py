@@ -5,6 +5,10 @@ sandbox, on SQLite in the data folder (or on DATABASE_URL when set), and migrate
 Distributed (REDIS_URL and DATABASE_URL): API processes queue orders on a Redis Stream and
 fan events out from another one; ``eterna worker`` processes execute; migrations are a
 release step (``eterna migrate``).
+
+Every process that executes orders also competes to run the trigger watcher of limit and
+sniper orders (``tasks.watcher``): exactly one runs it, under a Redis lock; the embedded
+process always does.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from eterna.config import Settings
 from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
+from eterna.orders import OrderType
 from eterna.ports import EventPublisher
 from eterna.ratelimit import (
     InMemoryRateLimiter,
@@ -43,12 +48,20 @@ from eterna.sandbox.service import SandboxService
 from eterna.sandbox_server import build_sandbox, create_sandbox_app
 from eterna.service import OrderService, ServiceLimits
 from eterna.tokens import TokenRegistry
-from eterna.venues.http import HttpGateway, SandboxClient, tokens_of, venues_of
+from eterna.venues.http import (
+    HttpGateway,
+    HttpMarketData,
+    SandboxClient,
+    tokens_of,
+    venues_of,
+)
+from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
 from tasks.broker import build_broker, set_engine
 from tasks.queue import TaskiqOrderQueue
 from tasks.reconciler import Reconciler
+from tasks.watcher import AlwaysHeld, Lock, RedisLock, WatcherRunner, lock_owner
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +83,7 @@ class Runtime:
     reconciler: Reconciler | None
     auth: JwtAuth
     redis: aioredis.Redis | None
+    watcher: WatcherRunner | None = None  # in processes that execute orders
 
     @property
     def runs_engine(self) -> bool:
@@ -80,6 +94,11 @@ class Runtime:
 def events_stream(settings: Settings) -> str:
     """Return the Redis Stream that carries order events."""
     return f"{settings.redis_prefix}:events"
+
+
+def watcher_lock_key(settings: Settings) -> str:
+    """Return the Redis key whose holder runs the trigger watcher."""
+    return f"{settings.redis_prefix}:watcher"
 
 
 def jwt_auth(settings: Settings) -> JwtAuth:
@@ -184,8 +203,10 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     repo = TortoiseOrderRepository()
     broker = build_broker(settings)
     queue = TaskiqOrderQueue(broker)
+    market = HttpMarketData(sandbox_client)
     engine = None
     reconciler = None
+    watcher = None
     if role == "worker" or not settings.distributed:
         engine = ExecutionEngine(
             repo,
@@ -198,6 +219,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
                 backoff_base_ms=settings.backoff_base_ms,
                 backoff_max_ms=settings.backoff_max_ms,
             ),
+            market=market,
         )
         set_engine(broker, engine)
         reconciler = Reconciler(
@@ -206,6 +228,16 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             utcnow,
             interval_seconds=settings.reconcile_seconds,
             stale_after_seconds=max(settings.lease_seconds, settings.reconcile_seconds),
+        )
+        watcher = _watcher_runner(
+            settings,
+            redis=redis,
+            hub=hub,
+            repo=repo,
+            router=router,
+            market=market,
+            publisher=publisher,
+            queue=queue,
         )
     service = OrderService(
         repo,
@@ -220,6 +252,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             idle_recheck_seconds=settings.idle_recheck_seconds,
             max_notional_usd=settings.max_notional_usd,
             max_expiry_horizon=timedelta(days=settings.max_expiry_horizon_days),
+            supported_types=frozenset(OrderType),
         ),
         clock=utcnow,
         rate_limiter=rate_limiter(settings, redis),
@@ -236,6 +269,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         reconciler=reconciler,
         auth=auth,
         redis=redis,
+        watcher=watcher,
     )
     broker.is_worker_process = role == "worker"
     await broker.startup()
@@ -243,9 +277,12 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         await dispatcher.start()
     if reconciler is not None:
         reconciler.start()
+    await _start_watcher(watcher)
     try:
         yield runtime
     finally:
+        if watcher is not None:
+            await watcher.stop()
         if reconciler is not None:
             await reconciler.stop()
         if dispatcher is not None:
@@ -257,3 +294,50 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if sandbox is not None:
             await sandbox.stop()
         await close_database()
+
+
+async def _start_watcher(watcher: WatcherRunner | None) -> None:
+    if watcher is None:
+        return
+    # Connect here, not lazily in the watcher's first query: a connection still being opened
+    # when a short-lived runtime stops would be left behind (aiosqlite's thread).
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    watcher.start()
+
+
+def _watcher_runner(
+    settings: Settings,
+    *,
+    redis: aioredis.Redis | None,
+    hub: EventHub,
+    repo: TortoiseOrderRepository,
+    router: Router,
+    market: HttpMarketData,
+    publisher: EventPublisher,
+    queue: TaskiqOrderQueue,
+) -> WatcherRunner:
+    """Return the trigger watcher, run while this process holds the watcher lock.
+
+    A worker reads the event stream into its hub only while it runs the watcher.
+    """
+    watcher = TriggerWatcher(
+        repo,
+        router,
+        market,
+        WatcherConfig(
+            confirm_concurrency=settings.watcher_concurrency,
+            resync_seconds=settings.watcher_resync_seconds,
+        ),
+        hub=hub,
+        publisher=publisher,
+        queue=queue,
+        clock=utcnow,
+    )
+    ttl_ms = settings.watcher_lock_ttl_ms
+    if redis is None:
+        return WatcherRunner(watcher, AlwaysHeld(), ttl_ms=ttl_ms)
+    lock: Lock = RedisLock(redis, watcher_lock_key(settings), lock_owner(), ttl_ms)
+    stream = events_stream(settings)
+    return WatcherRunner(
+        watcher, lock, ttl_ms=ttl_ms, events=lambda: RedisStreamDispatcher(redis, stream, hub)
+    )

@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     sandbox_expire_rate: float = Field(0.0, ge=0, le=1)
     sandbox_price_move_rate: float = Field(0.0, ge=0, le=1)
     sandbox_price_move_bps: int = Field(100, ge=0, le=5_000)
+    # Seeded random token launches every this many seconds while slots run (0: only on demand).
+    sandbox_launch_seconds: float = Field(0.0, ge=0)
+
+    # -- the trigger watcher (limit and sniper orders) --
+    # One watcher runs across all workers, under a Redis lock with this TTL (renewed every
+    # third of it): a dead holder is replaced within about TTL + TTL/3.
+    watcher_lock_ttl_ms: int = Field(5_000, ge=300)
+    # Re-read the resting orders from the database this often (covers lost events).
+    watcher_resync_seconds: float = Field(30.0, gt=0)
+    # Routes the watcher runs at once to confirm candidates.
+    watcher_concurrency: int = Field(16, ge=1)
 
     # -- security (README "Threat model") --
     # Tokens must carry this iss / aud when set; exp is accepted this long after it passed.

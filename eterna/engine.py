@@ -11,6 +11,13 @@ Rules that make execution effectively-once on an at-least-once queue:
   transaction is built only after the old one failed on chain or its blockhash expired.
 - Transient failures go back to the queue (RETRY) with exponential backoff and jitter, and a
   fresh quote, up to ``max_attempts``; permanent ones end the order FAILED with the reason.
+
+Limit and sniper orders take the same path once their trigger holds. Before routing, the
+engine checks the trigger on a fresh quote (:mod:`eterna.pretrade`): an order whose trigger
+does not hold goes back to WAITING (REST), where the trigger watcher looks after it. A REST
+resets the attempt count, so each firing gets the full retry budget; and when the last
+attempt of a limit or sniper order failed on price (slippage, liquidity), it rests again
+rather than failing, until it fires anew or expires.
 """
 
 from __future__ import annotations
@@ -23,13 +30,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from eterna.errors import LeaseLostError, NoRouteError, TransientError, VenueError
-from eterna.orders import Order, OrderStatus
-from eterna.ports import EventPublisher, OrderRepository, Step
+from eterna.orders import Order, OrderStatus, OrderType
+from eterna.ports import EventPublisher, MarketData, OrderRepository, Step
+from eterna.pretrade import Expired, PreTrade, Rest
 from eterna.routing import Router
 from eterna.state_machine import Trigger
-from eterna.tokens import EXACT
+from eterna.tokens import EXACT, Token
 from eterna.venues.base import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
 
 log = logging.getLogger(__name__)
@@ -73,12 +82,14 @@ class ExecutionEngine:
         config: EngineConfig,
         *,
         owner: str | None = None,
+        market: MarketData | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self._repo = repo
         self._router = router
+        self._pretrade = PreTrade(router, market)
         self._gateway = gateway
         self._publisher = publisher
         self._config = config
@@ -173,29 +184,38 @@ class ExecutionEngine:
     async def _route(self, order: Order) -> Order:
         attempt = order.attempts + 1
         try:
-            decision = await self._router.route(
-                order.token_in,
-                order.token_out,
-                order.amount_in,
-                slippage_bps=order.slippage_bps,
-                max_price_impact_bps=order.max_price_impact_bps,
-            )
+            verdict = await self._pretrade.check(order, self._clock())
         except NoRouteError as exc:
             return await self._fail(order, attempt, f"NoRoute: {exc}")
         except TransientError as exc:
             return await self._retry(order, attempt, f"{type(exc).__name__}: {exc}")
+        if isinstance(verdict, Expired):
+            return await self._step(order, Step(Trigger.EXPIRE, verdict.message, order.attempts))
+        if isinstance(verdict, Rest):
+            return await self._rest(order, verdict.message, verdict.details, verdict.token_out)
+        decision = verdict.decision
         route = decision.route
         venues = "+".join(leg.venue for leg in route.legs)
         return await self._step(
             order,
             Step(
                 Trigger.ROUTE,
-                f"routed via {venues}: expect {route.amount_out} {order.token_out.label}, "
-                f"at least {route.min_amount_out}",
+                f"routed via {venues}: expect {route.amount_out} {route.token_out.label}, "
+                f"at least {route.min_amount_out}{verdict.note}",
                 attempt,
                 quotes=decision.quotes,
                 route=route,
+                details=verdict.details,
+                token_out=verdict.token_out,
             ),
+        )
+
+    async def _rest(
+        self, order: Order, message: str, details: dict[str, Any], token_out: Token | None = None
+    ) -> Order:
+        # Attempts restart at 0: the next firing gets the whole retry budget again.
+        return await self._step(
+            order, Step(Trigger.REST, message, 0, details=details, token_out=token_out)
         )
 
     async def _build(self, order: Order, built_here: set[str]) -> Order:
@@ -302,6 +322,16 @@ class ExecutionEngine:
 
     async def _retry(self, order: Order, attempt: int, reason: str) -> Order:
         if attempt >= self._config.max_attempts:
+            if (
+                order.type is not OrderType.MARKET
+                and order.status is OrderStatus.SUBMITTED
+                and reason.startswith(RETRYABLE_CHAIN_ERRORS)
+            ):
+                return await self._rest(
+                    order,
+                    f"attempt {attempt} failed: {reason}; waiting for the trigger again",
+                    {"error": reason},
+                )
             return await self._fail(order, attempt, f"{reason} (gave up after {attempt} attempts)")
         ceiling = min(
             self._config.backoff_max_ms, self._config.backoff_base_ms * 2 ** max(attempt - 1, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +12,8 @@ from typing import Any, Protocol
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from eterna.routes import Quote, Route
 from eterna.state_machine import Trigger
+from eterna.tokens import Token
+from eterna.triggers import MarketUpdate, PoolState
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +21,9 @@ class Step:
     """A transition to persist: the trigger and what the resulting event carries.
 
     Every field that is set also updates the order (route, signature, amounts, attempt,
-    failure reason), so the order row always reflects its latest event.
+    failure reason), so the order row always reflects its latest event. ``token_out`` replaces
+    the symbol and decimals of the order's tokenOut (same mint): a sniper may name a mint no
+    venue listed when it was placed, and learns what it is when its pool launches.
     """
 
     trigger: Trigger
@@ -33,6 +37,7 @@ class Step:
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     pending_tx: dict[str, Any] | None = None
+    token_out: Token | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +133,31 @@ class OrderRepository(Protocol):
         """Return unfinished orders that no live lease covers and that nobody touched lately."""
         ...
 
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order, or those changed at or after updated_since.
+
+        The trigger watcher's book is rebuilt from it at start, and caught up with it.
+        """
+        ...
+
+
+class TriggerStore(Protocol):
+    """The part of the order repository the trigger watcher uses."""
+
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order, or those changed at or after updated_since."""
+        ...
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order."""
+        ...
+
+    async def apply(
+        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
+    ) -> tuple[Order, OrderEvent]:
+        """Persist a transition guarded by last_seq (see OrderRepository.apply)."""
+        ...
+
 
 class EventPublisher(Protocol):
     """Hands committed events to subscribers, wherever they are."""
@@ -142,4 +172,23 @@ class OrderQueue(Protocol):
 
     async def enqueue(self, order_ids: Sequence[uuid.UUID]) -> None:
         """Queue the orders; delivery is at least once."""
+        ...
+
+
+class MarketData(Protocol):
+    """What the market says about pools: who trades a mint, and a feed of pool changes."""
+
+    async def pools_of(self, mint: str) -> list[PoolState]:
+        """Return every pool trading the mint (empty when none does yet).
+
+        :raises VenueUnavailableError: when the market cannot be reached.
+        """
+        ...
+
+    async def cursor(self) -> int:
+        """Return the seq of the latest update, to follow the feed from now on."""
+        ...
+
+    def updates(self, after: int) -> AsyncIterator[MarketUpdate]:
+        """Yield every pool update after seq ``after``, forever, waiting for new ones."""
         ...

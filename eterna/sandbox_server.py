@@ -1,20 +1,27 @@
 """Composition root of ``eterna sandbox``: the market sandbox over HTTP.
 
 Endpoints (JSON; integers in base units are strings):
-- ``GET /health``, ``GET /venues``, ``GET /tokens``, ``GET /pools``
+- ``GET /health``, ``GET /venues``, ``GET /tokens``, ``GET /pools[?venue=&mint=]``
 - ``POST /venues/{venue}/quote`` ``{mintIn, mintOut, amounts: [...]}`` -> every pool's quotes
 - ``POST /tx/build`` a swap request -> a signed transaction
 - ``POST /tx/send`` and ``POST /tx/status`` a transaction -> its status
 - ``GET /ledger?memo=`` landed transactions (the memo carries the order id)
-- ``GET /updates?after=N&waitMs=M`` pool updates after N (long poll)
+- ``GET /updates?after=N&waitMs=M`` pool updates after N (long poll); ``GET /updates/last``
+  the seq of the latest one
 - ``GET|POST /admin/faults`` fault injection; ``POST /admin/move-price`` move a pool's price
+- ``POST /admin/launch`` ``{symbol, decimals, quote, price, liquidity, venue?, mint?}`` launch
+  a pool for a token (new unless ``mint`` names a known one) against a well-known quote
+  token: ``price`` in quote per token, ``liquidity`` in quote units (decimal strings)
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from starlette.applications import Starlette
@@ -134,7 +141,14 @@ class _SandboxApi:
 
     async def pools(self, request: Request) -> Response:
         venue = request.query_params.get("venue")
-        return JSONResponse([pool_json(p) for p in self.market.pools(venue)])
+        mint = request.query_params.get("mint")
+        return JSONResponse(
+            [
+                pool_json(p)
+                for p in self.market.pools(venue)
+                if mint is None or mint in (p.token_a.mint, p.token_b.mint)
+            ]
+        )
 
     async def quote(self, request: Request) -> Response:
         venue = request.path_params["venue"]
@@ -186,10 +200,21 @@ class _SandboxApi:
             wait_ms = min(int(request.query_params.get("waitMs", "0")), 30_000)
         except ValueError:
             return _bad_request("after and waitMs must be integers")
-        found = await self.service.updates_after(after, wait_ms / 1000)
+        poll = asyncio.ensure_future(self.service.updates_after(after, wait_ms / 1000))
+        gone = asyncio.ensure_future(_disconnected(request))
+        # A client that goes away ends its long poll: uvicorn waits for every running request
+        # before it shuts down, and a stopped watcher would otherwise hold it for waitMs.
+        await asyncio.wait({poll, gone}, return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        if not poll.done():
+            poll.cancel()
+            return JSONResponse({"updates": [], "last": self.service.last_update})
         return JSONResponse(
-            {"updates": [u.to_json() for u in found], "last": self.service.last_update}
+            {"updates": [u.to_json() for u in poll.result()], "last": self.service.last_update}
         )
+
+    async def last_update(self, _: Request) -> Response:
+        return JSONResponse({"last": self.service.last_update})
 
     async def faults(self, request: Request) -> Response:
         if request.method == "POST":
@@ -211,6 +236,44 @@ class _SandboxApi:
             return _bad_request(f"{type(exc).__name__}: {exc}")
         return JSONResponse({"price": str(price)})
 
+    async def launch(self, request: Request) -> Response:
+        body = await request.json()
+        try:
+            pool = self.service.launch(
+                symbol=None if body.get("symbol") is None else str(body["symbol"]),
+                decimals=int(body.get("decimals", 6)),
+                quote=str(body.get("quote", "SOL")),
+                price=_fraction(body["price"]),
+                liquidity=_fraction(body["liquidity"]),
+                venue=str(body.get("venue", "raydium")),
+                mint=None if body.get("mint") is None else str(body["mint"]),
+            )
+        except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
+            return _bad_request(f"{type(exc).__name__}: {exc}")
+        token = pool.token_a
+        return JSONResponse(
+            {
+                "mint": token.mint,
+                "symbol": token.symbol,
+                "decimals": token.decimals,
+                "pool": pool_json(pool),
+            }
+        )
+
+
+async def _disconnected(request: Request) -> None:
+    """Return once the client of a request without a body has gone away."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _fraction(value: object) -> Fraction:
+    """Parse a decimal string exactly; refuse anything that is not a finite number."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return Fraction(number)
+
 
 def build_sandbox(settings: Settings) -> SandboxService:
     """Return the seeded sandbox with the faults the settings ask for."""
@@ -223,7 +286,12 @@ def build_sandbox(settings: Settings) -> SandboxService:
         price_move_bps=settings.sandbox_price_move_bps,
     )
     market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
-    return SandboxService(market, faults, seed=settings.sandbox_seed)
+    return SandboxService(
+        market,
+        faults,
+        seed=settings.sandbox_seed,
+        launch_every_seconds=settings.sandbox_launch_seconds,
+    )
 
 
 def create_sandbox_app(service: SandboxService, *, manage_lifecycle: bool = True) -> Starlette:
@@ -252,8 +320,10 @@ def create_sandbox_app(service: SandboxService, *, manage_lifecycle: bool = True
             Route("/tx/status", api.rpc(api.status), methods=["POST"]),
             Route("/ledger", api.ledger),
             Route("/updates", api.updates),
+            Route("/updates/last", api.last_update),
             Route("/admin/faults", api.faults, methods=["GET", "POST"]),
             Route("/admin/move-price", api.move_price, methods=["POST"]),
+            Route("/admin/launch", api.launch, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

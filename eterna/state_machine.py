@@ -17,7 +17,8 @@ from eterna.orders import OrderStatus as S
 class Trigger(enum.Enum):
     """What happened to the order."""
 
-    REST = "REST"  # a limit or sniper order starts waiting for its trigger
+    REST = "REST"  # a limit or sniper order starts (or goes back to) waiting for its trigger
+    FIRE = "FIRE"  # the trigger watcher saw a resting order's trigger; the order is queued
     ROUTE = "ROUTE"  # the router chose a route (first try, trigger fired, or a retry)
     BUILD = "BUILD"  # the transaction was built from the route
     SUBMIT = "SUBMIT"  # the signed transaction was persisted and sent
@@ -40,6 +41,9 @@ TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
         # A limit order whose expiresAt passes while still queued never starts.
         (S.PENDING, Trigger.EXPIRE): S.EXPIRED,
         (S.WAITING, Trigger.ROUTE): S.ROUTING,
+        # The watcher saw the trigger: the order goes back to the queue like a market order,
+        # and the worker that claims it re-checks the trigger on a fresh quote before routing.
+        (S.WAITING, Trigger.FIRE): S.PENDING,
         (S.WAITING, Trigger.CANCEL): S.CANCELLED,
         (S.WAITING, Trigger.EXPIRE): S.EXPIRED,
         (S.WAITING, Trigger.FAIL): S.FAILED,
@@ -50,6 +54,9 @@ TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
         (S.BUILDING, Trigger.RETRY): S.PENDING,
         (S.BUILDING, Trigger.FAIL): S.FAILED,
         (S.SUBMITTED, Trigger.CONFIRM): S.CONFIRMED,
+        # A limit or sniper whose last attempt failed on price (slippage, liquidity) is a
+        # standing instruction until it expires: it rests again instead of failing.
+        (S.SUBMITTED, Trigger.REST): S.WAITING,
         # Only once the venue says the signature did not land and never can.
         (S.SUBMITTED, Trigger.RETRY): S.PENDING,
         (S.SUBMITTED, Trigger.FAIL): S.FAILED,

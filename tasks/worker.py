@@ -95,6 +95,9 @@ async def _shut_down(
     New deliveries during the grace period are handed back at once. An order cut off
     mid-way is safe to hand back: it resumes from its last persisted step.
     """
+    if runtime.watcher is not None:
+        # First, so the watcher lock is free for another worker at once.
+        await runtime.watcher.stop()
     engine = runtime.engine
     if engine is None:  # pragma: no cover - a worker always runs the engine
         receiver.cancel()

@@ -1,7 +1,9 @@
 """The in-process hub: routes each event to the subscriptions of its order and its owner.
 
 One hub per process. Events reach it either straight from the engine (embedded mode) or from
-the Redis stream dispatcher (distributed mode). Each listener has a bounded queue; a listener
+the Redis stream dispatcher (distributed mode). Besides the subscriptions of one order or one
+user, a listener may take every event (the trigger watcher follows orders entering and
+leaving WAITING that way). Each listener has a bounded queue; a listener
 that falls behind is flagged ``overflowed`` and re-reads what it missed from the database.
 """
 
@@ -32,10 +34,20 @@ class Listener:
         except asyncio.QueueFull:
             self.overflowed = True
 
+    def drain(self) -> list[OrderEvent]:
+        """Return every queued event at once, without waiting."""
+        events = []
+        while not self._queue.empty():
+            events.append(self._queue.get_nowait())
+        return events
+
     async def next(self, wait_seconds: float) -> OrderEvent | None:
         """Return the next event, or None after wait_seconds without one."""
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
+        # event does, and a listener loop cancelled that way would never stop.
         try:
-            return await asyncio.wait_for(self._queue.get(), wait_seconds)
+            async with asyncio.timeout(wait_seconds):
+                return await self._queue.get()
         except TimeoutError:
             return None
 
@@ -47,17 +59,24 @@ class EventHub:
         self._queue_size = queue_size
         self._by_order: dict[uuid.UUID, set[Listener]] = {}
         self._by_user: dict[str, set[Listener]] = {}
+        self._all: set[Listener] = set()
 
     @property
     def listener_count(self) -> int:
         """Return how many listeners are registered."""
-        return sum(map(len, self._by_order.values())) + sum(map(len, self._by_user.values()))
+        return (
+            sum(map(len, self._by_order.values()))
+            + sum(map(len, self._by_user.values()))
+            + len(self._all)
+        )
 
     def dispatch(self, event: OrderEvent) -> None:
         """Hand an event to every listener of its order and of its owner."""
         for listener in self._by_order.get(event.order_id, ()):
             listener.offer(event)
         for listener in self._by_user.get(event.user_id, ()):
+            listener.offer(event)
+        for listener in self._all:
             listener.offer(event)
 
     @contextmanager
@@ -73,6 +92,16 @@ class EventHub:
             yield listener
 
     @contextmanager
+    def listen_all(self, queue_size: int | None = None) -> Iterator[Listener]:
+        """Register a listener for every event for the duration of the block."""
+        listener = Listener(queue_size or self._queue_size)
+        self._all.add(listener)
+        try:
+            yield listener
+        finally:
+            self._all.discard(listener)
+
+    @contextmanager
     def _register(self, index: dict[K, set[Listener]], key: K) -> Iterator[Listener]:
         listener = Listener(self._queue_size)
         index.setdefault(key, set()).add(listener)
@@ -84,3 +113,10 @@ class EventHub:
                 listeners.discard(listener)
                 if not listeners:
                     del index[key]
+
+    def wants(self, order_id: uuid.UUID, user_id: str) -> bool:
+        """Tell whether an event of this order and owner would reach any listener here.
+
+        The stream dispatcher asks before decoding an event, to skip those nobody here hears.
+        """
+        return bool(self._all) or order_id in self._by_order or user_id in self._by_user

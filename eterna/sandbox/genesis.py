@@ -13,20 +13,27 @@ spreads its value over every price, so the concentrated venues are far deeper ne
 Not every venue lists every pair: six pairs (SOL/USDC among them) trade on all three, RAY/USDC
 and BONK/USDC on Raydium and Meteora, RAY/SOL only on Raydium, and BONK/JUP or JUP/RAY on
 none: they route in two hops through SOL or USDC.
+
+Launches (:func:`launch_pool`) add a pool for a new token later, priced in a well-known quote
+token: the pool holds ``liquidity`` of the quote token and the same value of the new one.
+The new token's mint is derived from the seed and the launch number (:func:`launch_mint`),
+or chosen by the caller (a test that placed a sniper order for a mint launches exactly it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import Protocol
 
 from eterna.amm.base import PoolMath
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
 from eterna.amm.whirlpool import DEFAULT_RANGES, WhirlpoolPool
 from eterna.sandbox.market import MarketSandbox, Pool, SandboxClock, pool_address
-from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
+from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token, b58encode
 
 REFERENCE_USD: dict[Token, Fraction] = {
     SOL: Fraction(150),
@@ -47,22 +54,44 @@ STABLE_RANGES: tuple[tuple[Fraction, Fraction, Fraction], ...] = tuple(
 _PROBE_LIQUIDITY = 1 << 80
 
 
-def _units(token: Token, usd: Fraction) -> int:
+Prices = Mapping[Token, Fraction]
+
+
+def _units(token: Token, usd: Fraction, reference: Prices = REFERENCE_USD) -> int:
     """Return the base units of token worth usd at the reference price."""
-    return int(usd / REFERENCE_USD[token] * 10**token.decimals)
+    return int(usd / reference[token] * 10**token.decimals)
 
 
-def raydium_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> PoolMath:
+class PoolBuilder(Protocol):
+    """Builds one venue's pool math for a pair at a raw price and a USD depth."""
+
+    def __call__(
+        self,
+        a: Token,
+        b: Token,
+        price: Fraction,
+        depth_usd: Fraction,
+        reference: Prices = REFERENCE_USD,
+    ) -> PoolMath:
+        """Return the pool math."""
+        ...
+
+
+def raydium_pool(
+    a: Token, b: Token, price: Fraction, depth_usd: Fraction, reference: Prices = REFERENCE_USD
+) -> PoolMath:
     """Build a constant-product pool holding half the depth on each side."""
-    reserve_a = _units(a, depth_usd / 2)
+    reserve_a = _units(a, depth_usd / 2, reference)
     return ConstantProductPool(reserve_a=reserve_a, reserve_b=int(reserve_a * price))
 
 
-def meteora_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> PoolMath:
+def meteora_pool(
+    a: Token, b: Token, price: Fraction, depth_usd: Fraction, reference: Prices = REFERENCE_USD
+) -> PoolMath:
     """Build a DLMM pair with its depth spread over the bins on either side."""
     stable = a in STABLES and b in STABLES
     bins_each_side = 40
-    per_bin = max(1, _units(a, depth_usd / 2) // bins_each_side)
+    per_bin = max(1, _units(a, depth_usd / 2, reference) // bins_each_side)
     return DlmmPool.from_price(
         price,
         liquidity_a_per_bin=per_bin,
@@ -71,7 +100,9 @@ def meteora_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> Po
     )
 
 
-def orca_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> PoolMath:
+def orca_pool(
+    a: Token, b: Token, price: Fraction, depth_usd: Fraction, reference: Prices = REFERENCE_USD
+) -> PoolMath:
     """Build a Whirlpool whose positions hold depth_usd at the opening price.
 
     A position of liquidity L from price·lo to price·hi holds, valued in B at the price,
@@ -93,10 +124,10 @@ def orca_pool(a: Token, b: Token, price: Fraction, depth_usd: Fraction) -> PoolM
 
     probe = build(_PROBE_LIQUIDITY)
     held = probe.balance_a * price + probe.balance_b
-    return build(max(1, int(_PROBE_LIQUIDITY * _units(b, depth_usd) / held)))
+    return build(max(1, int(_PROBE_LIQUIDITY * _units(b, depth_usd, reference) / held)))
 
 
-VENUE_BUILDERS: dict[str, Callable[[Token, Token, Fraction, Fraction], PoolMath]] = {
+VENUE_BUILDERS: dict[str, PoolBuilder] = {
     "raydium": raydium_pool,
     "meteora": meteora_pool,
     "orca": orca_pool,
@@ -147,3 +178,44 @@ def genesis_pools(seed: int, venues: tuple[str, ...] | None = None) -> list[Pool
 def genesis_market(seed: int, *, slot_ms: int) -> MarketSandbox:
     """Return a sandbox with the opening pools of the seed."""
     return MarketSandbox(genesis_pools(seed), seed=seed, clock=SandboxClock(slot_ms=slot_ms))
+
+
+def launch_mint(seed: int, number: int, symbol: str) -> str:
+    """Derive the mint of the seed's n-th launched token: a base58 32-byte address."""
+    return b58encode(hashlib.sha256(f"launch/{seed}/{number}/{symbol}".encode()).digest())
+
+
+def launch_pool(
+    seed: int,
+    venue: str,
+    token: Token,
+    quote: Token,
+    *,
+    price: Fraction,
+    liquidity: Fraction,
+) -> Pool:
+    """Return a new pool of token against quote.
+
+    ``price`` is in quote per 1 token, ``liquidity`` in quote token units: the pool holds
+    that much of the quote token and the same value of the new one.
+
+    :raises ValueError: for an unknown venue, a quote token without a reference price, or a
+        price or liquidity that is not positive.
+    """
+    build = VENUE_BUILDERS.get(venue)
+    if build is None:
+        raise ValueError(f"unknown venue {venue!r}")
+    if quote not in REFERENCE_USD:
+        raise ValueError(f"{quote.label} cannot quote a launch (use SOL, USDC, USDT ...)")
+    if price <= 0 or liquidity <= 0:
+        raise ValueError("price and liquidity must be positive")
+    reference = {**REFERENCE_USD, token: price * REFERENCE_USD[quote]}
+    raw_price = price * Fraction(10**quote.decimals, 10**token.decimals)
+    depth_usd = 2 * liquidity * REFERENCE_USD[quote]
+    return Pool(
+        venue=venue,
+        address=pool_address(seed, venue, token, quote),
+        token_a=token,
+        token_b=quote,
+        math=build(token, quote, raw_price, depth_usd, reference),
+    )

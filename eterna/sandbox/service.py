@@ -5,6 +5,10 @@ object, so faults and updates behave the same either way. Faults model what a re
 to a trader: latency, errors (some after the transaction was accepted, so the sender cannot
 tell whether it landed), dropped transactions, expired blockhashes, and the price moving
 against the order between its quote and its landing.
+
+New tokens launch with a pool (what sniper orders wait for): on demand (:meth:`launch`, the
+``POST /admin/launch`` of the HTTP server), and, when ``launch_every_seconds`` is set and
+slots run, at random from a generator seeded by the sandbox seed and the launch number.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import deque
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 from eterna.errors import VenueUnavailableError
+from eterna.sandbox.genesis import REFERENCE_USD, VENUE_BUILDERS, launch_mint, launch_pool
 from eterna.sandbox.market import MarketSandbox, Pool
+from eterna.tokens import SOL, USDC, Token, is_mint_address
 from eterna.venues.base import SwapRequest, Transaction, TxState, TxStatus
 
 UPDATE_LOG_SIZE = 50_000
@@ -113,10 +120,19 @@ class SandboxService:
     """The market behind a fault layer, with a numbered log of pool updates."""
 
     def __init__(
-        self, market: MarketSandbox, faults: FaultSettings | None = None, *, seed: int = 0
+        self,
+        market: MarketSandbox,
+        faults: FaultSettings | None = None,
+        *,
+        seed: int = 0,
+        launch_every_seconds: float = 0.0,
     ) -> None:
         self.market = market
         self.faults = faults or FaultSettings()
+        self._seed = seed
+        self._launch_every = launch_every_seconds
+        self._launches = 0
+        self._next_launch = time.monotonic() + launch_every_seconds
         self._rng = random.Random(seed)
         self._updates: deque[PoolUpdate] = deque(maxlen=UPDATE_LOG_SIZE)
         self._seq = 0
@@ -145,6 +161,9 @@ class SandboxService:
         while True:
             await asyncio.sleep(self.market.clock.slot_ms / 1000)
             self.market.pools()  # applies the drift of the slots that passed
+            if self._launch_every > 0 and time.monotonic() >= self._next_launch:
+                self._next_launch += self._launch_every
+                self.launch_random()
 
     # -- faults ------------------------------------------------------------------------
 
@@ -221,6 +240,62 @@ class SandboxService:
             pool = replace(pool, math=after)
         self.market.set_pool(pool)
         return pool.math.spot_price(a_to_b=True)
+
+    def launch(
+        self,
+        *,
+        symbol: str | None,
+        decimals: int,
+        quote: str,
+        price: Fraction,
+        liquidity: Fraction,
+        venue: str = "raydium",
+        mint: str | None = None,
+    ) -> Pool:
+        """Launch a pool for a token against a well-known quote token; return the pool.
+
+        The token is new unless ``mint`` names one that trades already (then its symbol and
+        decimals stay as they are). A new token's mint is ``mint`` or derived from the seed.
+
+        :raises ValueError: for a bad mint, symbol, decimals, venue, quote token, price or
+            liquidity, or a pool that exists already.
+        """
+        tokens = {t.mint: t for t in self.market.tokens()}
+        by_symbol = {(t.symbol or "").upper(): t for t in tokens.values()}
+        quote_token = tokens.get(quote) or by_symbol.get(quote.upper())
+        if quote_token is None:
+            raise ValueError(f"unknown quote token {quote!r}")
+        if mint is not None and not is_mint_address(mint):
+            raise ValueError("mint must be a base58 32-byte address")
+        token = tokens.get(mint or "")
+        if token is None:
+            if not 0 <= decimals <= 12:
+                raise ValueError("decimals must be within 0..12")
+            if symbol is not None and not (symbol.isascii() and 0 < len(symbol) <= 16):
+                raise ValueError("symbol must be 1-16 ASCII characters")
+            self._launches += 1
+            mint = mint or launch_mint(self._seed, self._launches, symbol or "")
+            token = Token(mint, symbol, decimals)
+        pool = launch_pool(self._seed, venue, token, quote_token, price=price, liquidity=liquidity)
+        if pool.address in self._known:
+            raise ValueError(f"{venue} already has a pool {pool.address} for this pair")
+        self.market.set_pool(pool)
+        return pool
+
+    def launch_random(self) -> Pool:
+        """Launch a token with seeded random traits (symbol NEW<n>, price, liquidity, venue)."""
+        rng = random.Random(f"{self._seed}/launch/{self._launches + 1}")
+        quote = rng.choice((SOL, USDC))
+        usd = Fraction(rng.randint(1, 10_000), 100_000)  # 0.00001 .. 0.1 USD
+        in_quote = REFERENCE_USD[quote]
+        return self.launch(
+            symbol=f"NEW{self._launches + 1}",
+            decimals=rng.choice((6, 9)),
+            quote=quote.mint,
+            price=usd / in_quote,
+            liquidity=Fraction(rng.randint(5_000, 500_000)) / in_quote,
+            venue=rng.choice(sorted(VENUE_BUILDERS)),
+        )
 
     # -- updates -----------------------------------------------------------------------
 

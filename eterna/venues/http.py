@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from fractions import Fraction
 from typing import Any
 
 import httpx
 
 from eterna.errors import VenueError, VenueUnavailableError
 from eterna.tokens import Token
+from eterna.triggers import MarketUpdate, PoolState
 from eterna.venues.base import (
     PoolQuote,
     SwapRequest,
@@ -28,12 +30,33 @@ from eterna.venues.base import (
 
 log = logging.getLogger(__name__)
 
+# Paths are a handful of endpoints (one quote path per venue); the cap only guards misuse.
+MAX_CACHED_URLS = 256
+
 
 class SandboxClient:
     """JSON over HTTP to the sandbox, with errors mapped to the engine's."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, path: str) -> httpx.URL:
+        """Return the absolute URL of path, merged with the base URL once per path.
+
+        The merge is httpx's own (``AsyncClient._merge_url``); an absolute URL passes
+        through the client untouched, which spares it parsing the same path every call.
+        """
+        url = self._urls.get(path)
+        if url is None:
+            merge = httpx.URL(path)
+            if merge.is_relative_url:
+                base = self._http.base_url
+                merge = base.copy_with(raw_path=base.raw_path + merge.raw_path.lstrip(b"/"))
+            if len(self._urls) < MAX_CACHED_URLS:
+                self._urls[path] = merge
+            url = merge
+        return url
 
     async def call(
         self,
@@ -52,7 +75,7 @@ class SandboxClient:
         try:
             response = await self._http.request(
                 method,
-                path,
+                self._url(path),
                 json=body,
                 params=params,
                 timeout=(
@@ -191,3 +214,42 @@ async def pool_updates(
             yield update
         # A sandbox that restarted numbers its updates from 0 again.
         after = min(after, int(answer["last"]))
+
+
+def _token(data: dict[str, Any]) -> Token:
+    return Token(data["mint"], data.get("symbol"), int(data["decimals"]))
+
+
+def pool_state(data: dict[str, Any]) -> PoolState:
+    """Read a pool from its JSON form (``/pools``, ``/updates``)."""
+    return PoolState(
+        venue=data["venue"],
+        address=data["address"],
+        token_a=_token(data["tokenA"]),
+        token_b=_token(data["tokenB"]),
+        reserve_a=int(data["reserveA"]),
+        reserve_b=int(data["reserveB"]),
+        price=Fraction(data["price"]) if data.get("price") else None,
+    )
+
+
+class HttpMarketData:
+    """Pools and the stream of pool updates of the sandbox, over HTTP (the watcher's feed)."""
+
+    def __init__(self, client: SandboxClient, *, wait_ms: int = 10_000) -> None:
+        self._client = client
+        self._wait_ms = wait_ms
+
+    async def pools_of(self, mint: str) -> list[PoolState]:
+        """Return every pool trading the mint."""
+        answer = await self._client.call("GET", "/pools", params={"mint": mint})
+        return [pool_state(p) for p in answer]
+
+    async def cursor(self) -> int:
+        """Return the seq of the latest update."""
+        return int((await self._client.call("GET", "/updates/last"))["last"])
+
+    async def updates(self, after: int) -> AsyncIterator[MarketUpdate]:
+        """Yield every update after seq ``after``, forever (long poll)."""
+        async for update in pool_updates(self._client, after=after, wait_ms=self._wait_ms):
+            yield MarketUpdate(int(update["seq"]), update["kind"], pool_state(update["pool"]))

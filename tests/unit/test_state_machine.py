@@ -17,6 +17,7 @@ EXPECTED = {
     (S.PENDING, T.CANCEL): S.CANCELLED,
     (S.PENDING, T.EXPIRE): S.EXPIRED,
     (S.WAITING, T.ROUTE): S.ROUTING,
+    (S.WAITING, T.FIRE): S.PENDING,
     (S.WAITING, T.CANCEL): S.CANCELLED,
     (S.WAITING, T.EXPIRE): S.EXPIRED,
     (S.WAITING, T.FAIL): S.FAILED,
@@ -27,6 +28,7 @@ EXPECTED = {
     (S.BUILDING, T.RETRY): S.PENDING,
     (S.BUILDING, T.FAIL): S.FAILED,
     (S.SUBMITTED, T.CONFIRM): S.CONFIRMED,
+    (S.SUBMITTED, T.REST): S.WAITING,
     (S.SUBMITTED, T.RETRY): S.PENDING,
     (S.SUBMITTED, T.FAIL): S.FAILED,
 }
@@ -58,3 +60,14 @@ def test_market_happy_path_walks_pending_to_confirmed() -> None:
         status = next_status(status, trigger)
     assert status is S.CONFIRMED
     assert status.is_terminal
+
+
+def test_limit_rests_fires_and_is_routed_like_a_market_order() -> None:
+    status = S.PENDING
+    for trigger in (T.REST, T.FIRE, T.ROUTE, T.BUILD, T.SUBMIT, T.CONFIRM):
+        status = next_status(status, trigger)
+    assert status is S.CONFIRMED
+
+
+def test_only_a_resting_order_can_fire() -> None:
+    assert [s for s in S if can_apply(s, T.FIRE)] == [S.WAITING]
