@@ -3,10 +3,18 @@
 Every transition is one transaction that updates the order only if its ``last_seq`` is still
 the one the writer read (and, for a worker, only while it holds the lease), then inserts the
 event with the next seq. ``UNIQUE(order_id, seq)`` is the safety net under that check.
+
+On Postgres (asyncpg) the hot statements skip Tortoise's query builder: each is one
+prepared, parameterised statement through Tortoise's own connection, with the same guards
+and the same conversions (each value goes through its field's ``to_db_value``, each row
+through the model's ``_init_from_db``). A step is a single statement, a writable CTE that
+updates the order and inserts its event, so it commits or fails as a whole in one round
+trip; a claim is one ``UPDATE ... RETURNING``. SQLite takes the ORM path.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -130,8 +139,176 @@ def _placed_event(row: OrderModel) -> OrderEventModel:
     )
 
 
+# -- the Postgres fast path -----------------------------------------------------------
+
+_FINISHED_SQL = ",".join(f"'{s}'" for s in sorted(_FINISHED))
+# The event row of a step, after the order it belongs to: (column, Postgres type).
+_EVENT_VALUES = (
+    ("user_id", "varchar"),
+    ("seq", "int4"),
+    ("status", "varchar"),
+    ("at", "timestamptz"),
+    ("attempt", "int4"),
+    ("message", "text"),
+    ("data", "jsonb"),
+)
+_RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
+_RELEASE_SQL = (
+    'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'
+)
+
+
+class _Sql:
+    """Statements that name every column, built once the models are bound.
+
+    Columns are known only after ``Tortoise.init`` (a foreign key adds its ``order_id``).
+    Only column names from the models' metadata are spliced in; every value is a parameter.
+    """
+
+    def __init__(self) -> None:
+        orders = ",".join(f'"{c}"' for c in sorted(OrderModel._meta.db_fields))
+        events = ",".join(f'"{c}"' for c in sorted(OrderEventModel._meta.db_fields))
+        self.claim = (
+            'UPDATE "orders" SET "lease_owner"=$1,"lease_until"=$2 '  # noqa: S608
+            f'WHERE "id"=$3 AND "status" NOT IN ({_FINISHED_SQL}) '
+            'AND ("lease_until" IS NULL OR "lease_until"<$4 OR "lease_owner"=$1) '
+            f"RETURNING {orders}"
+        )
+        self.get = f'SELECT {orders} FROM "orders" WHERE "id"=$1'  # noqa: S608
+        self.updated_since = (
+            f'SELECT {orders} FROM "orders" '  # noqa: S608
+            'WHERE "user_id"=$1 AND "updated_at">=$2'
+        )
+        self.events = (
+            f'SELECT {events} FROM "order_events" '  # noqa: S608
+            'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'
+        )
+        self.events_of_orders = (
+            f'SELECT {events} FROM "order_events" '  # noqa: S608
+            'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'
+        )
+
+
+@functools.cache
+def _sql() -> _Sql:
+    return _Sql()
+
+
+# Orders whose lease a terminal step cleared: release() has nothing left to do for them.
+_CLEARED_LIMIT = 10_000
+
+
+@functools.lru_cache(maxsize=256)
+def _apply_sql(columns: tuple[str, ...], *, guard_owner: bool) -> str:
+    """Return the one statement of a step: update the guarded order, then insert its event.
+
+    The event is inserted only for the row the UPDATE changed, so a lost guard inserts
+    nothing, and a duplicate seq fails the whole statement (the UPDATE with it).
+    """
+    sets = ",".join(f'"{c}"=${i}' for i, c in enumerate(columns, start=1))
+    n = len(columns)
+    where = f'"id"=${n + 1} AND "last_seq"=${n + 2}'
+    n += 2
+    if guard_owner:
+        where += f' AND "lease_owner"=${n + 1}'
+        n += 1
+    names = ",".join(f'"{c}"' for c, _ in _EVENT_VALUES)
+    values = ",".join(f"${n + i}::{t}" for i, (_, t) in enumerate(_EVENT_VALUES, start=1))
+    return (
+        f'WITH "moved" AS (UPDATE "orders" SET {sets} WHERE {where} RETURNING "id") '  # noqa: S608
+        f'INSERT INTO "order_events" ("order_id",{names}) SELECT "id",{values} FROM "moved" '
+        'RETURNING "seq"'
+    )
+
+
+def _db_value(model: type[OrderModel | OrderEventModel], name: str, value: Any) -> Any:
+    """Return value as Tortoise sends it for the field: validated, encoded.
+
+    Tortoise's own queryset updates call ``to_db_value`` without an instance, as here.
+    """
+    return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
+
+
+def _order_db_values(updates: dict[str, Any]) -> list[Any]:
+    """Return the update values as Tortoise would send them."""
+    return [_db_value(OrderModel, name, value) for name, value in updates.items()]
+
+
+def _event_db_values(order: Order, event: OrderEvent) -> list[Any]:
+    raw = {
+        "user_id": order.user_id,
+        "seq": event.seq,
+        "status": event.status,
+        "at": event.at,
+        "attempt": event.attempt,
+        "message": event.message,
+        "data": event_data(event),
+    }
+    return [_db_value(OrderEventModel, name, raw[name]) for name, _ in _EVENT_VALUES]
+
+
+async def _apply_fast(
+    pg: BaseDBAsyncClient,
+    order: Order,
+    owner: str | None,
+    updates: dict[str, Any],
+    event: OrderEvent,
+) -> None:
+    """Persist a step as one statement (see :func:`_apply_sql`)."""
+    values = _order_db_values(updates)
+    values += [order.id, order.last_seq]
+    if owner is not None:
+        values.append(owner)
+    values += _event_db_values(order, event)
+    rows = await pg.execute_query_dict(
+        _apply_sql(tuple(updates), guard_owner=owner is not None), values
+    )
+    if not rows:
+        raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
+
+
+async def _apply_orm(
+    order: Order, owner: str | None, updates: dict[str, Any], event: OrderEvent
+) -> None:
+    """Persist a step through the ORM: a guarded UPDATE and an INSERT in one transaction."""
+    guard = OrderModel.filter(id=order.id, last_seq=order.last_seq)
+    if owner is not None:
+        guard = guard.filter(lease_owner=owner)
+    async with in_transaction() as conn:
+        changed = await guard.using_db(conn).update(**updates)
+        if not changed:
+            raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
+        await OrderEventModel.create(
+            using_db=conn,
+            order_id=order.id,
+            user_id=order.user_id,
+            seq=event.seq,
+            status=event.status,
+            at=event.at,
+            attempt=event.attempt,
+            message=event.message,
+            data=event_data(event),
+        )
+
+
+def _fast_client() -> BaseDBAsyncClient | None:
+    """Return Tortoise's connection when it is asyncpg (the fast path), else None."""
+    conn = OrderModel._meta.db
+    if conn.capabilities.dialect != "postgres":
+        return None
+    return conn if type(conn).__module__.startswith("tortoise.backends.asyncpg") else None
+
+
 class TortoiseOrderRepository:
     """Orders and events in Postgres or SQLite through Tortoise ORM."""
+
+    def __init__(self, *, fast_path: bool = True) -> None:
+        """Use the Postgres fast path when the database is asyncpg (unless told not to)."""
+        self._fast_path = fast_path
+        self._cleared: dict[uuid.UUID, str] = {}
+
+    def _pg(self) -> BaseDBAsyncClient | None:
+        return _fast_client() if self._fast_path else None
 
     async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
         """Insert new orders with their PENDING event; return existing ones for repeated keys."""
@@ -189,6 +366,10 @@ class TortoiseOrderRepository:
 
     async def get(self, order_id: uuid.UUID) -> Order | None:
         """Return the order, whoever owns it."""
+        pg = self._pg()
+        if pg is not None:
+            rows = await pg.execute_query_dict(_sql().get, [order_id])
+            return _to_order(OrderModel._init_from_db(**rows[0])) if rows else None
         row = await OrderModel.get_or_none(id=order_id)
         return _to_order(row) if row else None
 
@@ -217,6 +398,10 @@ class TortoiseOrderRepository:
 
     async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
         """Return the order's events after after_seq, in seq order."""
+        pg = self._pg()
+        if pg is not None:
+            found = await pg.execute_query_dict(_sql().events, [order_id, after_seq])
+            return [_to_event(OrderEventModel._init_from_db(**r)) for r in found]
         rows = await OrderEventModel.filter(order_id=order_id, seq__gt=after_seq).order_by("seq")
         return [_to_event(r) for r in rows]
 
@@ -227,9 +412,14 @@ class TortoiseOrderRepository:
         result: dict[uuid.UUID, list[OrderEvent]] = {i: [] for i in order_ids}
         if not order_ids:
             return result
-        rows = await OrderEventModel.filter(order_id__in=list(order_ids)).order_by(
-            "order_id", "seq"
-        )
+        pg = self._pg()
+        if pg is not None:
+            found = await pg.execute_query_dict(_sql().events_of_orders, [list(order_ids)])
+            rows = [OrderEventModel._init_from_db(**r) for r in found]
+        else:
+            rows = await OrderEventModel.filter(order_id__in=list(order_ids)).order_by(
+                "order_id", "seq"
+            )
         for row in rows:
             event = _to_event(row)
             result[event.order_id].append(event)
@@ -237,6 +427,10 @@ class TortoiseOrderRepository:
 
     async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
         """Return the user's orders changed at or after since."""
+        pg = self._pg()
+        if pg is not None:
+            found = await pg.execute_query_dict(_sql().updated_since, [user_id, since])
+            return [_to_order(OrderModel._init_from_db(**r)) for r in found]
         rows = await OrderModel.filter(user_id=user_id, updated_at__gte=since)
         return [_to_order(r) for r in rows]
 
@@ -244,6 +438,21 @@ class TortoiseOrderRepository:
         self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
     ) -> Order | None:
         """Take the lease if it is free, expired or ours, and the order is unfinished."""
+        pg = self._pg()
+        if pg is not None:
+            rows = await pg.execute_query_dict(
+                _sql().claim,
+                [
+                    _db_value(OrderModel, "lease_owner", owner),
+                    _db_value(OrderModel, "lease_until", lease_until),
+                    order_id,
+                    _db_value(OrderModel, "lease_until", now),
+                ],
+            )
+            if not rows:
+                return None
+            self._cleared.pop(order_id, None)
+            return _to_order(OrderModel._init_from_db(**rows[0]))
         taken = (
             await OrderModel.filter(id=order_id)
             .exclude(status__in=_FINISHED)
@@ -285,6 +494,11 @@ class TortoiseOrderRepository:
             updates["executed_price"] = format_amount(step.executed_price)
         if step.error is not None and status is OrderStatus.FAILED:
             updates["failure_reason"] = step.error
+        token_out = order.token_out
+        if step.token_out is not None and step.token_out.mint == order.token_out.mint:
+            token_out = step.token_out
+            updates["token_out_symbol"] = token_out.symbol
+            updates["token_out_decimals"] = token_out.decimals
         event = OrderEvent(
             order_id=order.id,
             user_id=order.user_id,
@@ -301,24 +515,7 @@ class TortoiseOrderRepository:
             error=step.error,
             details=step.details,
         )
-        guard = OrderModel.filter(id=order.id, last_seq=order.last_seq)
-        if owner is not None:
-            guard = guard.filter(lease_owner=owner)
-        async with in_transaction() as conn:
-            changed = await guard.using_db(conn).update(**updates)
-            if not changed:
-                raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
-            await OrderEventModel.create(
-                using_db=conn,
-                order_id=order.id,
-                user_id=order.user_id,
-                seq=seq,
-                status=status,
-                at=now,
-                attempt=step.attempt,
-                message=step.message,
-                data=event_data(event),
-            )
+        await self._persist(order, owner, updates, event)
         return (
             replace(
                 order,
@@ -334,19 +531,51 @@ class TortoiseOrderRepository:
                     step.executed_price if step.executed_price is not None else order.executed_price
                 ),
                 failure_reason=updates.get("failure_reason", order.failure_reason),
+                token_out=token_out,
             ),
             event,
         )
 
+    async def _persist(
+        self, order: Order, owner: str | None, updates: dict[str, Any], event: OrderEvent
+    ) -> None:
+        """Write the step (guarded update and event) in one transaction."""
+        pg = self._pg()
+        if pg is not None:
+            await _apply_fast(pg, order, owner, updates, event)
+        else:
+            await _apply_orm(order, owner, updates, event)
+        if owner is not None and event.status.is_terminal:
+            # The step cleared the lease of a finished order: nothing is left to release.
+            if len(self._cleared) >= _CLEARED_LIMIT:
+                self._cleared.clear()
+            self._cleared[order.id] = owner
+
     async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
         """Extend our lease; return False when it is no longer ours."""
+        pg = self._pg()
+        if pg is not None:
+            until = _db_value(OrderModel, "lease_until", lease_until)
+            changed, _ = await pg.execute_query(_RENEW_SQL, [until, order_id, owner])
+            return bool(changed)
         renewed = await OrderModel.filter(id=order_id, lease_owner=owner).update(
             lease_until=lease_until
         )
         return bool(renewed)
 
     async def release(self, order_id: uuid.UUID, owner: str) -> None:
-        """Give the lease back."""
+        """Give the lease back (nothing to do after a terminal step of ours cleared it).
+
+        A terminal order never gets a lease again (``claim`` skips finished orders), so once
+        its terminal step cleared our lease this UPDATE could not match any row.
+        """
+        if self._cleared.get(order_id) == owner:
+            del self._cleared[order_id]
+            return
+        pg = self._pg()
+        if pg is not None:
+            await pg.execute_query(_RELEASE_SQL, [order_id, owner])
+            return
         await OrderModel.filter(id=order_id, lease_owner=owner).update(
             lease_owner=None, lease_until=None
         )
@@ -364,3 +593,10 @@ class TortoiseOrderRepository:
             .values_list("id", flat=True)
         )
         return [uuid.UUID(str(r)) for r in rows]
+
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order (changed at or after updated_since, when given)."""
+        query = OrderModel.filter(status=OrderStatus.WAITING)
+        if updated_since is not None:
+            query = query.filter(updated_at__gte=updated_since)
+        return [_to_order(r) for r in await query]

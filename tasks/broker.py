@@ -4,15 +4,24 @@ Delivery is at least once; the engine's lease and ``last_seq`` guards make execu
 effectively once. Stream settings follow the known behaviour of taskiq-redis 1.2.4: one
 message read at a time (a crash strands no prefetched batch) and an idle timeout far above
 an order's run time (so a running order is never reclaimed by a second worker).
+
+taskiq-redis sweeps the stream for such stranded messages (``XAUTOCLAIM`` under a lock)
+after every read, which costs two more round trips per order; :class:`OrderStreamBroker`
+sweeps after a read at most once every ``SWEEP_SECONDS``. A message can only be reclaimed
+after ``STREAM_IDLE_TIMEOUT_MS`` anyway, so that delays a reclaim by at most a second.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 import uuid
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
-from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
+from redis.asyncio import Redis
+from taskiq import AckableMessage, AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq_redis import RedisStreamBroker
 
 from eterna.config import Settings
@@ -23,6 +32,73 @@ log = logging.getLogger(__name__)
 EXECUTE_ORDER = "orders.execute"
 # An order runs for seconds; reclaiming after 5 minutes can only mean its worker died.
 STREAM_IDLE_TIMEOUT_MS = 300_000
+# At most one sweep for stranded messages per this many seconds of reading.
+SWEEP_SECONDS = 1.0
+
+
+class OrderStreamBroker(RedisStreamBroker):
+    """taskiq-redis's stream broker, sweeping for stranded messages at most every second.
+
+    ``listen`` is taskiq-redis 1.2.4's, with the sweep after a read skipped while the last
+    one is less than ``sweep_seconds`` old.
+    """
+
+    def __init__(self, url: str, *, sweep_seconds: float = SWEEP_SECONDS, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self.sweep_seconds = sweep_seconds
+        self._swept_at = -math.inf
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Read new messages one read at a time; now and then sweep for stranded ones."""
+        async with Redis(connection_pool=self.connection_pool) as redis_conn:
+            streams: Any = {self.queue_name: ">", **self.additional_streams}
+            while True:
+                fetched: Any = await redis_conn.xreadgroup(
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    streams,
+                    block=self.block,
+                    noack=False,
+                    count=self.count,
+                )
+                if not fetched:
+                    continue
+                for stream, msg_list in fetched:
+                    for msg_id, msg in msg_list:
+                        yield AckableMessage(
+                            data=msg[b"data"],
+                            ack=self._ack_generator(id=msg_id, queue_name=stream),
+                        )
+                now = time.monotonic()
+                if now - self._swept_at < self.sweep_seconds:
+                    continue
+                self._swept_at = now
+                async for message in self._sweep(redis_conn):
+                    yield message
+
+    async def _sweep(self, redis_conn: Redis) -> AsyncGenerator[AckableMessage, None]:
+        """Claim messages idle for longer than the idle timeout (taskiq-redis's own sweep)."""
+        for stream in [self.queue_name, *self.additional_streams.keys()]:
+            pipe = redis_conn.pipeline()
+            lock = pipe.lock(
+                f"autoclaim:{self.consumer_group_name}:{stream}",
+                timeout=self.unacknowledged_lock_timeout,
+            )
+            await lock.acquire()
+            await pipe.xautoclaim(
+                name=stream,
+                groupname=self.consumer_group_name,
+                consumername=self.consumer_name,
+                min_idle_time=self.idle_timeout,
+                count=self.unacknowledged_batch_size,
+            )
+            await lock.release()
+            results: Any = await pipe.execute()
+            for msg_id, msg in results[1][1]:
+                yield AckableMessage(
+                    data=msg[b"data"],
+                    ack=self._ack_generator(id=msg_id, queue_name=stream),
+                )
 
 
 async def execute_order(order_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
@@ -35,7 +111,7 @@ def build_broker(settings: Settings) -> AsyncBroker:
     """Return the broker for the run mode, with the execute-order task registered."""
     broker: AsyncBroker
     if settings.redis_url:
-        broker = RedisStreamBroker(
+        broker = OrderStreamBroker(
             settings.redis_url,
             queue_name=f"{settings.redis_prefix}:orders",
             consumer_group_name=f"{settings.redis_prefix}:workers",

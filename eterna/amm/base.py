@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol, Self
@@ -43,6 +44,17 @@ class PoolMath(Protocol):
         ``now`` is the unix time of the swap, for venues whose fees depend on it.
 
         :raises InsufficientLiquidityError: when the pool cannot fill the whole amount.
+        """
+        ...
+
+    def quote_amounts(
+        self, amounts: Sequence[int], *, a_to_b: bool, now: int = 0
+    ) -> list[SwapResult | None]:
+        """Return the result :meth:`swap` would give for each amount, on this same state.
+
+        None where the pool cannot fill the amount (where ``swap`` raises
+        InsufficientLiquidityError); other errors are raised as ``swap`` raises them. A
+        quote builds no pool after the swap, which makes a ladder of quotes cheap.
         """
         ...
 

@@ -9,6 +9,7 @@ Source: raydium-io/raydium-amm ``program/src/math.rs`` (``swap_token_amount_base
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Self
@@ -31,6 +32,30 @@ class ConstantProductPool:
     def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
         """Swap amount_in exactly, fee first (rounded up), output rounded down."""
         del now  # the fee does not depend on time
+        result = self._fill(amount_in, a_to_b=a_to_b)
+        x, y = (self.reserve_a, self.reserve_b) if a_to_b else (self.reserve_b, self.reserve_a)
+        new_x, new_y = x + amount_in, y - result.amount_out
+        after = (
+            replace(self, reserve_a=new_x, reserve_b=new_y)
+            if a_to_b
+            else replace(self, reserve_a=new_y, reserve_b=new_x)
+        )
+        return result, after
+
+    def quote_amounts(
+        self, amounts: Sequence[int], *, a_to_b: bool, now: int = 0
+    ) -> list[SwapResult | None]:
+        """Return what :meth:`swap` pays for each amount on this state; None where it cannot."""
+        del now  # the fee does not depend on time
+        results: list[SwapResult | None] = []
+        for amount in amounts:
+            try:
+                results.append(self._fill(amount, a_to_b=a_to_b))
+            except InsufficientLiquidityError:
+                results.append(None)
+        return results
+
+    def _fill(self, amount_in: int, *, a_to_b: bool) -> SwapResult:
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
         x, y = (self.reserve_a, self.reserve_b) if a_to_b else (self.reserve_b, self.reserve_a)
@@ -41,13 +66,7 @@ class ConstantProductPool:
         amount_out = y * in_net // (x + in_net)
         if amount_out <= 0:
             raise InsufficientLiquidityError("amount too small to pay out a single unit")
-        new_x, new_y = x + amount_in, y - amount_out
-        after = (
-            replace(self, reserve_a=new_x, reserve_b=new_y)
-            if a_to_b
-            else replace(self, reserve_a=new_y, reserve_b=new_x)
-        )
-        return SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee), after
+        return SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee)
 
     def spot_price(self, *, a_to_b: bool) -> Fraction:
         """Return y/x for the direction, fee excluded."""

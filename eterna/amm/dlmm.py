@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -72,25 +73,36 @@ def bin_price(bin_step: int, bin_id: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _Fill:
-    used: int  # input taken from the trader, fee included
-    amount_out: int
-    fee: int
+class _Walk:
+    """The outcome of walking the bins for one swap, and the state it leaves."""
+
+    result: SwapResult
+    protocol_fee: int
+    active: int
+    accumulator: int
+    volatility_reference: int
+    index_reference: int
+    filled: list[tuple[int, int, int]]  # (bin_id, amount_a, amount_b) after the swap
 
 
-def _fill_bin(held_out: int, price: int, amount: int, rate: int, *, a_to_b: bool) -> _Fill:
-    """Swap up to amount against the output side of one bin (``Bin::swap``)."""
+def _fill_bin(
+    held_out: int, price: int, amount: int, rate: int, *, a_to_b: bool
+) -> tuple[int, int, int]:
+    """Swap up to amount against the output side of one bin (``Bin::swap``).
+
+    Return (input taken from the trader fee included, amount out, fee).
+    """
     if a_to_b:
         max_in = -(-(held_out << SCALE_OFFSET) // price)
     else:
         max_in = -(-(held_out * price) >> SCALE_OFFSET)
     max_fee = -(-max_in * rate // (FEE_PRECISION - rate))
     if amount > max_in + max_fee:
-        return _Fill(used=max_in + max_fee, amount_out=held_out, fee=max_fee)
+        return max_in + max_fee, held_out, max_fee
     fee = -(-amount * rate // FEE_PRECISION)
     net = amount - fee
     out = (net * price) >> SCALE_OFFSET if a_to_b else (net << SCALE_OFFSET) // price
-    return _Fill(used=amount, amount_out=min(out, held_out), fee=fee)
+    return amount, min(out, held_out), fee
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,11 +230,65 @@ class DlmmPool:
 
     def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
         """Swap amount_in exactly, bin by bin, with the fee of each bin's volatility."""
+        held = {bin_id: (a, b) for bin_id, a, b in self.bins}
+        ids = [bin_id for bin_id, _, _ in self.bins]
+        walk = self._walk(amount_in, a_to_b, now, held, ids, track=True)
+        for bin_id, amount_a, amount_b in walk.filled:
+            held[bin_id] = (amount_a, amount_b)
+        result, fee, protocol_fee = walk.result, walk.result.fee, walk.protocol_fee
+        after = replace(
+            self,
+            active_id=walk.active,
+            bins=tuple((bin_id, *held[bin_id]) for bin_id in ids),
+            volatility_accumulator=walk.accumulator,
+            volatility_reference=walk.volatility_reference,
+            index_reference=walk.index_reference,
+            last_update_timestamp=now,
+            fees_a=self.fees_a + (fee if a_to_b else 0),
+            fees_b=self.fees_b + (0 if a_to_b else fee),
+            protocol_fees_a=self.protocol_fees_a + (protocol_fee if a_to_b else 0),
+            protocol_fees_b=self.protocol_fees_b + (0 if a_to_b else protocol_fee),
+        )
+        return result, after
+
+    def quote_amounts(
+        self, amounts: Sequence[int], *, a_to_b: bool, now: int = 0
+    ) -> list[SwapResult | None]:
+        """Return what :meth:`swap` pays for each amount on this state; None where it cannot.
+
+        The same walk as :meth:`swap`, without building the pool after each swap: the bins
+        are indexed once for the whole ladder.
+        """
+        held = {bin_id: (a, b) for bin_id, a, b in self.bins}
+        ids = [bin_id for bin_id, _, _ in self.bins]
+        results: list[SwapResult | None] = []
+        for amount in amounts:
+            try:
+                results.append(self._walk(amount, a_to_b, now, held, ids, track=False).result)
+            except InsufficientLiquidityError:
+                results.append(None)
+        return results
+
+    def _walk(
+        self,
+        amount_in: int,
+        a_to_b: bool,
+        now: int,
+        held: Mapping[int, tuple[int, int]],
+        ids: Sequence[int],
+        *,
+        track: bool,
+    ) -> _Walk:
+        """Walk the bins from the active one until amount_in is spent (``quote_exact_in``).
+
+        The walk moves one way and visits each bin at most once, so reading the bins of the
+        state before the swap is reading them as the swap left them. With ``track`` it
+        records each filled bin's new amounts.
+        """
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
         volatility_reference, index_reference = self._references(now)
-        held = {bin_id: (a, b) for bin_id, a, b in self.bins}
-        ids = [bin_id for bin_id, _, _ in self.bins]
+        filled: list[tuple[int, int, int]] = []
         active, left, amount_out, fee, protocol_fee = self.active_id, amount_in, 0, 0, 0
         while True:
             accumulator = min(
@@ -233,19 +299,20 @@ class DlmmPool:
             held_out = amount_b if a_to_b else amount_a
             if held_out > 0:
                 rate = self.fee_rate(accumulator)
-                fill = _fill_bin(
+                used, out, bin_fee = _fill_bin(
                     held_out, bin_price(self.bin_step, active), left, rate, a_to_b=a_to_b
                 )
-                into_bin = fill.used - fill.fee
-                held[active] = (
-                    (amount_a + into_bin, amount_b - fill.amount_out)
-                    if a_to_b
-                    else (amount_a - fill.amount_out, amount_b + into_bin)
-                )
-                left -= fill.used
-                amount_out += fill.amount_out
-                fee += fill.fee
-                protocol_fee += fill.fee * self.protocol_share // BASIS_POINT_MAX
+                if track:
+                    into_bin = used - bin_fee
+                    filled.append(
+                        (active, amount_a + into_bin, amount_b - out)
+                        if a_to_b
+                        else (active, amount_a - out, amount_b + into_bin)
+                    )
+                left -= used
+                amount_out += out
+                fee += bin_fee
+                protocol_fee += bin_fee * self.protocol_share // BASIS_POINT_MAX
             if left == 0:
                 break
             # Empty bins in between only move the accumulator, which depends on the id alone.
@@ -261,20 +328,15 @@ class DlmmPool:
                 active = ids[position]
         if amount_out <= 0:
             raise InsufficientLiquidityError("amount too small to pay out a single unit")
-        after = replace(
-            self,
-            active_id=active,
-            bins=tuple((bin_id, *held[bin_id]) for bin_id in ids),
-            volatility_accumulator=accumulator,
+        return _Walk(
+            result=SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee),
+            protocol_fee=protocol_fee,
+            active=active,
+            accumulator=accumulator,
             volatility_reference=volatility_reference,
             index_reference=index_reference,
-            last_update_timestamp=now,
-            fees_a=self.fees_a + (fee if a_to_b else 0),
-            fees_b=self.fees_b + (0 if a_to_b else fee),
-            protocol_fees_a=self.protocol_fees_a + (protocol_fee if a_to_b else 0),
-            protocol_fees_b=self.protocol_fees_b + (0 if a_to_b else protocol_fee),
+            filled=filled,
         )
-        return SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee), after
 
     def spot_price(self, *, a_to_b: bool) -> Fraction:
         """Return the active bin's price for A to B, its inverse for B to A, fee excluded."""

@@ -53,17 +53,23 @@ DEFAULT_RANGES: tuple[tuple[Fraction, Fraction, Fraction], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Step:
-    amount_in: int
-    amount_out: int
-    next_sqrt_price: int
-    fee: int
+class _Walk:
+    """The outcome of one swap's step loop, and the price state it leaves."""
+
+    result: SwapResult
+    protocol_fee: int
+    sqrt_price: int
+    liquidity: int
+    tick: int
 
 
 def _compute_swap(
     remaining: int, fee_rate: int, liquidity: int, sqrt_price: int, target: int, *, a_to_b: bool
-) -> _Step:
-    """Run one exact-in ``compute_swap`` step towards target."""
+) -> tuple[int, int, int, int]:
+    """Run one exact-in ``compute_swap`` step towards target.
+
+    Return (amount in, amount out, next sqrt price, fee).
+    """
     amount_calc = remaining * (FEE_RATE_MUL_VALUE - fee_rate) // FEE_RATE_MUL_VALUE
     fixed_delta = amount_delta_a if a_to_b else amount_delta_b
     unfixed_delta = amount_delta_b if a_to_b else amount_delta_a
@@ -78,7 +84,7 @@ def _compute_swap(
         # Short of the target the whole remainder is spent: what the price did not absorb is fee.
         fee = remaining - amount_in
     amount_out = unfixed_delta(sqrt_price, next_sqrt, liquidity, round_up=False)
-    return _Step(amount_in, amount_out, next_sqrt, fee)
+    return amount_in, amount_out, next_sqrt, fee
 
 
 def _sqrt_price_x64(price: Fraction) -> int:
@@ -196,10 +202,50 @@ class WhirlpoolPool:
     def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
         """Swap amount_in exactly, stepping tick by tick as the program does."""
         del now  # the fee does not depend on time
+        walk = self._walk(amount_in, a_to_b, [index for index, _ in self.ticks], track=True)
+        result, protocol_fee = walk.result, walk.protocol_fee
+        balance_in, balance_out = (
+            (self.balance_a, self.balance_b) if a_to_b else (self.balance_b, self.balance_a)
+        )
+        new_in, new_out = balance_in + amount_in, balance_out - result.amount_out
+        after = replace(
+            self,
+            sqrt_price_x64=walk.sqrt_price,
+            liquidity=walk.liquidity,
+            tick_current=walk.tick,
+            balance_a=new_in if a_to_b else new_out,
+            balance_b=new_out if a_to_b else new_in,
+            protocol_fee_owed_a=self.protocol_fee_owed_a + (protocol_fee if a_to_b else 0),
+            protocol_fee_owed_b=self.protocol_fee_owed_b + (0 if a_to_b else protocol_fee),
+        )
+        return result, after
+
+    def quote_amounts(
+        self, amounts: Sequence[int], *, a_to_b: bool, now: int = 0
+    ) -> list[SwapResult | None]:
+        """Return what :meth:`swap` pays for each amount on this state; None where it cannot.
+
+        The same steps as :meth:`swap`, without building the pool after each swap.
+        """
+        del now  # the fee does not depend on time
+        indexes = [index for index, _ in self.ticks]
+        results: list[SwapResult | None] = []
+        for amount in amounts:
+            try:
+                results.append(self._walk(amount, a_to_b, indexes, track=False).result)
+            except InsufficientLiquidityError:
+                results.append(None)
+        return results
+
+    def _walk(self, amount_in: int, a_to_b: bool, indexes: Sequence[int], *, track: bool) -> _Walk:
+        """Run the program's step loop for an exact-in swap of amount_in.
+
+        Without ``track`` the tick after a swap that ends between two initialized ticks is
+        not looked up (only the state after the swap needs it; the swap ends there).
+        """
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
         limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
-        indexes = [index for index, _ in self.ticks]
         remaining, amount_out, fee, protocol_fee = amount_in, 0, 0, 0
         sqrt_price, tick, liquidity = self.sqrt_price_x64, self.tick_current, self.liquidity
         while remaining > 0 and sqrt_price != limit:
@@ -209,44 +255,37 @@ class WhirlpoolPool:
             next_index = position - 1 if a_to_b else position
             next_tick_sqrt = sqrt_price_from_tick_index(indexes[next_index]) if has_next else limit
             target = max(next_tick_sqrt, limit) if a_to_b else min(next_tick_sqrt, limit)
-            step = _compute_swap(
+            step_in, step_out, next_sqrt, step_fee = _compute_swap(
                 remaining, self.fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b
             )
-            remaining -= step.amount_in + step.fee
-            amount_out += step.amount_out
-            fee += step.fee
-            protocol_fee += step.fee * self.protocol_fee_rate // PROTOCOL_FEE_RATE_MUL_VALUE
-            if has_next and step.next_sqrt_price == next_tick_sqrt:
+            remaining -= step_in + step_fee
+            amount_out += step_out
+            fee += step_fee
+            protocol_fee += step_fee * self.protocol_fee_rate // PROTOCOL_FEE_RATE_MUL_VALUE
+            if has_next and next_sqrt == next_tick_sqrt:
                 crossed, net = self.ticks[next_index]
                 liquidity += -net if a_to_b else net
                 if liquidity < 0:
                     raise ValueError(f"liquidity underflow crossing tick {crossed}")
                 tick = crossed - 1 if a_to_b else crossed
-            elif step.next_sqrt_price != sqrt_price:
-                tick = tick_index_from_sqrt_price(step.next_sqrt_price)
-            sqrt_price = step.next_sqrt_price
+            elif next_sqrt != sqrt_price and (track or (remaining > 0 and next_sqrt != limit)):
+                tick = tick_index_from_sqrt_price(next_sqrt)
+            sqrt_price = next_sqrt
         if remaining > 0:
             raise InsufficientLiquidityError("swap runs past the pool's last liquidity")
         if amount_out <= 0:
             raise InsufficientLiquidityError("amount too small to pay out a single unit")
-        balance_in, balance_out = (
-            (self.balance_a, self.balance_b) if a_to_b else (self.balance_b, self.balance_a)
-        )
+        balance_out = self.balance_b if a_to_b else self.balance_a
         # Rounding always favours the pool, so this only trips on an inconsistent state.
         if amount_out > balance_out:
             raise InsufficientLiquidityError("swap would pay out more than the vault holds")
-        new_in, new_out = balance_in + amount_in, balance_out - amount_out
-        after = replace(
-            self,
-            sqrt_price_x64=sqrt_price,
+        return _Walk(
+            result=SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee),
+            protocol_fee=protocol_fee,
+            sqrt_price=sqrt_price,
             liquidity=liquidity,
-            tick_current=tick,
-            balance_a=new_in if a_to_b else new_out,
-            balance_b=new_out if a_to_b else new_in,
-            protocol_fee_owed_a=self.protocol_fee_owed_a + (protocol_fee if a_to_b else 0),
-            protocol_fee_owed_b=self.protocol_fee_owed_b + (0 if a_to_b else protocol_fee),
+            tick=tick,
         )
-        return SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee), after
 
     def spot_price(self, *, a_to_b: bool) -> Fraction:
         """Return (sqrt_price / 2^64)^2 for A to B, its inverse for B to A, fee excluded."""

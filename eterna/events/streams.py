@@ -78,23 +78,39 @@ async def user_event_stream(
                 watermark = checked_at - timedelta(seconds=2)
                 if live is None:
                     continue
-            seen = last.get(live.order_id)
-            if seen is None:
-                seen = 0 if live.seq == 1 else await _baseline(repo, live, started)
+            seen, gap = await _owed_before(repo, live, last.get(live.order_id), started)
             if live.seq <= seen:
                 continue
-            if live.seq > seen + 1:
-                for event in await repo.events(live.order_id, seen):
-                    if event.seq >= live.seq:
-                        break
-                    yield event
+            for event in gap:
+                yield event
             yield live
             last[live.order_id] = live.seq
 
 
-async def _baseline(repo: OrderRepository, live: OrderEvent, started: datetime) -> int:
+async def _owed_before(
+    repo: OrderRepository, live: OrderEvent, seen: int | None, started: datetime
+) -> tuple[int, list[OrderEvent]]:
+    """Return the seq delivered before the live event, and the events owed before it.
+
+    An order the stream has not seen yet gets its baseline from its history; that one read
+    also holds every event before the live one (each was committed before it was
+    published), so a gap is filled from it without a second read.
+    """
+    history: list[OrderEvent] | None = None
+    if seen is None:
+        if live.seq == 1:
+            return 0, []
+        history = await repo.events(live.order_id, 0)
+        seen = _baseline(history, live, started)
+    if live.seq <= seen + 1:
+        return seen, []
+    if history is None:
+        history = await repo.events(live.order_id, seen)
+    return seen, [e for e in history if seen < e.seq < live.seq]
+
+
+def _baseline(history: list[OrderEvent], live: OrderEvent, started: datetime) -> int:
     """Return the seq before the first event of this order the stream owes its client."""
-    history = await repo.events(live.order_id, 0)
     owed = [e.seq for e in history if e.at >= started and e.seq <= live.seq]
     return (min(owed) - 1) if owed else live.seq - 1
 
@@ -107,9 +123,13 @@ async def _catch_up(
     watermark: datetime,
 ) -> AsyncIterator[OrderEvent]:
     orders = await repo.user_orders_updated_since(user_id, watermark)
-    if not orders:
+    # Events are read only for orders that may have some this stream has not delivered:
+    # those it does not track, and those whose last_seq moved past what it delivered (an
+    # order's last_seq and its event are committed together).
+    behind = [o.id for o in orders if o.id not in last or o.last_seq > last[o.id]]
+    if not behind:
         return
-    by_order = await repo.events_of_orders([o.id for o in orders])
+    by_order = await repo.events_of_orders(behind)
     for order_id, events in by_order.items():
         seen = last.get(order_id)
         for event in events:

@@ -4,6 +4,10 @@ In the distributed mode every worker appends events to one stream (``XADD`` with
 approximate ``MAXLEN``; history lives in Postgres). Each API process runs one
 :class:`RedisStreamDispatcher` that reads the stream from its tail and hands events to its
 hub, so one Redis connection serves every subscription of the process.
+
+An entry carries the event as JSON in ``e``, and its order id and user id in ``o`` and
+``u``: a dispatcher decodes only the events some listener of its process wants (entries
+without ``o`` and ``u``, from an older publisher, are always decoded).
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 
 from eterna.events.codec import event_from_json, event_to_json
 from eterna.events.hub import EventHub
@@ -50,18 +56,33 @@ class RedisStreamPublisher:
         if not events:
             return
         try:
+            if len(events) == 1:  # the engine's case: one step, one event, one command
+                await self._redis.xadd(
+                    self._stream, _entry(events[0]), maxlen=self._maxlen, approximate=True
+                )
+                return
             async with self._redis.pipeline(transaction=False) as pipe:
                 for event in events:
-                    pipe.xadd(
-                        self._stream,
-                        {"e": json.dumps(event_to_json(event), separators=(",", ":"))},
-                        maxlen=self._maxlen,
-                        approximate=True,
-                    )
+                    pipe.xadd(self._stream, _entry(event), maxlen=self._maxlen, approximate=True)
                 await pipe.execute()
         except RedisError as exc:
             # The events are committed; subscribers fill the gap from the database.
             log.warning("could not publish %d events: %s", len(events), exc)
+
+
+def _entry(event: OrderEvent) -> dict[FieldT, EncodableT]:
+    """Return the stream fields of an event."""
+    return {
+        "e": json.dumps(event_to_json(event), separators=(",", ":")),
+        "o": str(event.order_id),
+        "u": event.user_id,
+    }
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode()
+    return value if isinstance(value, str) else None
 
 
 class RedisStreamDispatcher:
@@ -113,6 +134,10 @@ class RedisStreamDispatcher:
                 )
             except (RedisError, OSError) as exc:
                 self._ready.set()
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # redis-py reports a cancelled blocking read as its own error: stop.
+                    raise asyncio.CancelledError from exc
                 log.warning("event stream read failed (%s); retrying in 1 s", exc)
                 await asyncio.sleep(1)
                 continue
@@ -121,8 +146,21 @@ class RedisStreamDispatcher:
             for _stream, entries in streams:
                 for entry_id, fields in entries:
                     last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                    if not self._wanted(fields):
+                        continue
                     raw = fields.get(b"e") or fields.get("e") or b""
                     try:
                         self._hub.dispatch(event_from_json(json.loads(raw)))
                     except (ValueError, KeyError, TypeError):
                         log.exception("dropping malformed event %s", last_id)
+
+    def _wanted(self, fields: dict[Any, Any]) -> bool:
+        """Tell whether a listener here wants the entry (True when it does not say whose)."""
+        order_id = _text(fields.get(b"o", fields.get("o")))
+        user_id = _text(fields.get(b"u", fields.get("u")))
+        if order_id is None or user_id is None:
+            return True
+        try:
+            return self._hub.wants(uuid.UUID(order_id), user_id)
+        except ValueError:
+            return True  # let the decoder report what is wrong with it

@@ -161,15 +161,8 @@ class MarketSandbox:
         a_to_b = pool.token_a.mint == mint_in
         now = self._now()
         spot = pool.math.spot_price(a_to_b=a_to_b)
-        quotes: list[tuple[SwapResult, int] | None] = []
-        for amount in amounts:
-            try:
-                result, _ = pool.math.swap(amount, a_to_b=a_to_b, now=now)
-            except InsufficientLiquidityError:
-                quotes.append(None)
-                continue
-            quotes.append((result, impact_bps(spot, result)))
-        return quotes
+        results = pool.math.quote_amounts(amounts, a_to_b=a_to_b, now=now)
+        return [None if r is None else (r, impact_bps(spot, r)) for r in results]
 
     def set_pool(self, pool: Pool) -> None:
         """Add or replace a pool (tests, launches and drift use this)."""

@@ -1,0 +1,260 @@
+"""The Postgres fast path of the repository against its ORM path: same rows, same guards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
+
+from eterna.bootstrap import close_database, open_database
+from eterna.config import Settings
+from eterna.engine import utcnow
+from eterna.errors import LeaseLostError
+from eterna.events.codec import event_data
+from eterna.orders import Order, OrderStatus, OrderType, PlaceOrder
+from eterna.ports import Step
+from eterna.routes import Quote, Route, RouteLeg
+from eterna.state_machine import Trigger
+from eterna.tokens import SOL, USDC
+from models.repository import TortoiseOrderRepository
+from tests.conftest import fresh_pg_database
+
+pytestmark = pytest.mark.anyio
+
+LEASE = timedelta(seconds=30)
+PRICE = Decimal("149.552984720981556149")
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[str]:
+    async with fresh_pg_database() as url:
+        await open_database(Settings(database_url=url), run_migrations=True)
+        try:
+            yield url
+        finally:
+            await close_database()
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[str]:
+    url = f"sqlite://{tmp_path / 'fast.sqlite3'}"
+    await open_database(Settings(database_url=url), run_migrations=True)
+    try:
+        yield url
+    finally:
+        await close_database()
+
+
+def _command(user: str = "alice") -> PlaceOrder:
+    return PlaceOrder(
+        user_id=user,
+        type=OrderType.MARKET,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal("1.25"),
+        slippage_bps=75,
+    )
+
+
+def _route() -> Route:
+    leg = RouteLeg(
+        venue="raydium",
+        pool="pool-1",
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal("1.25"),
+        amount_out=Decimal("186.9"),
+        fee=Decimal("0.003125"),
+    )
+    return Route(
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal("1.25"),
+        amount_out=Decimal("186.9"),
+        min_amount_out=Decimal("185.49825"),
+        price_impact_bps=3,
+        legs=(leg,),
+    )
+
+
+def _steps() -> list[Step]:
+    quote = Quote(
+        venue="raydium",
+        pool="pool-1",
+        amount_in=Decimal("1.25"),
+        amount_out=Decimal("186.9"),
+        fee=Decimal("0.003125"),
+        price_impact_bps=3,
+    )
+    return [
+        Step(Trigger.ROUTE, "routed", 1, quotes=(quote,), route=_route()),
+        Step(
+            Trigger.BUILD,
+            "built",
+            1,
+            details={"signature": "sig-1", "lastValidSlot": 150},
+            pending_tx={"signature": "sig-1", "swaps": [{"pool": "pool-1"}]},
+        ),
+        Step(Trigger.SUBMIT, "sent", 1, tx_signature="sig-1"),
+        Step(
+            Trigger.CONFIRM,
+            "confirmed",
+            1,
+            tx_signature="sig-1",
+            amount_out=Decimal("186.9"),
+            executed_price=PRICE,
+            details={"slot": 7},
+        ),
+    ]
+
+
+async def _rows(order_id: uuid.UUID) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    conn = Tortoise.get_connection("default")
+    orders = await conn.execute_query_dict('SELECT * FROM "orders" WHERE "id"=$1', [order_id])
+    events = await conn.execute_query_dict(
+        'SELECT * FROM "order_events" WHERE "order_id"=$1 ORDER BY "seq"', [order_id]
+    )
+    order = {k: v for k, v in orders[0].items() if k != "id"}
+    return order, [{k: v for k, v in e.items() if k not in {"id", "order_id"}} for e in events]
+
+
+async def _run(repo: TortoiseOrderRepository, now: datetime) -> tuple[list[Order], uuid.UUID]:
+    (placed,) = await repo.place([_command()], now)
+    order = await repo.claim(placed.order.id, "w1", now, now + LEASE)
+    assert order is not None
+    seen = [order]
+    for step in _steps():
+        order, event = await repo.apply(order, step, owner="w1", now=now, lease_until=now + LEASE)
+        assert event.seq == order.last_seq
+        seen.append(order)
+    await repo.release(order.id, "w1")
+    return seen, placed.order.id
+
+
+def _without_identity(order: Order) -> dict[str, Any]:
+    fields = {name: getattr(order, name) for name in Order.__slots__}
+    fields.pop("id")
+    return fields
+
+
+async def test_a_whole_order_writes_the_same_rows_either_way(pg: str) -> None:
+    now = utcnow()
+    fast_orders, fast_id = await _run(TortoiseOrderRepository(), now)
+    orm_orders, orm_id = await _run(TortoiseOrderRepository(fast_path=False), now)
+    assert [_without_identity(o) for o in fast_orders] == [_without_identity(o) for o in orm_orders]
+    assert await _rows(fast_id) == await _rows(orm_id)
+    fast, orm = TortoiseOrderRepository(), TortoiseOrderRepository(fast_path=False)
+    fast_events, orm_events = await fast.events(fast_id), await orm.events(orm_id)
+    assert [e.seq for e in fast_events] == [1, 2, 3, 4, 5]
+    assert [(e.status, e.at, e.message, event_data(e)) for e in fast_events] == [
+        (e.status, e.at, e.message, event_data(e)) for e in orm_events
+    ]
+    got_fast, got_orm = await fast.get(fast_id), await orm.get(orm_id)
+    assert got_fast is not None
+    assert got_orm is not None
+    assert _without_identity(got_fast) == _without_identity(got_orm)
+    assert got_fast.executed_price == PRICE
+    by_order = await fast.events_of_orders([fast_id, orm_id])
+    assert [e.seq for e in by_order[fast_id]] == [1, 2, 3, 4, 5]
+    assert [e.seq for e in by_order[orm_id]] == [1, 2, 3, 4, 5]
+    since = await fast.user_orders_updated_since("alice", utcnow() - timedelta(minutes=1))
+    assert {o.id for o in since} == {fast_id, orm_id}
+
+
+async def test_a_step_needs_the_lease_and_the_seq_it_read(pg: str) -> None:
+    repo = TortoiseOrderRepository()
+    now = utcnow()
+    (placed,) = await repo.place([_command()], now)
+    claimed = await repo.claim(placed.order.id, "w1", now, now + LEASE)
+    assert claimed is not None
+    assert await repo.claim(placed.order.id, "w2", now, now + LEASE) is None
+    with pytest.raises(LeaseLostError):
+        await repo.apply(claimed, _steps()[0], owner="w2", now=now, lease_until=now + LEASE)
+    moved, _ = await repo.apply(claimed, _steps()[0], owner="w1", now=now, lease_until=now)
+    with pytest.raises(LeaseLostError):  # a stale copy: last_seq moved on
+        await repo.apply(claimed, _steps()[0], owner="w1", now=now, lease_until=now)
+    with pytest.raises(LeaseLostError):  # the owner-less writer (cancel) is guarded by seq
+        await repo.apply(
+            claimed, Step(Trigger.CANCEL, "late", 0), owner=None, now=now, lease_until=now
+        )
+    events = await repo.events(placed.order.id)
+    assert [(e.seq, e.status) for e in events] == [
+        (1, OrderStatus.PENDING),
+        (2, OrderStatus.ROUTING),
+    ]
+    assert moved.last_seq == 2
+
+
+async def test_a_duplicate_seq_rolls_the_whole_step_back(pg: str) -> None:
+    repo = TortoiseOrderRepository()
+    now = utcnow()
+    (placed,) = await repo.place([_command()], now)
+    conn = Tortoise.get_connection("default")
+    # An event already holds seq 2 while the order still says 1: the safety net must hold.
+    await conn.execute_query(
+        'INSERT INTO "order_events" ("order_id","user_id","seq","status","at","attempt",'
+        '"message","data") VALUES ($1,$2,2,$3,$4,0,$5,$6)',
+        [placed.order.id, "alice", "ROUTING", now, "intruder", "{}"],
+    )
+    with pytest.raises(IntegrityError):
+        await repo.apply(placed.order, _steps()[0], owner=None, now=now, lease_until=now)
+    order = await repo.get(placed.order.id)
+    assert order is not None
+    assert (order.status, order.last_seq) == (OrderStatus.PENDING, 1)
+
+
+async def test_release_is_skipped_only_after_our_terminal_step(pg: str) -> None:
+    repo = TortoiseOrderRepository()
+    now = utcnow()
+    first, second = await repo.place([_command(), _command()], now)
+    conn = Tortoise.get_connection("default")
+    # Not finished: release gives the lease back.
+    order = await repo.claim(first.order.id, "w1", now, now + LEASE)
+    assert order is not None
+    await repo.apply(order, _steps()[0], owner="w1", now=now, lease_until=now + LEASE)
+    await repo.release(first.order.id, "w1")
+    rows = await conn.execute_query_dict(
+        'SELECT "lease_owner","lease_until" FROM "orders" WHERE "id"=$1', [first.order.id]
+    )
+    assert rows == [{"lease_owner": None, "lease_until": None}]
+    assert await repo.claim(first.order.id, "w2", now, now + LEASE) is not None
+    # Finished by our own step: the lease is already clear, release has nothing to do.
+    order = await repo.claim(second.order.id, "w1", now, now + LEASE)
+    assert order is not None
+    order, _ = await repo.apply(
+        order, Step(Trigger.FAIL, "no", 1, error="x"), owner="w1", now=now, lease_until=now
+    )
+    assert order.status is OrderStatus.FAILED
+    await repo.release(second.order.id, "w1")
+    rows = await conn.execute_query_dict(
+        'SELECT "lease_owner","lease_until","failure_reason" FROM "orders" WHERE "id"=$1',
+        [second.order.id],
+    )
+    assert rows == [{"lease_owner": None, "lease_until": None, "failure_reason": "x"}]
+    assert await repo.claim(second.order.id, "w1", now, now + LEASE) is None
+
+
+async def test_renew_extends_only_our_lease(pg: str) -> None:
+    repo = TortoiseOrderRepository()
+    now = utcnow()
+    (placed,) = await repo.place([_command()], now)
+    assert await repo.claim(placed.order.id, "w1", now, now + LEASE) is not None
+    assert await repo.renew(placed.order.id, "w1", now + 2 * LEASE)
+    assert not await repo.renew(placed.order.id, "w2", now + 2 * LEASE)
+    later = now + LEASE + timedelta(seconds=1)
+    assert await repo.claim(placed.order.id, "w2", later, later + LEASE) is None
+
+
+async def test_sqlite_keeps_the_orm_path(sqlite: str) -> None:
+    repo = TortoiseOrderRepository()
+    assert repo._pg() is None
+    orders, order_id = await _run(repo, utcnow())
+    assert orders[-1].status is OrderStatus.CONFIRMED
+    assert [e.seq for e in await repo.events(order_id)] == [1, 2, 3, 4, 5]

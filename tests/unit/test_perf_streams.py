@@ -1,0 +1,134 @@
+"""Subscriptions read the database less, and deliver exactly what they did."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import cast
+
+import pytest
+
+from eterna.events.hub import EventHub
+from eterna.events.streams import user_event_stream
+from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.tokens import SOL, USDC
+
+pytestmark = pytest.mark.anyio
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+STATUSES = [
+    OrderStatus.PENDING,
+    OrderStatus.ROUTING,
+    OrderStatus.BUILDING,
+    OrderStatus.SUBMITTED,
+    OrderStatus.CONFIRMED,
+]
+
+
+class _Repo:
+    """The reads a subscription makes, over a list of events, counted."""
+
+    def __init__(self) -> None:
+        self.history: dict[uuid.UUID, list[OrderEvent]] = {}
+        self.reads: list[str] = []
+
+    def add(self, event: OrderEvent) -> None:
+        self.history.setdefault(event.order_id, []).append(event)
+
+    async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
+        self.reads.append("events")
+        return [e for e in self.history.get(order_id, []) if e.seq > after_seq]
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        self.reads.append("events_of_orders")
+        return {i: list(self.history.get(i, [])) for i in order_ids}
+
+    async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
+        self.reads.append("orders")
+        found = []
+        for order_id, events in self.history.items():
+            last = events[-1]
+            if last.user_id == user_id and last.at >= since:
+                found.append(
+                    Order(
+                        id=order_id,
+                        user_id=user_id,
+                        type=OrderType.MARKET,
+                        status=last.status,
+                        token_in=SOL,
+                        token_out=USDC,
+                        amount_in=Decimal(1),
+                        slippage_bps=50,
+                        created_at=events[0].at,
+                        updated_at=last.at,
+                        last_seq=last.seq,
+                    )
+                )
+        return found
+
+
+def _event(order_id: uuid.UUID, seq: int, at: datetime) -> OrderEvent:
+    return OrderEvent(
+        order_id=order_id,
+        user_id="alice",
+        seq=seq,
+        status=STATUSES[seq - 1],
+        at=at,
+        attempt=0,
+        message=f"step {seq}",
+    )
+
+
+async def _take(stream: AsyncIterator[OrderEvent], n: int) -> list[tuple[uuid.UUID, int]]:
+    got = []
+    for _ in range(n):
+        event = await asyncio.wait_for(anext(stream), 5)
+        got.append((event.order_id, event.seq))
+    return got
+
+
+async def test_an_unpublished_first_step_costs_one_read_not_two() -> None:
+    hub, repo = EventHub(), _Repo()
+    stream = user_event_stream(hub, repo, "alice", now=lambda: T0, idle_seconds=60)  # type: ignore[arg-type]
+    first = asyncio.create_task(_take(stream, 3))
+    await asyncio.sleep(0.05)  # the stream registers its listener
+    order = uuid.uuid4()
+    pending, routing, building = (_event(order, s, T0 + timedelta(seconds=s)) for s in (1, 2, 3))
+    for event in (pending, routing, building):
+        repo.add(event)
+    hub.dispatch(routing)  # PENDING was stored, never published
+    hub.dispatch(building)
+    assert await first == [(order, 1), (order, 2), (order, 3)]
+    assert repo.reads == ["events"]
+    await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
+
+
+async def test_an_idle_recheck_reads_events_only_of_orders_behind() -> None:
+    hub, repo = EventHub(), _Repo()
+    clock = [T0]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0], idle_seconds=0.05)  # type: ignore[arg-type]
+    done, behind = uuid.uuid4(), uuid.uuid4()
+    first = asyncio.create_task(_take(stream, 2))
+    await asyncio.sleep(0.05)  # the stream registers its listener
+    for seq in (1, 2):
+        event = _event(done, seq, T0 + timedelta(seconds=seq))
+        repo.add(event)
+        hub.dispatch(event)
+    assert await first == [(done, 1), (done, 2)]
+    # Nothing new: idle re-checks find every order up to date and read no events.
+    repo.reads.clear()
+    clock[0] = T0 + timedelta(seconds=10)
+    idle = asyncio.create_task(_take(stream, 2))
+    await asyncio.sleep(0.2)
+    assert "orders" in repo.reads
+    assert "events_of_orders" not in repo.reads
+    # An event whose publish was lost reaches the stream through the re-check.
+    for seq in (1, 2):
+        repo.add(_event(behind, seq, T0 + timedelta(seconds=10 + seq)))
+    assert sorted(await idle) == [(behind, 1), (behind, 2)]
+    await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
