@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     backoff_max_ms: int = 5_000
     reconcile_seconds: float = 10.0
     shutdown_grace_seconds: float = 10.0
+    global_orders_per_minute: int = Field(0, ge=0)
 
     sandbox_seed: int = 7
     sandbox_slot_ms: int = 400

@@ -7,6 +7,7 @@ Every error the engine raises on purpose derives from :class:`EternaError`::
     ├── InvalidTransitionError   the state machine refused a (status, trigger) pair
     ├── LeaseLostError           another worker took the order over
     ├── ConcurrencyError         an optimistic write found the row changed
+    ├── StorageUnavailableError  the database did not answer; nothing was stored
     └── VenueError               a venue or the chain failed
         ├── NoRouteError         permanent: nothing routes this pair
         ├── SlippageExceededError   (TransientError) landed below minAmountOut
@@ -69,6 +70,10 @@ class LeaseLostError(EternaError):
 
 class ConcurrencyError(EternaError):
     """An optimistic write found the order changed since it was read."""
+
+
+class StorageUnavailableError(EternaError):
+    """The database did not answer; the operation stored nothing."""
 
 
 class VenueError(EternaError):

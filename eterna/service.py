@@ -22,6 +22,7 @@ from eterna.errors import (
     NoRouteError,
     RejectedError,
     RejectionCode,
+    StorageUnavailableError,
     TransientError,
 )
 from eterna.events.hub import EventHub
@@ -345,7 +346,15 @@ class OrderService:
             else:
                 commands.append((i, command))
         if commands:
-            placements = await self._repo.place([c for _, c in commands], self._clock())
+            try:
+                placements = await self._repo.place([c for _, c in commands], self._clock())
+            except StorageUnavailableError:
+                refusal = RejectedError(
+                    RejectionCode.UNAVAILABLE,
+                    "storage unavailable: nothing was stored; retry (with the same "
+                    "clientOrderId to stay idempotent)",
+                )
+                return [refusal] * len(requests)
             for (i, _), placement in zip(commands, placements, strict=True):
                 results[i] = placement.order
             fresh = [p.order.id for p in placements if p.created]

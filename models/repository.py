@@ -22,12 +22,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from eterna.errors import LeaseLostError
+from eterna.errors import LeaseLostError, StorageUnavailableError
 from eterna.events.codec import event_data, event_from_data
 from eterna.orders import (
     TERMINAL_STATUSES,
@@ -311,7 +312,19 @@ class TortoiseOrderRepository:
         return _fast_client() if self._fast_path else None
 
     async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
-        """Insert new orders with their PENDING event; return existing ones for repeated keys."""
+        """Insert new orders with their PENDING event; return existing ones for repeated keys.
+
+        :raises StorageUnavailableError: when the database does not answer (nothing stored:
+            the insert is one transaction).
+        """
+        try:
+            return await self._place(commands, now)
+        except IntegrityError:
+            raise
+        except (DBConnectionError, OperationalError, OSError, asyncpg.InterfaceError) as exc:
+            raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def _place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
         existing = await self._existing(commands)
         results: list[Placement | None] = [None] * len(commands)
         fresh: list[tuple[int, OrderModel]] = []

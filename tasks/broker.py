@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 EXECUTE_ORDER = "orders.execute"
 # An order runs for seconds; reclaiming after 5 minutes can only mean its worker died.
 STREAM_IDLE_TIMEOUT_MS = 300_000
+# An execution is cut off well before the stream would redeliver it; it resumes from its last
+# persisted step when the reconciler queues it again.
+TASK_TIMEOUT_SECONDS = 120
 # At most one sweep for stranded messages per this many seconds of reading.
 SWEEP_SECONDS = 1.0
 
@@ -123,7 +126,7 @@ def build_broker(settings: Settings) -> AsyncBroker:
         )
     else:
         broker = InMemoryBroker(max_async_tasks=settings.worker_concurrency)
-    broker.register_task(execute_order, task_name=EXECUTE_ORDER)
+    broker.register_task(execute_order, task_name=EXECUTE_ORDER, timeout=TASK_TIMEOUT_SECONDS)
     return broker
 
 

@@ -12,7 +12,9 @@ from taskiq.api import run_receiver_task
 from eterna.bootstrap import Runtime, open_runtime
 from eterna.config import Settings
 from eterna.errors import EternaError
+from eterna.ratelimit import RateLimit, RedisRateLimiter
 from tasks.queue import TaskiqOrderQueue
+from tasks.throttle import ThrottledEngine
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,14 @@ async def run_worker(settings: Settings) -> None:
             "its own worker in the embedded mode"
         )
     async with open_runtime(settings, "worker") as runtime:
+        if settings.global_orders_per_minute and runtime.engine and runtime.redis:
+            # Every worker draws from one budget in Redis before starting an order.
+            limiter = RedisRateLimiter(
+                runtime.redis,
+                RateLimit(settings.global_orders_per_minute, period_seconds=60.0),
+                prefix=settings.redis_prefix,
+            )
+            runtime.broker.state.engine = ThrottledEngine(runtime.engine, limiter)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -12,9 +12,10 @@ import pytest
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from eterna.bootstrap import close_database
+from eterna.bootstrap import close_database, open_database
+from eterna.config import Settings
 from eterna.engine import utcnow
-from eterna.errors import LeaseLostError
+from eterna.errors import LeaseLostError, StorageUnavailableError
 from eterna.orders import OrderStatus, OrderType, PlaceOrder
 from eterna.ports import Step
 from eterna.state_machine import Trigger
@@ -166,3 +167,28 @@ async def test_stuck_orders_are_found_only_when_unleased_and_idle(database: str)
     stuck = await repo.stuck_orders(t0, t0 - timedelta(seconds=60), 100)
     assert stuck == [idle.order.id]
     assert uuid.UUID(str(fresh.order.id)) not in stuck
+
+
+async def test_placement_while_the_database_is_down_is_refused_and_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    from tests.faults.harness import PrivatePostgres
+
+    server = PrivatePostgres()
+    await asyncio.to_thread(server.init)
+    await asyncio.to_thread(server.start)
+    try:
+        await open_database(Settings(database_url=server.url), run_migrations=True)
+        repo = TortoiseOrderRepository()
+        await asyncio.to_thread(server.stop)
+        with pytest.raises(StorageUnavailableError):
+            await repo.place([_order(coid="while-down")], utcnow())
+        await asyncio.to_thread(server.start)
+        await close_database()
+        await open_database(Settings(database_url=server.url), run_migrations=False)
+        page = await repo.list_for_user("alice", first=10, after=None, status=None, order_type=None)
+        assert page.orders == []
+    finally:
+        await close_database()
+        await asyncio.to_thread(server.stop)
+        server.remove()
