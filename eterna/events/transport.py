@@ -108,10 +108,14 @@ class RedisStreamDispatcher:
         """Stop reading."""
         if self._task is None:
             return
-        self._task.cancel()
-        # redis-py may surface the cancellation of a blocked XREAD as its own TimeoutError.
+        # redis-py may swallow a cancellation during a blocked XREAD, or turn it into its own
+        # TimeoutError (and the reader loop would then carry on): cancel until it is done.
+        task = self._task
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
         with contextlib.suppress(asyncio.CancelledError, RedisError):
-            await self._task
+            await task
         self._task = None
 
     async def _tail_id(self) -> str:
