@@ -8,6 +8,7 @@ alone with ``pytest tests/faults -s`` to see each scenario's figures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from tests.faults.harness import (
+    Cluster,
     Outcome,
     PrivatePostgres,
     PrivateRedis,
@@ -54,6 +56,18 @@ async def postgres_server() -> AsyncIterator[PrivatePostgres]:
     server.remove()
 
 
+@contextlib.asynccontextmanager
+async def _running(
+    tmp_path: Path, db: str, redis: PrivateRedis, sandbox_env: dict[str, str] | None
+) -> AsyncIterator[tuple[Cluster, httpx.AsyncClient]]:
+    """Start the sandbox, an API and two workers, and wait until they answer."""
+    with cluster(tmp_path, db, redis.url, workers=2, sandbox_env=sandbox_env) as running:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.api)
+            yield running, client
+
+
 def _db(server: PrivatePostgres) -> str:
     return server.url.rsplit("/", 1)[0] + "/eterna"
 
@@ -80,17 +94,14 @@ async def test_sigkilled_workers_lose_and_double_nothing(
 ) -> None:
     db = _db(postgres_server)
     rng = random.Random(5)
-    with cluster(tmp_path, db, redis_server.url, workers=2) as running:
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_healthy(client, running.sandbox)
-            await wait_healthy(client, running.api)
-            started = time.monotonic()
-            ids = await place(client, running.api, 500)
-            while await unfinished(db) != 0 and time.monotonic() - started < DEADLINE:
-                await asyncio.sleep(rng.uniform(0.3, 1.2))
-                running.kill(f"worker{rng.randrange(2)}")
-            await _until_done(db, "after kills")
-            outcome = await verify(db, running.sandbox, ids, started)
+    async with _running(tmp_path, db, redis_server, None) as (running, client):
+        started = time.monotonic()
+        ids = await place(client, running.api, 500)
+        while await unfinished(db) != 0 and time.monotonic() - started < DEADLINE:
+            await asyncio.sleep(rng.uniform(0.3, 1.2))
+            running.kill(f"worker{rng.randrange(2)}")
+        await _until_done(db, "after kills")
+        outcome = await verify(db, running.sandbox, ids, started)
     _report("SIGKILL workers", outcome, f"{running.kills} SIGKILLs")
     assert running.kills >= 3
     assert outcome.confirmed == outcome.orders
@@ -100,22 +111,19 @@ async def test_redis_restart_mid_run_loses_nothing(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
     db = _db(postgres_server)
-    with cluster(tmp_path, db, redis_server.url, workers=2) as running:
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_healthy(client, running.sandbox)
-            await wait_healthy(client, running.api)
-            started = time.monotonic()
-            ids = await place(client, running.api, 300)
-            await asyncio.sleep(1.0)
-            redis_server.stop()  # the queue and the event stream vanish with it
-            await asyncio.sleep(1.0)
-            health = await client.get(f"{running.api}/health")
-            assert health.status_code == 503
-            assert health.json()["redis"].startswith("unavailable")
-            redis_server.start()
-            await _until_done(db, "after the Redis restart")
-            outcome = await verify(db, running.sandbox, ids, started)
-            await wait_healthy(client, running.api, within=10)
+    async with _running(tmp_path, db, redis_server, None) as (running, client):
+        started = time.monotonic()
+        ids = await place(client, running.api, 300)
+        await asyncio.sleep(1.0)
+        redis_server.stop()  # the queue and the event stream vanish with it
+        await asyncio.sleep(1.0)
+        health = await client.get(f"{running.api}/health")
+        assert health.status_code == 503
+        assert health.json()["redis"].startswith("unavailable")
+        redis_server.start()
+        await _until_done(db, "after the Redis restart")
+        outcome = await verify(db, running.sandbox, ids, started)
+        await wait_healthy(client, running.api, within=10)
     _report("Redis restart", outcome, "Redis killed for 1 s (its data lost)")
     assert outcome.confirmed == outcome.orders
 
@@ -124,22 +132,19 @@ async def test_postgres_restart_mid_run_loses_nothing(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
     db = _db(postgres_server)
-    with cluster(tmp_path, db, redis_server.url, workers=2) as running:
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_healthy(client, running.sandbox)
-            await wait_healthy(client, running.api)
-            started = time.monotonic()
-            ids = await place(client, running.api, 300)
-            await asyncio.sleep(1.0)
-            await asyncio.to_thread(postgres_server.stop)
-            health = await client.get(f"{running.api}/health")
-            assert health.status_code == 503
-            assert health.json()["database"].startswith("unavailable")
-            await asyncio.sleep(1.0)
-            await asyncio.to_thread(postgres_server.start)
-            await _until_done(db, "after the Postgres restart")
-            outcome = await verify(db, running.sandbox, ids, started)
-            await wait_healthy(client, running.api, within=10)
+    async with _running(tmp_path, db, redis_server, None) as (running, client):
+        started = time.monotonic()
+        ids = await place(client, running.api, 300)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(postgres_server.stop)
+        health = await client.get(f"{running.api}/health")
+        assert health.status_code == 503
+        assert health.json()["database"].startswith("unavailable")
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(postgres_server.start)
+        await _until_done(db, "after the Postgres restart")
+        outcome = await verify(db, running.sandbox, ids, started)
+        await wait_healthy(client, running.api, within=10)
     _report("Postgres restart", outcome, "Postgres stopped for ~1 s")
     assert outcome.confirmed == outcome.orders
 
@@ -149,14 +154,11 @@ async def test_flaky_sandbox_still_executes_each_order_at_most_once(
 ) -> None:
     db = _db(postgres_server)
     flaky = {"ETERNA_SANDBOX_ERROR_RATE": "0.2", "ETERNA_SANDBOX_DROP_RATE": "0.1"}
-    with cluster(tmp_path, db, redis_server.url, workers=2, sandbox_env=flaky) as running:
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_healthy(client, running.sandbox)
-            await wait_healthy(client, running.api)
-            started = time.monotonic()
-            ids = await place(client, running.api, 300)
-            await _until_done(db, "with a flaky sandbox")
-            outcome = await verify(db, running.sandbox, ids, started)
+    async with _running(tmp_path, db, redis_server, flaky) as (running, client):
+        started = time.monotonic()
+        ids = await place(client, running.api, 300)
+        await _until_done(db, "with a flaky sandbox")
+        outcome = await verify(db, running.sandbox, ids, started)
     _report("flaky sandbox", outcome, "20 % RPC errors, 10 % dropped transactions")
     assert outcome.retries > 0
     assert outcome.confirmed + outcome.failed == outcome.orders
@@ -167,18 +169,15 @@ async def test_sigterm_hands_orders_back_and_exits_cleanly(
 ) -> None:
     db = _db(postgres_server)
     slow = {"ETERNA_SANDBOX_LATENCY_MS": "20", "ETERNA_SHUTDOWN_GRACE_SECONDS": "0.5"}
-    with cluster(tmp_path, db, redis_server.url, workers=2, sandbox_env=slow) as running:
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_healthy(client, running.sandbox)
-            await wait_healthy(client, running.api)
-            started = time.monotonic()
-            ids = await place(client, running.api, 200)
-            codes = []
-            for name in ("worker0", "worker1", "worker0"):
-                await asyncio.sleep(1.0)
-                codes.append(running.terminate(name))
-            await _until_done(db, "after SIGTERMs")
-            outcome = await verify(db, running.sandbox, ids, started)
+    async with _running(tmp_path, db, redis_server, slow) as (running, client):
+        started = time.monotonic()
+        ids = await place(client, running.api, 200)
+        codes = []
+        for name in ("worker0", "worker1", "worker0"):
+            await asyncio.sleep(1.0)
+            codes.append(running.terminate(name))
+        await _until_done(db, "after SIGTERMs")
+        outcome = await verify(db, running.sandbox, ids, started)
     _report("SIGTERM workers", outcome, "3 SIGTERMs with a 0.5 s grace period")
     assert codes == [0, 0, 0]
     assert outcome.confirmed == outcome.orders
