@@ -92,6 +92,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
         workers=args.workers,
         source=args.source,
         sandbox_process=args.sandbox_process,
+        worker_uvloop=args.worker_uvloop,
         env=parse_env(args.env),
     ) as cluster:
         api = cluster.api[0]
@@ -322,6 +323,9 @@ def main() -> None:
         "--no-compression", action="store_true", help="no permessage-deflate on the websockets"
     )
     parser.add_argument("--profile", type=Path, help="record py-spy profiles into this folder")
+    parser.add_argument(
+        "--worker-uvloop", action="store_true", help="run the worker on uvloop (experiment)"
+    )
     add_cluster_arguments(parser)
     args = parser.parse_args()
     if not 1 <= args.users <= args.subscribers:

@@ -172,6 +172,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one scenario
         workers=args.workers,
         source=args.source,
         sandbox_process=args.sandbox_process,
+        worker_uvloop=args.worker_uvloop,
         env=parse_env(args.env),
     ) as cluster:
         rss = RssSampler(cluster.procs).start()
@@ -302,6 +303,9 @@ def main() -> None:
     parser.add_argument("--apis", type=int, default=1, help="API processes (1)")
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (1; 0 = the API alone)"
+    )
+    parser.add_argument(
+        "--worker-uvloop", action="store_true", help="run the worker on uvloop (experiment)"
     )
     add_cluster_arguments(parser)
     args = parser.parse_args()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +47,8 @@ from eterna.routing import Router
 from eterna.sandbox.service import SandboxService
 from eterna.sandbox_server import build_sandbox, create_sandbox_app
 from eterna.service import OrderService, ServiceLimits
-from eterna.tokens import TokenRegistry
+from eterna.tokens import Token, TokenRegistry
+from eterna.venues.base import ChainGateway, VenueAdapter
 from eterna.venues.http import (
     HttpGateway,
     HttpMarketData,
@@ -55,6 +56,7 @@ from eterna.venues.http import (
     tokens_of,
     venues_of,
 )
+from eterna.venues.sandbox import ServiceGateway, ServiceVenue
 from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
@@ -158,7 +160,8 @@ async def open_database(settings: Settings, *, run_migrations: bool) -> None:
 def open_sandbox(settings: Settings) -> tuple[SandboxService | None, httpx.AsyncClient]:
     """Return the sandbox's HTTP client: to ETERNA_SANDBOX_URL, or to one in this process.
 
-    Either way the engine talks to venues through the same HTTP adapters.
+    The in-process sandbox is served over an in-process HTTP transport too; its hot RPCs
+    (quotes and transactions) skip that transport, see :func:`venue_adapters`.
     """
     timeout = httpx.Timeout(settings.venue_timeout_seconds)
     if settings.sandbox_url:
@@ -170,6 +173,21 @@ def open_sandbox(settings: Settings) -> tuple[SandboxService | None, httpx.Async
     return sandbox, httpx.AsyncClient(
         transport=transport, base_url="http://sandbox", timeout=timeout
     )
+
+
+async def venue_adapters(
+    sandbox: SandboxService | None, client: SandboxClient
+) -> tuple[Sequence[VenueAdapter], ChainGateway, list[Token]]:
+    """Return the venues, the chain gateway and the tokens of the sandbox.
+
+    A shared sandbox is reached over HTTP. An in-process one is called directly through
+    adapters that answer exactly as the HTTP ones do (faults, errors and their messages):
+    an HTTP request and JSON on both sides cost more CPU than the quote itself.
+    """
+    if sandbox is None:
+        return await venues_of(client), HttpGateway(client), await tokens_of(client)
+    venues = [ServiceVenue(sandbox, name) for name in sandbox.market.venues()]
+    return venues, ServiceGateway(sandbox), list(sandbox.market.tokens())
 
 
 async def close_database() -> None:
@@ -198,8 +216,9 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     )
     sandbox, sandbox_http = open_sandbox(settings)
     sandbox_client = SandboxClient(sandbox_http)
-    router = Router(await venues_of(sandbox_client))
-    tokens = TokenRegistry(await tokens_of(sandbox_client))
+    venues, gateway, known_tokens = await venue_adapters(sandbox, sandbox_client)
+    router = Router(venues)
+    tokens = TokenRegistry(known_tokens)
     repo = TortoiseOrderRepository()
     broker = build_broker(settings)
     queue = TaskiqOrderQueue(broker)
@@ -211,7 +230,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         engine = ExecutionEngine(
             repo,
             router,
-            HttpGateway(sandbox_client),
+            gateway,
             publisher,
             EngineConfig(
                 lease_seconds=settings.lease_seconds,

@@ -29,7 +29,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from eterna.errors import LeaseLostError, StorageUnavailableError
-from eterna.events.codec import event_data, event_from_data
+from eterna.events.codec import PLACED_MESSAGE, event_data, event_from_data
 from eterna.orders import (
     TERMINAL_STATUSES,
     Order,
@@ -135,7 +135,7 @@ def _placed_event(row: OrderModel) -> OrderEventModel:
         status=OrderStatus.PENDING,
         at=row.created_at,
         attempt=0,
-        message="order accepted",
+        message=PLACED_MESSAGE,
         data={},
     )
 

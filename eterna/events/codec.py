@@ -7,9 +7,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from eterna.orders import OrderEvent, OrderStatus
+from eterna.orders import Order, OrderEvent, OrderStatus
 from eterna.routes import Quote, Route
 from eterna.tokens import format_amount
+
+# The message of every order's first event (PENDING, seq 1), stored with the order.
+PLACED_MESSAGE = "order accepted"
+
+
+def placed_event(order: Order) -> OrderEvent:
+    """Return the PENDING event (seq 1) that placing the order stored with it."""
+    return OrderEvent(
+        order_id=order.id,
+        user_id=order.user_id,
+        seq=1,
+        status=OrderStatus.PENDING,
+        at=order.created_at,
+        attempt=0,
+        message=PLACED_MESSAGE,
+    )
 
 
 def event_data(event: OrderEvent) -> dict[str, Any]:

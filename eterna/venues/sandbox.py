@@ -1,10 +1,20 @@
-"""Venue adapters over an in-process market sandbox (the embedded mode and tests)."""
+"""Venue adapters over an in-process market sandbox (the embedded mode and tests).
+
+:class:`SandboxVenue` and :class:`SandboxGateway` talk to the market itself.
+:class:`ServiceVenue` and :class:`ServiceGateway` talk to a sandbox *service* in this
+process and behave as the HTTP adapters do against ``eterna sandbox`` (faults, errors and
+their messages), without the HTTP request and the JSON on both sides.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
 
+from eterna.errors import VenueError, VenueUnavailableError
 from eterna.sandbox.market import MarketSandbox
+from eterna.sandbox.service import SandboxService
 from eterna.tokens import Token
 from eterna.venues.base import PoolQuote, SwapRequest, Transaction, TxStatus, VenueInfo
 
@@ -84,3 +94,94 @@ class SandboxGateway:
     async def status(self, tx: Transaction) -> TxStatus:
         """Return the transaction's status."""
         return self._market.status(tx)
+
+
+# -- in-process adapters with the HTTP API's behaviour -----------------------------------
+
+
+def _bad_request(method: str, path: str, message: str) -> VenueError:
+    """Return the error the HTTP adapters raise on the sandbox's 400 answer for message."""
+    body = json.dumps({"error": message}, ensure_ascii=False, separators=(",", ":"))
+    return VenueError(f"{method} {path}: HTTP 400 {body[:200]}")
+
+
+class _ServiceCalls:
+    """One sandbox RPC as ``eterna sandbox`` serves it: faults first, errors as the API's.
+
+    The HTTP adapters see an injected fault as a 503 and bad input as a 400; these
+    adapters raise what the HTTP adapters raise then, with the same messages.
+    """
+
+    def __init__(self, service: SandboxService) -> None:
+        self.service = service
+
+    @contextlib.asynccontextmanager
+    async def rpc(self, method: str, path: str) -> AsyncIterator[None]:
+        try:
+            await self.service.rpc()
+            yield
+        except VenueUnavailableError:
+            raise VenueUnavailableError(f"{method} {path}: HTTP 503") from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise _bad_request(method, path, f"{type(exc).__name__}: {exc}") from None
+
+
+class ServiceVenue:
+    """One venue of an in-process sandbox service, answering as its HTTP API does.
+
+    The same quotes, faults and errors as :class:`~eterna.venues.http.HttpVenue` over
+    ``eterna sandbox``'s app, without an HTTP request and JSON on each side.
+    """
+
+    def __init__(self, service: SandboxService, name: str) -> None:
+        self._calls = _ServiceCalls(service)
+        self._venue = SandboxVenue(service.market, name)
+
+    @property
+    def name(self) -> str:
+        """Return the venue name."""
+        return self._venue.name
+
+    async def info(self) -> VenueInfo:
+        """Describe the venue (no faults, as ``GET /venues``)."""
+        return await self._venue.info()
+
+    async def quote(self, token_in: Token, token_out: Token, amount_in: int) -> list[PoolQuote]:
+        """Quote every pool of this venue for the pair."""
+        return await self.quote_amounts(token_in, token_out, (amount_in,))
+
+    async def quote_amounts(
+        self, token_in: Token, token_out: Token, amounts: Sequence[int]
+    ) -> list[PoolQuote]:
+        """Quote every pool of this venue for the pair at each amount, as one RPC."""
+        path = f"/venues/{self.name}/quote"
+        async with self._calls.rpc("POST", path):
+            if not amounts or any(a <= 0 for a in amounts):
+                raise _bad_request("POST", path, "amounts must be positive")
+            return await self._venue.quote_amounts(token_in, token_out, amounts)
+
+
+class ServiceGateway:
+    """Build, send and track transactions on an in-process sandbox service.
+
+    The same answers, faults and errors as :class:`~eterna.venues.http.HttpGateway` over
+    ``eterna sandbox``'s app.
+    """
+
+    def __init__(self, service: SandboxService) -> None:
+        self._calls = _ServiceCalls(service)
+
+    async def build(self, request: SwapRequest) -> Transaction:
+        """Build and sign a transaction with a fresh blockhash."""
+        async with self._calls.rpc("POST", "/tx/build"):
+            return self._calls.service.build(request)
+
+    async def send(self, tx: Transaction) -> None:
+        """Broadcast the transaction."""
+        async with self._calls.rpc("POST", "/tx/send"):
+            self._calls.service.send(tx)
+
+    async def status(self, tx: Transaction) -> TxStatus:
+        """Ask whether the transaction landed."""
+        async with self._calls.rpc("POST", "/tx/status"):
+            return self._calls.service.status(tx)

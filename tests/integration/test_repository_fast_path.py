@@ -17,7 +17,7 @@ from eterna.bootstrap import close_database, open_database
 from eterna.config import Settings
 from eterna.engine import utcnow
 from eterna.errors import LeaseLostError
-from eterna.events.codec import event_data
+from eterna.events.codec import event_data, placed_event
 from eterna.orders import Order, OrderStatus, OrderType, PlaceOrder
 from eterna.ports import Step
 from eterna.routes import Quote, Route, RouteLeg
@@ -258,3 +258,10 @@ async def test_sqlite_keeps_the_orm_path(sqlite: str) -> None:
     orders, order_id = await _run(repo, utcnow())
     assert orders[-1].status is OrderStatus.CONFIRMED
     assert [e.seq for e in await repo.events(order_id)] == [1, 2, 3, 4, 5]
+
+
+async def test_the_placed_event_is_the_stored_first_event(pg: str) -> None:
+    repo = TortoiseOrderRepository()
+    (placed,) = await repo.place([_command()], utcnow())
+    (stored,) = await repo.events(placed.order.id)
+    assert placed_event(placed.order) == stored

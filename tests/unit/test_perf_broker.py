@@ -1,0 +1,86 @@
+"""The order stream broker sweeps for stranded messages now and then, not after every read."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from taskiq import AckableMessage
+from taskiq.message import BrokerMessage
+
+from eterna.config import Settings
+from tasks.broker import OrderStreamBroker, build_broker
+from tests.conftest import REDIS_URL
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+
+def _broker(prefix: str, **kwargs: float) -> OrderStreamBroker:
+    return OrderStreamBroker(
+        REDIS_URL,
+        queue_name=f"{prefix}:orders",
+        consumer_group_name=f"{prefix}:workers",
+        consumer_name=f"c-{uuid.uuid4().hex[:6]}",
+        xread_count=1,
+        xread_block=100,
+        unacknowledged_lock_timeout=10,
+        **kwargs,
+    )
+
+
+async def _kick(broker: OrderStreamBroker, text: str) -> None:
+    await broker.kick(BrokerMessage(task_id=text, task_name="t", message=text.encode(), labels={}))
+
+
+async def _take(messages: AsyncIterator[AckableMessage], n: int) -> list[bytes]:
+    got = []
+    for _ in range(n):
+        message = await asyncio.wait_for(anext(messages), 5)
+        got.append(message.data)
+    return got
+
+
+def test_the_distributed_mode_uses_it() -> None:
+    settings = Settings(redis_url=REDIS_URL, database_url="postgres://unused/db")
+    assert isinstance(build_broker(settings), OrderStreamBroker)
+
+
+async def test_a_stranded_message_is_still_reclaimed(redis_prefix: str) -> None:
+    dead = _broker(redis_prefix)
+    alive = _broker(redis_prefix, idle_timeout=1, sweep_seconds=0.0)
+    await dead.startup()
+    await alive.startup()
+    try:
+        await _kick(dead, "stranded")
+        assert await _take(dead.listen(), 1) == [b"stranded"]  # read, never acknowledged
+        await asyncio.sleep(0.05)
+        await _kick(alive, "fresh")
+        # As with taskiq-redis: the sweep after a read hands over what the dead one held.
+        assert await _take(alive.listen(), 2) == [b"fresh", b"stranded"]
+    finally:
+        await dead.shutdown()
+        await alive.shutdown()
+
+
+async def test_sweeps_are_at_most_one_per_interval(redis_prefix: str) -> None:
+    broker = _broker(redis_prefix, sweep_seconds=3600.0)
+    await broker.startup()
+    sweeps = 0
+    sweep = broker._sweep
+
+    def counting(redis_conn: Redis) -> AsyncGenerator[AckableMessage, None]:
+        nonlocal sweeps
+        sweeps += 1
+        return sweep(redis_conn)
+
+    broker._sweep = counting  # type: ignore[method-assign]
+    try:
+        for i in range(5):
+            await _kick(broker, f"m{i}")
+        assert await _take(broker.listen(), 5) == [f"m{i}".encode() for i in range(5)]
+        assert sweeps == 1
+    finally:
+        await broker.shutdown()

@@ -1,0 +1,91 @@
+"""The event stream names each entry's order and owner; a dispatcher decodes what it needs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from eterna.events.codec import event_to_json
+from eterna.events.hub import EventHub
+from eterna.events.transport import RedisStreamDispatcher, RedisStreamPublisher
+from eterna.orders import OrderEvent, OrderStatus
+from tests.conftest import REDIS_URL
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[aioredis.Redis]:
+    redis = aioredis.from_url(REDIS_URL)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+def _event(user: str, seq: int = 1) -> OrderEvent:
+    return OrderEvent(
+        order_id=uuid.uuid4(),
+        user_id=user,
+        seq=seq,
+        status=OrderStatus.PENDING,
+        at=datetime(2030, 1, 1, tzinfo=UTC),
+        attempt=0,
+        message="accepted",
+    )
+
+
+async def test_entries_carry_order_and_user(client: aioredis.Redis, redis_prefix: str) -> None:
+    stream = f"{redis_prefix}:events"
+    one, two = _event("alice"), _event("bob", 2)
+    await RedisStreamPublisher(client, stream).publish([one])
+    await RedisStreamPublisher(client, stream).publish([two, one])
+    rows: Any = await client.xrange(stream)
+    fields: list[dict[bytes, bytes]] = [f for _, f in rows]
+    assert [(f[b"o"].decode(), f[b"u"].decode()) for f in fields] == [
+        (str(one.order_id), "alice"),
+        (str(two.order_id), "bob"),
+        (str(one.order_id), "alice"),
+    ]
+    assert json.loads(fields[1][b"e"]) == event_to_json(two)
+
+
+async def test_a_dispatcher_hands_over_only_what_its_listeners_want(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    hub = EventHub()
+    dispatcher = RedisStreamDispatcher(client, stream, hub, block_ms=100)
+    await dispatcher.start()
+    try:
+        mine, theirs, legacy = _event("alice"), _event("bob"), _event("alice", 2)
+        with hub.listen_user("alice") as by_user, hub.listen_order(theirs.order_id) as by_order:
+            assert hub.wants(mine.order_id, "alice")
+            assert hub.wants(theirs.order_id, "carol")
+            assert not hub.wants(uuid.uuid4(), "carol")
+            await RedisStreamPublisher(client, stream).publish([mine, theirs, _event("carol")])
+            # An entry from an older publisher (no o and u) is still decoded.
+            await client.xadd(stream, {"e": json.dumps(event_to_json(legacy))})
+            got_user = [await by_user.next(5), await by_user.next(5)]
+            got_order = await by_order.next(5)
+            assert got_user == [mine, legacy]
+            assert got_order == theirs
+            await asyncio.sleep(0.2)
+            assert await by_user.next(0.01) is None
+    finally:
+        await dispatcher.stop()
+
+
+def test_a_listener_of_every_event_wants_them_all() -> None:
+    hub = EventHub()
+    assert not hub.wants(uuid.uuid4(), "carol")
+    with hub.listen_all():
+        assert hub.wants(uuid.uuid4(), "carol")
+    assert not hub.wants(uuid.uuid4(), "carol")
