@@ -35,7 +35,7 @@ from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
 from eterna.orders import OrderType
-from eterna.ports import EventPublisher
+from eterna.ports import EventPublisher, MarketData
 from eterna.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -56,7 +56,7 @@ from eterna.venues.http import (
     tokens_of,
     venues_of,
 )
-from eterna.venues.sandbox import ServiceGateway, ServiceVenue
+from eterna.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
 from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
@@ -222,7 +222,9 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     repo = TortoiseOrderRepository()
     broker = build_broker(settings)
     queue = TaskiqOrderQueue(broker)
-    market = HttpMarketData(sandbox_client)
+    market: MarketData = (
+        HttpMarketData(sandbox_client) if sandbox is None else ServiceMarketData(sandbox)
+    )
     engine = None
     reconciler = None
     watcher = None
@@ -331,7 +333,7 @@ def _watcher_runner(
     hub: EventHub,
     repo: TortoiseOrderRepository,
     router: Router,
-    market: HttpMarketData,
+    market: MarketData,
     publisher: EventPublisher,
     queue: TaskiqOrderQueue,
 ) -> WatcherRunner:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from collections import deque
@@ -317,6 +318,9 @@ class SandboxService:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), wait_seconds)
-        oldest = self._updates[0].seq if self._updates else self._seq + 1
-        start = max(after + 1, oldest)
-        return list(self._updates)[start - oldest :] if self._updates else []
+        # The log holds consecutive seqs ending at self._seq: take the newest ones from the
+        # right, without copying the whole log.
+        count = min(max(self._seq - after, 0), len(self._updates))
+        newest = list(itertools.islice(reversed(self._updates), count))
+        newest.reverse()
+        return newest

@@ -1,9 +1,10 @@
 """Venue adapters over an in-process market sandbox (the embedded mode and tests).
 
 :class:`SandboxVenue` and :class:`SandboxGateway` talk to the market itself.
-:class:`ServiceVenue` and :class:`ServiceGateway` talk to a sandbox *service* in this
-process and behave as the HTTP adapters do against ``eterna sandbox`` (faults, errors and
-their messages), without the HTTP request and the JSON on both sides.
+:class:`ServiceVenue`, :class:`ServiceGateway` and :class:`ServiceMarketData` talk to a
+sandbox *service* in this process and behave as the HTTP adapters do against ``eterna
+sandbox`` (faults, errors and their messages), without the HTTP request and the JSON on both
+sides.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 from eterna.errors import VenueError, VenueUnavailableError
-from eterna.sandbox.market import MarketSandbox
+from eterna.sandbox.market import MarketSandbox, Pool
 from eterna.sandbox.service import SandboxService
 from eterna.tokens import Token
+from eterna.triggers import MarketUpdate, PoolState
 from eterna.venues.base import PoolQuote, SwapRequest, Transaction, TxStatus, VenueInfo
 
 VENUE_KINDS = {
@@ -185,3 +187,48 @@ class ServiceGateway:
         """Ask whether the transaction landed."""
         async with self._calls.rpc("POST", "/tx/status"):
             return self._calls.service.status(tx)
+
+
+def pool_state_of(pool: Pool) -> PoolState:
+    """Return what the market data shows of a pool (as ``pool_state`` reads ``/pools``)."""
+    return PoolState(
+        venue=pool.venue,
+        address=pool.address,
+        token_a=pool.token_a,
+        token_b=pool.token_b,
+        reserve_a=pool.math.reserve_a,
+        reserve_b=pool.math.reserve_b,
+        price=pool.math.spot_price(a_to_b=True),
+    )
+
+
+class ServiceMarketData:
+    """Pools and pool updates of an in-process sandbox service (the watcher's feed).
+
+    The same answers as :class:`~eterna.venues.http.HttpMarketData` over ``eterna sandbox``'s
+    ``/pools`` and ``/updates`` (which inject no faults either).
+    """
+
+    def __init__(self, service: SandboxService, *, wait_ms: int = 10_000) -> None:
+        self._service = service
+        self._wait_seconds = wait_ms / 1000
+
+    async def pools_of(self, mint: str) -> list[PoolState]:
+        """Return every pool trading the mint."""
+        return [
+            pool_state_of(p)
+            for p in self._service.market.pools()
+            if mint in (p.token_a.mint, p.token_b.mint)
+        ]
+
+    async def cursor(self) -> int:
+        """Return the seq of the latest update."""
+        return self._service.last_update
+
+    async def updates(self, after: int) -> AsyncIterator[MarketUpdate]:
+        """Yield every update after seq ``after``, forever, waiting for new ones."""
+        while True:
+            for update in await self._service.updates_after(after, self._wait_seconds):
+                after = max(after, update.seq)
+                yield MarketUpdate(update.seq, update.kind, pool_state_of(update.pool))
+            after = min(after, self._service.last_update)

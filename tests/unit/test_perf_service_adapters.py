@@ -13,12 +13,14 @@ import pytest
 from eterna import split
 from eterna.config import Settings
 from eterna.errors import VenueError, VenueUnavailableError
+from eterna.ports import MarketData
 from eterna.sandbox.service import FaultSettings, SandboxService
 from eterna.sandbox_server import build_sandbox, create_sandbox_app
 from eterna.tokens import BONK, SOL, USDC, Token
+from eterna.triggers import MarketUpdate
 from eterna.venues.base import ChainGateway, SwapInstruction, SwapRequest, VenueAdapter
-from eterna.venues.http import HttpGateway, SandboxClient, venues_of
-from eterna.venues.sandbox import ServiceGateway, ServiceVenue
+from eterna.venues.http import HttpGateway, HttpMarketData, SandboxClient, venues_of
+from eterna.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
 
 pytestmark = pytest.mark.anyio
 
@@ -28,6 +30,7 @@ class Side:
     service: SandboxService
     venues: list[VenueAdapter]
     gateway: ChainGateway
+    client: SandboxClient
 
 
 @pytest.fixture
@@ -41,11 +44,12 @@ async def twins() -> AsyncIterator[tuple[Side, Side]]:
     ) as http:
         client = SandboxClient(http)
         listed = await venues_of(client)
-        http_side = Side(over_http, list(listed), HttpGateway(client))
+        http_side = Side(over_http, list(listed), HttpGateway(client), client)
         service_side = Side(
             in_process,
             [ServiceVenue(in_process, v.name) for v in listed],
             ServiceGateway(in_process),
+            client,
         )
         yield http_side, service_side
 
@@ -144,3 +148,28 @@ async def _trade_with_faults(side: Side, amount: int) -> list[Any]:
             out.append(await _outcome(side.gateway.send(built[1])))
             out.append(await _outcome(side.gateway.status(built[1])))
     return out
+
+
+async def test_market_data_is_the_same_either_way(twins: tuple[Side, Side]) -> None:
+    http_side, service_side = twins
+    http_data = HttpMarketData(http_side.client, wait_ms=50)
+    service_data = ServiceMarketData(service_side.service, wait_ms=50)
+    assert await service_data.cursor() == await http_data.cursor() == 0
+    for mint in (SOL.mint, BONK.mint, "11111111111111111111111111111112"):
+        assert await service_data.pools_of(mint) == await http_data.pools_of(mint)
+    for amount in (10**8, 3 * 10**8):  # each fill changes a pool: an update
+        await _trade(http_side, amount)
+        await _trade(service_side, amount)
+    assert await service_data.cursor() == await http_data.cursor() > 0
+
+    async def first(data: MarketData, after: int, n: int) -> list[MarketUpdate]:
+        got = []
+        async for update in data.updates(after):
+            got.append(update)
+            if len(got) == n:
+                return got
+        return got
+
+    last = await http_data.cursor()
+    assert await first(service_data, 0, last) == await first(http_data, 0, last)
+    assert await first(service_data, last - 1, 1) == await first(http_data, last - 1, 1)
