@@ -56,6 +56,8 @@ from eterna.triggers import Pair, RestingBook, RestingOrder
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
+# Statuses whose events the watcher hears for any order (see TriggerWatcher._hears).
+_ENTERS_OR_LEAVES = frozenset({OrderStatus.WAITING, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
 CATCH_UP_MARGIN = timedelta(seconds=5)
 
 
@@ -104,7 +106,7 @@ class TriggerWatcher:
     async def run(self) -> None:
         """Watch until cancelled."""
         self.loaded.clear()
-        with self._hub.listen_all(self._config.event_queue_size) as listener:
+        with self._hub.listen_all(self._config.event_queue_size, where=self._hears) as listener:
             cursor = await self._market.cursor()
             await self._load(Cause("the watcher started"))
             self.loaded.set()
@@ -191,6 +193,17 @@ class TriggerWatcher:
             if known is None or known.last_seq < order.last_seq:
                 self._remember(order, Cause("the watcher caught up"))
         return now
+
+    def _hears(self, order_id: uuid.UUID, status: OrderStatus) -> bool:
+        """Tell whether an event may be news: of an order held here, or one entering WAITING.
+
+        Decided from the order id and status alone, so the event stream's dispatcher skips
+        the others (every market order's steps) without decoding them. A cancel or expiry is
+        heard even for an order not held yet (it may be read from the database right now);
+        a firing by a second watcher during a failover is not, and the book drops that order
+        when its own write fails on ``last_seq``.
+        """
+        return status in _ENTERS_OR_LEAVES or order_id in self._orders
 
     def _is_news(self, event: OrderEvent) -> bool:
         known = self._orders.get(event.order_id)

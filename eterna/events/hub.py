@@ -2,22 +2,25 @@
 
 One hub per process. Events reach it either straight from the engine (embedded mode) or from
 the Redis stream dispatcher (distributed mode). Besides the subscriptions of one order or one
-user, a listener may take every event (the trigger watcher follows orders entering and
-leaving WAITING that way). Each listener has a bounded queue; a listener
-that falls behind is flagged ``overflowed`` and re-reads what it missed from the database.
+user, a listener may take every event, or every event a filter on the order id and status
+lets through (the trigger watcher follows orders entering and leaving WAITING that way).
+Each listener has a bounded queue; a listener that falls behind is flagged ``overflowed`` and
+re-reads what it missed from the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from eterna.orders import OrderEvent
+from eterna.orders import OrderEvent, OrderStatus
 
 K = TypeVar("K")
+# Tells from an event's order id and status whether a listener of every event wants it.
+EventFilter = Callable[[uuid.UUID, OrderStatus], bool]
 
 
 class Listener:
@@ -59,7 +62,7 @@ class EventHub:
         self._queue_size = queue_size
         self._by_order: dict[uuid.UUID, set[Listener]] = {}
         self._by_user: dict[str, set[Listener]] = {}
-        self._all: set[Listener] = set()
+        self._all: dict[Listener, EventFilter | None] = {}
 
     @property
     def listener_count(self) -> int:
@@ -76,8 +79,9 @@ class EventHub:
             listener.offer(event)
         for listener in self._by_user.get(event.user_id, ()):
             listener.offer(event)
-        for listener in self._all:
-            listener.offer(event)
+        for listener, wants in self._all.items():
+            if wants is None or wants(event.order_id, event.status):
+                listener.offer(event)
 
     @contextmanager
     def listen_order(self, order_id: uuid.UUID) -> Iterator[Listener]:
@@ -92,14 +96,16 @@ class EventHub:
             yield listener
 
     @contextmanager
-    def listen_all(self, queue_size: int | None = None) -> Iterator[Listener]:
-        """Register a listener for every event for the duration of the block."""
+    def listen_all(
+        self, queue_size: int | None = None, *, where: EventFilter | None = None
+    ) -> Iterator[Listener]:
+        """Register a listener for every event (that ``where`` wants) for the block."""
         listener = Listener(queue_size or self._queue_size)
-        self._all.add(listener)
+        self._all[listener] = where
         try:
             yield listener
         finally:
-            self._all.discard(listener)
+            self._all.pop(listener, None)
 
     @contextmanager
     def _register(self, index: dict[K, set[Listener]], key: K) -> Iterator[Listener]:
@@ -114,9 +120,15 @@ class EventHub:
                 if not listeners:
                     del index[key]
 
-    def wants(self, order_id: uuid.UUID, user_id: str) -> bool:
-        """Tell whether an event of this order and owner would reach any listener here.
+    def wants(self, order_id: uuid.UUID, user_id: str, status: OrderStatus | None = None) -> bool:
+        """Tell whether an event of this order, owner and status would reach a listener here.
 
         The stream dispatcher asks before decoding an event, to skip those nobody here hears.
+        Without a status, every listener of all events counts as wanting it.
         """
-        return bool(self._all) or order_id in self._by_order or user_id in self._by_user
+        if order_id in self._by_order or user_id in self._by_user:
+            return True
+        return any(
+            where is None or status is None or where(order_id, status)
+            for where in self._all.values()
+        )

@@ -5,9 +5,10 @@ approximate ``MAXLEN``; history lives in Postgres). Each API process runs one
 :class:`RedisStreamDispatcher` that reads the stream from its tail and hands events to its
 hub, so one Redis connection serves every subscription of the process.
 
-An entry carries the event as JSON in ``e``, and its order id and user id in ``o`` and
-``u``: a dispatcher decodes only the events some listener of its process wants (entries
-without ``o`` and ``u``, from an older publisher, are always decoded).
+An entry carries the event as JSON in ``e``, and its order id, user id and status in ``o``,
+``u`` and ``s``: a dispatcher decodes only the events some listener of its process wants
+(entries without ``o`` and ``u``, from an older publisher, are always decoded; without ``s``
+every listener of all events wants them).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from redis.typing import EncodableT, FieldT
 
 from eterna.events.codec import event_from_json, event_to_json
 from eterna.events.hub import EventHub
-from eterna.orders import OrderEvent
+from eterna.orders import OrderEvent, OrderStatus
 
 log = logging.getLogger(__name__)
+
+_STATUSES = {s.value: s for s in OrderStatus}
 
 
 class LocalPublisher:
@@ -76,6 +79,7 @@ def _entry(event: OrderEvent) -> dict[FieldT, EncodableT]:
         "e": json.dumps(event_to_json(event), separators=(",", ":")),
         "o": str(event.order_id),
         "u": event.user_id,
+        "s": event.status.value,
     }
 
 
@@ -164,7 +168,8 @@ class RedisStreamDispatcher:
         user_id = _text(fields.get(b"u", fields.get("u")))
         if order_id is None or user_id is None:
             return True
+        status = _STATUSES.get(_text(fields.get(b"s", fields.get("s"))) or "")
         try:
-            return self._hub.wants(uuid.UUID(order_id), user_id)
+            return self._hub.wants(uuid.UUID(order_id), user_id, status)
         except ValueError:
             return True  # let the decoder report what is wrong with it

@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,3 +90,46 @@ def test_a_listener_of_every_event_wants_them_all() -> None:
     with hub.listen_all():
         assert hub.wants(uuid.uuid4(), "carol")
     assert not hub.wants(uuid.uuid4(), "carol")
+
+
+def test_a_filtered_listener_of_every_event_gets_what_it_wants() -> None:
+    hub = EventHub()
+    waiting = _event("carol", 2)
+    waiting = replace(waiting, status=OrderStatus.WAITING)
+    routed = replace(_event("carol", 2), status=OrderStatus.ROUTING)
+    with hub.listen_all(where=lambda _, status: status is OrderStatus.WAITING) as listener:
+        assert hub.wants(waiting.order_id, "carol", OrderStatus.WAITING)
+        assert not hub.wants(routed.order_id, "carol", OrderStatus.ROUTING)
+        assert hub.wants(routed.order_id, "carol")  # an entry that does not say its status
+        hub.dispatch(routed)
+        hub.dispatch(waiting)
+        assert listener.drain() == [waiting]
+
+
+async def test_the_dispatcher_skips_statuses_no_listener_wants(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    hub = EventHub()
+    dispatcher = RedisStreamDispatcher(client, stream, hub, block_ms=100)
+    decoded: list[OrderEvent] = []
+    dispatch = hub.dispatch
+
+    def counting(event: OrderEvent) -> None:
+        decoded.append(event)
+        dispatch(event)
+
+    hub.dispatch = counting  # type: ignore[method-assign]
+    await dispatcher.start()
+    try:
+        pending = _event("dave")
+        resting = replace(_event("erin", 2), status=OrderStatus.WAITING)
+        with hub.listen_all(where=lambda _, s: s is OrderStatus.WAITING) as listener:
+            await RedisStreamPublisher(client, stream).publish([pending, resting])
+            assert await listener.next(5) == resting
+            await asyncio.sleep(0.2)
+        assert decoded == [resting]
+        rows: Any = await client.xrange(stream)
+        assert [f[b"s"] for _, f in rows] == [b"PENDING", b"WAITING"]
+    finally:
+        await dispatcher.stop()

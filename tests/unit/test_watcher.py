@@ -339,6 +339,22 @@ async def test_order_that_starts_resting_is_checked_at_once_and_one_that_leaves_
         await until(lambda: cancelled.id not in watcher.book)
 
 
+async def test_watcher_hears_orders_resting_and_leaving_but_not_market_steps(
+    world: World,
+) -> None:
+    held = world.repo.rest(limit_price=Decimal(200))
+    stranger = uuid.uuid4()
+    hub = world.hub
+    async with running(world.watcher()):
+        # What the event stream's dispatcher asks before it decodes an entry.
+        assert hub.wants(stranger, "bob", OrderStatus.WAITING)
+        assert hub.wants(stranger, "bob", OrderStatus.CANCELLED)  # may be read right now
+        assert hub.wants(held.id, "alice", OrderStatus.PENDING)
+        for status in (OrderStatus.PENDING, OrderStatus.ROUTING, OrderStatus.CONFIRMED):
+            assert not hub.wants(stranger, "bob", status)
+    assert not hub.wants(stranger, "bob", OrderStatus.WAITING)
+
+
 def resting_event(order: Order) -> OrderEvent:
     return OrderEvent(order.id, order.user_id, order.last_seq, order.status, now(), 0, "resting")
 
