@@ -25,6 +25,7 @@ from eterna.errors import (
     StorageUnavailableError,
     TransientError,
 )
+from eterna.events.codec import placed_event
 from eterna.events.hub import EventHub
 from eterna.events.streams import order_event_stream, user_event_stream
 from eterna.orders import (
@@ -357,8 +358,11 @@ class OrderService:
                 return [refusal] * len(requests)
             for (i, _), placement in zip(commands, placements, strict=True):
                 results[i] = placement.order
-            fresh = [p.order.id for p in placements if p.created]
-            await self._enqueue(fresh)
+            fresh = [p.order for p in placements if p.created]
+            # Subscribers hear seq 1 live, before any step a worker takes (it is published
+            # before the order is queued); otherwise each would read it from the database.
+            await self._publisher.publish([placed_event(o) for o in fresh])
+            await self._enqueue([o.id for o in fresh])
         return [r for r in results if r is not None]
 
     async def _check_notional(self, command: PlaceOrder) -> None:
