@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 from eterna import __version__
 from eterna.config import Settings
@@ -66,13 +67,28 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived coroutine on uvloop when it is installed, as uvicorn runs the API.
+
+    uvloop (part of uvicorn's standard extras) spends less CPU per callback, socket read
+    and timer than asyncio's own loop; the code is the same on either.
+    """
+    try:
+        import uvloop  # noqa: PLC0415
+    except ImportError:
+        asyncio.run(main)
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+
+
 def cmd_worker(_args: argparse.Namespace) -> None:
     """Run a worker that executes queued orders."""
     from tasks.worker import run_worker  # noqa: PLC0415
 
     settings = _settings()
     _configure_logging(settings)
-    asyncio.run(run_worker(settings))
+    _run(run_worker(settings))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
