@@ -47,19 +47,53 @@ class LocalPublisher:
 
 
 class RedisStreamPublisher:
-    """Append events to the shared Redis Stream, pipelined, after their commit."""
+    """Append events to the shared Redis Stream after their commit, coalescing calls.
+
+    A call returns once its events are in the stream. Calls made while an append is in
+    flight (a busy worker finishes steps of many orders at once) join the next append: one
+    pipelined round trip for all of them, in the order the calls came. The first caller
+    waiting leads that next append, so no caller carries other callers' appends for long.
+    """
 
     def __init__(self, redis: aioredis.Redis, stream: str, maxlen: int = 100_000) -> None:
         self._redis = redis
         self._stream = stream
         self._maxlen = maxlen
+        # Calls not appended yet, each with the future its caller waits on: True asks the
+        # caller to lead the next append, False says its events were appended (or logged).
+        self._queue: list[tuple[Sequence[OrderEvent], asyncio.Future[bool]]] = []
+        self._leading = False
 
     async def publish(self, events: Sequence[OrderEvent]) -> None:
         """Append the events; a failure is logged, since subscribers re-read Postgres."""
         if not events:
             return
+        mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((events, mine))
+        if self._leading and not await mine:
+            return
+        self._leading = True
+        batch, self._queue = self._queue, []
         try:
-            if len(events) == 1:  # the engine's case: one step, one event, one command
+            await self._append([event for evs, _ in batch for event in evs])
+        finally:
+            for _, future in batch:
+                if future is not mine and not future.done():
+                    future.set_result(False)
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Ask the first caller still waiting to lead the next append (if any waits)."""
+        for _, future in self._queue:
+            if not future.done():
+                future.set_result(True)
+                return
+        # Only cancelled callers are left: their events go out with the next call's.
+        self._leading = False
+
+    async def _append(self, events: list[OrderEvent]) -> None:
+        try:
+            if len(events) == 1:  # a quiet moment: one step, one event, one command
                 await self._redis.xadd(
                     self._stream, _entry(events[0]), maxlen=self._maxlen, approximate=True
                 )
