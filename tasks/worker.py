@@ -26,7 +26,16 @@ async def run_worker(settings: Settings) -> None:
             "eterna worker needs REDIS_URL and DATABASE_URL; `eterna serve` alone runs "
             "its own worker in the embedded mode"
         )
+    # Handle SIGTERM from the first moment: an orchestrator may stop a worker that is still
+    # starting, and it should then exit cleanly rather than die of the signal.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     async with open_runtime(settings, "worker") as runtime:
+        if stop.is_set():
+            log.info("worker stopped before it was ready")
+            return
         if settings.global_orders_per_minute and runtime.engine and runtime.redis:
             # Every worker draws from one budget in Redis before starting an order.
             limiter = RedisRateLimiter(
@@ -35,10 +44,6 @@ async def run_worker(settings: Settings) -> None:
                 prefix=settings.redis_prefix,
             )
             runtime.broker.state.engine = ThrottledEngine(runtime.engine, limiter)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
         receiver = asyncio.create_task(
             _receive(runtime, settings.worker_concurrency), name="receiver"
         )

@@ -188,6 +188,7 @@ class Cluster:
     api_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    started_at: dict[str, int] = field(default_factory=dict)
     kills: int = 0
 
     @property
@@ -200,6 +201,7 @@ class Cluster:
 
     def spawn(self, name: str, *args: str) -> None:
         with (self.folder / f"{name}.log").open("ab") as out:
+            self.started_at[name] = out.tell()  # where this start's output begins
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "eterna", *args],
                 env=self.env,
@@ -220,8 +222,22 @@ class Cluster:
         self.kills += 1
         self.spawn(name, "worker")
 
+    def wait_ready(self, name: str, timeout: float = 60) -> None:
+        """Wait until the worker's latest start printed ``worker ready``."""
+        deadline = time.monotonic() + timeout
+        path = self.folder / f"{name}.log"
+        while b"worker ready" not in path.read_bytes()[self.started_at.get(name, 0) :]:
+            if time.monotonic() > deadline or self.procs[name].poll() is not None:
+                raise TimeoutError(f"{name} did not get ready:\n{self.log(name)}")
+            time.sleep(0.05)
+
     def terminate(self, name: str, grace: float = 30) -> int:
-        """SIGTERM one worker, wait for it to exit, start it again; return its exit code."""
+        """SIGTERM one ready worker, wait for it to exit, start it again; return its exit code.
+
+        Waiting for ``worker ready`` first makes each SIGTERM land on a running worker, which
+        hands its orders back, rather than on one still importing its modules.
+        """
+        self.wait_ready(name)
         proc = self.procs[name]
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=grace)
