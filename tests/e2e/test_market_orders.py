@@ -343,7 +343,8 @@ async def test_graphiql_is_served_to_browsers(api: Api) -> None:
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
     assert "wsConnectionParams: (opts && opts.headers)" in response.text
-    assert "mutation PlaceOrder" in response.text
+    assert "mutation PlaceMarketOrder" in response.text
+    assert "parameters.variables || EXAMPLE_VARIABLES" in response.text
 
 
 async def test_market_order_confirms_on_postgres_with_exact_amounts(pg_api: Api) -> None:

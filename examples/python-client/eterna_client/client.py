@@ -1,0 +1,980 @@
+from collections.abc import AsyncIterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional, Union
+
+from .async_base_client import AsyncBaseClient
+from .base_model import UNSET, UnsetType
+from .cancel_order import CancelOrder
+from .enums import OrderStatus, OrderType
+from .input_types import OrderInput
+from .my_order_events import MyOrderEvents
+from .order import Order
+from .order_events import OrderEvents
+from .orders import Orders
+from .place_limit_order import PlaceLimitOrder
+from .place_market_order import PlaceMarketOrder
+from .place_order import PlaceOrder
+from .place_orders import PlaceOrders
+from .place_sniper_order import PlaceSniperOrder
+from .quote import Quote
+from .tokens import Tokens
+from .venues import Venues
+
+
+def gql(q: str) -> str:
+    return q
+
+
+class EternaClient(AsyncBaseClient):
+    async def cancel_order(self, id: str, **kwargs: Any) -> CancelOrder:
+        query = gql("""
+            mutation CancelOrder($id: ID!) {
+              cancelOrder(id: $id) {
+                __typename
+                ... on OrderCancelled {
+                  order {
+                    id
+                    status
+                    updatedAt
+                  }
+                }
+                ... on CancelRejected {
+                  code
+                  message
+                  retryAfterSeconds
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="CancelOrder", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CancelOrder.model_validate(data)
+
+    async def my_order_events(self, **kwargs: Any) -> AsyncIterator[MyOrderEvents]:
+        query = gql("""
+            subscription MyOrderEvents {
+              myOrderEvents {
+                ...EventFields
+              }
+            }
+
+            fragment EventFields on OrderEvent {
+              orderId
+              seq
+              status
+              at
+              attempt
+              message
+              quotes {
+                ...QuoteFields
+              }
+              route {
+                ...RouteFields
+              }
+              txSignature
+              amountOut
+              executedPrice
+              error
+            }
+
+            fragment QuoteFields on Quote {
+              venue
+              pool
+              amountOut
+              fee
+              priceImpactBps
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {}
+        async for data in self.execute_ws(
+            query=query, operation_name="MyOrderEvents", variables=variables, **kwargs
+        ):
+            yield MyOrderEvents.model_validate(data)
+
+    async def order(self, id: str, **kwargs: Any) -> Order:
+        query = gql("""
+            query Order($id: ID!) {
+              order(id: $id) {
+                ...OrderFields
+                events {
+                  ...EventFields
+                }
+              }
+            }
+
+            fragment EventFields on OrderEvent {
+              orderId
+              seq
+              status
+              at
+              attempt
+              message
+              quotes {
+                ...QuoteFields
+              }
+              route {
+                ...RouteFields
+              }
+              txSignature
+              amountOut
+              executedPrice
+              error
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment QuoteFields on Quote {
+              venue
+              pool
+              amountOut
+              fee
+              priceImpactBps
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="Order", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Order.model_validate(data)
+
+    async def order_events(
+        self,
+        order_id: str,
+        after_seq: Union[Optional[int], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> AsyncIterator[OrderEvents]:
+        query = gql("""
+            subscription OrderEvents($orderId: ID!, $afterSeq: Int = 0) {
+              orderEvents(orderId: $orderId, afterSeq: $afterSeq) {
+                ...EventFields
+              }
+            }
+
+            fragment EventFields on OrderEvent {
+              orderId
+              seq
+              status
+              at
+              attempt
+              message
+              quotes {
+                ...QuoteFields
+              }
+              route {
+                ...RouteFields
+              }
+              txSignature
+              amountOut
+              executedPrice
+              error
+            }
+
+            fragment QuoteFields on Quote {
+              venue
+              pool
+              amountOut
+              fee
+              priceImpactBps
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {"orderId": order_id, "afterSeq": after_seq}
+        async for data in self.execute_ws(
+            query=query, operation_name="OrderEvents", variables=variables, **kwargs
+        ):
+            yield OrderEvents.model_validate(data)
+
+    async def orders(
+        self,
+        first: Union[Optional[int], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        status: Union[Optional[OrderStatus], UnsetType] = UNSET,
+        type_: Union[Optional[OrderType], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Orders:
+        query = gql("""
+            query Orders($first: Int = 20, $after: String, $status: OrderStatus, $type: OrderType) {
+              orders(first: $first, after: $after, status: $status, type: $type) {
+                edges {
+                  cursor
+                  node {
+                    ...OrderFields
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "first": first,
+            "after": after,
+            "status": status,
+            "type": type_,
+        }
+        response = await self.execute(
+            query=query, operation_name="Orders", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Orders.model_validate(data)
+
+    async def place_order(self, input: OrderInput, **kwargs: Any) -> PlaceOrder:
+        query = gql("""
+            mutation PlaceOrder($input: OrderInput!) {
+              placeOrder(input: $input) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="PlaceOrder", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceOrder.model_validate(data)
+
+    async def place_market_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        max_price_impact_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceMarketOrder:
+        query = gql("""
+            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "slippageBps": slippage_bps,
+            "maxPriceImpactBps": max_price_impact_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="PlaceMarketOrder",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return PlaceMarketOrder.model_validate(data)
+
+    async def place_limit_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        limit_price: Decimal,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceLimitOrder:
+        query = gql("""
+            mutation PlaceLimitOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $limitPrice: Decimal!, $expiresAt: DateTime, $slippageBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: LIMIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, limitPrice: $limitPrice, expiresAt: $expiresAt, slippageBps: $slippageBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "limitPrice": limit_price,
+            "expiresAt": expires_at,
+            "slippageBps": slippage_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query, operation_name="PlaceLimitOrder", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceLimitOrder.model_validate(data)
+
+    async def place_sniper_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        min_liquidity: Union[Optional[Decimal], UnsetType] = UNSET,
+        max_price_impact_bps: Union[Optional[int], UnsetType] = UNSET,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceSniperOrder:
+        query = gql("""
+            mutation PlaceSniperOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $minLiquidity: Decimal, $maxPriceImpactBps: Int, $expiresAt: DateTime, $slippageBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: SNIPER, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, minLiquidity: $minLiquidity, maxPriceImpactBps: $maxPriceImpactBps, expiresAt: $expiresAt, slippageBps: $slippageBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "minLiquidity": min_liquidity,
+            "maxPriceImpactBps": max_price_impact_bps,
+            "expiresAt": expires_at,
+            "slippageBps": slippage_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="PlaceSniperOrder",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return PlaceSniperOrder.model_validate(data)
+
+    async def place_orders(
+        self, inputs: list[OrderInput], **kwargs: Any
+    ) -> PlaceOrders:
+        query = gql("""
+            mutation PlaceOrders($inputs: [OrderInput!]!) {
+              placeOrders(inputs: $inputs) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {"inputs": inputs}
+        response = await self.execute(
+            query=query, operation_name="PlaceOrders", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceOrders.model_validate(data)
+
+    async def quote(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Quote:
+        query = gql("""
+            query Quote($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int) {
+              quote(
+                tokenIn: $tokenIn
+                tokenOut: $tokenOut
+                amountIn: $amountIn
+                slippageBps: $slippageBps
+              ) {
+                __typename
+                ... on RouteQuote {
+                  route {
+                    ...RouteFields
+                  }
+                  quotes {
+                    ...QuoteFields
+                  }
+                }
+                ... on QuoteRejected {
+                  code
+                  message
+                }
+              }
+            }
+
+            fragment QuoteFields on Quote {
+              venue
+              pool
+              amountOut
+              fee
+              priceImpactBps
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "slippageBps": slippage_bps,
+        }
+        response = await self.execute(
+            query=query, operation_name="Quote", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Quote.model_validate(data)
+
+    async def tokens(self, **kwargs: Any) -> Tokens:
+        query = gql("""
+            query Tokens {
+              tokens {
+                ...TokenFields
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="Tokens", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Tokens.model_validate(data)
+
+    async def venues(self, **kwargs: Any) -> Venues:
+        query = gql("""
+            query Venues {
+              venues {
+                name
+                kind
+                poolCount
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="Venues", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Venues.model_validate(data)

@@ -1,0 +1,119 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+from pydantic import Field
+
+from .base_model import BaseModel
+from .enums import OrderStatus, OrderType, RejectionCode
+
+
+class QuoteFields(BaseModel):
+    venue: str
+    pool: str
+    amount_out: Decimal = Field(alias="amountOut")
+    fee: Decimal
+    price_impact_bps: int = Field(alias="priceImpactBps")
+
+
+class TokenFields(BaseModel):
+    mint: str
+    symbol: Optional[str]
+    decimals: int
+
+
+class RouteFields(BaseModel):
+    amount_in: Decimal = Field(alias="amountIn")
+    amount_out: Decimal = Field(alias="amountOut")
+    min_amount_out: Decimal = Field(alias="minAmountOut")
+    price_impact_bps: int = Field(alias="priceImpactBps")
+    legs: list["RouteFieldsLegs"]
+
+
+class RouteFieldsLegs(BaseModel):
+    venue: str
+    pool: str
+    token_in: "RouteFieldsLegsTokenIn" = Field(alias="tokenIn")
+    token_out: "RouteFieldsLegsTokenOut" = Field(alias="tokenOut")
+    amount_in: Decimal = Field(alias="amountIn")
+    amount_out: Decimal = Field(alias="amountOut")
+    fee: Decimal
+
+
+class RouteFieldsLegsTokenIn(TokenFields):
+    pass
+
+
+class RouteFieldsLegsTokenOut(TokenFields):
+    pass
+
+
+class EventFields(BaseModel):
+    order_id: str = Field(alias="orderId")
+    seq: int
+    status: OrderStatus
+    at: datetime
+    attempt: int
+    message: str
+    quotes: Optional[list["EventFieldsQuotes"]]
+    route: Optional["EventFieldsRoute"]
+    tx_signature: Optional[str] = Field(alias="txSignature")
+    amount_out: Optional[Decimal] = Field(alias="amountOut")
+    executed_price: Optional[Decimal] = Field(alias="executedPrice")
+    error: Optional[str]
+
+
+class EventFieldsQuotes(QuoteFields):
+    pass
+
+
+class EventFieldsRoute(RouteFields):
+    pass
+
+
+class OrderFields(BaseModel):
+    id: str
+    client_order_id: Optional[str] = Field(alias="clientOrderId")
+    type_: OrderType = Field(alias="type")
+    status: OrderStatus
+    token_in: "OrderFieldsTokenIn" = Field(alias="tokenIn")
+    token_out: "OrderFieldsTokenOut" = Field(alias="tokenOut")
+    amount_in: Decimal = Field(alias="amountIn")
+    slippage_bps: int = Field(alias="slippageBps")
+    limit_price: Optional[Decimal] = Field(alias="limitPrice")
+    expires_at: Optional[datetime] = Field(alias="expiresAt")
+    attempts: int
+    route: Optional["OrderFieldsRoute"]
+    amount_out: Optional[Decimal] = Field(alias="amountOut")
+    executed_price: Optional[Decimal] = Field(alias="executedPrice")
+    tx_signature: Optional[str] = Field(alias="txSignature")
+    failure_reason: Optional[str] = Field(alias="failureReason")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+class OrderFieldsTokenIn(TokenFields):
+    pass
+
+
+class OrderFieldsTokenOut(TokenFields):
+    pass
+
+
+class OrderFieldsRoute(RouteFields):
+    pass
+
+
+class RejectionFields(BaseModel):
+    code: RejectionCode
+    message: str
+    field: Optional[str]
+    retry_after_seconds: Optional[float] = Field(alias="retryAfterSeconds")
+
+
+QuoteFields.model_rebuild()
+TokenFields.model_rebuild()
+RouteFields.model_rebuild()
+EventFields.model_rebuild()
+OrderFields.model_rebuild()
+RejectionFields.model_rebuild()
