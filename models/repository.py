@@ -4,17 +4,13 @@ Every transition is one transaction that updates the order only if its ``last_se
 the one the writer read (and, for a worker, only while it holds the lease), then inserts the
 event with the next seq. ``UNIQUE(order_id, seq)`` is the safety net under that check.
 
-On Postgres (asyncpg) the hot statements skip Tortoise's query builder: each is one
-prepared, parameterised statement through Tortoise's own connection, with the same guards
-and the same conversions (each value goes through its field's ``to_db_value``, each row
-through the model's ``_init_from_db``). A step is a single statement, a writable CTE that
-updates the order and inserts its event, so it commits or fails as a whole in one round
-trip; a claim is one ``UPDATE ... RETURNING``. SQLite takes the ORM path.
+On Postgres (asyncpg) the hot statements skip Tortoise's query builder (see
+:mod:`models.postgres`): the same guards and conversions, one prepared statement each. SQLite
+takes the ORM path.
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -43,8 +39,19 @@ from eterna.routes import Route
 from eterna.state_machine import next_status
 from eterna.tokens import Token, format_amount
 from models.orders import OrderEventModel, OrderModel
+from models.postgres import (
+    RELEASE_SQL,
+    RENEW_SQL,
+    apply_sql,
+    db_value,
+    postgres_client,
+    statements,
+    step_values,
+)
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
+# Orders whose lease a terminal step cleared: release() has nothing left to do for them.
+_CLEARED_LIMIT = 10_000
 
 
 def _to_order(row: OrderModel) -> Order:
@@ -140,134 +147,6 @@ def _placed_event(row: OrderModel) -> OrderEventModel:
     )
 
 
-# -- the Postgres fast path -----------------------------------------------------------
-
-_FINISHED_SQL = ",".join(f"'{s}'" for s in sorted(_FINISHED))
-# The event row of a step, after the order it belongs to: (column, Postgres type).
-_EVENT_VALUES = (
-    ("user_id", "varchar"),
-    ("seq", "int4"),
-    ("status", "varchar"),
-    ("at", "timestamptz"),
-    ("attempt", "int4"),
-    ("message", "text"),
-    ("data", "jsonb"),
-)
-_RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
-_RELEASE_SQL = (
-    'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'
-)
-
-
-class _Sql:
-    """Statements that name every column, built once the models are bound.
-
-    Columns are known only after ``Tortoise.init`` (a foreign key adds its ``order_id``).
-    Only column names from the models' metadata are spliced in; every value is a parameter.
-    """
-
-    def __init__(self) -> None:
-        orders = ",".join(f'"{c}"' for c in sorted(OrderModel._meta.db_fields))
-        events = ",".join(f'"{c}"' for c in sorted(OrderEventModel._meta.db_fields))
-        self.claim = (
-            'UPDATE "orders" SET "lease_owner"=$1,"lease_until"=$2 '  # noqa: S608
-            f'WHERE "id"=$3 AND "status" NOT IN ({_FINISHED_SQL}) '
-            'AND ("lease_until" IS NULL OR "lease_until"<$4 OR "lease_owner"=$1) '
-            f"RETURNING {orders}"
-        )
-        self.get = f'SELECT {orders} FROM "orders" WHERE "id"=$1'  # noqa: S608
-        self.updated_since = (
-            f'SELECT {orders} FROM "orders" '  # noqa: S608
-            'WHERE "user_id"=$1 AND "updated_at">=$2'
-        )
-        self.events = (
-            f'SELECT {events} FROM "order_events" '  # noqa: S608
-            'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'
-        )
-        self.events_of_orders = (
-            f'SELECT {events} FROM "order_events" '  # noqa: S608
-            'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'
-        )
-
-
-@functools.cache
-def _sql() -> _Sql:
-    return _Sql()
-
-
-# Orders whose lease a terminal step cleared: release() has nothing left to do for them.
-_CLEARED_LIMIT = 10_000
-
-
-@functools.lru_cache(maxsize=256)
-def _apply_sql(columns: tuple[str, ...], *, guard_owner: bool) -> str:
-    """Return the one statement of a step: update the guarded order, then insert its event.
-
-    The event is inserted only for the row the UPDATE changed, so a lost guard inserts
-    nothing, and a duplicate seq fails the whole statement (the UPDATE with it).
-    """
-    sets = ",".join(f'"{c}"=${i}' for i, c in enumerate(columns, start=1))
-    n = len(columns)
-    where = f'"id"=${n + 1} AND "last_seq"=${n + 2}'
-    n += 2
-    if guard_owner:
-        where += f' AND "lease_owner"=${n + 1}'
-        n += 1
-    names = ",".join(f'"{c}"' for c, _ in _EVENT_VALUES)
-    values = ",".join(f"${n + i}::{t}" for i, (_, t) in enumerate(_EVENT_VALUES, start=1))
-    return (
-        f'WITH "moved" AS (UPDATE "orders" SET {sets} WHERE {where} RETURNING "id") '  # noqa: S608
-        f'INSERT INTO "order_events" ("order_id",{names}) SELECT "id",{values} FROM "moved" '
-        'RETURNING "seq"'
-    )
-
-
-def _db_value(model: type[OrderModel | OrderEventModel], name: str, value: Any) -> Any:
-    """Return value as Tortoise sends it for the field: validated, encoded.
-
-    Tortoise's own queryset updates call ``to_db_value`` without an instance, as here.
-    """
-    return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
-
-
-def _order_db_values(updates: dict[str, Any]) -> list[Any]:
-    """Return the update values as Tortoise would send them."""
-    return [_db_value(OrderModel, name, value) for name, value in updates.items()]
-
-
-def _event_db_values(order: Order, event: OrderEvent) -> list[Any]:
-    raw = {
-        "user_id": order.user_id,
-        "seq": event.seq,
-        "status": event.status,
-        "at": event.at,
-        "attempt": event.attempt,
-        "message": event.message,
-        "data": event_data(event),
-    }
-    return [_db_value(OrderEventModel, name, raw[name]) for name, _ in _EVENT_VALUES]
-
-
-async def _apply_fast(
-    pg: BaseDBAsyncClient,
-    order: Order,
-    owner: str | None,
-    updates: dict[str, Any],
-    event: OrderEvent,
-) -> None:
-    """Persist a step as one statement (see :func:`_apply_sql`)."""
-    values = _order_db_values(updates)
-    values += [order.id, order.last_seq]
-    if owner is not None:
-        values.append(owner)
-    values += _event_db_values(order, event)
-    rows = await pg.execute_query_dict(
-        _apply_sql(tuple(updates), guard_owner=owner is not None), values
-    )
-    if not rows:
-        raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
-
-
 async def _apply_orm(
     order: Order, owner: str | None, updates: dict[str, Any], event: OrderEvent
 ) -> None:
@@ -292,14 +171,6 @@ async def _apply_orm(
         )
 
 
-def _fast_client() -> BaseDBAsyncClient | None:
-    """Return Tortoise's connection when it is asyncpg (the fast path), else None."""
-    conn = OrderModel._meta.db
-    if conn.capabilities.dialect != "postgres":
-        return None
-    return conn if type(conn).__module__.startswith("tortoise.backends.asyncpg") else None
-
-
 class TortoiseOrderRepository:
     """Orders and events in Postgres or SQLite through Tortoise ORM."""
 
@@ -309,7 +180,7 @@ class TortoiseOrderRepository:
         self._cleared: dict[uuid.UUID, str] = {}
 
     def _pg(self) -> BaseDBAsyncClient | None:
-        return _fast_client() if self._fast_path else None
+        return postgres_client() if self._fast_path else None
 
     async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
         """Insert new orders with their PENDING event; return existing ones for repeated keys.
@@ -381,7 +252,7 @@ class TortoiseOrderRepository:
         """Return the order, whoever owns it."""
         pg = self._pg()
         if pg is not None:
-            rows = await pg.execute_query_dict(_sql().get, [order_id])
+            rows = await pg.execute_query_dict(statements().get, [order_id])
             return _to_order(OrderModel._init_from_db(**rows[0])) if rows else None
         row = await OrderModel.get_or_none(id=order_id)
         return _to_order(row) if row else None
@@ -413,7 +284,7 @@ class TortoiseOrderRepository:
         """Return the order's events after after_seq, in seq order."""
         pg = self._pg()
         if pg is not None:
-            found = await pg.execute_query_dict(_sql().events, [order_id, after_seq])
+            found = await pg.execute_query_dict(statements().events, [order_id, after_seq])
             return [_to_event(OrderEventModel._init_from_db(**r)) for r in found]
         rows = await OrderEventModel.filter(order_id=order_id, seq__gt=after_seq).order_by("seq")
         return [_to_event(r) for r in rows]
@@ -427,7 +298,7 @@ class TortoiseOrderRepository:
             return result
         pg = self._pg()
         if pg is not None:
-            found = await pg.execute_query_dict(_sql().events_of_orders, [list(order_ids)])
+            found = await pg.execute_query_dict(statements().events_of_orders, [list(order_ids)])
             rows = [OrderEventModel._init_from_db(**r) for r in found]
         else:
             rows = await OrderEventModel.filter(order_id__in=list(order_ids)).order_by(
@@ -442,7 +313,7 @@ class TortoiseOrderRepository:
         """Return the user's orders changed at or after since."""
         pg = self._pg()
         if pg is not None:
-            found = await pg.execute_query_dict(_sql().updated_since, [user_id, since])
+            found = await pg.execute_query_dict(statements().updated_since, [user_id, since])
             return [_to_order(OrderModel._init_from_db(**r)) for r in found]
         rows = await OrderModel.filter(user_id=user_id, updated_at__gte=since)
         return [_to_order(r) for r in rows]
@@ -454,12 +325,12 @@ class TortoiseOrderRepository:
         pg = self._pg()
         if pg is not None:
             rows = await pg.execute_query_dict(
-                _sql().claim,
+                statements().claim,
                 [
-                    _db_value(OrderModel, "lease_owner", owner),
-                    _db_value(OrderModel, "lease_until", lease_until),
+                    db_value(OrderModel, "lease_owner", owner),
+                    db_value(OrderModel, "lease_until", lease_until),
                     order_id,
-                    _db_value(OrderModel, "lease_until", now),
+                    db_value(OrderModel, "lease_until", now),
                 ],
             )
             if not rows:
@@ -555,7 +426,9 @@ class TortoiseOrderRepository:
         """Write the step (guarded update and event) in one transaction."""
         pg = self._pg()
         if pg is not None:
-            await _apply_fast(pg, order, owner, updates, event)
+            sql = apply_sql(tuple(updates), guard_owner=owner is not None)
+            if not await pg.execute_query_dict(sql, step_values(order, owner, updates, event)):
+                raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
         else:
             await _apply_orm(order, owner, updates, event)
         if owner is not None and event.status.is_terminal:
@@ -568,8 +441,8 @@ class TortoiseOrderRepository:
         """Extend our lease; return False when it is no longer ours."""
         pg = self._pg()
         if pg is not None:
-            until = _db_value(OrderModel, "lease_until", lease_until)
-            changed, _ = await pg.execute_query(_RENEW_SQL, [until, order_id, owner])
+            until = db_value(OrderModel, "lease_until", lease_until)
+            changed, _ = await pg.execute_query(RENEW_SQL, [until, order_id, owner])
             return bool(changed)
         renewed = await OrderModel.filter(id=order_id, lease_owner=owner).update(
             lease_until=lease_until
@@ -587,7 +460,7 @@ class TortoiseOrderRepository:
             return
         pg = self._pg()
         if pg is not None:
-            await pg.execute_query(_RELEASE_SQL, [order_id, owner])
+            await pg.execute_query(RELEASE_SQL, [order_id, owner])
             return
         await OrderModel.filter(id=order_id, lease_owner=owner).update(
             lease_owner=None, lease_until=None

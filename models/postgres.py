@@ -1,0 +1,133 @@
+"""The repository's hot statements on Postgres, without Tortoise's query builder.
+
+Each is one prepared, parameterised statement through Tortoise's own connection, with the
+same conversions (each value goes through its field's ``to_db_value``, each row through the
+model's ``_init_from_db``) and Tortoise's exception translation. A step is a single
+statement, a writable CTE that updates the order and inserts its event, so it commits or
+fails as a whole in one round trip; a claim is one ``UPDATE ... RETURNING``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from eterna.events.codec import event_data
+from eterna.orders import TERMINAL_STATUSES, Order, OrderEvent
+from models.orders import OrderEventModel, OrderModel
+
+_FINISHED_SQL = ",".join(f"'{value}'" for value in sorted(s.value for s in TERMINAL_STATUSES))
+# The event row of a step, after the order it belongs to: (column, Postgres type).
+_EVENT_VALUES = (
+    ("user_id", "varchar"),
+    ("seq", "int4"),
+    ("status", "varchar"),
+    ("at", "timestamptz"),
+    ("attempt", "int4"),
+    ("message", "text"),
+    ("data", "jsonb"),
+)
+RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
+RELEASE_SQL = (
+    'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'
+)
+
+
+class Statements:
+    """Statements that name every column, built once the models are bound.
+
+    Columns are known only after ``Tortoise.init`` (a foreign key adds its ``order_id``).
+    Only column names from the models' metadata are spliced in; every value is a parameter.
+    """
+
+    def __init__(self) -> None:
+        orders = ",".join(f'"{c}"' for c in sorted(OrderModel._meta.db_fields))
+        events = ",".join(f'"{c}"' for c in sorted(OrderEventModel._meta.db_fields))
+        self.claim = (
+            'UPDATE "orders" SET "lease_owner"=$1,"lease_until"=$2 '  # noqa: S608
+            f'WHERE "id"=$3 AND "status" NOT IN ({_FINISHED_SQL}) '
+            'AND ("lease_until" IS NULL OR "lease_until"<$4 OR "lease_owner"=$1) '
+            f"RETURNING {orders}"
+        )
+        self.get = f'SELECT {orders} FROM "orders" WHERE "id"=$1'  # noqa: S608
+        self.updated_since = (
+            f'SELECT {orders} FROM "orders" '  # noqa: S608
+            'WHERE "user_id"=$1 AND "updated_at">=$2'
+        )
+        self.events = (
+            f'SELECT {events} FROM "order_events" '  # noqa: S608
+            'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'
+        )
+        self.events_of_orders = (
+            f'SELECT {events} FROM "order_events" '  # noqa: S608
+            'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'
+        )
+
+
+@functools.cache
+def statements() -> Statements:
+    """Return the statements (built on first use, after the models are bound)."""
+    return Statements()
+
+
+@functools.lru_cache(maxsize=256)
+def apply_sql(columns: tuple[str, ...], *, guard_owner: bool) -> str:
+    """Return the one statement of a step: update the guarded order, then insert its event.
+
+    The event is inserted only for the row the UPDATE changed, so a lost guard inserts
+    nothing, and a duplicate seq fails the whole statement (the UPDATE with it).
+    """
+    sets = ",".join(f'"{c}"=${i}' for i, c in enumerate(columns, start=1))
+    n = len(columns)
+    where = f'"id"=${n + 1} AND "last_seq"=${n + 2}'
+    n += 2
+    if guard_owner:
+        where += f' AND "lease_owner"=${n + 1}'
+        n += 1
+    names = ",".join(f'"{c}"' for c, _ in _EVENT_VALUES)
+    values = ",".join(f"${n + i}::{t}" for i, (_, t) in enumerate(_EVENT_VALUES, start=1))
+    return (
+        f'WITH "moved" AS (UPDATE "orders" SET {sets} WHERE {where} RETURNING "id") '  # noqa: S608
+        f'INSERT INTO "order_events" ("order_id",{names}) SELECT "id",{values} FROM "moved" '
+        'RETURNING "seq"'
+    )
+
+
+def db_value(model: type[OrderModel | OrderEventModel], name: str, value: Any) -> Any:
+    """Return value as Tortoise sends it for the field: validated, encoded.
+
+    Tortoise's own queryset updates call ``to_db_value`` without an instance, as here.
+    """
+    return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
+
+
+def step_values(
+    order: Order, owner: str | None, updates: Mapping[str, Any], event: OrderEvent
+) -> list[Any]:
+    """Return the parameters of :func:`apply_sql` for a step, as Tortoise would send them."""
+    values = [db_value(OrderModel, name, value) for name, value in updates.items()]
+    values += [order.id, order.last_seq]
+    if owner is not None:
+        values.append(owner)
+    raw = {
+        "user_id": order.user_id,
+        "seq": event.seq,
+        "status": event.status,
+        "at": event.at,
+        "attempt": event.attempt,
+        "message": event.message,
+        "data": event_data(event),
+    }
+    values += [db_value(OrderEventModel, name, raw[name]) for name, _ in _EVENT_VALUES]
+    return values
+
+
+def postgres_client() -> BaseDBAsyncClient | None:
+    """Return Tortoise's connection when it is asyncpg (the fast path), else None."""
+    conn = OrderModel._meta.db
+    if conn.capabilities.dialect != "postgres":
+        return None
+    return conn if type(conn).__module__.startswith("tortoise.backends.asyncpg") else None
