@@ -86,6 +86,9 @@ export function openSocket(token, on) {
     // Keep trying while the server restarts; a refused token (4403) will not get better.
     retryAttempts: Infinity,
     shouldRetry: (event) => !(event && event.code === 4403),
+    // The library's wait doubles without bound; past a few tries, try every ~10 s.
+    retryWait: (tries) =>
+      new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * 2 ** tries) + Math.random() * 500)),
     keepAlive: 15_000,
     on: {
       connecting: () => on("connecting"),
