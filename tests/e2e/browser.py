@@ -12,12 +12,16 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from eterna.auth import JwtAuth
+from eterna.engine import utcnow
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless and quiet: no sandbox (CI runs as root), no GPU, and nothing that phones home.
@@ -48,7 +52,7 @@ class Served:
 
     url: str
     link: str
-    env: dict[str, str]
+    data_dir: Path
     log: Path
 
     @property
@@ -71,15 +75,9 @@ class Served:
         return data
 
     def token_for(self, user: str) -> str:
-        """Issue a token for another user with `eterna token`."""
-        out = subprocess.run(
-            [sys.executable, "-m", "eterna", "token", user],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
+        """Issue a token for another user, signed with the secret the server generated."""
+        secret = (self.data_dir / "jwt_secret").read_text().strip()
+        return JwtAuth(secret).issue(user, now=utcnow(), ttl=timedelta(hours=1))
 
 
 @contextlib.contextmanager
@@ -107,7 +105,7 @@ def serve(data_dir: Path, log: Path, port: int | None = None) -> Iterator[Served
     try:
         url = f"http://127.0.0.1:{port}"
         link = _wait_ready(url, log, proc)
-        yield Served(url=url, link=link, env=env, log=log)
+        yield Served(url=url, link=link, data_dir=data_dir, log=log)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

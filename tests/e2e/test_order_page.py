@@ -314,3 +314,28 @@ def test_the_page_reconnects_after_the_server_restarts(
         assert _server_order(second, card)["status"] == "CANCELLED"
     # The browser reports each refused reconnection attempt; nothing else may be logged.
     errors[:] = [e for e in errors if not e.startswith("WebSocket connection to")]
+
+
+PLACE_MANY = """
+mutation Many($inputs: [OrderInput!]!) {
+  placeOrders(inputs: $inputs) { __typename }
+}
+"""
+
+
+def test_more_listed_orders_than_one_socket_may_replay_at_once_are_all_shown(
+    served: Served, page: Page
+) -> None:
+    # The server runs at most 20 operations per websocket: the page must queue its replays.
+    token = served.token_for("busy")
+    count = 25
+    inputs = [
+        {"type": "MARKET", "tokenIn": "USDC", "tokenOut": "SOL", "amountIn": f"{i + 1}"}
+        for i in range(count)
+    ]
+    placed = served.gql(PLACE_MANY, {"inputs": inputs}, token=token)["placeOrders"]
+    assert [p["__typename"] for p in placed] == ["OrderPlaced"] * count
+    _open(page, f"{served.url}/#token={token}")
+    expect(page.locator('.order[data-status="CONFIRMED"]')).to_have_count(count)
+    expect(page.locator(".order .steps tbody tr")).to_have_count(count * 5)
+    expect(page.locator(".order .note")).to_have_count(0)
