@@ -1,4 +1,4 @@
-"""Composition root of the API: the Starlette app with GraphQL, websockets and health."""
+"""Composition root of the API: the Starlette app with GraphQL, websockets, health, the page."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from tortoise import Tortoise
 
 from eterna.bootstrap import Runtime, open_runtime
 from eterna.config import Settings
 from eterna.http_limits import BodySizeLimit
+from eterna.order_page import OrderPage
 from schema import build_schema
 from schema.view import EternaGraphQL
 
@@ -94,12 +95,15 @@ def create_app(settings: Settings) -> Starlette:
             ),
         )
     endpoint = _GraphQLEndpoint()
+    routes: list[BaseRoute] = [
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", endpoint),
+        Route("/health", health, methods=["GET"]),
+    ]
+    if settings.order_page:
+        routes.extend(OrderPage().routes())
     return Starlette(
-        routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", endpoint),
-            Route("/health", health, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -46,12 +46,19 @@ def cmd_serve(args: argparse.Namespace) -> None:
         auth = jwt_auth(settings)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    print(f"Eterna {__version__} ({mode} mode) on http://{host}:{port}", flush=True)
-    print(f"  GraphiQL:  http://{host}:{port}/graphql", flush=True)
+    base = f"http://{host}:{port}"
+    print(f"Eterna {__version__} ({mode} mode) on {base}", flush=True)
+    print(f"  GraphiQL:  {base}/graphql", flush=True)
     if not settings.distributed:
         token = auth.issue("dev", now=utcnow(), ttl=timedelta(hours=settings.token_ttl_hours))
         print(f"  dev token (user 'dev', {settings.token_ttl_hours} h):", flush=True)
         print(f"  Authorization: Bearer {token}", flush=True)
+        if settings.order_page:
+            # The fragment never reaches the server; the page keeps the token and drops it
+            # from the address bar.
+            print(f"  order page, signed in as 'dev': {base}/#token={token}", flush=True)
+    elif settings.order_page:
+        print(f"  order page: {base}/ (paste a token from `eterna token USER`)", flush=True)
     uvicorn.run(
         create_app(settings),
         host=host,

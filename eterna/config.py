@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     token_ttl_hours: int = 24
     graphiql: bool = True
+    # The live order page at / (eterna/web): off when the API should serve GraphQL only.
+    order_page: bool = True
     idle_recheck_seconds: float = 5.0
 
     worker_concurrency: int = 10

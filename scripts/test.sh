@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: install into .venv, make sure Postgres and Redis answer, then run the
-# linters, the type checker, the import contracts and every test. Extra arguments go to pytest.
+# The test command: install into .venv, make sure Postgres and Redis answer and Chromium is
+# installed, then run the linters, the type checker, the import contracts and every test.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ fi
 .venv/bin/python -m pip install -q -e '.[dev]'
 
 bash scripts/services.sh
+bash scripts/chromium.sh
 
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff";          ruff check . && ruff format --check .
