@@ -29,13 +29,15 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate
 
+from eterna import __version__
 from eterna.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
 from eterna.config import Settings
 from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
+from eterna.metrics import MeteredRepository, Metrics
 from eterna.orders import OrderType
-from eterna.ports import EventPublisher
+from eterna.ports import EventPublisher, OrderRepository
 from eterna.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -60,7 +62,10 @@ from eterna.venues.sandbox import ServiceGateway, ServiceVenue
 from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
+from models.stats import count_orders
 from tasks.broker import build_broker, set_engine
+from tasks.depth import queue_depth
+from tasks.log_context import OrderLogContext
 from tasks.queue import TaskiqOrderQueue
 from tasks.reconciler import Reconciler
 from tasks.watcher import AlwaysHeld, Lock, RedisLock, WatcherRunner, lock_owner
@@ -78,13 +83,14 @@ class Runtime:
     sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
     router: Router
     hub: EventHub
-    repo: TortoiseOrderRepository
+    repo: OrderRepository
     broker: AsyncBroker
     service: OrderService
     engine: ExecutionEngine | None
     reconciler: Reconciler | None
     auth: JwtAuth
     redis: aioredis.Redis | None
+    metrics: Metrics
     watcher: WatcherRunner | None = None  # in processes that execute orders
 
     @property
@@ -206,21 +212,15 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     await open_database(settings, run_migrations=not settings.distributed)
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
-    publisher: EventPublisher = (
-        RedisStreamPublisher(redis, events_stream(settings)) if redis else LocalPublisher(hub)
-    )
-    dispatcher = (
-        RedisStreamDispatcher(redis, events_stream(settings), hub)
-        if redis and role == "api"
-        else None
-    )
+    publisher, dispatcher = _event_transport(settings, role, redis, hub)
     sandbox, sandbox_http = open_sandbox(settings)
     sandbox_client = SandboxClient(sandbox_http)
     venues, gateway, known_tokens = await venue_adapters(sandbox, sandbox_client)
     router = Router(venues)
-    tokens = TokenRegistry(known_tokens)
-    repo = TortoiseOrderRepository()
     broker = build_broker(settings)
+    metrics = _observe(settings, role, broker)
+    # Every placement and step is observed where it is persisted (eterna.metrics).
+    repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
     queue = TaskiqOrderQueue(broker)
     market = HttpMarketData(sandbox_client)
     engine = None
@@ -258,10 +258,11 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             publisher=publisher,
             queue=queue,
         )
+    _watch(metrics, role, hub, engine, watcher)
     service = OrderService(
         repo,
         queue,
-        tokens=tokens,
+        tokens=TokenRegistry(known_tokens),
         router=router,
         hub=hub,
         publisher=publisher,
@@ -288,6 +289,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         reconciler=reconciler,
         auth=auth,
         redis=redis,
+        metrics=metrics,
         watcher=watcher,
     )
     broker.is_worker_process = role == "worker"
@@ -324,12 +326,56 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
     watcher.start()
 
 
+def _event_transport(
+    settings: Settings, role: Role, redis: aioredis.Redis | None, hub: EventHub
+) -> tuple[EventPublisher, RedisStreamDispatcher | None]:
+    """Return the publisher of committed events, and the API's reader of the event stream."""
+    if redis is None:
+        return LocalPublisher(hub), None
+    stream = events_stream(settings)
+    dispatcher = RedisStreamDispatcher(redis, stream, hub) if role == "api" else None
+    return RedisStreamPublisher(redis, stream), dispatcher
+
+
+def _observe(settings: Settings, role: Role, broker: AsyncBroker) -> Metrics:
+    """Tag each task's log records with its order's id; return this process's metrics.
+
+    The metrics read the database and the queue when Prometheus scrapes.
+    """
+    broker.add_middlewares(OrderLogContext())
+    return Metrics(
+        role=role,
+        mode="distributed" if settings.distributed else "embedded",
+        version=__version__,
+        count_orders=count_orders,
+        queue_depth=lambda: queue_depth(broker),
+    )
+
+
+def _watch(
+    metrics: Metrics,
+    role: Role,
+    hub: EventHub,
+    engine: ExecutionEngine | None,
+    runner: WatcherRunner | None,
+) -> None:
+    """Report this process's subscriptions, running orders and watcher at each scrape."""
+    if role == "api":
+        metrics.watch_subscriptions(hub.subscription_counts)
+    if engine is not None:
+        metrics.watch_engine(lambda: len(engine.in_flight))
+    if runner is not None:
+        metrics.watch_watcher(
+            lambda: runner.holding, lambda: len(runner.watcher.book) if runner.holding else 0
+        )
+
+
 def _watcher_runner(
     settings: Settings,
     *,
     redis: aioredis.Redis | None,
     hub: EventHub,
-    repo: TortoiseOrderRepository,
+    repo: OrderRepository,
     router: Router,
     market: HttpMarketData,
     publisher: EventPublisher,

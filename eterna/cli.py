@@ -6,11 +6,17 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
 
 from eterna import __version__
-from eterna.config import Settings
+from eterna.config import SECTIONS, Settings, env_name
 
 log = logging.getLogger("eterna")
 
@@ -21,9 +27,9 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
-        return Settings()
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
         raise SystemExit(f"invalid settings: {exc}") from None
 
@@ -56,6 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through our handler (eterna.logs)
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=10,
@@ -66,11 +73,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_worker(_args: argparse.Namespace) -> None:
+def cmd_worker(args: argparse.Namespace) -> None:
     """Run a worker that executes queued orders."""
     from tasks.worker import run_worker  # noqa: PLC0415
 
-    settings = _settings()
+    settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
     asyncio.run(run_worker(settings))
 
@@ -92,7 +99,11 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
         flush=True,
     )
     uvicorn.run(
-        create_sandbox_app(service), host=host, port=port, log_level=settings.log_level.lower()
+        create_sandbox_app(service),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
     )
 
 
@@ -132,6 +143,96 @@ def cmd_schema(_args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
+COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
+    "serve": (
+        *SECTIONS["server"],
+        *SECTIONS["storage"],
+        "log_level",
+        "log_format",
+        *SECTIONS["orders"],
+        *SECTIONS["security"],
+        # The embedded mode executes orders in the API process.
+        *SECTIONS["execution"],
+        *SECTIONS["trigger watcher"],
+        *SECTIONS["market sandbox"],
+    ),
+    "worker": (
+        *SECTIONS["storage"],
+        "jwt_secret",
+        "host",
+        "log_level",
+        "log_format",
+        "metrics_port",
+        *SECTIONS["execution"],
+        *SECTIONS["trigger watcher"],
+        *SECTIONS["market sandbox"],
+    ),
+    "sandbox": ("host", "log_level", "log_format", *SECTIONS["market sandbox"]),
+    "migrate": ("database_url", "data_dir", "db_pool_size", "log_level", "log_format"),
+    "token": (
+        "jwt_secret",
+        "jwt_issuer",
+        "jwt_audience",
+        "token_ttl_hours",
+        "data_dir",
+        "redis_url",
+    ),
+}
+
+
+def _epilog(command: str) -> str:
+    names = " ".join(env_name(f) for f in COMMAND_SETTINGS[command])
+    lines = textwrap.wrap(names, width=76, initial_indent="  ", subsequent_indent="  ")
+    return (
+        "settings it reads (environment variables; `eterna settings` gives each one's "
+        "default and meaning):\n" + "\n".join(lines)
+    )
+
+
+def _command(
+    sub: Any, name: str, summary: str, description: str, func: Callable[[argparse.Namespace], None]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, 78),
+        epilog=_epilog(name) if name in COMMAND_SETTINGS else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _shown(value: object) -> str:
+    """Return a setting's value as one would write it in the environment."""
+    if value is None:
+        return "unset"
+    if isinstance(value, SecretStr):
+        return "(hidden)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(value) if value else "empty"
+    if isinstance(value, Decimal | Path):
+        return str(value)
+    return str(value)
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    """Print every setting, by section, with its default and meaning."""
+    current = _settings() if args.values else None
+    for section, fields in SECTIONS.items():
+        print(f"{section}:")
+        for name in fields:
+            info = Settings.model_fields[name]
+            line = f"  {env_name(name)}  (default {_shown(info.default)})"
+            if current is not None:
+                line += f"  now: {_shown(getattr(current, name))}"
+            print(line)
+            print(textwrap.indent(textwrap.fill(info.description or "", 72), "      "))
+        print()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``eterna`` command."""
     parser = argparse.ArgumentParser(
@@ -141,29 +242,92 @@ def build_parser() -> argparse.ArgumentParser:
             "`eterna serve` runs everything in one process on SQLite; with DATABASE_URL and "
             "REDIS_URL, run any number of `eterna serve` and `eterna worker` processes."
         ),
+        epilog=(
+            "`eterna COMMAND --help` describes a command, its options and the settings it "
+            "reads; `eterna settings` lists every setting with its default and meaning."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"eterna {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the GraphQL API (GraphiQL at /graphql)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _command(
+        sub,
+        "serve",
+        "run the GraphQL API (GraphiQL at /graphql)",
+        "Run the GraphQL API: /graphql (queries, mutations, subscriptions over websockets, "
+        "GraphiQL in a browser), /health and /metrics (Prometheus). In the embedded mode "
+        "(no REDIS_URL) the same process queues and executes orders against an in-process "
+        "market sandbox, on SQLite unless DATABASE_URL is set, and prints a dev token.",
+        cmd_serve,
+    )
     serve.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
-    serve.set_defaults(func=cmd_serve)
-    worker = sub.add_parser("worker", help="execute queued orders (distributed mode)")
-    worker.set_defaults(func=cmd_worker)
-    sandbox = sub.add_parser(
-        "sandbox", help="run the market sandbox as an HTTP service (pools, quotes, ledger, faults)"
+    worker = _command(
+        sub,
+        "worker",
+        "execute queued orders (distributed mode)",
+        "Execute queued orders from the Redis Stream until SIGTERM or SIGINT (then finish "
+        "running orders for ETERNA_SHUTDOWN_GRACE_SECONDS and hand the rest back). Needs "
+        "DATABASE_URL, REDIS_URL and JWT_SECRET. Serves Prometheus metrics at /metrics on "
+        "the first free port from ETERNA_METRICS_PORT (9464, 9465, ... for several workers "
+        "on one host).",
+        cmd_worker,
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="first port to try for /metrics (default ETERNA_METRICS_PORT or 9464; 0: none)",
+    )
+    sandbox = _command(
+        sub,
+        "sandbox",
+        "run the market sandbox as an HTTP service (pools, quotes, ledger, faults)",
+        "Run the market sandbox as an HTTP service: seeded DEX pools with each venue's math, "
+        "quotes, transaction building and sending, the ledger of landed transactions, pool "
+        "updates and fault injection. Point engines at it with ETERNA_SANDBOX_URL.",
+        cmd_sandbox,
     )
     sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
-    sandbox.set_defaults(func=cmd_sandbox)
-    migrate = sub.add_parser("migrate", help="apply database migrations")
-    migrate.set_defaults(func=cmd_migrate)
-    token = sub.add_parser("token", help="print a JWT for USER")
+    _command(
+        sub,
+        "migrate",
+        "apply database migrations",
+        "Apply the database migrations (native Tortoise migrations) to DATABASE_URL, or to "
+        "the SQLite file in ETERNA_DATA_DIR. A release step of the distributed mode; the "
+        "embedded mode migrates by itself at start.",
+        cmd_migrate,
+    )
+    token = _command(
+        sub,
+        "token",
+        "print a JWT for USER",
+        "Print a JWT (HS256, sub = USER) signed with JWT_SECRET, or with the embedded mode's "
+        "generated secret. Send it as `Authorization: Bearer <token>`.",
+        cmd_token,
+    )
     token.add_argument("user", metavar="USER", help="user id (the token's sub)")
     token.add_argument("--hours", type=int, help="lifetime (default ETERNA_TOKEN_TTL_HOURS)")
-    token.set_defaults(func=cmd_token)
-    schema_cmd = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
-    schema_cmd.set_defaults(func=cmd_schema)
+    _command(
+        sub,
+        "schema",
+        "print the GraphQL schema (SDL)",
+        "Print the GraphQL schema in SDL, the contract clients generate code from.",
+        cmd_schema,
+    )
+    settings_cmd = _command(
+        sub,
+        "settings",
+        "list every setting with its default and meaning",
+        "List every setting (environment variable), grouped by subject, with its default "
+        "and meaning. With --values, also the value in force now (secrets hidden).",
+        cmd_settings,
+    )
+    settings_cmd.add_argument(
+        "--values",
+        action="store_true",
+        help="also show the value each setting has in this environment",
+    )
     return parser
 
 
