@@ -1,8 +1,9 @@
 """The metric families of one process, and what updates them.
 
-Per step the cost is a few dictionary look-ups and two or three lock-guarded increments
-(``bench/metrics_overhead.py`` measures it): every labelled child that a step can touch is
-created once, up front or on first use, so the hot path never validates label values.
+Per step the cost is a few dictionary look-ups and two or three additions
+(``bench/metrics_overhead.py`` measures it): the families a step touches are
+:mod:`.tally`'s plain counters and histograms, and every series a step can touch is created
+once, up front or on first use.
 
 Gauges that describe shared state (orders in the database, the queue) are read when
 Prometheus scrapes, by :meth:`Metrics.refresh`, each source within a timeout so that a scrape
@@ -18,20 +19,19 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from prometheus_client import (
     GC_COLLECTOR,
     PLATFORM_COLLECTOR,
     PROCESS_COLLECTOR,
     CollectorRegistry,
-    Counter,
     Gauge,
-    Histogram,
     Info,
     disable_created_metrics,
 )
 
+from eterna.metrics.tally import Tally
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.ports import Step
 from eterna.routes import RouteKind
@@ -110,47 +110,42 @@ class Metrics:
             ["type", "status"],
             registry=reg,
         )
-        self._placed = Counter(
-            "eterna_orders_placed", "Orders placed (new, not repeats) by type.", ["type"],
-            registry=reg,
-        )  # fmt: skip
-        self._transitions = Counter(
+        tally = Tally()
+        reg.register(tally)
+        self._placed = tally.counter(
+            "eterna_orders_placed", "Orders placed (new, not repeats) by type.", ["type"]
+        )
+        self._transitions = tally.counter(
             "eterna_order_transitions",
             "Order steps persisted by this process, by order type and the status reached "
             "(placement counts as PENDING).",
             ["type", "status"],
-            registry=reg,
         )
-        self._retries = Counter(
-            "eterna_order_retries", "Retries after a transient failure, by reason.", ["reason"],
-            registry=reg,
-        )  # fmt: skip
-        self._failures = Counter(
-            "eterna_order_failures", "Orders that ended FAILED, by reason.", ["reason"],
-            registry=reg,
-        )  # fmt: skip
-        self._steps = Histogram(
+        self._retries = tally.counter(
+            "eterna_order_retries", "Retries after a transient failure, by reason.", ["reason"]
+        )
+        self._failures = tally.counter(
+            "eterna_order_failures", "Orders that ended FAILED, by reason.", ["reason"]
+        )
+        self._steps = tally.histogram(
             "eterna_order_step_duration_seconds",
             "Time from an order's previous step to this one, by the two statuses.",
             ["from_status", "to_status"],
-            buckets=STEP_BUCKETS,
-            registry=reg,
+            STEP_BUCKETS,
         )
-        self._durations = Histogram(
+        self._durations = tally.histogram(
             "eterna_order_duration_seconds",
             "Time from placement to a terminal status, by order type and that status.",
             ["type", "status"],
-            buckets=ORDER_BUCKETS,
-            registry=reg,
+            ORDER_BUCKETS,
         )
-        self._routes = Counter(
-            "eterna_routes", "Routing decisions by kind of route.", ["kind"], registry=reg
+        self._routes = tally.counter(
+            "eterna_routes", "Routing decisions by kind of route.", ["kind"]
         )
-        self._venue_uses = Counter(
+        self._venue_uses = tally.counter(
             "eterna_route_venue_uses",
             "Routing decisions that send some of the order through the venue, by kind of route.",
             ["venue", "kind"],
-            registry=reg,
         )
         self._queue_lag = Gauge(
             "eterna_queue_lag_messages",
@@ -178,20 +173,20 @@ class Metrics:
             for t in OrderType
             for s in OrderStatus
         }
-        self._durations_of = {
-            (t, s): self._durations.labels(t.value, s.value)
+        # By (type, status reached): its transitions, and its lifetimes when it is terminal.
+        self._reached = {
+            (t, s): (
+                self._transitions_of[(t, s)],
+                self._durations.labels(t.value, s.value) if s.is_terminal else None,
+            )
             for t in OrderType
             for s in OrderStatus
-            if s.is_terminal
         }
         self._steps_of = {
             (before, after): self._steps.labels(before.value, after.value)
             for (before, _), after in TRANSITIONS.items()
         }
         self._routes_of = {k: self._routes.labels(k.value) for k in RouteKind}
-        self._retries_of: dict[str, Any] = {}
-        self._failures_of: dict[str, Any] = {}
-        self._venue_uses_of: dict[tuple[str, RouteKind], Any] = {}
 
     # -- the hot path: placements and steps -------------------------------------------
 
@@ -204,34 +199,23 @@ class Metrics:
     def stepped(self, before: Order, step: Step, event: OrderEvent) -> None:
         """Observe one persisted step: ``before`` is the order as it was before it."""
         status = event.status
-        self._transitions_of[(before.type, status)].inc()
+        transitions, lifetimes = self._reached[(before.type, status)]
+        transitions.inc()
         # Clocks of different processes may disagree a little: never a negative duration.
         since_last = max((event.at - before.updated_at).total_seconds(), 0.0)
         self._steps_of[(before.status, status)].observe(since_last)
         trigger = step.trigger
         if trigger is Trigger.RETRY:
-            self._child(self._retries, self._retries_of, reason_of(step.error)).inc()
+            self._retries.labels(reason_of(step.error)).inc()
         elif trigger is Trigger.ROUTE and step.route is not None:
             kind = step.route.kind
             self._routes_of[kind].inc()
             for venue in {leg.venue for leg in step.route.legs}:
-                child = self._venue_uses_of.get((venue, kind))
-                if child is None:
-                    child = self._venue_uses.labels(venue, kind.value)
-                    self._venue_uses_of[(venue, kind)] = child
-                child.inc()
-        if status.is_terminal:
-            lifetime = max((event.at - before.created_at).total_seconds(), 0.0)
-            self._durations_of[(before.type, status)].observe(lifetime)
+                self._venue_uses.labels(venue, kind.value).inc()
+        if lifetimes is not None:  # a terminal status
+            lifetimes.observe(max((event.at - before.created_at).total_seconds(), 0.0))
             if status is OrderStatus.FAILED:
-                self._child(self._failures, self._failures_of, reason_of(step.error)).inc()
-
-    @staticmethod
-    def _child(family: Counter, cache: dict[str, Any], label: str) -> Any:
-        child = cache.get(label)
-        if child is None:
-            child = cache[label] = family.labels(label)
-        return child
+                self._failures.labels(reason_of(step.error)).inc()
 
     # -- gauges read at scrape time ---------------------------------------------------
 
