@@ -29,13 +29,13 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate
 
-from eterna import __version__
 from eterna.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
 from eterna.config import Settings
 from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
 from eterna.metrics import MeteredRepository, Metrics
+from eterna.observe import observe, watch
 from eterna.orders import OrderType
 from eterna.ports import EventPublisher, OrderRepository
 from eterna.ratelimit import (
@@ -62,10 +62,7 @@ from eterna.venues.sandbox import ServiceGateway, ServiceVenue
 from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
-from models.stats import count_orders
 from tasks.broker import build_broker, set_engine
-from tasks.depth import queue_depth
-from tasks.log_context import OrderLogContext
 from tasks.queue import TaskiqOrderQueue
 from tasks.reconciler import Reconciler
 from tasks.watcher import AlwaysHeld, Lock, RedisLock, WatcherRunner, lock_owner
@@ -218,7 +215,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     venues, gateway, known_tokens = await venue_adapters(sandbox, sandbox_client)
     router = Router(venues)
     broker = build_broker(settings)
-    metrics = _observe(settings, role, broker)
+    metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.metrics).
     repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
     queue = TaskiqOrderQueue(broker)
@@ -258,7 +255,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             publisher=publisher,
             queue=queue,
         )
-    _watch(metrics, role, hub, engine, watcher)
+    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher)
     service = OrderService(
         repo,
         queue,
@@ -335,39 +332,6 @@ def _event_transport(
     stream = events_stream(settings)
     dispatcher = RedisStreamDispatcher(redis, stream, hub) if role == "api" else None
     return RedisStreamPublisher(redis, stream), dispatcher
-
-
-def _observe(settings: Settings, role: Role, broker: AsyncBroker) -> Metrics:
-    """Tag each task's log records with its order's id; return this process's metrics.
-
-    The metrics read the database and the queue when Prometheus scrapes.
-    """
-    broker.add_middlewares(OrderLogContext())
-    return Metrics(
-        role=role,
-        mode="distributed" if settings.distributed else "embedded",
-        version=__version__,
-        count_orders=count_orders,
-        queue_depth=lambda: queue_depth(broker),
-    )
-
-
-def _watch(
-    metrics: Metrics,
-    role: Role,
-    hub: EventHub,
-    engine: ExecutionEngine | None,
-    runner: WatcherRunner | None,
-) -> None:
-    """Report this process's subscriptions, running orders and watcher at each scrape."""
-    if role == "api":
-        metrics.watch_subscriptions(hub.subscription_counts)
-    if engine is not None:
-        metrics.watch_engine(lambda: len(engine.in_flight))
-    if runner is not None:
-        metrics.watch_watcher(
-            lambda: runner.holding, lambda: len(runner.watcher.book) if runner.holding else 0
-        )
 
 
 def _watcher_runner(

@@ -9,14 +9,11 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from eterna import __version__
-from eterna.config import SECTIONS, Settings, env_name
+from eterna.config import Settings
+from eterna.settings_help import COMMAND_SETTINGS, epilog, settings_text
 
 log = logging.getLogger("eterna")
 
@@ -143,52 +140,6 @@ def cmd_schema(_args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
-COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
-    "serve": (
-        *SECTIONS["server"],
-        *SECTIONS["storage"],
-        "log_level",
-        "log_format",
-        *SECTIONS["orders"],
-        *SECTIONS["security"],
-        # The embedded mode executes orders in the API process.
-        *SECTIONS["execution"],
-        *SECTIONS["trigger watcher"],
-        *SECTIONS["market sandbox"],
-    ),
-    "worker": (
-        *SECTIONS["storage"],
-        "jwt_secret",
-        "host",
-        "log_level",
-        "log_format",
-        "metrics_port",
-        *SECTIONS["execution"],
-        *SECTIONS["trigger watcher"],
-        *SECTIONS["market sandbox"],
-    ),
-    "sandbox": ("host", "log_level", "log_format", *SECTIONS["market sandbox"]),
-    "migrate": ("database_url", "data_dir", "db_pool_size", "log_level", "log_format"),
-    "token": (
-        "jwt_secret",
-        "jwt_issuer",
-        "jwt_audience",
-        "token_ttl_hours",
-        "data_dir",
-        "redis_url",
-    ),
-}
-
-
-def _epilog(command: str) -> str:
-    names = " ".join(env_name(f) for f in COMMAND_SETTINGS[command])
-    lines = textwrap.wrap(names, width=76, initial_indent="  ", subsequent_indent="  ")
-    return (
-        "settings it reads (environment variables; `eterna settings` gives each one's "
-        "default and meaning):\n" + "\n".join(lines)
-    )
-
-
 def _command(
     sub: Any, name: str, summary: str, description: str, func: Callable[[argparse.Namespace], None]
 ) -> argparse.ArgumentParser:
@@ -196,41 +147,16 @@ def _command(
         name,
         help=summary,
         description=textwrap.fill(description, 78),
-        epilog=_epilog(name) if name in COMMAND_SETTINGS else None,
+        epilog=epilog(name) if name in COMMAND_SETTINGS else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=func)
     return parser
 
 
-def _shown(value: object) -> str:
-    """Return a setting's value as one would write it in the environment."""
-    if value is None:
-        return "unset"
-    if isinstance(value, SecretStr):
-        return "(hidden)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, tuple):
-        return ",".join(value) if value else "empty"
-    if isinstance(value, Decimal | Path):
-        return str(value)
-    return str(value)
-
-
 def cmd_settings(args: argparse.Namespace) -> None:
     """Print every setting, by section, with its default and meaning."""
-    current = _settings() if args.values else None
-    for section, fields in SECTIONS.items():
-        print(f"{section}:")
-        for name in fields:
-            info = Settings.model_fields[name]
-            line = f"  {env_name(name)}  (default {_shown(info.default)})"
-            if current is not None:
-                line += f"  now: {_shown(getattr(current, name))}"
-            print(line)
-            print(textwrap.indent(textwrap.fill(info.description or "", 72), "      "))
-        print()
+    sys.stdout.write(settings_text(_settings() if args.values else None))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,14 +25,12 @@ from tests.faults.harness import (
     PrivatePostgres,
     PrivateRedis,
     cluster,
-    described,
     place,
-    progress,
-    sandbox_faults,
     unfinished,
     verify,
     wait_healthy,
 )
+from tests.faults.progress import described, progress, sandbox_faults
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
