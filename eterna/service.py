@@ -370,9 +370,11 @@ class OrderService:
                     "clientOrderId to stay idempotent)",
                 )
                 return [refusal] * len(requests)
+            logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
             for (i, _), placement in zip(commands, placements, strict=True):
                 results[i] = placement.order
-                _log_placed(placement.order, created=placement.created)
+                if logged:
+                    _log_placed(placement.order, created=placement.created)
             fresh = [p.order.id for p in placements if p.created]
             await self._enqueue(fresh)
         return [r for r in results if r is not None]
