@@ -37,6 +37,7 @@ from common import (
     settle,
     start_profilers,
     stop_profilers,
+    ticker,
 )
 
 
@@ -53,8 +54,10 @@ async def place_all(cluster: Cluster, args: argparse.Namespace) -> list[str]:
     errors: list[str] = []
     gate = asyncio.Semaphore(args.concurrency)
     url = cluster.graphql_url(0)
+    placed = 0
 
     async def one(k: int, start: int, client: httpx.AsyncClient) -> None:
+        nonlocal placed
         count = min(args.batch, args.orders - start)
         inputs = [order_input(start + j) for j in range(count)]
         async with gate:
@@ -63,6 +66,7 @@ async def place_all(cluster: Cluster, args: argparse.Namespace) -> list[str]:
                 json={"query": PLACE_MANY, "variables": {"inputs": inputs}},
                 headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"},
             )
+        placed += count
         body = response.json()
         error = graphql_errors(body)
         if error:
@@ -82,9 +86,10 @@ async def place_all(cluster: Cluster, args: argparse.Namespace) -> list[str]:
         if spies:
             await asyncio.sleep(1)
         cpu = CpuMeter(cluster.procs).start()
-        await asyncio.gather(
-            *(one(k, s, client) for k, s in enumerate(range(0, args.orders, args.batch)))
-        )
+        async with ticker(lambda: f"API: {placed}/{args.orders} orders placed"):
+            await asyncio.gather(
+                *(one(k, s, client) for k, s in enumerate(range(0, args.orders, args.batch)))
+            )
         cpu.stop()
         stop_profilers(spies)
     print_table(

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +81,27 @@ def print_table(title: str, rows: Sequence[tuple[str, str]]) -> None:
 def progress(text: str) -> None:
     """Print a progress line with a timestamp."""
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+@contextlib.asynccontextmanager
+async def ticker(
+    describe: Callable[[], str | Awaitable[str]], every: float = 2.0
+) -> AsyncIterator[None]:
+    """Print ``describe()`` as a progress line every ``every`` seconds while the block runs."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            text = describe()
+            progress(text if isinstance(text, str) else await text)
+
+    task = asyncio.create_task(loop(), name="progress")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def parse_at(text: str) -> float:
@@ -182,12 +203,16 @@ class Subscriber:
 async def open_all(subscribers: Sequence[Subscriber], concurrency: int = 50) -> None:
     """Open many subscribers, at most ``concurrency`` handshakes at a time."""
     gate = asyncio.Semaphore(concurrency)
+    opened = 0
 
     async def one(sub: Subscriber) -> None:
+        nonlocal opened
         async with gate:
             await sub.open()
+        opened += 1
 
-    await asyncio.gather(*(one(s) for s in subscribers))
+    async with ticker(lambda: f"subscriptions: {opened}/{len(subscribers)} open"):
+        await asyncio.gather(*(one(s) for s in subscribers))
 
 
 def graphql_errors(body: dict[str, Any]) -> str | None:
@@ -236,7 +261,12 @@ async def settle(limit: float, threshold: float = 0.2) -> None:
     """Wait for a quiet machine before measuring (other runs on it would skew the figures)."""
     if limit <= 0:
         return
-    share = await wait_for_quiet_machine(limit, threshold)
+    started = time.monotonic()
+    waiting = (
+        f"waiting (at most {limit:g} s) for the machine to be under {100 * threshold:.0f}% busy"
+    )
+    async with ticker(lambda: f"{waiting}: {time.monotonic() - started:.0f} s so far", every=5):
+        share = await wait_for_quiet_machine(limit, threshold)
     if share < threshold:
         progress(f"machine quiet ({100 * share:.0f}% busy); measuring")
     else:

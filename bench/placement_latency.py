@@ -39,6 +39,7 @@ from common import (
     print_table,
     progress,
     settle,
+    ticker,
 )
 
 
@@ -119,22 +120,28 @@ async def open_loop(
 ) -> tuple[list[Outcome], float]:
     """Send rate * seconds requests at fixed intervals; return their outcomes and the wall time."""
     count = max(1, round(rate * seconds))
-    outcomes = []
+    outcomes: list[Outcome] = []
     tasks = []
     start = time.perf_counter()
-    for i in range(count):
-        due = start + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        out = Outcome(due)
-        outcomes.append(out)
-        body: dict[str, Any] = {
-            "query": PLACE_ONE,
-            "variables": {"input": order_input(first_index + i)},
-        }
-        tasks.append(asyncio.create_task(place_one(post, tokens[i % len(tokens)], body, out)))
-    await asyncio.gather(*tasks)
+
+    def status() -> str:
+        answered = sum(1 for o in outcomes if o.answered)
+        return f"rate {rate:g}/s: {len(outcomes)}/{count} sent, {answered} answered"
+
+    async with ticker(status):
+        for i in range(count):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            out = Outcome(due)
+            outcomes.append(out)
+            body: dict[str, Any] = {
+                "query": PLACE_ONE,
+                "variables": {"input": order_input(first_index + i)},
+            }
+            tasks.append(asyncio.create_task(place_one(post, tokens[i % len(tokens)], body, out)))
+        await asyncio.gather(*tasks)
     return outcomes, time.perf_counter() - start
 
 
@@ -157,10 +164,14 @@ async def confirmed(cluster: Cluster) -> int:
 async def drain(cluster: Cluster, limit: float) -> tuple[float, bool]:
     """Wait until the worker finished every order (at most limit seconds)."""
     start = time.perf_counter()
-    while time.perf_counter() - start < limit:
-        if await unfinished(cluster) == 0:
-            return time.perf_counter() - start, True
-        await asyncio.sleep(0.25)
+    left = -1
+
+    async with ticker(lambda: f"draining: {left} orders unfinished"):
+        while time.perf_counter() - start < limit:
+            left = await unfinished(cluster)
+            if left == 0:
+                return time.perf_counter() - start, True
+            await asyncio.sleep(0.25)
     return time.perf_counter() - start, False
 
 

@@ -53,8 +53,11 @@ async def run(n: int, seed: int) -> None:
     by_kind: dict[str, list[float]] = defaultdict(list)
     by_order: dict[str, list[float]] = defaultdict(list)
     calls: list[int] = []
-    started = time.perf_counter()
+    started = reported = time.perf_counter()
     for i in range(n):
+        if time.perf_counter() - reported >= 2:
+            reported = time.perf_counter()
+            print(f"{i}/{n} routes, {i / (reported - started):,.0f} routes/s so far", flush=True)
         size, token_in, token_out, amount = MIX[i % len(MIX)]
         t0 = time.perf_counter()
         decision = await router.route(token_in, token_out, amount, slippage_bps=50)

@@ -46,6 +46,7 @@ from common import (
     print_table,
     progress,
     settle,
+    ticker,
 )
 
 SOL = "So11111111111111111111111111111111111111112"
@@ -100,8 +101,10 @@ async def place_all(
     """Place the orders in batches of 100, four calls in flight."""
     tokens = [cluster.token(f"trigger-user-{u}") for u in range(users)]
     gate = asyncio.Semaphore(4)
+    placed = 0
 
     async def one(k: int, batch: list[dict[str, Any]]) -> None:
+        nonlocal placed
         async with gate:
             response = await client.post(
                 cluster.graphql_url(0),
@@ -112,9 +115,11 @@ async def place_all(
         error = graphql_errors(body)
         if error or any(r["__typename"] != "OrderPlaced" for r in body["data"]["placeOrders"]):
             raise RuntimeError(error or str(body["data"]["placeOrders"][0]))
+        placed += len(batch)
 
     batches = [inputs[i : i + 100] for i in range(0, len(inputs), 100)]
-    await asyncio.gather(*(one(k, b) for k, b in enumerate(batches)))
+    async with ticker(lambda: f"{placed}/{len(inputs)} limit orders placed"):
+        await asyncio.gather(*(one(k, b) for k, b in enumerate(batches)))
 
 
 async def count(cluster: Cluster, status: str) -> int:
@@ -129,13 +134,14 @@ async def wait_quiet(cluster: Cluster, seconds: float = 2.0, limit: float = 600)
     deadline = time.monotonic() + limit
     last = None
     quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
-        rows = await cluster.fetch("SELECT max(id) AS m FROM order_events")
-        if rows[0]["m"] != last:
-            last, quiet_since = rows[0]["m"], time.monotonic()
-        elif time.monotonic() - quiet_since >= seconds:
-            return
-        await asyncio.sleep(0.25)
+    async with ticker(lambda: f"waiting for the cluster to go quiet (last event {last})"):
+        while time.monotonic() < deadline:
+            rows = await cluster.fetch("SELECT max(id) AS m FROM order_events")
+            if rows[0]["m"] != last:
+                last, quiet_since = rows[0]["m"], time.monotonic()
+            elif time.monotonic() - quiet_since >= seconds:
+                return
+            await asyncio.sleep(0.25)
     raise RuntimeError("the cluster never went quiet")
 
 
@@ -205,10 +211,12 @@ async def run(args: argparse.Namespace) -> int:
         progress(f"placing {len(inputs)} resting limit orders")
         placed_at = time.monotonic()
         await place_all(cluster, client, inputs, args.users)
-        while (waiting := await count(cluster, "WAITING")) < len(inputs):
-            if time.monotonic() - placed_at > 900:
-                raise RuntimeError(f"only {waiting} orders rest")
-            await asyncio.sleep(1)
+        waiting = 0
+        async with ticker(lambda: f"{waiting}/{len(inputs)} orders rest"):
+            while (waiting := await count(cluster, "WAITING")) < len(inputs):
+                if time.monotonic() - placed_at > 900:
+                    raise RuntimeError(f"only {waiting} orders rest")
+                await asyncio.sleep(1)
         progress(f"{waiting} orders rest after {time.monotonic() - placed_at:.1f} s")
         await wait_quiet(cluster)
         await settle(args.settle)

@@ -1,4 +1,4 @@
-"""Composition root of the API: the Starlette app with GraphQL, websockets, health, the page."""
+"""Composition root of the API: GraphQL, websockets, health, metrics and the order page."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tortoise import Tortoise
 from eterna.bootstrap import Runtime, open_runtime
 from eterna.config import Settings
 from eterna.http_limits import BodySizeLimit
+from eterna.metrics.http import MetricsApp
 from eterna.order_page import OrderPage
 from schema import build_schema
 from schema.view import EternaGraphQL
@@ -32,6 +33,14 @@ class _GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: Any = scope["app"]
         await app.state.graphql(scope, receive, send)
+
+
+class _MetricsEndpoint:
+    """Forward to the metrics of the runtime built in the lifespan."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app: Any = scope["app"]
+        await app.state.metrics(scope, receive, send)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -70,6 +79,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, "api") as runtime:
             app.state.runtime = runtime
+            app.state.metrics = MetricsApp(runtime.metrics)
             app.state.graphql = EternaGraphQL(
                 schema,
                 runtime.service,
@@ -99,6 +109,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", endpoint),
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", _MetricsEndpoint(), methods=["GET", "HEAD"]),
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())

@@ -34,8 +34,10 @@ from eterna.config import Settings
 from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
+from eterna.metrics import MeteredRepository, Metrics
+from eterna.observe import observe, watch
 from eterna.orders import OrderType
-from eterna.ports import EventPublisher, MarketData
+from eterna.ports import EventPublisher, MarketData, OrderRepository
 from eterna.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -78,13 +80,14 @@ class Runtime:
     sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
     router: Router
     hub: EventHub
-    repo: TortoiseOrderRepository
+    repo: OrderRepository
     broker: AsyncBroker
     service: OrderService
     engine: ExecutionEngine | None
     reconciler: Reconciler | None
     auth: JwtAuth
     redis: aioredis.Redis | None
+    metrics: Metrics
     watcher: WatcherRunner | None = None  # in processes that execute orders
 
     @property
@@ -206,21 +209,15 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     await open_database(settings, run_migrations=not settings.distributed)
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
-    publisher: EventPublisher = (
-        RedisStreamPublisher(redis, events_stream(settings)) if redis else LocalPublisher(hub)
-    )
-    dispatcher = (
-        RedisStreamDispatcher(redis, events_stream(settings), hub)
-        if redis and role == "api"
-        else None
-    )
+    publisher, dispatcher = _event_transport(settings, role, redis, hub)
     sandbox, sandbox_http = open_sandbox(settings)
     sandbox_client = SandboxClient(sandbox_http)
     venues, gateway, known_tokens = await venue_adapters(sandbox, sandbox_client)
     router = Router(venues)
-    tokens = TokenRegistry(known_tokens)
-    repo = TortoiseOrderRepository()
     broker = build_broker(settings)
+    metrics = observe(settings, role, broker)
+    # Every placement and step is observed where it is persisted (eterna.metrics).
+    repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
     queue = TaskiqOrderQueue(broker)
     market: MarketData = (
         HttpMarketData(sandbox_client) if sandbox is None else ServiceMarketData(sandbox)
@@ -260,10 +257,11 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             publisher=publisher,
             queue=queue,
         )
+    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher)
     service = OrderService(
         repo,
         queue,
-        tokens=tokens,
+        tokens=TokenRegistry(known_tokens),
         router=router,
         hub=hub,
         publisher=publisher,
@@ -290,6 +288,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         reconciler=reconciler,
         auth=auth,
         redis=redis,
+        metrics=metrics,
         watcher=watcher,
     )
     broker.is_worker_process = role == "worker"
@@ -326,12 +325,23 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
     watcher.start()
 
 
+def _event_transport(
+    settings: Settings, role: Role, redis: aioredis.Redis | None, hub: EventHub
+) -> tuple[EventPublisher, RedisStreamDispatcher | None]:
+    """Return the publisher of committed events, and the API's reader of the event stream."""
+    if redis is None:
+        return LocalPublisher(hub), None
+    stream = events_stream(settings)
+    dispatcher = RedisStreamDispatcher(redis, stream, hub) if role == "api" else None
+    return RedisStreamPublisher(redis, stream), dispatcher
+
+
 def _watcher_runner(
     settings: Settings,
     *,
     redis: aioredis.Redis | None,
     hub: EventHub,
-    repo: TortoiseOrderRepository,
+    repo: OrderRepository,
     router: Router,
     market: MarketData,
     publisher: EventPublisher,

@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
+import textwrap
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
 from eterna import __version__
 from eterna.config import Settings
+from eterna.settings_help import COMMAND_SETTINGS, epilog, settings_text
 
 log = logging.getLogger("eterna")
 
@@ -22,9 +24,9 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
-        return Settings()
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
         raise SystemExit(f"invalid settings: {exc}") from None
 
@@ -64,6 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through our handler (eterna.logs)
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=10,
@@ -89,11 +92,11 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
             runner.run(main)
 
 
-def cmd_worker(_args: argparse.Namespace) -> None:
+def cmd_worker(args: argparse.Namespace) -> None:
     """Run a worker that executes queued orders."""
     from tasks.worker import run_worker  # noqa: PLC0415
 
-    settings = _settings()
+    settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
     _run(run_worker(settings))
 
@@ -115,7 +118,11 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
         flush=True,
     )
     uvicorn.run(
-        create_sandbox_app(service), host=host, port=port, log_level=settings.log_level.lower()
+        create_sandbox_app(service),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
     )
 
 
@@ -155,6 +162,25 @@ def cmd_schema(_args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
+def _command(
+    sub: Any, name: str, summary: str, description: str, func: Callable[[argparse.Namespace], None]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, 78),
+        epilog=epilog(name) if name in COMMAND_SETTINGS else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    """Print every setting, by section, with its default and meaning."""
+    sys.stdout.write(settings_text(_settings() if args.values else None))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``eterna`` command."""
     parser = argparse.ArgumentParser(
@@ -164,29 +190,92 @@ def build_parser() -> argparse.ArgumentParser:
             "`eterna serve` runs everything in one process on SQLite; with DATABASE_URL and "
             "REDIS_URL, run any number of `eterna serve` and `eterna worker` processes."
         ),
+        epilog=(
+            "`eterna COMMAND --help` describes a command, its options and the settings it "
+            "reads; `eterna settings` lists every setting with its default and meaning."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"eterna {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the GraphQL API (GraphiQL at /graphql)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _command(
+        sub,
+        "serve",
+        "run the GraphQL API (GraphiQL at /graphql)",
+        "Run the GraphQL API: /graphql (queries, mutations, subscriptions over websockets, "
+        "GraphiQL in a browser), /health and /metrics (Prometheus). In the embedded mode "
+        "(no REDIS_URL) the same process queues and executes orders against an in-process "
+        "market sandbox, on SQLite unless DATABASE_URL is set, and prints a dev token.",
+        cmd_serve,
+    )
     serve.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
-    serve.set_defaults(func=cmd_serve)
-    worker = sub.add_parser("worker", help="execute queued orders (distributed mode)")
-    worker.set_defaults(func=cmd_worker)
-    sandbox = sub.add_parser(
-        "sandbox", help="run the market sandbox as an HTTP service (pools, quotes, ledger, faults)"
+    worker = _command(
+        sub,
+        "worker",
+        "execute queued orders (distributed mode)",
+        "Execute queued orders from the Redis Stream until SIGTERM or SIGINT (then finish "
+        "running orders for ETERNA_SHUTDOWN_GRACE_SECONDS and hand the rest back). Needs "
+        "DATABASE_URL, REDIS_URL and JWT_SECRET. Serves Prometheus metrics at /metrics on "
+        "the first free port from ETERNA_METRICS_PORT (9464, 9465, ... for several workers "
+        "on one host).",
+        cmd_worker,
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="first port to try for /metrics (default ETERNA_METRICS_PORT or 9464; 0: none)",
+    )
+    sandbox = _command(
+        sub,
+        "sandbox",
+        "run the market sandbox as an HTTP service (pools, quotes, ledger, faults)",
+        "Run the market sandbox as an HTTP service: seeded DEX pools with each venue's math, "
+        "quotes, transaction building and sending, the ledger of landed transactions, pool "
+        "updates and fault injection. Point engines at it with ETERNA_SANDBOX_URL.",
+        cmd_sandbox,
     )
     sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
-    sandbox.set_defaults(func=cmd_sandbox)
-    migrate = sub.add_parser("migrate", help="apply database migrations")
-    migrate.set_defaults(func=cmd_migrate)
-    token = sub.add_parser("token", help="print a JWT for USER")
+    _command(
+        sub,
+        "migrate",
+        "apply database migrations",
+        "Apply the database migrations (native Tortoise migrations) to DATABASE_URL, or to "
+        "the SQLite file in ETERNA_DATA_DIR. A release step of the distributed mode; the "
+        "embedded mode migrates by itself at start.",
+        cmd_migrate,
+    )
+    token = _command(
+        sub,
+        "token",
+        "print a JWT for USER",
+        "Print a JWT (HS256, sub = USER) signed with JWT_SECRET, or with the embedded mode's "
+        "generated secret. Send it as `Authorization: Bearer <token>`.",
+        cmd_token,
+    )
     token.add_argument("user", metavar="USER", help="user id (the token's sub)")
     token.add_argument("--hours", type=int, help="lifetime (default ETERNA_TOKEN_TTL_HOURS)")
-    token.set_defaults(func=cmd_token)
-    schema_cmd = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
-    schema_cmd.set_defaults(func=cmd_schema)
+    _command(
+        sub,
+        "schema",
+        "print the GraphQL schema (SDL)",
+        "Print the GraphQL schema in SDL, the contract clients generate code from.",
+        cmd_schema,
+    )
+    settings_cmd = _command(
+        sub,
+        "settings",
+        "list every setting with its default and meaning",
+        "List every setting (environment variable), grouped by subject, with its default "
+        "and meaning. With --values, also the value in force now (secrets hidden).",
+        cmd_settings,
+    )
+    settings_cmd.add_argument(
+        "--values",
+        action="store_true",
+        help="also show the value each setting has in this environment",
+    )
     return parser
 
 

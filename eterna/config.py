@@ -3,6 +3,10 @@
 The seed's variable names are kept (``PORT``, ``DATABASE_URL``, ``REDIS_URL``, ``JWT_SECRET``,
 ``DEX_API_KEY``); everything else is ``ETERNA_*``. Components never read the environment:
 they receive the frozen pieces they need.
+
+Every field has a description: ``eterna settings`` prints them, each command's ``--help``
+names the settings it reads (by :data:`SECTIONS`), and a test fails when a field is missing
+from either or from the README's configuration table.
 """
 
 from __future__ import annotations
@@ -20,84 +24,177 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ETERNA_", extra="ignore", frozen=True)
 
-    port: int = Field(8000, validation_alias=AliasChoices("PORT", "ETERNA_PORT"))
-    host: str = "127.0.0.1"
-    database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
-    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
-    jwt_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("JWT_SECRET"))
-    dex_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("DEX_API_KEY"))
+    port: int = Field(
+        8000,
+        validation_alias=AliasChoices("PORT", "ETERNA_PORT"),
+        description="HTTP and websocket port of `eterna serve`",
+    )
+    host: str = Field(
+        "127.0.0.1", description="interface `serve`, `sandbox` and a worker's /metrics bind"
+    )
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASE_URL"),
+        description="postgres://user:pass@host:5432/db for Postgres; unset: SQLite in the "
+        "data folder",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL"),
+        description="set it (with DATABASE_URL) for the distributed mode",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("JWT_SECRET"),
+        description="HS256 secret; required, 32+ characters, in the distributed mode "
+        "(unset: generated in the data folder)",
+    )
+    dex_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("DEX_API_KEY"),
+        description="reserved for a live aggregator adapter; the sandbox needs none",
+    )
 
-    data_dir: Path = Path(".eterna")
-    redis_prefix: str = "eterna"
-    db_pool_size: int = 20
-    log_level: str = "INFO"
-    log_format: Literal["console", "json"] = "console"
+    data_dir: Path = Field(
+        Path(".eterna"), description="SQLite file and generated secret of the embedded mode"
+    )
+    redis_prefix: str = Field("eterna", description="prefix of the queue and event stream keys")
+    db_pool_size: int = Field(20, description="Postgres connections per process")
+    log_level: str = Field("INFO", description="log level (DEBUG, INFO, WARNING, ERROR)")
+    log_format: Literal["console", "json"] = Field(
+        "console",
+        description="console: readable lines; json: one JSON object per line, with order_id",
+    )
+    metrics_port: int = Field(
+        9464,
+        ge=0,
+        le=65535,
+        description="first port a worker tries for /metrics (it takes the first free of 16); "
+        "0: no endpoint",
+    )
 
-    max_batch: int = 100
-    max_page_size: int = 100
-    token_ttl_hours: int = 24
-    graphiql: bool = True
-    # The live order page at / (eterna/web): off when the API should serve GraphQL only.
-    order_page: bool = True
-    idle_recheck_seconds: float = 5.0
+    max_batch: int = Field(100, description="most orders one placeOrders call may carry")
+    max_page_size: int = Field(100, description="largest `first` of `orders`")
+    token_ttl_hours: int = Field(
+        24, description="lifetime of tokens printed by `serve` and `token`"
+    )
+    graphiql: bool = Field(default=True, description="serve GraphiQL at /graphql to browsers")
+    order_page: bool = Field(
+        default=True,
+        description="serve the live order page at / (off: the API serves GraphQL only)",
+    )
+    idle_recheck_seconds: float = Field(
+        5.0, description="an idle subscription re-reads the database this often"
+    )
 
-    worker_concurrency: int = 10
-    lease_seconds: float = 30.0
-    max_attempts: int = 3
-    backoff_base_ms: int = 250
-    backoff_max_ms: int = 5_000
-    reconcile_seconds: float = 10.0
-    shutdown_grace_seconds: float = 10.0
-    global_orders_per_minute: int = Field(0, ge=0)
+    worker_concurrency: int = Field(10, description="orders one worker runs at once")
+    lease_seconds: float = Field(
+        30.0, description="how long a worker's claim on an order lasts without renewal"
+    )
+    max_attempts: int = Field(3, description="tries per order for transient failures")
+    backoff_base_ms: int = Field(250, description="first backoff between tries (doubles)")
+    backoff_max_ms: int = Field(5_000, description="longest backoff between tries")
+    reconcile_seconds: float = Field(
+        10.0, description="how often workers look for orders nothing is working on"
+    )
+    shutdown_grace_seconds: float = Field(
+        10.0,
+        description="on SIGTERM a worker finishes running orders this long, then hands the "
+        "rest back",
+    )
+    global_orders_per_minute: int = Field(
+        0,
+        ge=0,
+        description="orders all workers together may start per minute, shared in Redis "
+        "(0: no limit)",
+    )
 
-    sandbox_seed: int = 7
-    sandbox_slot_ms: int = 400
     # The market sandbox: a shared `eterna sandbox` process at sandbox_url, or one in-process.
-    sandbox_url: str | None = None
-    sandbox_port: int = 8900
-    venue_timeout_seconds: float = Field(5.0, gt=0)
-    sandbox_latency_ms: int = Field(0, ge=0)
-    sandbox_error_rate: float = Field(0.0, ge=0, le=1)
-    sandbox_drop_rate: float = Field(0.0, ge=0, le=1)
-    sandbox_expire_rate: float = Field(0.0, ge=0, le=1)
-    sandbox_price_move_rate: float = Field(0.0, ge=0, le=1)
-    sandbox_price_move_bps: int = Field(100, ge=0, le=5_000)
-    # Seeded random token launches every this many seconds while slots run (0: only on demand).
-    sandbox_launch_seconds: float = Field(0.0, ge=0)
+    sandbox_seed: int = Field(7, description="seed of the market sandbox")
+    sandbox_slot_ms: int = Field(400, description="slot length; 0 freezes slots (tests)")
+    sandbox_url: str | None = Field(
+        None, description="a shared `eterna sandbox`; unset, each process runs its own"
+    )
+    sandbox_port: int = Field(8900, description="port of `eterna sandbox`")
+    venue_timeout_seconds: float = Field(
+        5.0, gt=0, description="timeout of one call to the sandbox"
+    )
+    sandbox_latency_ms: int = Field(0, ge=0, description="injected latency per sandbox call")
+    sandbox_error_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of sandbox calls that fail (half of failed sends landed anyway)",
+    )
+    sandbox_drop_rate: float = Field(
+        0.0, ge=0, le=1, description="share of sent transactions silently dropped"
+    )
+    sandbox_expire_rate: float = Field(
+        0.0, ge=0, le=1, description="share of built transactions with a stale blockhash"
+    )
+    sandbox_price_move_rate: float = Field(
+        0.0, ge=0, le=1, description="share of sends preceded by an adverse price move"
+    )
+    sandbox_price_move_bps: int = Field(
+        100, ge=0, le=5_000, description="size of that adverse price move, in bps"
+    )
+    sandbox_launch_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="seeded random token launches every this many seconds while slots run "
+        "(0: only on demand)",
+    )
 
     # -- the trigger watcher (limit and sniper orders) --
     # One watcher runs across all workers, under a Redis lock with this TTL (renewed every
     # third of it): a dead holder is replaced within about TTL + TTL/3.
-    watcher_lock_ttl_ms: int = Field(5_000, ge=300)
-    # Re-read the resting orders from the database this often (covers lost events).
-    watcher_resync_seconds: float = Field(30.0, gt=0)
-    # Routes the watcher runs at once to confirm candidates.
-    watcher_concurrency: int = Field(16, ge=1)
+    watcher_lock_ttl_ms: int = Field(
+        5_000, ge=300, description="TTL of the Redis lock whose holder runs the trigger watcher"
+    )
+    watcher_resync_seconds: float = Field(
+        30.0, gt=0, description="the watcher re-reads resting orders this often (lost events)"
+    )
+    watcher_concurrency: int = Field(
+        16, ge=1, description="routes the watcher runs at once to confirm candidates"
+    )
 
     # -- security (README "Threat model") --
-    # Tokens must carry this iss / aud when set; exp is accepted this long after it passed.
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    jwt_leeway_seconds: int = Field(10, ge=0, le=300)
-    # Cost of one GraphQL document: nesting, aliases, lexer tokens (a full placeOrders batch
-    # written inline fits in 5,000), and the bytes of an HTTP body or websocket message.
-    max_query_depth: int = Field(10, ge=1)
-    max_aliases: int = Field(15, ge=0)
-    max_tokens: int = Field(5_000, ge=100)
-    max_body_bytes: int = Field(256 * 1024, ge=1024)
-    max_subscriptions_per_connection: int = Field(20, ge=1)
-    # Switch off for production: schema introspection and "Did you mean ...?" hints.
-    introspection: bool = True
-    field_suggestions: bool = True
-    # Comma-separated. Websocket pages from other origins (empty: same-origin and non-browser
-    # clients only; "*" any), and origins granted CORS on HTTP (empty: none).
-    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
-    # Mutations per user per minute, shared through Redis in the distributed mode; 0: off.
-    rate_limit_per_minute: int = Field(120, ge=0)
-    # Largest order, in USD at the current price of tokenIn (0: off); furthest expiresAt.
-    max_notional_usd: Decimal = Field(Decimal(1_000_000), ge=0)
-    max_expiry_horizon_days: int = Field(30, ge=1)
+    jwt_issuer: str | None = Field(None, description="when set, tokens must carry this `iss`")
+    jwt_audience: str | None = Field(None, description="when set, tokens must carry this `aud`")
+    jwt_leeway_seconds: int = Field(10, ge=0, le=300, description="clock skew allowed on `exp`")
+    # A full placeOrders batch written inline fits in 5,000 lexer tokens.
+    max_query_depth: int = Field(10, ge=1, description="deepest nesting of a GraphQL document")
+    max_aliases: int = Field(15, ge=0, description="most aliases in a GraphQL document")
+    max_tokens: int = Field(5_000, ge=100, description="most lexer tokens in a GraphQL document")
+    max_body_bytes: int = Field(
+        256 * 1024, ge=1024, description="largest HTTP body and websocket message"
+    )
+    max_subscriptions_per_connection: int = Field(
+        20, ge=1, description="operations one websocket may run at once"
+    )
+    introspection: bool = Field(
+        default=True, description="schema introspection; switch off in production"
+    )
+    field_suggestions: bool = Field(
+        default=True, description='"Did you mean ...?" hints; switch off in production'
+    )
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="comma-separated browser origins allowed to open websockets "
+        '(same-origin always; "*" any)',
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="comma-separated origins allowed by CORS on HTTP (empty: none)"
+    )
+    rate_limit_per_minute: int = Field(
+        120,
+        ge=0,
+        description="mutations per user per minute, shared by all API processes (0: off)",
+    )
+    max_notional_usd: Decimal = Field(
+        Decimal(1_000_000), ge=0, description="largest order value in USD (0: off)"
+    )
+    max_expiry_horizon_days: int = Field(30, ge=1, description="furthest expiresAt, in days")
 
     @field_validator("allowed_origins", "cors_origins", mode="before")
     @classmethod
@@ -127,3 +224,71 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite://{self.data_dir / 'eterna.sqlite3'}"
+
+
+# The settings by what they are about; each command's --help lists the sections it reads.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "server": ("port", "host", "graphiql", "order_page", "token_ttl_hours"),
+    "storage": ("database_url", "redis_url", "redis_prefix", "db_pool_size", "data_dir"),
+    "logs and metrics": ("log_level", "log_format", "metrics_port"),
+    "orders": (
+        "max_batch",
+        "max_page_size",
+        "idle_recheck_seconds",
+        "max_notional_usd",
+        "max_expiry_horizon_days",
+        "rate_limit_per_minute",
+    ),
+    "security": (
+        "jwt_secret",
+        "jwt_issuer",
+        "jwt_audience",
+        "jwt_leeway_seconds",
+        "max_query_depth",
+        "max_aliases",
+        "max_tokens",
+        "max_body_bytes",
+        "max_subscriptions_per_connection",
+        "introspection",
+        "field_suggestions",
+        "allowed_origins",
+        "cors_origins",
+    ),
+    "execution": (
+        "worker_concurrency",
+        "lease_seconds",
+        "max_attempts",
+        "backoff_base_ms",
+        "backoff_max_ms",
+        "reconcile_seconds",
+        "shutdown_grace_seconds",
+        "global_orders_per_minute",
+    ),
+    "trigger watcher": ("watcher_lock_ttl_ms", "watcher_resync_seconds", "watcher_concurrency"),
+    "market sandbox": (
+        "sandbox_url",
+        "sandbox_port",
+        "sandbox_seed",
+        "sandbox_slot_ms",
+        "venue_timeout_seconds",
+        "sandbox_latency_ms",
+        "sandbox_error_rate",
+        "sandbox_drop_rate",
+        "sandbox_expire_rate",
+        "sandbox_price_move_rate",
+        "sandbox_price_move_bps",
+        "sandbox_launch_seconds",
+        "dex_api_key",
+    ),
+}
+
+
+def env_name(field: str) -> str:
+    """Return the environment variable that sets a field (``PORT``, ``ETERNA_HOST`` ...)."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        if isinstance(first, str):
+            return first
+    prefix = Settings.model_config.get("env_prefix", "")
+    return f"{prefix}{field}".upper()

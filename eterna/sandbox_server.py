@@ -222,7 +222,7 @@ class _SandboxApi:
                 self.service.faults = self.service.faults.merged(await request.json())
             except (ValueError, TypeError) as exc:
                 return _bad_request(str(exc))
-        return JSONResponse(self.service.faults.to_json())
+        return JSONResponse({**self.service.faults.to_json(), "injected": self.service.injected})
 
     async def move_price(self, request: Request) -> Response:
         body = await request.json()

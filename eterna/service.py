@@ -28,6 +28,7 @@ from eterna.errors import (
 from eterna.events.codec import placed_event
 from eterna.events.hub import EventHub
 from eterna.events.streams import order_event_stream, user_event_stream
+from eterna.logs import about, about_many
 from eterna.orders import (
     DEFAULT_SLIPPAGE_BPS,
     Order,
@@ -162,6 +163,20 @@ def _check_limit_price(price: Decimal) -> None:
             "limitPrice must be below 10^18 with at most 18 decimals",
             "limitPrice",
         )
+
+
+def _log_placed(order: Order, *, created: bool) -> None:
+    what = "placed" if created else "placed again: the same clientOrderId returns it"
+    log.info(
+        "order %s %s: %s %s %s -> %s",
+        order.id,
+        what,
+        order.type.value,
+        order.amount_in,
+        order.token_in.label,
+        order.token_out.label,
+        extra=about(order.id),
+    )
 
 
 class OrderService:
@@ -356,8 +371,11 @@ class OrderService:
                     "clientOrderId to stay idempotent)",
                 )
                 return [refusal] * len(requests)
+            logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
             for (i, _), placement in zip(commands, placements, strict=True):
                 results[i] = placement.order
+                if logged:
+                    _log_placed(placement.order, created=placement.created)
             fresh = [p.order for p in placements if p.created]
             # Subscribers hear seq 1 live, before any step a worker takes (it is published
             # before the order is queued); otherwise each would read it from the database.
@@ -417,7 +435,12 @@ class OrderService:
             await self._queue.enqueue(order_ids)
         except EternaError as exc:
             # The orders are stored as PENDING; the reconciler queues them again.
-            log.warning("could not queue %d orders (%s); the reconciler will", len(order_ids), exc)
+            log.warning(
+                "could not queue %d orders (%s); the reconciler will",
+                len(order_ids),
+                exc,
+                extra=about_many(order_ids),
+            )
 
     async def cancel(self, user_id: str, order_id: str) -> Order:
         """Cancel the caller's PENDING or WAITING order.
@@ -453,6 +476,7 @@ class OrderService:
             except LeaseLostError:
                 continue  # it moved on while we looked: read it again
             await self._publisher.publish([event])
+            log.info("order %s cancelled by its owner", order.id, extra=about(order.id))
             return order
         raise RejectedError(
             RejectionCode.NOT_CANCELLABLE, "the order is changing right now; try again", "id"

@@ -45,6 +45,7 @@ from typing import Any
 
 from eterna.errors import EternaError, LeaseLostError
 from eterna.events.hub import EventHub, Listener
+from eterna.logs import about
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.ports import EventPublisher, MarketData, OrderQueue, Step, TriggerStore
 from eterna.routing import Router
@@ -292,7 +293,12 @@ class TriggerWatcher:
             try:
                 await self._queue.enqueue([order.id])
             except EternaError as exc:
-                log.warning("fired order %s not queued (%s); the reconciler will", order.id, exc)
+                log.warning(
+                    "fired order %s not queued (%s); the reconciler will",
+                    order.id,
+                    exc,
+                    extra=about(order.id),
+                )
 
     async def _expire_due(self) -> None:
         expired = self.book.expired(self._clock())
@@ -321,5 +327,12 @@ class TriggerWatcher:
             self._remember(order, None)  # not written: keep it; the caller retries later
             raise
         await self._publisher.publish([event])
-        log.info("order %s %s: %s", order.id, event.status.value, step.message)
+        log.info(
+            "order %s seq=%d %s: %s",
+            order.id,
+            event.seq,
+            event.status.value,
+            step.message,
+            extra=about(order.id),
+        )
         return True

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from eterna.errors import EternaError
+from eterna.logs import about, about_many
 from eterna.ports import OrderQueue, OrderRepository
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ class Reconciler:
         now = self._clock()
         stuck = await self._repo.stuck_orders(now, now - self._stale_after, self._batch)
         if stuck:
-            log.warning("re-queueing %d stuck orders", len(stuck))
+            log.warning("re-queueing %d stuck orders", len(stuck), extra=about_many(stuck))
+            for order_id in stuck:
+                log.info("order %s re-queued: nothing works on it", order_id, extra=about(order_id))
             await self._queue.enqueue(stuck)
         return len(stuck)
 

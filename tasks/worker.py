@@ -12,6 +12,8 @@ from taskiq.api import run_receiver_task
 from eterna.bootstrap import Runtime, open_runtime
 from eterna.config import Settings
 from eterna.errors import EternaError
+from eterna.logs import about_many
+from eterna.metrics.http import MetricsServer
 from eterna.ratelimit import RateLimit, RedisRateLimiter
 from tasks.queue import TaskiqOrderQueue
 from tasks.throttle import ThrottledEngine
@@ -44,6 +46,7 @@ async def run_worker(settings: Settings) -> None:
                 prefix=settings.redis_prefix,
             )
             runtime.broker.state.engine = ThrottledEngine(runtime.engine, limiter)
+        metrics = await _serve_metrics(runtime)
         receiver = asyncio.create_task(
             _receive(runtime, settings.worker_concurrency), name="receiver"
         )
@@ -51,6 +54,24 @@ async def run_worker(settings: Settings) -> None:
         print("worker ready", flush=True)  # noqa: T201 - the line scripts wait for
         await stop.wait()
         await _shut_down(runtime, receiver, grace_seconds=settings.shutdown_grace_seconds)
+        if metrics is not None:  # last, so the shutdown itself can still be watched
+            await metrics.stop()
+
+
+async def _serve_metrics(runtime: Runtime) -> MetricsServer | None:
+    """Serve /metrics on the first free port from ETERNA_METRICS_PORT (none when it is 0)."""
+    settings = runtime.settings
+    if settings.metrics_port == 0:
+        return None
+    server = MetricsServer(runtime.metrics, settings.host, settings.metrics_port)
+    try:
+        port = await server.start()
+    except OSError as exc:
+        # Metrics are for watching: a worker without them still executes orders.
+        log.error("no /metrics endpoint: %s", exc)
+        return None
+    print(f"metrics on http://{settings.host}:{port}/metrics", flush=True)  # noqa: T201
+    return server
 
 
 async def _receive(runtime: Runtime, concurrency: int) -> None:
@@ -125,7 +146,9 @@ async def _shut_down(
         await receiver
     handed_back = sorted(set(unfinished) | set(engine.handed_back))
     if handed_back:
-        log.warning("handing %d orders back to the queue", len(handed_back))
+        log.warning(
+            "handing %d orders back to the queue", len(handed_back), extra=about_many(handed_back)
+        )
         with contextlib.suppress(EternaError):
             await TaskiqOrderQueue(runtime.broker).enqueue(handed_back)
     log.info("worker stopped")

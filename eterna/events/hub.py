@@ -73,6 +73,13 @@ class EventHub:
             + len(self._all)
         )
 
+    def subscription_counts(self) -> dict[str, int]:
+        """Return the open listeners of one order and of one user (subscriptions, that is)."""
+        return {
+            "order": sum(map(len, self._by_order.values())),
+            "user": sum(map(len, self._by_user.values())),
+        }
+
     def dispatch(self, event: OrderEvent) -> None:
         """Hand an event to every listener of its order and of its owner."""
         for listener in self._by_order.get(event.order_id, ()):

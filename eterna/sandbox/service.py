@@ -30,6 +30,7 @@ from eterna.tokens import SOL, USDC, Token, is_mint_address
 from eterna.venues.base import SwapRequest, Transaction, TxState, TxStatus
 
 UPDATE_LOG_SIZE = 50_000
+INJECTED_KINDS = ("rpcErrors", "droppedTransactions", "expiredBlockhashes", "priceMoves")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,8 @@ class SandboxService:
     ) -> None:
         self.market = market
         self.faults = faults or FaultSettings()
+        # How many faults were injected so far, by kind (GET /admin/faults reports them).
+        self.injected: dict[str, int] = dict.fromkeys(INJECTED_KINDS, 0)
         self._seed = seed
         self._launch_every = launch_every_seconds
         self._launches = 0
@@ -173,6 +176,7 @@ class SandboxService:
         if self.faults.latency_ms:
             await asyncio.sleep(self.faults.latency_ms / 1000)
         if self._chance(self.faults.error_rate):
+            self.injected["rpcErrors"] += 1
             raise VenueUnavailableError("injected RPC error")
 
     def _chance(self, rate: float) -> bool:
@@ -182,6 +186,7 @@ class SandboxService:
         """Build a transaction; an injected expiry hands out a blockhash that is already stale."""
         tx = self.market.build(request)
         if self._chance(self.faults.expire_rate):
+            self.injected["expiredBlockhashes"] += 1
             self._expired.add(tx.signature)
         return tx
 
@@ -193,11 +198,14 @@ class SandboxService:
         if tx.signature in self._expired:
             return TxStatus(TxState.EXPIRED)
         if self._chance(self.faults.drop_rate):
+            self.injected["droppedTransactions"] += 1
             return TxStatus(TxState.UNKNOWN)  # accepted, then lost on the way to the leader
         if self._chance(self.faults.price_move_rate):
+            self.injected["priceMoves"] += 1
             self._move_against(tx)
         status = self.market.send(tx)
         if self._chance(self.faults.error_rate / 2):
+            self.injected["rpcErrors"] += 1
             raise VenueUnavailableError("injected RPC error after the transaction was accepted")
         return status
 

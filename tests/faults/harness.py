@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -190,6 +191,7 @@ class Cluster:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     started_at: dict[str, int] = field(default_factory=dict)
     kills: int = 0
+    faults: Counter[str] = field(default_factory=Counter)  # injected so far, by kind
 
     @property
     def api(self) -> str:
@@ -220,6 +222,7 @@ class Cluster:
         self.procs[name].kill()
         self.procs[name].wait()
         self.kills += 1
+        self.faults["SIGKILL"] += 1
         self.spawn(name, "worker")
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
@@ -240,6 +243,7 @@ class Cluster:
         self.wait_ready(name)
         proc = self.procs[name]
         proc.send_signal(signal.SIGTERM)
+        self.faults["SIGTERM"] += 1
         code = proc.wait(timeout=grace)
         self.spawn(name, "worker")
         return code

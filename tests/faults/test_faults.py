@@ -2,7 +2,8 @@
 
 Every scenario ends with every order in a terminal status, exactly one landed transaction
 per CONFIRMED order (its own signature), none per FAILED order, and gap-free seqs. Run it
-alone with ``pytest tests/faults -s`` to see each scenario's figures.
+alone with ``pytest tests/faults -s`` to see each scenario's progress every 2 s (orders
+terminal out of the total, faults injected so far) and its figures at the end.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -29,6 +30,7 @@ from tests.faults.harness import (
     verify,
     wait_healthy,
 )
+from tests.faults.progress import described, progress, sandbox_faults
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -81,6 +83,13 @@ async def _until_done(db_url: str, fault: object = None) -> None:
     raise AssertionError(f"orders still unfinished after {DEADLINE} s ({fault})")
 
 
+def _faults_of(running: Cluster) -> Callable[[], Awaitable[str]]:
+    async def faults() -> str:
+        return described(running.faults)
+
+    return faults
+
+
 def _report(name: str, outcome: Outcome, faults: str) -> None:
     print(  # noqa: T201 - the figures of the scenario, shown with -s
         f"\n[{name}] orders={outcome.orders} confirmed={outcome.confirmed} "
@@ -94,7 +103,10 @@ async def test_sigkilled_workers_lose_and_double_nothing(
 ) -> None:
     db = _db(postgres_server)
     rng = random.Random(5)
-    async with _running(tmp_path, db, redis_server, None) as (running, client):
+    async with (
+        _running(tmp_path, db, redis_server, None) as (running, client),
+        progress("SIGKILL workers", db, 500, _faults_of(running)),
+    ):
         started = time.monotonic()
         ids = await place(client, running.api, 500)
         while await unfinished(db) != 0 and time.monotonic() - started < DEADLINE:
@@ -111,11 +123,15 @@ async def test_redis_restart_mid_run_loses_nothing(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
     db = _db(postgres_server)
-    async with _running(tmp_path, db, redis_server, None) as (running, client):
+    async with (
+        _running(tmp_path, db, redis_server, None) as (running, client),
+        progress("Redis restart", db, 300, _faults_of(running)),
+    ):
         started = time.monotonic()
         ids = await place(client, running.api, 300)
         await asyncio.sleep(1.0)
         redis_server.stop()  # the queue and the event stream vanish with it
+        running.faults["Redis restart (data lost)"] += 1
         await asyncio.sleep(1.0)
         health = await client.get(f"{running.api}/health")
         assert health.status_code == 503
@@ -132,11 +148,15 @@ async def test_postgres_restart_mid_run_loses_nothing(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
     db = _db(postgres_server)
-    async with _running(tmp_path, db, redis_server, None) as (running, client):
+    async with (
+        _running(tmp_path, db, redis_server, None) as (running, client),
+        progress("Postgres restart", db, 300, _faults_of(running)),
+    ):
         started = time.monotonic()
         ids = await place(client, running.api, 300)
         await asyncio.sleep(1.0)
         await asyncio.to_thread(postgres_server.stop)
+        running.faults["Postgres restart"] += 1
         health = await client.get(f"{running.api}/health")
         assert health.status_code == 503
         assert health.json()["database"].startswith("unavailable")
@@ -154,7 +174,10 @@ async def test_flaky_sandbox_still_executes_each_order_at_most_once(
 ) -> None:
     db = _db(postgres_server)
     flaky = {"ETERNA_SANDBOX_ERROR_RATE": "0.2", "ETERNA_SANDBOX_DROP_RATE": "0.1"}
-    async with _running(tmp_path, db, redis_server, flaky) as (running, client):
+    async with (
+        _running(tmp_path, db, redis_server, flaky) as (running, client),
+        progress("flaky sandbox", db, 300, lambda: sandbox_faults(client, running.sandbox)),
+    ):
         started = time.monotonic()
         ids = await place(client, running.api, 300)
         await _until_done(db, "with a flaky sandbox")
@@ -169,7 +192,10 @@ async def test_sigterm_hands_orders_back_and_exits_cleanly(
 ) -> None:
     db = _db(postgres_server)
     slow = {"ETERNA_SANDBOX_LATENCY_MS": "20", "ETERNA_SHUTDOWN_GRACE_SECONDS": "0.5"}
-    async with _running(tmp_path, db, redis_server, slow) as (running, client):
+    async with (
+        _running(tmp_path, db, redis_server, slow) as (running, client),
+        progress("SIGTERM workers", db, 200, _faults_of(running)),
+    ):
         started = time.monotonic()
         ids = await place(client, running.api, 200)
         codes = []

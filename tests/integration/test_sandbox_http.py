@@ -133,6 +133,22 @@ async def test_fault_settings_are_validated(sandbox: tuple[SandboxService, Sandb
     answer = await client.call("POST", "/admin/faults", body={"latencyMs": 5, "dropRate": 0.1})
     assert answer["latencyMs"] == 5
     assert answer["dropRate"] == 0.1
+    assert answer["injected"] == {
+        "rpcErrors": 0,
+        "droppedTransactions": 0,
+        "expiredBlockhashes": 0,
+        "priceMoves": 0,
+    }
+
+
+async def test_injected_faults_are_counted(sandbox: tuple[SandboxService, SandboxClient]) -> None:
+    service, client = sandbox
+    await client.call("POST", "/admin/faults", body={"errorRate": 1})
+    for _ in range(3):
+        with pytest.raises(VenueUnavailableError):
+            await service.rpc()
+    answer = await client.call("GET", "/admin/faults")
+    assert answer["injected"]["rpcErrors"] == 3
 
 
 async def test_updates_stream_reports_pool_changes_in_order(
