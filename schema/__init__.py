@@ -49,6 +49,20 @@ class EternaSchema(strawberry.Schema):
                 )
 
 
+class _MaskErrors(MaskErrors):
+    """strawberry's MaskErrors, without a runtime Protocol check on every result.
+
+    ``MaskErrors`` asks ``isinstance(result, <runtime_checkable Protocol>)`` of each result,
+    which on Python 3.11 walks the protocol's attributes every time: about a tenth of the
+    CPU of delivering one subscription event. Reading ``errors`` is the same test.
+    """
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
 def _measurable(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     """Wrap strawberry's depth rule, which raises on documents it cannot measure.
 
@@ -105,7 +119,7 @@ def build_schema(
     extensions += [
         lambda: ValidationCache(maxsize=256),
         *extra_extensions,
-        lambda: MaskErrors(should_mask_error=should_mask),
+        lambda: _MaskErrors(should_mask_error=should_mask),
     ]
     return EternaSchema(
         query=Query,
