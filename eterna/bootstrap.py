@@ -101,6 +101,11 @@ def events_stream(settings: Settings) -> str:
     return f"{settings.redis_prefix}:events"
 
 
+def resting_stream(settings: Settings) -> str:
+    """Return the Redis Stream of the events that may concern the trigger watcher."""
+    return f"{settings.redis_prefix}:events:resting"
+
+
 def watcher_lock_key(settings: Settings) -> str:
     """Return the Redis key whose holder runs the trigger watcher."""
     return f"{settings.redis_prefix}:watcher"
@@ -333,7 +338,8 @@ def _event_transport(
         return LocalPublisher(hub), None
     stream = events_stream(settings)
     dispatcher = RedisStreamDispatcher(redis, stream, hub) if role == "api" else None
-    return RedisStreamPublisher(redis, stream), dispatcher
+    side = (resting_stream(settings), TriggerWatcher.may_concern)
+    return RedisStreamPublisher(redis, stream, side=side), dispatcher
 
 
 def _watcher_runner(
@@ -349,7 +355,8 @@ def _watcher_runner(
 ) -> WatcherRunner:
     """Return the trigger watcher, run while this process holds the watcher lock.
 
-    A worker reads the event stream into its hub only while it runs the watcher.
+    A worker reads the stream of events that may concern resting orders into its hub only
+    while it runs the watcher.
     """
     watcher = TriggerWatcher(
         repo,
@@ -368,7 +375,7 @@ def _watcher_runner(
     if redis is None:
         return WatcherRunner(watcher, AlwaysHeld(), ttl_ms=ttl_ms)
     lock: Lock = RedisLock(redis, watcher_lock_key(settings), lock_owner(), ttl_ms)
-    stream = events_stream(settings)
+    stream = resting_stream(settings)
     return WatcherRunner(
         watcher, lock, ttl_ms=ttl_ms, events=lambda: RedisStreamDispatcher(redis, stream, hub)
     )

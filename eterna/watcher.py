@@ -195,6 +195,19 @@ class TriggerWatcher:
                 self._remember(order, Cause("the watcher caught up"))
         return now
 
+    @staticmethod
+    def may_concern(event: OrderEvent) -> bool:
+        """Tell whether an event may concern a watcher, whatever orders it holds.
+
+        Every event the watcher hears (see :meth:`_hears`) is one of these: an order entering
+        WAITING, a cancel or an expiry, or an order going back to PENDING after seq 1 (fired,
+        or retried). The distributed mode appends them to a stream of their own, which the
+        watcher reads instead of every event of every order.
+        """
+        return event.status in _ENTERS_OR_LEAVES or (
+            event.status is OrderStatus.PENDING and event.seq > 1
+        )
+
     def _hears(self, order_id: uuid.UUID, status: OrderStatus) -> bool:
         """Tell whether an event may be news: of an order held here, or one entering WAITING.
 

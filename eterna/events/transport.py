@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -55,10 +55,23 @@ class RedisStreamPublisher:
     waiting leads that next append, so no caller carries other callers' appends for long.
     """
 
-    def __init__(self, redis: aioredis.Redis, stream: str, maxlen: int = 100_000) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        stream: str,
+        maxlen: int = 100_000,
+        *,
+        side: tuple[str, Callable[[OrderEvent], bool]] | None = None,
+    ) -> None:
+        """Append to ``stream``; with ``side``, also append the events it selects to its stream.
+
+        A side stream spares a reader that wants a few kinds of event (the trigger watcher)
+        from reading, and Redis from sending it, every event of every order.
+        """
         self._redis = redis
         self._stream = stream
         self._maxlen = maxlen
+        self._side = side
         # Calls not appended yet, each with the future its caller waits on: True asks the
         # caller to lead the next append, False says its events were appended (or logged).
         self._queue: list[tuple[Sequence[OrderEvent], asyncio.Future[bool]]] = []
@@ -92,15 +105,20 @@ class RedisStreamPublisher:
         self._leading = False
 
     async def _append(self, events: list[OrderEvent]) -> None:
+        entries = [_entry(event) for event in events]
+        appends = [(self._stream, entry) for entry in entries]
+        if self._side is not None:
+            side, selects = self._side
+            pairs = zip(events, entries, strict=True)
+            appends += [(side, entry) for event, entry in pairs if selects(event)]
         try:
-            if len(events) == 1:  # a quiet moment: one step, one event, one command
-                await self._redis.xadd(
-                    self._stream, _entry(events[0]), maxlen=self._maxlen, approximate=True
-                )
+            if len(appends) == 1:  # a quiet moment: one step, one event, one command
+                stream, entry = appends[0]
+                await self._redis.xadd(stream, entry, maxlen=self._maxlen, approximate=True)
                 return
             async with self._redis.pipeline(transaction=False) as pipe:
-                for event in events:
-                    pipe.xadd(self._stream, _entry(event), maxlen=self._maxlen, approximate=True)
+                for stream, entry in appends:
+                    pipe.xadd(stream, entry, maxlen=self._maxlen, approximate=True)
                 await pipe.execute()
         except RedisError as exc:
             # The events are committed; subscribers fill the gap from the database.

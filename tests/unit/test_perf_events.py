@@ -195,3 +195,19 @@ async def test_a_cancelled_publish_does_not_stall_the_others(
     users = [f[b"u"] for _, f in rows]
     # The cancelled caller's events were taken along by the next append.
     assert users == [b"a", b"b", b"c"]
+
+
+async def test_a_side_stream_gets_the_events_it_selects_as_well(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    stream, side = f"{redis_prefix}:events", f"{redis_prefix}:side"
+    publisher = RedisStreamPublisher(
+        client, stream, side=(side, lambda e: e.status is OrderStatus.WAITING)
+    )
+    pending, resting = _event("a"), replace(_event("b", 2), status=OrderStatus.WAITING)
+    await publisher.publish([pending])
+    await publisher.publish([pending, resting])
+    everything: Any = await client.xrange(stream)
+    selected: Any = await client.xrange(side)
+    assert [f[b"u"] for _, f in everything] == [b"a", b"a", b"b"]
+    assert [json.loads(f[b"e"]) for _, f in selected] == [event_to_json(resting)]

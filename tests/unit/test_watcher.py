@@ -355,6 +355,25 @@ async def test_watcher_hears_orders_resting_and_leaving_but_not_market_steps(
     assert not hub.wants(stranger, "bob", OrderStatus.WAITING)
 
 
+def test_events_that_may_concern_a_watcher_are_those_it_can_hear_of_any_order() -> None:
+    order_id = uuid.uuid4()
+    concern = {
+        (status, seq)
+        for status in OrderStatus
+        for seq in (1, 3)
+        if TriggerWatcher.may_concern(OrderEvent(order_id, "u", seq, status, now(), 0, "m"))
+    }
+    assert concern == {
+        (OrderStatus.WAITING, 1),
+        (OrderStatus.WAITING, 3),
+        (OrderStatus.CANCELLED, 1),
+        (OrderStatus.CANCELLED, 3),
+        (OrderStatus.EXPIRED, 1),
+        (OrderStatus.EXPIRED, 3),
+        (OrderStatus.PENDING, 3),  # fired (or retried): seq 1 is every order's placement
+    }
+
+
 def resting_event(order: Order) -> OrderEvent:
     return OrderEvent(order.id, order.user_id, order.last_seq, order.status, now(), 0, "resting")
 
