@@ -10,13 +10,13 @@ fails as a whole in one round trip; a claim is one ``UPDATE ... RETURNING``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from eterna.events.codec import event_data
-from eterna.orders import TERMINAL_STATUSES, Order, OrderEvent
+from eterna.events.codec import PLACED_MESSAGE, event_data
+from eterna.orders import TERMINAL_STATUSES, Order, OrderEvent, OrderStatus
 from models.orders import OrderEventModel, OrderModel
 
 _FINISHED_SQL = ",".join(f"'{value}'" for value in sorted(s.value for s in TERMINAL_STATUSES))
@@ -65,6 +65,48 @@ class Statements:
             f'SELECT {events} FROM "order_events" '  # noqa: S608
             'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'
         )
+        self.placement = _placement_sql()
+
+
+def _placement_sql() -> tuple[tuple[str, ...], str]:
+    """Return the columns of an order row and the one statement that places a batch.
+
+    The orders go in as one array per column (``unnest``), and the PENDING event of each
+    is inserted from what that insert returned: one statement, atomic, one round trip,
+    however large the batch.
+    """
+    fields = OrderModel._meta.fields_map
+    columns = tuple(sorted(OrderModel._meta.db_fields))
+    arrays = ",".join(
+        f"${i}::{fields[c].get_for_dialect('postgres', 'SQL_TYPE')}[]"
+        for i, c in enumerate(columns, start=1)
+    )
+    n = len(columns)
+    event_types = {
+        c: OrderEventModel._meta.fields_map[c].get_for_dialect("postgres", "SQL_TYPE")
+        for c in ("status", "message", "data")
+    }
+    names = ",".join(f'"{c}"' for c in columns)
+    sql = (
+        f'WITH "placed" AS (INSERT INTO "orders" ({names}) '  # noqa: S608
+        f'SELECT * FROM unnest({arrays}) RETURNING "id","user_id","created_at") '
+        'INSERT INTO "order_events" '
+        '("order_id","user_id","seq","status","at","attempt","message","data") '
+        f'SELECT "id","user_id",1,${n + 1}::{event_types["status"]},"created_at",0,'
+        f'${n + 2}::{event_types["message"]},${n + 3}::{event_types["data"]} FROM "placed"'
+    )
+    return columns, sql
+
+
+def placement_values(rows: Sequence[OrderModel]) -> list[Any]:
+    """Return the parameters of the placement statement: one array per column, then the event.
+
+    Every order's first event is PENDING with the placement message and no data.
+    """
+    columns, _ = statements().placement
+    arrays = [[db_value(OrderModel, c, getattr(row, c)) for row in rows] for c in columns]
+    first = {"status": OrderStatus.PENDING, "message": PLACED_MESSAGE, "data": {}}
+    return [*arrays, *(db_value(OrderEventModel, c, v) for c, v in first.items())]
 
 
 @functools.cache

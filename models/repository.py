@@ -44,6 +44,7 @@ from models.postgres import (
     RENEW_SQL,
     apply_sql,
     db_value,
+    placement_values,
     postgres_client,
     statements,
     step_values,
@@ -211,10 +212,7 @@ class TortoiseOrderRepository:
                     batch_keys[key] = i
                 fresh.append((i, _new_row(cmd, now)))
         try:
-            async with in_transaction():
-                rows = [row for _, row in fresh]
-                await OrderModel.bulk_create(rows)
-                await OrderEventModel.bulk_create([_placed_event(r) for r in rows])
+            await self._insert([row for _, row in fresh])
         except IntegrityError:
             # A concurrent placement took a key first: insert one by one, reusing winners.
             for i, row in fresh:
@@ -229,6 +227,18 @@ class TortoiseOrderRepository:
                     raise RuntimeError("unresolved repeat in batch")
                 results[i] = Placement(first.order, created=False)
         return [r for r in results if r is not None]
+
+    async def _insert(self, rows: list[OrderModel]) -> None:
+        """Insert the orders and their PENDING events, all or none."""
+        if not rows:
+            return
+        pg = self._pg()
+        if pg is not None:
+            await pg.execute_query(statements().placement[1], placement_values(rows))
+            return
+        async with in_transaction():
+            await OrderModel.bulk_create(rows)
+            await OrderEventModel.bulk_create([_placed_event(r) for r in rows])
 
     async def _place_one(self, row: OrderModel) -> Placement:
         try:

@@ -22,7 +22,7 @@ from eterna.orders import Order, OrderStatus, OrderType, PlaceOrder
 from eterna.ports import Step
 from eterna.routes import Quote, Route, RouteLeg
 from eterna.state_machine import Trigger
-from eterna.tokens import SOL, USDC
+from eterna.tokens import SOL, USDC, Token
 from models.repository import TortoiseOrderRepository
 from tests.conftest import fresh_pg_database
 
@@ -265,3 +265,55 @@ async def test_the_placed_event_is_the_stored_first_event(pg: str) -> None:
     (placed,) = await repo.place([_command()], utcnow())
     (stored,) = await repo.events(placed.order.id)
     assert placed_event(placed.order) == stored
+
+
+def _every_kind(user: str, expiry: datetime) -> list[PlaceOrder]:
+    return [
+        _command(user),
+        PlaceOrder(
+            user_id=user,
+            type=OrderType.LIMIT,
+            token_in=SOL,
+            token_out=USDC,
+            amount_in=Decimal("0.000000001"),
+            slippage_bps=1,
+            limit_price=PRICE,
+            expires_at=expiry,
+            client_order_id=f"{user}-limit",
+        ),
+        PlaceOrder(
+            user_id=user,
+            type=OrderType.SNIPER,
+            token_in=SOL,
+            token_out=Token("9" * 32, None, 0),
+            amount_in=Decimal("123456789.123456789"),
+            min_liquidity=Decimal("50.5"),
+            max_price_impact_bps=300,
+            expires_at=expiry,
+        ),
+    ]
+
+
+async def test_a_batch_is_placed_in_one_statement_with_the_same_rows(pg: str) -> None:
+    now = utcnow()
+    expiry = now + timedelta(days=1)
+    fast = await TortoiseOrderRepository().place(_every_kind("alice", expiry), now)
+    orm = await TortoiseOrderRepository(fast_path=False).place(
+        _every_kind("alice-orm", expiry), now
+    )
+    assert all(p.created for p in fast + orm)
+    for f, o in zip(fast, orm, strict=True):
+        fast_row, fast_events = await _rows(f.order.id)
+        orm_row, orm_events = await _rows(o.order.id)
+        for row in (fast_row, orm_row):
+            row.pop("user_id")
+            row.pop("client_order_id")
+        assert fast_row == orm_row
+        assert [{**e, "user_id": ""} for e in fast_events] == [
+            {**e, "user_id": ""} for e in orm_events
+        ]
+        stored = await TortoiseOrderRepository().get(f.order.id)
+        assert stored == f.order
+    # A repeated key in a later batch returns the first order and stores nothing new.
+    again = await TortoiseOrderRepository().place(_every_kind("alice", expiry)[1:2], now)
+    assert [(p.created, p.order.id) for p in again] == [(False, fast[1].order.id)]
