@@ -64,7 +64,7 @@ async def user_event_stream(
     running, delivery starts at the first event that happens after the stream started.
     """
     started = now()
-    last: dict[uuid.UUID, int] = {}
+    last = _Delivered()
     watermark = started
     with hub.listen_user(user_id) as listener:
         while True:
@@ -78,13 +78,39 @@ async def user_event_stream(
                 watermark = checked_at - timedelta(seconds=2)
                 if live is None:
                     continue
+            if live.order_id in last.finished:
+                continue  # a late copy: the order's terminal event was delivered
             seen, gap = await _owed_before(repo, live, last.get(live.order_id), started)
             if live.seq <= seen:
                 continue
             for event in gap:
                 yield event
             yield live
-            last[live.order_id] = live.seq
+            last.delivered(live)
+
+
+class _Delivered(dict[uuid.UUID, int]):
+    """The last seq delivered of each running order; finished orders leave it.
+
+    A subscription lives for hours: remembering every order it ever saw would grow without
+    bound. An order whose terminal event went out moves to ``finished``, a bounded
+    first-in-first-out memory that drops late copies of its events.
+    """
+
+    def __init__(self, finished_limit: int = 10_000) -> None:
+        super().__init__()
+        self.finished: dict[uuid.UUID, None] = {}
+        self._limit = finished_limit
+
+    def delivered(self, event: OrderEvent) -> None:
+        """Record that the event went out."""
+        if not event.status.is_terminal:
+            self[event.order_id] = event.seq
+            return
+        self.pop(event.order_id, None)
+        self.finished[event.order_id] = None
+        if len(self.finished) > self._limit:
+            del self.finished[next(iter(self.finished))]
 
 
 async def _owed_before(
@@ -118,15 +144,19 @@ def _baseline(history: list[OrderEvent], live: OrderEvent, started: datetime) ->
 async def _catch_up(
     repo: OrderRepository,
     user_id: str,
-    last: dict[uuid.UUID, int],
+    last: _Delivered,
     started: datetime,
     watermark: datetime,
 ) -> AsyncIterator[OrderEvent]:
     orders = await repo.user_orders_updated_since(user_id, watermark)
     # Events are read only for orders that may have some this stream has not delivered:
-    # those it does not track, and those whose last_seq moved past what it delivered (an
-    # order's last_seq and its event are committed together).
-    behind = [o.id for o in orders if o.id not in last or o.last_seq > last[o.id]]
+    # those it does not track (and did not finish), and those whose last_seq moved past
+    # what it delivered (an order's last_seq and its event are committed together).
+    behind = [
+        o.id
+        for o in orders
+        if o.id not in last.finished and (o.id not in last or o.last_seq > last[o.id])
+    ]
     if not behind:
         return
     by_order = await repo.events_of_orders(behind)
@@ -139,5 +169,4 @@ async def _catch_up(
                 continue
             yield event
             seen = event.seq
-        if seen is not None:
-            last[order_id] = seen
+            last.delivered(event)

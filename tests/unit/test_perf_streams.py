@@ -132,3 +132,48 @@ async def test_an_idle_recheck_reads_events_only_of_orders_behind() -> None:
         repo.add(_event(behind, seq, T0 + timedelta(seconds=10 + seq)))
     assert sorted(await idle) == [(behind, 1), (behind, 2)]
     await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
+
+
+async def test_a_finished_order_is_forgotten_and_its_late_copies_dropped() -> None:
+    hub, repo = EventHub(), _Repo()
+    clock = [T0]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0], idle_seconds=0.05)  # type: ignore[arg-type]
+    finished, running = uuid.uuid4(), uuid.uuid4()
+    first = asyncio.create_task(_take(stream, 7))
+    await asyncio.sleep(0.05)  # the stream registers its listener
+    events = [_event(finished, seq, T0 + timedelta(seconds=seq)) for seq in range(1, 6)]
+    events += [_event(running, seq, T0 + timedelta(seconds=seq)) for seq in (1, 2)]
+    for event in events:
+        repo.add(event)
+        hub.dispatch(event)
+    assert await first == [(finished, s) for s in range(1, 6)] + [(running, 1), (running, 2)]
+    # A late copy of the finished order's terminal event, then idle re-checks that see the
+    # finished order among the recently updated ones: nothing is delivered twice.
+    hub.dispatch(events[4])
+    clock[0] = T0 + timedelta(seconds=1)
+    later = _event(running, 3, T0 + timedelta(seconds=20))
+    repo.add(later)
+    hub.dispatch(later)
+    assert await _take(stream, 1) == [(running, 3)]
+    await asyncio.sleep(0.2)
+    assert "orders" in repo.reads
+    clock[0] = T0 + timedelta(seconds=30)
+    last = _event(running, 4, T0 + timedelta(seconds=31))
+    repo.add(last)
+    hub.dispatch(last)
+    assert await _take(stream, 1) == [(running, 4)]
+    await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
+
+
+def test_delivered_orders_leave_the_running_map_and_finished_ones_are_bounded() -> None:
+    from eterna.events.streams import _Delivered
+
+    last = _Delivered(finished_limit=3)
+    orders = [uuid.uuid4() for _ in range(5)]
+    for order in orders:
+        for seq in range(1, 6):
+            last.delivered(_event(order, seq, T0))
+            if seq < 5:
+                assert last[order] == seq
+    assert dict(last) == {}
+    assert list(last.finished) == orders[2:]
