@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from graphql import (
@@ -23,6 +24,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_expected, log, should_mask
@@ -47,6 +49,25 @@ class EternaSchema(strawberry.Schema):
                     error.message,
                     exc_info=error.original_error,
                 )
+
+
+class _PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, with a fresh subfield memo for each subscription event.
+
+    graphql-core 3.3 runs each event of a subscription on a shallow copy of the
+    subscription's executor, so every copy shares one memo of collected subfields, keyed
+    by the identity of a list made anew for each event and kept alive by the memo: a
+    long-lived subscription grew by a few objects per event, without bound, and the GC
+    walked them all. A memo per event keeps what it is for (lists of values within one
+    execution) and goes away with the event.
+    """
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """Return the event's executor, with a memo of its own."""
+        executor = super().build_per_event_executor(payload)
+        if hasattr(executor, "_relevant_sub_fields"):
+            executor._relevant_sub_fields = {}
+        return executor
 
 
 class _MaskErrors(MaskErrors):
@@ -130,6 +151,7 @@ def build_schema(
             disable_field_suggestions=not field_suggestions,
         ),
         extensions=extensions,
+        execution_context_class=_PerEventExecutionContext,
     )
 
 
