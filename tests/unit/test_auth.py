@@ -243,3 +243,26 @@ async def test_stream_of_an_already_expired_token_yields_nothing() -> None:
     with pytest.raises(AuthError, match="token expired"):
         await _drain(stream, seen)
     assert seen == []
+
+
+def test_a_verified_token_is_remembered_but_still_refused_once_expired() -> None:
+    auth = JwtAuth(SECRET, leeway_seconds=0)
+    token = _token(_claims(exp=_now() + timedelta(seconds=1)))
+    first = auth.verify(token)
+    assert auth.verify(token) is first  # the second use skips decoding
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(AuthError, match="invalid token"):
+        auth.verify(tampered)
+    object.__setattr__(first, "expires_at", _now() - timedelta(seconds=1))  # time passes
+    with pytest.raises(AuthError, match="token expired"):
+        auth.verify(token)
+    assert token not in auth._verified
+
+
+def test_the_memory_of_verified_tokens_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("eterna.auth.MAX_VERIFIED_TOKENS", 3)
+    auth = JwtAuth(SECRET)
+    tokens = [_token(_claims(sub=f"user{i}")) for i in range(5)]
+    for token in tokens:
+        auth.verify(token)
+    assert list(auth._verified) == tokens[2:]
