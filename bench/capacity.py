@@ -13,7 +13,7 @@ The CPU ms per order of each process hardly depend on what else runs on the mach
 they are the figures to compare before and after a change. ``--profile DIR`` records each
 phase with py-spy (DIR/api0.txt, DIR/worker0.txt; summarise with bench/pyspy_summary.py).
 
-Run:  /work/venv/bin/python bench/capacity.py [--orders 3000]
+Run:  .venv/bin/python bench/capacity.py [--orders 3000]
 """
 
 from __future__ import annotations
@@ -147,7 +147,6 @@ async def run(args: argparse.Namespace) -> int:
         env=env,
         source=args.source,
         sandbox_process=args.sandbox_process,
-        worker_uvloop=args.worker_uvloop,
     )
     async with cluster_ as cluster:
         errors = await place_all(cluster, args)
@@ -178,9 +177,6 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="record py-spy profiles into this folder")
     parser.add_argument(
         "--worker-concurrency", type=int, default=0, help="ETERNA_WORKER_CONCURRENCY (10)"
-    )
-    parser.add_argument(
-        "--worker-uvloop", action="store_true", help="run the worker on uvloop (experiment)"
     )
     add_cluster_arguments(parser)
     args = parser.parse_args()

@@ -295,7 +295,6 @@ class Cluster:
         ready_timeout: float = 90.0,
         quiet: bool = False,
         source: Path | None = None,
-        worker_uvloop: bool = False,
         sandbox_process: bool = False,
     ) -> None:
         """Describe the cluster; ``source`` runs Eterna from another tree (e.g. a snapshot).
@@ -310,7 +309,6 @@ class Cluster:
         self.ready_timeout = ready_timeout
         self.quiet = quiet
         self.source = source.resolve() if source else None
-        self.worker_uvloop = worker_uvloop
         self.sandbox_process = sandbox_process
         self.sandbox_port = 0
         self.sandbox: Proc | None = None
@@ -451,8 +449,6 @@ class Cluster:
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> Proc:
         log = self.log_dir / f"{name}.log"
         command = [sys.executable, "-m", "eterna", *args]
-        if self.worker_uvloop and args[0] == "worker":
-            command = [sys.executable, str(Path(__file__).with_name("with_uvloop.py")), *args]
         with log.open("wb") as out:
             popen = subprocess.Popen(
                 command,

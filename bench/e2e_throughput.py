@@ -16,7 +16,7 @@ subscribers received every order's CONFIRMED event, then prints:
 ``--profile DIR`` records the API and the worker with py-spy during the measured phase
 (collapsed stacks in DIR/<process>.txt; summarise with bench/pyspy_summary.py).
 
-Run:  /work/venv/bin/python bench/e2e_throughput.py [--orders 2000 --batch 100 --users 10]
+Run:  .venv/bin/python bench/e2e_throughput.py [--orders 2000 --batch 100 --users 10]
 """
 
 from __future__ import annotations
@@ -163,7 +163,6 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
         env=env,
         source=args.source,
         sandbox_process=args.sandbox_process,
-        worker_uvloop=args.worker_uvloop,
     )
     async with cluster_ as cluster:
         rss = RssSampler(cluster.procs).start()
@@ -360,9 +359,6 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="record py-spy profiles into this folder")
     parser.add_argument(
         "--sample-rate", type=int, default=100, help="py-spy samples per second (100)"
-    )
-    parser.add_argument(
-        "--worker-uvloop", action="store_true", help="run the workers on uvloop (experiment)"
     )
     add_cluster_arguments(parser)
     args = parser.parse_args()

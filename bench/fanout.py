@@ -17,7 +17,7 @@ latency includes the order's wait in the queue.
 It checks that every subscriber got seq 1..5 of every order of its user, and prints the API's
 RSS before the subscribers connect, with them connected, after the run and after they left.
 
-Run:  /work/venv/bin/python bench/fanout.py [--subscribers 1000 --users 100 --orders 300]
+Run:  .venv/bin/python bench/fanout.py [--subscribers 1000 --users 100 --orders 300]
 """
 
 from __future__ import annotations
@@ -92,7 +92,6 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
         workers=args.workers,
         source=args.source,
         sandbox_process=args.sandbox_process,
-        worker_uvloop=args.worker_uvloop,
         env=parse_env(args.env),
     ) as cluster:
         api = cluster.api[0]
@@ -323,9 +322,6 @@ def main() -> None:
         "--no-compression", action="store_true", help="no permessage-deflate on the websockets"
     )
     parser.add_argument("--profile", type=Path, help="record py-spy profiles into this folder")
-    parser.add_argument(
-        "--worker-uvloop", action="store_true", help="run the worker on uvloop (experiment)"
-    )
     add_cluster_arguments(parser)
     args = parser.parse_args()
     if not 1 <= args.users <= args.subscribers:

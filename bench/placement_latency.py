@@ -9,7 +9,7 @@ client adds to it (no coordinated omission); the lag of the client itself (sent 
 printed too. A short warm-up at the same rate is not counted. Between two rates the script
 waits for the worker to finish the backlog, so each rate starts from an idle system.
 
-Run:  /work/venv/bin/python bench/placement_latency.py [--rate 100 | --rates 50,100,200]
+Run:  .venv/bin/python bench/placement_latency.py [--rate 100 | --rates 50,100,200]
 """
 
 from __future__ import annotations
@@ -183,7 +183,6 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one scenario
         workers=args.workers,
         source=args.source,
         sandbox_process=args.sandbox_process,
-        worker_uvloop=args.worker_uvloop,
         env=parse_env(args.env),
     ) as cluster:
         rss = RssSampler(cluster.procs).start()
@@ -314,9 +313,6 @@ def main() -> None:
     parser.add_argument("--apis", type=int, default=1, help="API processes (1)")
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (1; 0 = the API alone)"
-    )
-    parser.add_argument(
-        "--worker-uvloop", action="store_true", help="run the worker on uvloop (experiment)"
     )
     add_cluster_arguments(parser)
     args = parser.parse_args()

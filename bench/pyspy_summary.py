@@ -10,7 +10,7 @@ peer there) and, under uvloop, on the native event loop (``Runner.run``). By def
 innermost frames are set apart and the tables show the rest (``--keep-waits`` keeps them);
 compare with the process's system CPU time (/proc/<pid>/stat) to see how much is real.
 
-Run:  /work/venv/bin/python bench/pyspy_summary.py /tmp/prof/api0.txt /tmp/prof/worker0.txt
+Run:  .venv/bin/python bench/pyspy_summary.py /tmp/prof/api0.txt /tmp/prof/worker0.txt
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ the watcher. For every fired order:
 Every process runs on this machine, so the clocks agree. Figures are p50 / p99 / max over
 all rounds.
 
-Run:  /work/venv/bin/python bench/triggers.py [--orders 10000 --rounds 30]
+Run:  .venv/bin/python bench/triggers.py [--orders 10000 --rounds 30]
 """
 
 from __future__ import annotations
