@@ -10,9 +10,7 @@ so every event is delivered to subscribers / users connections.
 Delivery latency of one event to one subscriber = when the subscriber received it (wall
 clock) - the event's ``at`` (the time the worker stamped on the step, before its commit); so
 it covers the commit, the Redis stream append, the API's dispatcher, the subscription and
-the websocket. PENDING (seq 1) is shown apart: it is not published on the stream, and a
-``myOrderEvents`` subscriber gets it read back from Postgres when seq 2 arrives, so its
-latency includes the order's wait in the queue.
+the websocket. PENDING (seq 1) is stamped by the API at placement and published there.
 
 It checks that every subscriber got seq 1..5 of every order of its user, and prints the API's
 RSS before the subscribers connect, with them connected, after the run and after they left.
@@ -220,7 +218,6 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
         if timed_out:
             problems.append(f"timed out: {deliveries.confirmed}/{expected} CONFIRMED deliveries")
         live: list[float] = []
-        pending: list[float] = []
         by_status: dict[str, list[float]] = defaultdict(list)
         bad = 0
         want = [(k + 1, s) for k, s in enumerate(STATUSES)]
@@ -234,7 +231,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
                 got[event["orderId"]].append((event["seq"], event["status"]))
                 delay = received.wall - parse_at(event["at"])
                 by_status[event["status"]].append(delay)
-                (pending if event["seq"] == 1 else live).append(delay)
+                live.append(delay)
             mine = [o for o, u in ids.items() if u == user]
             wrong = [o for o in mine if got.get(o) != want]
             if wrong:
@@ -257,21 +254,14 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
             f"{args.subscribers} / {args.users} (myOrderEvents, 1 per connection)",
         ),
         ("orders / rate", f"{len(ids)} at {args.rate:g}/s, open loop, single placeOrder"),
-        (
-            "deliveries measured",
-            f"{len(live) + len(pending)} ({len(live)} live + {len(pending)} PENDING)",
-        ),
+        ("deliveries measured", f"{len(live)}"),
         ("elapsed (first placement -> last delivery)", f"{elapsed:.1f} s"),
         (
-            "DELIVERY seq 2..5 p50 / p90 / p99 / max",
+            "DELIVERY seq 1..5 p50 / p90 / p99 / max",
             " / ".join(ms(percentile(live, p)) for p in (50, 90, 99, 100)),
         ),
-        (
-            "PENDING (read back from Postgres) p50 / p99",
-            f"{ms(percentile(pending, 50))} / {ms(percentile(pending, 99))}",
-        ),
     ]
-    for status in STATUSES[1:]:
+    for status in STATUSES:
         values = by_status.get(status, [])
         rows.append(
             (
