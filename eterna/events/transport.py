@@ -83,8 +83,15 @@ class RedisStreamPublisher:
             return
         mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.append((events, mine))
-        if self._leading and not await mine:
-            return
+        if self._leading:
+            try:
+                lead = await mine
+            except asyncio.CancelledError:
+                if mine.done() and not mine.cancelled() and mine.result():
+                    self._hand_over()  # asked to lead, but cancelled first: pass it on
+                raise
+            if not lead:
+                return
         self._leading = True
         batch, self._queue = self._queue, []
         try:

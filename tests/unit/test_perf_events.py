@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -211,3 +212,37 @@ async def test_a_side_stream_gets_the_events_it_selects_as_well(
     selected: Any = await client.xrange(side)
     assert [f[b"u"] for _, f in everything] == [b"a", b"a", b"b"]
     assert [json.loads(f[b"e"]) for _, f in selected] == [event_to_json(resting)]
+
+
+async def test_a_caller_cancelled_as_it_is_asked_to_lead_passes_the_lead_on(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    publisher = RedisStreamPublisher(client, stream)
+    gate = asyncio.Event()
+    append, hand_over = publisher._append, publisher._hand_over
+    tasks: list[asyncio.Task[None]] = []
+
+    async def slow(events: list[OrderEvent]) -> None:
+        await gate.wait()
+        await append(events)
+
+    def handing_over() -> None:
+        publisher._hand_over = hand_over  # type: ignore[method-assign]
+        hand_over()
+        tasks[1].cancel()  # the heir is cancelled before it runs to take the lead
+
+    publisher._append = slow  # type: ignore[method-assign]
+    publisher._hand_over = handing_over  # type: ignore[method-assign]
+    tasks.append(asyncio.create_task(publisher.publish([_event("a")])))
+    await asyncio.sleep(0.01)
+    tasks.append(asyncio.create_task(publisher.publish([_event("b")])))
+    await asyncio.sleep(0.01)
+    gate.set()
+    await tasks[0]
+    with contextlib.suppress(asyncio.CancelledError):
+        await tasks[1]
+    # A later call is not left waiting for a leader that never came.
+    await asyncio.wait_for(publisher.publish([_event("c")]), 5)
+    rows: Any = await client.xrange(stream)
+    assert [f[b"u"] for _, f in rows] == [b"a", b"b", b"c"]
