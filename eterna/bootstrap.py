@@ -48,7 +48,7 @@ from eterna.ratelimit import (
 )
 from eterna.routing import Router
 from eterna.sandbox.service import SandboxService
-from eterna.sandbox_server import build_sandbox, create_sandbox_app
+from eterna.sandbox_server import build_sandbox
 from eterna.service import OrderService, ServiceLimits
 from eterna.tokens import Token, TokenRegistry
 from eterna.venues.base import ChainGateway, VenueAdapter
@@ -166,37 +166,54 @@ async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
-def open_sandbox(settings: Settings) -> tuple[SandboxService | None, httpx.AsyncClient]:
-    """Return the sandbox's HTTP client: to ETERNA_SANDBOX_URL, or to one in this process.
+@dataclass
+class SandboxLink:
+    """How this process reaches the market sandbox: its venues, chain and market data."""
 
-    The in-process sandbox is served over an in-process HTTP transport too; its hot RPCs
-    (quotes and transactions) skip that transport, see :func:`venue_adapters`.
+    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
+    venues: Sequence[VenueAdapter]
+    gateway: ChainGateway
+    tokens: list[Token]
+    market: MarketData
+    http: httpx.AsyncClient | None  # the client of a shared sandbox
+
+    async def close(self) -> None:
+        """Close the client of a shared sandbox, or stop the in-process one."""
+        if self.http is not None:
+            await self.http.aclose()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+
+
+async def open_sandbox(settings: Settings) -> SandboxLink:
+    """Reach the sandbox at ETERNA_SANDBOX_URL over HTTP, or run one in this process.
+
+    An in-process sandbox is called directly, through adapters that answer exactly as the
+    HTTP ones do (faults, errors and their messages): an HTTP request and JSON on both sides
+    cost more CPU than the quote itself.
     """
-    timeout = httpx.Timeout(settings.venue_timeout_seconds)
     if settings.sandbox_url:
-        return None, httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
+        timeout = httpx.Timeout(settings.venue_timeout_seconds)
+        http = httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
+        client = SandboxClient(http)
+        return SandboxLink(
+            sandbox=None,
+            venues=await venues_of(client),
+            gateway=HttpGateway(client),
+            tokens=await tokens_of(client),
+            market=HttpMarketData(client),
+            http=http,
+        )
     sandbox = build_sandbox(settings)
     sandbox.start()
-    app = create_sandbox_app(sandbox, manage_lifecycle=False)
-    transport = httpx.ASGITransport(app=app)
-    return sandbox, httpx.AsyncClient(
-        transport=transport, base_url="http://sandbox", timeout=timeout
+    return SandboxLink(
+        sandbox=sandbox,
+        venues=[ServiceVenue(sandbox, name) for name in sandbox.market.venues()],
+        gateway=ServiceGateway(sandbox),
+        tokens=list(sandbox.market.tokens()),
+        market=ServiceMarketData(sandbox),
+        http=None,
     )
-
-
-async def venue_adapters(
-    sandbox: SandboxService | None, client: SandboxClient
-) -> tuple[Sequence[VenueAdapter], ChainGateway, list[Token]]:
-    """Return the venues, the chain gateway and the tokens of the sandbox.
-
-    A shared sandbox is reached over HTTP. An in-process one is called directly through
-    adapters that answer exactly as the HTTP ones do (faults, errors and their messages):
-    an HTTP request and JSON on both sides cost more CPU than the quote itself.
-    """
-    if sandbox is None:
-        return await venues_of(client), HttpGateway(client), await tokens_of(client)
-    venues = [ServiceVenue(sandbox, name) for name in sandbox.market.venues()]
-    return venues, ServiceGateway(sandbox), list(sandbox.market.tokens())
 
 
 async def close_database() -> None:
@@ -216,18 +233,13 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
-    sandbox, sandbox_http = open_sandbox(settings)
-    sandbox_client = SandboxClient(sandbox_http)
-    venues, gateway, known_tokens = await venue_adapters(sandbox, sandbox_client)
-    router = Router(venues)
+    link = await open_sandbox(settings)
+    router = Router(link.venues)
     broker = build_broker(settings)
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.metrics).
     repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
     queue = TaskiqOrderQueue(broker)
-    market: MarketData = (
-        HttpMarketData(sandbox_client) if sandbox is None else ServiceMarketData(sandbox)
-    )
     engine = None
     reconciler = None
     watcher = None
@@ -235,7 +247,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         engine = ExecutionEngine(
             repo,
             router,
-            gateway,
+            link.gateway,
             publisher,
             EngineConfig(
                 lease_seconds=settings.lease_seconds,
@@ -243,7 +255,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
                 backoff_base_ms=settings.backoff_base_ms,
                 backoff_max_ms=settings.backoff_max_ms,
             ),
-            market=market,
+            market=link.market,
         )
         set_engine(broker, engine)
         reconciler = Reconciler(
@@ -259,7 +271,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             hub=hub,
             repo=repo,
             router=router,
-            market=market,
+            market=link.market,
             publisher=publisher,
             queue=queue,
         )
@@ -267,7 +279,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     service = OrderService(
         repo,
         queue,
-        tokens=TokenRegistry(known_tokens),
+        tokens=TokenRegistry(link.tokens),
         router=router,
         hub=hub,
         publisher=publisher,
@@ -284,7 +296,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     )
     runtime = Runtime(
         settings=settings,
-        sandbox=sandbox,
+        sandbox=link.sandbox,
         router=router,
         hub=hub,
         repo=repo,
@@ -310,9 +322,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         await broker.shutdown()
         if redis is not None:
             await redis.aclose()
-        await sandbox_http.aclose()
-        if sandbox is not None:
-            await sandbox.stop()
+        await link.close()
         await close_database()
 
 

@@ -65,7 +65,7 @@ class Statements:
             f'SELECT {events} FROM "order_events" '  # noqa: S608
             'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'
         )
-        self.placement = _placement_sql()
+        self.placement_columns, self.placement = _placement_sql()
 
 
 def _placement_sql() -> tuple[tuple[str, ...], str]:
@@ -103,7 +103,7 @@ def placement_values(rows: Sequence[OrderModel]) -> list[Any]:
 
     Every order's first event is PENDING with the placement message and no data.
     """
-    columns, _ = statements().placement
+    columns = statements().placement_columns
     arrays = [[db_value(OrderModel, c, getattr(row, c)) for row in rows] for c in columns]
     first = {"status": OrderStatus.PENDING, "message": PLACED_MESSAGE, "data": {}}
     return [*arrays, *(db_value(OrderEventModel, c, v) for c, v in first.items())]

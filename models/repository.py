@@ -234,7 +234,7 @@ class TortoiseOrderRepository:
             return
         pg = self._pg()
         if pg is not None:
-            await pg.execute_query(statements().placement[1], placement_values(rows))
+            await pg.execute_query(statements().placement, placement_values(rows))
             return
         async with in_transaction():
             await OrderModel.bulk_create(rows)
