@@ -138,6 +138,103 @@ def apply_sql(columns: tuple[str, ...], *, guard_owner: bool) -> str:
     )
 
 
+# Every step sets these columns of the order; the others only when it carries them.
+STEP_COLUMNS = ("status", "last_seq", "updated_at", "attempts")
+STEP_OPTIONAL_COLUMNS = (
+    "lease_owner",
+    "lease_until",
+    "pending_tx",
+    "route",
+    "tx_signature",
+    "amount_out",
+    "executed_price",
+    "failure_reason",
+    "token_out_symbol",
+    "token_out_decimals",
+)
+
+_STEP_SETTABLE = frozenset((*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS))
+
+
+@functools.cache
+def steps_sql() -> str:
+    """Return the one statement that persists many steps (of different orders) at once.
+
+    Each step is a row of ``unnest``: its ordinal, the guard (order id, the ``last_seq`` its
+    writer read, the lease owner or NULL), the columns it sets, a flag per optional column
+    (unset columns keep their value) and its event. The event of a step is inserted only if
+    its own guarded update matched, so a step that lost its guard writes nothing while the
+    others commit; a duplicate seq fails the whole statement. The ordinals of the steps that
+    were written come back.
+    """
+    fields = OrderModel._meta.fields_map
+
+    def sql_type(column: str) -> str:
+        return str(fields[column].get_for_dialect("postgres", "SQL_TYPE"))
+
+    inputs = [("n", "int4"), ("id", "uuid"), ("prev_seq", "int4"), ("owner", "varchar")]
+    inputs += [(f"v_{c}", sql_type(c)) for c in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)]
+    inputs += [(f"k_{c}", "bool") for c in STEP_OPTIONAL_COLUMNS]
+    inputs += [(f"e_{c}", t) for c, t in _EVENT_VALUES]
+    arrays = ",".join(f"${i}::{t}[]" for i, (_, t) in enumerate(inputs, start=1))
+    names = ",".join(f'"{name}"' for name, _ in inputs)
+    sets = [f'"{c}"=s."v_{c}"' for c in STEP_COLUMNS]
+    sets += [
+        f'"{c}"=CASE WHEN s."k_{c}" THEN s."v_{c}" ELSE o."{c}" END' for c in STEP_OPTIONAL_COLUMNS
+    ]
+    event_columns = ",".join(f'"{c}"' for c, _ in _EVENT_VALUES)
+    event_values = ",".join(f's."e_{c}"' for c, _ in _EVENT_VALUES)
+    return (
+        f'WITH "s" AS (SELECT * FROM unnest({arrays}) AS "s"({names})), '  # noqa: S608
+        f'"moved" AS (UPDATE "orders" AS o SET {",".join(sets)} FROM "s" '
+        'WHERE o."id"=s."id" AND o."last_seq"=s."prev_seq" '
+        'AND (s."owner" IS NULL OR o."lease_owner"=s."owner") RETURNING s."n"), '
+        f'"written" AS (INSERT INTO "order_events" ("order_id",{event_columns}) '
+        f'SELECT s."id",{event_values} FROM "s" JOIN "moved" USING ("n") RETURNING 1) '
+        'SELECT "n" FROM "moved"'
+    )
+
+
+def steps_values(
+    steps: Sequence[tuple[Order, str | None, Mapping[str, Any], OrderEvent]],
+) -> list[Any]:
+    """Return the parameters of :func:`steps_sql`: one array per input column, a row a step."""
+    for _, _, updates, _ in steps:
+        if unknown := set(updates) - _STEP_SETTABLE:
+            raise ValueError(f"a step cannot set {sorted(unknown)}")
+    columns: list[list[Any]] = [
+        list(range(len(steps))),
+        [order.id for order, _, _, _ in steps],
+        [order.last_seq for order, _, _, _ in steps],
+        [owner for _, owner, _, _ in steps],
+    ]
+    columns += [
+        [
+            db_value(OrderModel, name, updates[name]) if name in updates else None
+            for *_, updates, _ in steps
+        ]
+        for name in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)
+    ]
+    columns += [[name in updates for *_, updates, _ in steps] for name in STEP_OPTIONAL_COLUMNS]
+    events = [_event_row(order, event) for order, _, _, event in steps]
+    columns += [
+        [db_value(OrderEventModel, name, row[name]) for row in events] for name, _ in _EVENT_VALUES
+    ]
+    return columns
+
+
+def _event_row(order: Order, event: OrderEvent) -> dict[str, Any]:
+    return {
+        "user_id": order.user_id,
+        "seq": event.seq,
+        "status": event.status,
+        "at": event.at,
+        "attempt": event.attempt,
+        "message": event.message,
+        "data": event_data(event),
+    }
+
+
 def db_value(model: type[OrderModel | OrderEventModel], name: str, value: Any) -> Any:
     """Return value as Tortoise sends it for the field: validated, encoded.
 
@@ -154,15 +251,7 @@ def step_values(
     values += [order.id, order.last_seq]
     if owner is not None:
         values.append(owner)
-    raw = {
-        "user_id": order.user_id,
-        "seq": event.seq,
-        "status": event.status,
-        "at": event.at,
-        "attempt": event.attempt,
-        "message": event.message,
-        "data": event_data(event),
-    }
+    raw = _event_row(order, event)
     values += [db_value(OrderEventModel, name, raw[name]) for name, _ in _EVENT_VALUES]
     return values
 

@@ -24,6 +24,7 @@ from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalEr
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from eterna.coalesce import Coalescer
 from eterna.errors import LeaseLostError, StorageUnavailableError
 from eterna.events.codec import PLACED_MESSAGE, event_data, event_from_data
 from eterna.orders import (
@@ -48,6 +49,8 @@ from models.postgres import (
     postgres_client,
     statements,
     step_values,
+    steps_sql,
+    steps_values,
 )
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
@@ -172,6 +175,18 @@ async def _apply_orm(
         )
 
 
+# A step on its way to Postgres: the order as its writer read it, the lease owner guarding
+# the write (None: guarded by seq alone), the columns it sets and its event.
+_PendingStep = tuple[Order, str | None, dict[str, Any], OrderEvent]
+
+
+async def _write_step(pg: BaseDBAsyncClient, step: _PendingStep) -> bool:
+    """Write one step in its own statement; tell whether its guard held."""
+    order, owner, updates, event = step
+    sql = apply_sql(tuple(updates), guard_owner=owner is not None)
+    return bool(await pg.execute_query_dict(sql, step_values(order, owner, updates, event)))
+
+
 class TortoiseOrderRepository:
     """Orders and events in Postgres or SQLite through Tortoise ORM."""
 
@@ -179,6 +194,8 @@ class TortoiseOrderRepository:
         """Use the Postgres fast path when the database is asyncpg (unless told not to)."""
         self._fast_path = fast_path
         self._cleared: dict[uuid.UUID, str] = {}
+        # Steps of different orders finished together are written in one statement.
+        self._steps: Coalescer[_PendingStep, bool] = Coalescer(self._write_steps, name="steps")
 
     def _pg(self) -> BaseDBAsyncClient | None:
         return postgres_client() if self._fast_path else None
@@ -434,10 +451,8 @@ class TortoiseOrderRepository:
         self, order: Order, owner: str | None, updates: dict[str, Any], event: OrderEvent
     ) -> None:
         """Write the step (guarded update and event) in one transaction."""
-        pg = self._pg()
-        if pg is not None:
-            sql = apply_sql(tuple(updates), guard_owner=owner is not None)
-            if not await pg.execute_query_dict(sql, step_values(order, owner, updates, event)):
+        if self._pg() is not None:
+            if not await self._steps.submit((order, owner, updates, event)):
                 raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
         else:
             await _apply_orm(order, owner, updates, event)
@@ -446,6 +461,28 @@ class TortoiseOrderRepository:
             if len(self._cleared) >= _CLEARED_LIMIT:
                 self._cleared.clear()
             self._cleared[order.id] = owner
+
+    async def _write_steps(self, steps: Sequence[_PendingStep]) -> list[bool | BaseException]:
+        """Write the steps (each guarded on its own); tell for each whether it was written."""
+        pg = self._pg()
+        if pg is None:  # only the fast path submits steps
+            raise RuntimeError("the step writer needs the Postgres connection")
+        if len(steps) == 1:
+            return [await _write_step(pg, steps[0])]
+        try:
+            rows = await pg.execute_query_dict(steps_sql(), steps_values(steps))
+        except IntegrityError:
+            # A duplicate seq failed the whole statement: write each step alone, so that only
+            # the step at fault fails.
+            outcomes: list[bool | BaseException] = []
+            for step in steps:
+                try:
+                    outcomes.append(await _write_step(pg, step))
+                except Exception as exc:  # the outcome of that step alone
+                    outcomes.append(exc)
+            return outcomes
+        written = {row["n"] for row in rows}
+        return [n in written for n in range(len(steps))]
 
     async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
         """Extend our lease; return False when it is no longer ours."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
 from eterna.bootstrap import close_database, open_database
+from eterna.coalesce import Coalescer
 from eterna.config import Settings
 from eterna.engine import utcnow
 from eterna.errors import LeaseLostError
@@ -317,3 +319,103 @@ async def test_a_batch_is_placed_in_one_statement_with_the_same_rows(pg: str) ->
     # A repeated key in a later batch returns the first order and stores nothing new.
     again = await TortoiseOrderRepository().place(_every_kind("alice", expiry)[1:2], now)
     assert [(p.created, p.order.id) for p in again] == [(False, fast[1].order.id)]
+
+
+class _CountingRuns:
+    """Record the size of every batch of steps the repository writes."""
+
+    def __init__(self, repo: TortoiseOrderRepository) -> None:
+        self.sizes: list[int] = []
+        write = repo._write_steps
+
+        async def counted(steps: Any) -> Any:
+            self.sizes.append(len(steps))
+            return await write(steps)
+
+        repo._steps = Coalescer(counted, name="steps")
+
+
+async def test_steps_finished_together_are_written_in_one_statement_with_the_same_rows(
+    pg: str,
+) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    runs = _CountingRuns(repo)
+    together = [p.order for p in await repo.place([_command()] * 4, now)]
+    alone = [p.order for p in await repo.place([_command()] * 4, now)]
+    claimed = [await repo.claim(o.id, "w1", now, now + LEASE) for o in together + alone]
+    assert all(c is not None for c in claimed)
+    orders = [o for o in claimed if o is not None]
+    together, alone = orders[:4], orders[4:]
+    for step in _steps():
+        applied = await asyncio.gather(
+            *(repo.apply(o, step, owner="w1", now=now, lease_until=now + LEASE) for o in together)
+        )
+        together = [order for order, _ in applied]
+        alone = [
+            (await repo.apply(o, step, owner="w1", now=now, lease_until=now + LEASE))[0]
+            for o in alone
+        ]
+    assert runs.sizes == [4, 1, 1, 1, 1] * 4
+    assert [_without_identity(o) for o in together] == [_without_identity(o) for o in alone]
+    for batched, single in zip(together, alone, strict=True):
+        assert batched.status is OrderStatus.CONFIRMED
+        assert await _rows(batched.id) == await _rows(single.id)
+
+
+async def test_a_step_that_lost_its_guard_leaves_the_others_of_its_batch_written(pg: str) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    runs = _CountingRuns(repo)
+    placed = [p.order for p in await repo.place([_command()] * 3, now)]
+    owners = ["w1", "w2", "w1"]
+    claimed = [
+        await repo.claim(o.id, owner, now, now + LEASE)
+        for o, owner in zip(placed, owners, strict=True)
+    ]
+    stale = placed[2]  # last_seq 1 as placed, but another writer moves it on first
+    assert all(c is not None for c in claimed)
+    moved, _ = await repo.apply(stale, _steps()[0], owner=None, now=now, lease_until=now)
+    outcomes = await asyncio.gather(
+        repo.apply(placed[0], _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
+        repo.apply(placed[1], _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
+        repo.apply(stale, _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
+        return_exceptions=True,
+    )
+    assert runs.sizes[-1] == 3
+    assert not isinstance(outcomes[0], BaseException)
+    assert isinstance(outcomes[1], LeaseLostError)  # leased by w2
+    assert isinstance(outcomes[2], LeaseLostError)  # seq moved on
+    statuses = [[(e.seq, e.status) for e in await repo.events(o.id)] for o in placed]
+    assert statuses == [
+        [(1, OrderStatus.PENDING), (2, OrderStatus.ROUTING)],
+        [(1, OrderStatus.PENDING)],
+        [(1, OrderStatus.PENDING), (2, OrderStatus.ROUTING)],
+    ]
+    assert (await repo.get(placed[2].id)) == moved
+
+
+async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: str) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    runs = _CountingRuns(repo)
+    placed = [p.order for p in await repo.place([_command()] * 3, now)]
+    conn = Tortoise.get_connection("default")
+    await conn.execute_query(
+        'INSERT INTO "order_events" ("order_id","user_id","seq","status","at","attempt",'
+        '"message","data") VALUES ($1,$2,2,$3,$4,0,$5,$6)',
+        [placed[1].id, "alice", "ROUTING", now, "intruder", "{}"],
+    )
+    outcomes = await asyncio.gather(
+        *(repo.apply(o, _steps()[0], owner=None, now=now, lease_until=now) for o in placed),
+        return_exceptions=True,
+    )
+    assert runs.sizes == [3]  # the batch failed whole, then each step went alone
+    assert isinstance(outcomes[1], IntegrityError)
+    for i in (0, 2):
+        order = await repo.get(placed[i].id)
+        assert order is not None
+        assert (order.status, order.last_seq) == (OrderStatus.ROUTING, 2)
+    order = await repo.get(placed[1].id)
+    assert order is not None
+    assert (order.status, order.last_seq) == (OrderStatus.PENDING, 1)

@@ -1,0 +1,110 @@
+"""The coalescer: calls made while a run is in flight join the next run, each keeps its outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from eterna.coalesce import Coalescer
+
+pytestmark = pytest.mark.anyio
+
+
+class Doubler:
+    """Double each number; a negative number fails alone, a 13 fails the whole run."""
+
+    def __init__(self) -> None:
+        self.runs: list[list[int]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, items: Sequence[int]) -> list[int | BaseException]:
+        self.runs.append(list(items))
+        await self.gate.wait()
+        if 13 in items:
+            raise OSError("the whole run failed")
+        return [ValueError(f"negative: {i}") if i < 0 else 2 * i for i in items]
+
+
+async def test_a_lone_call_runs_at_once() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run)
+    assert await coalescer.submit(4) == 8
+    assert await coalescer.submit(5) == 10
+    assert run.runs == [[4], [5]]
+
+
+async def test_calls_made_while_a_run_is_in_flight_join_the_next_run_in_order() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run)
+    run.gate.clear()
+    first = asyncio.ensure_future(coalescer.submit(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert run.runs == [[1]]
+    rest = [asyncio.ensure_future(coalescer.submit(i)) for i in (2, 3, 4)]
+    await asyncio.sleep(0)
+    run.gate.set()
+    assert await asyncio.gather(first, *rest) == [2, 4, 6, 8]
+    assert run.runs == [[1], [2, 3, 4]]
+
+
+async def test_each_caller_gets_its_own_items_outcome() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run)
+    outcomes = await asyncio.gather(
+        *(coalescer.submit(i) for i in (1, -2, 3)), return_exceptions=True
+    )
+    assert run.runs == [[1, -2, 3]]
+    assert outcomes[0] == 2
+    assert isinstance(outcomes[1], ValueError)
+    assert outcomes[2] == 6
+
+
+async def test_a_failed_run_fails_its_callers_only() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run)
+    outcomes = await asyncio.gather(*(coalescer.submit(i) for i in (1, 13)), return_exceptions=True)
+    assert all(isinstance(o, OSError) for o in outcomes)
+    assert await coalescer.submit(7) == 14  # the next run is not affected
+
+
+async def test_a_cancelled_caller_leaves_the_others_run_alone() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run)
+    run.gate.clear()
+    calls = [asyncio.ensure_future(coalescer.submit(i)) for i in (1, 2, 3)]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    calls[0].cancel()
+    await asyncio.sleep(0)
+    run.gate.set()
+    assert list(await asyncio.gather(calls[1], calls[2])) == [4, 6]
+    assert calls[0].cancelled()
+    assert run.runs == [[1, 2, 3]]
+
+
+async def test_a_run_with_the_wrong_number_of_outcomes_fails_its_callers() -> None:
+    async def short(items: Sequence[int]) -> list[int | BaseException]:
+        return [1]
+
+    coalescer: Coalescer[int, int] = Coalescer(short)
+    outcomes = await asyncio.gather(*(coalescer.submit(i) for i in (1, 2)), return_exceptions=True)
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+
+
+async def test_cancelling_the_runner_cancels_the_callers_waiting_on_it() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run, name="doubler")
+    run.gate.clear()
+    calls = [asyncio.ensure_future(coalescer.submit(i)) for i in (1, 2)]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    (runner,) = [t for t in asyncio.all_tasks() if t.get_name() == "doubler"]
+    runner.cancel()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    run.gate.set()
+    assert await coalescer.submit(3) == 6  # a new run starts for the next call
