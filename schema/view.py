@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -124,6 +125,10 @@ class EternaGraphQL(GraphQL[Context, None]):
             return super().decode_json(data)
         except (RecursionError, UnicodeDecodeError):
             raise json.JSONDecodeError("not valid JSON", "", 0) from None
+
+    def encode_json(self, data: object) -> str:
+        """Encode a response or a websocket message (as text: graphql-ws frames are text)."""
+        return orjson.dumps(data).decode()
 
     @property
     def graphql_ide_html(self) -> str:

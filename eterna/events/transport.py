@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from redis.typing import EncodableT, FieldT
@@ -135,7 +135,7 @@ class RedisStreamPublisher:
 def _entry(event: OrderEvent) -> dict[FieldT, EncodableT]:
     """Return the stream fields of an event."""
     return {
-        "e": json.dumps(event_to_json(event), separators=(",", ":")),
+        "e": orjson.dumps(event_to_json(event)),
         "o": str(event.order_id),
         "u": event.user_id,
         "s": event.status.value,
@@ -217,7 +217,7 @@ class RedisStreamDispatcher:
                         continue
                     raw = fields.get(b"e") or fields.get("e") or b""
                     try:
-                        self._hub.dispatch(event_from_json(json.loads(raw)))
+                        self._hub.dispatch(event_from_json(orjson.loads(raw)))
                     except (ValueError, KeyError, TypeError):
                         log.exception("dropping malformed event %s", last_id)
 
