@@ -17,13 +17,14 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from redis.asyncio import Redis
 from taskiq import AckableMessage, AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq_redis import RedisStreamBroker
 
+from eterna.coalesce import Coalescer
 from eterna.config import Settings
 from eterna.engine import ExecutionEngine
 
@@ -50,6 +51,29 @@ class OrderStreamBroker(RedisStreamBroker):
         super().__init__(url, **kwargs)
         self.sweep_seconds = sweep_seconds
         self._swept_at = -math.inf
+        # Acknowledgements of orders finished together go out in one XACK per stream.
+        self._acks: Coalescer[tuple[str, Any], None] = Coalescer(self._ack_all, name="acks")
+
+    def _ack_generator(
+        self,
+        id: str,  # noqa: A002 - the name taskiq-redis calls it with
+        queue_name: str,
+    ) -> Callable[[], Awaitable[None]]:
+        """Return the message's ack: it returns once Redis has acknowledged the message."""
+
+        async def _ack() -> None:
+            await self._acks.submit((queue_name, id))
+
+        return _ack
+
+    async def _ack_all(self, acks: Sequence[tuple[str, Any]]) -> list[BaseException | None]:
+        by_stream: dict[str, list[Any]] = {}
+        for stream, message_id in acks:
+            by_stream.setdefault(stream, []).append(message_id)
+        async with Redis(connection_pool=self.connection_pool) as redis_conn:
+            for stream, ids in by_stream.items():
+                await redis_conn.xack(stream, self.consumer_group_name, *ids)
+        return [None] * len(acks)
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """Read new messages one read at a time; now and then sweep for stranded ones."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 from taskiq import AckableMessage
 from taskiq.message import BrokerMessage
 
+from eterna.coalesce import Coalescer
 from eterna.config import Settings
 from tasks.broker import OrderStreamBroker, build_broker
 from tests.conftest import REDIS_URL
@@ -41,6 +43,12 @@ async def _take(messages: AsyncIterator[AckableMessage], n: int) -> list[bytes]:
         message = await asyncio.wait_for(anext(messages), 5)
         got.append(message.data)
     return got
+
+
+async def _ack(message: AckableMessage) -> None:
+    done = message.ack()
+    if done is not None:
+        await done
 
 
 def test_the_distributed_mode_uses_it() -> None:
@@ -83,4 +91,33 @@ async def test_sweeps_are_at_most_one_per_interval(redis_prefix: str) -> None:
         assert await _take(broker.listen(), 5) == [f"m{i}".encode() for i in range(5)]
         assert sweeps == 1
     finally:
+        await broker.shutdown()
+
+
+async def test_acks_made_together_go_out_in_one_xack(redis_prefix: str) -> None:
+    broker = _broker(redis_prefix, sweep_seconds=3600.0)
+    await broker.startup()
+    runs: list[int] = []
+    ack_all = broker._ack_all
+
+    async def counting(acks: Any) -> Any:
+        runs.append(len(acks))
+        return await ack_all(acks)
+
+    broker._acks = Coalescer(counting, name="acks")
+    messages = broker.listen()
+    try:
+        for i in range(6):
+            await _kick(broker, f"m{i}")
+        taken = [await asyncio.wait_for(anext(messages), 5) for _ in range(6)]
+        async with Redis.from_url(REDIS_URL) as redis:
+            pending = await redis.xpending(f"{redis_prefix}:orders", f"{redis_prefix}:workers")
+            assert pending["pending"] == 6
+            await _ack(taken[0])
+            await asyncio.gather(*(_ack(m) for m in taken[1:]))
+            pending = await redis.xpending(f"{redis_prefix}:orders", f"{redis_prefix}:workers")
+            assert pending["pending"] == 0
+        assert runs == [1, 5]
+    finally:
+        await messages.aclose()
         await broker.shutdown()
