@@ -52,6 +52,16 @@ class Statements:
             'AND ("lease_until" IS NULL OR "lease_until"<$4 OR "lease_owner"=$1) '
             f"RETURNING {orders}"
         )
+        # Many claims at once: one row of (id, owner, lease until, now) each.
+        returned = ",".join(f'o."{c}"' for c in sorted(OrderModel._meta.db_fields))
+        self.claims = (
+            'WITH "c" AS (SELECT * FROM unnest($1::uuid[],$2::varchar[],$3::timestamptz[],'  # noqa: S608
+            '$4::timestamptz[]) AS "c"("id","owner","until","now")) '
+            'UPDATE "orders" AS o SET "lease_owner"=c."owner","lease_until"=c."until" '
+            f'FROM "c" WHERE o."id"=c."id" AND o."status" NOT IN ({_FINISHED_SQL}) '
+            'AND (o."lease_until" IS NULL OR o."lease_until"<c."now" '
+            f'OR o."lease_owner"=c."owner") RETURNING {returned}'
+        )
         self.get = f'SELECT {orders} FROM "orders" WHERE "id"=$1'  # noqa: S608
         self.updated_since = (
             f'SELECT {orders} FROM "orders" '  # noqa: S608

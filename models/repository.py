@@ -180,6 +180,10 @@ async def _apply_orm(
 _PendingStep = tuple[Order, str | None, dict[str, Any], OrderEvent]
 
 
+# A claim on its way to Postgres: order id, owner, now, lease until.
+_Claim = tuple[uuid.UUID, str, datetime, datetime]
+
+
 async def _write_step(pg: BaseDBAsyncClient, step: _PendingStep) -> bool:
     """Write one step in its own statement; tell whether its guard held."""
     order, owner, updates, event = step
@@ -196,6 +200,10 @@ class TortoiseOrderRepository:
         self._cleared: dict[uuid.UUID, str] = {}
         # Steps of different orders finished together are written in one statement.
         self._steps: Coalescer[_PendingStep, bool] = Coalescer(self._write_steps, name="steps")
+        # So are the claims of orders a worker takes up together.
+        self._claims: Coalescer[_Claim, dict[str, Any] | None] = Coalescer(
+            self._claim_all, name="claims"
+        )
 
     def _pg(self) -> BaseDBAsyncClient | None:
         return postgres_client() if self._fast_path else None
@@ -349,28 +357,19 @@ class TortoiseOrderRepository:
         self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
     ) -> Order | None:
         """Take the lease if it is free, expired or ours, and the order is unfinished."""
-        pg = self._pg()
-        if pg is not None:
-            rows = await pg.execute_query_dict(
-                statements().claim,
-                [
-                    db_value(OrderModel, "lease_owner", owner),
-                    db_value(OrderModel, "lease_until", lease_until),
-                    order_id,
-                    db_value(OrderModel, "lease_until", now),
-                ],
-            )
-            if not rows:
+        if self._pg() is not None:
+            taken = await self._claims.submit((order_id, owner, now, lease_until))
+            if taken is None:
                 return None
             self._cleared.pop(order_id, None)
-            return _to_order(OrderModel._init_from_db(**rows[0]))
-        taken = (
+            return _to_order(OrderModel._init_from_db(**taken))
+        changed = (
             await OrderModel.filter(id=order_id)
             .exclude(status__in=_FINISHED)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=owner))
             .update(lease_owner=owner, lease_until=lease_until)
         )
-        if not taken:
+        if not changed:
             return None
         row = await OrderModel.get(id=order_id)
         return _to_order(row)
@@ -483,6 +482,34 @@ class TortoiseOrderRepository:
             return outcomes
         written = {row["n"] for row in rows}
         return [n in written for n in range(len(steps))]
+
+    async def _claim_all(
+        self, claims: Sequence[_Claim]
+    ) -> list[dict[str, Any] | BaseException | None]:
+        """Take each lease that is free, expired or its owner's; return each order's row."""
+        pg = self._pg()
+        if pg is None:  # only the fast path submits claims
+            raise RuntimeError("the claims need the Postgres connection")
+        if len(claims) == 1:
+            ((order_id, owner, now, lease_until),) = claims
+            values = [
+                db_value(OrderModel, "lease_owner", owner),
+                db_value(OrderModel, "lease_until", lease_until),
+                order_id,
+                db_value(OrderModel, "lease_until", now),
+            ]
+            rows = await pg.execute_query_dict(statements().claim, values)
+            return [rows[0] if rows else None]
+        columns = [
+            [order_id for order_id, _, _, _ in claims],
+            [db_value(OrderModel, "lease_owner", owner) for _, owner, _, _ in claims],
+            [db_value(OrderModel, "lease_until", until) for _, _, _, until in claims],
+            [db_value(OrderModel, "lease_until", now) for _, _, now, _ in claims],
+        ]
+        # One order claimed twice in a batch (same owner) is updated once, and both get it.
+        rows = await pg.execute_query_dict(statements().claims, columns)
+        by_id = {row["id"]: row for row in rows}
+        return [by_id.get(order_id) for order_id, _, _, _ in claims]
 
     async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
         """Extend our lease; return False when it is no longer ours."""

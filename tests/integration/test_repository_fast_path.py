@@ -419,3 +419,39 @@ async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: str) -> No
     order = await repo.get(placed[1].id)
     assert order is not None
     assert (order.status, order.last_seq) == (OrderStatus.PENDING, 1)
+
+
+async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: str) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    sizes: list[int] = []
+    claim_all = repo._claim_all
+
+    async def counted(claims: Any) -> Any:
+        sizes.append(len(claims))
+        return await claim_all(claims)
+
+    repo._claims = Coalescer(counted, name="claims")
+    free, held, expired, done = [p.order for p in await repo.place([_command()] * 4, now)]
+    assert await repo.claim(held.id, "w2", now, now + LEASE) is not None
+    assert await repo.claim(expired.id, "w2", now - 2 * LEASE, now - LEASE) is not None
+    finished = await repo.claim(done.id, "w2", now, now + LEASE)
+    assert finished is not None
+    await repo.apply(
+        finished,
+        Step(Trigger.FAIL, "no", 1, error="x"),
+        owner="w2",
+        now=now,
+        lease_until=now + LEASE,
+    )
+    sizes.clear()
+    got = await asyncio.gather(
+        *(repo.claim(o.id, "w1", now, now + LEASE) for o in (free, held, expired, done, free))
+    )
+    assert sizes == [5]
+    assert [None if o is None else o.id for o in got] == [free.id, None, expired.id, None, free.id]
+    # Each lease belongs to whoever won it: w1 the free and the expired one, w2 still its own.
+    for order_id, owner in ((free.id, "w1"), (held.id, "w2"), (expired.id, "w1")):
+        assert not await repo.renew(order_id, "w3", now)
+        assert await repo.renew(order_id, owner, now + LEASE)
+    assert got[0] == await repo.get(free.id)
