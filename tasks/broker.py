@@ -1,9 +1,11 @@
 """The broker: in-memory in the embedded mode, a Redis Stream in the distributed mode.
 
 Delivery is at least once; the engine's lease and ``last_seq`` guards make execution
-effectively once. Stream settings follow the known behaviour of taskiq-redis 1.2.4: one
-message read at a time (a crash strands no prefetched batch) and an idle timeout far above
-an order's run time (so a running order is never reclaimed by a second worker).
+effectively once. Stream settings follow the known behaviour of taskiq-redis 1.2.4: an idle
+timeout far above an order's run time (so a running order is never reclaimed by a second
+worker). A read takes up to ``READ_AHEAD`` messages; at shutdown those not started yet go
+back to the queue at once, and after a crash the reconciler finds their orders untouched and
+queues them again (the sweep would hand them over only after the idle timeout).
 
 taskiq-redis sweeps the stream for such stranded messages (``XAUTOCLAIM`` under a lock)
 after every read, which costs two more round trips per order; :class:`OrderStreamBroker`
@@ -17,6 +19,7 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
@@ -36,6 +39,9 @@ STREAM_IDLE_TIMEOUT_MS = 300_000
 # An execution is cut off well before the stream would redeliver it; it resumes from its last
 # persisted step when the reconciler queues it again.
 TASK_TIMEOUT_SECONDS = 120
+# Messages one read takes. A round trip per message cost the worker as much as a claim; what
+# is read ahead waits for a free slot, and goes back to the queue if the worker stops first.
+READ_AHEAD = 8
 # At most one sweep for stranded messages per this many seconds of reading.
 SWEEP_SECONDS = 1.0
 
@@ -51,6 +57,8 @@ class OrderStreamBroker(RedisStreamBroker):
         super().__init__(url, **kwargs)
         self.sweep_seconds = sweep_seconds
         self._swept_at = -math.inf
+        # Messages read but not handed to the receiver yet: (stream, id, data).
+        self._read_ahead: deque[tuple[str, Any, bytes]] = deque()
         # Acknowledgements of orders finished together go out in one XACK per stream.
         self._acks: Coalescer[tuple[str, Any], None] = Coalescer(self._ack_all, name="acks")
 
@@ -75,8 +83,25 @@ class OrderStreamBroker(RedisStreamBroker):
                 await redis_conn.xack(stream, self.consumer_group_name, *ids)
         return [None] * len(acks)
 
+    async def hand_back_read_ahead(self) -> int:
+        """Queue again what was read but never handed out (at shutdown); return how many.
+
+        Each goes back on its stream as a new message and the read copy is acknowledged, in
+        one transaction, so nothing waits in this consumer's pending list for a sweep.
+        """
+        unread, self._read_ahead = list(self._read_ahead), deque()
+        if not unread:
+            return 0
+        async with Redis(connection_pool=self.connection_pool) as redis_conn:
+            pipe = redis_conn.pipeline(transaction=True)
+            for stream, message_id, data in unread:
+                pipe.xadd(stream, {b"data": data}, maxlen=self.maxlen, approximate=self.approximate)
+                pipe.xack(stream, self.consumer_group_name, message_id)
+            await pipe.execute()
+        return len(unread)
+
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        """Read new messages one read at a time; now and then sweep for stranded ones."""
+        """Read up to ``count`` new messages a read; now and then sweep for stranded ones."""
         async with Redis(connection_pool=self.connection_pool) as redis_conn:
             streams: Any = {self.queue_name: ">", **self.additional_streams}
             while True:
@@ -90,12 +115,16 @@ class OrderStreamBroker(RedisStreamBroker):
                 )
                 if not fetched:
                     continue
-                for stream, msg_list in fetched:
-                    for msg_id, msg in msg_list:
-                        yield AckableMessage(
-                            data=msg[b"data"],
-                            ack=self._ack_generator(id=msg_id, queue_name=stream),
-                        )
+                self._read_ahead.extend(
+                    (stream, msg_id, msg[b"data"])
+                    for stream, msg_list in fetched
+                    for msg_id, msg in msg_list
+                )
+                while self._read_ahead:
+                    stream, msg_id, data = self._read_ahead.popleft()
+                    yield AckableMessage(
+                        data=data, ack=self._ack_generator(id=msg_id, queue_name=stream)
+                    )
                 now = time.monotonic()
                 if now - self._swept_at < self.sweep_seconds:
                     continue
@@ -142,7 +171,7 @@ def build_broker(settings: Settings) -> AsyncBroker:
             settings.redis_url,
             queue_name=f"{settings.redis_prefix}:orders",
             consumer_group_name=f"{settings.redis_prefix}:workers",
-            xread_count=1,
+            xread_count=READ_AHEAD,
             idle_timeout=STREAM_IDLE_TIMEOUT_MS,
             unacknowledged_lock_timeout=10,
             maxlen=1_000_000,

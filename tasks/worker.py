@@ -15,6 +15,7 @@ from eterna.errors import EternaError
 from eterna.logs import about_many
 from eterna.metrics.http import MetricsServer
 from eterna.ratelimit import RateLimit, RedisRateLimiter
+from tasks.broker import OrderStreamBroker
 from tasks.queue import TaskiqOrderQueue
 from tasks.throttle import ThrottledEngine
 
@@ -144,6 +145,10 @@ async def _shut_down(
     receiver.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await receiver
+    if isinstance(runtime.broker, OrderStreamBroker):
+        with contextlib.suppress(Exception):  # Redis down: the reconciler will find them
+            if read_ahead := await runtime.broker.hand_back_read_ahead():
+                log.info("handed %d messages read ahead back to the queue", read_ahead)
     handed_back = sorted(set(unfinished) | set(engine.handed_back))
     if handed_back:
         log.warning(

@@ -121,3 +121,26 @@ async def test_acks_made_together_go_out_in_one_xack(redis_prefix: str) -> None:
     finally:
         await messages.aclose()
         await broker.shutdown()
+
+
+async def test_what_was_read_ahead_goes_back_to_the_queue_at_shutdown(redis_prefix: str) -> None:
+    stopping = _broker(redis_prefix, sweep_seconds=3600.0)
+    stopping.count = 8
+    other = _broker(redis_prefix, sweep_seconds=3600.0)
+    await stopping.startup()
+    await other.startup()
+    try:
+        for i in range(5):
+            await _kick(stopping, f"m{i}")
+        messages = stopping.listen()
+        assert await _take(messages, 1) == [b"m0"]  # one read took all five
+        await messages.aclose()
+        assert await stopping.hand_back_read_ahead() == 4
+        assert await stopping.hand_back_read_ahead() == 0
+        async with Redis.from_url(REDIS_URL) as redis:
+            pending = await redis.xpending(f"{redis_prefix}:orders", f"{redis_prefix}:workers")
+            assert pending["pending"] == 1  # only m0, which was handed out and not acked
+        assert await _take(other.listen(), 4) == [b"m1", b"m2", b"m3", b"m4"]
+    finally:
+        await stopping.shutdown()
+        await other.shutdown()
