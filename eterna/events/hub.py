@@ -46,6 +46,8 @@ class Listener:
 
     async def next(self, wait_seconds: float) -> OrderEvent | None:
         """Return the next event, or None after wait_seconds without one."""
+        if not self._queue.empty():  # a busy stream: no timer to arm for an event at hand
+            return self._queue.get_nowait()
         # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
         # event does, and a listener loop cancelled that way would never stop.
         try:
