@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=90, help="drain time limit (90 s)")
     parser.add_argument("--profile", type=Path, help="record py-spy profiles into this folder")
     parser.add_argument(
-        "--worker-concurrency", type=int, default=0, help="ETERNA_WORKER_CONCURRENCY (default 32)"
+        "--worker-concurrency", type=int, default=0, help="ETERNA_WORKER_CONCURRENCY (default 64)"
     )
     add_cluster_arguments(parser)
     args = parser.parse_args()

@@ -349,7 +349,7 @@ def main() -> None:
     parser.add_argument("--apis", type=int, default=1, help="API processes (1)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (1)")
     parser.add_argument(
-        "--worker-concurrency", type=int, default=0, help="ETERNA_WORKER_CONCURRENCY (default 32)"
+        "--worker-concurrency", type=int, default=0, help="ETERNA_WORKER_CONCURRENCY (default 64)"
     )
     parser.add_argument("--pool-size", type=int, default=0, help="ETERNA_DB_POOL_SIZE (20)")
     parser.add_argument("--timeout", type=float, default=150, help="give up after (150 s)")

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         5.0, description="an idle subscription re-reads the database this often"
     )
 
-    worker_concurrency: int = Field(32, description="orders one worker runs at once")
+    worker_concurrency: int = Field(64, description="orders one worker runs at once")
     lease_seconds: float = Field(
         30.0, description="how long a worker's claim on an order lasts without renewal"
     )
