@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 
 class InsufficientLiquidityError(ValueError):
     """The pool cannot pay out the swap (empty side, past its last bin or tick)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SwapResult:
+class SwapResult(NamedTuple):
     """Outcome of an exact-in swap, all in integer base units.
 
     ``amount_in`` is the input consumed including the fee; ``fee`` is charged in the input
-    token; ``amount_out`` is what the trader receives.
+    token; ``amount_out`` is what the trader receives. A named tuple, cheap to build: a
+    ladder of quotes makes one per amount and pool.
     """
 
     amount_in: int

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
-from typing import Self
+from typing import NamedTuple, Self
 
 from eterna.amm.base import InsufficientLiquidityError, SwapResult
 
@@ -72,8 +72,7 @@ def bin_price(bin_step: int, bin_id: int) -> int:
     return U128_MAX // result if invert else result
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
+class _Walk(NamedTuple):
     """The outcome of walking the bins for one swap, and the state it leaves."""
 
     result: SwapResult

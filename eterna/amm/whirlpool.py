@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import isqrt
-from typing import Self
+from typing import NamedTuple, Self
 
 from eterna.amm.base import InsufficientLiquidityError, SwapResult
 from eterna.amm.clmm_math import (
@@ -52,8 +52,7 @@ DEFAULT_RANGES: tuple[tuple[Fraction, Fraction, Fraction], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
+class _Walk(NamedTuple):
     """The outcome of one swap's step loop, and the price state it leaves."""
 
     result: SwapResult

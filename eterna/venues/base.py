@@ -5,15 +5,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eterna.routes import Route
 from eterna.tokens import Token
 
 
-@dataclass(frozen=True, slots=True)
-class PoolQuote:
-    """What one pool pays for an exact input, in integer base units."""
+class PoolQuote(NamedTuple):
+    """What one pool pays for an exact input, in integer base units.
+
+    A named tuple rather than a frozen dataclass: a route quotes a ladder of amounts on every
+    pool, dozens of these per order, and a tuple is built three times as fast.
+    """
 
     venue: str
     pool: str

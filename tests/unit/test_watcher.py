@@ -275,7 +275,7 @@ async def test_limit_whose_whole_amount_pays_less_than_its_limit_keeps_resting(
             quotes = await super().quote_amounts(token_in, token_out, amounts)
             depth = 40 * 10**9
             return [
-                replace(q, amount_out=q.amount_out * (depth - q.amount_in) // depth) for q in quotes
+                q._replace(amount_out=q.amount_out * (depth - q.amount_in) // depth) for q in quotes
             ]
 
     world.venue = Deep()
@@ -458,7 +458,7 @@ async def test_sniper_whose_route_moves_the_price_too_much_keeps_resting(world: 
             self, token_in: Token, token_out: Token, amounts: Sequence[int]
         ) -> list[PoolQuote]:
             quotes = await super().quote_amounts(token_in, token_out, amounts)
-            return [replace(q, price_impact_bps=800) for q in quotes]
+            return [q._replace(price_impact_bps=800) for q in quotes]
 
     world.venue = Shallow()
     world.router = Router([world.venue])
