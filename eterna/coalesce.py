@@ -26,8 +26,14 @@ Run = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
 class Coalescer(Generic[T, R]):
     """Hand concurrent calls to ``run`` in batches; each caller gets its own item's outcome."""
 
-    def __init__(self, run: Run[T, R], *, name: str = "coalescer") -> None:
+    def __init__(self, run: Run[T, R], *, name: str = "coalescer", linger: int = 0) -> None:
+        """Batch calls to ``run``; with ``linger``, wait that many loop turns before each run.
+
+        Lingering lets calls made by tasks that are about to run join the batch (as a
+        database's commit delay does): a few turns of the loop, microseconds when idle.
+        """
         self._run = run
+        self._linger = linger
         self._name = name
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._runner: asyncio.Task[None] | None = None
@@ -44,6 +50,8 @@ class Coalescer(Generic[T, R]):
         batch: list[tuple[T, asyncio.Future[R]]] = []
         try:
             while self._queue:
+                for _ in range(self._linger):
+                    await asyncio.sleep(0)
                 batch, self._queue = self._queue, []
                 try:
                     outcomes = await self._run([item for item, _ in batch])

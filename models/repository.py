@@ -54,6 +54,11 @@ from models.postgres import (
 )
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
+# Turns of the event loop a batch of steps, and of claims, waits for more to join. Measured
+# end to end (3,000 orders): 0 and 0 gave claims of 1.9 on average and 259 orders/s; 3 and
+# 10 gave 6 claims and 17 steps a statement, and 318-348 orders/s.
+STEP_LINGER = 3
+CLAIM_LINGER = 10
 # Orders whose lease a terminal step cleared: release() has nothing left to do for them.
 _CLEARED_LIMIT = 10_000
 
@@ -198,11 +203,14 @@ class TortoiseOrderRepository:
         """Use the Postgres fast path when the database is asyncpg (unless told not to)."""
         self._fast_path = fast_path
         self._cleared: dict[uuid.UUID, str] = {}
-        # Steps of different orders finished together are written in one statement.
-        self._steps: Coalescer[_PendingStep, bool] = Coalescer(self._write_steps, name="steps")
-        # So are the claims of orders a worker takes up together.
+        # Steps of different orders finished together are written in one statement, and so
+        # are the claims of orders a worker takes up together. Claims trickle in as the queue
+        # hands out messages one task at a time: they wait a few more turns of the loop.
+        self._steps: Coalescer[_PendingStep, bool] = Coalescer(
+            self._write_steps, name="steps", linger=STEP_LINGER
+        )
         self._claims: Coalescer[_Claim, dict[str, Any] | None] = Coalescer(
-            self._claim_all, name="claims"
+            self._claim_all, name="claims", linger=CLAIM_LINGER
         )
 
     def _pg(self) -> BaseDBAsyncClient | None:

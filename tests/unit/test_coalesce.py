@@ -108,3 +108,20 @@ async def test_cancelling_the_runner_cancels_the_callers_waiting_on_it() -> None
     assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
     run.gate.set()
     assert await coalescer.submit(3) == 6  # a new run starts for the next call
+
+
+async def test_a_lingering_run_takes_calls_made_in_the_next_turns_of_the_loop() -> None:
+    run = Doubler()
+    eager, patient = Coalescer(run), Coalescer(Doubler(), linger=3)
+
+    async def later(coalescer: Coalescer[int, int], item: int, turns: int) -> int:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        return await coalescer.submit(item)
+
+    assert await asyncio.gather(*(later(eager, i, i) for i in range(3))) == [0, 2, 4]
+    assert len(run.runs) > 1  # each call arrived after the run before it had started
+    lingering = patient._run
+    assert isinstance(lingering, Doubler)
+    assert await asyncio.gather(*(later(patient, i, i) for i in range(3))) == [0, 2, 4]
+    assert lingering.runs == [[0, 1, 2]]
