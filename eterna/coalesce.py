@@ -40,7 +40,11 @@ class Coalescer(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """Return item's result once the run that took it is done (or raise its exception)."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._runner is not None and self._runner.get_loop() is not loop:
+            # Left over from a loop that was closed mid-run (tests run one loop each).
+            self._runner, self._queue = None, []
+        future: asyncio.Future[R] = loop.create_future()
         self._queue.append((item, future))
         if self._runner is None:
             self._runner = asyncio.create_task(self._drain(), name=self._name)

@@ -125,3 +125,24 @@ async def test_a_lingering_run_takes_calls_made_in_the_next_turns_of_the_loop() 
     assert isinstance(lingering, Doubler)
     assert await asyncio.gather(*(later(patient, i, i) for i in range(3))) == [0, 2, 4]
     assert lingering.runs == [[0, 1, 2]]
+
+
+def test_a_run_left_behind_by_a_closed_loop_does_not_block_the_next_loop() -> None:
+    runs: list[list[int]] = []
+
+    async def first_run_never_ends(items: Sequence[int]) -> list[int | BaseException]:
+        runs.append(list(items))
+        if len(runs) == 1:
+            await asyncio.Event().wait()
+        return [2 * i for i in items]
+
+    coalescer: Coalescer[int, int] = Coalescer(first_run_never_ends)
+    first = asyncio.new_event_loop()
+    try:
+        stuck = first.create_task(coalescer.submit(1))
+        first.run_until_complete(asyncio.sleep(0.01))
+        assert not stuck.done()
+    finally:
+        first.close()  # closed mid-run: its runner never finishes
+    assert asyncio.run(coalescer.submit(2)) == 4
+    assert runs == [[1], [2]]
