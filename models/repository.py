@@ -185,6 +185,9 @@ async def _apply_orm(
 _PendingStep = tuple[Order, str | None, dict[str, Any], OrderEvent]
 
 
+# Errors that say the database was not reached (or the answer was lost), not what is wrong
+# with one step of a batch.
+_UNREACHABLE = (DBConnectionError, OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 # A claim on its way to Postgres: order id, owner, now, lease until.
 _Claim = tuple[uuid.UUID, str, datetime, datetime]
 
@@ -478,9 +481,11 @@ class TortoiseOrderRepository:
             return [await _write_step(pg, steps[0])]
         try:
             rows = await pg.execute_query_dict(steps_sql(), steps_values(steps))
-        except IntegrityError:
-            # A duplicate seq failed the whole statement: write each step alone, so that only
-            # the step at fault fails.
+        except _UNREACHABLE:
+            raise  # every step of the batch shares the connection's fate, as it would alone
+        except Exception:  # find the step at fault, write the others
+            # One step failed the whole statement (a duplicate seq, a value its column cannot
+            # hold): write each step alone, so that only the step at fault fails.
             outcomes: list[bool | BaseException] = []
             for step in steps:
                 try:
@@ -514,10 +519,15 @@ class TortoiseOrderRepository:
             [db_value(OrderModel, "lease_until", until) for _, _, _, until in claims],
             [db_value(OrderModel, "lease_until", now) for _, _, now, _ in claims],
         ]
-        # One order claimed twice in a batch (same owner) is updated once, and both get it.
+        # One order claimed twice in a batch is updated once: only the claim whose owner the
+        # row now names has won it.
         rows = await pg.execute_query_dict(statements().claims, columns)
         by_id = {row["id"]: row for row in rows}
-        return [by_id.get(order_id) for order_id, _, _, _ in claims]
+        won = [by_id.get(order_id) for order_id, _, _, _ in claims]
+        return [
+            row if row is not None and row["lease_owner"] == owner else None
+            for row, (_, owner, _, _) in zip(won, claims, strict=True)
+        ]
 
     async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
         """Extend our lease; return False when it is no longer ours."""

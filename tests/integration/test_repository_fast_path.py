@@ -455,3 +455,39 @@ async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: 
         assert not await repo.renew(order_id, "w3", now)
         assert await repo.renew(order_id, owner, now + LEASE)
     assert got[0] == await repo.get(free.id)
+
+
+async def test_a_step_its_columns_cannot_hold_fails_alone_in_its_batch(pg: str) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    runs = _CountingRuns(repo)
+    placed = [p.order for p in await repo.place([_command()] * 3, now)]
+    too_long = Step(Trigger.ROUTE, "routed", 1, route=_route(), tx_signature="s" * 150)
+    too_large = Step(Trigger.ROUTE, "routed", 1, route=_route(), amount_out=Decimal("1e19"))
+    outcomes = await asyncio.gather(
+        repo.apply(placed[0], too_long, owner=None, now=now, lease_until=now),
+        repo.apply(placed[1], _steps()[0], owner=None, now=now, lease_until=now),
+        repo.apply(placed[2], too_large, owner=None, now=now, lease_until=now),
+        return_exceptions=True,
+    )
+    assert runs.sizes == [3]
+    assert isinstance(outcomes[0], Exception)
+    assert not isinstance(outcomes[1], BaseException)
+    assert isinstance(outcomes[2], Exception)
+    seqs = [[e.seq for e in await repo.events(o.id)] for o in placed]
+    assert seqs == [[1], [1, 2], [1]]
+
+
+async def test_of_two_owners_claiming_one_order_together_only_the_winner_gets_it(pg: str) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    (placed,) = await repo.place([_command()], now)
+    got = await asyncio.gather(
+        repo.claim(placed.order.id, "w1", now, now + LEASE),
+        repo.claim(placed.order.id, "w2", now, now + LEASE),
+    )
+    assert sum(o is not None for o in got) == 1
+    winner = "w1" if got[0] is not None else "w2"
+    loser = "w2" if winner == "w1" else "w1"
+    assert await repo.renew(placed.order.id, winner, now + LEASE)
+    assert not await repo.renew(placed.order.id, loser, now + LEASE)
