@@ -3,9 +3,11 @@
 Delivery is at least once; the engine's lease and ``last_seq`` guards make execution
 effectively once. Stream settings follow the known behaviour of taskiq-redis 1.2.4: an idle
 timeout far above an order's run time (so a running order is never reclaimed by a second
-worker). A read takes up to ``READ_AHEAD`` messages; at shutdown those not started yet go
-back to the queue at once, and after a crash the reconciler finds their orders untouched and
-queues them again (the sweep would hand them over only after the idle timeout).
+worker). A read takes up to ``READ_AHEAD`` messages. At shutdown, those not yet handed to the
+receiver go back to the queue at once. Those the receiver holds but has not started (it drops
+them when it stops), and after a crash all of them, belong to orders nothing has touched: the
+reconciler queues those orders again (the sweep would take the messages over only after the
+idle timeout).
 
 taskiq-redis sweeps the stream for such stranded messages (``XAUTOCLAIM`` under a lock)
 after every read, which costs two more round trips per order; :class:`OrderStreamBroker`
@@ -84,7 +86,7 @@ class OrderStreamBroker(RedisStreamBroker):
         return [None] * len(acks)
 
     async def hand_back_read_ahead(self) -> int:
-        """Queue again what was read but never handed out (at shutdown); return how many.
+        """Queue again what was read but not handed to the receiver (at shutdown); say how many.
 
         Each goes back on its stream as a new message and the read copy is acknowledged, in
         one transaction, so nothing waits in this consumer's pending list for a sweep.

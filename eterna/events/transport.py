@@ -115,14 +115,15 @@ class RedisStreamPublisher:
     async def _append(self, events: list[OrderEvent]) -> None:
         side, selects = self._side if self._side is not None else (self._stream, None)
         args: list[EncodableT] = [self._maxlen]
-        for event in events:
-            args += _fields(event)
-            args.append(1 if selects is not None and selects(event) else 0)
         try:
+            for event in events:
+                args += _fields(event)
+                args.append(1 if selects is not None and selects(event) else 0)
             # One command for every event: a pipeline of XADDs cost about four times as much.
             await self._script(keys=[self._stream, side], args=args)
-        except RedisError as exc:
-            # The events are committed; subscribers fill the gap from the database.
+        except (RedisError, TypeError, ValueError) as exc:
+            # The events are committed; subscribers fill the gap from the database. (A value
+            # the encoder refuses fails its whole batch the same way, for every caller.)
             log.warning("could not publish %d events: %s", len(events), exc)
 
 

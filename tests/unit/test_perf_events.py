@@ -246,3 +246,16 @@ async def test_a_caller_cancelled_as_it_is_asked_to_lead_passes_the_lead_on(
     await asyncio.wait_for(publisher.publish([_event("c")]), 5)
     rows: Any = await client.xrange(stream)
     assert [f[b"u"] for _, f in rows] == [b"a", b"b", b"c"]
+
+
+async def test_an_event_the_encoder_refuses_is_logged_and_the_next_ones_go_out(
+    client: aioredis.Redis, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = f"{redis_prefix}:events"
+    publisher = RedisStreamPublisher(client, stream)
+    refused = replace(_event("a"), details={1: "not a JSON object key"})  # type: ignore[dict-item]
+    await publisher.publish([refused])
+    assert "could not publish 1 events" in caplog.text
+    await publisher.publish([_event("b")])
+    rows: Any = await client.xrange(stream)
+    assert [f[b"u"] for _, f in rows] == [b"b"]
