@@ -6,8 +6,8 @@ while a run is in flight to the next run, in arrival order, so a burst of N call
 few runs instead of N. A call made while nothing runs starts a run at once: a quiet system
 waits for nothing.
 
-A run happens in a task of its own. A caller that is cancelled stops waiting, but its item
-stays in the run it joined, so one cancelled caller never cancels the others' work.
+A run happens in a task of its own. A caller that is cancelled stops waiting; one cancelled
+caller never cancels the others' work.
 """
 
 from __future__ import annotations
@@ -26,14 +26,25 @@ Run = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
 class Coalescer(Generic[T, R]):
     """Hand concurrent calls to ``run`` in batches; each caller gets its own item's outcome."""
 
-    def __init__(self, run: Run[T, R], *, name: str = "coalescer", linger: int = 0) -> None:
+    def __init__(
+        self,
+        run: Run[T, R],
+        *,
+        name: str = "coalescer",
+        linger: int = 0,
+        abandoned: Callable[[T, R], None] | None = None,
+    ) -> None:
         """Batch calls to ``run``; with ``linger``, wait that many loop turns before each run.
 
         Lingering lets calls made by tasks that are about to run join the batch (as a
         database's commit delay does): a few turns of the loop, microseconds when idle.
+        A call cancelled before its run starts is left out of it; one cancelled while its
+        run is in flight still gets done, and ``abandoned`` receives its item and result
+        (to undo what nobody will use, such as a lease taken for a caller that is gone).
         """
         self._run = run
         self._linger = linger
+        self._abandoned = abandoned
         self._name = name
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._runner: asyncio.Task[None] | None = None
@@ -56,21 +67,15 @@ class Coalescer(Generic[T, R]):
             while self._queue:
                 for _ in range(self._linger):
                     await asyncio.sleep(0)
-                batch, self._queue = self._queue, []
+                batch = [(item, future) for item, future in self._queue if not future.done()]
+                self._queue = []
+                if not batch:
+                    continue
                 try:
                     outcomes = await self._run([item for item, _ in batch])
                 except Exception as exc:  # every caller of the run gets it
                     outcomes = [exc] * len(batch)
-                if len(outcomes) != len(batch):
-                    error = RuntimeError(f"{self._name}: {len(outcomes)} outcomes for {len(batch)}")
-                    outcomes = [error] * len(batch)
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    if future.done():  # its caller was cancelled
-                        continue
-                    if isinstance(outcome, BaseException):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
+                self._deliver(batch, outcomes)
                 batch = []
         except asyncio.CancelledError:
             # Shutting down: nobody is left to run what waits; its callers are cancelled too.
@@ -80,3 +85,19 @@ class Coalescer(Generic[T, R]):
             raise
         finally:
             self._runner = None
+
+    def _deliver(
+        self, batch: list[tuple[T, asyncio.Future[R]]], outcomes: Sequence[R | BaseException]
+    ) -> None:
+        if len(outcomes) != len(batch):
+            error = RuntimeError(f"{self._name}: {len(outcomes)} outcomes for {len(batch)}")
+            outcomes = [error] * len(batch)
+        for (item, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # its caller was cancelled while the run was in flight
+                if self._abandoned is not None and not isinstance(outcome, BaseException):
+                    self._abandoned(item, outcome)
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)

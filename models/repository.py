@@ -11,6 +11,8 @@ takes the ORM path.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -52,6 +54,8 @@ from models.postgres import (
     steps_sql,
     steps_values,
 )
+
+log = logging.getLogger(__name__)
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
 # Turns of the event loop a batch of steps, and of claims, waits for more to join. Measured
@@ -213,8 +217,9 @@ class TortoiseOrderRepository:
             self._write_steps, name="steps", linger=STEP_LINGER
         )
         self._claims: Coalescer[_Claim, dict[str, Any] | None] = Coalescer(
-            self._claim_all, name="claims", linger=CLAIM_LINGER
+            self._claim_all, name="claims", linger=CLAIM_LINGER, abandoned=self._give_back
         )
+        self._giving_back: set[asyncio.Task[None]] = set()
 
     def _pg(self) -> BaseDBAsyncClient | None:
         return postgres_client() if self._fast_path else None
@@ -495,6 +500,25 @@ class TortoiseOrderRepository:
             return outcomes
         written = {row["n"] for row in rows}
         return [n in written for n in range(len(steps))]
+
+    def _give_back(self, claim: _Claim, row: dict[str, Any] | None) -> None:
+        """Release a lease taken for a claimer that was cancelled while its claim ran.
+
+        Nobody will run the order; left alone, its lease would hold it for the whole lease
+        time before another worker could take it.
+        """
+        if row is None:
+            return
+        order_id, owner, _, _ = claim
+        task = asyncio.get_running_loop().create_task(self._release_quietly(order_id, owner))
+        self._giving_back.add(task)
+        task.add_done_callback(self._giving_back.discard)
+
+    async def _release_quietly(self, order_id: uuid.UUID, owner: str) -> None:
+        try:
+            await self.release(order_id, owner)
+        except Exception as exc:  # the lease then simply expires
+            log.warning("could not give back the lease of order %s: %s", order_id, exc)
 
     async def _claim_all(
         self, claims: Sequence[_Claim]

@@ -491,3 +491,28 @@ async def test_of_two_owners_claiming_one_order_together_only_the_winner_gets_it
     loser = "w2" if winner == "w1" else "w1"
     assert await repo.renew(placed.order.id, winner, now + LEASE)
     assert not await repo.renew(placed.order.id, loser, now + LEASE)
+
+
+async def test_a_claim_whose_caller_is_cancelled_mid_run_gives_the_lease_back(pg: str) -> None:
+    now = utcnow()
+    repo = TortoiseOrderRepository()
+    gate, started = asyncio.Event(), asyncio.Event()
+    claim_all = repo._claim_all
+
+    async def gated(claims: Any) -> Any:
+        started.set()
+        await gate.wait()
+        return await claim_all(claims)
+
+    repo._claims = Coalescer(gated, name="claims", abandoned=repo._give_back)
+    (placed,) = await repo.place([_command()], now)
+    claiming = asyncio.ensure_future(repo.claim(placed.order.id, "w1", now, now + LEASE))
+    await started.wait()
+    claiming.cancel()
+    gate.set()
+    for _ in range(100):  # the claim is written, then its lease given back
+        await asyncio.sleep(0.01)
+        if not repo._giving_back:
+            break
+    assert claiming.cancelled()
+    assert await repo.claim(placed.order.id, "w2", now, now + LEASE) is not None

@@ -146,3 +146,23 @@ def test_a_run_left_behind_by_a_closed_loop_does_not_block_the_next_loop() -> No
         first.close()  # closed mid-run: its runner never finishes
     assert asyncio.run(coalescer.submit(2)) == 4
     assert runs == [[1], [2]]
+
+
+async def test_cancelled_calls_are_left_out_or_their_outcome_handed_back() -> None:
+    run = Doubler()
+    handed_back: list[tuple[int, int]] = []
+    coalescer = Coalescer(run, abandoned=lambda item, result: handed_back.append((item, result)))
+    run.gate.clear()
+    during = asyncio.ensure_future(coalescer.submit(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the run of [1] is in flight
+    before = asyncio.ensure_future(coalescer.submit(2))
+    kept = asyncio.ensure_future(coalescer.submit(3))
+    await asyncio.sleep(0)
+    during.cancel()
+    before.cancel()
+    await asyncio.sleep(0)
+    run.gate.set()
+    assert await kept == 6
+    assert run.runs == [[1], [3]]  # 2 was cancelled before its run took it
+    assert handed_back == [(1, 2)]  # 1 was done for a caller that had gone
