@@ -85,17 +85,10 @@ def _placement_sql() -> tuple[tuple[str, ...], str]:
     is inserted from what that insert returned: one statement, atomic, one round trip,
     however large the batch.
     """
-    fields = OrderModel._meta.fields_map
     columns = tuple(sorted(OrderModel._meta.db_fields))
-    arrays = ",".join(
-        f"${i}::{fields[c].get_for_dialect('postgres', 'SQL_TYPE')}[]"
-        for i, c in enumerate(columns, start=1)
-    )
+    arrays = ",".join(f"${i}::{_sql_type(OrderModel, c)}[]" for i, c in enumerate(columns, start=1))
     n = len(columns)
-    event_types = {
-        c: OrderEventModel._meta.fields_map[c].get_for_dialect("postgres", "SQL_TYPE")
-        for c in ("status", "message", "data")
-    }
+    event_types = {c: _sql_type(OrderEventModel, c) for c in ("status", "message", "data")}
     names = ",".join(f'"{c}"' for c in columns)
     sql = (
         f'WITH "placed" AS (INSERT INTO "orders" ({names}) '  # noqa: S608
@@ -106,6 +99,11 @@ def _placement_sql() -> tuple[tuple[str, ...], str]:
         f'${n + 2}::{event_types["message"]},${n + 3}::{event_types["data"]} FROM "placed"'
     )
     return columns, sql
+
+
+def _sql_type(model: type[OrderModel | OrderEventModel], column: str) -> str:
+    """Return the Postgres type of a model's column, as Tortoise creates it."""
+    return str(model._meta.fields_map[column].get_for_dialect("postgres", "SQL_TYPE"))
 
 
 def placement_values(rows: Sequence[OrderModel]) -> list[Any]:
@@ -164,6 +162,9 @@ STEP_OPTIONAL_COLUMNS = (
 )
 
 _STEP_SETTABLE = frozenset((*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS))
+# A step on its way to Postgres: the order as its writer read it, the lease owner guarding
+# the write (None: guarded by seq alone), the columns it sets and its event.
+PendingStep = tuple[Order, str | None, Mapping[str, Any], OrderEvent]
 
 
 @functools.cache
@@ -177,13 +178,10 @@ def steps_sql() -> str:
     others commit; a duplicate seq fails the whole statement. The ordinals of the steps that
     were written come back.
     """
-    fields = OrderModel._meta.fields_map
-
-    def sql_type(column: str) -> str:
-        return str(fields[column].get_for_dialect("postgres", "SQL_TYPE"))
-
     inputs = [("n", "int4"), ("id", "uuid"), ("prev_seq", "int4"), ("owner", "varchar")]
-    inputs += [(f"v_{c}", sql_type(c)) for c in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)]
+    inputs += [
+        (f"v_{c}", _sql_type(OrderModel, c)) for c in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)
+    ]
     inputs += [(f"k_{c}", "bool") for c in STEP_OPTIONAL_COLUMNS]
     inputs += [(f"e_{c}", t) for c, t in _EVENT_VALUES]
     arrays = ",".join(f"${i}::{t}[]" for i, (_, t) in enumerate(inputs, start=1))
@@ -205,9 +203,7 @@ def steps_sql() -> str:
     )
 
 
-def steps_values(
-    steps: Sequence[tuple[Order, str | None, Mapping[str, Any], OrderEvent]],
-) -> list[Any]:
+def steps_values(steps: Sequence[PendingStep]) -> list[Any]:
     """Return the parameters of :func:`steps_sql`: one array per input column, a row a step."""
     for _, _, updates, _ in steps:
         if unknown := set(updates) - _STEP_SETTABLE:

@@ -45,6 +45,7 @@ from models.orders import OrderEventModel, OrderModel
 from models.postgres import (
     RELEASE_SQL,
     RENEW_SQL,
+    PendingStep,
     apply_sql,
     db_value,
     placement_values,
@@ -184,11 +185,6 @@ async def _apply_orm(
         )
 
 
-# A step on its way to Postgres: the order as its writer read it, the lease owner guarding
-# the write (None: guarded by seq alone), the columns it sets and its event.
-_PendingStep = tuple[Order, str | None, dict[str, Any], OrderEvent]
-
-
 # Errors that say the database was not reached (or the answer was lost), not what is wrong
 # with one step of a batch.
 _UNREACHABLE = (DBConnectionError, OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
@@ -196,7 +192,7 @@ _UNREACHABLE = (DBConnectionError, OSError, asyncpg.InterfaceError, asyncpg.Post
 _Claim = tuple[uuid.UUID, str, datetime, datetime]
 
 
-async def _write_step(pg: BaseDBAsyncClient, step: _PendingStep) -> bool:
+async def _write_step(pg: BaseDBAsyncClient, step: PendingStep) -> bool:
     """Write one step in its own statement; tell whether its guard held."""
     order, owner, updates, event = step
     sql = apply_sql(tuple(updates), guard_owner=owner is not None)
@@ -213,7 +209,7 @@ class TortoiseOrderRepository:
         # Steps of different orders finished together are written in one statement, and so
         # are the claims of orders a worker takes up together. Claims trickle in as the queue
         # hands out messages one task at a time: they wait a few more turns of the loop.
-        self._steps: Coalescer[_PendingStep, bool] = Coalescer(
+        self._steps: Coalescer[PendingStep, bool] = Coalescer(
             self._write_steps, name="steps", linger=STEP_LINGER
         )
         self._claims: Coalescer[_Claim, dict[str, Any] | None] = Coalescer(
@@ -477,7 +473,7 @@ class TortoiseOrderRepository:
                 self._cleared.clear()
             self._cleared[order.id] = owner
 
-    async def _write_steps(self, steps: Sequence[_PendingStep]) -> list[bool | BaseException]:
+    async def _write_steps(self, steps: Sequence[PendingStep]) -> list[bool | BaseException]:
         """Write the steps (each guarded on its own); tell for each whether it was written."""
         pg = self._pg()
         if pg is None:  # only the fast path submits steps
