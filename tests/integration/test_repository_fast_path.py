@@ -322,17 +322,20 @@ async def test_a_batch_is_placed_in_one_statement_with_the_same_rows(pg: str) ->
 
 
 class _CountingRuns:
-    """Record the size of every batch of steps the repository writes."""
+    """Record the size of every batch of steps (or claims) the repository writes."""
 
-    def __init__(self, repo: TortoiseOrderRepository) -> None:
+    def __init__(self, repo: TortoiseOrderRepository, *, claims: bool = False) -> None:
         self.sizes: list[int] = []
-        write = repo._write_steps
+        write = repo._claim_all if claims else repo._write_steps
 
-        async def counted(steps: Any) -> Any:
-            self.sizes.append(len(steps))
-            return await write(steps)
+        async def counted(items: Any) -> Any:
+            self.sizes.append(len(items))
+            return await write(items)
 
-        repo._steps = Coalescer(counted, name="steps")
+        if claims:
+            repo._claims = Coalescer(counted, name="claims")
+        else:
+            repo._steps = Coalescer(counted, name="steps")
 
 
 async def test_steps_finished_together_are_written_in_one_statement_with_the_same_rows(
@@ -424,14 +427,7 @@ async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: str) -> No
 async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: str) -> None:
     now = utcnow()
     repo = TortoiseOrderRepository()
-    sizes: list[int] = []
-    claim_all = repo._claim_all
-
-    async def counted(claims: Any) -> Any:
-        sizes.append(len(claims))
-        return await claim_all(claims)
-
-    repo._claims = Coalescer(counted, name="claims")
+    sizes = _CountingRuns(repo, claims=True).sizes
     free, held, expired, done = [p.order for p in await repo.place([_command()] * 4, now)]
     assert await repo.claim(held.id, "w2", now, now + LEASE) is not None
     assert await repo.claim(expired.id, "w2", now - 2 * LEASE, now - LEASE) is not None
