@@ -45,6 +45,7 @@ from models.orders import OrderEventModel, OrderModel
 from models.postgres import (
     RELEASE_SQL,
     RENEW_SQL,
+    HeldConnection,
     PendingStep,
     apply_sql,
     db_value,
@@ -192,11 +193,11 @@ _UNREACHABLE = (DBConnectionError, OSError, asyncpg.InterfaceError, asyncpg.Post
 _Claim = tuple[uuid.UUID, str, datetime, datetime]
 
 
-async def _write_step(pg: BaseDBAsyncClient, step: PendingStep) -> bool:
+async def _write_step(pg: BaseDBAsyncClient, held: HeldConnection, step: PendingStep) -> bool:
     """Write one step in its own statement; tell whether its guard held."""
     order, owner, updates, event = step
     sql = apply_sql(tuple(updates), guard_owner=owner is not None)
-    return bool(await pg.execute_query_dict(sql, step_values(order, owner, updates, event)))
+    return bool(await held.fetch(pg, sql, step_values(order, owner, updates, event)))
 
 
 class TortoiseOrderRepository:
@@ -216,6 +217,9 @@ class TortoiseOrderRepository:
             self._claim_all, name="claims", linger=CLAIM_LINGER, abandoned=self._give_back
         )
         self._giving_back: set[asyncio.Task[None]] = set()
+        # Each batch writer runs one statement at a time, on a connection it keeps.
+        self._step_conn = HeldConnection()
+        self._claim_conn = HeldConnection()
 
     def _pg(self) -> BaseDBAsyncClient | None:
         return postgres_client() if self._fast_path else None
@@ -478,10 +482,11 @@ class TortoiseOrderRepository:
         pg = self._pg()
         if pg is None:  # only the fast path submits steps
             raise RuntimeError("the step writer needs the Postgres connection")
+        held = self._step_conn
         if len(steps) == 1:
-            return [await _write_step(pg, steps[0])]
+            return [await _write_step(pg, held, steps[0])]
         try:
-            rows = await pg.execute_query_dict(steps_sql(), steps_values(steps))
+            rows = await held.fetch(pg, steps_sql(), steps_values(steps))
         except _UNREACHABLE:
             raise  # every step of the batch shares the connection's fate, as it would alone
         except Exception:  # find the step at fault, write the others
@@ -490,7 +495,7 @@ class TortoiseOrderRepository:
             outcomes: list[bool | BaseException] = []
             for step in steps:
                 try:
-                    outcomes.append(await _write_step(pg, step))
+                    outcomes.append(await _write_step(pg, held, step))
                 except Exception as exc:  # the outcome of that step alone
                     outcomes.append(exc)
             return outcomes
@@ -531,7 +536,7 @@ class TortoiseOrderRepository:
                 order_id,
                 db_value(OrderModel, "lease_until", now),
             ]
-            rows = await pg.execute_query_dict(statements().claim, values)
+            rows = await self._claim_conn.fetch(pg, statements().claim, values)
             return [rows[0] if rows else None]
         columns = [
             [order_id for order_id, _, _, _ in claims],
@@ -541,7 +546,7 @@ class TortoiseOrderRepository:
         ]
         # One order claimed twice in a batch is updated once: only the claim whose owner the
         # row now names has won it.
-        rows = await pg.execute_query_dict(statements().claims, columns)
+        rows = await self._claim_conn.fetch(pg, statements().claims, columns)
         by_id = {row["id"]: row for row in rows}
         won = [by_id.get(order_id) for order_id, _, _, _ in claims]
         return [

@@ -1,0 +1,124 @@
+"""A batch writer's kept connection: reused while statements follow closely, given back idle."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError, OperationalError
+
+from eterna.bootstrap import close_database, open_database
+from eterna.config import Settings
+from models.postgres import HeldConnection, postgres_client
+from tests.conftest import fresh_pg_database
+
+pytestmark = pytest.mark.anyio
+
+PID = "SELECT pg_backend_pid() AS pid"
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[str]:
+    async with fresh_pg_database() as url:
+        await open_database(Settings(database_url=url, db_pool_size=4), run_migrations=True)
+        try:
+            yield url
+        finally:
+            await close_database()
+
+
+def _client() -> Any:
+    client = postgres_client()
+    assert client is not None
+    return client
+
+
+async def _pid(held: HeldConnection) -> int:
+    rows = await held.fetch(_client(), PID, [])
+    pid: int = rows[0]["pid"]
+    return pid
+
+
+async def test_statements_in_a_row_share_one_connection(pg: str) -> None:
+    held = HeldConnection(hold_seconds=1)
+    await _client().execute_query("SELECT 1")  # the pool exists
+    pids = {await _pid(held) for _ in range(20)}
+    assert len(pids) == 1
+    assert held.holding()
+
+
+async def test_an_idle_writer_gives_its_connection_back(pg: str) -> None:
+    held = HeldConnection(hold_seconds=0.05)
+    await _client().execute_query("SELECT 1")
+    await _pid(held)
+    assert held.holding()
+    pool = _client()._pool
+    free_while_held = pool._queue.qsize()
+    await asyncio.sleep(0.3)
+    assert not held.holding()
+    assert pool._queue.qsize() == free_while_held + 1
+
+
+async def test_closing_the_pool_waits_only_for_the_idle_hand_back(pg: str) -> None:
+    held = HeldConnection(hold_seconds=0.1)
+    await _client().execute_query("SELECT 1")
+    await _pid(held)
+    started = time.perf_counter()
+    await asyncio.wait_for(Tortoise.close_connections(), 5)
+    assert time.perf_counter() - started < 2
+    assert not held.holding()
+
+
+async def test_an_error_gives_the_connection_back_and_is_translated(pg: str) -> None:
+    held = HeldConnection(hold_seconds=1)
+    await _client().execute_query("SELECT 1")
+    first = await _pid(held)
+    with pytest.raises(OperationalError):
+        await held.fetch(_client(), "SELECT no_such_column FROM orders", [])
+    assert not held.holding()
+    await _client().execute_script(
+        "CREATE TABLE held_unique (k int PRIMARY KEY); INSERT INTO held_unique VALUES (1)"
+    )
+    with pytest.raises(IntegrityError):
+        await held.fetch(_client(), "INSERT INTO held_unique VALUES ($1) RETURNING k", [1])
+    rows = await held.fetch(_client(), "INSERT INTO held_unique VALUES ($1) RETURNING k", [2])
+    assert rows == [{"k": 2}]
+    assert held.holding()
+    assert isinstance(first, int)
+
+
+async def test_a_statement_while_one_runs_takes_its_own_connection(pg: str) -> None:
+    held = HeldConnection(hold_seconds=1)
+    await _client().execute_query("SELECT 1")
+    slow = asyncio.create_task(held.fetch(_client(), "SELECT pg_sleep(0.2), " + PID[7:], []))
+    await asyncio.sleep(0.05)
+    other = await _pid(held)
+    rows = await slow
+    assert rows[0]["pid"] != other
+
+
+async def test_a_cancelled_statement_leaves_the_connection_usable(pg: str) -> None:
+    held = HeldConnection(hold_seconds=1)
+    await _client().execute_query("SELECT 1")
+    task = asyncio.create_task(held.fetch(_client(), "SELECT pg_sleep(5)", []))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not held.holding()
+    assert await _pid(held) > 0
+
+
+async def test_a_new_pool_is_used_after_tortoise_is_opened_again(pg: str) -> None:
+    held = HeldConnection(hold_seconds=0.05)
+    await _client().execute_query("SELECT 1")
+    before = await _pid(held)
+    await close_database()
+    await open_database(Settings(database_url=pg, db_pool_size=4), run_migrations=False)
+    await _client().execute_query("SELECT 1")
+    after = await _pid(held)
+    assert before != after
