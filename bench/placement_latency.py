@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,6 +40,8 @@ from common import (
     print_table,
     progress,
     settle,
+    start_profilers,
+    stop_profilers,
     ticker,
 )
 
@@ -216,11 +219,18 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one scenario
                 index += round(rate * args.warmup)
                 before = await confirmed(cluster)
                 progress(f"rate {rate:g}/s: measuring {args.seconds:g} s")
+                spies = []
+                if args.profile:
+                    spies = start_profilers(
+                        cluster.procs, args.profile / f"{rate:g}", args.sample_rate
+                    )
+                    await asyncio.sleep(1.0)  # py-spy attaches
                 cpu = CpuMeter(cluster.procs).start()
                 outcomes, wall = await open_loop(
                     post, tokens, rate=rate, seconds=args.seconds, first_index=index
                 )
                 cpu.stop()
+                stop_profilers(spies)
                 index += len(outcomes)
                 result = RateResult(rate, outcomes, wall, dict(cpu.used), cpu.machine_busy)
                 result.other = cpu.rows()[-1][1]
@@ -313,6 +323,15 @@ def main() -> None:
     parser.add_argument("--apis", type=int, default=1, help="API processes (1)")
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (1; 0 = the API alone)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record py-spy profiles of the measured window into DIR/<rate>/ (the figures then "
+        "include py-spy's own cost)",
+    )
+    parser.add_argument(
+        "--sample-rate", type=int, default=100, help="py-spy samples per second (100)"
     )
     add_cluster_arguments(parser)
     args = parser.parse_args()

@@ -259,3 +259,41 @@ async def test_an_event_the_encoder_refuses_is_logged_and_the_next_ones_go_out(
     await publisher.publish([_event("b")])
     rows: Any = await client.xrange(stream)
     assert [f[b"u"] for _, f in rows] == [b"b"]
+
+
+async def test_events_right_behind_one_another_share_a_read(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    hub = EventHub()
+    reads: list[int] = []
+    xread = client.xread
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        reply: Any = await xread(*args, **kwargs)
+        reads.append(sum(len(entries) for _, entries in (reply or [])))
+        return reply
+
+    client.xread = counting  # type: ignore[method-assign]
+    dispatcher = RedisStreamDispatcher(client, stream, hub, block_ms=100, linger_seconds=0.05)
+    await dispatcher.start()
+    appender = aioredis.from_url(REDIS_URL)
+    publisher = RedisStreamPublisher(appender, stream)
+    try:
+        events = [_event("frank", seq) for seq in range(1, 6)]
+        with hub.listen_user("frank") as listener:
+            await asyncio.sleep(0.15)  # the dispatcher blocks in a read of a quiet stream
+            reads.clear()
+            for event in events:  # one append each, a few milliseconds apart
+                await publisher.publish([event])
+                await asyncio.sleep(0.005)
+            got = [await listener.next(5) for _ in events]
+        assert got == events
+        found = [n for n in reads if n]
+        # The first comes alone, the moment it is appended; the rest wait out the pause.
+        assert found[0] == 1
+        assert sum(found) == len(events)
+        assert len(found) <= 3
+    finally:
+        await dispatcher.stop()
+        await appender.aclose()
