@@ -28,6 +28,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_expected, log, should_mask
+from schema.events import EventPlan, event_plan
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import DecimalScalar
@@ -51,9 +52,13 @@ class EternaSchema(strawberry.Schema):
                 )
 
 
-class _PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's execution context, with a fresh subfield memo for each subscription event.
+_UNPLANNED: Any = object()
 
+
+class _PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, with a subfield memo and a plan for subscription events.
+
+    Events of plain selections are completed by their plan (:mod:`schema.events`).
     graphql-core 3.3 runs each event of a subscription on a shallow copy of the
     subscription's executor, so every copy shares one memo of collected subfields, keyed
     by the identity of a list made anew for each event and kept alive by the memo: a
@@ -62,12 +67,27 @@ class _PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     execution) and goes away with the event.
     """
 
+    _event_plan: EventPlan | None = _UNPLANNED
+
     def build_per_event_executor(self, payload: Any) -> Any:
-        """Return the event's executor, with a memo of its own."""
+        """Return the event's executor, with a memo of its own and the subscription's plan."""
+        if self._event_plan is _UNPLANNED:
+            self._event_plan = event_plan(self)
         executor = super().build_per_event_executor(payload)
         if hasattr(executor, "_relevant_sub_fields"):
             executor._relevant_sub_fields = {}
         return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """Complete a subscription event by its plan when it has one; else as graphql-core."""
+        plan = self._event_plan
+        if plan is not None and plan is not _UNPLANNED:
+            signal = self.abort_signal
+            if signal is None or not signal.aborted:
+                data = plan.complete(self.root_value)
+                if data is not None:
+                    return self.finish(self.build_response(data))
+        return super().execute_operation(serially)
 
 
 class _MaskErrors(MaskErrors):
