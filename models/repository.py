@@ -217,9 +217,12 @@ class TortoiseOrderRepository:
             self._claim_all, name="claims", linger=CLAIM_LINGER, abandoned=self._give_back
         )
         self._giving_back: set[asyncio.Task[None]] = set()
-        # Each batch writer runs one statement at a time, on a connection it keeps.
+        # Each batch writer runs one statement at a time, on a connection it keeps; so do
+        # placements while they come one at a time (one made while another runs takes a
+        # connection from the pool).
         self._step_conn = HeldConnection()
         self._claim_conn = HeldConnection()
+        self._place_conn = HeldConnection()
 
     def _pg(self) -> BaseDBAsyncClient | None:
         return postgres_client() if self._fast_path else None
@@ -275,7 +278,7 @@ class TortoiseOrderRepository:
             return
         pg = self._pg()
         if pg is not None:
-            await pg.execute_query(statements().placement, placement_values(rows))
+            await self._place_conn.fetch(pg, statements().placement, placement_values(rows))
             return
         async with in_transaction():
             await OrderModel.bulk_create(rows)
