@@ -313,6 +313,9 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     try:
         yield runtime
     finally:
+        # Orders placed last are published and queued before Redis goes.
+        if not await service.settle():
+            log.warning("some orders placed last were not queued; the reconciler will")
         if watcher is not None:
             await watcher.stop()
         if reconciler is not None:

@@ -6,6 +6,7 @@ user's order is reported exactly as a missing one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -205,6 +206,9 @@ class OrderService:
         self._publisher = publisher
         self._limits = limits
         self._clock = clock
+        # New orders being announced (seq 1 published, then queued) after their placement
+        # was answered.
+        self._announcing: set[asyncio.Task[None]] = set()
 
     @property
     def limits(self) -> ServiceLimits:
@@ -339,6 +343,12 @@ class OrderService:
         The call counts once against the caller's rate limit; over it, or over the batch
         cap, the batch is refused whole. Valid orders are stored in one transaction and
         queued; a repeated (user, clientOrderId) returns the order placed first.
+
+        The call returns once the orders are stored (committed). Their seq 1 event is then
+        published and they are queued, in that order, in a task of their own
+        (:meth:`settle` waits for those still in flight). Neither changes the answer: a
+        failure of either is logged, subscribers read seq 1 from Postgres, and the
+        reconciler queues a stored order whose message never went out.
         """
         decision = await self._rate_limiter.hit(user_id)
         if not decision.allowed:
@@ -377,11 +387,36 @@ class OrderService:
                 if logged:
                     _log_placed(placement.order, created=placement.created)
             fresh = [p.order for p in placements if p.created]
-            # Subscribers hear seq 1 live, before any step a worker takes (it is published
-            # before the order is queued); otherwise each would read it from the database.
-            await self._publisher.publish([placed_event(o) for o in fresh])
-            await self._enqueue([o.id for o in fresh])
+            if fresh:
+                task = asyncio.get_running_loop().create_task(self._announce(fresh))
+                self._announcing.add(task)
+                task.add_done_callback(self._announcing.discard)
         return [r for r in results if r is not None]
+
+    async def _announce(self, orders: list[Order]) -> None:
+        """Publish seq 1 of new orders, then queue them.
+
+        Subscribers hear seq 1 live, before any step a worker takes (it is published before
+        the order is queued); otherwise each would read it from the database.
+        """
+        ids = [o.id for o in orders]
+        try:
+            await self._publisher.publish([placed_event(o) for o in orders])
+        except Exception:  # never skip the queue for it
+            log.exception("could not publish seq 1 of %d orders", len(ids), extra=about_many(ids))
+        try:
+            await self._enqueue(ids)
+        except Exception:  # nobody awaits this task: say so here
+            log.exception(
+                "could not queue %d orders; the reconciler will", len(ids), extra=about_many(ids)
+            )
+
+    async def settle(self, timeout_seconds: float = 5.0) -> bool:
+        """Wait until every placed order was announced; False if some still were not."""
+        if not self._announcing:
+            return True
+        _, pending = await asyncio.wait(set(self._announcing), timeout=timeout_seconds)
+        return not pending
 
     async def _check_notional(self, command: PlaceOrder) -> None:
         """Refuse an order worth more than the maximum notional, valued in USD.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ import redis.asyncio as aioredis
 from eterna.bootstrap import close_database, events_stream, open_database, open_runtime
 from eterna.config import Settings
 from eterna.events.codec import event_to_json
+from eterna.events.transport import RedisStreamPublisher
 from eterna.orders import Order, OrderStatus, OrderType
 from eterna.service import OrderRequest
 from tests.conftest import REDIS_URL
@@ -51,3 +53,55 @@ async def test_placed_orders_are_heard_at_seq_1_before_any_worker_runs_them(
     assert len(orders) == 3
     assert [e.status for e in stored] == [OrderStatus.PENDING] * 3
     assert [json.loads(fields[b"e"]) for _, fields in rows] == [event_to_json(e) for e in stored]
+
+
+async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_order(
+    pg_database: str, redis_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        database_url=pg_database,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        jwt_secret="placement-events-secret-0123456789abcdef",
+        data_dir=tmp_path,
+        sandbox_slot_ms=0,
+    )
+    await open_database(settings, run_migrations=True)
+    await close_database()
+    gate = asyncio.Event()
+    publish = RedisStreamPublisher.publish
+
+    async def held_publish(self: RedisStreamPublisher, events: Any) -> None:
+        await gate.wait()
+        await publish(self, events)
+
+    monkeypatch.setattr(RedisStreamPublisher, "publish", held_publish)
+    client = aioredis.from_url(REDIS_URL)
+    request = OrderRequest(
+        type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal("0.1")
+    )
+    try:
+        async with open_runtime(settings, "api") as runtime:
+            queue = runtime.broker.queue_name  # type: ignore[attr-defined]
+            # It answers while seq 1 cannot go out yet.
+            (order,) = await asyncio.wait_for(runtime.service.place("alice", [request]), 5)
+            assert isinstance(order, Order)
+            # Answered: stored, while neither seq 1 nor the queue message went out yet.
+            assert await runtime.repo.get(order.id) == order
+            assert await client.xlen(events_stream(settings)) == 0
+            assert await client.xlen(queue) == 0
+            assert not await runtime.service.settle(0.05)
+            gate.set()
+            assert await runtime.service.settle(5)
+            assert await client.xlen(events_stream(settings)) == 1
+            assert await client.xlen(queue) == 1
+            # A stop waits for what is in flight.
+            gate.clear()
+            (last,) = await runtime.service.place("alice", [request])
+            assert isinstance(last, Order)
+            asyncio.get_running_loop().call_later(0.2, gate.set)
+        rows: Any = await client.xrange(events_stream(settings))
+        assert [json.loads(f[b"e"])["orderId"] for _, f in rows] == [str(order.id), str(last.id)]
+        assert await client.xlen(queue) == 2
+    finally:
+        await client.aclose()
