@@ -34,12 +34,6 @@ _EVENT_VALUES = (
     ("message", "text"),
     ("data", "jsonb"),
 )
-# A claim commits without waiting for its WAL to reach the disk (``SET LOCAL``, for the
-# claim's own transaction alone). A claim publishes nothing and guards nothing by itself:
-# every later write of the order checks the lease, so a claim lost in a crash of Postgres
-# only makes its worker's next step fail on the lease (and the next synchronous commit of
-# the session flushes the claim anyway). That spares each order one of its six WAL flushes.
-_ASYNC_COMMIT = "set_config('synchronous_commit','off',true) IS NOT NULL"
 RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
 RELEASE_SQL = (
     'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'
@@ -60,7 +54,7 @@ class Statements:
             'UPDATE "orders" SET "lease_owner"=$1,"lease_until"=$2 '  # noqa: S608
             f'WHERE "id"=$3 AND "status" NOT IN ({_FINISHED_SQL}) '
             'AND ("lease_until" IS NULL OR "lease_until"<$4 OR "lease_owner"=$1) '
-            f"AND {_ASYNC_COMMIT} RETURNING {orders}"
+            f"RETURNING {orders}"
         )
         # Many claims at once: one row of (id, owner, lease until, now) each.
         returned = ",".join(f'o."{c}"' for c in sorted(OrderModel._meta.db_fields))
@@ -70,7 +64,7 @@ class Statements:
             'UPDATE "orders" AS o SET "lease_owner"=c."owner","lease_until"=c."until" '
             f'FROM "c" WHERE o."id"=c."id" AND o."status" NOT IN ({_FINISHED_SQL}) '
             'AND (o."lease_until" IS NULL OR o."lease_until"<c."now" '
-            f'OR o."lease_owner"=c."owner") AND {_ASYNC_COMMIT} RETURNING {returned}'
+            f'OR o."lease_owner"=c."owner") RETURNING {returned}'
         )
         self.get = f'SELECT {orders} FROM "orders" WHERE "id"=$1'  # noqa: S608
         self.updated_since = (

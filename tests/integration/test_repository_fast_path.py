@@ -25,8 +25,6 @@ from eterna.ports import Step
 from eterna.routes import Quote, Route, RouteLeg
 from eterna.state_machine import Trigger
 from eterna.tokens import SOL, USDC, Token
-from models.orders import OrderModel
-from models.postgres import db_value, statements
 from models.repository import TortoiseOrderRepository
 from tests.conftest import fresh_pg_database
 
@@ -514,30 +512,3 @@ async def test_a_claim_whose_caller_is_cancelled_mid_run_gives_the_lease_back(pg
             break
     assert claiming.cancelled()
     assert await repo.claim(placed.order.id, "w2", now, now + LEASE) is not None
-
-
-async def test_a_claim_commits_without_waiting_for_the_disk_and_only_itself(pg: str) -> None:
-    now = utcnow()
-    repo = TortoiseOrderRepository()
-    one, two = [p.order for p in await repo.place([_command()] * 2, now)]
-    values = [
-        db_value(OrderModel, "lease_owner", "w1"),
-        db_value(OrderModel, "lease_until", now + LEASE),
-        one.id,
-        db_value(OrderModel, "lease_until", now),
-    ]
-    batch = [[two.id], ["w1"], [now + LEASE], [now]]
-    conn = Tortoise.get_connection("default")
-    for sql, args in ((statements().claim, values), (statements().claims, batch)):
-        async with conn._pool.acquire() as raw:
-            async with raw.transaction():
-                assert await raw.fetchval("SHOW synchronous_commit") == "on"
-                assert len(await raw.fetch(sql, *args)) == 1
-                # In force for the claim's own transaction...
-                assert await raw.fetchval("SHOW synchronous_commit") == "off"
-            # ...and not after it: the steps on this connection still wait for the disk.
-            assert await raw.fetchval("SHOW synchronous_commit") == "on"
-    # Both claims landed; every other write still commits synchronously.
-    for order in (one, two):
-        assert not await repo.renew(order.id, "w2", now + LEASE)
-        assert await repo.renew(order.id, "w1", now + LEASE)
