@@ -285,17 +285,22 @@ class HeldConnection:
     statement (about 65 µs of the 130 µs of a one-row statement here, the hand-back running
     in a task of its own). A batch writer runs its statements one after another, so it keeps
     its connection while they follow each other closely, and gives it back once none came
-    for ``hold_seconds``: an idle writer holds nothing, and closing the pool waits at most
-    that long. The connection is given back at once after any error, and whenever the pool
-    it came from was replaced (Tortoise initialised again). A second statement arriving
-    while one runs takes its own connection from the pool. Errors are translated as
-    Tortoise translates them.
+    for ``hold_seconds``: an idle writer holds nothing.
+
+    It is given back at once after any error; when the pool it came from was replaced
+    (Tortoise initialised again), began to close, or expired its connections; and when the
+    pool has no free connection left for anyone else. A pool that closes therefore waits
+    for one statement at most, and the statement after it fails as any other would on a
+    closing pool. A second statement arriving while one runs takes its own connection from
+    the pool. Errors, also those of taking a connection, are translated as Tortoise
+    translates them.
     """
 
     def __init__(self, hold_seconds: float = HOLD_SECONDS) -> None:
         self._hold = hold_seconds
         self._conn: Any = None
         self._pool: Any = None
+        self._generation: Any = None
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
         self._last_used = 0.0
@@ -310,36 +315,51 @@ class HeldConnection:
     ) -> list[dict[str, Any]]:
         """Run the statement on the kept connection (taking one first if needed)."""
         pool = getattr(client, "_pool", None)
-        if self._busy or pool is None:
+        if self._conn is not None and not self._still_good(pool):
+            self._give_back()
+        if self._busy or pool is None or pool.is_closing():
             return await client.execute_query_dict(sql, list(values))
         self._busy = True
         try:
-            if self._conn is not None and (self._pool is not pool or self._conn.is_closed()):
-                self._give_back()
-            if self._conn is None:
-                self._conn = await pool.acquire()
-                self._pool = pool
             rows = await client._translate_exceptions(  # type: ignore[attr-defined]
-                _fetch, self._conn, sql, values
+                self._run, pool, sql, values
             )
         except BaseException:
             self._give_back()
             raise
         finally:
             self._busy = False
-        self._last_used = asyncio.get_running_loop().time()
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._hold, self._check_idle)
+        if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
+            self._give_back()  # others may be waiting for a connection
+        else:
+            self._last_used = asyncio.get_running_loop().time()
+            if self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(self._hold, self._check_idle)
         return [dict(row) for row in rows]
+
+    async def _run(self, _client: Any, pool: Any, sql: str, values: Sequence[Any]) -> Any:
+        if self._conn is None:
+            self._conn = await pool.acquire()
+            self._pool = pool
+            self._generation = getattr(pool, "_generation", None)
+        return await self._conn.fetch(sql, *values)
+
+    def _still_good(self, pool: Any) -> bool:
+        return (
+            self._pool is pool
+            and not pool.is_closing()
+            and getattr(pool, "_generation", None) == self._generation
+            and not self._conn.is_closed()
+        )
 
     def _check_idle(self) -> None:
         self._timer = None
-        if self._conn is None:
-            return
+        if self._conn is None or self._busy:
+            return  # a statement running now arms the timer again when it is done
         loop = asyncio.get_running_loop()
         idle_for = loop.time() - self._last_used
-        if self._busy or idle_for < self._hold:
-            self._timer = loop.call_later(max(self._hold - idle_for, 0.001), self._check_idle)
+        if idle_for < self._hold:
+            self._timer = loop.call_later(self._hold - idle_for, self._check_idle)
             return
         self._give_back()
 
@@ -354,10 +374,6 @@ class HeldConnection:
         task = asyncio.get_running_loop().create_task(_release(pool, conn))
         self._releasing.add(task)
         task.add_done_callback(self._releasing.discard)
-
-
-async def _fetch(_client: Any, conn: Any, sql: str, values: Sequence[Any]) -> Any:
-    return await conn.fetch(sql, *values)
 
 
 async def _release(pool: Any, conn: Any) -> None:

@@ -122,3 +122,47 @@ async def test_a_new_pool_is_used_after_tortoise_is_opened_again(pg: str) -> Non
     await _client().execute_query("SELECT 1")
     after = await _pid(held)
     assert before != after
+
+
+async def test_a_busy_writer_does_not_keep_a_closing_pool_open(pg: str) -> None:
+    held = HeldConnection(hold_seconds=1)
+    await _client().execute_query("SELECT 1")
+    refused: list[BaseException] = []
+
+    async def write() -> None:
+        while True:
+            try:
+                await _pid(held)
+            except Exception as exc:  # the pool is closing or gone: what any statement gets
+                refused.append(exc)
+                return
+            await asyncio.sleep(0.01)
+
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.1)
+    assert held.holding()
+    started = time.perf_counter()
+    await asyncio.wait_for(Tortoise.close_connections(), 5)
+    assert time.perf_counter() - started < 0.5
+    await asyncio.wait_for(writer, 5)
+    assert refused
+    assert not held.holding()
+
+
+async def test_a_writer_gives_its_connection_back_when_the_pool_has_none_left(pg: str) -> None:
+    held = HeldConnection(hold_seconds=5)
+    pool = _client()._pool
+    if pool is None:
+        await _client().execute_query("SELECT 1")
+        pool = _client()._pool
+    others = [await pool.acquire() for _ in range(pool.get_max_size() - 1)]
+    try:
+        await _pid(held)  # takes the last one
+        assert not held.holding()
+        await asyncio.sleep(0.05)
+        assert pool.get_idle_size() == 1
+    finally:
+        for conn in others:
+            await pool.release(conn)
+    await _pid(held)
+    assert held.holding()
