@@ -31,6 +31,8 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution import Executor
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 
 class _Leaf(NamedTuple):
@@ -66,11 +68,13 @@ class EventPlan:
 
     def _complete(self, payload: Any) -> dict[str, Any] | None:
         source = self._root_resolve(payload, None)
-        if source is None or self._is_awaitable(source):
+        if source is None or isinstance(source, Exception) or self._is_awaitable(source):
             return None
         is_type_of: Any = self._type.is_type_of
-        if is_type_of is not None and not is_type_of(source, None):
-            return None
+        if is_type_of is not None:
+            fits = is_type_of(source, None)
+            if self._is_awaitable(fits) or not fits:
+                return None
         out: dict[str, Any] = {}
         for key, resolve, leaf_type, non_null in self._leaves:
             if resolve is None:
@@ -82,8 +86,8 @@ class EventPlan:
                     return None
                 out[key] = None
                 continue
-            if self._is_awaitable(value) or leaf_type is None:
-                return None
+            if isinstance(value, Exception) or self._is_awaitable(value) or leaf_type is None:
+                return None  # the executor turns a returned exception into the field's error
             serialized = leaf_type.coerce_output_value(value)
             if serialized is None or serialized is Undefined:
                 return None
@@ -135,6 +139,23 @@ def _root(executor: Executor[Any]) -> tuple[FieldNode, GraphQLField] | None:
     return roots[0], field
 
 
+def _basic(field: GraphQLField) -> bool:
+    """Tell whether strawberry resolves the field by a plain attribute read.
+
+    That is its "basic field" path: no resolver, no field extension, no permission class,
+    no exception handler (its resolver is then ``_get_basic_result``, which needs no info).
+    A field with any of those keeps the executor, which runs them.
+    """
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolve = field.resolve
+    return (
+        isinstance(definition, StrawberryField)
+        and definition.is_basic_field
+        and getattr(resolve, "__name__", "") == "_get_basic_result"
+        and getattr(resolve, "_is_default", False)
+    )
+
+
 def _leaves(object_type: GraphQLObjectType, selections: Any) -> list[_Leaf] | None:
     leaves: list[_Leaf] = []
     keys: set[str] = set()
@@ -152,8 +173,7 @@ def _leaves(object_type: GraphQLObjectType, selections: Any) -> list[_Leaf] | No
             leaves.append(_Leaf(key, None, None, non_null=True))
             continue
         field: GraphQLField | None = object_type.fields.get(name)
-        # Only strawberry's default resolvers: a plain attribute read, no info needed.
-        if field is None or not getattr(field.resolve, "_is_default", False):
+        if field is None or not _basic(field):
             return None
         field_type: Any = field.type
         non_null = is_non_null_type(field_type)

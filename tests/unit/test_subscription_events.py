@@ -10,12 +10,13 @@ from decimal import Decimal
 from typing import Any, cast
 
 import pytest
+import strawberry
 
 import schema as schema_module
 from eterna.auth import Principal
 from eterna.orders import OrderEvent, OrderStatus
 from eterna.routes import Quote
-from schema import build_schema
+from schema import _PerEventExecutionContext, build_schema
 from schema.context import Context
 from schema.events import EventPlan
 
@@ -157,3 +158,78 @@ async def test_the_planned_values_are_the_wire_values() -> None:
             "error": None,
         }
     }
+
+
+class _Deny(strawberry.BasePermission):
+    message = "not yours"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class _Ev:
+    seq: int
+    msg: str
+    secret: str = strawberry.field(permission_classes=[_Deny])
+
+
+class _LeakError(Exception):
+    """An exception of the application's own (graphql-core's String turns those into text)."""
+
+
+@strawberry.type
+class _Query:
+    ok: bool = True
+
+
+def _odd_schema(events: list[_Ev]) -> strawberry.Schema:
+    @strawberry.type
+    class _Subscription:
+        @strawberry.subscription
+        async def ev(self) -> AsyncIterator[_Ev]:
+            for event in events:
+                yield event
+
+    return strawberry.Schema(
+        query=_Query,
+        subscription=_Subscription,
+        execution_context_class=_PerEventExecutionContext,
+    )
+
+
+async def _odd_results(query: str, events: list[_Ev]) -> list[tuple[Any, Any]]:
+    stream: Any = await _odd_schema(events).subscribe(query)
+    try:
+        results = [await asyncio.wait_for(anext(stream), 5) for _ in events]
+    finally:
+        await stream.aclose()
+    return [(r.data, [e.message for e in r.errors] if r.errors else None) for r in results]
+
+
+async def test_a_field_with_a_permission_class_keeps_the_executor(
+    completed: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = [_Ev(seq=1, msg="hi", secret="s")]
+    planned = await _odd_results("subscription { ev { seq secret } }", events)
+    assert completed == []
+    assert planned == [(None, ["not yours"])]
+
+
+async def test_a_returned_exception_is_the_fields_error_not_its_text(
+    completed: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = [
+        _Ev(seq=1, msg="hi", secret="s"),
+        _Ev(seq=2, msg=cast("Any", _LeakError("secret internal detail")), secret="s"),
+    ]
+    query = "subscription { ev { seq msg } }"
+    planned = await _odd_results(query, events)
+    assert completed == [True, False]
+    with monkeypatch.context() as patch:
+        patch.setattr(schema_module, "event_plan", lambda _executor: None)
+        assert planned == await _odd_results(query, events)
+    assert planned[0] == ({"ev": {"seq": 1, "msg": "hi"}}, None)
+    data, errors = planned[1]
+    assert errors == ["secret internal detail"]
+    assert "secret internal detail" not in str(data)
