@@ -65,6 +65,9 @@ MAX_AMOUNT = Decimal(10) ** 16
 LIMIT_PRICE_QUANTUM = Decimal(10) ** -18
 MAX_LIMIT_PRICE = Decimal(10) ** 18
 PRICE_TTL = timedelta(seconds=60)
+# Placements whose seq 1 and queue message may be in flight after their answer at once;
+# beyond them a placement waits for its own (see OrderService.place).
+MAX_ANNOUNCING = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +349,11 @@ class OrderService:
 
         The call returns once the orders are stored (committed). Their seq 1 event is then
         published and they are queued, in that order, in a task of their own
-        (:meth:`settle` waits for those still in flight). Neither changes the answer: a
-        failure of either is logged, subscribers read seq 1 from Postgres, and the
-        reconciler queues a stored order whose message never went out.
+        (:meth:`settle` waits for those still in flight); with ``MAX_ANNOUNCING`` of those
+        in flight already (Redis slow or away), the call waits for its own instead.
+        Neither changes the answer: a failure of either is logged, subscribers read seq 1
+        from Postgres, and the reconciler queues a stored order whose message never went
+        out.
         """
         decision = await self._rate_limiter.hit(user_id)
         if not decision.allowed:
@@ -387,7 +392,10 @@ class OrderService:
                 if logged:
                     _log_placed(placement.order, created=placement.created)
             fresh = [p.order for p in placements if p.created]
-            if fresh:
+            if fresh and len(self._announcing) >= MAX_ANNOUNCING:
+                # Redis is slow or away: placing waits for it again rather than piling up.
+                await self._announce(fresh)
+            elif fresh:
                 task = asyncio.get_running_loop().create_task(self._announce(fresh))
                 self._announcing.add(task)
                 task.add_done_callback(self._announcing.discard)
@@ -413,10 +421,13 @@ class OrderService:
 
     async def settle(self, timeout_seconds: float = 5.0) -> bool:
         """Wait until every placed order was announced; False if some still were not."""
-        if not self._announcing:
-            return True
-        _, pending = await asyncio.wait(set(self._announcing), timeout=timeout_seconds)
-        return not pending
+        deadline = asyncio.get_running_loop().time() + timeout_seconds
+        while self._announcing:  # also those placed while waiting
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return False
+            await asyncio.wait(set(self._announcing), timeout=left)
+        return True
 
     async def _check_notional(self, command: PlaceOrder) -> None:
         """Refuse an order worth more than the maximum notional, valued in USD.

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from eterna import service as service_module
 from eterna.bootstrap import close_database, events_stream, open_database, open_runtime
 from eterna.config import Settings
 from eterna.events.codec import event_to_json
@@ -105,3 +106,40 @@ async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_orde
         assert await client.xlen(queue) == 2
     finally:
         await client.aclose()
+
+
+async def test_with_too_many_announcements_in_flight_a_placement_waits_for_its_own(
+    pg_database: str, redis_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        database_url=pg_database,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        jwt_secret="placement-events-secret-0123456789abcdef",
+        data_dir=tmp_path,
+        sandbox_slot_ms=0,
+    )
+    await open_database(settings, run_migrations=True)
+    await close_database()
+    gate = asyncio.Event()
+    publish = RedisStreamPublisher.publish
+
+    async def held_publish(self: RedisStreamPublisher, events: Any) -> None:
+        await gate.wait()
+        await publish(self, events)
+
+    monkeypatch.setattr(RedisStreamPublisher, "publish", held_publish)
+    monkeypatch.setattr(service_module, "MAX_ANNOUNCING", 2)
+    request = OrderRequest(
+        type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal("0.1")
+    )
+    async with open_runtime(settings, "api") as runtime:
+        for _ in range(2):
+            await asyncio.wait_for(runtime.service.place("alice", [request]), 5)
+        third = asyncio.create_task(runtime.service.place("alice", [request]))
+        await asyncio.sleep(0.3)
+        assert not third.done()  # Redis "away": this one waits for its own announcement
+        gate.set()
+        (order,) = await asyncio.wait_for(third, 5)
+        assert isinstance(order, Order)
+        assert await runtime.service.settle(5)
