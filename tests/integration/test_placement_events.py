@@ -22,10 +22,13 @@ from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres, pytest.mark.redis]
 
+REQUEST = OrderRequest(
+    type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal("0.1")
+)
 
-async def test_placed_orders_are_heard_at_seq_1_before_any_worker_runs_them(
-    pg_database: str, redis_prefix: str, tmp_path: Path
-) -> None:
+
+async def _migrated(pg_database: str, redis_prefix: str, tmp_path: Path) -> Settings:
+    """Return distributed settings over a migrated database (a release step in this mode)."""
     settings = Settings(
         database_url=pg_database,
         redis_url=REDIS_URL,
@@ -34,16 +37,30 @@ async def test_placed_orders_are_heard_at_seq_1_before_any_worker_runs_them(
         data_dir=tmp_path,
         sandbox_slot_ms=0,
     )
-    await open_database(settings, run_migrations=True)  # a release step in this mode
+    await open_database(settings, run_migrations=True)
     await close_database()
-    requests = [
-        OrderRequest(
-            type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal("0.1")
-        )
-        for _ in range(3)
-    ]
+    return settings
+
+
+def _hold_publishing(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Make every event append wait until the returned event is set."""
+    gate = asyncio.Event()
+    publish = RedisStreamPublisher.publish
+
+    async def held_publish(self: RedisStreamPublisher, events: Any) -> None:
+        await gate.wait()
+        await publish(self, events)
+
+    monkeypatch.setattr(RedisStreamPublisher, "publish", held_publish)
+    return gate
+
+
+async def test_placed_orders_are_heard_at_seq_1_before_any_worker_runs_them(
+    pg_database: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    settings = await _migrated(pg_database, redis_prefix, tmp_path)
     async with open_runtime(settings, "api") as runtime:  # no worker: nothing runs them
-        placed = await runtime.service.place("alice", requests)
+        placed = await runtime.service.place("alice", [REQUEST] * 3)
         orders = [o for o in placed if isinstance(o, Order)]
         stored = [(await runtime.repo.events(o.id))[0] for o in orders]
     client = aioredis.from_url(REDIS_URL)
@@ -59,33 +76,14 @@ async def test_placed_orders_are_heard_at_seq_1_before_any_worker_runs_them(
 async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_order(
     pg_database: str, redis_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(
-        database_url=pg_database,
-        redis_url=REDIS_URL,
-        redis_prefix=redis_prefix,
-        jwt_secret="placement-events-secret-0123456789abcdef",
-        data_dir=tmp_path,
-        sandbox_slot_ms=0,
-    )
-    await open_database(settings, run_migrations=True)
-    await close_database()
-    gate = asyncio.Event()
-    publish = RedisStreamPublisher.publish
-
-    async def held_publish(self: RedisStreamPublisher, events: Any) -> None:
-        await gate.wait()
-        await publish(self, events)
-
-    monkeypatch.setattr(RedisStreamPublisher, "publish", held_publish)
+    settings = await _migrated(pg_database, redis_prefix, tmp_path)
+    gate = _hold_publishing(monkeypatch)
     client = aioredis.from_url(REDIS_URL)
-    request = OrderRequest(
-        type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal("0.1")
-    )
     try:
         async with open_runtime(settings, "api") as runtime:
             queue = runtime.broker.queue_name  # type: ignore[attr-defined]
             # It answers while seq 1 cannot go out yet.
-            (order,) = await asyncio.wait_for(runtime.service.place("alice", [request]), 5)
+            (order,) = await asyncio.wait_for(runtime.service.place("alice", [REQUEST]), 5)
             assert isinstance(order, Order)
             # Answered: stored, while neither seq 1 nor the queue message went out yet.
             assert await runtime.repo.get(order.id) == order
@@ -98,7 +96,7 @@ async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_orde
             assert await client.xlen(queue) == 1
             # A stop waits for what is in flight.
             gate.clear()
-            (last,) = await runtime.service.place("alice", [request])
+            (last,) = await runtime.service.place("alice", [REQUEST])
             assert isinstance(last, Order)
             asyncio.get_running_loop().call_later(0.2, gate.set)
         rows: Any = await client.xrange(events_stream(settings))
@@ -111,32 +109,13 @@ async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_orde
 async def test_with_too_many_announcements_in_flight_a_placement_waits_for_its_own(
     pg_database: str, redis_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(
-        database_url=pg_database,
-        redis_url=REDIS_URL,
-        redis_prefix=redis_prefix,
-        jwt_secret="placement-events-secret-0123456789abcdef",
-        data_dir=tmp_path,
-        sandbox_slot_ms=0,
-    )
-    await open_database(settings, run_migrations=True)
-    await close_database()
-    gate = asyncio.Event()
-    publish = RedisStreamPublisher.publish
-
-    async def held_publish(self: RedisStreamPublisher, events: Any) -> None:
-        await gate.wait()
-        await publish(self, events)
-
-    monkeypatch.setattr(RedisStreamPublisher, "publish", held_publish)
+    settings = await _migrated(pg_database, redis_prefix, tmp_path)
+    gate = _hold_publishing(monkeypatch)
     monkeypatch.setattr(service_module, "MAX_ANNOUNCING", 2)
-    request = OrderRequest(
-        type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal("0.1")
-    )
     async with open_runtime(settings, "api") as runtime:
         for _ in range(2):
-            await asyncio.wait_for(runtime.service.place("alice", [request]), 5)
-        third = asyncio.create_task(runtime.service.place("alice", [request]))
+            await asyncio.wait_for(runtime.service.place("alice", [REQUEST]), 5)
+        third = asyncio.create_task(runtime.service.place("alice", [REQUEST]))
         await asyncio.sleep(0.3)
         assert not third.done()  # Redis "away": this one waits for its own announcement
         gate.set()
