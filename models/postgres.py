@@ -337,7 +337,8 @@ class HeldConnection:
                 self._timer = asyncio.get_running_loop().call_later(self._hold, self._check_idle)
         return [dict(row) for row in rows]
 
-    async def _run(self, _client: Any, pool: Any, sql: str, values: Sequence[Any]) -> Any:
+    async def _run(self, client: Any, pool: Any, sql: str, values: Sequence[Any]) -> Any:
+        client.log.debug("%s: %s", sql, values)  # Tortoise's own statement log
         if self._conn is None:
             self._conn = await pool.acquire()
             self._pool = pool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -166,3 +167,13 @@ async def test_a_writer_gives_its_connection_back_when_the_pool_has_none_left(pg
             await pool.release(conn)
     await _pid(held)
     assert held.holding()
+
+
+async def test_statements_are_in_tortoises_statement_log(
+    pg: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    held = HeldConnection(hold_seconds=1)
+    await _client().execute_query("SELECT 1")
+    with caplog.at_level(logging.DEBUG, logger=_client().log.name):
+        await _pid(held)
+    assert any(PID in record.getMessage() for record in caplog.records)
