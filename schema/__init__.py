@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -104,6 +104,28 @@ class _MaskErrors(MaskErrors):
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
 
+class _ParserCache(ParserCache):
+    """strawberry's ParserCache, leaving a document that does not parse to strawberry.
+
+    The cache parses in its hook, outside the ``try`` in which strawberry turns a syntax
+    error into an error result. A request over HTTP is caught a level up; a subscription
+    over the legacy graphql-ws protocol was not, and the error escaped its handler's task.
+    Left unparsed, the document is parsed again inside that ``try`` (with the same options,
+    the token limit too) and gets the error every other path gives.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        """Parse through the cache; on a syntax error leave the document to strawberry."""
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            context.graphql_document = None
+        yield
+
+
 def _measurable(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     """Wrap strawberry's depth rule, which raises on documents it cannot measure.
 
@@ -147,7 +169,7 @@ def build_schema(
     if max_tokens is not None:
         # Before the parser cache: the token limit is a parse option.
         extensions.append(lambda: MaxTokensLimiter(max_token_count=max_tokens))
-    extensions += [lambda: ParserCache(maxsize=256)]
+    extensions += [lambda: _ParserCache(maxsize=256)]
     rules: list[type[ASTValidationRule]] = []
     if max_depth is not None:
         rules += [_measurable(r) for r in QueryDepthLimiter(max_depth=max_depth).validation_rules]

@@ -369,3 +369,41 @@ async def _probe(ws: AsyncWebSocketSession, protocol: str) -> None:
             message = json.loads(await ws.receive_text())
             if isinstance(message, dict) and any(message.get(k) == v for k, v in answers):
                 return
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "subscription {",
+        "\x1f",
+        "subscription { myOrderEvents { seq } } 0",
+        "subscription { myOrderEvents { seq " + "a " * 3_000 + "} }",  # over the token limit
+    ],
+)
+@pytest.mark.parametrize("protocol", ["graphql-ws", "graphql-transport-ws"])
+async def test_a_subscription_that_does_not_parse_is_refused_on_either_protocol(
+    fuzzed: Fuzzed, protocol: str, query: str
+) -> None:
+    """The legacy protocol answers an error and goes on; graphql-transport-ws may close 4400."""
+    legacy = protocol == "graphql-ws"
+    kind = "start" if legacy else "subscribe"
+    refused: int | str = "closed"
+    try:
+        ws: AsyncWebSocketSession
+        async with aconnect_ws("/graphql", fuzzed.api.client, subprotocols=[protocol]) as ws:
+            init = {
+                "type": "connection_init",
+                "payload": {"Authorization": f"Bearer {fuzzed.api.token('fuzzer')}"},
+            }
+            await ws.send_text(json.dumps(init))
+            await ws.send_text(json.dumps({"id": "bad", "type": kind, "payload": {"query": query}}))
+            async with asyncio.timeout(10):
+                while (message := json.loads(await ws.receive_text())).get("id") != "bad":
+                    pass
+            refused = message["type"]
+            await _probe(ws, protocol)  # and the connection still serves
+    except* WebSocketDisconnect as closed:
+        first = closed.exceptions[0]
+        refused = first.code if isinstance(first, WebSocketDisconnect) else "closed"
+    assert refused == "error" if legacy else refused in ("error", 4400)
+    await fuzzed.check(200, b"")
