@@ -6,7 +6,6 @@ user's order is reported exactly as a missing one.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from eterna.background import Background
 from eterna.errors import (
     EternaError,
     LeaseLostError,
@@ -211,7 +211,7 @@ class OrderService:
         self._clock = clock
         # New orders being announced (seq 1 published, then queued) after their placement
         # was answered.
-        self._announcing: set[asyncio.Task[None]] = set()
+        self._announcing = Background()
 
     @property
     def limits(self) -> ServiceLimits:
@@ -396,9 +396,7 @@ class OrderService:
                 # Redis is slow or away: placing waits for it again rather than piling up.
                 await self._announce(fresh)
             elif fresh:
-                task = asyncio.get_running_loop().create_task(self._announce(fresh))
-                self._announcing.add(task)
-                task.add_done_callback(self._announcing.discard)
+                self._announcing.spawn(self._announce(fresh))
         return [r for r in results if r is not None]
 
     async def _announce(self, orders: list[Order]) -> None:
@@ -421,13 +419,7 @@ class OrderService:
 
     async def settle(self, timeout_seconds: float = 5.0) -> bool:
         """Wait until every placed order was announced; False if some still were not."""
-        deadline = asyncio.get_running_loop().time() + timeout_seconds
-        while self._announcing:  # also those placed while waiting
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                return False
-            await asyncio.wait(set(self._announcing), timeout=left)
-        return True
+        return await self._announcing.settle(timeout_seconds)
 
     async def _check_notional(self, command: PlaceOrder) -> None:
         """Refuse an order worth more than the maximum notional, valued in USD.

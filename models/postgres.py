@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from eterna.background import Background
 from eterna.events.codec import PLACED_MESSAGE, event_data
 from eterna.orders import TERMINAL_STATUSES, Order, OrderEvent, OrderStatus
 from models.orders import OrderEventModel, OrderModel
@@ -304,7 +305,7 @@ class HeldConnection:
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
         self._last_used = 0.0
-        self._releasing: set[asyncio.Task[None]] = set()
+        self._releasing = Background()
 
     def holding(self) -> bool:
         """Tell whether a connection is kept right now."""
@@ -372,9 +373,7 @@ class HeldConnection:
         conn, pool, self._conn, self._pool = self._conn, self._pool, None, None
         if conn is None:
             return
-        task = asyncio.get_running_loop().create_task(_release(pool, conn))
-        self._releasing.add(task)
-        task.add_done_callback(self._releasing.discard)
+        self._releasing.spawn(_release(pool, conn))
 
 
 async def _release(pool: Any, conn: Any) -> None:

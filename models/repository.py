@@ -11,7 +11,6 @@ takes the ORM path.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalEr
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from eterna.background import Background
 from eterna.coalesce import Coalescer
 from eterna.errors import LeaseLostError, StorageUnavailableError
 from eterna.events.codec import PLACED_MESSAGE, event_data, event_from_data
@@ -216,7 +216,7 @@ class TortoiseOrderRepository:
         self._claims: Coalescer[_Claim, dict[str, Any] | None] = Coalescer(
             self._claim_all, name="claims", linger=CLAIM_LINGER, abandoned=self._give_back
         )
-        self._giving_back: set[asyncio.Task[None]] = set()
+        self._giving_back = Background()
         # Each batch writer runs one statement at a time, on a connection it keeps; so do
         # placements while they come one at a time (one made while another runs takes a
         # connection from the pool).
@@ -514,9 +514,7 @@ class TortoiseOrderRepository:
         if row is None:
             return
         order_id, owner, _, _ = claim
-        task = asyncio.get_running_loop().create_task(self._release_quietly(order_id, owner))
-        self._giving_back.add(task)
-        task.add_done_callback(self._giving_back.discard)
+        self._giving_back.spawn(self._release_quietly(order_id, owner))
 
     async def _release_quietly(self, order_id: uuid.UUID, owner: str) -> None:
         try:
