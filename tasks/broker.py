@@ -63,8 +63,8 @@ class OrderStreamBroker(RedisStreamBroker):
         self._read_ahead: deque[tuple[str, Any, bytes]] = deque()
         # Acknowledgements of orders finished together go out in one XACK per stream.
         self._acks: Coalescer[tuple[str, Any], None] = Coalescer(self._ack_all, name="acks")
-        # One client over the broker's pool for the acks: building a redis-py client costs
-        # more CPU than the XACK it sends. It holds no connection of its own.
+        # One client over the broker's pool for the acks and the hand-back: building a redis-py
+        # client costs more CPU than the XACK it sends. It holds no connection of its own.
         self._client = Redis(connection_pool=self.connection_pool)
 
     def _ack_generator(
@@ -96,8 +96,7 @@ class OrderStreamBroker(RedisStreamBroker):
         unread, self._read_ahead = list(self._read_ahead), deque()
         if not unread:
             return 0
-        async with Redis(connection_pool=self.connection_pool) as redis_conn:
-            pipe = redis_conn.pipeline(transaction=True)
+        async with self._client.pipeline(transaction=True) as pipe:
             for stream, message_id, data in unread:
                 pipe.xadd(stream, {b"data": data}, maxlen=self.maxlen, approximate=self.approximate)
                 pipe.xack(stream, self.consumer_group_name, message_id)
