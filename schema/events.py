@@ -100,43 +100,38 @@ def event_plan(executor: Executor[Any]) -> EventPlan | None:
     root = _root(executor)
     if root is None:
         return None
-    node, field = root
+    node, field, resolve = root
     object_type = field.type.of_type if is_non_null_type(field.type) else field.type
     if not isinstance(object_type, GraphQLObjectType) or node.selection_set is None:
         return None
     leaves = _leaves(object_type, node.selection_set.selections)
-    if leaves is None or field.resolve is None:
+    if leaves is None:
         return None
     return EventPlan(
-        (node.alias or node.name).value,
-        field.resolve,
-        object_type,
-        leaves,
-        executor.is_awaitable,
+        (node.alias or node.name).value, resolve, object_type, leaves, executor.is_awaitable
     )
 
 
-def _root(executor: Executor[Any]) -> tuple[FieldNode, GraphQLField] | None:
-    """Return the subscription's one root field, when nothing wraps or conditions it."""
-    operation = executor.operation
-    subscription = executor.schema.subscription_type
-    roots = operation.selection_set.selections
+def _root(
+    executor: Executor[Any],
+) -> tuple[FieldNode, GraphQLField, Callable[..., Any]] | None:
+    """Return the subscription's one root field and its resolver, when nothing wraps it."""
     middleware = executor.middleware_manager
-    plain = (
-        (middleware is None or not middleware.middlewares)
-        and operation.operation is OperationType.SUBSCRIPTION
-        and subscription is not None
-        and len(roots) == 1
-        and isinstance(roots[0], FieldNode)
-        and not roots[0].directives
-    )
-    if not plain or subscription is None or not isinstance(roots[0], FieldNode):
+    subscription = executor.schema.subscription_type
+    operation = executor.operation
+    if (middleware is not None and middleware.middlewares) or subscription is None:
         return None
-    field = subscription.fields.get(roots[0].name.value)
+    roots = operation.selection_set.selections
+    if operation.operation is not OperationType.SUBSCRIPTION or len(roots) != 1:
+        return None
+    node = roots[0]
+    if not isinstance(node, FieldNode) or node.directives:
+        return None
+    field = subscription.fields.get(node.name.value)
     # strawberry resolves a subscription field's events with the identity.
     if field is None or field.resolve is None or field.subscribe is None:
         return None
-    return roots[0], field
+    return node, field, field.resolve
 
 
 def _basic(field: GraphQLField) -> bool:
