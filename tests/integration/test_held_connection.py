@@ -22,10 +22,16 @@ pytestmark = pytest.mark.anyio
 PID = "SELECT pg_backend_pid() AS pid"
 
 
+async def _open(url: str, *, migrate: bool) -> None:
+    """Open the database and make Tortoise create its pool (it does so on first use)."""
+    await open_database(Settings(database_url=url, db_pool_size=4), run_migrations=migrate)
+    await _client().execute_query("SELECT 1")
+
+
 @pytest.fixture
 async def pg() -> AsyncIterator[str]:
     async with fresh_pg_database() as url:
-        await open_database(Settings(database_url=url, db_pool_size=4), run_migrations=True)
+        await _open(url, migrate=True)
         try:
             yield url
         finally:
@@ -46,7 +52,6 @@ async def _pid(held: HeldConnection) -> int:
 
 async def test_statements_in_a_row_share_one_connection(pg: str) -> None:
     held = HeldConnection(hold_seconds=1)
-    await _client().execute_query("SELECT 1")  # the pool exists
     pids = {await _pid(held) for _ in range(20)}
     assert len(pids) == 1
     assert held.holding()
@@ -54,7 +59,6 @@ async def test_statements_in_a_row_share_one_connection(pg: str) -> None:
 
 async def test_an_idle_writer_gives_its_connection_back(pg: str) -> None:
     held = HeldConnection(hold_seconds=0.05)
-    await _client().execute_query("SELECT 1")
     await _pid(held)
     assert held.holding()
     pool = _client()._pool
@@ -66,7 +70,6 @@ async def test_an_idle_writer_gives_its_connection_back(pg: str) -> None:
 
 async def test_closing_the_pool_waits_only_for_the_idle_hand_back(pg: str) -> None:
     held = HeldConnection(hold_seconds=0.1)
-    await _client().execute_query("SELECT 1")
     await _pid(held)
     started = time.perf_counter()
     await asyncio.wait_for(Tortoise.close_connections(), 5)
@@ -76,7 +79,6 @@ async def test_closing_the_pool_waits_only_for_the_idle_hand_back(pg: str) -> No
 
 async def test_an_error_gives_the_connection_back_and_is_translated(pg: str) -> None:
     held = HeldConnection(hold_seconds=1)
-    await _client().execute_query("SELECT 1")
     first = await _pid(held)
     with pytest.raises(OperationalError):
         await held.fetch(_client(), "SELECT no_such_column FROM orders", [])
@@ -94,7 +96,6 @@ async def test_an_error_gives_the_connection_back_and_is_translated(pg: str) -> 
 
 async def test_a_statement_while_one_runs_takes_its_own_connection(pg: str) -> None:
     held = HeldConnection(hold_seconds=1)
-    await _client().execute_query("SELECT 1")
     slow = asyncio.create_task(held.fetch(_client(), "SELECT pg_sleep(0.2), " + PID[7:], []))
     await asyncio.sleep(0.05)
     other = await _pid(held)
@@ -104,7 +105,6 @@ async def test_a_statement_while_one_runs_takes_its_own_connection(pg: str) -> N
 
 async def test_a_cancelled_statement_leaves_the_connection_usable(pg: str) -> None:
     held = HeldConnection(hold_seconds=1)
-    await _client().execute_query("SELECT 1")
     task = asyncio.create_task(held.fetch(_client(), "SELECT pg_sleep(5)", []))
     await asyncio.sleep(0.1)
     task.cancel()
@@ -116,18 +116,15 @@ async def test_a_cancelled_statement_leaves_the_connection_usable(pg: str) -> No
 
 async def test_a_new_pool_is_used_after_tortoise_is_opened_again(pg: str) -> None:
     held = HeldConnection(hold_seconds=0.05)
-    await _client().execute_query("SELECT 1")
     before = await _pid(held)
     await close_database()
-    await open_database(Settings(database_url=pg, db_pool_size=4), run_migrations=False)
-    await _client().execute_query("SELECT 1")
+    await _open(pg, migrate=False)
     after = await _pid(held)
     assert before != after
 
 
 async def test_a_busy_writer_does_not_keep_a_closing_pool_open(pg: str) -> None:
     held = HeldConnection(hold_seconds=1)
-    await _client().execute_query("SELECT 1")
     refused: list[BaseException] = []
 
     async def write() -> None:
@@ -153,9 +150,6 @@ async def test_a_busy_writer_does_not_keep_a_closing_pool_open(pg: str) -> None:
 async def test_a_writer_gives_its_connection_back_when_the_pool_has_none_left(pg: str) -> None:
     held = HeldConnection(hold_seconds=5)
     pool = _client()._pool
-    if pool is None:
-        await _client().execute_query("SELECT 1")
-        pool = _client()._pool
     others = [await pool.acquire() for _ in range(pool.get_max_size() - 1)]
     try:
         await _pid(held)  # takes the last one
@@ -173,7 +167,6 @@ async def test_statements_are_in_tortoises_statement_log(
     pg: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     held = HeldConnection(hold_seconds=1)
-    await _client().execute_query("SELECT 1")
     with caplog.at_level(logging.DEBUG, logger=_client().log.name):
         await _pid(held)
     assert any(PID in record.getMessage() for record in caplog.records)
