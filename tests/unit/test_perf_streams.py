@@ -155,13 +155,16 @@ async def test_a_finished_order_is_forgotten_and_its_late_copies_dropped() -> No
     repo.add(later)
     hub.dispatch(later)
     assert await _take(stream, 1) == [(running, 3)]
+    # The stream waits for its next event, idle: it re-checks the database meanwhile.
+    waiting = asyncio.create_task(_take(stream, 1))
     await asyncio.sleep(0.2)
     assert "orders" in repo.reads
+    assert not waiting.done()
     clock[0] = T0 + timedelta(seconds=30)
     last = _event(running, 4, T0 + timedelta(seconds=31))
     repo.add(last)
     hub.dispatch(last)
-    assert await _take(stream, 1) == [(running, 4)]
+    assert await waiting == [(running, 4)]
     await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
 
 
