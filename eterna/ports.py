@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from eterna.routes import Quote, Route
@@ -64,6 +64,15 @@ class OrderCursor:
     order_id: uuid.UUID
 
 
+class OrderMark(NamedTuple):
+    """Where an order stands: its owner, its last event's seq and when it last changed."""
+
+    order_id: uuid.UUID
+    user_id: str
+    last_seq: int
+    updated_at: datetime
+
+
 class OrderRepository(Protocol):
     """Persists orders and their events; every transition is one transaction."""
 
@@ -102,6 +111,16 @@ class OrderRepository(Protocol):
 
     async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
         """Return the user's orders changed at or after since."""
+        ...
+
+    async def orders_changed_between(
+        self,
+        user_ids: Sequence[str],
+        order_ids: Sequence[uuid.UUID],
+        since: datetime,
+        until: datetime,
+    ) -> list[OrderMark]:
+        """Return where the orders of those users or ids changed in [since, until) stand."""
         ...
 
     async def claim(

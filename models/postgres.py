@@ -72,6 +72,12 @@ class Statements:
             f'SELECT {orders} FROM "orders" '  # noqa: S608
             'WHERE "user_id"=$1 AND "updated_at">=$2'
         )
+        # Both arms use an index: ("user_id", "updated_at") and the primary key.
+        self.changed_between = (
+            'SELECT "id","user_id","last_seq","updated_at" FROM "orders" '
+            'WHERE ("user_id"=ANY($1::varchar[]) OR "id"=ANY($2::uuid[])) '
+            'AND "updated_at">=$3 AND "updated_at"<$4'
+        )
         self.events = (
             f'SELECT {events} FROM "order_events" '  # noqa: S608
             'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'

@@ -37,7 +37,7 @@ from eterna.orders import (
     OrderType,
     PlaceOrder,
 )
-from eterna.ports import OrderCursor, OrderPage, Placement, Step
+from eterna.ports import OrderCursor, OrderMark, OrderPage, Placement, Step
 from eterna.routes import Route
 from eterna.state_machine import next_status
 from eterna.tokens import Token, format_amount
@@ -371,6 +371,37 @@ class TortoiseOrderRepository:
             return [_to_order(OrderModel._init_from_db(**r)) for r in found]
         rows = await OrderModel.filter(user_id=user_id, updated_at__gte=since)
         return [_to_order(r) for r in rows]
+
+    async def orders_changed_between(
+        self,
+        user_ids: Sequence[str],
+        order_ids: Sequence[uuid.UUID],
+        since: datetime,
+        until: datetime,
+    ) -> list[OrderMark]:
+        """Return where each order of those users or ids changed in [since, until) stands."""
+        if not user_ids and not order_ids:
+            return []
+        pg = self._pg()
+        if pg is not None:
+            values = [list(user_ids), list(order_ids), since, until]
+            found = await pg.execute_query_dict(statements().changed_between, values)
+            return [OrderMark(r["id"], r["user_id"], r["last_seq"], r["updated_at"]) for r in found]
+        whose = Q(user_id__in=list(user_ids)) if user_ids else Q(id__in=list(order_ids))
+        if user_ids and order_ids:
+            whose |= Q(id__in=list(order_ids))
+        rows = await OrderModel.filter(
+            whose, updated_at__gte=since, updated_at__lt=until
+        ).values_list("id", "user_id", "last_seq", "updated_at")
+        return [
+            OrderMark(
+                uuid.UUID(str(i)),
+                user,
+                seq,
+                OrderModel._meta.fields_map["updated_at"].to_python_value(at),
+            )
+            for i, user, seq, at in rows
+        ]
 
     async def claim(
         self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime

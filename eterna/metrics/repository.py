@@ -15,7 +15,7 @@ from datetime import datetime
 
 from eterna.metrics.families import Metrics
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.ports import OrderCursor, OrderPage, OrderRepository, Placement, Step
+from eterna.ports import OrderCursor, OrderMark, OrderPage, OrderRepository, Placement, Step
 
 
 class MeteredRepository:
@@ -74,6 +74,16 @@ class MeteredRepository:
     async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
         """Return the user's orders changed at or after since."""
         return await self._inner.user_orders_updated_since(user_id, since)
+
+    async def orders_changed_between(
+        self,
+        user_ids: Sequence[str],
+        order_ids: Sequence[uuid.UUID],
+        since: datetime,
+        until: datetime,
+    ) -> list[OrderMark]:
+        """Return where the orders of those users or ids changed in [since, until) stand."""
+        return await self._inner.orders_changed_between(user_ids, order_ids, since, until)
 
     async def claim(
         self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime

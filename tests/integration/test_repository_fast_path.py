@@ -512,3 +512,42 @@ async def test_a_claim_whose_caller_is_cancelled_mid_run_gives_the_lease_back(pg
             break
     assert claiming.cancelled()
     assert await repo.claim(placed.order.id, "w2", now, now + LEASE) is not None
+
+
+async def _changed_between_cases(repo: TortoiseOrderRepository) -> None:
+    """Place orders at known times and ask for each kind of window and filter."""
+    t0 = utcnow().replace(microsecond=0)
+    (alice_early,) = await repo.place([_command("alice")], t0)
+    (alice_late,) = await repo.place([_command("alice")], t0 + timedelta(seconds=10))
+    (bob,) = await repo.place([_command("bob")], t0 + timedelta(seconds=5))
+    (carol,) = await repo.place([_command("carol")], t0 + timedelta(seconds=5))
+    claimed = await repo.claim(alice_early.order.id, "w1", t0, t0 + LEASE)
+    assert claimed is not None
+    moved, _ = await repo.apply(
+        claimed, _steps()[0], owner="w1", now=t0 + timedelta(seconds=6), lease_until=t0 + LEASE
+    )
+    window = (t0 + timedelta(seconds=1), t0 + timedelta(seconds=10))
+    marks = await repo.orders_changed_between(["alice"], [bob.order.id], *window)
+    # alice's first order moved into the window (seq 2); her second is at its end (excluded);
+    # bob's is asked for by id; carol's is nobody's here.
+    assert sorted(marks, key=lambda m: m.user_id) == [
+        (alice_early.order.id, "alice", 2, t0 + timedelta(seconds=6)),
+        (bob.order.id, "bob", 1, t0 + timedelta(seconds=5)),
+    ]
+    assert all(m.updated_at.utcoffset() == timedelta(0) for m in marks)
+    assert await repo.orders_changed_between([], [], *window) == []
+    by_id = await repo.orders_changed_between([], [carol.order.id, alice_late.order.id], *window)
+    assert [m.order_id for m in by_id] == [carol.order.id]
+    assert moved.last_seq == 2
+
+
+async def test_orders_changed_in_a_window_are_found_by_owner_or_id_on_postgres(pg: str) -> None:
+    await _changed_between_cases(TortoiseOrderRepository())
+
+
+async def test_orders_changed_in_a_window_are_found_the_same_by_the_orm_path(pg: str) -> None:
+    await _changed_between_cases(TortoiseOrderRepository(fast_path=False))
+
+
+async def test_orders_changed_in_a_window_are_found_the_same_on_sqlite(sqlite: str) -> None:
+    await _changed_between_cases(TortoiseOrderRepository())
