@@ -34,6 +34,7 @@ from eterna.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
 from eterna.config import Settings
 from eterna.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.events.hub import EventHub
+from eterna.events.sweep import MissedEventSweep
 from eterna.events.transport import LocalPublisher, RedisStreamDispatcher, RedisStreamPublisher
 from eterna.metrics import MeteredRepository, Metrics
 from eterna.observe import observe, watch
@@ -90,6 +91,7 @@ class Runtime:
     redis: aioredis.Redis | None
     metrics: Metrics
     watcher: WatcherRunner | None = None  # in processes that execute orders
+    sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
 
     @property
     def runs_engine(self) -> bool:
@@ -286,7 +288,6 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         limits=ServiceLimits(
             max_batch=settings.max_batch,
             max_page_size=settings.max_page_size,
-            idle_recheck_seconds=settings.idle_recheck_seconds,
             max_notional_usd=settings.max_notional_usd,
             max_expiry_horizon=timedelta(days=settings.max_expiry_horizon_days),
             supported_types=frozenset(OrderType),
@@ -308,6 +309,11 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         redis=redis,
         metrics=metrics,
         watcher=watcher,
+        sweep=(
+            MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
+            if role == "api"
+            else None
+        ),
     )
     await _start(runtime, role, dispatcher)
     try:
@@ -320,6 +326,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             await watcher.stop()
         if reconciler is not None:
             await reconciler.stop()
+        if runtime.sweep is not None:
+            await runtime.sweep.stop()
         if dispatcher is not None:
             await dispatcher.stop()
         await broker.shutdown()
@@ -337,6 +345,8 @@ async def _start(runtime: Runtime, role: Role, dispatcher: RedisStreamDispatcher
         await dispatcher.start()
     if runtime.reconciler is not None:
         runtime.reconciler.start()
+    if runtime.sweep is not None:
+        runtime.sweep.start()
     await _start_watcher(runtime.watcher)
     freeze_startup_heap()
 

@@ -84,7 +84,9 @@ class Settings(BaseSettings):
         description="serve the live order page at / (off: the API serves GraphQL only)",
     )
     idle_recheck_seconds: float = Field(
-        5.0, description="an idle subscription re-reads the database this often"
+        5.0,
+        description="the API checks this often for events its subscriptions missed "
+        "(a publish lost in a crash)",
     )
 
     worker_concurrency: int = Field(64, description="orders one worker runs at once")

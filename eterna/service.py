@@ -94,7 +94,6 @@ class ServiceLimits:
     max_page_size: int = 100
     default_page_size: int = 20
     supported_types: frozenset[OrderType] = field(default_factory=lambda: frozenset(OrderType))
-    idle_recheck_seconds: float = 5.0
     max_notional_usd: Decimal = Decimal(1_000_000)
     max_expiry_horizon: timedelta = timedelta(days=30)
     # USDC spent to price a token (see OrderService._usd_price): large enough for precision.
@@ -580,7 +579,6 @@ class OrderService:
             self._repo,
             order.id,
             after_seq=after_seq,
-            idle_seconds=self._limits.idle_recheck_seconds,
         )
 
     def my_order_events(self, user_id: str) -> AsyncIterator[OrderEvent]:
@@ -590,7 +588,6 @@ class OrderService:
             self._repo,
             user_id,
             now=self._clock,
-            idle_seconds=self._limits.idle_recheck_seconds,
         )
 
     # -- market ----------------------------------------------------------------------

@@ -3,8 +3,10 @@
 An order stream registers its listener *before* reading history, so every event is either in
 the history (committed before the read) or delivered live (published after registration,
 because events are published only after commit). Duplicates are dropped by ``seq``; a gap
-(a seq skipped, an overflowing queue, a publish lost in a crash) is filled from the database;
-and an idle stream re-checks the database every ``idle_seconds``.
+(a seq skipped, an overflowing queue) is filled from the database. An event whose publish was
+lost (a crash between commit and publish, Redis losing its data) is found by the process's
+sweep of the database (:mod:`eterna.events.sweep`), which nudges the listeners it concerns:
+a stream reads the database only when it has a reason to, however long it idles.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ async def order_event_stream(
     order_id: uuid.UUID,
     *,
     after_seq: int = 0,
-    idle_seconds: float = 5.0,
 ) -> AsyncIterator[OrderEvent]:
     """Yield the order's events after after_seq, history then live; stop after a terminal one."""
     with hub.listen_order(order_id) as listener:
@@ -35,9 +36,9 @@ async def order_event_stream(
             if event.status.is_terminal:
                 return
         while True:
-            live = await listener.next(idle_seconds)
-            if live is None or listener.overflowed or live.seq > last + 1:
-                listener.overflowed = False
+            live = await listener.next()
+            if live is None or listener.behind or live.seq > last + 1:
+                listener.overflowed, listener.missed_since = False, None
                 for event in await repo.events(order_id, last):
                     yield event
                     last = event.seq
@@ -56,7 +57,6 @@ async def user_event_stream(
     user_id: str,
     *,
     now: Callable[[], datetime],
-    idle_seconds: float = 5.0,
 ) -> AsyncIterator[OrderEvent]:
     """Yield live events of all the user's orders from now on, each order gap-free by seq.
 
@@ -68,14 +68,19 @@ async def user_event_stream(
     watermark = started
     with hub.listen_user(user_id) as listener:
         while True:
-            live = await listener.next(idle_seconds)
-            if live is None or listener.overflowed:
-                listener.overflowed = False
+            live = await listener.next()
+            if live is None or listener.behind:
+                # After an overflow anything since the last read may be missing; after a
+                # nudge only orders changed at or after the time it names.
+                since = watermark
+                if not listener.overflowed and listener.missed_since is not None:
+                    since = max(watermark, listener.missed_since)
+                listener.overflowed, listener.missed_since = False, None
                 checked_at = now()
-                async for event in _catch_up(repo, user_id, last, started, watermark):
+                async for event in _catch_up(repo, user_id, last, started, since):
                     yield event
                 # Commits racing the query are covered by re-reading a little overlap.
-                watermark = checked_at - timedelta(seconds=2)
+                watermark = max(watermark, checked_at - timedelta(seconds=2))
                 if live is None:
                     continue
             if live.order_id in last.finished:

@@ -376,3 +376,43 @@ async def test_my_order_events_streams_every_order_of_the_caller_only(api: Api) 
     assert {e["orderId"] for e in events} == ids
     for order_id in ids:
         assert [e["seq"] for e in events if e["orderId"] == order_id] == [1, 2, 3, 4, 5]
+
+
+class _LosesTerminalEvents:
+    """A publisher whose process dies, in effect, between each terminal commit and publish."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.lost: list[int] = []
+
+    async def publish(self, events: Any) -> None:
+        kept = [e for e in events if not e.status.is_terminal]
+        self.lost += [e.seq for e in events if e.status.is_terminal]
+        await self._inner.publish(kept)
+
+
+async def test_an_event_whose_publish_was_lost_still_reaches_every_subscriber(
+    pg_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = pg_api.runtime.engine
+    assert engine is not None
+    losing = _LosesTerminalEvents(engine._publisher)
+    monkeypatch.setattr(engine, "_publisher", losing)
+    ws: AsyncWebSocketSession
+    async with aconnect_ws("/graphql", pg_api.client, subprotocols=["graphql-transport-ws"]) as ws:
+        ack = await graphql_ws.init(ws, pg_api.token("alice"))
+        assert ack["type"] == "connection_ack"
+        mine = asyncio.create_task(graphql_ws.collect(ws, MY_EVENTS, limit=5, wait=10))
+        await asyncio.sleep(0.2)  # the subscription registers before the order is placed
+        order_id = (await place(pg_api, MARKET_1_SOL))["order"]["id"]
+        # An orderEvents subscriber that caught up on history and waits for the rest.
+        followed = asyncio.create_task(subscribe(pg_api, order_id))
+        items, _ = await mine
+        followed_items, end = await asyncio.wait_for(followed, 10)
+    assert losing.lost == [5]  # CONFIRMED was committed, never published
+    assert [(i["myOrderEvents"]["seq"], i["myOrderEvents"]["status"]) for i in items] == list(
+        enumerate(STEPS, start=1)
+    )
+    assert [i["orderEvents"]["status"] for i in followed_items][-1] == "CONFIRMED"
+    assert end is not None
+    assert end["type"] == "complete"

@@ -34,6 +34,7 @@ class _Repo:
     def __init__(self) -> None:
         self.history: dict[uuid.UUID, list[OrderEvent]] = {}
         self.reads: list[str] = []
+        self.since: list[datetime] = []
 
     def add(self, event: OrderEvent) -> None:
         self.history.setdefault(event.order_id, []).append(event)
@@ -50,6 +51,7 @@ class _Repo:
 
     async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
         self.reads.append("orders")
+        self.since.append(since)
         found = []
         for order_id, events in self.history.items():
             last = events[-1]
@@ -94,7 +96,7 @@ async def _take(stream: AsyncIterator[OrderEvent], n: int) -> list[tuple[uuid.UU
 
 async def test_an_unpublished_first_step_costs_one_read_not_two() -> None:
     hub, repo = EventHub(), _Repo()
-    stream = user_event_stream(hub, repo, "alice", now=lambda: T0, idle_seconds=60)  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: T0)  # type: ignore[arg-type]
     first = asyncio.create_task(_take(stream, 3))
     await asyncio.sleep(0.05)  # the stream registers its listener
     order = uuid.uuid4()
@@ -108,10 +110,10 @@ async def test_an_unpublished_first_step_costs_one_read_not_two() -> None:
     await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
 
 
-async def test_an_idle_recheck_reads_events_only_of_orders_behind() -> None:
+async def test_an_idle_stream_reads_nothing_and_a_nudge_reads_only_orders_behind() -> None:
     hub, repo = EventHub(), _Repo()
     clock = [T0]
-    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0], idle_seconds=0.05)  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])  # type: ignore[arg-type]
     done, behind = uuid.uuid4(), uuid.uuid4()
     first = asyncio.create_task(_take(stream, 2))
     await asyncio.sleep(0.05)  # the stream registers its listener
@@ -120,24 +122,44 @@ async def test_an_idle_recheck_reads_events_only_of_orders_behind() -> None:
         repo.add(event)
         hub.dispatch(event)
     assert await first == [(done, 1), (done, 2)]
-    # Nothing new: idle re-checks find every order up to date and read no events.
+    # Idle: no timer, no read of the database however long it waits.
     repo.reads.clear()
     clock[0] = T0 + timedelta(seconds=10)
     idle = asyncio.create_task(_take(stream, 2))
     await asyncio.sleep(0.2)
-    assert "orders" in repo.reads
-    assert "events_of_orders" not in repo.reads
-    # An event whose publish was lost reaches the stream through the re-check.
+    assert repo.reads == []
+    # Events whose publish was lost: the nudge (from the sweep) names when the order
+    # changed; the stream reads the orders changed since then, and events of those behind.
     for seq in (1, 2):
         repo.add(_event(behind, seq, T0 + timedelta(seconds=10 + seq)))
+    hub.nudge(behind, "alice", T0 + timedelta(seconds=12))
     assert sorted(await idle) == [(behind, 1), (behind, 2)]
+    assert repo.reads == ["orders", "events_of_orders"]
+    assert repo.since == [T0 + timedelta(seconds=12)]
+    await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
+
+
+async def test_an_overflowed_stream_reads_from_its_last_read_even_when_nudged() -> None:
+    hub, repo = EventHub(queue_size=2), _Repo()
+    clock = [T0]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])  # type: ignore[arg-type]
+    order = uuid.uuid4()
+    first = asyncio.create_task(_take(stream, 5))
+    await asyncio.sleep(0.05)  # the stream registers its listener
+    events = [_event(order, seq, T0 + timedelta(seconds=seq)) for seq in range(1, 6)]
+    for event in events:  # the stream does not run meanwhile: three of five overflow
+        repo.add(event)
+        hub.dispatch(event)
+    hub.nudge(order, "alice", T0 + timedelta(seconds=4))
+    assert await first == [(order, s) for s in range(1, 6)]
+    assert repo.since == [T0]  # from where the stream started, not from the nudge
     await cast("AsyncGenerator[OrderEvent, None]", stream).aclose()
 
 
 async def test_a_finished_order_is_forgotten_and_its_late_copies_dropped() -> None:
     hub, repo = EventHub(), _Repo()
     clock = [T0]
-    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0], idle_seconds=0.05)  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])  # type: ignore[arg-type]
     finished, running = uuid.uuid4(), uuid.uuid4()
     first = asyncio.create_task(_take(stream, 7))
     await asyncio.sleep(0.05)  # the stream registers its listener
@@ -147,18 +169,21 @@ async def test_a_finished_order_is_forgotten_and_its_late_copies_dropped() -> No
         repo.add(event)
         hub.dispatch(event)
     assert await first == [(finished, s) for s in range(1, 6)] + [(running, 1), (running, 2)]
-    # A late copy of the finished order's terminal event, then idle re-checks that see the
-    # finished order among the recently updated ones: nothing is delivered twice.
+    # A late copy of the finished order's terminal event, then a nudge that has the stream
+    # see the finished order among the recently updated ones: nothing is delivered twice.
     hub.dispatch(events[4])
     clock[0] = T0 + timedelta(seconds=1)
     later = _event(running, 3, T0 + timedelta(seconds=20))
     repo.add(later)
     hub.dispatch(later)
     assert await _take(stream, 1) == [(running, 3)]
-    # The stream waits for its next event, idle: it re-checks the database meanwhile.
+    # The stream waits for its next event; a nudge has it re-read the database meanwhile.
     waiting = asyncio.create_task(_take(stream, 1))
-    await asyncio.sleep(0.2)
-    assert "orders" in repo.reads
+    await asyncio.sleep(0.05)
+    repo.reads.clear()
+    hub.nudge(running, "alice", T0)
+    await asyncio.sleep(0.1)
+    assert repo.reads == ["orders"]  # every order it sees is up to date: no events read
     assert not waiting.done()
     clock[0] = T0 + timedelta(seconds=30)
     last = _event(running, 4, T0 + timedelta(seconds=31))

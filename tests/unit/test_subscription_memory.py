@@ -35,7 +35,6 @@ class _Service:
             cast("Any", None),  # every order starts at seq 1: no database read
             user_id,
             now=lambda: datetime.now(UTC),
-            idle_seconds=60,
         )
 
 
