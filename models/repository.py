@@ -387,21 +387,13 @@ class TortoiseOrderRepository:
             values = [list(user_ids), list(order_ids), since, until]
             found = await pg.execute_query_dict(statements().changed_between, values)
             return [OrderMark(r["id"], r["user_id"], r["last_seq"], r["updated_at"]) for r in found]
-        whose = Q(user_id__in=list(user_ids)) if user_ids else Q(id__in=list(order_ids))
-        if user_ids and order_ids:
-            whose |= Q(id__in=list(order_ids))
+        arms = [Q(user_id__in=list(user_ids))] if user_ids else []
+        if order_ids:
+            arms.append(Q(id__in=list(order_ids)))
         rows = await OrderModel.filter(
-            whose, updated_at__gte=since, updated_at__lt=until
+            Q(*arms, join_type="OR"), updated_at__gte=since, updated_at__lt=until
         ).values_list("id", "user_id", "last_seq", "updated_at")
-        return [
-            OrderMark(
-                uuid.UUID(str(i)),
-                user,
-                seq,
-                OrderModel._meta.fields_map["updated_at"].to_python_value(at),
-            )
-            for i, user, seq, at in rows
-        ]
+        return [OrderMark(*row) for row in rows]  # values_list converts each: UUID, aware UTC
 
     async def claim(
         self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime

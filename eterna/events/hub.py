@@ -64,6 +64,10 @@ class Listener:
         """Tell whether the reader must re-read the database (overflowed or nudged)."""
         return self.overflowed or self.missed_since is not None
 
+    def caught_up(self) -> None:
+        """Clear both flags: the reader is re-reading the database."""
+        self.overflowed, self.missed_since = False, None
+
     def drain(self) -> list[OrderEvent]:
         """Return every queued event at once, without waiting."""
         events = []
@@ -130,11 +134,9 @@ class EventHub:
 
     def _remember(self, event: OrderEvent) -> None:
         seen = self._seen.get(event.order_id)
-        if seen is None:
-            if len(self._seen) >= SEEN_LIMIT:  # forget the order seen first
-                del self._seen[next(iter(self._seen))]
-            self._seen[event.order_id] = event.seq
-        elif event.seq > seen:
+        if seen is None and len(self._seen) >= SEEN_LIMIT:  # forget the order seen first
+            del self._seen[next(iter(self._seen))]
+        if seen is None or event.seq > seen:
             self._seen[event.order_id] = event.seq
 
     def seen_seq(self, order_id: uuid.UUID) -> int:

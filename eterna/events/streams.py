@@ -38,7 +38,7 @@ async def order_event_stream(
         while True:
             live = await listener.next()
             if live is None or listener.behind or live.seq > last + 1:
-                listener.overflowed, listener.missed_since = False, None
+                listener.caught_up()
                 for event in await repo.events(order_id, last):
                     yield event
                     last = event.seq
@@ -75,7 +75,7 @@ async def user_event_stream(
                 since = watermark
                 if not listener.overflowed and listener.missed_since is not None:
                     since = max(watermark, listener.missed_since)
-                listener.overflowed, listener.missed_since = False, None
+                listener.caught_up()
                 checked_at = now()
                 async for event in _catch_up(repo, user_id, last, started, since):
                     yield event

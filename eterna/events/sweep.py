@@ -66,12 +66,13 @@ class MissedEventSweep:
         self._swept_until = max(self._swept_until, until)
         nudged = 0
         for mark in marks:
-            if mark.last_seq > self._hub.seen_seq(mark.order_id):
+            seen = self._hub.seen_seq(mark.order_id)
+            if mark.last_seq > seen:
                 log.info(
                     "order %s is at seq %d, seq %d reached this process: re-reading",
                     mark.order_id,
                     mark.last_seq,
-                    self._hub.seen_seq(mark.order_id),
+                    seen,
                 )
                 nudged += self._hub.nudge(mark.order_id, mark.user_id, mark.updated_at)
         return nudged
