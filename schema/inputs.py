@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import StrawberryOptional, StrawberryType, get_object_definition
 
 from eterna.service import OrderRequest
 from schema.types import OrderType
@@ -51,3 +57,60 @@ class OrderInput:
             expires_at=self.expires_at,
             client_order_id=self.client_order_id,
         )
+
+
+_PLAIN = (str, int, bool, Decimal, datetime)
+
+_Table = list[tuple[str, str, StrawberryType | type | None]]
+
+
+def _needs_converting(type_: StrawberryType | type) -> StrawberryType | type | None:
+    """Return the field's type when its parsed value still needs converting, else None.
+
+    graphql-core hands scalars and enums over already parsed: those values are final.
+    """
+    plain = type_.of_type if isinstance(type_, StrawberryOptional) else type_
+    if plain in _PLAIN or (isinstance(plain, type) and issubclass(plain, enum.Enum)):
+        return None
+    return type_
+
+
+def plain_builder(cls: type) -> Callable[[type, Mapping[str, Any], InputContext], Any]:
+    """Return a ``from_input`` hook that builds an input type straight from its value.
+
+    strawberry's generic conversion resolves every field's type and GraphQL name again for
+    every value: about 80 µs per order on the benchmark machine, 8 ms for a batch of 100.
+    This one resolves them once per schema configuration; a field of a kind that is not a
+    scalar or an enum is still converted by strawberry.
+    """
+    definition = get_object_definition(cls, strict=True)
+    tables: dict[int, tuple[StrawberryConfig, _Table]] = {}
+
+    def table(config: StrawberryConfig) -> _Table:
+        held = tables.get(id(config))
+        if held is None or held[0] is not config:
+            rows = [
+                (
+                    config.name_converter.from_field(field),
+                    field.python_name,
+                    _needs_converting(field.resolve_type(type_definition=definition)),
+                )
+                for field in definition.fields
+            ]
+            held = tables[id(config)] = (config, rows)
+        return held[1]
+
+    def build(target: type, value: Mapping[str, Any], context: InputContext) -> Any:
+        kwargs: dict[str, Any] = {}
+        for name, python_name, convert in table(context.config):
+            if name in value:
+                raw = value[name]
+                kwargs[python_name] = (
+                    raw if convert is None or raw is None else context.convert(raw, convert, name)
+                )
+        return target(**kwargs)
+
+    return build
+
+
+get_object_definition(OrderInput, strict=True).from_input = plain_builder(OrderInput)
