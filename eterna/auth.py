@@ -157,24 +157,50 @@ async def until_expired(
     A token is checked once, when a connection opens; a subscription may outlive it by
     hours. This bounds every stream by the lifetime of the token that opened it.
 
+    One timer per stream, armed once: a timeout around every wait re-armed a timer for each
+    event, a noticeable share of the API's CPU per event delivered. At expiry the timer
+    cancels the wait in progress, if any, the way ``asyncio.timeout`` does (a cancellation
+    from anyone else still propagates as one); a stream holding an event at hand at that
+    moment ends before its next wait.
+
     :raises AuthError: "token expired" at expiry, after closing the stream.
     """
+    loop = asyncio.get_running_loop()
+    waiting: asyncio.Task[object] | None = None
+    expired = cancelled = False
+
+    def expire() -> None:
+        nonlocal expired, cancelled
+        expired = True
+        if waiting is not None:
+            cancelled = True
+            waiting.cancel()
+
+    handle: asyncio.TimerHandle | None = None
     try:
+        remaining = (principal.expires_at - clock()).total_seconds()
+        if remaining > 0:
+            handle = loop.call_later(remaining, expire)
         while True:
-            remaining = (principal.expires_at - clock()).total_seconds()
-            if remaining <= 0:
+            if expired or remaining <= 0:
                 raise AuthError("token expired")
-            deadline = asyncio.timeout(remaining)
+            task = waiting = asyncio.current_task()
             try:
-                async with deadline:
-                    item = await anext(stream)
-            except TimeoutError:
-                if not deadline.expired():
-                    raise  # the stream's own timeout, not the token's
-                raise AuthError("token expired") from None
+                item = await anext(stream)
+            except asyncio.CancelledError:
+                if cancelled and task is not None and task.uncancel() == 0:
+                    raise AuthError("token expired") from None
+                raise
             except StopAsyncIteration:
                 return
+            finally:
+                waiting = None
+            if cancelled and task is not None:  # the stream swallowed our cancellation
+                task.uncancel()
+                raise AuthError("token expired")
             yield item
     finally:
+        if handle is not None:
+            handle.cancel()
         if isinstance(stream, AsyncGenerator):
             await stream.aclose()

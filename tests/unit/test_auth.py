@@ -266,3 +266,71 @@ def test_the_memory_of_verified_tokens_is_bounded(monkeypatch: pytest.MonkeyPatc
     for token in tokens:
         auth.verify(token)
     assert list(auth._verified) == tokens[2:]
+
+
+@pytest.mark.anyio
+async def test_an_idle_stream_ends_when_the_token_expires() -> None:
+    closed = asyncio.Event()
+
+    async def silent() -> AsyncIterator[int]:
+        try:
+            await asyncio.Event().wait()
+            yield 0
+        finally:
+            closed.set()
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(AuthError, match="token expired"):
+        await _drain(until_expired(silent(), _principal(0.1), lambda: datetime.now(UTC)), [])
+    assert 0.05 <= asyncio.get_running_loop().time() - started < 1.0
+    assert closed.is_set()
+
+
+@pytest.mark.anyio
+async def test_a_cancellation_from_outside_stays_a_cancellation() -> None:
+    ticker = _Ticker()
+    seen: list[int] = []
+    task = asyncio.create_task(
+        _drain(until_expired(ticker.stream(), _principal(60), lambda: datetime.now(UTC)), seen)
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen
+    assert ticker.closed
+
+
+@pytest.mark.anyio
+async def test_the_streams_own_timeout_is_not_taken_for_expiry() -> None:
+    async def timing_out() -> AsyncIterator[int]:
+        yield 1
+        async with asyncio.timeout(0.01):
+            await asyncio.Event().wait()
+        yield 2
+
+    seen: list[int] = []
+    with pytest.raises(TimeoutError):
+        await _drain(until_expired(timing_out(), _principal(60), lambda: datetime.now(UTC)), seen)
+    assert seen == [1]
+
+
+@pytest.mark.anyio
+async def test_one_timer_serves_a_whole_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    armed: list[float] = []
+    call_at = loop.call_at
+
+    def counting_call_at(when: float, *args: object, **kwargs: object) -> asyncio.TimerHandle:
+        armed.append(when)
+        return call_at(when, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def many() -> AsyncIterator[int]:
+        for n in range(200):
+            await asyncio.sleep(0)
+            yield n
+
+    monkeypatch.setattr(loop, "call_at", counting_call_at)
+    stream = until_expired(many(), _principal(60), lambda: datetime.now(UTC))
+    assert [n async for n in stream] == list(range(200))
+    assert len(armed) == 1
