@@ -255,18 +255,50 @@ class DlmmPool:
     ) -> list[SwapResult | None]:
         """Return what :meth:`swap` pays for each amount on this state; None where it cannot.
 
-        The same walk as :meth:`swap`, without building the pool after each swap: the bins
-        are indexed once for the whole ladder.
+        One walk serves the whole ladder. Every amount empties the same bins in the same
+        order before the bin it ends in, and emptying a bin takes the same input, fee and
+        output whatever comes after, so those bins are filled once; each amount then ends
+        with the partial fill of its own last bin, exactly as its own walk would.
         """
-        held = {bin_id: (a, b) for bin_id, a, b in self.bins}
+        if any(amount <= 0 for amount in amounts):
+            raise ValueError("amount_in must be positive")
+        results: list[SwapResult | None] = [None] * len(amounts)
+        pending = sorted(range(len(amounts)), key=amounts.__getitem__)
+        volatility_reference, index_reference = self._references(now)
         ids = [bin_id for bin_id, _, _ in self.bins]
-        results: list[SwapResult | None] = []
-        for amount in amounts:
-            try:
-                results.append(self._walk(amount, a_to_b, now, held, ids, track=False).result)
-            except InsufficientLiquidityError:
-                results.append(None)
-        return results
+        held = {bin_id: (a, b) for bin_id, a, b in self.bins}
+        if a_to_b:
+            walk = [self.active_id, *reversed(ids[: bisect.bisect_left(ids, self.active_id)])]
+        else:
+            walk = [self.active_id, *ids[bisect.bisect_right(ids, self.active_id) :]]
+        spent = paid = fees = 0  # over the bins emptied so far
+        k = 0
+        for active in walk:
+            amount_a, amount_b = held.get(active, (0, 0))
+            held_out = amount_b if a_to_b else amount_a
+            if held_out <= 0:
+                continue
+            accumulator = min(
+                volatility_reference + abs(index_reference - active) * BASIS_POINT_MAX,
+                self.max_volatility_accumulator,
+            )
+            rate = self.fee_rate(accumulator)
+            price = bin_price(self.bin_step, active)
+            if a_to_b:
+                max_in = -(-(held_out << SCALE_OFFSET) // price)
+            else:
+                max_in = -(-(held_out * price) >> SCALE_OFFSET)
+            max_fee = -(-max_in * rate // (FEE_PRECISION - rate))
+            while k < len(pending) and amounts[pending[k]] - spent <= max_in + max_fee:
+                i = pending[k]
+                _, out, fee = _fill_bin(held_out, price, amounts[i] - spent, rate, a_to_b=a_to_b)
+                if paid + out > 0:
+                    results[i] = SwapResult(amounts[i], paid + out, fees + fee)
+                k += 1
+            if k == len(pending):
+                break
+            spent, paid, fees = spent + max_in + max_fee, paid + held_out, fees + max_fee
+        return results  # amounts still pending run past the last bin: None
 
     def _walk(
         self,

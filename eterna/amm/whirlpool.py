@@ -224,16 +224,64 @@ class WhirlpoolPool:
     ) -> list[SwapResult | None]:
         """Return what :meth:`swap` pays for each amount on this state; None where it cannot.
 
-        The same steps as :meth:`swap`, without building the pool after each swap.
+        One step loop serves the whole ladder. Every amount takes the same whole steps (to
+        the next initialized tick) before the step it ends in, and a whole step takes the
+        same input, fee and output whatever remains after it, so those steps are computed
+        once; each amount then ends with its own partial step, exactly as its own loop would.
         """
         del now  # the fee does not depend on time
+        if any(amount <= 0 for amount in amounts):
+            raise ValueError("amount_in must be positive")
+        results: list[SwapResult | None] = [None] * len(amounts)
+        pending = sorted(range(len(amounts)), key=amounts.__getitem__)
         indexes = [index for index, _ in self.ticks]
-        results: list[SwapResult | None] = []
-        for amount in amounts:
-            try:
-                results.append(self._walk(amount, a_to_b, indexes, track=False).result)
-            except InsufficientLiquidityError:
-                results.append(None)
+        limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+        fixed_delta = amount_delta_a if a_to_b else amount_delta_b
+        unfixed_delta = amount_delta_b if a_to_b else amount_delta_a
+        keep = FEE_RATE_MUL_VALUE - self.fee_rate
+        balance_out = self.balance_b if a_to_b else self.balance_a
+        sqrt_price, tick, liquidity = self.sqrt_price_x64, self.tick_current, self.liquidity
+        spent = paid = fees = 0  # over the whole steps taken so far
+        k = 0
+
+        def finish(i: int, amount_out: int, fee: int) -> None:
+            if 0 < amount_out <= balance_out:  # else the swap fails: None
+                results[i] = SwapResult(amounts[i], amount_out, fee)
+
+        while k < len(pending) and sqrt_price != limit:
+            position = bisect.bisect_right(indexes, tick)
+            has_next = position > 0 if a_to_b else position < len(indexes)
+            next_index = position - 1 if a_to_b else position
+            next_tick_sqrt = sqrt_price_from_tick_index(indexes[next_index]) if has_next else limit
+            target = max(next_tick_sqrt, limit) if a_to_b else min(next_tick_sqrt, limit)
+            to_target = fixed_delta(sqrt_price, target, liquidity, round_up=True)
+            while k < len(pending):  # the amounts that end short of the target
+                i = pending[k]
+                remaining = amounts[i] - spent
+                amount_calc = remaining * keep // FEE_RATE_MUL_VALUE
+                if amount_calc >= to_target:
+                    break  # this one and every larger one take the whole step
+                _, step_out, _, step_fee = _compute_swap(
+                    remaining, self.fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b
+                )
+                finish(i, paid + step_out, fees + step_fee)
+                k += 1
+            if k == len(pending):
+                break
+            step_fee = -(-to_target * self.fee_rate // keep)
+            spent += to_target + step_fee
+            paid += unfixed_delta(sqrt_price, target, liquidity, round_up=False)
+            fees += step_fee
+            while k < len(pending) and amounts[pending[k]] == spent:  # ends with this step
+                finish(pending[k], paid, fees)
+                k += 1
+            if has_next and target == next_tick_sqrt:
+                crossed, net = self.ticks[next_index]
+                liquidity += -net if a_to_b else net
+                if liquidity < 0:
+                    raise ValueError(f"liquidity underflow crossing tick {crossed}")
+                tick = crossed - 1 if a_to_b else crossed
+            sqrt_price = target  # at the limit the loop ends: the rest cannot be filled
         return results
 
     def _walk(self, amount_in: int, a_to_b: bool, indexes: Sequence[int], *, track: bool) -> _Walk:
