@@ -249,11 +249,7 @@ class WhirlpoolPool:
                 results[i] = SwapResult(amounts[i], amount_out, fee)
 
         while k < len(pending) and sqrt_price != limit:
-            position = bisect.bisect_right(indexes, tick)
-            has_next = position > 0 if a_to_b else position < len(indexes)
-            next_index = position - 1 if a_to_b else position
-            next_tick_sqrt = sqrt_price_from_tick_index(indexes[next_index]) if has_next else limit
-            target = max(next_tick_sqrt, limit) if a_to_b else min(next_tick_sqrt, limit)
+            next_index, next_tick_sqrt, target = self._next_target(tick, indexes, a_to_b=a_to_b)
             to_target = fixed_delta(sqrt_price, target, liquidity, round_up=True)
             while k < len(pending):  # the amounts that end short of the target
                 i = pending[k]
@@ -275,14 +271,39 @@ class WhirlpoolPool:
             while k < len(pending) and amounts[pending[k]] == spent:  # ends with this step
                 finish(pending[k], paid, fees)
                 k += 1
-            if has_next and target == next_tick_sqrt:
-                crossed, net = self.ticks[next_index]
-                liquidity += -net if a_to_b else net
-                if liquidity < 0:
-                    raise ValueError(f"liquidity underflow crossing tick {crossed}")
-                tick = crossed - 1 if a_to_b else crossed
+            if next_index is not None and target == next_tick_sqrt:
+                liquidity, tick = self._cross(next_index, liquidity, a_to_b=a_to_b)
             sqrt_price = target  # at the limit the loop ends: the rest cannot be filled
         return results
+
+    def _next_target(
+        self, tick: int, indexes: Sequence[int], *, a_to_b: bool
+    ) -> tuple[int | None, int, int]:
+        """Return where the next step goes: (tick position, its sqrt price, target).
+
+        The position is None past the last initialized tick, whose sqrt price is then the
+        limit; the target is the nearer of the two. A to B searches ticks at or below the
+        current one, B to A strictly above it.
+        """
+        limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+        position = bisect.bisect_right(indexes, tick)
+        if a_to_b:
+            if position == 0:
+                return None, limit, limit
+            next_sqrt = sqrt_price_from_tick_index(indexes[position - 1])
+            return position - 1, next_sqrt, max(next_sqrt, limit)
+        if position == len(indexes):
+            return None, limit, limit
+        next_sqrt = sqrt_price_from_tick_index(indexes[position])
+        return position, next_sqrt, min(next_sqrt, limit)
+
+    def _cross(self, index: int, liquidity: int, *, a_to_b: bool) -> tuple[int, int]:
+        """Cross the initialized tick at index; return the liquidity and tick after it."""
+        crossed, net = self.ticks[index]
+        liquidity += -net if a_to_b else net
+        if liquidity < 0:
+            raise ValueError(f"liquidity underflow crossing tick {crossed}")
+        return liquidity, crossed - 1 if a_to_b else crossed
 
     def _walk(self, amount_in: int, a_to_b: bool, indexes: Sequence[int], *, track: bool) -> _Walk:
         """Run the program's step loop for an exact-in swap of amount_in.
@@ -296,12 +317,7 @@ class WhirlpoolPool:
         remaining, amount_out, fee, protocol_fee = amount_in, 0, 0, 0
         sqrt_price, tick, liquidity = self.sqrt_price_x64, self.tick_current, self.liquidity
         while remaining > 0 and sqrt_price != limit:
-            # A to B searches ticks at or below the current one, B to A strictly above it.
-            position = bisect.bisect_right(indexes, tick)
-            has_next = position > 0 if a_to_b else position < len(indexes)
-            next_index = position - 1 if a_to_b else position
-            next_tick_sqrt = sqrt_price_from_tick_index(indexes[next_index]) if has_next else limit
-            target = max(next_tick_sqrt, limit) if a_to_b else min(next_tick_sqrt, limit)
+            next_index, next_tick_sqrt, target = self._next_target(tick, indexes, a_to_b=a_to_b)
             step_in, step_out, next_sqrt, step_fee = _compute_swap(
                 remaining, self.fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b
             )
@@ -309,12 +325,8 @@ class WhirlpoolPool:
             amount_out += step_out
             fee += step_fee
             protocol_fee += step_fee * self.protocol_fee_rate // PROTOCOL_FEE_RATE_MUL_VALUE
-            if has_next and next_sqrt == next_tick_sqrt:
-                crossed, net = self.ticks[next_index]
-                liquidity += -net if a_to_b else net
-                if liquidity < 0:
-                    raise ValueError(f"liquidity underflow crossing tick {crossed}")
-                tick = crossed - 1 if a_to_b else crossed
+            if next_index is not None and next_sqrt == next_tick_sqrt:
+                liquidity, tick = self._cross(next_index, liquidity, a_to_b=a_to_b)
             elif next_sqrt != sqrt_price and (track or (remaining > 0 and next_sqrt != limit)):
                 tick = tick_index_from_sqrt_price(next_sqrt)
             sqrt_price = next_sqrt

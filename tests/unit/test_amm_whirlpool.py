@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eterna import split
 from eterna.amm.base import InsufficientLiquidityError, SwapResult
 from eterna.amm.clmm_math import (
     MAX_SQRT_PRICE_X64,
@@ -304,39 +303,3 @@ def test_whirlpool_round_trip_never_returns_more_than_was_sold(
     except InsufficientLiquidityError:
         return
     assert back.amount_out <= amount
-
-
-@st.composite
-def ladders(draw: st.DrawFn) -> tuple[WhirlpoolPool, list[int], bool, int]:
-    """A pool, a direction, and amounts around its capacity: the router's ladder or any."""
-    pool = draw(pools())
-    a_to_b = draw(st.booleans())
-    capacity = _capacity(pool, a_to_b=a_to_b)
-    whole = max(1, capacity * draw(st.integers(1, 1_500)) // 1_000)
-    router_ladder = st.integers(2, 20).map(lambda chunks: list(split.ladder(whole, chunks)))
-    anything = st.lists(
-        st.integers(1, 1_000) | st.integers(1, max(1, capacity * 3 // 2)), min_size=1, max_size=12
-    )
-    amounts = draw(router_ladder | anything)
-    return pool, amounts, a_to_b, draw(st.integers(0, 10_000))
-
-
-@PROPERTY_SETTINGS
-@given(ladders())
-def test_whirlpool_ladder_of_quotes_is_each_amount_swapped_alone(
-    case: tuple[WhirlpoolPool, list[int], bool, int],
-) -> None:
-    pool, amounts, a_to_b, now = case
-    alone: list[SwapResult | None] = []
-    for amount in amounts:
-        try:
-            alone.append(pool.swap(amount, a_to_b=a_to_b, now=now)[0])
-        except InsufficientLiquidityError:
-            alone.append(None)
-    assert pool.quote_amounts(amounts, a_to_b=a_to_b, now=now) == alone
-
-
-def test_whirlpool_ladder_refuses_a_non_positive_amount() -> None:
-    pool = WhirlpoolPool.from_price(Fraction(1), liquidity=10**12, tick_spacing=8, fee_rate=3_000)
-    with pytest.raises(ValueError, match="positive"):
-        pool.quote_amounts([5, 0], a_to_b=True)

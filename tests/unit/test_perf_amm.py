@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eterna import split
 from eterna.amm.base import InsufficientLiquidityError, PoolMath, SwapResult
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
@@ -65,6 +66,34 @@ def pools(draw: st.DrawFn) -> PoolMath:
 def test_a_ladder_quote_equals_swapping_each_amount(
     pool: PoolMath, amounts: list[int], a_to_b: bool, now: int
 ) -> None:
+    expected = _one_at_a_time(pool, amounts, a_to_b=a_to_b, now=now)
+    assert pool.quote_amounts(amounts, a_to_b=a_to_b, now=now) == expected
+
+
+@st.composite
+def router_ladders(draw: st.DrawFn) -> tuple[PoolMath, list[int], bool]:
+    """A pool and the ladder the router quotes it at, for a whole amount near its capacity.
+
+    Near capacity a walk crosses many bins or ticks, where the amounts share most steps.
+    """
+    pool = draw(pools())
+    a_to_b = draw(st.booleans())
+    reserve_out = pool.reserve_b if a_to_b else pool.reserve_a
+    try:
+        spot = pool.spot_price(a_to_b=a_to_b)
+    except ZeroDivisionError:  # an empty constant-product pool
+        spot = Fraction(0)
+    capacity = max(1, int(reserve_out / spot)) if spot > 0 else max(1, reserve_out)
+    whole = max(1, capacity * draw(st.integers(1, 1_500)) // 1_000)
+    return pool, list(split.ladder(whole, draw(st.integers(2, 20)))), a_to_b
+
+
+@settings(max_examples=200, deadline=None)
+@given(router_ladders(), st.integers(0, 10**4))
+def test_the_routers_ladder_near_capacity_equals_swapping_each_amount(
+    case: tuple[PoolMath, list[int], bool], now: int
+) -> None:
+    pool, amounts, a_to_b = case
     expected = _one_at_a_time(pool, amounts, a_to_b=a_to_b, now=now)
     assert pool.quote_amounts(amounts, a_to_b=a_to_b, now=now) == expected
 
