@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 import httpx
 
-from tests.faults.harness import TERMINAL
+from tests.faults.harness import TERMINAL, connect
 
 
 async def terminal(db_url: str) -> int:
     """Return how many orders are in a terminal status (-1 when the database is down)."""
     try:
-        conn = await asyncpg.connect(db_url, timeout=2)
+        conn = await connect(db_url, connect_timeout=2)
     except (OSError, asyncpg.PostgresError):
         return -1
     try:

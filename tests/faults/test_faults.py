@@ -15,7 +15,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
@@ -25,6 +24,7 @@ from tests.faults.harness import (
     PrivatePostgres,
     PrivateRedis,
     cluster,
+    connect,
     place,
     unfinished,
     verify,
@@ -50,7 +50,7 @@ async def postgres_server() -> AsyncIterator[PrivatePostgres]:
     server = PrivatePostgres()
     await asyncio.to_thread(server.init)
     await asyncio.to_thread(server.start)
-    conn = await asyncpg.connect(server.url)
+    conn = await connect(server.url)
     await conn.execute("CREATE DATABASE eterna")
     await conn.close()
     yield server
