@@ -84,6 +84,15 @@ class _Walk(NamedTuple):
     filled: list[tuple[int, int, int]]  # (bin_id, amount_a, amount_b) after the swap
 
 
+def _bin_limit(held_out: int, price: int, rate: int, *, a_to_b: bool) -> tuple[int, int]:
+    """Return the input and fee that empty one bin's output side (``get_max_amount_in``)."""
+    if a_to_b:
+        max_in = -(-(held_out << SCALE_OFFSET) // price)
+    else:
+        max_in = -(-(held_out * price) >> SCALE_OFFSET)
+    return max_in, -(-max_in * rate // (FEE_PRECISION - rate))
+
+
 def _fill_bin(
     held_out: int, price: int, amount: int, rate: int, *, a_to_b: bool
 ) -> tuple[int, int, int]:
@@ -91,11 +100,7 @@ def _fill_bin(
 
     Return (input taken from the trader fee included, amount out, fee).
     """
-    if a_to_b:
-        max_in = -(-(held_out << SCALE_OFFSET) // price)
-    else:
-        max_in = -(-(held_out * price) >> SCALE_OFFSET)
-    max_fee = -(-max_in * rate // (FEE_PRECISION - rate))
+    max_in, max_fee = _bin_limit(held_out, price, rate, a_to_b=a_to_b)
     if amount > max_in + max_fee:
         return max_in + max_fee, held_out, max_fee
     fee = -(-amount * rate // FEE_PRECISION)
@@ -217,6 +222,13 @@ class DlmmPool:
         variable = -(-self.variable_fee_control * squared // 100_000_000_000)
         return min(base + variable, MAX_FEE_RATE)
 
+    def _accumulator(self, active: int, volatility_reference: int, index_reference: int) -> int:
+        """Return the volatility accumulator while the swap is at bin active."""
+        return min(
+            volatility_reference + abs(index_reference - active) * BASIS_POINT_MAX,
+            self.max_volatility_accumulator,
+        )
+
     def _references(self, now: int) -> tuple[int, int]:
         """Return (volatility_reference, index_reference) after ``update_references(now)``."""
         elapsed = now - self.last_update_timestamp
@@ -231,7 +243,7 @@ class DlmmPool:
         """Swap amount_in exactly, bin by bin, with the fee of each bin's volatility."""
         held = {bin_id: (a, b) for bin_id, a, b in self.bins}
         ids = [bin_id for bin_id, _, _ in self.bins]
-        walk = self._walk(amount_in, a_to_b, now, held, ids, track=True)
+        walk = self._walk(amount_in, a_to_b, now, held, ids)
         for bin_id, amount_a, amount_b in walk.filled:
             held[bin_id] = (amount_a, amount_b)
         result, fee, protocol_fee = walk.result, walk.result.fee, walk.protocol_fee
@@ -278,17 +290,9 @@ class DlmmPool:
             held_out = amount_b if a_to_b else amount_a
             if held_out <= 0:
                 continue
-            accumulator = min(
-                volatility_reference + abs(index_reference - active) * BASIS_POINT_MAX,
-                self.max_volatility_accumulator,
-            )
-            rate = self.fee_rate(accumulator)
+            rate = self.fee_rate(self._accumulator(active, volatility_reference, index_reference))
             price = bin_price(self.bin_step, active)
-            if a_to_b:
-                max_in = -(-(held_out << SCALE_OFFSET) // price)
-            else:
-                max_in = -(-(held_out * price) >> SCALE_OFFSET)
-            max_fee = -(-max_in * rate // (FEE_PRECISION - rate))
+            max_in, max_fee = _bin_limit(held_out, price, rate, a_to_b=a_to_b)
             while k < len(pending) and amounts[pending[k]] - spent <= max_in + max_fee:
                 i = pending[k]
                 _, out, fee = _fill_bin(held_out, price, amounts[i] - spent, rate, a_to_b=a_to_b)
@@ -307,14 +311,12 @@ class DlmmPool:
         now: int,
         held: Mapping[int, tuple[int, int]],
         ids: Sequence[int],
-        *,
-        track: bool,
     ) -> _Walk:
         """Walk the bins from the active one until amount_in is spent (``quote_exact_in``).
 
         The walk moves one way and visits each bin at most once, so reading the bins of the
-        state before the swap is reading them as the swap left them. With ``track`` it
-        records each filled bin's new amounts.
+        state before the swap is reading them as the swap left them. It records each filled
+        bin's new amounts.
         """
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
@@ -322,10 +324,7 @@ class DlmmPool:
         filled: list[tuple[int, int, int]] = []
         active, left, amount_out, fee, protocol_fee = self.active_id, amount_in, 0, 0, 0
         while True:
-            accumulator = min(
-                volatility_reference + abs(index_reference - active) * BASIS_POINT_MAX,
-                self.max_volatility_accumulator,
-            )
+            accumulator = self._accumulator(active, volatility_reference, index_reference)
             amount_a, amount_b = held.get(active, (0, 0))
             held_out = amount_b if a_to_b else amount_a
             if held_out > 0:
@@ -333,13 +332,12 @@ class DlmmPool:
                 used, out, bin_fee = _fill_bin(
                     held_out, bin_price(self.bin_step, active), left, rate, a_to_b=a_to_b
                 )
-                if track:
-                    into_bin = used - bin_fee
-                    filled.append(
-                        (active, amount_a + into_bin, amount_b - out)
-                        if a_to_b
-                        else (active, amount_a - out, amount_b + into_bin)
-                    )
+                into_bin = used - bin_fee
+                filled.append(
+                    (active, amount_a + into_bin, amount_b - out)
+                    if a_to_b
+                    else (active, amount_a - out, amount_b + into_bin)
+                )
                 left -= used
                 amount_out += out
                 fee += bin_fee
