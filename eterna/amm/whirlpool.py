@@ -70,20 +70,36 @@ def _compute_swap(
     Return (amount in, amount out, next sqrt price, fee).
     """
     amount_calc = remaining * (FEE_RATE_MUL_VALUE - fee_rate) // FEE_RATE_MUL_VALUE
+    to_target = (amount_delta_a if a_to_b else amount_delta_b)(
+        sqrt_price, target, liquidity, round_up=True
+    )
+    if amount_calc >= to_target:
+        return _whole_step(to_target, fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b)
+    return _short_step(remaining, amount_calc, liquidity, sqrt_price, a_to_b=a_to_b)
+
+
+def _whole_step(
+    to_target: int, fee_rate: int, liquidity: int, sqrt_price: int, target: int, *, a_to_b: bool
+) -> tuple[int, int, int, int]:
+    """Run a step that reaches its target, whose input (``to_target``) is already known."""
+    fee = -(-to_target * fee_rate // (FEE_RATE_MUL_VALUE - fee_rate))
+    amount_out = (amount_delta_b if a_to_b else amount_delta_a)(
+        sqrt_price, target, liquidity, round_up=False
+    )
+    return to_target, amount_out, target, fee
+
+
+def _short_step(
+    remaining: int, amount_calc: int, liquidity: int, sqrt_price: int, *, a_to_b: bool
+) -> tuple[int, int, int, int]:
+    """Run a step that ends short of its target, spending all of remaining."""
     fixed_delta = amount_delta_a if a_to_b else amount_delta_b
     unfixed_delta = amount_delta_b if a_to_b else amount_delta_a
-    to_target = fixed_delta(sqrt_price, target, liquidity, round_up=True)
-    if amount_calc >= to_target:
-        next_sqrt = target
-        amount_in = to_target
-        fee = -(-amount_in * fee_rate // (FEE_RATE_MUL_VALUE - fee_rate))
-    else:
-        next_sqrt = next_sqrt_price_exact_in(sqrt_price, liquidity, amount_calc, a_to_b=a_to_b)
-        amount_in = fixed_delta(sqrt_price, next_sqrt, liquidity, round_up=True)
-        # Short of the target the whole remainder is spent: what the price did not absorb is fee.
-        fee = remaining - amount_in
+    next_sqrt = next_sqrt_price_exact_in(sqrt_price, liquidity, amount_calc, a_to_b=a_to_b)
+    amount_in = fixed_delta(sqrt_price, next_sqrt, liquidity, round_up=True)
     amount_out = unfixed_delta(sqrt_price, next_sqrt, liquidity, round_up=False)
-    return amount_in, amount_out, next_sqrt, fee
+    # Short of the target the whole remainder is spent: what the price did not absorb is fee.
+    return amount_in, amount_out, next_sqrt, remaining - amount_in
 
 
 def _sqrt_price_x64(price: Fraction) -> int:
@@ -201,7 +217,7 @@ class WhirlpoolPool:
     def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
         """Swap amount_in exactly, stepping tick by tick as the program does."""
         del now  # the fee does not depend on time
-        walk = self._walk(amount_in, a_to_b, [index for index, _ in self.ticks], track=True)
+        walk = self._walk(amount_in, a_to_b, [index for index, _ in self.ticks])
         result, protocol_fee = walk.result, walk.protocol_fee
         balance_in, balance_out = (
             (self.balance_a, self.balance_b) if a_to_b else (self.balance_b, self.balance_a)
@@ -237,7 +253,6 @@ class WhirlpoolPool:
         indexes = [index for index, _ in self.ticks]
         limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
         fixed_delta = amount_delta_a if a_to_b else amount_delta_b
-        unfixed_delta = amount_delta_b if a_to_b else amount_delta_a
         keep = FEE_RATE_MUL_VALUE - self.fee_rate
         balance_out = self.balance_b if a_to_b else self.balance_a
         sqrt_price, tick, liquidity = self.sqrt_price_x64, self.tick_current, self.liquidity
@@ -257,17 +272,17 @@ class WhirlpoolPool:
                 amount_calc = remaining * keep // FEE_RATE_MUL_VALUE
                 if amount_calc >= to_target:
                     break  # this one and every larger one take the whole step
-                _, step_out, _, step_fee = _compute_swap(
-                    remaining, self.fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b
+                _, step_out, _, step_fee = _short_step(
+                    remaining, amount_calc, liquidity, sqrt_price, a_to_b=a_to_b
                 )
                 finish(i, paid + step_out, fees + step_fee)
                 k += 1
             if k == len(pending):
                 break
-            step_fee = -(-to_target * self.fee_rate // keep)
-            spent += to_target + step_fee
-            paid += unfixed_delta(sqrt_price, target, liquidity, round_up=False)
-            fees += step_fee
+            _, step_out, _, step_fee = _whole_step(
+                to_target, self.fee_rate, liquidity, sqrt_price, target, a_to_b=a_to_b
+            )
+            spent, paid, fees = spent + to_target + step_fee, paid + step_out, fees + step_fee
             while k < len(pending) and amounts[pending[k]] == spent:  # ends with this step
                 finish(pending[k], paid, fees)
                 k += 1
@@ -305,12 +320,8 @@ class WhirlpoolPool:
             raise ValueError(f"liquidity underflow crossing tick {crossed}")
         return liquidity, crossed - 1 if a_to_b else crossed
 
-    def _walk(self, amount_in: int, a_to_b: bool, indexes: Sequence[int], *, track: bool) -> _Walk:
-        """Run the program's step loop for an exact-in swap of amount_in.
-
-        Without ``track`` the tick after a swap that ends between two initialized ticks is
-        not looked up (only the state after the swap needs it; the swap ends there).
-        """
+    def _walk(self, amount_in: int, a_to_b: bool, indexes: Sequence[int]) -> _Walk:
+        """Run the program's step loop for an exact-in swap of amount_in."""
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
         limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
@@ -327,7 +338,7 @@ class WhirlpoolPool:
             protocol_fee += step_fee * self.protocol_fee_rate // PROTOCOL_FEE_RATE_MUL_VALUE
             if next_index is not None and next_sqrt == next_tick_sqrt:
                 liquidity, tick = self._cross(next_index, liquidity, a_to_b=a_to_b)
-            elif next_sqrt != sqrt_price and (track or (remaining > 0 and next_sqrt != limit)):
+            elif next_sqrt != sqrt_price:
                 tick = tick_index_from_sqrt_price(next_sqrt)
             sqrt_price = next_sqrt
         if remaining > 0:
