@@ -181,8 +181,10 @@ async def until_expired(
         remaining = (principal.expires_at - clock()).total_seconds()
         if remaining > 0:
             handle = loop.call_later(remaining, expire)
+        else:
+            expired = True
         while True:
-            if expired or remaining <= 0:
+            if expired:
                 raise AuthError("token expired")
             task = waiting = asyncio.current_task()
             try:
