@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from eterna.amm.base import InsufficientLiquidityError, SwapResult
 from eterna.amm.dlmm import ONE, DlmmPool, bin_price
+from tests.unit.pool_capacity import capacity
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 # Raw B-per-A prices: a stable pair, SOL/USDC (9 vs 6 decimals), an expensive A, a memecoin.
@@ -35,12 +36,6 @@ def _try_swap(pool: DlmmPool, amount: int, *, a_to_b: bool) -> SwapResult | None
         return None
 
 
-def _capacity(pool: DlmmPool, *, a_to_b: bool) -> int:
-    """Roughly the input that would drain the output side at the spot price."""
-    reserve_out = pool.reserve_b if a_to_b else pool.reserve_a
-    return max(1, int(reserve_out / pool.spot_price(a_to_b=a_to_b)))
-
-
 @st.composite
 def pools(draw: st.DrawFn) -> DlmmPool:
     pool = DlmmPool.from_price(
@@ -52,7 +47,7 @@ def pools(draw: st.DrawFn) -> DlmmPool:
     # An earlier trade leaves a half-used active bin and a live volatility accumulator.
     if draw(st.booleans()):
         a_to_b = draw(st.booleans())
-        amount = _capacity(pool, a_to_b=a_to_b) * draw(st.integers(1, 100)) // 100
+        amount = capacity(pool, a_to_b=a_to_b) * draw(st.integers(1, 100)) // 100
         now = draw(st.integers(0, 60))
         with contextlib.suppress(InsufficientLiquidityError):
             _, pool = pool.swap(max(amount, 1), a_to_b=a_to_b, now=now)
@@ -63,10 +58,10 @@ def pools(draw: st.DrawFn) -> DlmmPool:
 def trades(draw: st.DrawFn) -> tuple[DlmmPool, int, bool]:
     pool = draw(pools())
     a_to_b = draw(st.booleans())
-    capacity = _capacity(pool, a_to_b=a_to_b)
+    drains = capacity(pool, a_to_b=a_to_b)
     # Per mille of the capacity spreads sizes evenly from dust to more than the pool holds.
     per_mille = draw(st.integers(1, 1_500))
-    amount = draw(st.integers(1, 1_000) | st.just(max(1, capacity * per_mille // 1_000)))
+    amount = draw(st.integers(1, 1_000) | st.just(max(1, drains * per_mille // 1_000)))
     return pool, amount, a_to_b
 
 

@@ -23,6 +23,7 @@ from eterna.amm.clmm_math import (
     tick_index_from_sqrt_price,
 )
 from eterna.amm.whirlpool import DEFAULT_RANGES, WhirlpoolPool
+from tests.unit.pool_capacity import capacity
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 # Raw B-per-A prices: a stable pair, SOL/USDC (9 vs 6 decimals), an expensive A, a memecoin.
@@ -52,12 +53,6 @@ def _try_swap(pool: WhirlpoolPool, amount: int, *, a_to_b: bool) -> SwapResult |
         return None
 
 
-def _capacity(pool: WhirlpoolPool, *, a_to_b: bool) -> int:
-    """Roughly the input that would drain the output side at the spot price."""
-    reserve_out = pool.reserve_b if a_to_b else pool.reserve_a
-    return max(1, int(reserve_out / pool.spot_price(a_to_b=a_to_b)))
-
-
 ranges_strategy = st.lists(
     st.tuples(
         st.integers(500, 999).map(lambda per_mille: Fraction(per_mille, 1_000)),
@@ -81,7 +76,7 @@ def pools(draw: st.DrawFn) -> WhirlpoolPool:
     # An earlier trade leaves the price between ticks and perhaps past a crossed tick.
     if draw(st.booleans()):
         a_to_b = draw(st.booleans())
-        amount = _capacity(pool, a_to_b=a_to_b) * draw(st.integers(1, 100)) // 100
+        amount = capacity(pool, a_to_b=a_to_b) * draw(st.integers(1, 100)) // 100
         with contextlib.suppress(InsufficientLiquidityError):
             _, pool = pool.swap(max(amount, 1), a_to_b=a_to_b)
     return pool
@@ -91,10 +86,10 @@ def pools(draw: st.DrawFn) -> WhirlpoolPool:
 def trades(draw: st.DrawFn) -> tuple[WhirlpoolPool, int, bool]:
     pool = draw(pools())
     a_to_b = draw(st.booleans())
-    capacity = _capacity(pool, a_to_b=a_to_b)
+    drains = capacity(pool, a_to_b=a_to_b)
     # Per mille of the capacity spreads sizes evenly from dust to more than the pool holds.
     per_mille = draw(st.integers(1, 1_500))
-    amount = draw(st.integers(1, 1_000) | st.just(max(1, capacity * per_mille // 1_000)))
+    amount = draw(st.integers(1, 1_000) | st.just(max(1, drains * per_mille // 1_000)))
     return pool, amount, a_to_b
 
 

@@ -15,6 +15,7 @@ from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
 from eterna.amm.whirlpool import WhirlpoolPool
 from eterna.sandbox.genesis import genesis_market
+from tests.unit.pool_capacity import capacity
 
 
 def _one_at_a_time(
@@ -78,13 +79,7 @@ def router_ladders(draw: st.DrawFn) -> tuple[PoolMath, list[int], bool]:
     """
     pool = draw(pools())
     a_to_b = draw(st.booleans())
-    reserve_out = pool.reserve_b if a_to_b else pool.reserve_a
-    try:
-        spot = pool.spot_price(a_to_b=a_to_b)
-    except ZeroDivisionError:  # an empty constant-product pool
-        spot = Fraction(0)
-    capacity = max(1, int(reserve_out / spot)) if spot > 0 else max(1, reserve_out)
-    whole = max(1, capacity * draw(st.integers(1, 1_500)) // 1_000)
+    whole = max(1, capacity(pool, a_to_b=a_to_b) * draw(st.integers(1, 1_500)) // 1_000)
     return pool, list(split.ladder(whole, draw(st.integers(2, 20)))), a_to_b
 
 
