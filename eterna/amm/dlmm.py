@@ -279,13 +279,9 @@ class DlmmPool:
         volatility_reference, index_reference = self._references(now)
         ids = [bin_id for bin_id, _, _ in self.bins]
         held = {bin_id: (a, b) for bin_id, a, b in self.bins}
-        if a_to_b:
-            walk = [self.active_id, *reversed(ids[: bisect.bisect_left(ids, self.active_id)])]
-        else:
-            walk = [self.active_id, *ids[bisect.bisect_right(ids, self.active_id) :]]
         spent = paid = fees = 0  # over the bins emptied so far
         k = 0
-        for active in walk:
+        for active in self._bins_in_turn(ids, a_to_b=a_to_b):
             amount_a, amount_b = held.get(active, (0, 0))
             held_out = amount_b if a_to_b else amount_a
             if held_out <= 0:
@@ -303,6 +299,16 @@ class DlmmPool:
                 break
             spent, paid, fees = spent + max_in + max_fee, paid + held_out, fees + max_fee
         return results  # amounts still pending run past the last bin: None
+
+    def _bins_in_turn(self, ids: Sequence[int], *, a_to_b: bool) -> list[int]:
+        """Return the bins a swap visits in turn: the active one, then each one further out.
+
+        Empty bins in between are skipped: they only move the accumulator, which depends on
+        the bin's id alone.
+        """
+        if a_to_b:
+            return [self.active_id, *reversed(ids[: bisect.bisect_left(ids, self.active_id)])]
+        return [self.active_id, *ids[bisect.bisect_right(ids, self.active_id) :]]
 
     def _walk(
         self,
@@ -322,8 +328,8 @@ class DlmmPool:
             raise ValueError("amount_in must be positive")
         volatility_reference, index_reference = self._references(now)
         filled: list[tuple[int, int, int]] = []
-        active, left, amount_out, fee, protocol_fee = self.active_id, amount_in, 0, 0, 0
-        while True:
+        left, amount_out, fee, protocol_fee = amount_in, 0, 0, 0
+        for active in self._bins_in_turn(ids, a_to_b=a_to_b):
             accumulator = self._accumulator(active, volatility_reference, index_reference)
             amount_a, amount_b = held.get(active, (0, 0))
             held_out = amount_b if a_to_b else amount_a
@@ -344,17 +350,9 @@ class DlmmPool:
                 protocol_fee += bin_fee * self.protocol_share // BASIS_POINT_MAX
             if left == 0:
                 break
-            # Empty bins in between only move the accumulator, which depends on the id alone.
-            if a_to_b:
-                position = bisect.bisect_left(ids, active)
-                if position == 0:
-                    raise InsufficientLiquidityError("swap runs past the lowest bin")
-                active = ids[position - 1]
-            else:
-                position = bisect.bisect_right(ids, active)
-                if position == len(ids):
-                    raise InsufficientLiquidityError("swap runs past the highest bin")
-                active = ids[position]
+        else:
+            side = "lowest" if a_to_b else "highest"
+            raise InsufficientLiquidityError(f"swap runs past the {side} bin")
         if amount_out <= 0:
             raise InsufficientLiquidityError("amount too small to pay out a single unit")
         return _Walk(
