@@ -1,75 +1,46 @@
 """Meteora DLMM (liquidity book): constant-sum bins at fixed prices, walked one bin at a time.
 
-Sources (MeteoraAg/dlmm-sdk ``commons/src/``): ``quote.rs`` (``quote_exact_in``),
-``extensions/bin.rs`` (``Bin::swap``, ``get_max_amount_in``), ``extensions/lb_pair.rs``
-(fees, ``update_references``, ``update_volatility_accumulator``), ``math/price_math.rs`` and
-``math/u64x64_math.rs`` (``get_price_from_id``, ``pow``)::
+Sources (MeteoraAg/dlmm-sdk ``commons/src/``): ``quote.rs`` (``quote_exact_in``) and
+``extensions/lb_pair.rs`` (fees, ``update_references``, ``update_volatility_accumulator``);
+one bin's fill is in :mod:`eterna.amm.dlmm_bins`::
 
-    P_i              = (1 + bin_step / 10_000)^i in Q64.64    B (Y) per A (X), raw units
-    X->Y in a bin    out = floor(in_net * P)    max_in = ceil(amount_y / P)
-    Y->X in a bin    out = floor(in_net / P)    max_in = ceil(amount_x * P)
     base_fee_rate    = base_factor * bin_step * 10 * 10^base_fee_power_factor
     variable_rate    = ceil(variable_fee_control * (v_a * bin_step)^2 / 1e11)
     rate             = min(base + variable, 1e8)                  over FEE_PRECISION = 1e9
-    bin emptied      fee = ceil(max_in * rate / (1e9 - rate)), bin takes max_in + fee
-    bin not emptied  fee = ceil(in * rate / 1e9), out capped at what the bin holds
-    protocol fee     = floor(fee * protocol_share / 10_000)
+    v_a in a bin     = min(v_r + |index_reference - bin| * 10_000, max_volatility_accumulator)
+    protocol fee     = floor(fee * protocol_share / 10_000), bin by bin
 
 Bins below the active one hold only B, bins above only A; A to B walks down, B to A walks up.
-Bin prices are the program's own Q64.64 values, not exact fractions: (1 + s/10_000)^i as a
-fraction grows to tens of thousands of digits for real pairs (SOL/USDC sits near bin -19_000
-at bin step 1), and the fixed-point values reproduce the program's amounts to the unit.
 As on chain, a bin takes the input net of the fee; the fee stays in the vault outside the
 bins (``fees_a``/``fees_b``, of which ``protocol_fees_*`` is the protocol's share), so the
-reserves count it but later swaps cannot trade against it.
+reserves count it but later swaps cannot trade against it. The program stores the references
+and the accumulator after every swap but stamps ``last_update_timestamp`` only when the swap
+moves the active bin (found on the 0.12.0 binary); the model does the same.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from functools import lru_cache
 from typing import NamedTuple, Self
 
 from eterna.amm.base import InsufficientLiquidityError, SwapResult
+from eterna.amm.dlmm_bins import (
+    BASIS_POINT_MAX,
+    MAX_FEE_RATE,
+    ONE,
+    SCALE_OFFSET,
+    BinLimit,
+    bin_limit,
+    bin_price,
+    closest_bin,
+    ends_in_bin,
+    fill_bin,
+)
 
-BASIS_POINT_MAX = 10_000
-SCALE_OFFSET = 64
-ONE = 1 << SCALE_OFFSET
-U128_MAX = (1 << 128) - 1
-MIN_BIN_ID = -443_636
-MAX_BIN_ID = 443_636
-FEE_PRECISION = 10**9
-MAX_FEE_RATE = 10**8
-
-
-@lru_cache(maxsize=65_536)
-def bin_price(bin_step: int, bin_id: int) -> int:
-    """Return P_i in Q64.64, bit for bit as ``get_price_from_id`` and ``pow`` compute it."""
-    if not MIN_BIN_ID <= bin_id <= MAX_BIN_ID:
-        raise ValueError(f"bin id {bin_id} is out of range")
-    base = ONE + (bin_step << SCALE_OFFSET) // BASIS_POINT_MAX
-    if bin_id == 0:
-        return ONE
-    invert = bin_id < 0
-    exponent = abs(bin_id)
-    # Squaring a base above one would overflow u128, so the program squares 1/base instead.
-    squared = base
-    if squared >= ONE:
-        squared = U128_MAX // squared
-        invert = not invert
-    result = ONE
-    for bit in range(19):
-        if bit:
-            squared = (squared * squared) >> SCALE_OFFSET
-        if exponent & (1 << bit):
-            result = (result * squared) >> SCALE_OFFSET
-    if result == 0:
-        raise ValueError(f"bin id {bin_id} is out of range")
-    return U128_MAX // result if invert else result
+__all__ = ["ONE", "DlmmPool", "bin_price", "closest_bin"]
 
 
 class _Walk(NamedTuple):
@@ -82,31 +53,6 @@ class _Walk(NamedTuple):
     volatility_reference: int
     index_reference: int
     filled: list[tuple[int, int, int]]  # (bin_id, amount_a, amount_b) after the swap
-
-
-def _bin_limit(held_out: int, price: int, rate: int, *, a_to_b: bool) -> tuple[int, int]:
-    """Return the input and fee that empty one bin's output side (``get_max_amount_in``)."""
-    if a_to_b:
-        max_in = -(-(held_out << SCALE_OFFSET) // price)
-    else:
-        max_in = -(-(held_out * price) >> SCALE_OFFSET)
-    return max_in, -(-max_in * rate // (FEE_PRECISION - rate))
-
-
-def _fill_bin(
-    held_out: int, price: int, amount: int, rate: int, *, a_to_b: bool
-) -> tuple[int, int, int]:
-    """Swap up to amount against the output side of one bin (``Bin::swap``).
-
-    Return (input taken from the trader fee included, amount out, fee).
-    """
-    max_in, max_fee = _bin_limit(held_out, price, rate, a_to_b=a_to_b)
-    if amount > max_in + max_fee:
-        return max_in + max_fee, held_out, max_fee
-    fee = -(-amount * rate // FEE_PRECISION)
-    net = amount - fee
-    out = (net * price) >> SCALE_OFFSET if a_to_b else (net << SCALE_OFFSET) // price
-    return amount, min(out, held_out), fee
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +127,7 @@ class DlmmPool:
         """
         if price <= 0 or liquidity_a_per_bin <= 0:
             raise ValueError("price and liquidity must be positive")
-        # A float estimate only picks candidates; the exact comparison below decides.
-        step_log = math.log1p(bin_step / BASIS_POINT_MAX)
-        guess = round((math.log(price.numerator) - math.log(price.denominator)) / step_log)
-        active_id = min(
-            (guess - 1, guess, guess + 1),
-            key=lambda bin_id: abs(Fraction(bin_price(bin_step, bin_id), ONE) - price),
-        )
+        active_id = closest_bin(price, bin_step)
         bins = []
         for bin_id in range(active_id - bins_each_side, active_id + bins_each_side + 1):
             price_x64 = bin_price(bin_step, bin_id)
@@ -243,7 +183,7 @@ class DlmmPool:
         """Swap amount_in exactly, bin by bin, with the fee of each bin's volatility."""
         held = {bin_id: (a, b) for bin_id, a, b in self.bins}
         ids = [bin_id for bin_id, _, _ in self.bins]
-        walk = self._walk(amount_in, a_to_b, now, held, ids)
+        walk = self._walk(amount_in, a_to_b, now)
         for bin_id, amount_a, amount_b in walk.filled:
             held[bin_id] = (amount_a, amount_b)
         result, fee, protocol_fee = walk.result, walk.result.fee, walk.protocol_fee
@@ -254,7 +194,9 @@ class DlmmPool:
             volatility_accumulator=walk.accumulator,
             volatility_reference=walk.volatility_reference,
             index_reference=walk.index_reference,
-            last_update_timestamp=now,
+            last_update_timestamp=now
+            if walk.active != self.active_id
+            else self.last_update_timestamp,
             fees_a=self.fees_a + (fee if a_to_b else 0),
             fees_b=self.fees_b + (0 if a_to_b else fee),
             protocol_fees_a=self.protocol_fees_a + (protocol_fee if a_to_b else 0),
@@ -276,11 +218,38 @@ class DlmmPool:
             raise ValueError("amount_in must be positive")
         results: list[SwapResult | None] = [None] * len(amounts)
         pending = sorted(range(len(amounts)), key=amounts.__getitem__)
+        spent = paid = fees = 0  # over the bins emptied so far
+        k = 0
+        for _, limit in self._limits(a_to_b=a_to_b, now=now):
+            while k < len(pending) and ends_in_bin(limit, amounts[pending[k]] - spent):
+                i = pending[k]
+                _, out, fee = fill_bin(limit, amounts[i] - spent, a_to_b=a_to_b)
+                if paid + out > 0:
+                    results[i] = SwapResult(amounts[i], paid + out, fees + fee)
+                k += 1
+            if k == len(pending):
+                break
+            spent, paid, fees = spent + limit.taken, paid + limit.held_out, fees + limit.fee
+        return results  # amounts still pending run past the last bin or overflow: None
+
+    def emptying_inputs(self, *, a_to_b: bool, now: int = 0) -> list[tuple[int, int]]:
+        """Return, for each bin a swap would empty in turn, its id and the input that empties it.
+
+        The input (fee included) counts every bin before it too; the last entry is the most
+        the pool takes, and one unit more runs past its last bin (or a bin the program's u64
+        arithmetic cannot hold).
+        """
+        steps, spent = [], 0
+        for bin_id, limit in self._limits(a_to_b=a_to_b, now=now):
+            spent += limit.taken
+            steps.append((bin_id, spent))
+        return steps
+
+    def _limits(self, *, a_to_b: bool, now: int) -> Iterator[tuple[int, BinLimit]]:
+        """Yield the bins a swap fills in turn, each with what empties it; stop at an overflow."""
         volatility_reference, index_reference = self._references(now)
         ids = [bin_id for bin_id, _, _ in self.bins]
         held = {bin_id: (a, b) for bin_id, a, b in self.bins}
-        spent = paid = fees = 0  # over the bins emptied so far
-        k = 0
         for active in self._bins_in_turn(ids, a_to_b=a_to_b):
             amount_a, amount_b = held.get(active, (0, 0))
             held_out = amount_b if a_to_b else amount_a
@@ -288,17 +257,11 @@ class DlmmPool:
                 continue
             rate = self.fee_rate(self._accumulator(active, volatility_reference, index_reference))
             price = bin_price(self.bin_step, active)
-            max_in, max_fee = _bin_limit(held_out, price, rate, a_to_b=a_to_b)
-            while k < len(pending) and amounts[pending[k]] - spent <= max_in + max_fee:
-                i = pending[k]
-                _, out, fee = _fill_bin(held_out, price, amounts[i] - spent, rate, a_to_b=a_to_b)
-                if paid + out > 0:
-                    results[i] = SwapResult(amounts[i], paid + out, fees + fee)
-                k += 1
-            if k == len(pending):
-                break
-            spent, paid, fees = spent + max_in + max_fee, paid + held_out, fees + max_fee
-        return results  # amounts still pending run past the last bin: None
+            try:
+                limit = bin_limit(held_out, price, rate, a_to_b=a_to_b)
+            except InsufficientLiquidityError:
+                return  # every amount reaching this bin fails on chain
+            yield active, limit
 
     def _bins_in_turn(self, ids: Sequence[int], *, a_to_b: bool) -> list[int]:
         """Return the bins a swap visits in turn: the active one, then each one further out.
@@ -310,14 +273,7 @@ class DlmmPool:
             return [self.active_id, *reversed(ids[: bisect.bisect_left(ids, self.active_id)])]
         return [self.active_id, *ids[bisect.bisect_right(ids, self.active_id) :]]
 
-    def _walk(
-        self,
-        amount_in: int,
-        a_to_b: bool,
-        now: int,
-        held: Mapping[int, tuple[int, int]],
-        ids: Sequence[int],
-    ) -> _Walk:
+    def _walk(self, amount_in: int, a_to_b: bool, now: int) -> _Walk:
         """Walk the bins from the active one until amount_in is spent (``quote_exact_in``).
 
         The walk moves one way and visits each bin at most once, so reading the bins of the
@@ -326,40 +282,36 @@ class DlmmPool:
         """
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
-        volatility_reference, index_reference = self._references(now)
+        held = {bin_id: (a, b) for bin_id, a, b in self.bins}
         filled: list[tuple[int, int, int]] = []
         left, amount_out, fee, protocol_fee = amount_in, 0, 0, 0
-        for active in self._bins_in_turn(ids, a_to_b=a_to_b):
-            accumulator = self._accumulator(active, volatility_reference, index_reference)
-            amount_a, amount_b = held.get(active, (0, 0))
-            held_out = amount_b if a_to_b else amount_a
-            if held_out > 0:
-                rate = self.fee_rate(accumulator)
-                used, out, bin_fee = _fill_bin(
-                    held_out, bin_price(self.bin_step, active), left, rate, a_to_b=a_to_b
-                )
-                into_bin = used - bin_fee
-                filled.append(
-                    (active, amount_a + into_bin, amount_b - out)
-                    if a_to_b
-                    else (active, amount_a - out, amount_b + into_bin)
-                )
-                left -= used
-                amount_out += out
-                fee += bin_fee
-                protocol_fee += bin_fee * self.protocol_share // BASIS_POINT_MAX
+        active = self.active_id
+        for active, limit in self._limits(a_to_b=a_to_b, now=now):
+            used, out, bin_fee = fill_bin(limit, left, a_to_b=a_to_b)
+            amount_a, amount_b = held[active]
+            into_bin = used - bin_fee
+            filled.append(
+                (active, amount_a + into_bin, amount_b - out)
+                if a_to_b
+                else (active, amount_a - out, amount_b + into_bin)
+            )
+            left -= used
+            amount_out += out
+            fee += bin_fee
+            protocol_fee += bin_fee * self.protocol_share // BASIS_POINT_MAX
             if left == 0:
                 break
         else:
             side = "lowest" if a_to_b else "highest"
-            raise InsufficientLiquidityError(f"swap runs past the {side} bin")
+            raise InsufficientLiquidityError(f"swap runs past the {side} bin it can fill")
         if amount_out <= 0:
             raise InsufficientLiquidityError("amount too small to pay out a single unit")
+        volatility_reference, index_reference = self._references(now)
         return _Walk(
             result=SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee),
             protocol_fee=protocol_fee,
             active=active,
-            accumulator=accumulator,
+            accumulator=self._accumulator(active, volatility_reference, index_reference),
             volatility_reference=volatility_reference,
             index_reference=index_reference,
             filled=filled,

@@ -116,6 +116,67 @@ def test_dlmm_swap_emptying_a_bin_charges_fee_on_max_input_and_moves_down() -> N
     assert after.bins == ((-1, 994, 3_009), (0, 1_000, 0))
 
 
+def test_dlmm_net_input_equal_to_max_in_empties_the_bin_and_ends_the_swap_there() -> None:
+    # The program takes the fee on the whole amount first (lb_clmm 0.12.0): 401 pays
+    # ceil(401 * 0.25 %) = 2 and its 399 net empty bin 0 exactly, so all 401 stay in bin 0.
+    # The older rule took 399 + ceil(399 * 0.25 % / 99.75 %) = 400 there and moved 1 unit on.
+    pool = DlmmPool(
+        bin_step=25,
+        active_id=0,
+        bins=((-1, 0, 4_000), (0, 0, 399)),
+        variable_fee_control=0,
+    )
+    result, after = pool.swap(401, a_to_b=True)
+    assert result == SwapResult(amount_in=401, amount_out=399, fee=2)
+    assert after.active_id == 0
+    assert after.bins == ((-1, 0, 4_000), (0, 399, 0))
+    # One unit more leaves 400 net: the bin takes 400 and the 2 left reach bin -1.
+    result, after = pool.swap(402, a_to_b=True)
+    assert result == SwapResult(amount_in=402, amount_out=399, fee=2)
+    assert after.active_id == -1
+
+
+def test_dlmm_last_bin_takes_a_net_input_equal_to_its_max_in() -> None:
+    pool = _single_bin_pool(0, 0, 399, variable_fee_control=0)
+    result, _ = pool.swap(401, a_to_b=True)
+    assert result.amount_out == 399
+    with pytest.raises(InsufficientLiquidityError):
+        pool.swap(402, a_to_b=True)
+
+
+def test_dlmm_emptying_inputs_count_every_bin_before() -> None:
+    pool = DlmmPool(
+        bin_step=25,
+        active_id=0,
+        bins=((-1, 0, 4_000), (0, 0, 1_000)),
+        variable_fee_control=0,
+    )
+    steps = pool.emptying_inputs(a_to_b=True)
+    # Bin 0 takes 1_000 + 3; bin -1 ceil(4_000 / P) = 4_011 + 11, its Q64.64 price a hair
+    # under 400/401.
+    assert steps == [(0, 1_003), (-1, 1_003 + 4_022)]
+    assert pool.swap(steps[-1][1], a_to_b=True)[0].amount_out == 5_000
+    with pytest.raises(InsufficientLiquidityError):
+        pool.swap(steps[-1][1] + 1, a_to_b=True)
+
+
+def test_dlmm_swap_stamps_the_time_only_when_it_moves_the_active_bin() -> None:
+    pool = replace(
+        DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6, bins_each_side=5),
+        volatility_accumulator=40_000,
+        last_update_timestamp=1_000,
+    )
+    _, stayed = pool.swap(10, a_to_b=True, now=1_100)
+    assert stayed.active_id == pool.active_id
+    assert stayed.last_update_timestamp == 1_000
+    # The references still move: the decay window has started.
+    assert stayed.volatility_reference == 20_000
+    assert stayed.volatility_accumulator == 20_000
+    _, moved = pool.swap(2 * 10**6, a_to_b=True, now=1_100)
+    assert moved.active_id < pool.active_id
+    assert moved.last_update_timestamp == 1_100
+
+
 def test_dlmm_crossing_bins_raises_volatility_accumulator_and_fee() -> None:
     pool = DlmmPool.from_price(Fraction(1), liquidity_a_per_bin=10**6, bins_each_side=5)
     _, after = pool.swap(3 * 10**6, a_to_b=True, now=100)
@@ -250,3 +311,19 @@ def test_dlmm_round_trip_never_returns_more_than_was_sold(
     except InsufficientLiquidityError:
         return
     assert back.amount_out <= amount
+
+
+@PROPERTY_SETTINGS
+@given(pools(), st.booleans(), st.integers(0, 10_000))
+def test_dlmm_last_emptying_input_is_the_most_a_swap_takes(
+    pool: DlmmPool, a_to_b: bool, now: int
+) -> None:
+    steps = pool.emptying_inputs(a_to_b=a_to_b, now=now)
+    if not steps:
+        return
+    most = steps[-1][1]
+    assert [total for _, total in steps] == sorted(total for _, total in steps)
+    result, _ = pool.swap(most, a_to_b=a_to_b, now=now)
+    assert result.amount_in == most
+    with pytest.raises(InsufficientLiquidityError):
+        pool.swap(most + 1, a_to_b=a_to_b, now=now)
