@@ -1,10 +1,19 @@
-"""Raydium AMM v4 constant product: x·y = k with the 0.25 % trade fee taken from the input.
+"""Raydium CP-Swap (CPMM): x·y = k, the trade fee taken from the input, fee shares kept out.
 
-Source: raydium-io/raydium-amm ``program/src/math.rs`` (``swap_token_amount_base_in``)::
+Source: raydium-io/raydium-cp-swap ``programs/cp-swap/src/curve/`` (``calculator.rs``,
+``fees.rs``, ``constant_product.rs``) and ``instructions/swap_base_input.rs``, at the build
+the local chain runs. Rates are in millionths (``FEE_RATE_DENOMINATOR``)::
 
-    fee        = ceil(amount_in * 25 / 10000)
-    in_net     = amount_in - fee
-    amount_out = floor(y * in_net / (x + in_net))
+    trade_fee    = ceil(amount_in * trade_fee_rate / 1e6)
+    protocol_fee = floor(trade_fee * protocol_fee_rate / 1e6)
+    fund_fee     = floor(trade_fee * fund_fee_rate / 1e6)
+    in_net       = amount_in - trade_fee
+    amount_out   = floor(y * in_net / (x + in_net))
+
+The reserves ``x`` and ``y`` are the vault balances less the protocol and fund fees the pool
+owes (``PoolState.vault_amount_without_fee``): after a swap the input vault holds the whole
+``amount_in``, but only ``amount_in - protocol_fee - fund_fee`` joins the swap reserve. The
+liquidity providers' share of the fee stays in the pool and deepens it.
 """
 
 from __future__ import annotations
@@ -16,25 +25,29 @@ from typing import Self
 
 from eterna.amm.base import InsufficientLiquidityError, SwapResult
 
-FEE_NUMERATOR = 25
-FEE_DENOMINATOR = 10_000
+FEE_RATE_DENOMINATOR = 1_000_000
+# Raydium's standard 0.25 % pool; the protocol and fund shares depend on the pool's config.
+TRADE_FEE_RATE = 2_500
 
 
 @dataclass(frozen=True, slots=True)
 class ConstantProductPool:
-    """Reserves of a Raydium-style constant-product pool, with its fee rate."""
+    """Swap reserves of a CP-Swap pool and the rates of its config, in millionths."""
 
     reserve_a: int
     reserve_b: int
-    fee_numerator: int = FEE_NUMERATOR
-    fee_denominator: int = FEE_DENOMINATOR
+    trade_fee_rate: int = TRADE_FEE_RATE
+    protocol_fee_rate: int = 0
+    fund_fee_rate: int = 0
 
     def swap(self, amount_in: int, *, a_to_b: bool, now: int = 0) -> tuple[SwapResult, Self]:
-        """Swap amount_in exactly, fee first (rounded up), output rounded down."""
+        """Swap amount_in exactly; the protocol and fund fees leave the reserves."""
         del now  # the fee does not depend on time
         result = self._fill(amount_in, a_to_b=a_to_b)
+        protocol_fee, fund_fee = self.fee_shares(result.fee)
         x, y = (self.reserve_a, self.reserve_b) if a_to_b else (self.reserve_b, self.reserve_a)
-        new_x, new_y = x + amount_in, y - result.amount_out
+        new_x = x + amount_in - protocol_fee - fund_fee
+        new_y = y - result.amount_out
         after = (
             replace(self, reserve_a=new_x, reserve_b=new_y)
             if a_to_b
@@ -55,16 +68,24 @@ class ConstantProductPool:
                 results.append(None)
         return results
 
+    def fee_shares(self, trade_fee: int) -> tuple[int, int]:
+        """Return the protocol's and the fund's shares of a trade fee (each rounded down)."""
+        return (
+            trade_fee * self.protocol_fee_rate // FEE_RATE_DENOMINATOR,
+            trade_fee * self.fund_fee_rate // FEE_RATE_DENOMINATOR,
+        )
+
     def _fill(self, amount_in: int, *, a_to_b: bool) -> SwapResult:
         if amount_in <= 0:
             raise ValueError("amount_in must be positive")
         x, y = (self.reserve_a, self.reserve_b) if a_to_b else (self.reserve_b, self.reserve_a)
         if x <= 0 or y <= 0:
             raise InsufficientLiquidityError("pool is empty")
-        fee = -(-amount_in * self.fee_numerator // self.fee_denominator)
+        fee = -(-amount_in * self.trade_fee_rate // FEE_RATE_DENOMINATOR)
         in_net = amount_in - fee
         amount_out = y * in_net // (x + in_net)
         if amount_out <= 0:
+            # The program refuses a swap that pays nothing (require_gt!(amount_received, 0)).
             raise InsufficientLiquidityError("amount too small to pay out a single unit")
         return SwapResult(amount_in=amount_in, amount_out=amount_out, fee=fee)
 

@@ -21,7 +21,7 @@ from eterna.triggers import MarketUpdate, PoolState
 from eterna.venues.base import PoolQuote, SwapRequest, Transaction, TxStatus, VenueInfo
 
 VENUE_KINDS = {
-    "raydium": "constant product (Raydium AMM v4)",
+    "raydium": "constant product (Raydium CP-Swap)",
     "meteora": "dynamic liquidity bins (Meteora DLMM)",
     "orca": "concentrated liquidity (Orca Whirlpool)",
 }
