@@ -219,7 +219,7 @@ class LocalChain:
 
     def create_token_account(self, owner: Pubkey, mint: Pubkey) -> Pubkey:
         """Create owner's associated token account for mint (idempotent); return its address."""
-        program = self._token_program_of(mint)
+        program = self.token_program_of(mint)
         ix = create_associated_token_account_idempotent(self.faucet.pubkey(), owner, mint, program)
         self.setup([ix])
         return associated_token_address(owner, mint, program)
@@ -232,7 +232,7 @@ class LocalChain:
         account = self.create_token_account(owner, mint)
         if amount <= 0:
             return account
-        program = self._token_program_of(mint)
+        program = self.token_program_of(mint)
         if mint == WSOL_MINT:
             pay = TransferParams(
                 from_pubkey=self.faucet.pubkey(), to_pubkey=account, lamports=amount
@@ -255,7 +255,8 @@ class LocalChain:
         """Return the decoded mint at address."""
         return decode_mint(self.account_data(address))
 
-    def _token_program_of(self, mint: Pubkey) -> Pubkey:
+    def token_program_of(self, mint: Pubkey) -> Pubkey:
+        """Return the token program that owns a mint (SPL Token or Token-2022)."""
         account = self.account(mint)
         if account is None:
             raise AccountNotFoundError(f"no mint at {mint}")
