@@ -13,6 +13,7 @@ from eterna.localchain.programs import (
     ProgramHashMismatchError,
     ProgramsMissingError,
     candidate_dirs,
+    elf_image,
     locate_programs,
 )
 
@@ -51,10 +52,31 @@ def test_a_missing_program_fails_with_one_line_naming_the_fix(tmp_path: Path) ->
     assert "ETERNA_PROGRAMS_DIR" in message
 
 
-def test_a_foreign_build_fails_with_its_hash_and_the_fix(tmp_path: Path) -> None:
-    (tmp_path / CPSWAP.filename).write_bytes(b"\x7fELF not the tested build")
+def test_a_foreign_build_fails_with_its_hash_and_the_fix(
+    program_files: list[ProgramFile], tmp_path: Path
+) -> None:
+    image = bytearray(program_files[0].path.read_bytes())
+    image[len(image) // 2] ^= 0xFF
+    (tmp_path / CPSWAP.filename).write_bytes(bytes(image))
     with pytest.raises(ProgramHashMismatchError, match="not the tested Raydium CP-Swap build"):
         locate_programs(tmp_path, specs=[CPSWAP])
+
+
+def test_a_file_that_is_no_elf_is_refused(tmp_path: Path) -> None:
+    (tmp_path / CPSWAP.filename).write_bytes(b"#!/bin/sh\necho not a program\n" * 4)
+    with pytest.raises(ProgramHashMismatchError, match="not a 64-bit little-endian ELF"):
+        locate_programs(tmp_path, specs=[CPSWAP])
+
+
+def test_zero_padding_after_the_elf_does_not_change_the_build(
+    program_files: list[ProgramFile], tmp_path: Path
+) -> None:
+    image = program_files[0].path.read_bytes()
+    (tmp_path / CPSWAP.filename).write_bytes(image + bytes(4_096))
+    assert locate_programs(tmp_path, specs=[CPSWAP])[0].path == tmp_path / CPSWAP.filename
+    assert elf_image(image + bytes(4_096)) == image
+    with pytest.raises(ProgramHashMismatchError, match="cut short"):
+        elf_image(image[:-100])
 
 
 def test_a_replaced_binary_is_checked_again(
@@ -63,7 +85,7 @@ def test_a_replaced_binary_is_checked_again(
     target = tmp_path / CPSWAP.filename
     target.write_bytes(program_files[0].path.read_bytes())
     assert locate_programs(tmp_path, specs=[CPSWAP])[0].path == target
-    target.write_bytes(b"changed")
+    target.write_bytes(target.read_bytes()[:-1] + b"\x02")
     with pytest.raises(ProgramHashMismatchError):
         locate_programs(tmp_path, specs=[CPSWAP])
 
