@@ -235,9 +235,10 @@ class DlmmPool:
     def emptying_inputs(self, *, a_to_b: bool, now: int = 0) -> list[tuple[int, int]]:
         """Return, for each bin a swap would empty in turn, its id and the input that empties it.
 
-        The input (fee included) counts every bin before it too; the last entry is the most
-        the pool takes, and one unit more runs past its last bin (or a bin the program's u64
-        arithmetic cannot hold).
+        The input (fee included) counts every bin before it too. Past the last entry, one
+        unit more may still end in the last bin (the net input then equals what empties it,
+        and the program keeps the unit as fee); two more run past the last bin, or into a
+        bin the program's u64 arithmetic cannot hold.
         """
         steps, spent = [], 0
         for bin_id, limit in self._limits(a_to_b=a_to_b, now=now):
@@ -298,7 +299,10 @@ class DlmmPool:
             left -= used
             amount_out += out
             fee += bin_fee
-            protocol_fee += bin_fee * self.protocol_share // BASIS_POINT_MAX
+            # A bin reached with one unit left takes it whole as fee, and the program books a
+            # fee that no liquidity earned to the protocol alone (found on the 0.12.0 binary).
+            share = BASIS_POINT_MAX if into_bin == 0 else self.protocol_share
+            protocol_fee += bin_fee * share // BASIS_POINT_MAX
             if left == 0:
                 break
         else:

@@ -136,6 +136,24 @@ def test_dlmm_net_input_equal_to_max_in_empties_the_bin_and_ends_the_swap_there(
     assert after.active_id == -1
 
 
+def test_dlmm_unit_left_for_the_next_bin_is_all_protocol_fee() -> None:
+    pool = DlmmPool(
+        bin_step=25,
+        active_id=0,
+        bins=((-1, 0, 4_000), (0, 0, 1_000)),
+        variable_fee_control=0,
+        protocol_share=2_000,
+    )
+    # Bin 0 takes 1_003 (fee 3, of which floor(0.6) = 0 to the protocol); the last unit
+    # reaches bin -1 and is all fee, which no liquidity earned: the protocol books it.
+    result, after = pool.swap(1_004, a_to_b=True)
+    assert result == SwapResult(amount_in=1_004, amount_out=1_000, fee=4)
+    assert after.active_id == -1
+    assert after.bins == ((-1, 0, 4_000), (0, 1_000, 0))
+    assert after.protocol_fees_a == 1
+    assert after.fees_a == 4
+
+
 def test_dlmm_last_bin_takes_a_net_input_equal_to_its_max_in() -> None:
     pool = _single_bin_pool(0, 0, 399, variable_fee_control=0)
     result, _ = pool.swap(401, a_to_b=True)
@@ -325,5 +343,10 @@ def test_dlmm_last_emptying_input_is_the_most_a_swap_takes(
     assert [total for _, total in steps] == sorted(total for _, total in steps)
     result, _ = pool.swap(most, a_to_b=a_to_b, now=now)
     assert result.amount_in == most
+    # One unit more ends in the last bin when its net equals what empties the bin; the fee
+    # is at most 10 %, so two more never do.
+    with contextlib.suppress(InsufficientLiquidityError):
+        _, after = pool.swap(most + 1, a_to_b=a_to_b, now=now)
+        assert after.active_id == steps[-1][0]
     with pytest.raises(InsufficientLiquidityError):
-        pool.swap(most + 1, a_to_b=a_to_b, now=now)
+        pool.swap(most + 2, a_to_b=a_to_b, now=now)
