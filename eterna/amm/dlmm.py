@@ -21,6 +21,7 @@ moves the active bin (found on the 0.12.0 binary); the model does the same.
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -220,17 +221,19 @@ class DlmmPool:
         pending = sorted(range(len(amounts)), key=amounts.__getitem__)
         spent = paid = fees = 0  # over the bins emptied so far
         k = 0
-        for _, limit in self._limits(a_to_b=a_to_b, now=now):
-            while k < len(pending) and ends_in_bin(limit, amounts[pending[k]] - spent):
-                i = pending[k]
-                _, out, fee = fill_bin(limit, amounts[i] - spent, a_to_b=a_to_b)
-                if paid + out > 0:
-                    results[i] = SwapResult(amounts[i], paid + out, fees + fee)
-                k += 1
-            if k == len(pending):
-                break
-            spent, paid, fees = spent + limit.taken, paid + limit.held_out, fees + limit.fee
-        return results  # amounts still pending run past the last bin or overflow: None
+        # Amounts still pending at the end run past the last bin or into an overflow: None.
+        with contextlib.suppress(InsufficientLiquidityError):
+            for _, limit in self._limits(a_to_b=a_to_b, now=now):
+                while k < len(pending) and ends_in_bin(limit, amounts[pending[k]] - spent):
+                    i = pending[k]
+                    _, out, fee = fill_bin(limit, amounts[i] - spent, a_to_b=a_to_b)
+                    if paid + out > 0:
+                        results[i] = SwapResult(amounts[i], paid + out, fees + fee)
+                    k += 1
+                if k == len(pending):
+                    break
+                spent, paid, fees = spent + limit.taken, paid + limit.held_out, fees + limit.fee
+        return results
 
     def emptying_inputs(self, *, a_to_b: bool, now: int = 0) -> list[tuple[int, int]]:
         """Return, for each bin a swap would empty in turn, its id and the input that empties it.
@@ -240,14 +243,19 @@ class DlmmPool:
         and the program keeps the unit as fee); two more run past the last bin, or into a
         bin the program's u64 arithmetic cannot hold.
         """
-        steps, spent = [], 0
-        for bin_id, limit in self._limits(a_to_b=a_to_b, now=now):
-            spent += limit.taken
-            steps.append((bin_id, spent))
+        steps: list[tuple[int, int]] = []
+        spent = 0
+        with contextlib.suppress(InsufficientLiquidityError):  # a bin past u64 ends the list
+            for bin_id, limit in self._limits(a_to_b=a_to_b, now=now):
+                spent += limit.taken
+                steps.append((bin_id, spent))
         return steps
 
     def _limits(self, *, a_to_b: bool, now: int) -> Iterator[tuple[int, BinLimit]]:
-        """Yield the bins a swap fills in turn, each with what empties it; stop at an overflow."""
+        """Yield the bins a swap fills in turn, each with what empties it.
+
+        :raises InsufficientLiquidityError: on reaching a bin the program's u64 cannot hold.
+        """
         volatility_reference, index_reference = self._references(now)
         ids = [bin_id for bin_id, _, _ in self.bins]
         held = {bin_id: (a, b) for bin_id, a, b in self.bins}
@@ -258,11 +266,7 @@ class DlmmPool:
                 continue
             rate = self.fee_rate(self._accumulator(active, volatility_reference, index_reference))
             price = bin_price(self.bin_step, active)
-            try:
-                limit = bin_limit(held_out, price, rate, a_to_b=a_to_b)
-            except InsufficientLiquidityError:
-                return  # every amount reaching this bin fails on chain
-            yield active, limit
+            yield active, bin_limit(held_out, price, rate, a_to_b=a_to_b)
 
     def _bins_in_turn(self, ids: Sequence[int], *, a_to_b: bool) -> list[int]:
         """Return the bins a swap visits in turn: the active one, then each one further out.
