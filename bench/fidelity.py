@@ -25,6 +25,7 @@ from eterna.localchain.programs import PROGRAMS_DIR_ENV, ProgramsError, locate_p
 # Program name -> the module whose SUITE checks it; each program's owner adds a line here.
 SUITES: dict[str, str] = {
     "cpswap": "eterna.localchain.fidelity.cpswap",
+    "dlmm": "eterna.localchain.fidelity.dlmm",
 }
 PROGRESS_SECONDS = 5.0
 
