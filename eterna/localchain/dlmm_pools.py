@@ -210,6 +210,28 @@ class DlmmPools:
         self._send([self._add_liquidity(lb_pair, position.pubkey(), owner, deposit)], [owner])
         return position.pubkey()
 
+    def spread(
+        self, lb_pair: Pubkey, owner: Keypair, *, bins_each_side: int, amount_x: int, amount_y: int
+    ) -> list[Pubkey]:
+        """Spread liquidity evenly over the active bin and bins_each_side bins on each side.
+
+        Y goes to the active bin and the bins below it, X to the active bin and those above,
+        in positions of up to 70 bins; the program decides what each bin holds (the active
+        one takes X and Y in the proportion it can). Return the positions.
+        """
+        active = self.pair(lb_pair).active_id
+        lower, upper = active - bins_each_side, active + bins_each_side
+        positions = []
+        for start in range(lower, upper + 1, MAX_POSITION_WIDTH):
+            end = min(upper, start + MAX_POSITION_WIDTH - 1)
+            share_x = max(0, end - max(start, active) + 1) * amount_x // (upper - active + 1)
+            share_y = max(0, min(end, active) - start + 1) * amount_y // (active - lower + 1)
+            weights = (1,) * (end - start + 1)
+            positions.append(
+                self.deposit(lb_pair, owner, Deposit(start, weights, share_x, share_y))
+            )
+        return positions
+
     def extension(self, lb_pair: Pubkey) -> Pubkey | None:
         """Return the pair's bitmap extension account when it has one."""
         address = bitmap_extension_address(lb_pair)

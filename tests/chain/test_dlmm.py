@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import pytest
 from solders.keypair import Keypair
@@ -300,3 +301,29 @@ def test_decoders_refuse_other_accounts_and_short_data(chain: LocalChain, pair: 
         dlmm.decode_lb_pair(pair_data[:500])
     with pytest.raises(AccountLayoutError):
         dlmm.decode_bitmap_extension(pair_data)
+
+
+def test_a_pair_created_at_a_price_spreads_liquidity_around_it(chain: LocalChain) -> None:
+    pools = DlmmPools(chain)
+    mint_x, mint_y = sorted((chain.create_mint(9), chain.create_mint(6)), key=bytes)
+    # 150 units of Y per unit of X, in base units of 9 and 6 decimals.
+    price = Fraction(150 * 10**6, 10**9)
+    address = pools.create_pair_at_price(mint_x, mint_y, FEES, price)
+    provider = chain.new_wallet()
+    # 10,000 X and the 1.5M Y they are worth: by equal weights each bin holds equal value.
+    amount_x, amount_y = 10**13, 15 * 10**11
+    chain.fund(provider.pubkey(), mint_x, amount_x)
+    chain.fund(provider.pubkey(), mint_y, amount_y)
+    positions = pools.spread(
+        address, provider, bins_each_side=100, amount_x=amount_x, amount_y=amount_y
+    )
+    assert len(positions) == 3  # 201 bins in positions of at most 70
+    state = read_state(pools, address)
+    spot = state.spot_price(a_to_b=True)
+    assert abs(spot / price - 1) <= Fraction(FEES.bin_step, 2 * 10_000)
+    ids = [bin_id for bin_id, _, _ in state.bins]
+    assert ids == list(range(state.active_id - 100, state.active_id + 101))
+    assert all(x == 0 for b, x, _ in state.bins if b < state.active_id)
+    assert all(y == 0 for b, _, y in state.bins if b > state.active_id)
+    assert amount_x * 98 // 100 < state.reserve_a <= amount_x
+    assert amount_y * 98 // 100 < state.reserve_b <= amount_y
