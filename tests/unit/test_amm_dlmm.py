@@ -350,3 +350,23 @@ def test_dlmm_last_emptying_input_is_the_most_a_swap_takes(
         assert after.active_id == steps[-1][0]
     with pytest.raises(InsufficientLiquidityError):
         pool.swap(most + 2, a_to_b=a_to_b, now=now)
+
+
+@PROPERTY_SETTINGS
+@given(pools(), st.booleans(), st.integers(0, 10_000), st.lists(st.integers(-2, 2), max_size=6))
+def test_dlmm_ladder_matches_each_swap_at_every_bin_edge(
+    pool: DlmmPool, a_to_b: bool, now: int, offsets: list[int]
+) -> None:
+    steps = pool.emptying_inputs(a_to_b=a_to_b, now=now)
+    edges = [total for _, total in steps]
+    amounts = sorted({max(1, e + d) for e in edges[:4] + edges[-1:] for d in offsets} | {1, 2})
+    ladder = pool.quote_amounts(amounts, a_to_b=a_to_b, now=now)
+    for amount, quoted in zip(amounts, ladder, strict=True):
+        assert quoted == _try_swap_at(pool, amount, a_to_b=a_to_b, now=now), amount
+
+
+def _try_swap_at(pool: DlmmPool, amount: int, *, a_to_b: bool, now: int) -> SwapResult | None:
+    try:
+        return pool.swap(amount, a_to_b=a_to_b, now=now)[0]
+    except InsufficientLiquidityError:
+        return None

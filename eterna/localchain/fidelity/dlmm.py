@@ -105,6 +105,10 @@ def _swap(market: _Market, case: DlmmCase, index: int, step: Step) -> Outcome:
     )
     quote = _quote(before, amount, step, now)
     problems = compare(quote, result, user_in=user_in, user_out=user_out)
+    # The ladder the router quotes with must say what the single swap says.
+    ladder = before.quote_amounts([amount], a_to_b=step.swap_for_y, now=now)[0]
+    if ladder != (None if isinstance(quote, str) else quote):
+        problems.append(f"our ladder quote {ladder} differs from our swap {quote}")
     if result.ok and not problems:
         problems = compare_states(before, amount, step, now, read_state(market.pools, lb_pair))
     where = f"{'X->Y' if step.swap_for_y else 'Y->X'} {amount} at t={now}, {step}"
