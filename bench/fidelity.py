@@ -26,6 +26,7 @@ from eterna.localchain.programs import PROGRAMS_DIR_ENV, ProgramsError, locate_p
 SUITES: dict[str, str] = {
     "cpswap": "eterna.localchain.fidelity.cpswap",
     "dlmm": "eterna.localchain.fidelity.dlmm",
+    "whirlpool": "eterna.localchain.fidelity.whirlpool",
 }
 PROGRESS_SECONDS = 5.0
 
