@@ -31,7 +31,8 @@ from typing import Protocol
 from eterna.amm.base import PoolMath
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
-from eterna.amm.whirlpool import DEFAULT_RANGES, WhirlpoolPool
+from eterna.amm.whirlpool import WhirlpoolPool
+from eterna.amm.whirlpool_positions import DEFAULT_RANGES
 from eterna.sandbox.market import MarketSandbox, Pool, SandboxClock, pool_address
 from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token, b58encode
 

@@ -22,7 +22,8 @@ from eterna.amm.clmm_math import (
     sqrt_price_from_tick_index,
     tick_index_from_sqrt_price,
 )
-from eterna.amm.whirlpool import DEFAULT_RANGES, WhirlpoolPool
+from eterna.amm.whirlpool import WhirlpoolPool
+from eterna.amm.whirlpool_positions import DEFAULT_RANGES
 from tests.unit.pool_capacity import capacity
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
