@@ -3,7 +3,7 @@
 Only the fee preset is written directly: ``PresetParameter2`` accounts are created by the
 program's admin alone (as on mainnet, where pairs pick one of the presets Meteora made), so
 the preset is put in place owned by the program. The pair (``initialize_lb_pair2``), its
-bin arrays, positions and liquidity (``add_liquidity_by_weight``) then go through the
+bin arrays, positions and liquidity (``add_liquidity_by_weight2``) then go through the
 program, which decides every amount the bins hold.
 """
 
