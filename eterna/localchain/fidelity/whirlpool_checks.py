@@ -35,10 +35,11 @@ from eterna.amm.whirlpool_step import whole_step
 from eterna.localchain.fidelity.suite import Mismatch, Outcome
 from eterna.localchain.svm import LocalChain
 from eterna.localchain.whirlpool_pools import ChainWhirlpool, read_whirlpool
-from eterna.solana.whirlpool import U64_MAX, SwapV2, swap_v2, tick_array_address
+from eterna.solana.whirlpool import SwapV2, swap_v2, tick_array_address
 
-# The largest swap a step makes: a quarter of a u64, so a sequence seldom exhausts a mint.
-MAX_AMOUNT = 1 << 62
+# The largest swap a step makes. A case's supply of a token (2^60 deposited, 2^62 given to the
+# trader, at most 40 swaps of this size minted on top) stays within a u64.
+MAX_AMOUNT = 1 << 58
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +130,16 @@ def size_amount(pool: WhirlpoolPool, step: SwapStep) -> int:
     return max(1, min(amount, MAX_AMOUNT))
 
 
-def _afford(chain: LocalChain, trader: Keypair, account: Pubkey, amount: int) -> int:
-    """Top the trader's account up to amount, as far as the mint's u64 supply allows.
+def _top_up(chain: LocalChain, trader: Keypair, account: Pubkey, amount: int) -> None:
+    """Mint the trader what it lacks to pay amount.
 
-    Return what the trader can pay of amount (0: nothing). Near an end of the price range a
-    pool takes the cheap token by the quintillion, so over a sequence the vault can come to
-    hold nearly the whole supply.
+    Near an end of the price range a pool takes the cheap token by the quintillion, more over
+    a sequence than the trader starts with; the mint's u64 supply still holds it all (see
+    :data:`MAX_AMOUNT`).
     """
     held = chain.token_account(account)
     if held.amount < amount:
-        headroom = U64_MAX - chain.mint(held.mint).supply
-        if headroom:
-            chain.fund(trader.pubkey(), held.mint, min(amount - held.amount, headroom))
-    return min(amount, chain.token_balance(account))
+        chain.fund(trader.pubkey(), held.mint, amount - held.amount)
 
 
 def check_swap(
@@ -152,19 +150,14 @@ def check_swap(
     step: SwapStep,
     *,
     memo_text: str,
-) -> SwapCheck | None:
-    """Run one step's swap on the chain and compare it with our math's answer.
-
-    Return None, running nothing, when the trader cannot pay a single unit: the mint's whole
-    supply already sits in the pool.
-    """
+) -> SwapCheck:
+    """Run one step's swap on the chain and compare it with our math's answer."""
     if step.advance:
         chain.advance(seconds=step.advance)
     state, before = read_whirlpool(chain, pool.address)
     source, target = accounts if step.a_to_b else accounts[::-1]
-    amount = _afford(chain, trader, source, size_amount(before, step))
-    if amount == 0:
-        return None
+    amount = size_amount(before, step)
+    _top_up(chain, trader, source, amount)
     quoted: SwapResult | None = None
     after: WhirlpoolPool | None = None
     refusal = None
