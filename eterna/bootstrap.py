@@ -63,7 +63,7 @@ from eterna.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenu
 from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
-from tasks.broker import FairBroker, build_broker, set_engine
+from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
 from tasks.consumer import OrderConsumer
 from tasks.intake import LanesIntake
 from tasks.lanes import Lanes, MemoryLanes, RedisLanes
@@ -256,7 +256,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
     link = await open_sandbox(settings)
     router = Router(link.venues)
-    broker = build_broker(lanes(settings, redis, "orders"))
+    broker = build_broker(lanes(settings, redis, "orders"), read_ahead=READ_AHEAD if redis else 1)
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.metrics).

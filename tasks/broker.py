@@ -37,8 +37,9 @@ USER_LABEL = "user"
 # An execution is cut off well before its lease could matter; it resumes from its last
 # persisted step when it is queued again.
 TASK_TIMEOUT_SECONDS = 120
-# Messages one take brings. What is taken ahead waits for a free slot, and goes back to its
-# lane if the worker stops first.
+# Messages one take from Redis brings (a round trip each). What is taken ahead waits for a
+# free slot, and goes back to its lane if the worker stops first. Lanes in memory cost no
+# round trip: they are taken one message at a time, the fairest.
 READ_AHEAD = 8
 # The longest a consumer blocks on the wake list before it looks again.
 WAIT_SECONDS = 1.0
@@ -98,9 +99,9 @@ async def execute_order(order_id: str, context: Annotated[Context, TaskiqDepends
     await engine.execute(uuid.UUID(order_id), user)
 
 
-def build_broker(lanes: Lanes) -> FairBroker:
+def build_broker(lanes: Lanes, *, read_ahead: int = READ_AHEAD) -> FairBroker:
     """Return the broker over the lanes, with the execute-order task registered."""
-    broker = FairBroker(lanes)
+    broker = FairBroker(lanes, read_ahead=read_ahead)
     broker.register_task(execute_order, task_name=EXECUTE_ORDER, timeout=TASK_TIMEOUT_SECONDS)
     return broker
 
