@@ -25,7 +25,6 @@ from typing import Literal
 
 import httpx
 import redis.asyncio as aioredis
-from taskiq import AsyncBroker
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate
@@ -64,7 +63,10 @@ from eterna.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenu
 from eterna.watcher import TriggerWatcher, WatcherConfig
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
-from tasks.broker import build_broker, set_engine
+from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
+from tasks.consumer import OrderConsumer
+from tasks.intake import LanesIntake
+from tasks.lanes import Lanes, MemoryLanes, RedisLanes
 from tasks.queue import TaskiqOrderQueue
 from tasks.reconciler import Reconciler
 from tasks.watcher import AlwaysHeld, Lock, RedisLock, WatcherRunner, lock_owner
@@ -83,7 +85,7 @@ class Runtime:
     router: Router
     hub: EventHub
     repo: OrderRepository
-    broker: AsyncBroker
+    broker: FairBroker
     service: OrderService
     engine: ExecutionEngine | None
     reconciler: Reconciler | None
@@ -92,6 +94,7 @@ class Runtime:
     metrics: Metrics
     watcher: WatcherRunner | None = None  # in processes that execute orders
     sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
+    consumer: OrderConsumer | None = None  # in processes that execute orders
 
     @property
     def runs_engine(self) -> bool:
@@ -137,12 +140,28 @@ def jwt_auth(settings: Settings) -> JwtAuth:
 
 def rate_limiter(settings: Settings, redis: aioredis.Redis | None) -> RateLimiter:
     """Return the per-user mutation limiter: shared through Redis when there is one."""
-    if settings.rate_limit_per_minute <= 0:
+    return _per_minute(settings.rate_limit_per_minute, redis, settings.redis_prefix)
+
+
+def order_budget(settings: Settings, redis: aioredis.Redis | None) -> RateLimiter:
+    """Return the per-user order budget (one unit an order): shared through Redis if any."""
+    return _per_minute(settings.orders_per_minute, redis, f"{settings.redis_prefix}:budget")
+
+
+def _per_minute(limit: int, redis: aioredis.Redis | None, prefix: str) -> RateLimiter:
+    if limit <= 0:
         return NoRateLimit()
-    rate = RateLimit(settings.rate_limit_per_minute, period_seconds=60.0)
+    rate = RateLimit(limit, period_seconds=60.0)
     if redis is not None:
-        return RedisRateLimiter(redis, rate, prefix=settings.redis_prefix)
+        return RedisRateLimiter(redis, rate, prefix=prefix)
     return InMemoryRateLimiter(rate)
+
+
+def lanes(settings: Settings, redis: aioredis.Redis | None, name: str) -> Lanes:
+    """Return per-user lanes named ``name``: in Redis when there is one, else in memory."""
+    if redis is None:
+        return MemoryLanes()
+    return RedisLanes(redis, f"{settings.redis_prefix}:{name}")
 
 
 def _local_secret(data_dir: Path) -> str:
@@ -237,7 +256,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
     link = await open_sandbox(settings)
     router = Router(link.venues)
-    broker = build_broker(settings)
+    broker = build_broker(lanes(settings, redis, "orders"), read_ahead=READ_AHEAD if redis else 1)
+    intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.metrics).
     repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
@@ -245,6 +265,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     engine = None
     reconciler = None
     watcher = None
+    consumer = None
     if role == "worker" or not settings.distributed:
         engine = ExecutionEngine(
             repo,
@@ -260,6 +281,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             market=link.market,
         )
         set_engine(broker, engine)
+        consumer = OrderConsumer(broker, engine, concurrency=settings.worker_concurrency)
         reconciler = Reconciler(
             repo,
             queue,
@@ -276,6 +298,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             market=link.market,
             publisher=publisher,
             queue=queue,
+            intake=intake,
         )
     watch(metrics, role=role, hub=hub, engine=engine, runner=watcher)
     service = OrderService(
@@ -287,13 +310,18 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         publisher=publisher,
         limits=ServiceLimits(
             max_batch=settings.max_batch,
+            max_in_flight=settings.max_orders_in_flight_per_user,
+            max_open=settings.max_open_orders_per_user,
+            max_resting=settings.max_resting_orders_per_user,
             max_page_size=settings.max_page_size,
             max_notional_usd=settings.max_notional_usd,
             max_expiry_horizon=timedelta(days=settings.max_expiry_horizon_days),
             supported_types=frozenset(OrderType),
         ),
         clock=utcnow,
+        intake=intake,
         rate_limiter=rate_limiter(settings, redis),
+        order_budget=order_budget(settings, redis),
     )
     runtime = Runtime(
         settings=settings,
@@ -309,6 +337,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         redis=redis,
         metrics=metrics,
         watcher=watcher,
+        consumer=consumer,
         sweep=(
             MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
             if role == "api"
@@ -324,6 +353,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             log.warning("some orders placed last were not queued; the reconciler will")
         if watcher is not None:
             await watcher.stop()
+        if consumer is not None and not settings.distributed:
+            await consumer.stop(settings.shutdown_grace_seconds)
         if reconciler is not None:
             await reconciler.stop()
         if runtime.sweep is not None:
@@ -339,8 +370,10 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
 
 async def _start(runtime: Runtime, role: Role, dispatcher: RedisStreamDispatcher | None) -> None:
     """Start the queue, the event reader and the background tasks; then settle the heap."""
-    runtime.broker.is_worker_process = role == "worker"
+    runtime.broker.is_worker_process = runtime.consumer is not None
     await runtime.broker.startup()
+    if runtime.consumer is not None and not runtime.settings.distributed:
+        runtime.consumer.start()  # the embedded mode's worker
     if dispatcher is not None:
         await dispatcher.start()
     if runtime.reconciler is not None:
@@ -394,6 +427,7 @@ def _watcher_runner(
     market: MarketData,
     publisher: EventPublisher,
     queue: TaskiqOrderQueue,
+    intake: LanesIntake,
 ) -> WatcherRunner:
     """Return the trigger watcher, run while this process holds the watcher lock.
 
@@ -412,6 +446,7 @@ def _watcher_runner(
         publisher=publisher,
         queue=queue,
         clock=utcnow,
+        intake=intake,
     )
     ttl_ms = settings.watcher_lock_ttl_ms
     if redis is None:

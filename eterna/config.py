@@ -193,10 +193,34 @@ class Settings(BaseSettings):
         ge=0,
         description="mutations per user per minute, shared by all API processes (0: off)",
     )
+    orders_per_minute: int = Field(
+        1_200,
+        ge=0,
+        description="orders per user per minute, each order of a placeOrders call counting "
+        "once, shared by all API processes (0: off)",
+    )
+    max_orders_in_flight_per_user: int = Field(
+        500, ge=0, description="a user's orders PENDING to SUBMITTED at once (0: no cap)"
+    )
+    max_open_orders_per_user: int = Field(
+        2_000,
+        ge=0,
+        description="a user's unfinished orders at once, in flight or WAITING (0: no cap)",
+    )
+    max_resting_orders_per_user: int = Field(
+        1_000,
+        ge=0,
+        description="a user's unfinished limit and sniper orders at once (0: no cap)",
+    )
     max_notional_usd: Decimal = Field(
         Decimal(1_000_000), ge=0, description="largest order value in USD (0: off)"
     )
-    max_expiry_horizon_days: int = Field(30, ge=1, description="furthest expiresAt, in days")
+    max_expiry_horizon_days: int = Field(
+        30,
+        ge=1,
+        description="furthest expiresAt, in days; a limit or sniper order without one "
+        "expires this far ahead",
+    )
 
     @field_validator("allowed_origins", "cors_origins", mode="before")
     @classmethod
@@ -240,6 +264,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "max_notional_usd",
         "max_expiry_horizon_days",
         "rate_limit_per_minute",
+        "orders_per_minute",
+        "max_orders_in_flight_per_user",
+        "max_open_orders_per_user",
+        "max_resting_orders_per_user",
     ),
     "security": (
         "jwt_secret",

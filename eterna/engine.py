@@ -34,7 +34,7 @@ from typing import Any
 
 from eterna.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.orders import Order, OrderStatus, OrderType
-from eterna.ports import EventPublisher, MarketData, OrderRepository, Step
+from eterna.ports import EventPublisher, MarketData, OrderRepository, QueuedOrder, Step
 from eterna.pretrade import Expired, PreTrade, Rest
 from eterna.routing import Router
 from eterna.state_machine import Trigger
@@ -97,16 +97,18 @@ class ExecutionEngine:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._in_flight: set[uuid.UUID] = set()
-        self._handed_back: set[uuid.UUID] = set()
+        # The orders running here, and those delivered while draining, with their users
+        # (whose lanes they go back to).
+        self._in_flight: dict[uuid.UUID, str] = {}
+        self._handed_back: dict[uuid.UUID, str] = {}
         self._draining = False
         self._idle = asyncio.Event()
         self._idle.set()
 
     @property
-    def in_flight(self) -> frozenset[uuid.UUID]:
+    def in_flight(self) -> list[QueuedOrder]:
         """Return the orders this engine is running right now."""
-        return frozenset(self._in_flight)
+        return [QueuedOrder(i, u) for i, u in self._in_flight.items()]
 
     def drain(self) -> None:
         """Stop taking orders: later ``execute`` calls hand the order back untouched."""
@@ -120,28 +122,28 @@ class ExecutionEngine:
             return False
         return True
 
-    async def execute(self, order_id: uuid.UUID) -> Order | None:
+    async def execute(self, order_id: uuid.UUID, user_id: str = "") -> Order | None:
         """Run the order until it is finished or resting; return None if it was not run here.
 
         Not run here: another worker holds it, it is finished, or this engine is draining
-        (the caller then queues it again).
+        (the caller then queues it again, in ``user_id``'s lane).
         """
         if self._draining:
-            self._handed_back.add(order_id)
+            self._handed_back[order_id] = user_id
             return None
-        self._in_flight.add(order_id)
+        self._in_flight[order_id] = user_id
         self._idle.clear()
         try:
             return await self._execute(order_id)
         finally:
-            self._in_flight.discard(order_id)
+            self._in_flight.pop(order_id, None)
             if not self._in_flight:
                 self._idle.set()
 
     @property
-    def handed_back(self) -> frozenset[uuid.UUID]:
+    def handed_back(self) -> list[QueuedOrder]:
         """Return the orders delivered while draining, which need queueing again."""
-        return frozenset(self._handed_back)
+        return [QueuedOrder(i, u) for i, u in self._handed_back.items()]
 
     async def _execute(self, order_id: uuid.UUID) -> Order | None:
         now = self._clock()

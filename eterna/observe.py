@@ -7,20 +7,19 @@ this process serves or runs: subscriptions, orders in flight, the trigger watche
 
 from __future__ import annotations
 
-from taskiq import AsyncBroker
-
 from eterna import __version__
 from eterna.config import Settings
 from eterna.engine import ExecutionEngine
 from eterna.events.hub import EventHub
 from eterna.metrics import Metrics
 from models.stats import count_orders
+from tasks.broker import FairBroker
 from tasks.depth import queue_depth
 from tasks.log_context import OrderLogContext
 from tasks.watcher import WatcherRunner
 
 
-def observe(settings: Settings, role: str, broker: AsyncBroker) -> Metrics:
+def observe(settings: Settings, role: str, broker: FairBroker) -> Metrics:
     """Tag each task's log records with its order's id; return this process's metrics.
 
     The metrics read the database and the queue when Prometheus scrapes.

@@ -64,6 +64,31 @@ class OrderCursor:
     order_id: uuid.UUID
 
 
+class QueuedOrder(NamedTuple):
+    """An order to queue, and whose lane it waits in (its user's)."""
+
+    order_id: uuid.UUID
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrders:
+    """How many unfinished orders a user has.
+
+    ``in_flight``: PENDING through SUBMITTED, of every type (queued or executing);
+    ``waiting``: WAITING; ``conditional``: unfinished limit and sniper orders, resting or not.
+    """
+
+    in_flight: int = 0
+    waiting: int = 0
+    conditional: int = 0
+
+    @property
+    def open(self) -> int:
+        """Return every unfinished order."""
+        return self.in_flight + self.waiting
+
+
 class OrderMark(NamedTuple):
     """Where an order stands: its owner, its last event's seq and when it last changed."""
 
@@ -85,6 +110,12 @@ class OrderRepository(Protocol):
 
     async def get(self, order_id: uuid.UUID) -> Order | None:
         """Return the order, whoever owns it."""
+        ...
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        """Return the user's orders placed with these clientOrderIds, by clientOrderId."""
         ...
 
     async def list_for_user(
@@ -148,8 +179,12 @@ class OrderRepository(Protocol):
 
     async def stuck_orders(
         self, now: datetime, older_than: datetime, limit: int
-    ) -> list[uuid.UUID]:
+    ) -> list[QueuedOrder]:
         """Return unfinished orders that no live lease covers and that nobody touched lately."""
+        ...
+
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Return how many unfinished orders the user has, in flight and resting."""
         ...
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
@@ -187,10 +222,26 @@ class EventPublisher(Protocol):
 
 
 class OrderQueue(Protocol):
-    """Queues orders for execution by a worker."""
+    """Queues orders for execution by a worker, each in its user's lane."""
 
-    async def enqueue(self, order_ids: Sequence[uuid.UUID]) -> None:
+    async def enqueue(self, orders: Sequence[QueuedOrder]) -> None:
         """Queue the orders; delivery is at least once."""
+        ...
+
+
+class Intake(Protocol):
+    """Hands new limit and sniper orders to the trigger watcher, each in its user's lane."""
+
+    async def submit(self, orders: Sequence[QueuedOrder]) -> None:
+        """Queue the orders for the watcher's first look."""
+        ...
+
+    async def take(self, count: int) -> list[QueuedOrder]:
+        """Take up to count orders, one user at a time in turn (empty when none waits)."""
+        ...
+
+    async def wait(self, timeout_seconds: float) -> None:
+        """Return when an order may have been submitted, or after the timeout."""
         ...
 
 

@@ -55,8 +55,12 @@ class RateLimit:
 class RateLimiter(Protocol):
     """Count a request against a key's budget."""
 
-    async def hit(self, key: str) -> RateDecision:
-        """Record one request for the key and say whether it may proceed."""
+    async def hit(self, key: str, cost: int = 1) -> RateDecision:
+        """Record a request worth ``cost`` units for the key; say whether it may proceed.
+
+        A request proceeds whole or not at all; one worth more than the whole budget is
+        counted as the whole budget.
+        """
         ...
 
 
@@ -71,10 +75,12 @@ class RateLimitedError(RejectedError):
         self.retry_after_seconds = retry_after_seconds
 
 
-def gcra(tat: float | None, now: float, rate: RateLimit) -> tuple[RateDecision, float | None]:
-    """Decide one request; return the decision and the new TAT (None when unchanged)."""
+def gcra(
+    tat: float | None, now: float, rate: RateLimit, cost: int = 1
+) -> tuple[RateDecision, float | None]:
+    """Decide one request of ``cost`` units; return the decision and the new TAT (or None)."""
     start = now if tat is None else max(tat, now)
-    new_tat = start + rate.interval
+    new_tat = start + rate.interval * min(max(cost, 1), rate.limit)
     allow_at = new_tat - rate.limit * rate.interval
     if now < allow_at:
         return RateDecision(allowed=False, retry_after_seconds=allow_at - now), None
@@ -84,7 +90,7 @@ def gcra(tat: float | None, now: float, rate: RateLimit) -> tuple[RateDecision, 
 class NoRateLimit:
     """Allow everything (rate limiting switched off)."""
 
-    async def hit(self, key: str) -> RateDecision:
+    async def hit(self, key: str, cost: int = 1) -> RateDecision:
         """Allow the request."""
         return RateDecision(allowed=True)
 
@@ -104,10 +110,10 @@ class InMemoryRateLimiter:
         self._max_keys = max_keys
         self._tat: dict[str, float] = {}
 
-    async def hit(self, key: str) -> RateDecision:
-        """Record one request for the key and say whether it may proceed."""
+    async def hit(self, key: str, cost: int = 1) -> RateDecision:
+        """Record a request of ``cost`` units for the key and say whether it may proceed."""
         now = self._clock()
-        decision, new_tat = gcra(self._tat.get(key), now, self._rate)
+        decision, new_tat = gcra(self._tat.get(key), now, self._rate, cost)
         if new_tat is not None:
             if key not in self._tat and len(self._tat) >= self._max_keys:
                 self._forget_full_buckets(now)
@@ -119,16 +125,17 @@ class InMemoryRateLimiter:
         self._tat = {k: t for k, t in self._tat.items() if t > now}
 
 
-# KEYS[1] = the key; ARGV = interval in microseconds, burst. Times are integer microseconds
+# KEYS[1] = the key; ARGV = interval in microseconds, burst, cost. Times are integer microseconds
 # from Redis's own clock, so API processes with skewed clocks still share one budget.
 _GCRA_LUA = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3] or 1)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + interval * cost
 local allow_at = new_tat - burst * interval
 if now < allow_at then
   return {0, allow_at - now}
@@ -170,13 +177,15 @@ class RedisRateLimiter:
         self._last_warning = -math.inf
         self._script = redis.register_script(_GCRA_LUA)
 
-    async def hit(self, key: str) -> RateDecision:
-        """Record one request for the key; allow it when Redis does not answer."""
+    async def hit(self, key: str, cost: int = 1) -> RateDecision:
+        """Record a request of ``cost`` units for the key; allow it when Redis does not answer."""
         interval_us = max(1, round(self._rate.interval * 1_000_000))
+        units = min(max(cost, 1), self._rate.limit)
         try:
             async with asyncio.timeout(self._timeout):
                 allowed, wait_us = await self._script(
-                    keys=[f"{self._prefix}:ratelimit:{key}"], args=[interval_us, self._rate.limit]
+                    keys=[f"{self._prefix}:ratelimit:{key}"],
+                    args=[interval_us, self._rate.limit, units],
                 )
         except Exception as exc:  # fail open on any failure of the store
             self._warn(exc)

@@ -6,13 +6,15 @@ user's order is reported exactly as a missing one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -40,10 +42,13 @@ from eterna.orders import (
 )
 from eterna.ports import (
     EventPublisher,
+    Intake,
+    OpenOrders,
     OrderCursor,
     OrderPage,
     OrderQueue,
     OrderRepository,
+    QueuedOrder,
     Step,
 )
 from eterna.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
@@ -88,9 +93,17 @@ class OrderRequest:
 
 @dataclass(frozen=True, slots=True)
 class ServiceLimits:
-    """Bounds the service enforces on every request."""
+    """Bounds the service enforces on every request.
+
+    The per-user caps count unfinished orders (0 switches a cap off): ``max_in_flight``
+    PENDING through SUBMITTED, ``max_open`` those plus WAITING, ``max_resting`` unfinished
+    limit and sniper orders.
+    """
 
     max_batch: int = 100
+    max_in_flight: int = 0
+    max_open: int = 0
+    max_resting: int = 0
     max_page_size: int = 100
     default_page_size: int = 20
     supported_types: frozenset[OrderType] = field(default_factory=lambda: frozenset(OrderType))
@@ -168,6 +181,51 @@ def _check_limit_price(price: Decimal) -> None:
         )
 
 
+@dataclass(slots=True)
+class _UserLock:
+    """A user's placement lock, and how many placements hold or wait for it."""
+
+    lock: asyncio.Lock
+    users: int = 0
+
+
+def _over_cap(
+    counts: OpenOrders, command: PlaceOrder, limits: ServiceLimits
+) -> RejectedError | None:
+    """Return why one more order would break a cap of the user's, or None when it fits."""
+    if limits.max_in_flight and counts.in_flight >= limits.max_in_flight:
+        return RejectedError(
+            RejectionCode.TOO_MANY_ORDERS_IN_FLIGHT,
+            f"you have {counts.in_flight} orders in flight (PENDING to SUBMITTED), the most "
+            f"allowed is {limits.max_in_flight}: wait for some to finish",
+        )
+    if limits.max_open and counts.open >= limits.max_open:
+        return RejectedError(
+            RejectionCode.TOO_MANY_OPEN_ORDERS,
+            f"you have {counts.open} open orders, the most allowed is {limits.max_open}: "
+            "wait for some to finish or cancel resting ones",
+        )
+    resting = command.type is not OrderType.MARKET
+    if resting and limits.max_resting and counts.conditional >= limits.max_resting:
+        return RejectedError(
+            RejectionCode.TOO_MANY_RESTING_ORDERS,
+            f"you have {counts.conditional} open limit and sniper orders, the most allowed is "
+            f"{limits.max_resting}: cancel some or wait for them to fill or expire",
+            "type",
+        )
+    return None
+
+
+def _counted(counts: OpenOrders, command: PlaceOrder) -> OpenOrders:
+    """Return the counts with one more order placed (it starts PENDING)."""
+    resting = command.type is not OrderType.MARKET
+    return replace(
+        counts,
+        in_flight=counts.in_flight + 1,
+        conditional=counts.conditional + (1 if resting else 0),
+    )
+
+
 def _log_placed(order: Order, *, created: bool) -> None:
     what = "placed" if created else "placed again: the same clientOrderId returns it"
     log.info(
@@ -196,9 +254,16 @@ class OrderService:
         publisher: EventPublisher,
         limits: ServiceLimits,
         clock: Callable[[], datetime],
+        intake: Intake,
         rate_limiter: RateLimiter | None = None,
+        order_budget: RateLimiter | None = None,
     ) -> None:
         self._rate_limiter: RateLimiter = rate_limiter or NoRateLimit()
+        self._order_budget: RateLimiter = order_budget or NoRateLimit()
+        self._intake = intake
+        # One placement of a user at a time in this process, so the caps see what the
+        # previous one stored (see _admit).
+        self._placing: dict[str, _UserLock] = {}
         self._prices: dict[str, tuple[Decimal, datetime]] = {}
         self._repo = repo
         self._queue = queue
@@ -259,8 +324,12 @@ class OrderService:
             _token_amount(
                 request.min_liquidity, token_in, "minLiquidity", RejectionCode.INVALID_INPUT
             )
-        if request.expires_at is not None:
-            self._check_expiry(request.expires_at)
+        expires_at = request.expires_at
+        if expires_at is not None:
+            self._check_expiry(expires_at)
+        elif request.type is not OrderType.MARKET:
+            # A standing instruction is never unbounded: it rests at most the horizon.
+            expires_at = self._clock() + self._limits.max_expiry_horizon
         coid = request.client_order_id
         if coid is not None and not CLIENT_ORDER_ID.match(coid):
             raise RejectedError(
@@ -278,7 +347,7 @@ class OrderService:
             limit_price=request.limit_price,
             min_liquidity=request.min_liquidity,
             max_price_impact_bps=impact,
-            expires_at=request.expires_at,
+            expires_at=expires_at,
             client_order_id=coid,
         )
 
@@ -342,17 +411,23 @@ class OrderService:
     ) -> list[Order | RejectedError]:
         """Place orders; return, in input order, each order or why it was refused.
 
-        The call counts once against the caller's rate limit; over it, or over the batch
-        cap, the batch is refused whole. Valid orders are stored in one transaction and
-        queued; a repeated (user, clientOrderId) returns the order placed first.
+        The call counts once against the caller's mutation rate limit; over it, or over the
+        batch cap, the batch is refused whole. The valid orders then spend one unit each of
+        the caller's order budget, all or none (RATE_LIMITED). Each must also fit the
+        caller's caps on unfinished orders, in input order (TOO_MANY_ORDERS_IN_FLIGHT,
+        TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS); an order whose clientOrderId was
+        placed before is never refused by a cap: it returns the order placed first. The
+        admitted orders are stored in one transaction; a repeated (user, clientOrderId)
+        returns the order placed first.
 
         The call returns once the orders are stored (committed). Their seq 1 event is then
         published and they are queued, in that order, in a task of their own
-        (:meth:`settle` waits for those still in flight); with ``MAX_ANNOUNCING`` of those
-        in flight already (Redis slow or away), the call waits for its own instead.
-        Neither changes the answer: a failure of either is logged, subscribers read seq 1
-        from Postgres, and the reconciler queues a stored order whose message never went
-        out.
+        (:meth:`settle` waits for those still in flight): market orders for the workers,
+        limit and sniper orders for the trigger watcher's first look. With
+        ``MAX_ANNOUNCING`` of those in flight already (Redis slow or away), the call waits
+        for its own instead. Neither changes the answer: a failure of either is logged,
+        subscribers read seq 1 from Postgres, and the reconciler queues a stored order whose
+        message never went out.
         """
         decision = await self._rate_limiter.hit(user_id)
         if not decision.allowed:
@@ -376,41 +451,116 @@ class OrderService:
             else:
                 commands.append((i, command))
         if commands:
+            spent = await self._order_budget.hit(user_id, len(commands))
+            if not spent.allowed:
+                limited = RateLimitedError(spent.retry_after_seconds)
+                for i, _ in commands:
+                    results[i] = limited
+                commands = []
+        if commands and (unstored := await self._store(user_id, commands, results)):
+            return [unstored] * len(requests)
+        return [r for r in results if r is not None]
+
+    async def _store(
+        self,
+        user_id: str,
+        commands: list[tuple[int, PlaceOrder]],
+        results: list[Order | RejectedError | None],
+    ) -> RejectedError | None:
+        """Admit the commands within the caps, store them, fill in results; announce them.
+
+        Return the refusal of the whole call when storage is unavailable.
+        """
+        async with self._one_at_a_time(user_id):
+            admitted = await self._admit(user_id, commands, results)
             try:
-                placements = await self._repo.place([c for _, c in commands], self._clock())
+                placements = await self._repo.place([c for _, c in admitted], self._clock())
             except StorageUnavailableError:
-                refusal = RejectedError(
+                return RejectedError(
                     RejectionCode.UNAVAILABLE,
                     "storage unavailable: nothing was stored; retry (with the same "
                     "clientOrderId to stay idempotent)",
                 )
-                return [refusal] * len(requests)
-            logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
-            for (i, _), placement in zip(commands, placements, strict=True):
-                results[i] = placement.order
-                if logged:
-                    _log_placed(placement.order, created=placement.created)
-            fresh = [p.order for p in placements if p.created]
-            if fresh and len(self._announcing) >= MAX_ANNOUNCING:
-                # Redis is slow or away: placing waits for it again rather than piling up.
-                await self._announce(fresh)
-            elif fresh:
-                self._announcing.spawn(self._announce(fresh))
-        return [r for r in results if r is not None]
+        logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
+        for (i, _), placement in zip(admitted, placements, strict=True):
+            results[i] = placement.order
+            if logged:
+                _log_placed(placement.order, created=placement.created)
+        fresh = [p.order for p in placements if p.created]
+        if fresh and len(self._announcing) >= MAX_ANNOUNCING:
+            # Redis is slow or away: placing waits for it again rather than piling up.
+            await self._announce(fresh)
+        elif fresh:
+            self._announcing.spawn(self._announce(fresh))
+        return None
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, user_id: str) -> AsyncIterator[None]:
+        """Hold the user's placement lock; the lock is forgotten once nobody holds or waits."""
+        entry = self._placing.get(user_id)
+        if entry is None:
+            entry = self._placing[user_id] = _UserLock(asyncio.Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._placing[user_id]
+
+    async def _admit(
+        self,
+        user_id: str,
+        commands: list[tuple[int, PlaceOrder]],
+        results: list[Order | RejectedError | None],
+    ) -> list[tuple[int, PlaceOrder]]:
+        """Return the commands that fit the caller's caps, in input order; refuse the rest.
+
+        The counts are read while this process places nothing else for the user, so two
+        calls of one user here never both take the last place. Calls of one user on
+        different API processes at the same moment may overshoot a cap by one batch each.
+        """
+        limits = self._limits
+        if not (limits.max_in_flight or limits.max_open or limits.max_resting):
+            return commands
+        counts = await self._repo.open_orders(user_id)
+        admitted: list[tuple[int, PlaceOrder]] = []
+        refused: list[tuple[int, PlaceOrder, RejectedError]] = []
+        for i, command in commands:
+            refusal = _over_cap(counts, command, limits)
+            if refusal is None:
+                admitted.append((i, command))
+                counts = _counted(counts, command)
+            else:
+                refused.append((i, command, refusal))
+        # A repeat of a clientOrderId placed before creates nothing: never refuse it.
+        keys = [c.client_order_id for _, c, _ in refused if c.client_order_id]
+        placed = await self._repo.placed_client_orders(user_id, keys) if keys else {}
+        for i, command, refusal in refused:
+            known = placed.get(command.client_order_id or "")
+            results[i] = refusal if known is None else known
+        return admitted
 
     async def _announce(self, orders: list[Order]) -> None:
-        """Publish seq 1 of new orders, then queue them.
+        """Publish seq 1 of new orders, then queue them (market) or hand them to the watcher.
 
         Subscribers hear seq 1 live, before any step a worker takes (it is published before
-        the order is queued); otherwise each would read it from the database.
+        the order is queued); otherwise each would read it from the database. A limit or
+        sniper order never waits in the workers' queue behind market orders: the trigger
+        watcher looks at it first, and queues it for a worker only when its trigger holds.
         """
         ids = [o.id for o in orders]
         try:
             await self._publisher.publish([placed_event(o) for o in orders])
         except Exception:  # never skip the queue for it
             log.exception("could not publish seq 1 of %d orders", len(ids), extra=about_many(ids))
+        market = [QueuedOrder(o.id, o.user_id) for o in orders if o.type is OrderType.MARKET]
+        resting = [QueuedOrder(o.id, o.user_id) for o in orders if o.type is not OrderType.MARKET]
         try:
-            await self._enqueue(ids)
+            await self._enqueue(market)
+            if resting:
+                await self._intake.submit(resting)
         except Exception:  # nobody awaits this task: say so here
             log.exception(
                 "could not queue %d orders; the reconciler will", len(ids), extra=about_many(ids)
@@ -465,18 +615,18 @@ class OrderService:
         self._prices[token.mint] = (price, now)
         return price
 
-    async def _enqueue(self, order_ids: list[uuid.UUID]) -> None:
-        if not order_ids:
+    async def _enqueue(self, orders: list[QueuedOrder]) -> None:
+        if not orders:
             return
         try:
-            await self._queue.enqueue(order_ids)
+            await self._queue.enqueue(orders)
         except EternaError as exc:
             # The orders are stored as PENDING; the reconciler queues them again.
             log.warning(
                 "could not queue %d orders (%s); the reconciler will",
-                len(order_ids),
+                len(orders),
                 exc,
-                extra=about_many(order_ids),
+                extra=about_many([o.order_id for o in orders]),
             )
 
     async def cancel(self, user_id: str, order_id: str) -> Order:

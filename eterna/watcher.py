@@ -47,7 +47,16 @@ from eterna.errors import EternaError, LeaseLostError
 from eterna.events.hub import EventHub, Listener
 from eterna.logs import about
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.ports import EventPublisher, MarketData, OrderQueue, Step, TriggerStore
+from eterna.ports import (
+    EventPublisher,
+    Intake,
+    MarketData,
+    OrderQueue,
+    QueuedOrder,
+    Step,
+    TriggerStore,
+)
+from eterna.pretrade import Expired, PreTrade, Rest
 from eterna.routing import Router
 from eterna.state_machine import Trigger
 from eterna.tokens import SOL, USDC, Token
@@ -57,6 +66,8 @@ from eterna.triggers import Pair, RestingBook, RestingOrder
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
+# The longest the intake reader blocks before it looks again.
+INTAKE_WAIT_SECONDS = 1.0
 # Statuses whose events the watcher hears for any order (see TriggerWatcher._hears).
 _ENTERS_OR_LEAVES = frozenset({OrderStatus.WAITING, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
 CATCH_UP_MARGIN = timedelta(seconds=5)
@@ -86,8 +97,11 @@ class TriggerWatcher:
         publisher: EventPublisher,
         queue: OrderQueue,
         clock: Callable[[], datetime],
+        intake: Intake | None = None,
     ) -> None:
         self._repo = repo
+        self._intake = intake
+        self._pretrade = PreTrade(router, market)
         self._checks = TriggerChecks(router, market, concurrency=config.confirm_concurrency)
         self._market = market
         self._hub = hub
@@ -115,6 +129,8 @@ class TriggerWatcher:
                 group.create_task(self._follow_market(cursor), name="watcher-market")
                 group.create_task(self._follow_orders(listener), name="watcher-orders")
                 group.create_task(self._evaluate(), name="watcher-evaluate")
+                if self._intake is not None:
+                    group.create_task(self._follow_intake(self._intake), name="watcher-intake")
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -184,6 +200,80 @@ class TriggerWatcher:
                     # at once, it would fire into the same failure again and again.
                     failed = "error" in waiting[order.id].details
                     self._remember(order, None if failed else Cause("it started resting"))
+
+    async def _follow_intake(self, intake: Intake) -> None:
+        """Take new limit and sniper orders, a few users at a time, and look at each once."""
+        while True:
+            try:
+                taken = await intake.take(self._config.confirm_concurrency)
+                if not taken:
+                    await intake.wait(INTAKE_WAIT_SECONDS)
+                    continue
+            except Exception as exc:  # the intake's store is away: the reconciler covers it
+                log.warning("watcher intake unavailable (%s); retrying", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await asyncio.gather(*(self._first_look(o) for o in taken))
+
+    async def _first_look(self, queued: QueuedOrder) -> None:
+        """Rest a new order whose trigger does not hold; queue it for a worker if it does.
+
+        The check is the worker's own (:mod:`eterna.pretrade`), so the order's steps read as
+        they would had a worker looked. Anything but a clear verdict (the order moved on,
+        a venue failed) leaves the order to the workers, which retry as for any order.
+        """
+        order = await self._get(queued.order_id)
+        if order is None or order.status is not OrderStatus.PENDING or order.last_seq != 1:
+            return  # cancelled, or already taken up by a worker (the reconciler queued it)
+        try:
+            async with self._reads:
+                verdict = await self._pretrade.check(order, self._clock())
+        except EternaError as exc:
+            log.info("first look at order %s failed (%s): queued for a worker", order.id, exc)
+            verdict = None
+        try:
+            if isinstance(verdict, Rest):
+                await self._record(
+                    order,
+                    Step(
+                        Trigger.REST,
+                        verdict.message,
+                        0,
+                        details=verdict.details,
+                        token_out=verdict.token_out,
+                    ),
+                )
+            elif isinstance(verdict, Expired):
+                await self._record(order, Step(Trigger.EXPIRE, verdict.message, order.attempts))
+            else:
+                await self._queue.enqueue([queued])
+        except Exception as exc:  # the database or the queue is away
+            log.warning(
+                "first look at order %s not recorded (%s); the reconciler will queue it",
+                order.id,
+                exc,
+                extra=about(order.id),
+            )
+
+    async def _record(self, order: Order, step: Step) -> None:
+        """Apply a first-look step unless the order moved on; publish its event.
+
+        The WAITING event brings the order into the book, as a worker's REST would.
+        """
+        now = self._clock()
+        try:
+            _, event = await self._repo.apply(order, step, owner=None, now=now, lease_until=now)
+        except LeaseLostError:
+            return  # cancelled meanwhile, or a worker took it up
+        await self._publisher.publish([event])
+        log.info(
+            "order %s seq=%d %s: %s",
+            order.id,
+            event.seq,
+            event.status.value,
+            step.message,
+            extra=about(order.id),
+        )
 
     async def _catch_up(self, since: datetime) -> datetime:
         """Take in the orders that started resting since the last look (lost events)."""
@@ -304,7 +394,7 @@ class TriggerWatcher:
         )
         if await self._write(order, step):
             try:
-                await self._queue.enqueue([order.id])
+                await self._queue.enqueue([QueuedOrder(order.id, order.user_id)])
             except EternaError as exc:
                 log.warning(
                     "fired order %s not queued (%s); the reconciler will",

@@ -57,7 +57,13 @@ class OrderModel(Model):
 
         table = "orders"
         unique_together = (("user_id", "client_order_id"),)
-        indexes = (("user_id", "created_at"), ("status", "updated_at"), ("user_id", "updated_at"))
+        indexes = (
+            ("user_id", "created_at"),
+            ("status", "updated_at"),
+            ("user_id", "updated_at"),
+            # Counts of a user's unfinished orders (the placement caps).
+            ("user_id", "status"),
+        )
 
 
 class OrderEventModel(Model):

@@ -23,6 +23,7 @@ import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from eterna.background import Background
@@ -37,7 +38,15 @@ from eterna.orders import (
     OrderType,
     PlaceOrder,
 )
-from eterna.ports import OrderCursor, OrderMark, OrderPage, Placement, Step
+from eterna.ports import (
+    OpenOrders,
+    OrderCursor,
+    OrderMark,
+    OrderPage,
+    Placement,
+    QueuedOrder,
+    Step,
+)
 from eterna.routes import Route
 from eterna.state_machine import next_status
 from eterna.tokens import Token, format_amount
@@ -95,6 +104,11 @@ def _to_order(row: OrderModel) -> Order:
         failure_reason=row.failure_reason,
         pending_tx=row.pending_tx,
     )
+
+
+def _enum_value(value: object) -> object:
+    """Return an enum's value, or the value itself (values_list may give either)."""
+    return getattr(value, "value", value)
 
 
 def _exact(value: Decimal) -> Decimal:
@@ -310,6 +324,17 @@ class TortoiseOrderRepository:
             return _to_order(OrderModel._init_from_db(**rows[0])) if rows else None
         row = await OrderModel.get_or_none(id=order_id)
         return _to_order(row) if row else None
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        """Return the user's orders placed with these clientOrderIds, by clientOrderId."""
+        if not client_order_ids:
+            return {}
+        rows = await OrderModel.filter(
+            user_id=user_id, client_order_id__in=list(set(client_order_ids))
+        )
+        return {r.client_order_id or "": _to_order(r) for r in rows}
 
     async def list_for_user(
         self,
@@ -609,7 +634,7 @@ class TortoiseOrderRepository:
 
     async def stuck_orders(
         self, now: datetime, older_than: datetime, limit: int
-    ) -> list[uuid.UUID]:
+    ) -> list[QueuedOrder]:
         """Return unfinished, unleased orders that nobody touched since older_than."""
         rows = (
             await OrderModel.exclude(status__in=[*_FINISHED, OrderStatus.WAITING.value])
@@ -617,9 +642,28 @@ class TortoiseOrderRepository:
             .filter(updated_at__lt=older_than)
             .order_by("updated_at")
             .limit(limit)
-            .values_list("id", flat=True)
+            .values_list("id", "user_id")
         )
-        return [uuid.UUID(str(r)) for r in rows]
+        return [QueuedOrder(uuid.UUID(str(i)), str(u)) for i, u in rows]
+
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Count the user's unfinished orders by status and type (index user_id, status)."""
+        rows = (
+            await OrderModel.filter(user_id=user_id)
+            .exclude(status__in=list(_FINISHED))
+            .annotate(n=Count("id"))
+            .group_by("status", "type")
+            .values_list("status", "type", "n")
+        )
+        in_flight = waiting = conditional = 0
+        for status, kind, n in rows:
+            if _enum_value(status) == OrderStatus.WAITING.value:
+                waiting += n
+            else:
+                in_flight += n
+            if _enum_value(kind) != OrderType.MARKET.value:
+                conditional += n
+        return OpenOrders(in_flight=in_flight, waiting=waiting, conditional=conditional)
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order (changed at or after updated_since, when given)."""

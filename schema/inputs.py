@@ -37,7 +37,11 @@ class OrderInput:
     max_price_impact_bps: int | None = strawberry.field(
         default=None, description="Refuse routes that move the price more than this."
     )
-    expires_at: datetime | None = strawberry.field(default=None, description="LIMIT, SNIPER.")
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="LIMIT, SNIPER: when the order stops resting, at most the server's horizon "
+        "ahead (30 days by default); unset, it expires at the horizon.",
+    )
     client_order_id: str | None = strawberry.field(
         default=None,
         description="Idempotency key, unique per user: placing it again returns the same order.",

@@ -44,7 +44,11 @@ class Mutation:
     """Place and cancel orders."""
 
     @strawberry.mutation(
-        description="Place one order. Counts once against your rate limit (RATE_LIMITED)."
+        description=(
+            "Place one order. Counts once against your mutation rate limit and once against "
+            "your order budget (RATE_LIMITED), and must fit your caps on unfinished orders "
+            "(TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS)."
+        )
     )
     async def place_order(self, info: Info, input: OrderInput) -> PlaceOrderResult:  # noqa: A002
         """Place one order."""
@@ -55,7 +59,11 @@ class Mutation:
         description=(
             "Place several orders at once; results come in input order. Over the batch cap, "
             "every result is BATCH_TOO_LARGE and nothing is stored. The call counts once "
-            "against your rate limit; over it, every result is RATE_LIMITED."
+            "against your mutation rate limit; over it, every result is RATE_LIMITED. Each "
+            "valid order then spends one unit of your order budget, all or none (over it, "
+            "each is RATE_LIMITED), and each must fit your caps on unfinished orders, in "
+            "input order (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, "
+            "TOO_MANY_RESTING_ORDERS); a clientOrderId placed before always returns its order."
         )
     )
     async def place_orders(self, info: Info, inputs: list[OrderInput]) -> list[PlaceOrderResult]:

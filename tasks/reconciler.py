@@ -1,9 +1,9 @@
 """The reconciler: re-queue orders that nothing is working on.
 
 It covers a lost enqueue (the API committed the order, then Redis refused the message), a
-worker that died holding a lease, and a stream message stranded in a dead consumer's
-pending list (taskiq-redis 1.2.4 reclaims those only when new messages arrive). Re-queueing
-is always safe: a worker runs an order only while it holds the order's lease.
+worker that died holding a lease or holding messages it had taken from the queue, and a new
+limit or sniper order the trigger watcher never looked at (its holder died). Re-queueing is
+always safe: a worker runs an order only while it holds the order's lease.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ class Reconciler:
         now = self._clock()
         stuck = await self._repo.stuck_orders(now, now - self._stale_after, self._batch)
         if stuck:
-            log.warning("re-queueing %d stuck orders", len(stuck), extra=about_many(stuck))
-            for order_id in stuck:
+            ids = [o.order_id for o in stuck]
+            log.warning("re-queueing %d stuck orders", len(stuck), extra=about_many(ids))
+            for order_id in ids:
                 log.info("order %s re-queued: nothing works on it", order_id, extra=about(order_id))
             await self._queue.enqueue(stuck)
         return len(stuck)

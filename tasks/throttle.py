@@ -19,10 +19,10 @@ class ThrottledEngine:
         self._engine = engine
         self._limiter = limiter
 
-    async def execute(self, order_id: uuid.UUID) -> Order | None:
+    async def execute(self, order_id: uuid.UUID, user_id: str = "") -> Order | None:
         """Execute the order once the global budget allows it."""
         while True:
             decision = await self._limiter.hit(GLOBAL_KEY)
             if decision.allowed:
-                return await self._engine.execute(order_id)
+                return await self._engine.execute(order_id, user_id)
             await asyncio.sleep(max(decision.retry_after_seconds, 0.01))

@@ -149,14 +149,12 @@ class Metrics:
         )
         self._queue_lag = Gauge(
             "eterna_queue_lag_messages",
-            "Order messages no worker has read yet (0 in the embedded mode: the in-memory "
-            "broker starts each one at once).",
+            "Order messages waiting in the users' lanes, taken by no worker yet.",
             registry=reg,
         )
         self._queue_pending = Gauge(
             "eterna_queue_pending_messages",
-            "Order messages read by a worker and not yet acknowledged (embedded mode: tasks "
-            "of the in-memory broker still running).",
+            "Order messages this process took from the lanes and has not finished yet.",
             registry=reg,
         )
         self._source_up = Gauge(

@@ -15,7 +15,16 @@ from datetime import datetime
 
 from eterna.metrics.families import Metrics
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.ports import OrderCursor, OrderMark, OrderPage, OrderRepository, Placement, Step
+from eterna.ports import (
+    OpenOrders,
+    OrderCursor,
+    OrderMark,
+    OrderPage,
+    OrderRepository,
+    Placement,
+    QueuedOrder,
+    Step,
+)
 
 
 class MeteredRepository:
@@ -46,6 +55,12 @@ class MeteredRepository:
     async def get(self, order_id: uuid.UUID) -> Order | None:
         """Return the order, whoever owns it."""
         return await self._inner.get(order_id)
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        """Return the user's orders placed with these clientOrderIds."""
+        return await self._inner.placed_client_orders(user_id, client_order_ids)
 
     async def list_for_user(
         self,
@@ -101,9 +116,13 @@ class MeteredRepository:
 
     async def stuck_orders(
         self, now: datetime, older_than: datetime, limit: int
-    ) -> list[uuid.UUID]:
+    ) -> list[QueuedOrder]:
         """Return unfinished orders that nobody works on."""
         return await self._inner.stuck_orders(now, older_than, limit)
+
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Count the user's unfinished orders."""
+        return await self._inner.open_orders(user_id)
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return the WAITING orders (changed at or after updated_since, when given)."""

@@ -18,6 +18,7 @@ from eterna.events.codec import event_to_json
 from eterna.events.transport import RedisStreamPublisher
 from eterna.orders import Order, OrderStatus, OrderType
 from eterna.service import OrderRequest
+from tasks.lanes import RedisLanes
 from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres, pytest.mark.redis]
@@ -81,19 +82,19 @@ async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_orde
     client = aioredis.from_url(REDIS_URL)
     try:
         async with open_runtime(settings, "api") as runtime:
-            queue = runtime.broker.queue_name  # type: ignore[attr-defined]
+            queue = runtime.broker.lanes
             # It answers while seq 1 cannot go out yet.
             (order,) = await asyncio.wait_for(runtime.service.place("alice", [REQUEST]), 5)
             assert isinstance(order, Order)
             # Answered: stored, while neither seq 1 nor the queue message went out yet.
             assert await runtime.repo.get(order.id) == order
             assert await client.xlen(events_stream(settings)) == 0
-            assert await client.xlen(queue) == 0
+            assert await queue.depth() == 0
             assert not await runtime.service.settle(0.05)
             gate.set()
             assert await runtime.service.settle(5)
             assert await client.xlen(events_stream(settings)) == 1
-            assert await client.xlen(queue) == 1
+            assert await queue.depth() == 1
             # A stop waits for what is in flight.
             gate.clear()
             (last,) = await runtime.service.place("alice", [REQUEST])
@@ -101,7 +102,7 @@ async def test_a_placement_answers_once_stored_then_publishes_and_queues_in_orde
             asyncio.get_running_loop().call_later(0.2, gate.set)
         rows: Any = await client.xrange(events_stream(settings))
         assert [json.loads(f[b"e"])["orderId"] for _, f in rows] == [str(order.id), str(last.id)]
-        assert await client.xlen(queue) == 2
+        assert await RedisLanes(client, f"{settings.redis_prefix}:orders").depth() == 2
     finally:
         await client.aclose()
 

@@ -17,7 +17,7 @@ from eterna.config import Settings
 from eterna.engine import utcnow
 from eterna.errors import LeaseLostError, StorageUnavailableError
 from eterna.orders import OrderStatus, OrderType, PlaceOrder
-from eterna.ports import Step
+from eterna.ports import QueuedOrder, Step
 from eterna.state_machine import Trigger
 from eterna.tokens import BONK, SOL, USDC, format_amount
 from models.config import tortoise_config
@@ -165,7 +165,7 @@ async def test_stuck_orders_are_found_only_when_unleased_and_idle(database: str)
     (leased,) = await repo.place([_order()], t0 - timedelta(minutes=5))
     await repo.claim(leased.order.id, "w1", t0, t0 + timedelta(seconds=30))
     stuck = await repo.stuck_orders(t0, t0 - timedelta(seconds=60), 100)
-    assert stuck == [idle.order.id]
+    assert stuck == [QueuedOrder(idle.order.id, idle.order.user_id)]
     assert uuid.UUID(str(fresh.order.id)) not in stuck
 
 

@@ -21,7 +21,7 @@ class CountingEngine:
     def __init__(self) -> None:
         self.started: list[float] = []
 
-    async def execute(self, order_id: uuid.UUID) -> Order | None:
+    async def execute(self, order_id: uuid.UUID, user_id: str = "") -> Order | None:
         self.started.append(time.monotonic())
         return None
 

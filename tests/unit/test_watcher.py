@@ -16,7 +16,7 @@ import pytest
 from eterna.errors import LeaseLostError
 from eterna.events.hub import EventHub
 from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.ports import Step
+from eterna.ports import QueuedOrder, Step
 from eterna.pretrade import Go, PreTrade, Rest
 from eterna.routing import Router
 from eterna.state_machine import Trigger, next_status
@@ -24,6 +24,8 @@ from eterna.tokens import SOL, USDC, Token
 from eterna.triggers import MarketUpdate, PoolState, limit_floor, liquidity_in
 from eterna.venues.base import PoolQuote, VenueInfo
 from eterna.watcher import TriggerWatcher, WatcherConfig
+from tasks.intake import LanesIntake
+from tasks.lanes import MemoryLanes
 
 pytestmark = pytest.mark.anyio
 
@@ -178,8 +180,8 @@ class Recorder:
         for event in events:
             self.hub.dispatch(event)
 
-    async def enqueue(self, order_ids: Sequence[uuid.UUID]) -> None:
-        self.queued.extend(order_ids)
+    async def enqueue(self, orders: Sequence[QueuedOrder]) -> None:
+        self.queued.extend(o.order_id for o in orders)
 
 
 class World:
@@ -190,6 +192,7 @@ class World:
         self.hub = EventHub()
         self.out = Recorder(self.hub)
         self.router = Router([self.venue])
+        self.intake = LanesIntake(MemoryLanes())
 
     def watcher(self, resync_seconds: float = 60) -> TriggerWatcher:
         return TriggerWatcher(
@@ -201,6 +204,7 @@ class World:
             publisher=self.out,
             queue=self.out,
             clock=now,
+            intake=self.intake,
         )
 
     def price(self, value: str) -> None:
@@ -239,6 +243,53 @@ async def quiet() -> None:
 @pytest.fixture
 def world() -> World:
     return World()
+
+
+# -- the first look at new orders -----------------------------------------------------------
+
+
+def placed(world: World, **fields: object) -> Order:
+    return world.repo.rest(status=OrderStatus.PENDING, last_seq=1, **fields)
+
+
+async def test_a_new_limit_that_does_not_hold_rests_without_a_worker(world: World) -> None:
+    world.price("100")
+    order = placed(world, limit_price=Decimal(150))
+    async with running(world.watcher()):
+        await world.intake.submit([QueuedOrder(order.id, order.user_id)])
+        await until(lambda: world.repo.orders[order.id].status is OrderStatus.WAITING)
+        (rested,) = world.repo.events
+        assert rested.seq == 2
+        assert "below the limit 150" in rested.message
+        assert world.out.queued == []
+        world.price("150")  # it is in the book: the market crossing it fires it
+        world.move()
+        await until(lambda: world.out.queued == [order.id])
+
+
+async def test_a_new_limit_that_holds_goes_to_a_worker_untouched(world: World) -> None:
+    world.price("160")
+    order = placed(world, limit_price=Decimal(150))
+    async with running(world.watcher()):
+        await world.intake.submit([QueuedOrder(order.id, order.user_id)])
+        await until(lambda: world.out.queued == [order.id])
+    assert world.repo.events == []
+    assert world.repo.orders[order.id].status is OrderStatus.PENDING
+
+
+async def test_a_new_order_past_its_expiry_expires_and_a_cancelled_one_is_left(
+    world: World,
+) -> None:
+    world.price("100")
+    late = placed(world, limit_price=Decimal(150), expires_at=now() - timedelta(seconds=1))
+    gone = placed(world, limit_price=Decimal(150))
+    world.repo.write(gone, Step(Trigger.CANCEL, "cancelled by its owner", 0), now())
+    async with running(world.watcher()):
+        await world.intake.submit([QueuedOrder(o.id, o.user_id) for o in (late, gone)])
+        await until(lambda: world.repo.orders[late.id].status is OrderStatus.EXPIRED)
+        await quiet()
+    assert [e.status for e in world.repo.events] == [OrderStatus.CANCELLED, OrderStatus.EXPIRED]
+    assert world.out.queued == []
 
 
 # -- limits ----------------------------------------------------------------------------------

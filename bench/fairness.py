@@ -1,0 +1,192 @@
+"""Fairness between users: one user's flood must not delay another user's orders.
+
+Starts a throwaway cluster (1 API + 2 workers by default). User B places one market order a
+second (``--seconds``, 60) and the script measures each one from the moment its
+``placeOrder`` was sent to its CONFIRMED event's time (the server's clock on this same
+machine). It does so twice: on a quiet cluster, then while user A keeps their caps full:
+``--flooders`` clients (4) each send ``placeOrders`` of 100 market orders in a loop, as fast
+as the answers come (refused batches too: a refused flood is still a flood). The per-order
+budget is raised so that only the caps on unfinished orders hold A back (the mutation rate
+limit is off in the cluster too), which is A's worst case for B.
+
+Goal: B's placement -> CONFIRMED p99 < 1 s with A's flood.
+
+Run:  .venv/bin/python bench/fairness.py [--seconds 60] [--workers 2] [--flooders 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from cluster import Cluster
+from common import (
+    PLACE_MANY,
+    PLACE_ONE,
+    add_cluster_arguments,
+    graphql_errors,
+    ms,
+    order_input,
+    parse_at,
+    parse_env,
+    percentile,
+    print_table,
+    progress,
+    settle,
+    ticker,
+)
+
+ORDER = "query($id: ID!) { order(id: $id) { status events { status at } } }"
+
+
+@dataclass
+class Flood:
+    """What user A's clients sent and what came back."""
+
+    batches: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+async def flood(client: httpx.AsyncClient, url: str, token: str, stats: Flood) -> None:
+    """Send batches of 100 market orders in a loop until cancelled."""
+    headers = {"Authorization": f"Bearer {token}"}
+    i = 0
+    while True:
+        inputs = [order_input(i + k) for k in range(100)]
+        i += 100
+        response = await client.post(
+            url, json={"query": PLACE_MANY, "variables": {"inputs": inputs}}, headers=headers
+        )
+        stats.batches += 1
+        body = response.json()
+        for result in (body.get("data") or {}).get("placeOrders") or []:
+            stats.outcomes[result.get("code") or "placed"] += 1
+
+
+async def place_b(
+    client: httpx.AsyncClient, url: str, token: str, seconds: int
+) -> list[tuple[float, str]]:
+    """Place one market order a second; return (time sent, order id) of each."""
+    headers = {"Authorization": f"Bearer {token}"}
+    placed: list[tuple[float, str]] = []
+    start = time.monotonic()
+    for i in range(seconds):
+        await asyncio.sleep(max(0.0, start + i - time.monotonic()))
+        sent = time.time()
+        response = await client.post(
+            url,
+            json={"query": PLACE_ONE, "variables": {"input": order_input(i)}},
+            headers=headers,
+        )
+        body = response.json()
+        error = graphql_errors(body)
+        result = (body.get("data") or {}).get("placeOrder") or {}
+        if error or "order" not in result:
+            raise SystemExit(f"B's order {i} was not placed: {error or result}")
+        placed.append((sent, result["order"]["id"]))
+    return placed
+
+
+async def confirmed_after(
+    client: httpx.AsyncClient, url: str, token: str, placed: list[tuple[float, str]]
+) -> list[float]:
+    """Wait until every order of B is terminal; return each placement -> CONFIRMED time."""
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    deadline = time.monotonic() + 120
+    for sent, order_id in placed:
+        while True:
+            response = await client.post(
+                url, json={"query": ORDER, "variables": {"id": order_id}}, headers=headers
+            )
+            order: dict[str, Any] = response.json()["data"]["order"]
+            if order["status"] in {"CONFIRMED", "FAILED", "CANCELLED", "EXPIRED"}:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"B's order {order_id} still {order['status']} after 120 s")
+            await asyncio.sleep(0.2)
+        if order["status"] != "CONFIRMED":
+            raise SystemExit(f"B's order {order_id} ended {order['status']}")
+        at = next(e["at"] for e in order["events"] if e["status"] == "CONFIRMED")
+        latencies.append(parse_at(at) - sent)
+    return latencies
+
+
+async def measure(cluster: Cluster, seconds: int, flooders: int) -> tuple[list[float], Flood]:
+    """Run B's orders, with A's flood alongside when flooders > 0."""
+    url = cluster.graphql_url(0)
+    stats = Flood()
+    limits = httpx.Limits(max_connections=flooders + 4)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        token_a, token_b = cluster.token("user-a"), cluster.token("user-b")
+        tasks = [asyncio.create_task(flood(client, url, token_a, stats)) for _ in range(flooders)]
+        if flooders:
+            await asyncio.sleep(5)  # let A fill the caps first
+        label = "with A's flood" if flooders else "quiet"
+
+        def describe() -> str:
+            return f"{label}: A sent {stats.batches} batches {dict(stats.outcomes)}"
+
+        try:
+            async with ticker(describe, every=5):
+                placed = await place_b(client, url, token_b, seconds)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        latencies = await confirmed_after(client, url, token_b, placed)
+    return latencies, stats
+
+
+def rows(latencies: list[float]) -> list[tuple[str, str]]:
+    """Return the table rows of B's latencies."""
+    return [
+        ("B's orders", str(len(latencies))),
+        ("placement -> CONFIRMED p50", ms(percentile(latencies, 50))),
+        ("placement -> CONFIRMED p99", ms(percentile(latencies, 99))),
+        ("placement -> CONFIRMED max", ms(max(latencies))),
+    ]
+
+
+async def main() -> int:
+    """Measure B alone, then B beside A's flood."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=60, help="B's orders, one a second (60)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
+    parser.add_argument("--flooders", type=int, default=4, help="A's concurrent clients (4)")
+    add_cluster_arguments(parser)
+    args = parser.parse_args()
+    env = {"ETERNA_ORDERS_PER_MINUTE": "100000000", **parse_env(args.env)}
+    async with Cluster(
+        apis=1,
+        workers=args.workers,
+        env=env,
+        source=args.source,
+        sandbox_process=args.sandbox_process,
+    ) as cluster:
+        await settle(args.settle)
+        progress("B alone")
+        quiet, _ = await measure(cluster, args.seconds, 0)
+        progress("B beside A's flood")
+        loaded, stats = await measure(cluster, args.seconds, args.flooders)
+    print_table("B alone", rows(quiet))
+    flooded = rows(loaded)
+    flooded += [
+        ("A's batches sent", str(stats.batches)),
+        ("A's orders placed", str(stats.outcomes.get("placed", 0))),
+        *((f"A refused: {code}", str(n)) for code, n in stats.outcomes.items() if code != "placed"),
+    ]
+    print_table(f"B beside A's flood ({args.flooders} clients)", flooded)
+    p99 = percentile(loaded, 99)
+    print(f"\ngoal: p99 < 1 s with the flood: {'met' if p99 < 1 else 'MISSED'} ({ms(p99)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
