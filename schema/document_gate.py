@@ -94,7 +94,7 @@ class DocumentGate:
         self.max_tokens = max_tokens
         self.max_variable_values = max_variable_values
         self._rules = rules
-        self._parsed: _Lru[str, DocumentNode] = _Lru(cache_size)
+        self._parsed: _Lru[str, DocumentNode | GraphQLError] = _Lru(cache_size)
         self._checked: _Lru[
             tuple[int, tuple[type[ASTValidationRule], ...]], tuple[DocumentNode, list[GraphQLError]]
         ] = _Lru(cache_size)
@@ -103,18 +103,23 @@ class DocumentGate:
         """Return the factory of the per-request extension."""
         return lambda: _GateExtension(self)
 
-    def parse(self, query: str) -> DocumentNode:
-        """Parse within the token limit.
+    def parse(self, query: str) -> DocumentNode | GraphQLError:
+        """Parse within the limits: the document, or the refusal of one over the limits.
 
-        :raises GraphQLSyntaxError: on a syntax error or over the token or nesting limit.
+        :raises GraphQLSyntaxError: on a syntax error (not remembered: strawberry reports it).
         """
-        document = self._parsed.get(query)
-        if document is None:
-            document = parse(query, max_tokens=self.max_tokens)
-            self._parsed.put(query, document)
-        return document
+        known = self._parsed.get(query)
+        if known is None:
+            try:
+                known = parse(query, max_tokens=self.max_tokens)
+            except GraphQLSyntaxError as error:
+                known = self._refusal(error)
+                if known is None:
+                    raise
+            self._parsed.put(query, known)
+        return known
 
-    def refusal(self, error: GraphQLSyntaxError) -> GraphQLError | None:
+    def _refusal(self, error: GraphQLSyntaxError) -> GraphQLError | None:
         """Return the refusal a parse error stands for, if it is a limit and not a mistake."""
         if self.max_tokens is not None and error.message == (
             f"Syntax Error: Document contains more than {self.max_tokens} tokens. Parsing aborted."
@@ -209,10 +214,15 @@ class _GateExtension(SchemaExtension):
         if self._gate.max_tokens is not None:
             context.parse_options["max_tokens"] = self._gate.max_tokens
         try:
-            context.graphql_document = self._gate.parse(context.query or "")
-        except GraphQLSyntaxError as error:
-            self._refused = self._gate.refusal(error)
-            context.graphql_document = _stand_in(context) if self._refused else None
+            parsed = self._gate.parse(context.query or "")
+        except GraphQLSyntaxError:
+            context.graphql_document = None
+        else:
+            if isinstance(parsed, GraphQLError):
+                self._refused = parsed
+                context.graphql_document = _stand_in(context)
+            else:
+                context.graphql_document = parsed
         yield
         for failure in context.pre_execution_errors or ():
             if isinstance(failure, GraphQLSyntaxError):

@@ -1,0 +1,115 @@
+"""The document gate: caches, graphql-core's parse limits, codes, and refusals on every path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import GraphQLError, GraphQLSyntaxError, specified_rules
+
+from schema import build_schema, schema
+from schema.document_cost import DocumentLimits
+from schema.document_gate import DocumentGate
+
+pytestmark = pytest.mark.anyio
+
+LIMITS = DocumentLimits(depth=10, aliases=15, selections=1_000, field_repeats=10)
+
+
+def gate(max_tokens: int = 100, **options: Any) -> DocumentGate:
+    return DocumentGate(LIMITS, max_tokens=max_tokens, **options)
+
+
+def test_a_repeated_text_is_parsed_and_checked_once() -> None:
+    gate_ = gate()
+    first = gate_.parse("{ tokens { symbol } }")
+    again = gate_.parse("{ tokens { symbol } }")
+    assert first is again
+    assert not isinstance(first, GraphQLError)
+    errors = gate_.check(schema._schema, first, specified_rules)
+    assert gate_.check(schema._schema, first, specified_rules) is errors  # the same result
+
+
+def test_new_whitespace_is_a_new_document_with_the_same_verdict() -> None:
+    gate_ = gate()
+    query = "{" + " tokens { symbol }" * 11 + " }"
+    first, spaced = gate_.parse(query), gate_.parse(query + "  ")
+    assert not isinstance(first, GraphQLError)
+    assert not isinstance(spaced, GraphQLError)
+    assert first is not spaced
+    verdicts = [gate_.check(schema._schema, d, specified_rules) for d in (first, spaced)]
+    assert [[e.message for e in v] for v in verdicts] == [
+        ["Query too complex: tokens selected 11 times; at most 10 allowed."]
+    ] * 2
+
+
+def test_graphql_core_limits_are_refusals_and_remembered() -> None:
+    gate_ = gate(max_tokens=1_000)
+    long = "{" + " __typename" * 1_001 + " }"
+    deep = "{ orders(first: " + "[" * 201 + "1" + "]" * 201 + ") { __typename } }"
+    for query, limit in ((long, "tokens"), (deep, "nesting")):
+        refusal = gate_.parse(query)
+        assert isinstance(refusal, GraphQLError)
+        assert refusal.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": limit}
+        assert gate_.parse(query) is refusal
+
+
+def test_a_syntax_error_is_no_refusal_and_is_left_to_strawberry() -> None:
+    with pytest.raises(GraphQLSyntaxError):
+        gate().parse("{ tokens { symbol }")
+
+
+def test_variables_are_counted_value_by_value() -> None:
+    gate_ = gate(max_variable_values=11)
+    orders = [{"type": "MARKET", "amountIn": "1"}] * 3  # 1 + 1 + 3 x (1 + 2) = 11 values
+    assert gate_.check_variables({"inputs": orders}) is None
+    refusal = gate_.check_variables({"inputs": [*orders, {}]})
+    assert refusal is not None
+    assert refusal.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": "variable_values"}
+    assert gate_.check_variables(None) is None
+
+
+# -- through strawberry ----------------------------------------------------------------------
+
+SERVED = build_schema(limits=LIMITS, max_tokens=100, max_variable_values=50)
+
+
+async def errors_of(query: str, **options: Any) -> list[dict[str, Any]]:
+    result = await SERVED.execute(query, **options)
+    assert result.data is None
+    assert result.errors
+    return [dict(e.formatted) for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ tokens { symbol }", "GRAPHQL_PARSE_FAILED"),
+        ("{ tokens { price } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{" + " tokens { symbol }" * 11 + " }", "QUERY_TOO_COMPLEX"),
+        ("{" + " __typename" * 101 + " }", "QUERY_TOO_COMPLEX"),
+    ],
+)
+async def test_errors_about_the_document_carry_a_code(query: str, code: str) -> None:
+    for _ in range(2):  # the cached answer too
+        errors = await errors_of(query)
+        assert {e["extensions"]["code"] for e in errors} == {code}, errors
+
+
+async def test_costly_variables_are_refused_before_they_are_coerced() -> None:
+    query = "mutation($inputs: [OrderInput!]!) { placeOrders(inputs: $inputs) { __typename } }"
+    inputs = [{"type": "MARKET", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1"}] * 10
+    (error,) = await errors_of(query, variable_values={"inputs": inputs})
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": "variable_values"}
+
+
+@pytest.mark.parametrize("operation_name", [None, "Named"])
+async def test_a_subscription_over_the_token_limit_is_refused_with_its_code(
+    operation_name: str | None,
+) -> None:
+    query = "subscription Named { myOrderEvents {" + " seq" * 100 + " } }"
+    stream: Any = await SERVED.subscribe(query, operation_name=operation_name)
+    results = [result async for result in stream]
+    (result,) = results
+    (error,) = result.errors
+    assert error.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": "tokens"}
