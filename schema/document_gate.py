@@ -1,24 +1,21 @@
-"""The gate every GraphQL document passes: parse and validation caches, cost limits, codes.
+"""The gate every GraphQL document passes: the cost limits, a cache, and error codes.
 
 A document not seen before is parsed (graphql-core stops at the token limit and at 200 levels
 of nesting), measured against the cost limits (:mod:`schema.document_cost`, linear) and only
 then validated by graphql-core's rules, which are quadratic in the worst case and run
-together in one visitor: the measure is what keeps their input small. A document seen before
-costs two dictionary lookups: its text finds the parsed document, and that document's
-identity finds the result of checking it. (Nodes hash and compare by value, walking the whole
-tree each time, which is what a cache keyed by the document itself would pay per request.)
+together in one visitor: the measure is what keeps their input small. A text seen before
+costs a dictionary lookup (:mod:`schema.document_cache`): the entry holds both the parsed
+document and its verdict. (Keying the verdict by the document itself, as strawberry's
+validation cache did, hashes the whole tree on every request: nodes hash by value.)
 
 Errors about the document carry ``extensions.code`` (:class:`schema.errors.DocumentCode`).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
 
 from graphql import (
-    ASTValidationRule,
     DocumentNode,
     FieldNode,
     GraphQLError,
@@ -35,35 +32,13 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from schema.document_cache import DocumentCache, Known, Rules
 from schema.document_cost import DocumentLimits, measure
 from schema.errors import DocumentCode, with_code
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 # graphql-core refuses a document over its token limit or nested deeper than 200 levels with
 # the same error class as a syntax error; these are its messages for the two (tests pin them).
 _TOO_DEEP = "Syntax Error: Document is nested too deeply. Parsing aborted."
-
-
-class _Lru(Generic[K, V]):
-    """The ``size`` entries used last."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
 
 
 def too_complex(message: str, limit: str) -> GraphQLError:
@@ -87,36 +62,37 @@ class DocumentGate:
         *,
         max_tokens: int | None = None,
         max_variable_values: int | None = None,
-        rules: tuple[type[ASTValidationRule], ...] = (),
-        cache_size: int = 256,
+        rules: Rules = (),
+        cache: DocumentCache | None = None,
     ) -> None:
         self.limits = limits
         self.max_tokens = max_tokens
         self.max_variable_values = max_variable_values
         self._rules = rules
-        self._parsed: _Lru[str, DocumentNode | GraphQLError] = _Lru(cache_size)
-        self._checked: _Lru[
-            tuple[int, tuple[type[ASTValidationRule], ...]], tuple[DocumentNode, list[GraphQLError]]
-        ] = _Lru(cache_size)
+        self.cache = cache or DocumentCache()
 
     def extension(self) -> Callable[[], SchemaExtension]:
         """Return the factory of the per-request extension."""
         return lambda: _GateExtension(self)
 
-    def parse(self, query: str) -> DocumentNode | GraphQLError:
+    def parse(self, query: str) -> Known:
         """Parse within the limits: the document, or the refusal of one over the limits.
 
         :raises GraphQLSyntaxError: on a syntax error (not remembered: strawberry reports it).
         """
-        known = self._parsed.get(query)
+        known = self.cache.get(query)
         if known is None:
             try:
-                known = parse(query, max_tokens=self.max_tokens)
+                document = parse(query, max_tokens=self.max_tokens)
             except GraphQLSyntaxError as error:
-                known = self._refusal(error)
-                if known is None:
+                refusal = self._refusal(error)
+                if refusal is None:
                     raise
-            self._parsed.put(query, known)
+                known = Known(None, refusal, weight=1)
+            else:
+                # graphql-core notes the count on the document it returns.
+                known = Known(document, None, weight=int(getattr(document, "token_count", 1)))
+            self.cache.put(query, known)
         return known
 
     def _refusal(self, error: GraphQLSyntaxError) -> GraphQLError | None:
@@ -129,6 +105,27 @@ class DocumentGate:
             return too_complex("nested more than 200 levels deep.", "nesting")
         return None
 
+    def verdict(self, known: Known, schema: GraphQLSchema, rules: Rules) -> list[GraphQLError]:
+        """Return the errors of a parsed text, checking it the first time only."""
+        if known.document is None:
+            return [known.refusal] if known.refusal else []
+        errors = known.verdicts.get(rules)
+        if errors is None:
+            errors = known.verdicts[rules] = self.check(schema, known.document, rules)
+        return errors
+
+    def check(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: Rules
+    ) -> list[GraphQLError]:
+        """Return the document's errors: its cost first, then graphql-core's rules."""
+        found = measure(document, self.limits)
+        if found.refusals:
+            return [too_complex(r.message, r.limit) for r in found.refusals]
+        return [
+            with_code(error, DocumentCode.GRAPHQL_VALIDATION_FAILED)
+            for error in validate_document(schema, document, (*rules, *self._rules))
+        ]
+
     def check_variables(self, variables: object) -> GraphQLError | None:
         """Refuse variables holding more values than graphql-core should coerce.
 
@@ -139,29 +136,6 @@ class DocumentGate:
         if limit is None or _values(variables, limit) <= limit:
             return None
         return too_complex(f"the variables hold more than {limit:,} values.", "variable_values")
-
-    def check(
-        self,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        rules: tuple[type[ASTValidationRule], ...],
-    ) -> list[GraphQLError]:
-        """Return the document's errors: its cost first, then graphql-core's rules."""
-        rules = (*rules, *self._rules)
-        key = (id(document), rules)
-        known = self._checked.get(key)
-        if known is not None and known[0] is document:
-            return known[1]
-        found = measure(document, self.limits)
-        if found.refusals:
-            errors = [too_complex(r.message, r.limit) for r in found.refusals]
-        else:
-            errors = [
-                with_code(error, DocumentCode.GRAPHQL_VALIDATION_FAILED)
-                for error in validate_document(schema, document, rules)
-            ]
-        self._checked.put(key, (document, errors))
-        return errors
 
 
 def _values(variables: object, limit: int) -> int:
@@ -202,7 +176,7 @@ class _GateExtension(SchemaExtension):
 
     def __init__(self, gate: DocumentGate) -> None:
         self._gate = gate
-        self._refused: GraphQLError | None = None
+        self._known: Known | None = None
 
     def on_parse(self) -> Iterator[None]:
         """Parse through the cache; leave a syntax error to strawberry, which reports it.
@@ -214,15 +188,11 @@ class _GateExtension(SchemaExtension):
         if self._gate.max_tokens is not None:
             context.parse_options["max_tokens"] = self._gate.max_tokens
         try:
-            parsed = self._gate.parse(context.query or "")
+            self._known = self._gate.parse(context.query or "")
         except GraphQLSyntaxError:
             context.graphql_document = None
         else:
-            if isinstance(parsed, GraphQLError):
-                self._refused = parsed
-                context.graphql_document = _stand_in(context)
-            else:
-                context.graphql_document = parsed
+            context.graphql_document = self._known.document or _stand_in(context)
         yield
         for failure in context.pre_execution_errors or ():
             if isinstance(failure, GraphQLSyntaxError):
@@ -231,13 +201,11 @@ class _GateExtension(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         """Refuse a costly document before graphql-core's rules see it; else validate it."""
         context = self.execution_context
-        refused = self._refused or self._gate.check_variables(context.variables)
-        document = context.graphql_document
-        if refused is not None:
-            context.pre_execution_errors = [refused]
-        elif document is not None:  # strawberry validates only what it could parse
+        if self._known is not None:  # else strawberry failed to parse it, as we did
             # strawberry keeps the graphql-core schema in `_schema` (its own caches read it).
-            context.pre_execution_errors = self._gate.check(
-                context.schema._schema, document, tuple(context.validation_rules)
+            errors = self._gate.verdict(
+                self._known, context.schema._schema, tuple(context.validation_rules)
             )
+            refused = None if errors else self._gate.check_variables(context.variables)
+            context.pre_execution_errors = [refused] if refused else errors
         yield

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from graphql import GraphQLError, GraphQLSyntaxError, specified_rules
+from graphql import GraphQLSyntaxError, specified_rules
 
 from schema import build_schema, schema
+from schema.document_cache import DocumentCache
 from schema.document_cost import DocumentLimits
 from schema.document_gate import DocumentGate
 
@@ -23,21 +24,20 @@ def gate(max_tokens: int = 100, **options: Any) -> DocumentGate:
 def test_a_repeated_text_is_parsed_and_checked_once() -> None:
     gate_ = gate()
     first = gate_.parse("{ tokens { symbol } }")
-    again = gate_.parse("{ tokens { symbol } }")
-    assert first is again
-    assert not isinstance(first, GraphQLError)
-    errors = gate_.check(schema._schema, first, specified_rules)
-    assert gate_.check(schema._schema, first, specified_rules) is errors  # the same result
+    assert gate_.parse("{ tokens { symbol } }") is first
+    errors = gate_.verdict(first, schema._schema, specified_rules)
+    assert gate_.verdict(first, schema._schema, specified_rules) is errors  # not checked again
+    assert errors == []
 
 
 def test_new_whitespace_is_a_new_document_with_the_same_verdict() -> None:
     gate_ = gate()
     query = "{" + " tokens { symbol }" * 11 + " }"
     first, spaced = gate_.parse(query), gate_.parse(query + "  ")
-    assert not isinstance(first, GraphQLError)
-    assert not isinstance(spaced, GraphQLError)
-    assert first is not spaced
-    verdicts = [gate_.check(schema._schema, d, specified_rules) for d in (first, spaced)]
+    assert first.document is not None
+    assert spaced.document is not None
+    assert first.document is not spaced.document
+    verdicts = [gate_.verdict(k, schema._schema, specified_rules) for k in (first, spaced)]
     assert [[e.message for e in v] for v in verdicts] == [
         ["Query too complex: tokens selected 11 times; at most 10 allowed."]
     ] * 2
@@ -48,10 +48,27 @@ def test_graphql_core_limits_are_refusals_and_remembered() -> None:
     long = "{" + " __typename" * 1_001 + " }"
     deep = "{ orders(first: " + "[" * 201 + "1" + "]" * 201 + ") { __typename } }"
     for query, limit in ((long, "tokens"), (deep, "nesting")):
-        refusal = gate_.parse(query)
-        assert isinstance(refusal, GraphQLError)
-        assert refusal.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": limit}
-        assert gate_.parse(query) is refusal
+        known = gate_.parse(query)
+        assert known.document is None
+        assert known.refusal is not None
+        assert known.refusal.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": limit}
+        assert gate_.parse(query) is known
+        assert gate_.verdict(known, schema._schema, specified_rules) == [known.refusal]
+
+
+def test_the_cache_is_bounded_by_entries_and_by_tokens() -> None:
+    by_count = gate(cache=DocumentCache(entries=2, tokens=1_000))
+    texts = [f"{{ a{i}: tokens {{ symbol }} }}" for i in range(3)]
+    known = [by_count.parse(t) for t in texts]
+    assert by_count.cache.held == (2, 16)  # 8 tokens each
+    assert by_count.parse(texts[0]) is not known[0]  # forgotten: parsed again
+    by_size = gate(cache=DocumentCache(entries=100, tokens=20))
+    for text in texts:
+        by_size.parse(text)
+    assert by_size.cache.held == (2, 16)
+    big = "{" + " __typename" * 30 + " }"
+    by_size.parse(big)
+    assert by_size.cache.held == (2, 16)  # over the whole budget: never held
 
 
 def test_a_syntax_error_is_no_refusal_and_is_left_to_strawberry() -> None:
