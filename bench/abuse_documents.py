@@ -200,6 +200,11 @@ def _repeated_fields(limits: Limits) -> list[Abuse]:
             repeated("tokens { symbol }", limits.field_repeats),
             ANSWERED,
         ),
+        Abuse(
+            f"tokens {{ symbol }} x{limits.field_repeats + 1}",
+            repeated("tokens { symbol }", limits.field_repeats + 1),
+            TOO_COMPLEX,
+        ),
         Abuse(f"{limits.aliases} aliased order pages", widest, ANSWERED),
         Abuse(f"an order page x{pages}", repeated(page, pages), ANSWERED),
     ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx_ws import AsyncWebSocketSession, aconnect_ws
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 
 from tests import graphql_ws
 from tests.e2e.conftest import Api
@@ -112,3 +112,24 @@ def test_the_subscription_documents_are_what_they_say() -> None:
     fan = SUBSCRIPTION_ABUSES["fan-out"]
     assert "fragment F25 on OrderEvent { seq }" in fan
     assert fan.count("...F") == 51
+
+
+async def test_a_syntax_error_closes_graphql_transport_ws_and_is_an_error_on_graphql_ws(
+    api: Api,
+) -> None:
+    ws: AsyncWebSocketSession
+    async with aconnect_ws("/graphql", api.client, subprotocols=["graphql-ws"]) as ws:
+        assert (await graphql_ws.init(ws, api.token("abuser")))["type"] == "connection_ack"
+        _, end = await graphql_ws.collect(ws, "subscription { myOrderEvents {", legacy=True)
+    assert end is not None
+    assert end["type"] == "error"
+    assert end["payload"]["extensions"] == {"code": PARSE_FAILED}
+    code = None
+    try:
+        async with aconnect_ws("/graphql", api.client, subprotocols=["graphql-transport-ws"]) as ws:
+            assert (await graphql_ws.init(ws, api.token("abuser")))["type"] == "connection_ack"
+            await graphql_ws.collect(ws, "{ tokens {")
+    except* WebSocketDisconnect as closed:
+        first = closed.exceptions[0]
+        code = first.code if isinstance(first, WebSocketDisconnect) else None
+    assert code == 4400
