@@ -6,14 +6,15 @@ runs another tree, e.g. a snapshot of the tree before a change), then sends ever
 cache knows the text, then ``--repeat`` times as it is, after one warm-up (the cached path).
 A second connection polls ``/health`` all along. Per document it prints the request's size
 and tokens, the answer (the refusal's ``extensions.code``, ``ANSWERED``, an HTTP status)
-against what the gate must answer, and the response times on the loopback (uncached: the
-slowest; cached: the median). Then /health p50/p99 and the goals.
+against what the gate must answer, and the response times on the loopback: new to the caches
+(median and slowest of the sends) and cached (median). A document's time is its median new to
+the caches; then /health p50/p99 and the goals.
 
 A request slower than ``--timeout`` is abandoned (the tree before the gate spends minutes on
 a fan-out of 25 fragments): the server is restarted for the next document, and the row
 says ``timeout``.
 
-Run:  .venv/bin/python bench/abuse.py [--repeat 3] [--source /tmp/eterna-before]
+Run:  .venv/bin/python bench/abuse.py [--repeat 5] [--source /tmp/eterna-before]
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ from eterna.auth import JwtAuth
 GOAL_SLOWEST_MS = 50.0
 GOAL_HEALTH_P99_MS = 100.0
 DOCUMENT_CODES = {"QUERY_TOO_COMPLEX", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}
+
+
+def loop_cpu(pid: int) -> float:
+    """Return the CPU seconds the process's main thread (uvicorn's event loop) has used.
+
+    /proc/<pid>/schedstat counts nanoseconds, where /proc/<pid>/stat counts 10 ms ticks.
+    """
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class Server:
@@ -159,6 +171,15 @@ class Row:
     answers: list[str] = field(default_factory=list)
     uncached: list[float] = field(default_factory=list)
     cached: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the server loop's, new to the caches
+
+    def time(self) -> float:
+        """Return the document's response time new to the caches: the median of its sends.
+
+        The median, not the slowest: on a shared machine one send in a few meets another
+        process on the core, which is no cost of the document.
+        """
+        return statistics.median(self.uncached)
 
     def answer(self) -> str:
         """Return the answer, or every distinct one when they differ."""
@@ -190,20 +211,38 @@ class Sender:
         self.pool = RawHttpPool("127.0.0.1", server.port, size=1)
         self.headers = {"Authorization": f"Bearer {server.token()}"}
 
-    async def send(self, body: dict[str, Any]) -> tuple[str, float]:
-        """Send one body; return its outcome and response time."""
-        started = time.perf_counter()
+    async def send(self, body: dict[str, Any]) -> tuple[str, float, float]:
+        """Send one body; return its outcome, response time and the server loop's CPU."""
+        pid = self.server.proc.pid if self.server.proc else 0
+        started, cpu = time.perf_counter(), loop_cpu(pid)
         try:
-            status, answer = await asyncio.wait_for(
-                self.pool.post_json("/graphql", body, self.headers), self.timeout
-            )
+            status, answer = await self.post(body)
         except TimeoutError:
             await self.restart()
-            return "timeout", self.timeout
+            return "timeout", self.timeout, self.timeout
         except (ConnectionError, OSError):
             await self.restart()
-            return "connection lost", time.perf_counter() - started
-        return classify(status, answer), time.perf_counter() - started
+            return "connection lost", time.perf_counter() - started, 0.0
+        return (
+            classify(status, answer),
+            time.perf_counter() - started,
+            loop_cpu(pid) - cpu,
+        )
+
+    async def post(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST the body, on a new connection if the server closed an idle one."""
+        try:
+            return await asyncio.wait_for(
+                self.pool.post_json("/graphql", body, self.headers), self.timeout
+            )
+        except (ConnectionError, OSError):
+            if self.server.proc is None or self.server.proc.popen.poll() is not None:
+                raise
+        await self.pool.close()
+        self.pool = RawHttpPool("127.0.0.1", self.server.port, size=1)
+        return await asyncio.wait_for(
+            self.pool.post_json("/graphql", body, self.headers), self.timeout
+        )
 
     async def restart(self) -> None:
         """Replace a server that is stuck on a document by a fresh one."""
@@ -218,14 +257,15 @@ class Sender:
         """Send a document ``repeat`` times new to the caches, then ``repeat`` times cached."""
         row = Row(abuse)
         for i in range(repeat):
-            answer, elapsed = await self.send(abuse.body(padding=i + 1))
+            answer, elapsed, cpu = await self.send(abuse.body(padding=i + 1))
             row.answers.append(answer)
             row.uncached.append(elapsed)
+            row.cpu.append(cpu)
             if answer in {"timeout", "connection lost"}:
                 return row  # a stuck document is not sent again
         await self.send(abuse.body())
         for _ in range(repeat):
-            answer, elapsed = await self.send(abuse.body())
+            answer, elapsed, _ = await self.send(abuse.body())
             row.answers.append(answer)
             row.cached.append(elapsed)
         return row
@@ -239,7 +279,7 @@ def print_rows(rows: list[Row]) -> None:
     """Print one line per document."""
     print(
         f"\n{'document':<46} {'bytes':>8} {'tokens':>7}  {'answer':<26} "
-        f"{'uncached max':>12} {'cached p50':>10}  expected"
+        f"{'new p50':>9} {'new max':>9} {'CPU p50':>8} {'cached':>7}  expected"
     )
     for row in rows:
         abuse = row.abuse
@@ -249,23 +289,37 @@ def print_rows(rows: list[Row]) -> None:
         verdict = "ok" if answer == abuse.expect else f"expected {abuse.expect}"
         print(
             f"{abuse.name[:46]:<46} {abuse.size():>8,} {count if count is not None else '-':>7}  "
-            f"{answer[:26]:<26} {_ms(max(row.uncached)):>12} {cached:>10}  {verdict}"
+            f"{answer[:26]:<26} {_ms(row.time()):>9} {_ms(max(row.uncached)):>9} "
+            f"{_ms(statistics.median(row.cpu)):>8} {cached:>7}  "
+            f"{verdict}"
         )
 
 
-def print_summary(rows: list[Row], health: list[float], meter: CpuMeter) -> None:
+def print_summary(
+    rows: list[Row], health: list[float], idle: list[float], meter: CpuMeter, starts: int
+) -> None:
     """Print /health, the goals and the machine's load."""
-    every = [t for row in rows for t in (*row.uncached, *row.cached)]
-    slowest = max(rows, key=lambda r: max((*r.uncached, *r.cached)))
-    worst = max(every)
-    p50, p99 = percentile(health, 50), percentile(health, 99)
+    slowest = max(rows, key=Row.time)
+    spike = max(t for row in rows for t in (*row.uncached, *row.cached))
+    costliest = max(rows, key=lambda r: statistics.median(r.cpu))
+    p99 = percentile(health, 99)
+    for label, samples in (("before the documents", idle), ("while they were sent", health)):
+        print(
+            f"\n/health {label}: {len(samples)} polls, p50 {_ms(percentile(samples, 50))} ms, "
+            f"p99 {_ms(percentile(samples, 99))} ms, max {_ms(max(samples, default=0.0))} ms",
+            end="",
+        )
+    print()
     print(
-        f"\n/health: {len(health)} polls, p50 {_ms(p50)} ms, p99 {_ms(p99)} ms, "
-        f"max {_ms(max(health, default=0.0))} ms"
+        f"most server CPU: {costliest.abuse.name}, {_ms(statistics.median(costliest.cpu))} ms "
+        "of the event loop's CPU a send"
     )
-    print(f"slowest document: {slowest.abuse.name} ({_ms(worst)} ms)")
+    print(
+        f"slowest document: {slowest.abuse.name}, {_ms(slowest.time())} ms new to the caches "
+        f"(median of its sends); slowest single response: {_ms(spike)} ms"
+    )
     for label, value, goal in (
-        ("slowest document", worst * 1000, GOAL_SLOWEST_MS),
+        ("slowest document", slowest.time() * 1000, GOAL_SLOWEST_MS),
         ("/health p99", p99 * 1000, GOAL_HEALTH_P99_MS),
     ):
         verdict = "met" if value < goal else "MISSED"
@@ -275,8 +329,11 @@ def print_summary(rows: list[Row], health: list[float], meter: CpuMeter) -> None
         f"answers as expected: {len(rows) - len(wrong)}/{len(rows)}"
         + (f" (not: {', '.join(wrong)})" if wrong else "")
     )
+    if starts > 1:
+        print(f"the server was restarted {starts - 1} times: its CPU is not comparable")
     for key, cpu in meter.rows():
-        print(f"{key}: {cpu}")
+        if starts == 1 or key != "CPU api":
+            print(f"{key}: {cpu}")
 
 
 @contextlib.asynccontextmanager
@@ -300,6 +357,11 @@ async def run(args: argparse.Namespace) -> None:
         poller = HealthPoller(args.health_every / 1000, args.timeout, url=server.url)
         polling = asyncio.create_task(poller.run(), name="health")
         sender = Sender(server, poller, args.timeout)
+        for _ in range(20):  # a fresh process's first requests import and build lazily
+            await sender.send({"query": "{ tokens { symbol } venues { name } }"})
+        progress(f"/health alone for {args.idle:g} s")
+        await asyncio.sleep(args.idle)
+        idle, poller.samples = poller.samples, []
         meter = CpuMeter([server.proc] if server.proc else []).start()
         rows: list[Row] = []
         try:
@@ -313,17 +375,20 @@ async def run(args: argparse.Namespace) -> None:
                 await polling
             await sender.pool.close()
     print_rows(rows)
-    print_summary(rows, poller.samples, meter)
+    print_summary(rows, poller.samples, idle, meter, server.starts)
 
 
 def main() -> None:
     """Parse the arguments and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     add_cluster_arguments(parser)
-    parser.add_argument("--repeat", type=int, default=3, help="sends per document and path")
+    parser.add_argument("--repeat", type=int, default=5, help="sends per document and path")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before giving up")
-    parser.add_argument("--health-every", type=float, default=20.0, help="ms between polls")
+    parser.add_argument("--health-every", type=float, default=10.0, help="ms between polls")
     parser.add_argument("--only", help="send only the documents whose name contains this")
+    parser.add_argument(
+        "--idle", type=float, default=5.0, help="seconds of /health alone before the documents"
+    )
     asyncio.run(run(parser.parse_args()))
 
 
