@@ -74,6 +74,7 @@ class Measure:
 
     refusals: list[Refusal] = field(default_factory=list)
     visited: int = 0
+    variables: int = 0  # variables declared and referenced, each definition walked once
 
 
 @dataclass
@@ -115,7 +116,7 @@ def measure(document: DocumentNode, limits: DocumentLimits) -> Measure:
     """Measure the document against the limits; list every limit it goes over."""
     run = _Run(limits)
     run.measure(document)
-    return Measure(run.refusals, run.visited)
+    return Measure(run.refusals, run.visited, run.variables_seen)
 
 
 def _count(found: int) -> str:
@@ -129,6 +130,7 @@ class _Run:
         self.limits = limits
         self.refusals: list[Refusal] = []
         self.visited = 0
+        self.variables_seen = 0
         self.most_directives = 0
 
     def check(self, limit: str, found: int, message: str) -> None:
@@ -154,6 +156,7 @@ class _Run:
         )
         for op in operations:
             declared = len(op.variable_definitions or ())
+            self.variables_seen += declared
             name = op.name.value if op.name else "(anonymous)"
             self.check("variables", declared, f"operation {name} declares {declared} variables")
         order = self.order(by_name, bodies)
@@ -219,6 +222,7 @@ class _Run:
             self.visited += 1
             if isinstance(value, VariableNode):
                 found += 1
+                self.variables_seen += 1
             elif isinstance(value, ListValueNode):
                 stack.extend(value.values)
             elif isinstance(value, ObjectValueNode):

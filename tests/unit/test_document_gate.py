@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
-from graphql import GraphQLSyntaxError, specified_rules
+from graphql import DocumentNode, GraphQLSchema, GraphQLSyntaxError, specified_rules
 
 from schema import build_schema, schema
-from schema.document_cache import DocumentCache
+from schema.document_cache import DocumentCache, Known, Rules
 from schema.document_cost import DocumentLimits
-from schema.document_gate import DocumentGate
+from schema.document_gate import OFF_LOOP_CHARACTERS, OFF_LOOP_TOKENS, DocumentGate
 
 pytestmark = pytest.mark.anyio
 
@@ -141,3 +142,64 @@ async def test_a_subscription_over_the_token_limit_is_refused_with_its_code(
     (result,) = results
     (error,) = result.errors
     assert error.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": "tokens"}
+
+
+def test_variable_rules_run_whenever_the_document_has_a_variable() -> None:
+    gate_ = gate()
+    for query, message in (
+        ("{ orders(first: $n) { pageInfo { hasNextPage } } }", "Variable '$n' is not defined."),
+        ("query Q($n: Int) { tokens { symbol } }", "Variable '$n' is never used in operation 'Q'."),
+        (
+            "query Q($n: String) { orders(first: $n) { pageInfo { hasNextPage } } }",
+            "Variable '$n' of type 'String' used in position expecting type 'Int'.",
+        ),
+    ):
+        errors = gate_.verdict(gate_.parse(query), schema._schema, specified_rules)
+        assert [e.message for e in errors] == [message]
+
+
+class ThreadNotingGate(DocumentGate):
+    """A gate that notes which thread parsed and checked each document."""
+
+    def __init__(self) -> None:
+        super().__init__(LIMITS, max_tokens=3_500)
+        self.threads: list[int] = []
+
+    def parse_new(self, query: str) -> Known:
+        self.threads.append(threading.get_ident())
+        return super().parse_new(query)
+
+    def check(self, schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[Any]:
+        self.threads.append(threading.get_ident())
+        return super().check(schema, document, rules)
+
+
+async def test_long_documents_are_parsed_and_checked_off_the_event_loop() -> None:
+    loop_thread = threading.get_ident()
+    short = "{ tokens { symbol } }"
+    long = "{ " + " ".join(f"a{i}: tokens {{ symbol mint decimals }}" for i in range(15)) + " }"
+    long += " " * (OFF_LOOP_CHARACTERS - len(long))
+    assert tokens_of(long) < OFF_LOOP_TOKENS < tokens_of(long) * 10
+    big = (
+        "mutation { placeOrders(inputs: ["
+        + ", ".join(
+            '{type: MARKET, tokenIn: "SOL", tokenOut: "USDC", amountIn: "1"}' for _ in range(70)
+        )
+        + "]) { __typename } }"
+    )
+    expected = {
+        short: [loop_thread, loop_thread],  # short text, few tokens: both on the loop
+        long: ["other", loop_thread],  # long text, few tokens
+        big: ["other", "other"],  # long text, many tokens
+    }
+    for query, where in expected.items():
+        noting = ThreadNotingGate()
+        known = await noting.parse_off_loop(query)
+        await noting.verdict_off_loop(known, schema._schema, specified_rules)
+        assert [t if t == loop_thread else "other" for t in noting.threads] == where, query
+        assert noting.parse(query) is known  # remembered like any other
+
+
+def tokens_of(query: str) -> int:
+    known = gate(max_tokens=3_500).parse(query)
+    return known.weight
