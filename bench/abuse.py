@@ -6,8 +6,10 @@ runs another tree, e.g. a snapshot of the tree before a change), then sends ever
 cache knows the text, then ``--repeat`` times as it is, after one warm-up (the cached path).
 A second connection polls ``/health`` all along. Per document it prints the request's size
 and tokens, the answer (the refusal's ``extensions.code``, ``ANSWERED``, an HTTP status)
-against what the gate must answer, and the response times on the loopback: new to the caches
-(median and slowest of the sends) and cached (median). A document's time is its median new to
+against what the gate must answer, the response times on the loopback: new to the caches
+(median and slowest of the sends) and cached (median), and the CPU the server's event loop
+spent on a send new to the caches (work moved to a worker thread is not in it: that column
+shows how long the document held everyone else up). A document's time is its median new to
 the caches; then /health p50/p99 and the goals.
 
 A request slower than ``--timeout`` is abandoned (the tree before the gate spends minutes on
@@ -279,7 +281,7 @@ def print_rows(rows: list[Row]) -> None:
     """Print one line per document."""
     print(
         f"\n{'document':<46} {'bytes':>8} {'tokens':>7}  {'answer':<26} "
-        f"{'new p50':>9} {'new max':>9} {'CPU p50':>8} {'cached':>7}  expected"
+        f"{'new p50':>9} {'new max':>9} {'loop CPU':>8} {'cached':>7}  expected"
     )
     for row in rows:
         abuse = row.abuse
@@ -311,8 +313,8 @@ def print_summary(
         )
     print()
     print(
-        f"most server CPU: {costliest.abuse.name}, {_ms(statistics.median(costliest.cpu))} ms "
-        "of the event loop's CPU a send"
+        f"longest hold of the event loop: {costliest.abuse.name}, "
+        f"{_ms(statistics.median(costliest.cpu))} ms of its CPU a send"
     )
     print(
         f"slowest document: {slowest.abuse.name}, {_ms(slowest.time())} ms new to the caches "
