@@ -115,8 +115,8 @@ def build_schema(
         max_variable_values=max_variable_values,
         rules=rules,
     )
-    extensions: list[Callable[[], SchemaExtension]] = [gate.extension()]
-    extensions += [
+    extensions: list[Callable[[], SchemaExtension]] = [
+        gate.extension(),
         *extra_extensions,
         lambda: _MaskErrors(should_mask_error=should_mask),
     ]
