@@ -164,10 +164,44 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = Field(None, description="when set, tokens must carry this `iss`")
     jwt_audience: str | None = Field(None, description="when set, tokens must carry this `aud`")
     jwt_leeway_seconds: int = Field(10, ge=0, le=300, description="clock skew allowed on `exp`")
-    # A full placeOrders batch written inline fits in 5,000 lexer tokens.
+    # Cost limits of a GraphQL document (README "Threat model"), checked in one linear pass
+    # before graphql-core's validation; counts take fragments as expanded where spread. Every
+    # default admits a full placeOrders batch written inline, GraphiQL's introspection query,
+    # examples/*.graphql, the order page's and the generated clients' operations.
+    # Parsing and validating cost about 14 us a token here, whatever the shape: 3,500 tokens
+    # keep the worst document near 50 ms and admit a batch of 100 orders with every field
+    # written inline (3,220 tokens).
+    max_tokens: int = Field(
+        3_500, ge=100, description="most lexer tokens (comments included) in a GraphQL document"
+    )
     max_query_depth: int = Field(10, ge=1, description="deepest nesting of a GraphQL document")
-    max_aliases: int = Field(15, ge=0, description="most aliases in a GraphQL document")
-    max_tokens: int = Field(5_000, ge=100, description="most lexer tokens in a GraphQL document")
+    max_aliases: int = Field(
+        15, ge=0, description="most aliases in a GraphQL document, fragments expanded"
+    )
+    max_selections: int = Field(
+        1_000,
+        ge=10,
+        description="most selections in a GraphQL document with its fragments expanded "
+        "(fields, fragment spreads, inline fragments, variable references)",
+    )
+    max_field_repeats: int = Field(
+        10,
+        ge=1,
+        description="most times one field may be selected at one place of the result "
+        "(through fragments too)",
+    )
+    max_fragments: int = Field(50, ge=0, description="most fragments in a GraphQL document")
+    max_operations: int = Field(20, ge=1, description="most operations in a GraphQL document")
+    max_directives: int = Field(
+        5, ge=1, description="most directives on one field, fragment, operation or variable"
+    )
+    max_variables: int = Field(50, ge=0, description="most variables one operation declares")
+    max_variable_values: int = Field(
+        2_000,
+        ge=10,
+        description="most values in a request's variables (each list item, object entry and "
+        "scalar)",
+    )
     max_body_bytes: int = Field(
         256 * 1024, ge=1024, description="largest HTTP body and websocket message"
     )
@@ -274,9 +308,16 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "jwt_issuer",
         "jwt_audience",
         "jwt_leeway_seconds",
+        "max_tokens",
         "max_query_depth",
         "max_aliases",
-        "max_tokens",
+        "max_selections",
+        "max_field_repeats",
+        "max_fragments",
+        "max_operations",
+        "max_directives",
+        "max_variables",
+        "max_variable_values",
         "max_body_bytes",
         "max_subscriptions_per_connection",
         "introspection",

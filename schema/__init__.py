@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import (
-    ASTValidationRule,
-    GraphQLError,
-    NoSchemaIntrospectionCustomRule,
-    ValidationContext,
-)
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.document_cost import DocumentLimits
+from schema.document_gate import DocumentGate
 from schema.errors import is_expected, log, should_mask
 from schema.events import EventPlan, event_plan
 from schema.mutation import Mutation
@@ -104,83 +92,31 @@ class _MaskErrors(MaskErrors):
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
 
-class _ParserCache(ParserCache):
-    """strawberry's ParserCache, leaving a document that does not parse to strawberry.
-
-    The cache parses in its hook, outside the ``try`` in which strawberry turns a syntax
-    error into an error result. A request over HTTP is caught a level up; a subscription
-    over the legacy graphql-ws protocol was not, and the error escaped its handler's task.
-    Left unparsed, the document is parsed again inside that ``try`` (with the same options,
-    the token limit too) and gets the error every other path gives.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        """Parse through the cache; on a syntax error leave the document to strawberry."""
-        context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except GraphQLError:
-            context.graphql_document = None
-        yield
-
-
-def _measurable(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
-    """Wrap strawberry's depth rule, which raises on documents it cannot measure.
-
-    graphql-core accepts empty selection sets (``{}``) and reports unknown fragments itself;
-    the depth rule calls ``max()`` on the former and looks the latter up, and its exception
-    would surface as an unexpected server error. Refusing the document is the safe answer:
-    passing it would let an unmeasured document through the depth limit.
-    """
-
-    class MeasurableDepthRule(rule):  # type: ignore[valid-type,misc]
-        def __init__(self, context: ValidationContext) -> None:
-            try:
-                super().__init__(context)
-            except (ValueError, KeyError):
-                ASTValidationRule.__init__(self, context)
-                context.report_error(
-                    GraphQLError(
-                        "The document's depth cannot be measured: "
-                        "it has an empty selection set or an unknown fragment."
-                    )
-                )
-
-    return MeasurableDepthRule
-
-
 def build_schema(
     *,
-    max_depth: int | None = None,
-    max_aliases: int | None = None,
+    limits: DocumentLimits | None = None,
     max_tokens: int | None = None,
+    max_variable_values: int | None = None,
     introspection: bool = True,
     field_suggestions: bool = True,
     extra_extensions: tuple[Callable[[], SchemaExtension], ...] = (),
 ) -> EternaSchema:
     """Build the schema with its cost limits, caches and error masking.
 
-    Extensions are passed as factories (one fresh extension per request). The depth and alias
-    rules are built once here and shared, so the validation cache, keyed by the rules, hits.
+    Extensions are passed as factories (one fresh extension per request); the document gate
+    behind the first one is shared, so its parse and validation caches serve every request.
     """
-    extensions: list[Callable[[], SchemaExtension]] = []
-    if max_tokens is not None:
-        # Before the parser cache: the token limit is a parse option.
-        extensions.append(lambda: MaxTokensLimiter(max_token_count=max_tokens))
-    extensions += [lambda: _ParserCache(maxsize=256)]
-    rules: list[type[ASTValidationRule]] = []
-    if max_depth is not None:
-        rules += [_measurable(r) for r in QueryDepthLimiter(max_depth=max_depth).validation_rules]
-    if max_aliases is not None:
-        rules += MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+    rules: tuple[type[ASTValidationRule], ...] = ()
     if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    if rules:
-        extensions.append(lambda: AddValidationRules(rules))
-    extensions += [
-        lambda: ValidationCache(maxsize=256),
+        rules = (NoSchemaIntrospectionCustomRule,)
+    gate = DocumentGate(
+        limits or DocumentLimits(),
+        max_tokens=max_tokens,
+        max_variable_values=max_variable_values,
+        rules=rules,
+    )
+    extensions: list[Callable[[], SchemaExtension]] = [
+        gate.extension(),
         *extra_extensions,
         lambda: _MaskErrors(should_mask_error=should_mask),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 
 from graphql import GraphQLError
@@ -13,6 +14,22 @@ from eterna.errors import RejectedError, RejectionCode
 log = logging.getLogger("eterna.api")
 
 MASKED_MESSAGE = "Unexpected error."
+
+
+class DocumentCode(enum.Enum):
+    """``extensions.code`` of an error about the document itself, before anything runs."""
+
+    # Over a cost limit (README "Threat model"): tokens, nesting, depth, selections ...
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # Not GraphQL (Apollo's names for these two).
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+def with_code(error: GraphQLError, code: DocumentCode) -> GraphQLError:
+    """Give an error about the document its code, keeping any other extensions."""
+    error.extensions = {**(error.extensions or {}), "code": code.value}
+    return error
 
 
 class ApiError(GraphQLError):

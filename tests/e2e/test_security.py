@@ -228,9 +228,15 @@ async def test_cost_limits_refuse_deep_aliased_and_long_documents(data_dir: Path
         )
         long = await api.gql("{ tokens { " + "symbol " * 250 + "} }")
         fine = await api.gql("{ a: tokens { symbol } b: venues { name } }")
-    assert "exceeds maximum operation depth of 5" in deep["errors"][0]["message"]
-    assert "4 aliases found. Allowed: 3" in aliased["errors"][0]["message"]
-    assert "more than 200 tokens" in long["errors"][0]["message"]
+    for body, limit, message in (
+        (deep, "depth", "fields 6 levels deep; at most 5 allowed."),
+        (aliased, "aliases", "4 aliases once fragments are expanded; at most 3 allowed."),
+        (long, "tokens", "more than 200 tokens."),
+    ):
+        assert body["data"] is None
+        (error,) = body["errors"]
+        assert error["message"] == f"Query too complex: {message}"
+        assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": limit}
     assert "errors" not in fine
 
 

@@ -20,13 +20,13 @@ from graphql import (
     parse,
     print_ast,
     specified_rules,
-    validate,
 )
 from graphql.execution.values import get_variable_values
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
+from eterna.app import document_limits
 from eterna.config import Settings
 from schema import schema
+from schema.document_gate import DocumentGate
 from schema.playground import EXAMPLE, EXAMPLE_VARIABLES, playground_html
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -39,15 +39,9 @@ def examples_document() -> DocumentNode:
 
 
 def validate_as_served(document: DocumentNode) -> list[GraphQLError]:
-    """Validate with the rules a default server adds: depth and alias limits."""
-    depth = DEFAULTS["max_query_depth"].default
-    aliases = DEFAULTS["max_aliases"].default
-    rules = [
-        *specified_rules,
-        *QueryDepthLimiter(max_depth=depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=aliases).validation_rules,
-    ]
-    return validate(schema._schema, document, rules)
+    """Validate as a default server does: its cost limits first, then graphql-core's rules."""
+    gate = DocumentGate(document_limits(Settings()))
+    return gate.check(schema._schema, document, specified_rules)
 
 
 def root_fields(document: DocumentNode) -> dict[OperationType, set[str]]:
