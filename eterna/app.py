@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,7 +18,9 @@ from starlette.types import Receive, Scope, Send
 from tortoise import Tortoise
 
 from eterna.bootstrap import Runtime, open_runtime
+from eterna.client_address import ClientAddress, TrustedProxies
 from eterna.config import Settings
+from eterna.connection_limits import ConnectionCap, OpenConnections
 from eterna.http_limits import BodySizeLimit
 from eterna.metrics.http import MetricsApp
 from eterna.order_page import OrderPage
@@ -75,6 +78,10 @@ def create_app(settings: Settings) -> Starlette:
         field_suggestions=settings.field_suggestions,
     )
 
+    # Open websockets of this process, per client address and per user.
+    per_address = OpenConnections(settings.max_connections_per_address)
+    per_user = OpenConnections(settings.max_connections_per_user)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, "api") as runtime:
@@ -87,10 +94,17 @@ def create_app(settings: Settings) -> Starlette:
                 graphiql=settings.graphiql,
                 max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                 allowed_origins=settings.allowed_origins,
+                init_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+                per_user=per_user,
             )
             yield
 
-    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    # Outermost first: the client's address is known before anything counts it.
+    middleware = [
+        Middleware(ClientAddress, proxies=TrustedProxies(settings.trusted_proxies)),
+        Middleware(ConnectionCap, per_address=per_address),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         # Outermost, so refusals (413) carry CORS headers too. Tokens travel in the
         # Authorization header, never in cookies: no credentials mode is needed.
@@ -113,8 +127,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())
-    return Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.open_per_address = per_address
+    app.state.open_per_user = per_user
+    return app

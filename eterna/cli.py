@@ -74,6 +74,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # per-message compression costs ~47 MiB and CPU per 1,000 subscribers for little gain.
         ws_max_size=settings.max_body_bytes,
         ws_per_message_deflate=False,
+        # The client's address comes from ETERNA_TRUSTED_PROXIES (eterna.client_address);
+        # uvicorn's own handling would believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
     )
 
 

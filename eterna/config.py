@@ -11,6 +11,7 @@ from either or from the README's configuration table.
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -193,17 +194,46 @@ class Settings(BaseSettings):
         ge=0,
         description="mutations per user per minute, shared by all API processes (0: off)",
     )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="comma-separated addresses or CIDRs of reverse proxies whose "
+        "X-Forwarded-For is believed (empty: the peer is the client)",
+    )
+    ws_init_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="a websocket that sends no connection_init this long is closed (4408)",
+    )
+    max_connections_per_address: int = Field(
+        100,
+        ge=0,
+        description="open websockets per client address on one API process (0: no cap)",
+    )
+    max_connections_per_user: int = Field(
+        20, ge=0, description="open websockets per user on one API process (0: no cap)"
+    )
     max_notional_usd: Decimal = Field(
         Decimal(1_000_000), ge=0, description="largest order value in USD (0: off)"
     )
     max_expiry_horizon_days: int = Field(30, ge=1, description="furthest expiresAt, in days")
 
-    @field_validator("allowed_origins", "cors_origins", mode="before")
+    @field_validator("allowed_origins", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         # "https://a.example, https://b.example" reads better in an environment than JSON.
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR: {entry!r}") from None
         return value
 
     @model_validator(mode="after")
@@ -255,6 +285,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "field_suggestions",
         "allowed_origins",
         "cors_origins",
+        "trusted_proxies",
+        "ws_init_timeout_seconds",
+        "max_connections_per_address",
+        "max_connections_per_user",
     ),
     "execution": (
         "worker_concurrency",

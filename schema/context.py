@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from eterna.auth import Principal
+from eterna.client_address import budget_key
 from eterna.errors import RejectionCode
 from eterna.orders import OrderEvent
 from eterna.service import OrderService
@@ -33,6 +34,10 @@ class Context:
     connection_params: dict[str, Any] | None = None
     events_loader: DataLoader[str, list[OrderEvent]] = field(init=False)
     cache_events: bool = True
+    # Why a websocket's connection_init was refused, said in its close frame.
+    refusal: str | None = None
+    # Gives the websocket's place under the per-user cap back; set while it holds one.
+    release_slot: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         # A websocket context lives as long as the connection: never cache there.
@@ -42,6 +47,12 @@ class Context:
         ids = [uuid.UUID(k) for k in keys]
         found = await self.service.events_of_orders(ids)
         return [found.get(i, []) for i in ids]
+
+    @property
+    def client_key(self) -> str:
+        """Return the key the caller's address is counted under (see eterna.client_address)."""
+        client = self.request.client
+        return budget_key(client.host if client else None)
 
     @property
     def user_id(self) -> str:
