@@ -24,6 +24,7 @@ from eterna.connection_limits import ConnectionCap, OpenConnections
 from eterna.http_limits import BodySizeLimit
 from eterna.metrics.http import MetricsApp
 from eterna.order_page import OrderPage
+from eterna.read_budgets import read_budgets
 from schema import build_schema
 from schema.view import EternaGraphQL
 
@@ -96,6 +97,12 @@ def create_app(settings: Settings) -> Starlette:
                 allowed_origins=settings.allowed_origins,
                 init_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
                 per_user=per_user,
+                reads=read_budgets(
+                    runtime.redis,
+                    prefix=settings.redis_prefix,
+                    anonymous_per_minute=settings.anonymous_rate_limit_per_minute,
+                    quotes_per_minute=settings.quote_rate_limit_per_minute,
+                ),
             )
             yield
 

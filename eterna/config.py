@@ -194,6 +194,18 @@ class Settings(BaseSettings):
         ge=0,
         description="mutations per user per minute, shared by all API processes (0: off)",
     )
+    quote_rate_limit_per_minute: int = Field(
+        120,
+        ge=0,
+        description="`quote` fields (each alias counts) per user per minute, shared by all "
+        "API processes (0: off)",
+    )
+    anonymous_rate_limit_per_minute: int = Field(
+        60,
+        ge=0,
+        description="`quote`, `tokens` and `venues` fields without a token (each alias "
+        "counts) per client address per minute, shared by all API processes (0: off)",
+    )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="comma-separated addresses or CIDRs of reverse proxies whose "
@@ -270,6 +282,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "max_notional_usd",
         "max_expiry_horizon_days",
         "rate_limit_per_minute",
+        "quote_rate_limit_per_minute",
     ),
     "security": (
         "jwt_secret",
@@ -286,6 +299,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "allowed_origins",
         "cors_origins",
         "trusted_proxies",
+        "anonymous_rate_limit_per_minute",
         "ws_init_timeout_seconds",
         "max_connections_per_address",
         "max_connections_per_user",

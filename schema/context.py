@@ -18,6 +18,7 @@ from eterna.auth import Principal
 from eterna.client_address import budget_key
 from eterna.errors import RejectionCode
 from eterna.orders import OrderEvent
+from eterna.read_budgets import ReadBudgets
 from eterna.service import OrderService
 from schema.errors import ApiError
 
@@ -38,6 +39,7 @@ class Context:
     refusal: str | None = None
     # Gives the websocket's place under the per-user cap back; set while it holds one.
     release_slot: Callable[[], None] | None = None
+    reads: ReadBudgets = field(default_factory=ReadBudgets)
 
     def __post_init__(self) -> None:
         # A websocket context lives as long as the connection: never cache there.
@@ -53,6 +55,22 @@ class Context:
         """Return the key the caller's address is counted under (see eterna.client_address)."""
         client = self.request.client
         return budget_key(client.host if client else None)
+
+    async def spend_read(self, *, quote: bool = False) -> None:
+        """Count one read field: a quote per user, any read without a token per address.
+
+        A token that expired since a websocket opened counts as none.
+
+        :raises RateLimitedError: over the budget.
+        """
+        principal = self.principal
+        if principal is not None and principal.expired(datetime.now(UTC)):
+            principal = None
+        await self.reads.spend(
+            user_id=principal.user_id if principal else None,
+            client_key=self.client_key,
+            quote=quote,
+        )
 
     @property
     def user_id(self) -> str:

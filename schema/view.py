@@ -27,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from eterna.auth import AuthError, JwtAuth
 from eterna.connection_limits import OpenConnections
+from eterna.read_budgets import ReadBudgets
 from eterna.service import OrderService
 from schema import EternaSchema
 from schema.context import Context
@@ -177,6 +178,7 @@ class EternaGraphQL(GraphQL[Context, None]):
         allowed_origins: Sequence[str] = (),
         init_timeout: timedelta = timedelta(seconds=5),
         per_user: OpenConnections | None = None,
+        reads: ReadBudgets | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -188,6 +190,7 @@ class EternaGraphQL(GraphQL[Context, None]):
         self._service = service
         self._auth = auth
         self._per_user = OpenConnections(cap=0) if per_user is None else per_user
+        self._reads = ReadBudgets() if reads is None else reads
         self._playground = playground_html() if graphiql else ""
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -225,8 +228,8 @@ class EternaGraphQL(GraphQL[Context, None]):
     ) -> Context:
         """Authenticate HTTP from its header; websockets authenticate at connection_init."""
         if isinstance(request, WebSocket):
-            return Context(request, response, self._service, cache_events=False)
-        context = Context(request, response, self._service)
+            return Context(request, response, self._service, cache_events=False, reads=self._reads)
+        context = Context(request, response, self._service, reads=self._reads)
         header = request.headers.get("authorization")
         if header:
             try:
