@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,6 @@ class Context:
     principal: Principal | None = None
     auth_failure: str | None = None
     connection_params: dict[str, Any] | None = None
-    events_loader: DataLoader[str, list[OrderEvent]] = field(init=False)
     cache_events: bool = True
     # Why a websocket's connection_init was refused, said in its close frame.
     refusal: str | None = None
@@ -41,14 +41,23 @@ class Context:
     release_slot: Callable[[], None] | None = None
     reads: ReadBudgets = field(default_factory=ReadBudgets)
 
-    def __post_init__(self) -> None:
-        # A websocket context lives as long as the connection: never cache there.
-        self.events_loader = DataLoader(self._load_events, cache=self.cache_events)
+    @functools.cached_property
+    def events_loader(self) -> DataLoader[str, list[OrderEvent]]:
+        """Return the batching loader of orders' events, made on first use.
 
-    async def _load_events(self, keys: Sequence[str]) -> list[list[OrderEvent]]:
-        ids = [uuid.UUID(k) for k in keys]
-        found = await self.service.events_of_orders(ids)
-        return [found.get(i, []) for i in ids]
+        Its load function holds the service, not the context: a context that its own loader
+        referred back to would be a reference cycle, and a cycle waits for the cyclic GC, with
+        the request or websocket and everything they hold (buffers, the protocol object).
+        A websocket context lives as long as the connection: it never caches.
+        """
+        service = self.service
+
+        async def load(keys: Sequence[str]) -> list[list[OrderEvent]]:
+            ids = [uuid.UUID(k) for k in keys]
+            found = await service.events_of_orders(ids)
+            return [found.get(i, []) for i in ids]
+
+        return DataLoader(load, cache=self.cache_events)
 
     @property
     def client_key(self) -> str:
