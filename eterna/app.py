@@ -22,6 +22,7 @@ from eterna.client_address import ClientAddress, TrustedProxies
 from eterna.config import Settings
 from eterna.connection_limits import ConnectionCap, OpenConnections
 from eterna.http_limits import BodySizeLimit
+from eterna.memory import TrimAfterClosing, tune_collector
 from eterna.metrics.http import MetricsApp
 from eterna.order_page import OrderPage
 from eterna.read_budgets import read_budgets
@@ -104,7 +105,13 @@ def create_app(settings: Settings) -> Starlette:
                     quotes_per_minute=settings.quote_rate_limit_per_minute,
                 ),
             )
-            yield
+            tune_collector()
+            trimmer = TrimAfterClosing(lambda: per_address.total)
+            trimmer.start()
+            try:
+                yield
+            finally:
+                await trimmer.stop()
 
     # Outermost first: the client's address is known before anything counts it.
     middleware = [

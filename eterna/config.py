@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         default=True,
         description="serve the live order page at / (off: the API serves GraphQL only)",
     )
+    system_allocator: bool = Field(
+        default=True,
+        description="`serve` runs on the C library's allocator (PYTHONMALLOC=malloc), so "
+        "memory freed after a flood of connections returns to the system; costs a few % "
+        "of CPU; an explicit PYTHONMALLOC wins",
+    )
     idle_recheck_seconds: float = Field(
         5.0,
         description="the API checks this often for events its subscriptions missed "
@@ -272,7 +278,7 @@ class Settings(BaseSettings):
 
 # The settings by what they are about; each command's --help lists the sections it reads.
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "server": ("port", "host", "graphiql", "order_page", "token_ttl_hours"),
+    "server": ("port", "host", "graphiql", "order_page", "token_ttl_hours", "system_allocator"),
     "storage": ("database_url", "redis_url", "redis_prefix", "db_pool_size", "data_dir"),
     "logs and metrics": ("log_level", "log_format", "metrics_port"),
     "orders": (

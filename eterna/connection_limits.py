@@ -26,6 +26,7 @@ class OpenConnections:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
+        self.total = 0  # open connections of every key
         self._open: dict[str, int] = {}
 
     def try_open(self, key: str) -> bool:
@@ -34,11 +35,14 @@ class OpenConnections:
         if self.cap and count >= self.cap:
             return False
         self._open[key] = count + 1
+        self.total += 1
         return True
 
     def close(self, key: str) -> None:
         """Count one connection of the key less."""
         count = self._open.get(key, 0) - 1
+        if count >= 0:
+            self.total -= 1
         if count > 0:
             self._open[key] = count
         else:
