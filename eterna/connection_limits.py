@@ -13,9 +13,16 @@ bare 1006 with no reason, and clients such as graphql-ws retry a 1013 with backo
 
 from __future__ import annotations
 
+import logging
+import time
+
 from eterna.client_address import ASGIApp, Receive, Scope, Send, budget_key, client_host
 
+log = logging.getLogger(__name__)
+
 TRY_AGAIN_LATER = 1013
+# A flood is refused connection by connection; the log says so at most this often.
+WARN_EVERY_SECONDS = 60.0
 # The subprotocols the GraphQL endpoint speaks; a refusal accepts with the client's choice,
 # since a handshake that drops the requested subprotocol fails before the close is read.
 SUBPROTOCOLS = ("graphql-transport-ws", "graphql-ws")
@@ -64,6 +71,8 @@ class ConnectionCap:
     def __init__(self, app: ASGIApp, *, per_address: OpenConnections) -> None:
         self._app = app
         self._open = per_address
+        self._refused = 0
+        self._warned_at = -WARN_EVERY_SECONDS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a websocket within the cap of its address; refuse it over the cap."""
@@ -72,12 +81,26 @@ class ConnectionCap:
             return
         key = budget_key(client_host(scope))
         if not self._open.try_open(key):
+            self._warn(key)
             await self._refuse(scope, receive, send)
             return
         try:
             await self._app(scope, receive, send)
         finally:
             self._open.close(key)
+
+    def _warn(self, key: str) -> None:
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            log.warning(
+                "refused %d websocket(s) over the per-address cap of %d (the last from %s)",
+                self._refused,
+                self._open.cap,
+                key,
+            )
+            self._warned_at = now
+            self._refused = 0
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()

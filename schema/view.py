@@ -92,6 +92,11 @@ class ExplainedClose(AsyncWebSocketAdapter):
         await self._inner.close(code, reason.encode()[:MAX_CLOSE_REASON].decode(errors="ignore"))
 
 
+def _client(request: Request | WebSocket) -> str:
+    """Return the client's address (as eterna.client_address resolved it) for a log line."""
+    return request.client.host if request.client else "unknown"
+
+
 def _released(context: Context) -> None:
     """Give the connection's place under the per-user cap back, if it holds one."""
     if context.release_slot is not None:
@@ -236,7 +241,7 @@ class EternaGraphQL(GraphQL[Context, None]):
                 context.principal = self._auth.authenticate(header)
             except AuthError as exc:
                 # The reason only ("token expired", "invalid token"): never the header.
-                log.info("rejected credentials: %s", exc.reason)
+                log.info("rejected credentials from %s: %s", _client(request), exc.reason)
                 context.auth_failure = exc.reason
         return context
 
@@ -256,11 +261,18 @@ class EternaGraphQL(GraphQL[Context, None]):
         try:
             principal = self._auth.authenticate(header if isinstance(header, str) else None)
         except AuthError as exc:
-            log.info("rejected websocket credentials: %s", exc.reason)
+            log.info(
+                "rejected websocket credentials from %s: %s", _client(context.request), exc.reason
+            )
             self._refuse(context, exc.reason)
         user = principal.user_id
         if not self._per_user.try_open(user):
-            log.info("refused a websocket over the per-user cap of %d", self._per_user.cap)
+            log.info(
+                "refused a websocket of user %r from %s over the per-user cap of %d",
+                user,
+                _client(context.request),
+                self._per_user.cap,
+            )
             self._refuse(
                 context, f"too many open connections for this user (at most {self._per_user.cap})"
             )

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -216,3 +217,22 @@ async def _connect_and_leave(data_dir: Path) -> None:
     assert {e.code for e in idle} == {4408}
     assert contexts == []
     assert (len(per_address), len(per_user)) == (0, 0)
+
+
+async def test_refusals_are_logged_with_the_client_address(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    overrides = {"max_connections_per_address": 1, "trusted_proxies": "127.0.0.1"}
+    caplog.set_level(logging.INFO)
+    async with running(data_dir, **overrides) as api:
+        forwarded = {"X-Forwarded-For": "203.0.113.7"}
+        async with acked(api, "alice", **forwarded):
+            for _ in range(3):
+                await session(api.client, [init(api.token("bob"))], headers=forwarded)
+        await session(api.client, [init("not-a-token")], headers=forwarded)
+    lines = [r.getMessage() for r in caplog.records]
+    over_cap = [m for m in lines if "over the per-address cap" in m]
+    assert over_cap == [
+        "refused 1 websocket(s) over the per-address cap of 1 (the last from 203.0.113.7)"
+    ]  # once: the next refusals wait for the next minute's line
+    assert "rejected websocket credentials from 203.0.113.7: invalid token" in lines
