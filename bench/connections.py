@@ -18,7 +18,9 @@ the default caps (100 websockets per address, 20 per user), then:
    with which close code and reason.
 
 Against a tree without these limits (``--source`` of an older snapshot) the same run shows
-what it used to do. Run:  .venv/bin/python bench/connections.py [--connections 20000]
+what it used to do. The /health percentiles are over the flood's own duration: a tree that
+holds each connection 60 s has a long, mostly quiet window, so compare the slow polls and
+the maximum too. Run:  .venv/bin/python bench/connections.py [--connections 20000]
 """
 
 from __future__ import annotations
