@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -14,7 +15,7 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
@@ -152,9 +153,12 @@ class StrictGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     def _init_timed_out(self) -> None:
         if not self._init_received:
-            self._closing = asyncio.create_task(
-                self.websocket.close(code=4408, reason="Connection initialisation timeout")
-            )
+            self._closing = asyncio.create_task(self._close_timed_out())
+
+    async def _close_timed_out(self) -> None:
+        # The client may be leaving at this very moment: then there is nothing to close.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
 
     async def handle_message(self, message: OperationMessage) -> None:
         """Handle a well-formed message; close on any other."""
