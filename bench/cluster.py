@@ -363,8 +363,13 @@ class Cluster:
             "ETERNA_SANDBOX_SLOT_MS": "0",
             "ETERNA_GRAPHIQL": "false",
             # Keep the per-user rate limiter running (its cost is part of the flow) but far
-            # above what a benchmark sends.
+            # above what a benchmark sends; the same for the read budgets and the caps on
+            # websockets (every benchmark connects from one address).
             "ETERNA_RATE_LIMIT_PER_MINUTE": "100000000",
+            "ETERNA_QUOTE_RATE_LIMIT_PER_MINUTE": "100000000",
+            "ETERNA_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "100000000",
+            "ETERNA_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+            "ETERNA_MAX_CONNECTIONS_PER_USER": "1000000",
             **(
                 {"ETERNA_SANDBOX_URL": f"http://127.0.0.1:{self.sandbox_port}"}
                 if self.sandbox_process

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,10 +18,14 @@ from starlette.types import Receive, Scope, Send
 from tortoise import Tortoise
 
 from eterna.bootstrap import Runtime, open_runtime
+from eterna.client_address import ClientAddress, TrustedProxies
 from eterna.config import Settings
+from eterna.connection_limits import ConnectionCap, OpenConnections
 from eterna.http_limits import BodySizeLimit
+from eterna.memory import TrimAfterClosing, tune_collector
 from eterna.metrics.http import MetricsApp
 from eterna.order_page import OrderPage
+from eterna.read_budgets import read_budgets
 from schema import build_schema
 from schema.document_cost import DocumentLimits
 from schema.view import EternaGraphQL
@@ -93,6 +98,10 @@ def create_app(settings: Settings) -> Starlette:
         field_suggestions=settings.field_suggestions,
     )
 
+    # Open websockets of this process, per client address and per user.
+    per_address = OpenConnections(settings.max_connections_per_address)
+    per_user = OpenConnections(settings.max_connections_per_user)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, "api") as runtime:
@@ -105,10 +114,29 @@ def create_app(settings: Settings) -> Starlette:
                 graphiql=settings.graphiql,
                 max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                 allowed_origins=settings.allowed_origins,
+                init_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+                per_user=per_user,
+                reads=read_budgets(
+                    runtime.redis,
+                    prefix=settings.redis_prefix,
+                    anonymous_per_minute=settings.anonymous_rate_limit_per_minute,
+                    quotes_per_minute=settings.quote_rate_limit_per_minute,
+                ),
             )
-            yield
+            tune_collector()
+            trimmer = TrimAfterClosing(lambda: per_address.total)
+            trimmer.start()
+            try:
+                yield
+            finally:
+                await trimmer.stop()
 
-    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    # Outermost first: the client's address is known before anything counts it.
+    middleware = [
+        Middleware(ClientAddress, proxies=TrustedProxies(settings.trusted_proxies)),
+        Middleware(ConnectionCap, per_address=per_address),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         # Outermost, so refusals (413) carry CORS headers too. Tokens travel in the
         # Authorization header, never in cookies: no credentials mode is needed.
@@ -131,8 +159,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())
-    return Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.open_per_address = per_address
+    app.state.open_per_user = per_user
+    return app

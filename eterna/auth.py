@@ -27,6 +27,11 @@ MIN_SECRET_DISTINCT_CHARS = 8
 MAX_TOKEN_LENGTH = 4096
 MAX_VERIFIED_TOKENS = 4096
 MAX_SUBJECT_LENGTH = 128
+# The time claims RFC 7519 defines as NumericDate: a JSON number of seconds since the epoch.
+TIME_CLAIMS = ("exp", "nbf", "iat")
+# The last second a datetime holds (9999-12-31T23:59:59Z), less a day for the leeway added
+# to ``exp``; later values could not become a Principal's expiry.
+MAX_NUMERIC_DATE = 253_402_300_799 - 86_400
 
 
 class AuthError(EternaError):
@@ -128,6 +133,7 @@ class JwtAuth:
             raise AuthError("token not yet valid") from None
         except jwt.PyJWTError:
             raise AuthError("invalid token") from None
+        _check_time_claims(claims)
         sub = claims.get("sub")
         if (
             not isinstance(sub, str)
@@ -147,6 +153,27 @@ class JwtAuth:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("expected 'Authorization: Bearer <token>'")
         return self.verify(token.strip())
+
+
+def _check_time_claims(claims: dict[str, object]) -> None:
+    """Refuse time claims that are not plain numbers within what a datetime can hold.
+
+    PyJWT compares ``int(value)``, so it lets ``"99999999999"``, ``true`` and ``1e20`` through;
+    reading them as datetimes would then fail with a TypeError or an OverflowError.
+
+    :raises AuthError: "invalid token: bad <claim>".
+    """
+    for name in TIME_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        # bool is an int to Python, not a number to JSON; NaN fails both comparisons.
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_NUMERIC_DATE
+        ):
+            raise AuthError(f"invalid token: bad {name}")
 
 
 async def until_expired(

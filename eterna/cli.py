@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Coroutine, Sequence
@@ -24,6 +25,24 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
+def _on_system_allocator(settings: Settings) -> None:
+    """Run this command again on the C library's allocator, unless told otherwise.
+
+    The allocator is chosen when the interpreter starts, hence the new image (same process,
+    same arguments). Why: :mod:`eterna.memory`.
+    """
+    if not settings.system_allocator or "PYTHONMALLOC" in os.environ:
+        return
+    try:
+        os.execve(  # noqa: S606 - this same program, by its own path and arguments
+            sys.executable,
+            [sys.executable, *sys.orig_argv[1:]],
+            {**os.environ, "PYTHONMALLOC": "malloc"},
+        )
+    except OSError as exc:
+        log.warning("staying on Python's allocator: %s", exc)
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -33,13 +52,15 @@ def _settings(**overrides: Any) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     """Run the API (and, in the embedded mode, the queue, worker and sandbox)."""
+    settings = _settings()
+    _on_system_allocator(settings)  # before the imports: they would be done twice
+
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
     from eterna.app import create_app  # noqa: PLC0415
     from eterna.bootstrap import jwt_auth  # noqa: PLC0415
     from eterna.engine import utcnow  # noqa: PLC0415
 
-    settings = _settings()
     _configure_logging(settings)
     host = args.host or settings.host
     port = args.port or settings.port
@@ -74,6 +95,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # per-message compression costs ~47 MiB and CPU per 1,000 subscribers for little gain.
         ws_max_size=settings.max_body_bytes,
         ws_per_message_deflate=False,
+        # The client's address comes from ETERNA_TRUSTED_PROXIES (eterna.client_address);
+        # uvicorn's own handling would believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
     )
 
 

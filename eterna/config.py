@@ -11,6 +11,7 @@ from either or from the README's configuration table.
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -82,6 +83,12 @@ class Settings(BaseSettings):
     order_page: bool = Field(
         default=True,
         description="serve the live order page at / (off: the API serves GraphQL only)",
+    )
+    system_allocator: bool = Field(
+        default=True,
+        description="`serve` runs on the C library's allocator (PYTHONMALLOC=malloc), so "
+        "memory freed after a flood of connections returns to the system; costs a few % "
+        "of CPU; an explicit PYTHONMALLOC wins",
     )
     idle_recheck_seconds: float = Field(
         5.0,
@@ -246,6 +253,37 @@ class Settings(BaseSettings):
         ge=0,
         description="a user's unfinished limit and sniper orders at once (0: no cap)",
     )
+    quote_rate_limit_per_minute: int = Field(
+        120,
+        ge=0,
+        description="`quote` fields (each alias counts) per user per minute, shared by all "
+        "API processes (0: off)",
+    )
+    anonymous_rate_limit_per_minute: int = Field(
+        60,
+        ge=0,
+        description="`quote`, `tokens` and `venues` fields without a token (each alias "
+        "counts) per client address per minute, shared by all API processes (0: off)",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="comma-separated addresses or CIDRs of reverse proxies whose "
+        "X-Forwarded-For is believed (empty: the peer is the client)",
+    )
+    ws_init_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="a websocket that sends no connection_init this long is closed (4408)",
+    )
+    max_connections_per_address: int = Field(
+        100,
+        ge=0,
+        description="open websockets per client address on one API process (0: no cap)",
+    )
+    max_connections_per_user: int = Field(
+        20, ge=0, description="open websockets per user on one API process (0: no cap)"
+    )
     max_notional_usd: Decimal = Field(
         Decimal(1_000_000), ge=0, description="largest order value in USD (0: off)"
     )
@@ -256,12 +294,22 @@ class Settings(BaseSettings):
         "expires this far ahead",
     )
 
-    @field_validator("allowed_origins", "cors_origins", mode="before")
+    @field_validator("allowed_origins", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         # "https://a.example, https://b.example" reads better in an environment than JSON.
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR: {entry!r}") from None
         return value
 
     @model_validator(mode="after")
@@ -288,7 +336,7 @@ class Settings(BaseSettings):
 
 # The settings by what they are about; each command's --help lists the sections it reads.
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "server": ("port", "host", "graphiql", "order_page", "token_ttl_hours"),
+    "server": ("port", "host", "graphiql", "order_page", "token_ttl_hours", "system_allocator"),
     "storage": ("database_url", "redis_url", "redis_prefix", "db_pool_size", "data_dir"),
     "logs and metrics": ("log_level", "log_format", "metrics_port"),
     "orders": (
@@ -302,6 +350,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "max_orders_in_flight_per_user",
         "max_open_orders_per_user",
         "max_resting_orders_per_user",
+        "quote_rate_limit_per_minute",
     ),
     "security": (
         "jwt_secret",
@@ -324,6 +373,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "field_suggestions",
         "allowed_origins",
         "cors_origins",
+        "trusted_proxies",
+        "anonymous_rate_limit_per_minute",
+        "ws_init_timeout_seconds",
+        "max_connections_per_address",
+        "max_connections_per_user",
     ),
     "execution": (
         "worker_concurrency",

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from eterna.background import Background
@@ -129,15 +129,21 @@ def encode_cursor(order: Order) -> str:
 
 
 def decode_cursor(cursor: str) -> OrderCursor:
-    """Decode a cursor; raise RejectedError when it is not one of ours."""
+    """Decode a cursor; raise RejectedError unless it is a position storage can compare.
+
+    Cursors come back from clients, so anything may arrive. The time is moved to UTC here:
+    an offset that carries it outside the years a datetime holds
+    (``0001-01-01T00:00:00+14:00``) is refused like any other malformed cursor instead of
+    failing in the database driver, and every store compares UTC with UTC.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, _, order_id = base64.urlsafe_b64decode(padded).decode().partition("|")
         at = datetime.fromisoformat(created)
         if at.tzinfo is None:
             raise ValueError("naive timestamp")
-        return OrderCursor(created_at=at, order_id=uuid.UUID(order_id))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return OrderCursor(created_at=at.astimezone(UTC), order_id=uuid.UUID(order_id))
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise RejectedError(RejectionCode.INVALID_INPUT, "not a valid cursor", "after") from None
 
 

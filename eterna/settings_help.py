@@ -84,6 +84,8 @@ def settings_text(current: Settings | None = None) -> str:
             if current is not None:
                 line += f"  now: {shown(getattr(current, name))}"
             lines.append(line)
-            lines.append(textwrap.indent(textwrap.fill(info.description or "", 72), "      "))
+            # Unbroken hyphens: descriptions name headers such as X-Forwarded-For.
+            text = textwrap.fill(info.description or "", 72, break_on_hyphens=False)
+            lines.append(textwrap.indent(text, "      "))
         lines.append("")
     return "\n".join(lines) + "\n"

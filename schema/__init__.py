@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,8 @@ from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustom
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.document_cost import DocumentLimits
 from schema.document_gate import DocumentGate
@@ -38,6 +39,38 @@ class EternaSchema(strawberry.Schema):
                     error.message,
                     exc_info=error.original_error,
                 )
+
+    async def execute(  # noqa: PLR0917 - strawberry's signature
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Execute a query or a mutation; subscriptions are served on websockets only.
+
+        strawberry allows subscriptions over HTTP for its multipart transport, which is not
+        enabled here (a stream per request would escape the per-connection limits); without
+        it the operation ran as a query and failed inside graphql-core. Leaving subscriptions
+        out of the allowed types makes strawberry answer 400 before anything runs.
+        """
+        allowed = (
+            {OperationType.QUERY, OperationType.MUTATION}
+            if allowed_operation_types is None
+            else set(allowed_operation_types) - {OperationType.SUBSCRIPTION}
+        )
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed,
+            operation_extensions,
+        )
 
 
 _UNPLANNED: Any = object()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,10 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from eterna.auth import Principal
+from eterna.client_address import budget_key
 from eterna.errors import RejectionCode
 from eterna.orders import OrderEvent
+from eterna.read_budgets import ReadBudgets
 from eterna.service import OrderService
 from schema.errors import ApiError
 
@@ -31,17 +34,52 @@ class Context:
     principal: Principal | None = None
     auth_failure: str | None = None
     connection_params: dict[str, Any] | None = None
-    events_loader: DataLoader[str, list[OrderEvent]] = field(init=False)
     cache_events: bool = True
+    # Why a websocket's connection_init was refused, said in its close frame.
+    refusal: str | None = None
+    # Gives the websocket's place under the per-user cap back; set while it holds one.
+    release_slot: Callable[[], None] | None = None
+    reads: ReadBudgets = field(default_factory=ReadBudgets)
 
-    def __post_init__(self) -> None:
-        # A websocket context lives as long as the connection: never cache there.
-        self.events_loader = DataLoader(self._load_events, cache=self.cache_events)
+    @functools.cached_property
+    def events_loader(self) -> DataLoader[str, list[OrderEvent]]:
+        """Return the batching loader of orders' events, made on first use.
 
-    async def _load_events(self, keys: Sequence[str]) -> list[list[OrderEvent]]:
-        ids = [uuid.UUID(k) for k in keys]
-        found = await self.service.events_of_orders(ids)
-        return [found.get(i, []) for i in ids]
+        Its load function holds the service, not the context: a context that its own loader
+        referred back to would be a reference cycle, and a cycle waits for the cyclic GC, with
+        the request or websocket and everything they hold (buffers, the protocol object).
+        A websocket context lives as long as the connection: it never caches.
+        """
+        service = self.service
+
+        async def load(keys: Sequence[str]) -> list[list[OrderEvent]]:
+            ids = [uuid.UUID(k) for k in keys]
+            found = await service.events_of_orders(ids)
+            return [found.get(i, []) for i in ids]
+
+        return DataLoader(load, cache=self.cache_events)
+
+    @property
+    def client_key(self) -> str:
+        """Return the key the caller's address is counted under (see eterna.client_address)."""
+        client = self.request.client
+        return budget_key(client.host if client else None)
+
+    async def spend_read(self, *, quote: bool = False) -> None:
+        """Count one read field: a quote per user, any read without a token per address.
+
+        A token that expired since a websocket opened counts as none.
+
+        :raises RateLimitedError: over the budget.
+        """
+        principal = self.principal
+        if principal is not None and principal.expired(datetime.now(UTC)):
+            principal = None
+        await self.reads.spend(
+            user_id=principal.user_id if principal else None,
+            client_key=self.client_key,
+            quote=quote,
+        )
 
     @property
     def user_id(self) -> str:

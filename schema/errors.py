@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 
 from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from eterna.errors import RejectedError, RejectionCode
+from eterna.ratelimit import RateLimitedError
 
 log = logging.getLogger("eterna.api")
 
@@ -32,20 +34,37 @@ def with_code(error: GraphQLError, code: DocumentCode) -> GraphQLError:
     return error
 
 
+def retry_after(exc: RejectedError) -> float | None:
+    """Return the seconds a RATE_LIMITED caller should wait, None for other refusals."""
+    if isinstance(exc, RateLimitedError):
+        # Rounded up, so a client that waits exactly this long is let through.
+        return math.ceil(exc.retry_after_seconds * 1000) / 1000
+    return None
+
+
 class ApiError(GraphQLError):
     """An expected failure outside a result union, with a code in its extensions."""
 
-    def __init__(self, code: RejectionCode, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: RejectionCode,
+        message: str,
+        field: str | None = None,
+        *,
+        retry_after_seconds: float | None = None,
+    ) -> None:
         extensions: dict[str, object] = {"code": code.value}
         if field:
             extensions["field"] = field
+        if retry_after_seconds is not None:
+            extensions["retryAfterSeconds"] = retry_after_seconds
         super().__init__(message, extensions=extensions)
         self.code = code
 
     @classmethod
     def from_rejection(cls, exc: RejectedError) -> ApiError:
-        """Wrap a service rejection."""
-        return cls(exc.code, exc.message, exc.field)
+        """Wrap a service rejection (RATE_LIMITED with ``retryAfterSeconds``)."""
+        return cls(exc.code, exc.message, exc.field, retry_after_seconds=retry_after(exc))
 
 
 # Raised by strawberry before execution about the request itself (no operation, no query).

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import strawberry
 
 from eterna.errors import RejectedError
-from eterna.ratelimit import RateLimitedError
 from schema.context import Info
+from schema.errors import retry_after
 from schema.inputs import OrderInput
 from schema.types import (
     CancelOrderResult,
@@ -21,20 +19,13 @@ from schema.types import (
 )
 
 
-def _retry_after(exc: RejectedError) -> float | None:
-    if isinstance(exc, RateLimitedError):
-        # Rounded up, so a client that waits exactly this long is let through.
-        return math.ceil(exc.retry_after_seconds * 1000) / 1000
-    return None
-
-
 def _result(outcome: object) -> OrderPlaced | OrderRejected:
     if isinstance(outcome, RejectedError):
         return OrderRejected(
             code=outcome.code,
             message=outcome.message,
             field=outcome.field,
-            retry_after_seconds=_retry_after(outcome),
+            retry_after_seconds=retry_after(outcome),
         )
     return OrderPlaced(order=Order.from_domain(outcome))  # type: ignore[arg-type]
 
@@ -80,6 +71,6 @@ class Mutation:
             order = await info.context.service.cancel(info.context.user_id, str(id))
         except RejectedError as exc:
             return CancelRejected(
-                code=exc.code, message=exc.message, retry_after_seconds=_retry_after(exc)
+                code=exc.code, message=exc.message, retry_after_seconds=retry_after(exc)
             )
         return OrderCancelled(order=Order.from_domain(order))

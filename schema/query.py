@@ -8,7 +8,7 @@ import strawberry
 
 from eterna.errors import RejectedError
 from schema.context import Info
-from schema.errors import ApiError
+from schema.errors import ApiError, retry_after
 from schema.types import (
     Order,
     OrderConnection,
@@ -63,7 +63,11 @@ class Query:
             ),
         )
 
-    @strawberry.field(description="Preview the route of a market order without placing it.")
+    @strawberry.field(
+        description="Preview the route of a market order without placing it. Each quote "
+        "(aliases too) counts against your quote budget, or without a token against your "
+        "address's budget of anonymous reads (RATE_LIMITED)."
+    )
     async def quote(
         self,
         info: Info,
@@ -74,22 +78,41 @@ class Query:
     ) -> QuoteResult:
         """Return the best route now, or why there is none."""
         try:
+            await info.context.spend_read(quote=True)
             decision = await info.context.service.quote(
                 token_in, token_out, amount_in, slippage_bps
             )
         except RejectedError as exc:
-            return QuoteRejected(code=exc.code, message=exc.message)
+            return QuoteRejected(
+                code=exc.code, message=exc.message, retry_after_seconds=retry_after(exc)
+            )
         return RouteQuote(
             route=Route.from_domain(decision.route),
             quotes=[Quote.from_domain(q) for q in decision.quotes],
         )
 
-    @strawberry.field(description="Tokens you can trade.")
-    def tokens(self, info: Info) -> list[Token]:
+    @strawberry.field(
+        description="Tokens you can trade. Without a token, counts against your address's "
+        "budget of anonymous reads (RATE_LIMITED)."
+    )
+    async def tokens(self, info: Info) -> list[Token]:
         """Return the tradeable tokens."""
+        await _spend_read(info)
         return [Token.from_domain(t) for t in info.context.service.tokens()]
 
-    @strawberry.field(description="The DEX venues the router quotes.")
+    @strawberry.field(
+        description="The DEX venues the router quotes. Without a token, counts against your "
+        "address's budget of anonymous reads (RATE_LIMITED)."
+    )
     async def venues(self, info: Info) -> list[Venue]:
         """Return the venues."""
+        await _spend_read(info)
         return [Venue.from_domain(v) for v in await info.context.service.venues()]
+
+
+async def _spend_read(info: Info) -> None:
+    """Count a read field against the caller's budget; over it, raise RATE_LIMITED."""
+    try:
+        await info.context.spend_read()
+    except RejectedError as exc:
+        raise ApiError.from_rejection(exc) from None

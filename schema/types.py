@@ -303,6 +303,9 @@ class QuoteRejected:
 
     code: RejectionCode
     message: str
+    retry_after_seconds: float | None = strawberry.field(
+        default=None, description="RATE_LIMITED: seconds until a retry will be accepted."
+    )
 
 
 PlaceOrderResult = Annotated[OrderPlaced | OrderRejected, strawberry.union("PlaceOrderResult")]

@@ -83,7 +83,8 @@ export function openSocket(token, on) {
   return globalThis.graphqlWs.createClient({
     url: `${scheme}://${location.host}/graphql`,
     connectionParams: () => ({ Authorization: `Bearer ${token}` }),
-    // Keep trying while the server restarts; a refused token (4403) will not get better.
+    // Keep trying while the server restarts; a refusal (4403: the token, or too many
+    // connections of this user) will not get better by itself.
     retryAttempts: Infinity,
     shouldRetry: (event) => !(event && event.code === 4403),
     // The library's wait doubles without bound; past a few tries, try every ~10 s.
@@ -98,11 +99,17 @@ export function openSocket(token, on) {
   });
 }
 
+/** Say why the server refused the connection (4403): its close reason, when it gave one. */
+export function describeRefusal(reason) {
+  const why = (reason ?? "").replace(/^Forbidden:?\s*/, "");
+  return why ? `the server refused the connection: ${why}` : "the server refused the token";
+}
+
 /** Describe what ended a subscription: GraphQL errors, a close event or an Error. */
 export function describeEnd(err) {
   if (Array.isArray(err)) return err.map((e) => e.message).join("; ");
   if (err && typeof err.code === "number") {
-    if (err.code === 4403) return "the server refused the token";
+    if (err.code === 4403) return describeRefusal(err.reason);
     return `connection closed (${err.code}${err.reason ? `: ${err.reason}` : ""})`;
   }
   return err?.message ?? String(err);

@@ -1,6 +1,6 @@
 // The live order page: the token, the order form, and the list of orders kept live.
 
-import { Http, MY_EVENTS, ORDERS, PLACE, TOKENS, describeEnd, openSocket } from "./api.js";
+import { Http, MY_EVENTS, ORDERS, PLACE, TOKENS, describeEnd, describeRefusal, openSocket } from "./api.js";
 import { OrderBook } from "./book.js";
 import { renderCard } from "./cards.js";
 import { fill, h } from "./dom.js";
@@ -69,7 +69,7 @@ class Session {
       setConnection("live", "live");
       if (detail.wasRetry) this.book.resync();
     } else if (state === "closed" && $("connection").dataset.state !== "refused") {
-      const reason = detail.code === 4403 ? "the server refused the token" : `disconnected (${detail.code}), retrying`;
+      const reason = detail.code === 4403 ? describeRefusal(detail.reason) : `disconnected (${detail.code}), retrying`;
       setConnection(detail.code === 4403 ? "refused" : "closed", reason);
     }
   }

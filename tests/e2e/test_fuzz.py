@@ -110,13 +110,15 @@ def _placed_ids(body: bytes) -> set[str]:
 
 @pytest.fixture
 async def fuzzed(data_dir: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Fuzzed]:
-    # No rate limit, so every input reaches validation; small body and cost limits, so the
+    # No rate limits, so every input reaches validation; small body and cost limits, so the
     # fuzzer meets them often.
     settings_ = Settings(
         data_dir=data_dir,
         sandbox_slot_ms=0,
         idle_recheck_seconds=0.5,
         rate_limit_per_minute=0,
+        quote_rate_limit_per_minute=0,
+        anonymous_rate_limit_per_minute=0,
         max_body_bytes=64 * 1024,
         max_batch=5,
     )

@@ -221,7 +221,9 @@ def test_sniper_order_for_a_mint_no_venue_lists_waits(served: Served, page: Page
 
 def test_a_refused_token_is_said_plainly(served: Served, page: Page) -> None:
     page.goto(f"{served.url}/#token=not-a-token")
-    expect(page.locator("#connection")).to_have_text("the server refused the token")
+    expect(page.locator("#connection")).to_have_text(
+        "the server refused the connection: invalid token"
+    )
     expect(page.locator("#notice")).to_contain_text("Could not list your orders: invalid token")
 
 

@@ -12,7 +12,14 @@ from pathlib import Path
 import jwt
 import pytest
 
-from eterna.auth import AuthError, JwtAuth, Principal, check_secret, until_expired
+from eterna.auth import (
+    MAX_NUMERIC_DATE,
+    AuthError,
+    JwtAuth,
+    Principal,
+    check_secret,
+    until_expired,
+)
 from eterna.bootstrap import jwt_auth
 from eterna.config import Settings
 
@@ -112,6 +119,35 @@ def test_configured_audience_refuses_a_missing_or_wrong_aud(aud: str | None) -> 
 def test_bad_subject_is_refused(sub: object) -> None:
     with pytest.raises(AuthError, match="invalid token"):
         JwtAuth(SECRET).verify(_token(_claims(sub=sub)))
+
+
+MALFORMED_TIMES: list[object] = [
+    "99999999999",
+    "abc",
+    1e20,
+    10**30,
+    -5,
+    True,
+    None,
+    [1],
+    {"at": 1},
+    float("nan"),
+    float("inf"),
+]
+
+
+@pytest.mark.parametrize("value", MALFORMED_TIMES, ids=repr)
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_malformed_time_claim_is_refused_with_an_auth_error(claim: str, value: object) -> None:
+    claims = _claims()
+    claims[claim] = value
+    with pytest.raises(AuthError, match=r"invalid token|token expired|not yet valid"):
+        JwtAuth(SECRET).verify(_token(claims))
+
+
+def test_the_latest_expiry_a_datetime_can_hold_is_accepted() -> None:
+    principal = JwtAuth(SECRET).verify(_token(_claims(exp=MAX_NUMERIC_DATE, iat=0, nbf=1.5)))
+    assert principal.expires_at.year == 9999
 
 
 def test_oversized_token_is_refused_without_decoding() -> None:
