@@ -27,6 +27,6 @@ class OrderInput(BaseModel):
     max_price_impact_bps: Optional[int] = Field(alias="maxPriceImpactBps", default=None)
     "Refuse routes that move the price more than this."
     expires_at: Optional[datetime] = Field(alias="expiresAt", default=None)
-    "LIMIT, SNIPER."
+    "LIMIT, SNIPER: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon."
     client_order_id: Optional[str] = Field(alias="clientOrderId", default=None)
     "Idempotency key, unique per user: placing it again returns the same order."

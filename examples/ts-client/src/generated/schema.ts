@@ -28,9 +28,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or WAITING order of yours. */
   cancelOrder: CancelOrderResult;
-  /** Place one order. Counts once against your rate limit (RATE_LIMITED). */
+  /** Place one order. Counts once against your mutation rate limit and once against your order budget (RATE_LIMITED), and must fit your caps on unfinished orders (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS). */
   placeOrder: PlaceOrderResult;
-  /** Place several orders at once; results come in input order. Over the batch cap, every result is BATCH_TOO_LARGE and nothing is stored. The call counts once against your rate limit; over it, every result is RATE_LIMITED. */
+  /** Place several orders at once; results come in input order. Over the batch cap, every result is BATCH_TOO_LARGE and nothing is stored. The call counts once against your mutation rate limit; over it, every result is RATE_LIMITED. Each valid order then spends one unit of your order budget, all or none (over it, each is RATE_LIMITED), and each must fit your caps on unfinished orders, in input order (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS); a clientOrderId placed before always returns its order. */
   placeOrders: Array<PlaceOrderResult>;
 };
 
@@ -121,7 +121,7 @@ export type OrderInput = {
   amountIn: Scalars['Decimal']['input'];
   /** Idempotency key, unique per user: placing it again returns the same order. */
   clientOrderId?: InputMaybe<Scalars['String']['input']>;
-  /** LIMIT, SNIPER. */
+  /** LIMIT, SNIPER: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon. */
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
   /** LIMIT: minimum tokenOut per 1 tokenIn. */
   limitPrice?: InputMaybe<Scalars['Decimal']['input']>;
@@ -190,11 +190,11 @@ export type Query = {
   order?: Maybe<Order>;
   /** Your orders, newest first (Relay connection, stable cursors). */
   orders: OrderConnection;
-  /** Preview the route of a market order without placing it. */
+  /** Preview the route of a market order without placing it. Each quote (aliases too) counts against your quote budget, or without a token against your address's budget of anonymous reads (RATE_LIMITED). */
   quote: QuoteResult;
-  /** Tokens you can trade. */
+  /** Tokens you can trade. Without a token, counts against your address's budget of anonymous reads (RATE_LIMITED). */
   tokens: Array<Token>;
-  /** The DEX venues the router quotes. */
+  /** The DEX venues the router quotes. Without a token, counts against your address's budget of anonymous reads (RATE_LIMITED). */
   venues: Array<Venue>;
 };
 
@@ -238,6 +238,8 @@ export type QuoteRejected = {
   __typename?: 'QuoteRejected';
   code: RejectionCode;
   message: Scalars['String']['output'];
+  /** RATE_LIMITED: seconds until a retry will be accepted. */
+  retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
 };
 
 export type QuoteResult = QuoteRejected | RouteQuote;
@@ -252,6 +254,9 @@ export type RejectionCode =
   | 'NO_ROUTE'
   | 'RATE_LIMITED'
   | 'SAME_TOKEN'
+  | 'TOO_MANY_OPEN_ORDERS'
+  | 'TOO_MANY_ORDERS_IN_FLIGHT'
+  | 'TOO_MANY_RESTING_ORDERS'
   | 'UNAUTHENTICATED'
   | 'UNAVAILABLE'
   | 'UNKNOWN_TOKEN'
