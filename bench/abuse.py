@@ -42,7 +42,7 @@ from abuse_documents import ANSWERED, Abuse, documents, tokens
 from cluster import CpuMeter, Proc, free_port
 from common import RawHttpPool, add_cluster_arguments, parse_env, percentile, progress, settle
 
-from eterna.auth import JwtAuth
+from eterna.adapters.auth import JwtAuth
 
 GOAL_SLOWEST_MS = 50.0
 GOAL_HEALTH_P99_MS = 100.0

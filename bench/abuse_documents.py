@@ -18,7 +18,7 @@ from typing import Any
 
 from graphql import GraphQLSyntaxError, Lexer, Source, TokenKind, get_introspection_query
 
-from eterna.config import Settings
+from eterna.entrypoints.config import Settings
 
 ANSWERED = "ANSWERED"
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"

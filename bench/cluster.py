@@ -39,7 +39,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from eterna.auth import JwtAuth
+from eterna.adapters.auth import JwtAuth
 
 PG_ADMIN_URL = os.environ.get(
     "ETERNA_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"

@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eterna.localchain.fidelity.suite import Outcome, Suite, run_suite
-from eterna.localchain.programs import PROGRAMS_DIR_ENV, ProgramsError, locate_programs
+from eterna.adapters.localchain.fidelity.suite import Outcome, Suite, run_suite
+from eterna.adapters.localchain.programs import PROGRAMS_DIR_ENV, ProgramsError, locate_programs
 
 # Program name -> the module whose SUITE checks it; each program's owner adds a line here.
 SUITES: dict[str, str] = {
-    "cpswap": "eterna.localchain.fidelity.cpswap",
-    "dlmm": "eterna.localchain.fidelity.dlmm",
-    "whirlpool": "eterna.localchain.fidelity.whirlpool",
+    "cpswap": "eterna.adapters.localchain.fidelity.cpswap",
+    "dlmm": "eterna.adapters.localchain.fidelity.dlmm",
+    "whirlpool": "eterna.adapters.localchain.fidelity.whirlpool",
 }
 PROGRESS_SECONDS = 5.0
 

@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from eterna.metrics import MeteredRepository, Metrics
-from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.ports import OrderRepository, Step
-from eterna.routes import Route, RouteLeg
-from eterna.state_machine import Trigger, next_status
-from eterna.tokens import SOL, USDC
+from eterna.adapters.metrics import MeteredRepository, Metrics
+from eterna.application.ports import OrderRepository, Step
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.routes import Route, RouteLeg
+from eterna.domain.state_machine import Trigger, next_status
+from eterna.domain.tokens import SOL, USDC
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 ROUTE = Route(

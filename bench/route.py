@@ -15,10 +15,10 @@ import time
 from collections import defaultdict
 from decimal import Decimal
 
-from eterna.routing import Router
-from eterna.sandbox.genesis import genesis_market
-from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
-from eterna.venues.sandbox import SandboxVenue
+from eterna.adapters.sandbox.genesis import genesis_market
+from eterna.adapters.venues.sandbox import SandboxVenue
+from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
+from eterna.routing.router import Router
 
 MIX: tuple[tuple[str, Token, Token, Decimal], ...] = (
     ("small", SOL, USDC, Decimal(1)),

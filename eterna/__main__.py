@@ -1,3 +1,3 @@
-from eterna.cli import main
+from eterna.entrypoints.cli import main
 
 main()

@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from eterna.orders import OrderStatus, OrderType
+from eterna.domain.orders import OrderStatus, OrderType
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from uuid import uuid4

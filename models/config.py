@@ -44,16 +44,3 @@ def tortoise_config(database_url: str, *, pool_size: int = 20) -> dict[str, Any]
         "use_tz": True,
         "timezone": "UTC",
     }
-
-
-def cli_config() -> dict[str, Any]:
-    """Return the config the ``tortoise`` command line uses (DATABASE_URL or the SQLite file)."""
-    from eterna.config import Settings  # noqa: PLC0415 - only the CLI reads the environment
-
-    return tortoise_config(Settings().effective_database_url)
-
-
-def __getattr__(name: str) -> Any:  # the CLI reads TORTOISE_ORM lazily
-    if name == "TORTOISE_ORM_CLI":
-        return cli_config()
-    raise AttributeError(name)

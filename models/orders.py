@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from eterna.orders import OrderStatus, OrderType
+from eterna.domain.orders import OrderStatus, OrderType
 
 # Amounts are NUMERIC(28, 12): 16 integer digits and up to 12 decimals (Solana tokens use at
 # most 9), inside the 28 significant digits Tortoise quantises with. Prices, whose scale is

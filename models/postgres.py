@@ -17,9 +17,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from eterna.background import Background
-from eterna.events.codec import PLACED_MESSAGE, event_data
-from eterna.orders import TERMINAL_STATUSES, Order, OrderEvent, OrderStatus
+from eterna.adapters.events.codec import event_data
+from eterna.core.background import Background
+from eterna.domain.orders import PLACED_MESSAGE, TERMINAL_STATUSES, Order, OrderEvent, OrderStatus
 from models.orders import OrderEventModel, OrderModel
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The Tortoise implementation of :class:`eterna.ports.OrderRepository`.
+"""The Tortoise implementation of :class:`eterna.application.ports.OrderRepository`.
 
 Every transition is one transaction that updates the order only if its ``last_seq`` is still
 the one the writer read (and, for a worker, only while it holds the lease), then inserts the
@@ -26,19 +26,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from eterna.background import Background
-from eterna.coalesce import Coalescer
-from eterna.errors import LeaseLostError, StorageUnavailableError
-from eterna.events.codec import PLACED_MESSAGE, event_data, event_from_data
-from eterna.orders import (
-    TERMINAL_STATUSES,
-    Order,
-    OrderEvent,
-    OrderStatus,
-    OrderType,
-    PlaceOrder,
-)
-from eterna.ports import (
+from eterna.adapters.events.codec import event_data, event_from_data
+from eterna.application.ports import (
     OpenOrders,
     OrderCursor,
     OrderMark,
@@ -47,9 +36,21 @@ from eterna.ports import (
     QueuedOrder,
     Step,
 )
-from eterna.routes import Route
-from eterna.state_machine import next_status
-from eterna.tokens import Token, format_amount
+from eterna.core.background import Background
+from eterna.core.coalesce import Coalescer
+from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.orders import (
+    PLACED_MESSAGE,
+    TERMINAL_STATUSES,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+)
+from eterna.domain.routes import Route
+from eterna.domain.state_machine import next_status
+from eterna.domain.tokens import Token, format_amount
 from models.orders import OrderEventModel, OrderModel
 from models.postgres import (
     RELEASE_SQL,

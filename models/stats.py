@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.functions import Count
 
-from eterna.orders import OrderStatus, OrderType
+from eterna.domain.orders import OrderStatus, OrderType
 from models.orders import OrderModel
 
 

@@ -15,12 +15,12 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
-from eterna.auth import Principal
-from eterna.client_address import budget_key
-from eterna.errors import RejectionCode
-from eterna.orders import OrderEvent
-from eterna.read_budgets import ReadBudgets
-from eterna.service import OrderService
+from eterna.adapters.auth import Principal
+from eterna.adapters.web.client_address import budget_key
+from eterna.application.read_budgets import ReadBudgets
+from eterna.application.service import OrderService
+from eterna.domain.errors import RejectionCode
+from eterna.domain.orders import OrderEvent
 from schema.errors import ApiError
 
 
@@ -61,7 +61,7 @@ class Context:
 
     @property
     def client_key(self) -> str:
-        """Return the key the caller's address is counted under (see eterna.client_address)."""
+        """Return the key the caller's address is counted under (see client_address.budget_key)."""
         client = self.request.client
         return budget_key(client.host if client else None)
 

@@ -10,8 +10,8 @@ from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from eterna.errors import RejectedError, RejectionCode
-from eterna.ratelimit import RateLimitedError
+from eterna.application.ratelimit import RateLimitedError
+from eterna.domain.errors import RejectedError, RejectionCode
 
 log = logging.getLogger("eterna.api")
 

@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import StrawberryOptional, StrawberryType, get_object_definition
 
-from eterna.service import OrderRequest
+from eterna.application.service import OrderRequest
 from schema.types import OrderType
 
 

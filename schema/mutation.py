@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from eterna.errors import RejectedError
+from eterna.domain.errors import RejectedError
 from schema.context import Info
 from schema.errors import retry_after
 from schema.inputs import OrderInput

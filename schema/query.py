@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from eterna.errors import RejectedError
+from eterna.domain.errors import RejectedError
 from schema.context import Info
 from schema.errors import ApiError, retry_after
 from schema.types import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from eterna.tokens import format_amount, parse_amount
+from eterna.domain.tokens import format_amount, parse_amount
 
 
 def _parse(value: Any) -> Decimal:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from eterna.auth import AuthError, Principal, until_expired
-from eterna.errors import RejectedError, RejectionCode
-from eterna.orders import OrderEvent as DomainOrderEvent
+from eterna.adapters.auth import AuthError, Principal, until_expired
+from eterna.domain.errors import RejectedError, RejectionCode
+from eterna.domain.orders import OrderEvent as DomainOrderEvent
 from schema.context import Info
 from schema.errors import ApiError
 from schema.types import OrderEvent

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import strawberry
 
-from eterna import orders as domain
-from eterna import routes
-from eterna import tokens as tok
-from eterna.errors import RejectionCode as DomainRejectionCode
-from eterna.venues.base import VenueInfo
+from eterna.domain import orders as domain
+from eterna.domain import routes
+from eterna.domain import tokens as tok
+from eterna.domain.errors import RejectionCode as DomainRejectionCode
+from eterna.routing.venues import VenueInfo
 from schema.context import Info
 
 # The domain enums are the GraphQL enums (strawberry registers them in place).

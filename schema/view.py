@@ -26,10 +26,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Messag
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
-from eterna.auth import AuthError, JwtAuth
-from eterna.connection_limits import OpenConnections
-from eterna.read_budgets import ReadBudgets
-from eterna.service import OrderService
+from eterna.adapters.auth import AuthError, JwtAuth
+from eterna.adapters.web.connection_limits import OpenConnections
+from eterna.application.read_budgets import ReadBudgets
+from eterna.application.service import OrderService
 from schema import EternaSchema
 from schema.context import Context
 from schema.playground import playground_html
@@ -94,7 +94,7 @@ class ExplainedClose(AsyncWebSocketAdapter):
 
 
 def _client(request: Request | WebSocket) -> str:
-    """Return the client's address (as eterna.client_address resolved it) for a log line."""
+    """Return the client's address (as the client-address middleware resolved it) for logs."""
     return request.client.host if request.client else "unknown"
 
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Refresh the vendored graphql-ws browser client of the order page (eterna/web/): fetch the
+# Refresh the vendored graphql-ws browser client of the order page (eterna/adapters/web/static/): fetch the
 # npm package with `npm pack` into a temporary folder, copy its UMD build and licence, and
-# record the version and checksum in eterna/web/VENDOR.md. Usage: scripts/vendor-graphql-ws.sh [VERSION]
+# record the version and checksum in eterna/adapters/web/static/VENDOR.md. Usage: scripts/vendor-graphql-ws.sh [VERSION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version="${1:-latest}"
-web=eterna/web
+web=eterna/adapters/web/static
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -27,8 +27,8 @@ from typing import Annotated, Any
 from taskiq import AckableMessage, AsyncBroker, Context, TaskiqDepends
 from taskiq.message import BrokerMessage
 
-from eterna.coalesce import Coalescer
-from eterna.engine import ExecutionEngine
+from eterna.application.engine import ExecutionEngine
+from eterna.core.coalesce import Coalescer
 from tasks.lanes import Lanes
 
 EXECUTE_ORDER = "orders.execute"

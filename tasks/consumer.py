@@ -14,10 +14,10 @@ import logging
 
 from taskiq.api import run_receiver_task
 
-from eterna.engine import ExecutionEngine
-from eterna.errors import EternaError
-from eterna.logs import about_many
-from eterna.ports import QueuedOrder
+from eterna.application.engine import ExecutionEngine
+from eterna.application.ports import QueuedOrder
+from eterna.core.logs import about_many
+from eterna.domain.errors import EternaError
 from tasks.broker import FairBroker, stop_receiver
 from tasks.queue import TaskiqOrderQueue
 

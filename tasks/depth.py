@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eterna.metrics import QueueDepth
+from eterna.adapters.metrics import QueueDepth
 from tasks.broker import FairBroker
 
 

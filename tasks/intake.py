@@ -1,9 +1,10 @@
 """The trigger watcher's intake: new limit and sniper orders in per-user lanes.
 
 A new limit or sniper order is looked at by the trigger watcher first, not by a worker
-(:mod:`eterna.watcher`): it rests at once when its trigger does not hold, and goes to the
-workers' queue only when it does. The intake keeps the workers' fairness rule: one user's
-thousand new limit orders delay another user's first look by one order, not a thousand.
+(:mod:`~eterna.application.triggers.watcher`): it rests at once when its trigger does not
+hold, and goes to the workers' queue only when it does. The intake keeps the workers'
+fairness rule: one user's thousand new limit orders delay another user's first look by one
+order, not a thousand.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from eterna.ports import QueuedOrder
+from eterna.application.ports import QueuedOrder
 from tasks.lanes import Lanes
 
 

@@ -1,6 +1,6 @@
 """Per-user lanes served round-robin, in Redis for many processes or in memory for one.
 
-The rule is :class:`eterna.fair_queue.FairQueue`'s: every user has a FIFO lane, and a take
+The rule is :class:`eterna.core.fair_queue.FairQueue`'s: every user has a FIFO lane, and a take
 serves one item per user in turn. In Redis a lane is a list (``<name>:lane:<user>``, gone
 when empty), the ring of users with work is another list (``<name>:ring``), and each call is
 one Lua script, so concurrent producers and consumers in any number of processes keep the
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from eterna.fair_queue import FairQueue
+from eterna.core.fair_queue import FairQueue
 
 # KEYS: ring, wake. ARGV: lane prefix, then user, item pairs. Returns the items queued.
 _PUSH = """

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from taskiq import TaskiqMessage, TaskiqMiddleware
 
-from eterna.logs import current_order
+from eterna.core.logs import current_order
 from tasks.broker import EXECUTE_ORDER
 
 
 class OrderLogContext(TaskiqMiddleware):
-    """Set :data:`eterna.logs.current_order` while an execute-order task runs."""
+    """Set :data:`eterna.core.logs.current_order` while an execute-order task runs."""
 
     def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
         """Take the order id from the message's first argument."""

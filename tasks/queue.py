@@ -14,8 +14,8 @@ from redis.exceptions import RedisError
 from taskiq import AsyncBroker
 from taskiq.exceptions import SendTaskError
 
-from eterna.errors import EternaError
-from eterna.ports import QueuedOrder
+from eterna.application.ports import QueuedOrder
+from eterna.domain.errors import EternaError
 from tasks.broker import EXECUTE_ORDER, USER_LABEL
 
 

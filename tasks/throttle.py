@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from eterna.engine import ExecutionEngine
-from eterna.orders import Order
-from eterna.ratelimit import RateLimiter
+from eterna.application.engine import ExecutionEngine
+from eterna.application.ratelimit import RateLimiter
+from eterna.domain.orders import Order
 
 GLOBAL_KEY = "orders:global"
 

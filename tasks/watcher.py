@@ -1,7 +1,7 @@
 """Exactly one trigger watcher across all workers: a Redis lock with a TTL.
 
 Every worker runs a :class:`WatcherRunner`. It tries ``SET key owner NX PX ttl`` every third
-of the TTL; the one that gets the key runs the :class:`~eterna.watcher.TriggerWatcher` and
+of the TTL; the one that gets the key runs the trigger watcher (``TriggerWatcher``) and
 renews the key every third of the TTL with a compare-and-renew script (only the owner's value
 is extended). When a renewal fails (the key expired or went to someone else, or Redis did not
 answer), it stops watching at once; when its holder dies, the key expires and another worker
@@ -33,7 +33,7 @@ from typing import Protocol, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from eterna.watcher import TriggerWatcher
+from eterna.application.triggers.watcher import TriggerWatcher
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from eterna.localchain.programs import PROGRAMS_DIR_ENV, ProgramFile, ProgramsError, locate_programs
-from eterna.localchain.svm import LocalChain
+from eterna.adapters.localchain.programs import (
+    PROGRAMS_DIR_ENV,
+    ProgramFile,
+    ProgramsError,
+    locate_programs,
+)
+from eterna.adapters.localchain.svm import LocalChain
 
 
 @pytest.fixture(scope="session")

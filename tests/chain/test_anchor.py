@@ -7,7 +7,7 @@ import struct
 import pytest
 from solders.pubkey import Pubkey
 
-from eterna.solana.anchor import (
+from eterna.adapters.solana.anchor import (
     AccountLayoutError,
     Reader,
     account_discriminator,

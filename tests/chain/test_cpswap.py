@@ -9,17 +9,17 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from eterna.amm.base import InsufficientLiquidityError
-from eterna.localchain.cpswap_pools import (
+from eterna.adapters.localchain.cpswap_pools import (
     CpswapPool,
     create_pool,
     put_amm_config,
     read_pool,
 )
-from eterna.localchain.svm import LocalChain
-from eterna.solana import cpswap
-from eterna.solana.anchor import AccountLayoutError
-from eterna.solana.ids import TOKEN_PROGRAM
+from eterna.adapters.localchain.svm import LocalChain
+from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.anchor import AccountLayoutError
+from eterna.adapters.solana.ids import TOKEN_PROGRAM
+from eterna.amm.base import InsufficientLiquidityError
 
 RAYDIUM_CONFIG_0 = {"trade_fee_rate": 2_500, "protocol_fee_rate": 120_000, "fund_fee_rate": 40_000}
 

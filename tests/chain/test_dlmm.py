@@ -9,15 +9,15 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from eterna.adapters.localchain.dlmm_pools import Deposit, DlmmFees, DlmmPools
+from eterna.adapters.localchain.fidelity.dlmm import CANNOT_FILL, read_state
+from eterna.adapters.localchain.results import TxResult
+from eterna.adapters.localchain.svm import LocalChain
+from eterna.adapters.solana import dlmm, dlmm_swap
+from eterna.adapters.solana.anchor import AccountLayoutError
+from eterna.adapters.solana.ids import TOKEN_PROGRAM
 from eterna.amm.base import InsufficientLiquidityError
 from eterna.amm.dlmm import DlmmPool, bin_price
-from eterna.localchain.dlmm_pools import Deposit, DlmmFees, DlmmPools
-from eterna.localchain.fidelity.dlmm import CANNOT_FILL, read_state
-from eterna.localchain.results import TxResult
-from eterna.localchain.svm import LocalChain
-from eterna.solana import dlmm, dlmm_swap
-from eterna.solana.anchor import AccountLayoutError
-from eterna.solana.ids import TOKEN_PROGRAM
 
 FEES = DlmmFees(
     bin_step=25,

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from solders.pubkey import Pubkey
 
-from eterna.solana import dlmm, dlmm_swap
-from eterna.solana.anchor import instruction_discriminator
-from eterna.solana.ids import DLMM_PROGRAM, MEMO_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM
+from eterna.adapters.solana import dlmm, dlmm_swap
+from eterna.adapters.solana.anchor import instruction_discriminator
+from eterna.adapters.solana.ids import DLMM_PROGRAM, MEMO_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM
 
 KEYS = [Pubkey.new_unique() for _ in range(8)]
 

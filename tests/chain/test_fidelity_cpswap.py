@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 
-from eterna.localchain.fidelity import cpswap
-from eterna.localchain.fidelity.suite import run_suite
-from eterna.localchain.programs import CPSWAP, ProgramFile
+from eterna.adapters.localchain.fidelity import cpswap
+from eterna.adapters.localchain.fidelity.suite import run_suite
+from eterna.adapters.localchain.programs import CPSWAP, ProgramFile
 
 SWAPS = 4_000
 SEED = 20_260_101

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import random
 
-from eterna.localchain.dlmm_pools import needs_extension
-from eterna.localchain.fidelity import dlmm
-from eterna.localchain.fidelity.dlmm_cases import REACH, DlmmCase, Step, cases
-from eterna.localchain.fidelity.suite import run_suite
-from eterna.localchain.programs import DLMM, ProgramFile
+from eterna.adapters.localchain.dlmm_pools import needs_extension
+from eterna.adapters.localchain.fidelity import dlmm
+from eterna.adapters.localchain.fidelity.dlmm_cases import REACH, DlmmCase, Step, cases
+from eterna.adapters.localchain.fidelity.suite import run_suite
+from eterna.adapters.localchain.programs import DLMM, ProgramFile
 
 SWAPS = 2_400
 SEED = 20_260_107

@@ -12,13 +12,13 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+from eterna.adapters.localchain.fidelity import whirlpool
+from eterna.adapters.localchain.fidelity.suite import Mismatch
+from eterna.adapters.localchain.fidelity.whirlpool_checks import SwapCheck, summarize
+from eterna.adapters.localchain.programs import WHIRLPOOL, ProgramFile
+from eterna.adapters.localchain.svm import LocalChain
+from eterna.adapters.solana.whirlpool import WhirlpoolProgramError
 from eterna.amm.whirlpool_reach import tick_array_start
-from eterna.localchain.fidelity import whirlpool
-from eterna.localchain.fidelity.suite import Mismatch
-from eterna.localchain.fidelity.whirlpool_checks import SwapCheck, summarize
-from eterna.localchain.programs import WHIRLPOOL, ProgramFile
-from eterna.localchain.svm import LocalChain
-from eterna.solana.whirlpool import WhirlpoolProgramError
 
 SWAPS = 2_500
 SEED = 20_260_102

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from solders.pubkey import Pubkey
 
-from eterna.localchain.programs import (
+from eterna.adapters.localchain.programs import (
     CPSWAP,
     DLMM,
     PROGRAMDATA_HEADER_LEN,

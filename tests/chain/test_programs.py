@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eterna.localchain.programs import (
+from eterna.adapters.localchain.programs import (
     CPSWAP,
     PROGRAMS,
     ProgramFile,
@@ -101,7 +101,9 @@ def test_without_a_folder_the_shared_folders_come_before_the_data_folder(tmp_pat
 def test_the_data_folder_is_used_when_no_shared_folder_exists(
     program_files: list[ProgramFile], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("eterna.localchain.programs._REPOSITORY_ROOT", tmp_path / "nowhere" / "x")
+    monkeypatch.setattr(
+        "eterna.adapters.localchain.programs._REPOSITORY_ROOT", tmp_path / "nowhere" / "x"
+    )
     _copy_programs(program_files, tmp_path / "data" / "programs")
     found = locate_programs(data_dir=tmp_path / "data", cwd=tmp_path / "repo")
     assert {p.path.parent for p in found} == {tmp_path / "data" / "programs"}

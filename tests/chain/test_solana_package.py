@@ -1,13 +1,14 @@
-"""eterna.solana serves a real cluster too, so it never imports the local chain or LiteSVM."""
+"""eterna.adapters.solana serves a real cluster too, so it never imports the local chain or
+LiteSVM."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import eterna.solana
+import eterna.adapters.solana
 
-SOLANA_PACKAGE = Path(eterna.solana.__file__).parent
+SOLANA_PACKAGE = Path(eterna.adapters.solana.__file__).parent
 
 
 def _imports(path: Path) -> set[str]:
@@ -25,4 +26,7 @@ def test_no_module_of_eterna_solana_imports_litesvm_or_the_local_chain() -> None
     assert len(modules) >= 5
     for module in modules:
         for name in _imports(module):
-            assert not name.startswith(("solders.litesvm", "eterna.localchain")), (module, name)
+            assert not name.startswith(("solders.litesvm", "eterna.adapters.localchain")), (
+                module,
+                name,
+            )

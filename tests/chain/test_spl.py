@@ -6,10 +6,10 @@ import pytest
 from solders.pubkey import Pubkey
 from solders.token.associated import get_associated_token_address
 
-from eterna.localchain.svm import LocalChain
-from eterna.solana.anchor import AccountLayoutError
-from eterna.solana.ids import TOKEN_2022_PROGRAM, USDC_MINT, WSOL_MINT
-from eterna.solana.spl import (
+from eterna.adapters.localchain.svm import LocalChain
+from eterna.adapters.solana.anchor import AccountLayoutError
+from eterna.adapters.solana.ids import TOKEN_2022_PROGRAM, USDC_MINT, WSOL_MINT
+from eterna.adapters.solana.spl import (
     AccountState,
     MintInfo,
     TokenAccountInfo,

@@ -7,10 +7,10 @@ from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import Transaction
 
-from eterna.localchain.programs import ProgramFile
-from eterna.localchain.results import AccountNotFoundError, TransactionFailedError
-from eterna.localchain.svm import GENESIS_UNIX_TIME, LocalChain
-from eterna.solana.ids import (
+from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.localchain.results import AccountNotFoundError, TransactionFailedError
+from eterna.adapters.localchain.svm import GENESIS_UNIX_TIME, LocalChain
+from eterna.adapters.solana.ids import (
     BONK_MINT,
     CPSWAP_PROGRAM,
     DLMM_PROGRAM,
@@ -18,8 +18,8 @@ from eterna.solana.ids import (
     WHIRLPOOL_PROGRAM,
     WSOL_MINT,
 )
-from eterna.solana.spl import mint_to, transfer
-from eterna.tokens import BONK, SOL, USDC, WELL_KNOWN
+from eterna.adapters.solana.spl import mint_to, transfer
+from eterna.domain.tokens import BONK, SOL, USDC, WELL_KNOWN
 
 
 def test_the_three_dex_programs_are_loaded_as_executables(chain: LocalChain) -> None:

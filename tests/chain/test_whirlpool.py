@@ -9,26 +9,17 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from eterna.amm.clmm_math import (
-    MIN_TICK_INDEX,
-    Q64,
-    sqrt_price_from_tick_index,
-    tick_index_from_sqrt_price,
-)
-from eterna.amm.whirlpool import WhirlpoolPool
-from eterna.amm.whirlpool_positions import Position, position_amounts
-from eterna.amm.whirlpool_reach import tick_array_start
-from eterna.localchain.results import TransactionFailedError, TxResult
-from eterna.localchain.svm import LocalChain
-from eterna.localchain.whirlpool_pools import (
+from eterna.adapters.localchain.results import TransactionFailedError, TxResult
+from eterna.adapters.localchain.svm import LocalChain
+from eterna.adapters.localchain.whirlpool_pools import (
     ChainWhirlpool,
     WhirlpoolSpec,
     create_whirlpool,
     read_whirlpool,
     spec_from_price,
 )
-from eterna.solana.anchor import AccountLayoutError
-from eterna.solana.whirlpool import (
+from eterna.adapters.solana.anchor import AccountLayoutError
+from eterna.adapters.solana.whirlpool import (
     SwapV2,
     WhirlpoolProgramError,
     WhirlpoolSwapError,
@@ -39,14 +30,23 @@ from eterna.solana.whirlpool import (
     tick_array_address,
     whirlpool_address,
 )
-from eterna.solana.whirlpool_math import (
+from eterna.adapters.solana.whirlpool_math import (
     PoolNotFoundError,
     TickArraysError,
     load_pool,
     pool_math,
     quote_array_starts,
 )
-from eterna.solana.whirlpool_setup import decode_position
+from eterna.adapters.solana.whirlpool_setup import decode_position
+from eterna.amm.clmm_math import (
+    MIN_TICK_INDEX,
+    Q64,
+    sqrt_price_from_tick_index,
+    tick_index_from_sqrt_price,
+)
+from eterna.amm.whirlpool import WhirlpoolPool
+from eterna.amm.whirlpool_positions import Position, position_amounts
+from eterna.amm.whirlpool_reach import tick_array_start
 
 PRICE = Fraction(3, 20)  # 150 USDC (6 decimals) per SOL (9 decimals), in raw units
 LIQUIDITY = 10**13

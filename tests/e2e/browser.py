@@ -20,8 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from eterna.auth import JwtAuth
-from eterna.engine import utcnow
+from eterna.adapters.auth import JwtAuth
+from eterna.application.engine import utcnow
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless and quiet: no sandbox (CI runs as root), no GPU, and nothing that phones home.

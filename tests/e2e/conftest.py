@@ -14,10 +14,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from eterna.app import create_app
-from eterna.bootstrap import Runtime
-from eterna.config import Settings
-from eterna.engine import utcnow
+from eterna.application.engine import utcnow
+from eterna.entrypoints.app import create_app
+from eterna.entrypoints.bootstrap import Runtime
+from eterna.entrypoints.config import Settings
 
 
 @dataclass

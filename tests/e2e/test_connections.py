@@ -22,9 +22,9 @@ from asgi_lifespan import LifespanManager
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from eterna.app import create_app
-from eterna.config import Settings
-from eterna.connection_limits import OpenConnections
+from eterna.adapters.web.connection_limits import OpenConnections
+from eterna.entrypoints.app import create_app
+from eterna.entrypoints.config import Settings
 from schema.context import Context
 from tests import graphql_ws
 from tests.e2e.conftest import Api

@@ -21,8 +21,8 @@ import httpx
 import pytest
 import websockets
 
-from eterna.auth import JwtAuth
-from eterna.engine import utcnow
+from eterna.adapters.auth import JwtAuth
+from eterna.application.engine import utcnow
 from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from eterna.config import Settings
+from eterna.entrypoints.config import Settings
 from tests.e2e.conftest import Api, _running
 
 pytestmark = pytest.mark.anyio

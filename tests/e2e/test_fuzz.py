@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wsproto.utilities import LocalProtocolError
 
-from eterna.config import Settings
-from eterna.tokens import SOL, USDC, WELL_KNOWN, b58encode
+from eterna.domain.tokens import SOL, USDC, WELL_KNOWN, b58encode
+from eterna.entrypoints.config import Settings
 from models.orders import OrderModel
 from tests.e2e.conftest import Api, _running
 

@@ -26,13 +26,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eterna.auth import JwtAuth
-from eterna.engine import utcnow
-from eterna.logs import LIBRARY_LOGGERS, configure_logging
-from eterna.orders import OrderType
-from eterna.service import OrderRequest
+from eterna.adapters.auth import JwtAuth
+from eterna.application.engine import utcnow
+from eterna.application.reconciler import Reconciler
+from eterna.application.service import OrderRequest
+from eterna.core.logs import LIBRARY_LOGGERS, configure_logging
+from eterna.domain.orders import OrderType
 from tasks.queue import TaskiqOrderQueue
-from tasks.reconciler import Reconciler
 from tests.e2e.conftest import Api
 from tests.e2e.test_limit_sniper import (
     CANCEL,
@@ -113,14 +113,16 @@ async def test_every_line_about_an_order_carries_its_id(api: Api, json_log: io.S
         return any(d["logger"] == logger and words in d["message"] for d in about(lines, order_id))
 
     for order_id in (market, fired, cancelled):
-        assert said(order_id, "eterna.service", "placed"), order_id
-    assert said(cancelled, "eterna.service", "cancelled by its owner")
-    assert said(fired, "eterna.watcher", "PENDING")  # the watcher's FIRE write
-    assert said(stuck, "tasks.reconciler", "re-queued")
-    summary = [d for d in lines if d["logger"] == "tasks.reconciler" and "order_ids" in d]
+        assert said(order_id, "eterna.application.service", "placed"), order_id
+    assert said(cancelled, "eterna.application.service", "cancelled by its owner")
+    assert said(fired, "eterna.application.triggers.watcher", "PENDING")  # the watcher's FIRE write
+    assert said(stuck, "eterna.application.reconciler", "re-queued")
+    summary = [
+        d for d in lines if d["logger"] == "eterna.application.reconciler" and "order_ids" in d
+    ]
     assert summary[0]["order_ids"] == [stuck]
     for order_id in (market, fired, stuck):
-        assert said(order_id, "eterna.engine", "CONFIRMED"), order_id
+        assert said(order_id, "eterna.application.engine", "CONFIRMED"), order_id
         # taskiq's own line about the task it runs, tagged by the task middleware
         assert said(order_id, "taskiq.receiver.receiver", "Executing task"), order_id
 
@@ -190,4 +192,4 @@ async def test_uvicorn_lines_come_out_as_json_too(tmp_path: Path) -> None:
     assert any("Application startup complete" in d["message"] for d in lines)
     assert any("POST /graphql" in d["message"] for d in lines if d["logger"] == "uvicorn.access")
     check_order_ids(lines, {order_id})
-    assert any(d["logger"] == "eterna.engine" for d in about(lines, order_id))
+    assert any(d["logger"] == "eterna.application.engine" for d in about(lines, order_id))

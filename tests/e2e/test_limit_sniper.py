@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from eterna.sandbox_server import create_sandbox_app
-from eterna.tokens import SOL, USDC, b58encode
+from eterna.adapters.sandbox.server import create_sandbox_app
+from eterna.domain.tokens import SOL, USDC, b58encode
 from tests.e2e.conftest import Api
 from tests.e2e.test_market_orders import PLACE, ledger_of, place
 

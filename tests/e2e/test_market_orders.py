@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
-from eterna.sandbox.market import LandedTransaction
+from eterna.adapters.sandbox.market import LandedTransaction
 from tests import graphql_ws
 from tests.e2e.conftest import Api
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
-from eterna.config import Settings
+from eterna.entrypoints.config import Settings
 from tests import graphql_ws
 from tests.e2e.conftest import Api, _running
 from tests.e2e.test_limit_sniper import CANCEL, sandbox_api, wait_for

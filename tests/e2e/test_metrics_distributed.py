@@ -25,8 +25,8 @@ import asyncpg
 import httpx
 import pytest
 
-from eterna.auth import JwtAuth
-from eterna.engine import utcnow
+from eterna.adapters.auth import JwtAuth
+from eterna.application.engine import utcnow
 from tests.conftest import REDIS_URL
 from tests.json_logs import about, check_order_ids, parse_lines
 from tests.prometheus_text import Scrape
@@ -268,6 +268,8 @@ async def test_workers_serve_metrics_on_consecutive_ports_and_add_up(
         check_order_ids(parse_lines(cluster.err(name)), ids)
     worker_lines = parse_lines(cluster.err("worker0")) + parse_lines(cluster.err("worker1"))
     for order_id in ids:
-        steps_logged = [d for d in about(worker_lines, order_id) if d["logger"] == "eterna.engine"]
+        steps_logged = [
+            d for d in about(worker_lines, order_id) if d["logger"] == "eterna.application.engine"
+        ]
         assert len(steps_logged) == 4, (order_id, steps_logged)
         assert any(d["logger"].startswith("taskiq") for d in about(worker_lines, order_id))

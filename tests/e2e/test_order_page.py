@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from eterna.tokens import b58encode
+from eterna.domain.tokens import b58encode
 from tests.e2e.browser import Served, chromium, free_port, serve
 
 pytestmark = pytest.mark.e2e

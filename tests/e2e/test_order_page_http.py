@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eterna.order_page import CONTENT_SECURITY_POLICY
+from eterna.adapters.web.order_page import CONTENT_SECURITY_POLICY
 from tests.e2e.conftest import Api
 from tests.e2e.test_security import running
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from eterna.config import Settings
-from eterna.ratelimit import RateLimitedError
-from eterna.read_budgets import read_budgets
+from eterna.application.ratelimit import RateLimitedError
+from eterna.application.read_budgets import read_budgets
+from eterna.entrypoints.config import Settings
 from tests.conftest import REDIS_URL
 from tests.e2e.conftest import Api, _running
 

@@ -19,9 +19,9 @@ import jwt
 import pytest
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 
-from eterna.config import Settings
-from eterna.engine import utcnow
-from eterna.tokens import b58encode
+from eterna.application.engine import utcnow
+from eterna.domain.tokens import b58encode
+from eterna.entrypoints.config import Settings
 from tests import graphql_ws
 from tests.e2e.conftest import Api, _running
 from tests.e2e.test_market_orders import (

@@ -22,9 +22,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from eterna.auth import JwtAuth
-from eterna.engine import utcnow
-from eterna.tokens import SOL, USDC, b58encode
+from eterna.adapters.auth import JwtAuth
+from eterna.application.engine import utcnow
+from eterna.domain.tokens import SOL, USDC, b58encode
 from tasks.watcher import RedisLock
 from tests.conftest import REDIS_URL
 

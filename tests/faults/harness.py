@@ -27,8 +27,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from eterna.auth import JwtAuth
-from eterna.engine import utcnow
+from eterna.adapters.auth import JwtAuth
+from eterna.application.engine import utcnow
 
 SECRET = "fault-suite-secret-long-enough-for-hs256-0123456789"
 TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED", "EXPIRED")

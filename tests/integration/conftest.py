@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eterna.bootstrap import close_database, open_database
-from eterna.config import Settings
+from eterna.entrypoints.bootstrap import close_database, open_database
+from eterna.entrypoints.config import Settings
 from tests.conftest import fresh_pg_database
 
 

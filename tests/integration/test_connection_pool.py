@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tortoise import Tortoise
 
-from eterna.bootstrap import close_database
+from eterna.entrypoints.bootstrap import close_database
 from models.config import tortoise_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 from taskiq import AckableMessage
 
-from eterna.ports import QueuedOrder
+from eterna.application.ports import QueuedOrder
 from tasks.broker import EXECUTE_ORDER, FairBroker, build_broker
 from tasks.lanes import MemoryLanes, RedisLanes
 from tasks.queue import QueueUnavailableError, TaskiqOrderQueue

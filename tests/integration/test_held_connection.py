@@ -12,8 +12,8 @@ import pytest
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 
-from eterna.bootstrap import close_database, open_database
-from eterna.config import Settings
+from eterna.entrypoints.bootstrap import close_database, open_database
+from eterna.entrypoints.config import Settings
 from models.postgres import HeldConnection, postgres_client
 from tests.conftest import fresh_pg_database
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from eterna.fair_queue import FairQueue
+from eterna.core.fair_queue import FairQueue
 from tasks.lanes import Lanes, MemoryLanes, RedisLanes
 from tests.conftest import REDIS_URL
 

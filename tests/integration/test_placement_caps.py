@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from eterna.bootstrap import Runtime, close_database, open_database, open_runtime
-from eterna.config import Settings
-from eterna.engine import utcnow
-from eterna.errors import RejectedError
-from eterna.orders import Order, OrderType
-from eterna.ports import Step
-from eterna.ratelimit import RateLimitedError
-from eterna.service import OrderRequest
-from eterna.state_machine import Trigger
+from eterna.application.engine import utcnow
+from eterna.application.ports import Step
+from eterna.application.ratelimit import RateLimitedError
+from eterna.application.service import OrderRequest
+from eterna.domain.errors import RejectedError
+from eterna.domain.orders import Order, OrderType
+from eterna.domain.state_machine import Trigger
+from eterna.entrypoints.bootstrap import Runtime, close_database, open_database, open_runtime
+from eterna.entrypoints.config import Settings
 from tasks.intake import LanesIntake
 from tasks.lanes import RedisLanes
 from tests.conftest import REDIS_URL

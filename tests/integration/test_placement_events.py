@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from eterna import service as service_module
-from eterna.bootstrap import close_database, events_stream, open_database, open_runtime
-from eterna.config import Settings
-from eterna.events.codec import event_to_json
-from eterna.events.transport import RedisStreamPublisher
-from eterna.orders import Order, OrderStatus, OrderType
-from eterna.service import OrderRequest
+from eterna.adapters.events.codec import event_to_json
+from eterna.adapters.events.transport import RedisStreamPublisher
+from eterna.application import service as service_module
+from eterna.application.service import OrderRequest
+from eterna.domain.orders import Order, OrderStatus, OrderType
+from eterna.entrypoints.bootstrap import close_database, events_stream, open_database, open_runtime
+from eterna.entrypoints.config import Settings
 from tasks.lanes import RedisLanes
 from tests.conftest import REDIS_URL
 

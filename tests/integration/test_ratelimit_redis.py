@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from eterna.ratelimit import RateLimit, RedisRateLimiter
+from eterna.application.ratelimit import RateLimit, RedisRateLimiter
 from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -84,7 +84,7 @@ async def test_unreachable_redis_fails_open_with_a_warning(
     dead = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     try:
         limiter = RedisRateLimiter(dead, RateLimit(1), prefix="nowhere")
-        with caplog.at_level(logging.WARNING, logger="eterna.ratelimit"):
+        with caplog.at_level(logging.WARNING, logger="eterna.application.ratelimit"):
             decisions = [await limiter.hit("alice") for _ in range(3)]
     finally:
         await dead.aclose()

@@ -14,17 +14,17 @@ import pytest
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
-from eterna.bootstrap import close_database, open_database
-from eterna.coalesce import Coalescer
-from eterna.config import Settings
-from eterna.engine import utcnow
-from eterna.errors import LeaseLostError
-from eterna.events.codec import event_data, placed_event
-from eterna.orders import Order, OrderStatus, OrderType, PlaceOrder
-from eterna.ports import Step
-from eterna.routes import Quote, Route, RouteLeg
-from eterna.state_machine import Trigger
-from eterna.tokens import SOL, USDC, Token
+from eterna.adapters.events.codec import event_data
+from eterna.application.engine import utcnow
+from eterna.application.ports import Step
+from eterna.core.coalesce import Coalescer
+from eterna.domain.errors import LeaseLostError
+from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder, placed_event
+from eterna.domain.routes import Quote, Route, RouteLeg
+from eterna.domain.state_machine import Trigger
+from eterna.domain.tokens import SOL, USDC, Token
+from eterna.entrypoints.bootstrap import close_database, open_database
+from eterna.entrypoints.config import Settings
 from models.repository import TortoiseOrderRepository
 from tests.conftest import fresh_pg_database
 

@@ -9,15 +9,21 @@ from fractions import Fraction
 import httpx
 import pytest
 
-from eterna.errors import VenueUnavailableError
-from eterna.routing import Router
-from eterna.sandbox.genesis import genesis_market
-from eterna.sandbox.service import FaultSettings, SandboxService
-from eterna.sandbox_server import create_sandbox_app
-from eterna.tokens import SOL, USDC
-from eterna.venues.base import SwapInstruction, SwapRequest, TxState
-from eterna.venues.http import HttpGateway, SandboxClient, pool_updates, tokens_of, venues_of
-from eterna.venues.sandbox import SandboxVenue
+from eterna.adapters.sandbox.genesis import genesis_market
+from eterna.adapters.sandbox.server import create_sandbox_app
+from eterna.adapters.sandbox.service import FaultSettings, SandboxService
+from eterna.adapters.venues.http import (
+    HttpGateway,
+    SandboxClient,
+    pool_updates,
+    tokens_of,
+    venues_of,
+)
+from eterna.adapters.venues.sandbox import SandboxVenue
+from eterna.domain.errors import VenueUnavailableError
+from eterna.domain.tokens import SOL, USDC
+from eterna.routing.router import Router
+from eterna.routing.venues import SwapInstruction, SwapRequest, TxState
 
 pytestmark = pytest.mark.anyio
 

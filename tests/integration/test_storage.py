@@ -13,14 +13,14 @@ from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 import migrations
-from eterna.bootstrap import close_database, open_database
-from eterna.config import Settings
-from eterna.engine import utcnow
-from eterna.errors import LeaseLostError, StorageUnavailableError
-from eterna.orders import OrderStatus, OrderType, PlaceOrder
-from eterna.ports import QueuedOrder, Step
-from eterna.state_machine import Trigger
-from eterna.tokens import BONK, SOL, USDC, format_amount
+from eterna.application.engine import utcnow
+from eterna.application.ports import QueuedOrder, Step
+from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.orders import OrderStatus, OrderType, PlaceOrder
+from eterna.domain.state_machine import Trigger
+from eterna.domain.tokens import BONK, SOL, USDC, format_amount
+from eterna.entrypoints.bootstrap import close_database, open_database
+from eterna.entrypoints.config import Settings
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
 

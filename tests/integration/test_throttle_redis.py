@@ -9,8 +9,8 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from eterna.orders import Order
-from eterna.ratelimit import RateLimit, RedisRateLimiter
+from eterna.application.ratelimit import RateLimit, RedisRateLimiter
+from eterna.domain.orders import Order
 from tasks.throttle import ThrottledEngine
 from tests.conftest import REDIS_URL
 

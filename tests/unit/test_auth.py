@@ -12,7 +12,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from eterna.auth import (
+from eterna.adapters.auth import (
     MAX_NUMERIC_DATE,
     AuthError,
     JwtAuth,
@@ -20,8 +20,8 @@ from eterna.auth import (
     check_secret,
     until_expired,
 )
-from eterna.bootstrap import jwt_auth
-from eterna.config import Settings
+from eterna.entrypoints.bootstrap import jwt_auth
+from eterna.entrypoints.config import Settings
 
 SECRET = "unit-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP"
 
@@ -296,7 +296,7 @@ def test_a_verified_token_is_remembered_but_still_refused_once_expired() -> None
 
 
 def test_the_memory_of_verified_tokens_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("eterna.auth.MAX_VERIFIED_TOKENS", 3)
+    monkeypatch.setattr("eterna.adapters.auth.MAX_VERIFIED_TOKENS", 3)
     auth = JwtAuth(SECRET)
     tokens = [_token(_claims(sub=f"user{i}")) for i in range(5)]
     for token in tokens:

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from eterna.background import Background
+from eterna.core.background import Background
 
 pytestmark = pytest.mark.anyio
 

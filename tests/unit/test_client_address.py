@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from eterna.client_address import ClientAddress, TrustedProxies, budget_key, parse_address
-from eterna.connection_limits import OpenConnections
+from eterna.adapters.web.client_address import (
+    ClientAddress,
+    TrustedProxies,
+    budget_key,
+    parse_address,
+)
+from eterna.adapters.web.connection_limits import OpenConnections
 
 PROXIES = TrustedProxies(["10.0.0.0/8", "192.0.2.1", "2001:db8::/32"])
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from eterna.coalesce import Coalescer
+from eterna.core.coalesce import Coalescer
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eterna.errors import RejectedError, RejectionCode
-from eterna.ports import OrderCursor
-from eterna.service import decode_cursor
+from eterna.application.ports import OrderCursor
+from eterna.application.service import decode_cursor
+from eterna.domain.errors import RejectedError, RejectionCode
 
 
 def _decoded(cursor: str) -> OrderCursor | RejectionCode:

@@ -23,8 +23,8 @@ from graphql import (
 )
 from graphql.language import ast
 
-from eterna.app import document_limits
-from eterna.config import Settings
+from eterna.entrypoints.app import document_limits
+from eterna.entrypoints.config import Settings
 from schema import schema
 from schema.document_cost import DocumentLimits, measure
 from schema.document_gate import DocumentGate
@@ -263,7 +263,7 @@ def typescript_client_documents() -> list[DocumentNode]:
 
 
 def order_page_documents() -> list[str]:
-    script = (ROOT / "eterna/web/api.js").read_text()
+    script = (ROOT / "eterna/adapters/web/static/api.js").read_text()
     constants = dict(re.findall(r'^const (\w+) = "([^"]*)";', script, re.M))
     templates = re.findall(r"^export const (\w+) = `(.*?)`;", script, re.M | re.S)
     for name, text in templates:

@@ -23,8 +23,8 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from eterna.app import document_limits
-from eterna.config import Settings
+from eterna.entrypoints.app import document_limits
+from eterna.entrypoints.config import Settings
 from schema import schema
 from schema.document_gate import DocumentGate
 from schema.playground import EXAMPLE, EXAMPLE_VARIABLES, playground_html

@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eterna.fair_queue import FairQueue
+from eterna.core.fair_queue import FairQueue
 
 users = st.sampled_from(["a", "b", "c", "d"])
 pushes = st.lists(users, min_size=1, max_size=60)

@@ -3,11 +3,13 @@ import logging
 
 import pytest
 
-from eterna.logs import JsonFormatter, OrderContextFilter, current_order
+from eterna.core.logs import JsonFormatter, OrderContextFilter, current_order
 
 
 def _record(message: str) -> logging.LogRecord:
-    record = logging.LogRecord("eterna.engine", logging.INFO, __file__, 1, message, None, None)
+    record = logging.LogRecord(
+        "eterna.application.engine", logging.INFO, __file__, 1, message, None, None
+    )
     OrderContextFilter().filter(record)
     return record
 

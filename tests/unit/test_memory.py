@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from eterna.memory import (
+from eterna.adapters.web.memory import (
     FULL_COLLECTION_THRESHOLD,
     TrimAfterClosing,
     release_free_memory,

@@ -13,14 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
-from eterna.errors import LeaseLostError
-from eterna.metrics import MeteredRepository, Metrics, QueueDepth
-from eterna.metrics.families import STEP_BUCKETS, reason_of
-from eterna.metrics.tally import Tally
-from eterna.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.ports import OrderRepository, Placement, Step
-from eterna.state_machine import Trigger, next_status
-from eterna.tokens import SOL, USDC
+from eterna.adapters.metrics import MeteredRepository, Metrics, QueueDepth
+from eterna.adapters.metrics.families import STEP_BUCKETS, reason_of
+from eterna.adapters.metrics.tally import Tally
+from eterna.application.ports import OrderRepository, Placement, Step
+from eterna.domain.errors import LeaseLostError
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
+from eterna.domain.state_machine import Trigger, next_status
+from eterna.domain.tokens import SOL, USDC
 from tests.prometheus_text import Scrape
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-WEB = Path(__file__).resolve().parents[2] / "eterna" / "web"
+WEB = Path(__file__).resolve().parents[2] / "eterna" / "adapters" / "web" / "static"
 OUR_SCRIPTS = sorted(p for p in WEB.glob("*.js") if p.name != "graphql-ws.js")
 
 

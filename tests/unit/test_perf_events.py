@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from eterna.events.codec import event_to_json
-from eterna.events.hub import EventHub
-from eterna.events.transport import RedisStreamDispatcher, RedisStreamPublisher
-from eterna.orders import OrderEvent, OrderStatus
+from eterna.adapters.events.codec import event_to_json
+from eterna.adapters.events.transport import RedisStreamDispatcher, RedisStreamPublisher
+from eterna.application.events.hub import EventHub
+from eterna.domain.orders import OrderEvent, OrderStatus
 from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]

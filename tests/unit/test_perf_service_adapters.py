@@ -10,17 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from eterna import split
-from eterna.config import Settings
-from eterna.errors import VenueError, VenueUnavailableError
-from eterna.ports import MarketData
-from eterna.sandbox.service import FaultSettings, SandboxService
-from eterna.sandbox_server import build_sandbox, create_sandbox_app
-from eterna.tokens import BONK, SOL, USDC, Token
-from eterna.triggers import MarketUpdate
-from eterna.venues.base import ChainGateway, SwapInstruction, SwapRequest, VenueAdapter
-from eterna.venues.http import HttpGateway, HttpMarketData, SandboxClient, venues_of
-from eterna.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
+from eterna.adapters.sandbox.server import create_sandbox_app
+from eterna.adapters.sandbox.service import FaultSettings, SandboxService
+from eterna.adapters.venues.http import HttpGateway, HttpMarketData, SandboxClient, venues_of
+from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
+from eterna.application.ports import MarketData
+from eterna.domain.errors import VenueError, VenueUnavailableError
+from eterna.domain.tokens import BONK, SOL, USDC, Token
+from eterna.domain.triggers import MarketUpdate
+from eterna.entrypoints.bootstrap import build_sandbox
+from eterna.entrypoints.config import Settings
+from eterna.routing import split
+from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, VenueAdapter
 
 pytestmark = pytest.mark.anyio
 

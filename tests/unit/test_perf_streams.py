@@ -11,10 +11,10 @@ from typing import cast
 
 import pytest
 
-from eterna.events.hub import EventHub
-from eterna.events.streams import user_event_stream
-from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.tokens import SOL, USDC
+from eterna.application.events.hub import EventHub
+from eterna.application.events.streams import user_event_stream
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.tokens import SOL, USDC
 
 pytestmark = pytest.mark.anyio
 
@@ -194,7 +194,7 @@ async def test_a_finished_order_is_forgotten_and_its_late_copies_dropped() -> No
 
 
 def test_delivered_orders_leave_the_running_map_and_finished_ones_are_bounded() -> None:
-    from eterna.events.streams import _Delivered
+    from eterna.application.events.streams import _Delivered
 
     last = _Delivered(finished_limit=3)
     orders = [uuid.uuid4() for _ in range(5)]

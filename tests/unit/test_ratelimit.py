@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from eterna.ratelimit import (
+from eterna.application.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
     RateDecision,
@@ -109,10 +109,10 @@ class BrokenRedis:
 async def test_redis_limiter_fails_open_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     broken = BrokenRedis()
     limiter = RedisRateLimiter(broken, RateLimit(1), prefix="p")
-    with caplog.at_level(logging.WARNING, logger="eterna.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="eterna.application.ratelimit"):
         decisions = [await limiter.hit("alice") for _ in range(5)]
     assert all(d.allowed for d in decisions)
     assert broken.calls == 5
-    warnings = [r for r in caplog.records if r.name == "eterna.ratelimit"]
+    warnings = [r for r in caplog.records if r.name == "eterna.application.ratelimit"]
     assert len(warnings) == 1
     assert "allowing requests" in warnings[0].getMessage()

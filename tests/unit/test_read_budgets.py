@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eterna.ratelimit import InMemoryRateLimiter, RateLimit, RateLimitedError
-from eterna.read_budgets import ReadBudgets
+from eterna.application.ratelimit import InMemoryRateLimiter, RateLimit, RateLimitedError
+from eterna.application.read_budgets import ReadBudgets
 
 pytestmark = pytest.mark.anyio
 

@@ -3,14 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from eterna import candidates, split
-from eterna.errors import NoRouteError, VenueUnavailableError
-from eterna.routes import Route, RouteKind
-from eterna.routing import Router, min_amount_out
-from eterna.sandbox.genesis import genesis_market
-from eterna.tokens import BONK, JUP, SOL, USDC, USDT, Token
-from eterna.venues.base import PoolQuote, VenueInfo
-from eterna.venues.sandbox import SandboxVenue
+from eterna.adapters.sandbox.genesis import genesis_market
+from eterna.adapters.venues.sandbox import SandboxVenue
+from eterna.domain.errors import NoRouteError, VenueUnavailableError
+from eterna.domain.routes import Route, RouteKind
+from eterna.domain.tokens import BONK, JUP, SOL, USDC, USDT, Token
+from eterna.routing import candidates, split
+from eterna.routing.router import Router, min_amount_out
+from eterna.routing.venues import PoolQuote, VenueInfo
 
 pytestmark = pytest.mark.anyio
 

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eterna.routes import Route, RouteKind
-from eterna.routing import Router, RoutingDecision
-from eterna.sandbox.genesis import REFERENCE_USD, genesis_market
-from eterna.sandbox.market import MarketSandbox
-from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
-from eterna.venues.base import SwapInstruction, SwapRequest, TxState
-from eterna.venues.sandbox import SandboxVenue
+from eterna.adapters.sandbox.genesis import REFERENCE_USD, genesis_market
+from eterna.adapters.sandbox.market import MarketSandbox
+from eterna.adapters.venues.sandbox import SandboxVenue
+from eterna.domain.routes import Route, RouteKind
+from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
+from eterna.routing.router import Router, RoutingDecision
+from eterna.routing.venues import SwapInstruction, SwapRequest, TxState
 
 pytestmark = pytest.mark.anyio
 

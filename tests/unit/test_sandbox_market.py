@@ -9,13 +9,13 @@ from fractions import Fraction
 
 import pytest
 
+from eterna.adapters.sandbox.genesis import PAIRS, REFERENCE_USD, genesis_market, genesis_pools
+from eterna.adapters.sandbox.market import MarketSandbox, Pool
 from eterna.amm.base import InsufficientLiquidityError
 from eterna.amm.whirlpool import WhirlpoolPool
-from eterna.routes import Route, RouteLeg
-from eterna.sandbox.genesis import PAIRS, REFERENCE_USD, genesis_market, genesis_pools
-from eterna.sandbox.market import MarketSandbox, Pool
-from eterna.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
-from eterna.venues.base import SwapInstruction, SwapRequest, Transaction, TxState
+from eterna.domain.routes import Route, RouteLeg
+from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
+from eterna.routing.venues import SwapInstruction, SwapRequest, Transaction, TxState
 
 MEMO = "order-1"
 

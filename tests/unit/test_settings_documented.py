@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from eterna.cli import build_parser, main
-from eterna.config import SECTIONS, Settings, env_name
-from eterna.settings_help import COMMAND_SETTINGS
+from eterna.entrypoints.cli import build_parser, main
+from eterna.entrypoints.config import SECTIONS, Settings, env_name
+from eterna.entrypoints.settings_help import COMMAND_SETTINGS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FIELDS = sorted(Settings.model_fields)

@@ -2,9 +2,9 @@ import itertools
 
 import pytest
 
-from eterna.errors import InvalidTransitionError
-from eterna.orders import TERMINAL_STATUSES, OrderStatus
-from eterna.state_machine import TRANSITIONS, Trigger, can_apply, next_status
+from eterna.domain.errors import InvalidTransitionError
+from eterna.domain.orders import TERMINAL_STATUSES, OrderStatus
+from eterna.domain.state_machine import TRANSITIONS, Trigger, can_apply, next_status
 
 S = OrderStatus
 T = Trigger

@@ -13,9 +13,9 @@ import pytest
 import strawberry
 
 import schema as schema_module
-from eterna.auth import Principal
-from eterna.orders import OrderEvent, OrderStatus
-from eterna.routes import Quote
+from eterna.adapters.auth import Principal
+from eterna.domain.orders import OrderEvent, OrderStatus
+from eterna.domain.routes import Quote
 from schema import _PerEventExecutionContext, build_schema
 from schema.context import Context
 from schema.events import EventPlan

@@ -11,10 +11,10 @@ from typing import Any, cast
 
 import pytest
 
-from eterna.auth import Principal
-from eterna.events.hub import EventHub
-from eterna.events.streams import user_event_stream
-from eterna.orders import OrderEvent, OrderStatus
+from eterna.adapters.auth import Principal
+from eterna.application.events.hub import EventHub
+from eterna.application.events.streams import user_event_stream
+from eterna.domain.orders import OrderEvent, OrderStatus
 from schema import build_schema
 from schema.context import Context
 

@@ -10,11 +10,11 @@ from typing import Any, cast
 
 import pytest
 
-from eterna.events.hub import EventHub
-from eterna.events.streams import order_event_stream
-from eterna.events.sweep import MissedEventSweep
-from eterna.orders import OrderEvent, OrderStatus
-from eterna.ports import OrderMark
+from eterna.application.events.hub import EventHub
+from eterna.application.events.streams import order_event_stream
+from eterna.application.events.sweep import MissedEventSweep
+from eterna.application.ports import OrderMark
+from eterna.domain.orders import OrderEvent, OrderStatus
 
 pytestmark = pytest.mark.anyio
 
@@ -175,7 +175,7 @@ async def test_a_lost_terminal_event_reaches_an_idle_order_stream_through_the_sw
 async def test_the_hub_forgets_the_orders_it_saw_first_beyond_its_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("eterna.events.hub.SEEN_LIMIT", 3)
+    monkeypatch.setattr("eterna.application.events.hub.SEEN_LIMIT", 3)
     hub, orders = EventHub(), _Orders()
     ids = [uuid.uuid4() for _ in range(4)]
     for order_id in ids:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eterna.tokens import (
+from eterna.domain.tokens import (
     BONK,
     SOL,
     USDC,

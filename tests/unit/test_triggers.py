@@ -5,9 +5,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eterna.orders import OrderType
-from eterna.tokens import SOL, USDC
-from eterna.triggers import RestingBook, RestingOrder
+from eterna.domain.orders import OrderType
+from eterna.domain.tokens import SOL, USDC
+from eterna.domain.triggers import RestingBook, RestingOrder
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NEW_MINT = "9" * 32

@@ -13,17 +13,17 @@ from fractions import Fraction
 
 import pytest
 
-from eterna.errors import LeaseLostError
-from eterna.events.hub import EventHub
-from eterna.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.ports import QueuedOrder, Step
-from eterna.pretrade import Go, PreTrade, Rest
-from eterna.routing import Router
-from eterna.state_machine import Trigger, next_status
-from eterna.tokens import SOL, USDC, Token
-from eterna.triggers import MarketUpdate, PoolState, limit_floor, liquidity_in
-from eterna.venues.base import PoolQuote, VenueInfo
-from eterna.watcher import TriggerWatcher, WatcherConfig
+from eterna.application.events.hub import EventHub
+from eterna.application.ports import QueuedOrder, Step
+from eterna.application.triggers.pretrade import Go, PreTrade, Rest
+from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
+from eterna.domain.errors import LeaseLostError
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.state_machine import Trigger, next_status
+from eterna.domain.tokens import SOL, USDC, Token
+from eterna.domain.triggers import MarketUpdate, PoolState, limit_floor, liquidity_in
+from eterna.routing.router import Router
+from eterna.routing.venues import PoolQuote, VenueInfo
 from tasks.intake import LanesIntake
 from tasks.lanes import MemoryLanes
 

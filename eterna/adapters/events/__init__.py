@@ -1,0 +1,1 @@
+"""Order events between processes: their JSON form and the Redis Stream transport."""

@@ -1,0 +1,24 @@
+"""Prometheus metrics of an Eterna process (the API or a worker), served at ``/metrics``.
+
+The families (README "Metrics" lists them with their labels):
+
+- ``eterna_orders{type,status}``: orders in the database now, counted at scrape time;
+- ``eterna_orders_placed_total{type}``, ``eterna_order_transitions_total{type,status}``,
+  ``eterna_order_retries_total{reason}``, ``eterna_order_failures_total{reason}``;
+- ``eterna_order_step_duration_seconds{from_status,to_status}`` and
+  ``eterna_order_duration_seconds{type,status}`` (placement to a terminal status);
+- ``eterna_routes_total{kind}`` and ``eterna_route_venue_uses_total{venue,kind}``;
+- ``eterna_queue_lag_messages`` and ``eterna_queue_pending_messages``;
+- ``eterna_subscriptions{kind}`` (API), ``eterna_engine_orders_in_flight`` and
+  ``eterna_watcher_active`` / ``eterna_watcher_resting_orders`` (where orders execute).
+
+Everything about a transition is observed where it is persisted (:mod:`.repository`, a
+decorator of the order repository), not inside the engine: the repository's ``apply`` is the
+one place that sees the order before a step (its type, status and the time of its last step)
+and the event after it. Gauges are read when Prometheus scrapes.
+"""
+
+from eterna.adapters.metrics.families import Metrics, QueueDepth
+from eterna.adapters.metrics.repository import MeteredRepository
+
+__all__ = ["MeteredRepository", "Metrics", "QueueDepth"]

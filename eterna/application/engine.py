@@ -1,0 +1,367 @@
+"""The execution engine: drive one order from PENDING to a terminal status, exactly once.
+
+Rules that make execution effectively-once on an at-least-once queue:
+- A worker acts on an order only while it holds the order's lease (taken with a conditional
+  UPDATE); every write is guarded by the lease and by ``last_seq``, so a stale worker's write
+  fails instead of forking the history.
+- Each step is persisted before the next begins, and the engine resumes from the persisted
+  status. The signed transaction is persisted (BUILDING) before it is first sent.
+- A transaction is never re-sent blindly: on resume the engine first asks the chain whether
+  the signature landed. Re-sending the *same* transaction is harmless (same signature); a new
+  transaction is built only after the old one failed on chain or its blockhash expired.
+- Transient failures go back to the queue (RETRY) with exponential backoff and jitter, and a
+  fresh quote, up to ``max_attempts``; permanent ones end the order FAILED with the reason.
+
+Limit and sniper orders take the same path once their trigger holds. Before routing, the
+engine checks the trigger on a fresh quote (:mod:`.triggers.pretrade`): an order whose trigger
+does not hold goes back to WAITING (REST), where the trigger watcher looks after it. A REST
+resets the attempt count, so each firing gets the full retry budget; and when the last
+attempt of a limit or sniper order failed on price (slippage, liquidity), it rests again
+rather than failing, until it fires anew or expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from eterna.application.ports import EventPublisher, MarketData, OrderRepository, QueuedOrder, Step
+from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
+from eterna.domain.orders import Order, OrderStatus, OrderType
+from eterna.domain.state_machine import Trigger
+from eterna.domain.tokens import EXACT, Token
+from eterna.routing.router import Router
+from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
+
+log = logging.getLogger(__name__)
+
+PRICE_QUANTUM = Decimal(10) ** -18
+# Chain errors worth a fresh quote; anything else a landed transaction reports is permanent.
+RETRYABLE_CHAIN_ERRORS = ("SlippageToleranceExceeded", "InsufficientLiquidity")
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Settings of the execution engine."""
+
+    lease_seconds: float = 30.0
+    max_attempts: int = 3
+    backoff_base_ms: int = 250
+    backoff_max_ms: int = 5_000
+    confirm_poll_ms: int = 100
+
+
+def executed_price(amount_in: Decimal, amount_out: Decimal) -> Decimal:
+    """Return tokenOut per 1 tokenIn, rounded down to 18 places."""
+    price = EXACT.divide(amount_out, amount_in)
+    return price.quantize(PRICE_QUANTUM, rounding=ROUND_DOWN, context=EXACT).normalize()
+
+
+class ExecutionEngine:
+    """Execute orders through the router and the chain gateway."""
+
+    def __init__(
+        self,
+        repo: OrderRepository,
+        router: Router,
+        gateway: ChainGateway,
+        publisher: EventPublisher,
+        config: EngineConfig,
+        *,
+        owner: str | None = None,
+        market: MarketData | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._repo = repo
+        self._router = router
+        self._pretrade = PreTrade(router, market)
+        self._gateway = gateway
+        self._publisher = publisher
+        self._config = config
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        # The orders running here, and those delivered while draining, with their users
+        # (whose lanes they go back to).
+        self._in_flight: dict[uuid.UUID, str] = {}
+        self._handed_back: dict[uuid.UUID, str] = {}
+        self._draining = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def in_flight(self) -> list[QueuedOrder]:
+        """Return the orders this engine is running right now."""
+        return [QueuedOrder(i, u) for i, u in self._in_flight.items()]
+
+    def drain(self) -> None:
+        """Stop taking orders: later ``execute`` calls hand the order back untouched."""
+        self._draining = True
+
+    async def wait_idle(self, wait_seconds: float) -> bool:
+        """Wait until no order runs here; return False if some still run after wait_seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), wait_seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def execute(self, order_id: uuid.UUID, user_id: str = "") -> Order | None:
+        """Run the order until it is finished or resting; return None if it was not run here.
+
+        Not run here: another worker holds it, it is finished, or this engine is draining
+        (the caller then queues it again, in ``user_id``'s lane).
+        """
+        if self._draining:
+            self._handed_back[order_id] = user_id
+            return None
+        self._in_flight[order_id] = user_id
+        self._idle.clear()
+        try:
+            return await self._execute(order_id)
+        finally:
+            self._in_flight.pop(order_id, None)
+            if not self._in_flight:
+                self._idle.set()
+
+    @property
+    def handed_back(self) -> list[QueuedOrder]:
+        """Return the orders delivered while draining, which need queueing again."""
+        return [QueuedOrder(i, u) for i, u in self._handed_back.items()]
+
+    async def _execute(self, order_id: uuid.UUID) -> Order | None:
+        now = self._clock()
+        order = await self._repo.claim(order_id, self.owner, now, self._lease_until(now))
+        if order is None:
+            log.debug("order %s is finished or leased elsewhere", order_id)
+            return None
+        try:
+            return await self._run(order)
+        except LeaseLostError:
+            log.warning("order %s: lease lost, leaving it to its new owner", order_id)
+            return None
+        finally:
+            await self._repo.release(order_id, self.owner)
+
+    async def _run(self, order: Order) -> Order:
+        built_here: set[str] = set()
+        while not order.status.is_terminal:
+            if order.status is OrderStatus.PENDING:
+                order = await self._route(order)
+            elif order.status is OrderStatus.ROUTING:
+                order = await self._build(order, built_here)
+            elif order.status is OrderStatus.BUILDING:
+                order = await self._submit(order, built_here)
+            elif order.status is OrderStatus.SUBMITTED:
+                order = await self._confirm(order)
+            else:  # WAITING: resting orders belong to the trigger watcher
+                return order
+        return order
+
+    async def _step(self, order: Order, step: Step) -> Order:
+        now = self._clock()
+        order, event = await self._repo.apply(
+            order, step, owner=self.owner, now=now, lease_until=self._lease_until(now)
+        )
+        await self._publisher.publish([event])
+        log.info("order %s seq=%d %s: %s", order.id, event.seq, event.status.value, step.message)
+        return order
+
+    async def _route(self, order: Order) -> Order:
+        attempt = order.attempts + 1
+        try:
+            verdict = await self._pretrade.check(order, self._clock())
+        except NoRouteError as exc:
+            return await self._fail(order, attempt, f"NoRoute: {exc}")
+        except TransientError as exc:
+            return await self._retry(order, attempt, f"{type(exc).__name__}: {exc}")
+        if isinstance(verdict, Expired):
+            return await self._step(order, Step(Trigger.EXPIRE, verdict.message, order.attempts))
+        if isinstance(verdict, Rest):
+            return await self._rest(order, verdict.message, verdict.details, verdict.token_out)
+        decision = verdict.decision
+        route = decision.route
+        venues = "+".join(leg.venue for leg in route.legs)
+        return await self._step(
+            order,
+            Step(
+                Trigger.ROUTE,
+                f"routed via {venues}: expect {route.amount_out} {route.token_out.label}, "
+                f"at least {route.min_amount_out}{verdict.note}",
+                attempt,
+                quotes=decision.quotes,
+                route=route,
+                details=verdict.details,
+                token_out=verdict.token_out,
+            ),
+        )
+
+    async def _rest(
+        self, order: Order, message: str, details: dict[str, Any], token_out: Token | None = None
+    ) -> Order:
+        # Attempts restart at 0: the next firing gets the whole retry budget again.
+        return await self._step(
+            order, Step(Trigger.REST, message, 0, details=details, token_out=token_out)
+        )
+
+    async def _build(self, order: Order, built_here: set[str]) -> Order:
+        route = order.route
+        if route is None:  # cannot happen: ROUTING always carries its route
+            return await self._fail(order, order.attempts, "internal: ROUTING without a route")
+        request = SwapRequest(
+            memo=str(order.id),
+            payer=order.user_id,
+            mint_in=order.token_in.mint,
+            mint_out=order.token_out.mint,
+            # Split legs carry their own amounts; a two-hop's second swap spends all the first
+            # one pays out, so the route executes even when the intermediate output moved.
+            swaps=SwapInstruction.for_route(route),
+            min_amount_out=order.token_out.to_base_units(route.min_amount_out),
+        )
+        try:
+            tx = await self._gateway.build(request)
+        except TransientError as exc:
+            return await self._retry(order, order.attempts, f"{type(exc).__name__}: {exc}")
+        except VenueError as exc:
+            return await self._fail(order, order.attempts, f"{type(exc).__name__}: {exc}")
+        built_here.add(tx.signature)
+        steps = ["wrap SOL"] if tx.wrap_sol else []
+        steps.append(f"{len(tx.swaps)} swap(s)")
+        if tx.unwrap_sol:
+            steps.append("unwrap SOL")
+        return await self._step(
+            order,
+            Step(
+                Trigger.BUILD,
+                f"transaction built: {', '.join(steps)}; valid until slot {tx.last_valid_slot}",
+                order.attempts,
+                details={"signature": tx.signature, "lastValidSlot": tx.last_valid_slot},
+                pending_tx=tx.to_json(),
+            ),
+        )
+
+    async def _submit(self, order: Order, built_here: set[str]) -> Order:
+        tx = self._pending_tx(order)
+        message = "transaction sent"
+        try:
+            if tx.signature not in built_here:
+                # Resumed after a crash: the transaction may have landed already.
+                state = (await self._gateway.status(tx)).state
+                if state is TxState.EXPIRED:
+                    return await self._retry(order, order.attempts, "BlockhashExpired")
+                if state is TxState.UNKNOWN:
+                    await self._gateway.send(tx)
+            else:
+                await self._gateway.send(tx)
+        except TransientError as exc:
+            # The network may have the transaction anyway: never build a second one while
+            # this one can still land. Confirmation re-broadcasts it until it lands or expires.
+            message = f"send not acknowledged ({exc}); re-broadcasting until it lands or expires"
+        return await self._step(
+            order, Step(Trigger.SUBMIT, message, order.attempts, tx_signature=tx.signature)
+        )
+
+    async def _confirm(self, order: Order) -> Order:
+        tx = self._pending_tx(order)
+        renewed = self._clock()
+        while True:
+            now = self._clock()
+            if (now - renewed).total_seconds() > self._config.lease_seconds / 3:
+                # Waiting on the chain takes no step: keep the lease alive explicitly.
+                if not await self._repo.renew(order.id, self.owner, self._lease_until(now)):
+                    raise LeaseLostError(f"order {order.id}: lease taken while confirming")
+                renewed = now
+            try:
+                status = await self._gateway.status(tx)
+                if status.state is TxState.UNKNOWN:
+                    # Re-broadcast the same signed transaction; it can land only once.
+                    await self._gateway.send(tx)
+                    await self._sleep(self._config.confirm_poll_ms / 1000)
+                    continue
+            except TransientError as exc:
+                log.warning("order %s: status check failed: %s", order.id, exc)
+                await self._sleep(self._config.confirm_poll_ms / 1000)
+                continue
+            break
+        if status.state is TxState.CONFIRMED and status.amount_out is not None:
+            amount_out = order.token_out.from_base_units(status.amount_out)
+            price = executed_price(order.amount_in, amount_out)
+            return await self._step(
+                order,
+                Step(
+                    Trigger.CONFIRM,
+                    f"confirmed in slot {status.slot}: received {amount_out} "
+                    f"{order.token_out.label} at {price}",
+                    order.attempts,
+                    tx_signature=tx.signature,
+                    amount_out=amount_out,
+                    executed_price=price,
+                    details={"slot": status.slot},
+                ),
+            )
+        if status.state is TxState.EXPIRED:
+            return await self._retry(order, order.attempts, "BlockhashExpired")
+        error = status.error or "TransactionFailed"
+        if error.startswith(RETRYABLE_CHAIN_ERRORS):
+            return await self._retry(order, order.attempts, error)
+        return await self._fail(order, order.attempts, error)
+
+    async def _retry(self, order: Order, attempt: int, reason: str) -> Order:
+        if attempt >= self._config.max_attempts:
+            if (
+                order.type is not OrderType.MARKET
+                and order.status is OrderStatus.SUBMITTED
+                and reason.startswith(RETRYABLE_CHAIN_ERRORS)
+            ):
+                return await self._rest(
+                    order,
+                    f"attempt {attempt} failed: {reason}; waiting for the trigger again",
+                    {"error": reason},
+                )
+            return await self._fail(order, attempt, f"{reason} (gave up after {attempt} attempts)")
+        ceiling = min(
+            self._config.backoff_max_ms, self._config.backoff_base_ms * 2 ** max(attempt - 1, 0)
+        )
+        delay_ms = int(ceiling / 2 + self._rng.random() * ceiling / 2)
+        order = await self._step(
+            order,
+            Step(
+                Trigger.RETRY,
+                f"attempt {attempt} failed: {reason}; next try in {delay_ms} ms",
+                attempt,
+                error=reason,
+                details={"retryInMs": delay_ms},
+            ),
+        )
+        await self._sleep(delay_ms / 1000)
+        return order
+
+    async def _fail(self, order: Order, attempt: int, reason: str) -> Order:
+        return await self._step(
+            order, Step(Trigger.FAIL, f"failed: {reason}", attempt, error=reason)
+        )
+
+    @staticmethod
+    def _pending_tx(order: Order) -> Transaction:
+        if order.pending_tx is None:
+            raise LeaseLostError(f"order {order.id} has no pending transaction")
+        return Transaction.from_json(order.pending_tx)
+
+    def _lease_until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self._config.lease_seconds)

@@ -1,0 +1,264 @@
+"""The ports the engine and the API talk through; storage and queue implement them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
+from eterna.domain.routes import Quote, Route
+from eterna.domain.state_machine import Trigger
+from eterna.domain.tokens import Token
+from eterna.domain.triggers import MarketUpdate, PoolState
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A transition to persist: the trigger and what the resulting event carries.
+
+    Every field that is set also updates the order (route, signature, amounts, attempt,
+    failure reason), so the order row always reflects its latest event. ``token_out`` replaces
+    the symbol and decimals of the order's tokenOut (same mint): a sniper may name a mint no
+    venue listed when it was placed, and learns what it is when its pool launches.
+    """
+
+    trigger: Trigger
+    message: str
+    attempt: int
+    quotes: tuple[Quote, ...] | None = None
+    route: Route | None = None
+    tx_signature: str | None = None
+    amount_out: Decimal | None = None
+    executed_price: Decimal | None = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    pending_tx: dict[str, Any] | None = None
+    token_out: Token | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The result of placing one command: the order, and whether it was new."""
+
+    order: Order
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """A page of orders, newest first, with the keyset cursor of the last one."""
+
+    orders: list[Order]
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCursor:
+    """A stable position in the newest-first order list."""
+
+    created_at: datetime
+    order_id: uuid.UUID
+
+
+class QueuedOrder(NamedTuple):
+    """An order to queue, and whose lane it waits in (its user's)."""
+
+    order_id: uuid.UUID
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrders:
+    """How many unfinished orders a user has.
+
+    ``in_flight``: PENDING through SUBMITTED, of every type (queued or executing);
+    ``waiting``: WAITING; ``conditional``: unfinished limit and sniper orders, resting or not.
+    """
+
+    in_flight: int = 0
+    waiting: int = 0
+    conditional: int = 0
+
+    @property
+    def open(self) -> int:
+        """Return every unfinished order."""
+        return self.in_flight + self.waiting
+
+
+class OrderMark(NamedTuple):
+    """Where an order stands: its owner, its last event's seq and when it last changed."""
+
+    order_id: uuid.UUID
+    user_id: str
+    last_seq: int
+    updated_at: datetime
+
+
+class OrderRepository(Protocol):
+    """Persists orders and their events; every transition is one transaction."""
+
+    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        """Insert the orders with their PENDING event.
+
+        A repeated (user, clientOrderId) returns the order placed first instead.
+        """
+        ...
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order, whoever owns it."""
+        ...
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        """Return the user's orders placed with these clientOrderIds, by clientOrderId."""
+        ...
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        first: int,
+        after: OrderCursor | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> OrderPage:
+        """Return the user's orders, newest first, after the cursor."""
+        ...
+
+    async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
+        """Return the order's events with seq > after_seq, in seq order."""
+        ...
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of many orders at once, each list in seq order."""
+        ...
+
+    async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
+        """Return the user's orders changed at or after since."""
+        ...
+
+    async def orders_changed_between(
+        self,
+        user_ids: Sequence[str],
+        order_ids: Sequence[uuid.UUID],
+        since: datetime,
+        until: datetime,
+    ) -> list[OrderMark]:
+        """Return where the orders of those users or ids changed in [since, until) stand."""
+        ...
+
+    async def claim(
+        self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
+    ) -> Order | None:
+        """Take the order's lease if it is free or expired and the order is not finished."""
+        ...
+
+    async def apply(
+        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
+    ) -> tuple[Order, OrderEvent]:
+        """Persist a transition and its event atomically.
+
+        :raises LeaseLostError: when another writer moved the order on or holds its lease.
+        """
+        ...
+
+    async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease; return False when it is no longer ours."""
+        ...
+
+    async def release(self, order_id: uuid.UUID, owner: str) -> None:
+        """Give the lease back."""
+        ...
+
+    async def stuck_orders(
+        self, now: datetime, older_than: datetime, limit: int
+    ) -> list[QueuedOrder]:
+        """Return unfinished orders that no live lease covers and that nobody touched lately."""
+        ...
+
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Return how many unfinished orders the user has, in flight and resting."""
+        ...
+
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order, or those changed at or after updated_since.
+
+        The trigger watcher's book is rebuilt from it at start, and caught up with it.
+        """
+        ...
+
+
+class TriggerStore(Protocol):
+    """The part of the order repository the trigger watcher uses."""
+
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order, or those changed at or after updated_since."""
+        ...
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order."""
+        ...
+
+    async def apply(
+        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
+    ) -> tuple[Order, OrderEvent]:
+        """Persist a transition guarded by last_seq (see OrderRepository.apply)."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Hands committed events to subscribers, wherever they are."""
+
+    async def publish(self, events: Sequence[OrderEvent]) -> None:
+        """Publish events that are already committed."""
+        ...
+
+
+class OrderQueue(Protocol):
+    """Queues orders for execution by a worker, each in its user's lane."""
+
+    async def enqueue(self, orders: Sequence[QueuedOrder]) -> None:
+        """Queue the orders; delivery is at least once."""
+        ...
+
+
+class Intake(Protocol):
+    """Hands new limit and sniper orders to the trigger watcher, each in its user's lane."""
+
+    async def submit(self, orders: Sequence[QueuedOrder]) -> None:
+        """Queue the orders for the watcher's first look."""
+        ...
+
+    async def take(self, count: int) -> list[QueuedOrder]:
+        """Take up to count orders, one user at a time in turn (empty when none waits)."""
+        ...
+
+    async def wait(self, timeout_seconds: float) -> None:
+        """Return when an order may have been submitted, or after the timeout."""
+        ...
+
+
+class MarketData(Protocol):
+    """What the market says about pools: who trades a mint, and a feed of pool changes."""
+
+    async def pools_of(self, mint: str) -> list[PoolState]:
+        """Return every pool trading the mint (empty when none does yet).
+
+        :raises VenueUnavailableError: when the market cannot be reached.
+        """
+        ...
+
+    async def cursor(self) -> int:
+        """Return the seq of the latest update, to follow the feed from now on."""
+        ...
+
+    def updates(self, after: int) -> AsyncIterator[MarketUpdate]:
+        """Yield every pool update after seq ``after``, forever, waiting for new ones."""
+        ...

@@ -1,0 +1,786 @@
+"""The order service: what the API may do, validated and owned per user.
+
+Resolvers call only this service. Every read and action is scoped to the caller: another
+user's order is reported exactly as a missing one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from eterna.application.events.hub import EventHub
+from eterna.application.events.streams import order_event_stream, user_event_stream
+from eterna.application.ports import (
+    EventPublisher,
+    Intake,
+    OpenOrders,
+    OrderCursor,
+    OrderPage,
+    OrderQueue,
+    OrderRepository,
+    QueuedOrder,
+    Step,
+)
+from eterna.application.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
+from eterna.core.background import Background
+from eterna.core.logs import about, about_many
+from eterna.domain.errors import (
+    EternaError,
+    LeaseLostError,
+    NoRouteError,
+    RejectedError,
+    RejectionCode,
+    StorageUnavailableError,
+    TransientError,
+)
+from eterna.domain.orders import (
+    DEFAULT_SLIPPAGE_BPS,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    placed_event,
+)
+from eterna.domain.state_machine import Trigger, can_apply
+from eterna.domain.tokens import EXACT, USDC, Token, TokenRegistry, is_mint_address
+from eterna.routing.router import Router, RoutingDecision
+from eterna.routing.venues import VenueInfo
+
+log = logging.getLogger(__name__)
+
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+MAX_SLIPPAGE_BPS = 5_000
+MAX_TOKEN_REF_LENGTH = 44  # a base58 mint; every symbol is shorter
+# SPL token amounts are u64 base units: no account can hold more, so no order can move more.
+MAX_BASE_UNITS = 2**64 - 1
+# Storage holds amounts with 16 integer digits (NUMERIC(28, 12)).
+MAX_AMOUNT = Decimal(10) ** 16
+# A limit price is tokenOut per tokenIn: 18 decimals and 18 integer digits span every pair.
+LIMIT_PRICE_QUANTUM = Decimal(10) ** -18
+MAX_LIMIT_PRICE = Decimal(10) ** 18
+PRICE_TTL = timedelta(seconds=60)
+# Placements whose seq 1 and queue message may be in flight after their answer at once;
+# beyond them a placement waits for its own (see OrderService.place).
+MAX_ANNOUNCING = 256
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """An order as a client sent it: tokens by symbol or mint, optional fields unset."""
+
+    type: OrderType
+    token_in: str
+    token_out: str
+    amount_in: Decimal
+    slippage_bps: int | None = None
+    limit_price: Decimal | None = None
+    min_liquidity: Decimal | None = None
+    max_price_impact_bps: int | None = None
+    expires_at: datetime | None = None
+    client_order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLimits:
+    """Bounds the service enforces on every request.
+
+    The per-user caps count unfinished orders (0 switches a cap off): ``max_in_flight``
+    PENDING through SUBMITTED, ``max_open`` those plus WAITING, ``max_resting`` unfinished
+    limit and sniper orders.
+    """
+
+    max_batch: int = 100
+    max_in_flight: int = 0
+    max_open: int = 0
+    max_resting: int = 0
+    max_page_size: int = 100
+    default_page_size: int = 20
+    supported_types: frozenset[OrderType] = field(default_factory=lambda: frozenset(OrderType))
+    max_notional_usd: Decimal = Decimal(1_000_000)
+    max_expiry_horizon: timedelta = timedelta(days=30)
+    # USDC spent to price a token (see OrderService._usd_price): large enough for precision.
+    pricing_usdc_amount: Decimal = Decimal(1_000)
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPage:
+    """A page of orders with the cursor of each."""
+
+    orders: list[tuple[Order, str]]
+    has_next: bool
+    has_previous: bool
+
+
+def encode_cursor(order: Order) -> str:
+    """Return the opaque, stable cursor of an order in the newest-first list."""
+    raw = f"{order.created_at.isoformat()}|{order.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> OrderCursor:
+    """Decode a cursor; raise RejectedError unless it is a position storage can compare.
+
+    Cursors come back from clients, so anything may arrive. The time is moved to UTC here:
+    an offset that carries it outside the years a datetime holds
+    (``0001-01-01T00:00:00+14:00``) is refused like any other malformed cursor instead of
+    failing in the database driver, and every store compares UTC with UTC.
+    """
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, _, order_id = base64.urlsafe_b64decode(padded).decode().partition("|")
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return OrderCursor(created_at=at.astimezone(UTC), order_id=uuid.UUID(order_id))
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise RejectedError(RejectionCode.INVALID_INPUT, "not a valid cursor", "after") from None
+
+
+def parse_order_id(raw: str) -> uuid.UUID | None:
+    """Return the UUID of an order id, or None when it cannot be one."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+def _token_amount(value: Decimal, token: Token, field_name: str, code: RejectionCode) -> Decimal:
+    """Return an amount of the token that is positive, exact in its decimals and holdable."""
+    if not value.is_finite() or value <= 0:
+        raise RejectedError(code, f"{field_name} must be positive", field_name)
+    try:
+        units = token.to_base_units(value)
+    except ValueError:
+        raise RejectedError(
+            code,
+            f"{field_name} has more than {token.decimals} decimals ({token.label})",
+            field_name,
+        ) from None
+    if units > MAX_BASE_UNITS or value >= MAX_AMOUNT:
+        raise RejectedError(
+            code, f"{field_name} is larger than any {token.label} balance", field_name
+        )
+    return value
+
+
+def _check_limit_price(price: Decimal) -> None:
+    if not price.is_finite() or price <= 0:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT, "limitPrice must be positive", "limitPrice"
+        )
+    if price >= MAX_LIMIT_PRICE or price != price.quantize(LIMIT_PRICE_QUANTUM, context=EXACT):
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            "limitPrice must be below 10^18 with at most 18 decimals",
+            "limitPrice",
+        )
+
+
+@dataclass(slots=True)
+class _UserLock:
+    """A user's placement lock, and how many placements hold or wait for it."""
+
+    lock: asyncio.Lock
+    users: int = 0
+
+
+def _over_cap(
+    counts: OpenOrders, command: PlaceOrder, limits: ServiceLimits
+) -> RejectedError | None:
+    """Return why one more order would break a cap of the user's, or None when it fits."""
+    if limits.max_in_flight and counts.in_flight >= limits.max_in_flight:
+        return RejectedError(
+            RejectionCode.TOO_MANY_ORDERS_IN_FLIGHT,
+            f"you have {counts.in_flight} orders in flight (PENDING to SUBMITTED), the most "
+            f"allowed is {limits.max_in_flight}: wait for some to finish",
+        )
+    if limits.max_open and counts.open >= limits.max_open:
+        return RejectedError(
+            RejectionCode.TOO_MANY_OPEN_ORDERS,
+            f"you have {counts.open} open orders, the most allowed is {limits.max_open}: "
+            "wait for some to finish or cancel resting ones",
+        )
+    resting = command.type is not OrderType.MARKET
+    if resting and limits.max_resting and counts.conditional >= limits.max_resting:
+        return RejectedError(
+            RejectionCode.TOO_MANY_RESTING_ORDERS,
+            f"you have {counts.conditional} open limit and sniper orders, the most allowed is "
+            f"{limits.max_resting}: cancel some or wait for them to fill or expire",
+            "type",
+        )
+    return None
+
+
+def _counted(counts: OpenOrders, command: PlaceOrder) -> OpenOrders:
+    """Return the counts with one more order placed (it starts PENDING)."""
+    resting = command.type is not OrderType.MARKET
+    return replace(
+        counts,
+        in_flight=counts.in_flight + 1,
+        conditional=counts.conditional + (1 if resting else 0),
+    )
+
+
+def _log_placed(order: Order, *, created: bool) -> None:
+    what = "placed" if created else "placed again: the same clientOrderId returns it"
+    log.info(
+        "order %s %s: %s %s %s -> %s",
+        order.id,
+        what,
+        order.type.value,
+        order.amount_in,
+        order.token_in.label,
+        order.token_out.label,
+        extra=about(order.id),
+    )
+
+
+class OrderService:
+    """Place, read, cancel and watch orders on behalf of a user."""
+
+    def __init__(
+        self,
+        repo: OrderRepository,
+        queue: OrderQueue,
+        *,
+        tokens: TokenRegistry,
+        router: Router,
+        hub: EventHub,
+        publisher: EventPublisher,
+        limits: ServiceLimits,
+        clock: Callable[[], datetime],
+        intake: Intake,
+        rate_limiter: RateLimiter | None = None,
+        order_budget: RateLimiter | None = None,
+    ) -> None:
+        self._rate_limiter: RateLimiter = rate_limiter or NoRateLimit()
+        self._order_budget: RateLimiter = order_budget or NoRateLimit()
+        self._intake = intake
+        # One placement of a user at a time in this process, so the caps see what the
+        # previous one stored (see _admit).
+        self._placing: dict[str, _UserLock] = {}
+        self._prices: dict[str, tuple[Decimal, datetime]] = {}
+        self._repo = repo
+        self._queue = queue
+        self._tokens = tokens
+        self._router = router
+        self._hub = hub
+        self._publisher = publisher
+        self._limits = limits
+        self._clock = clock
+        # New orders being announced (seq 1 published, then queued) after their placement
+        # was answered.
+        self._announcing = Background()
+
+    @property
+    def limits(self) -> ServiceLimits:
+        """Return the limits in force."""
+        return self._limits
+
+    # -- placing ---------------------------------------------------------------------
+
+    def validate(self, user_id: str, request: OrderRequest) -> PlaceOrder:
+        """Turn a request into a command, or raise RejectedError saying which field is wrong."""
+        if request.type not in self._limits.supported_types:
+            raise RejectedError(
+                RejectionCode.UNSUPPORTED_ORDER_TYPE,
+                f"{request.type.value} orders are not supported yet",
+                "type",
+            )
+        self._check_type_fields(request)
+        token_in = self._token(request.token_in, "tokenIn")
+        token_out = self._token(
+            request.token_out, "tokenOut", may_be_new=request.type is OrderType.SNIPER
+        )
+        if token_in.mint == token_out.mint:
+            raise RejectedError(
+                RejectionCode.SAME_TOKEN, "tokenIn and tokenOut are the same", "tokenOut"
+            )
+        amount = _token_amount(
+            request.amount_in, token_in, "amountIn", RejectionCode.INVALID_AMOUNT
+        )
+        slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
+        if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"slippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
+                "slippageBps",
+            )
+        impact = request.max_price_impact_bps
+        if impact is not None and not 1 <= impact <= 10_000:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "maxPriceImpactBps must be between 1 and 10000",
+                "maxPriceImpactBps",
+            )
+        if request.limit_price is not None:
+            _check_limit_price(request.limit_price)
+        if request.min_liquidity is not None:
+            _token_amount(
+                request.min_liquidity, token_in, "minLiquidity", RejectionCode.INVALID_INPUT
+            )
+        expires_at = request.expires_at
+        if expires_at is not None:
+            self._check_expiry(expires_at)
+        elif request.type is not OrderType.MARKET:
+            # A standing instruction is never unbounded: it rests at most the horizon.
+            expires_at = self._clock() + self._limits.max_expiry_horizon
+        coid = request.client_order_id
+        if coid is not None and not CLIENT_ORDER_ID.match(coid):
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "clientOrderId must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+                "clientOrderId",
+            )
+        return PlaceOrder(
+            user_id=user_id,
+            type=request.type,
+            token_in=token_in,
+            token_out=token_out,
+            amount_in=amount,
+            slippage_bps=slippage,
+            limit_price=request.limit_price,
+            min_liquidity=request.min_liquidity,
+            max_price_impact_bps=impact,
+            expires_at=expires_at,
+            client_order_id=coid,
+        )
+
+    def _check_type_fields(self, request: OrderRequest) -> None:
+        if request.type is not OrderType.LIMIT and request.limit_price is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "limitPrice is only for LIMIT orders", "limitPrice"
+            )
+        if request.type is OrderType.LIMIT and request.limit_price is None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "a LIMIT order needs a limitPrice", "limitPrice"
+            )
+        if request.type is not OrderType.SNIPER and request.min_liquidity is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "minLiquidity is only for SNIPER orders",
+                "minLiquidity",
+            )
+        if request.type is OrderType.MARKET and request.expires_at is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "expiresAt is only for LIMIT and SNIPER orders",
+                "expiresAt",
+            )
+
+    def _check_expiry(self, expires_at: datetime) -> None:
+        if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "expiresAt needs a time zone, e.g. 2030-01-01T00:00:00Z",
+                "expiresAt",
+            )
+        now = self._clock()
+        horizon = self._limits.max_expiry_horizon
+        if expires_at <= now:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, "expiresAt is in the past", "expiresAt"
+            )
+        if expires_at > now + horizon:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"expiresAt is more than {horizon.days} days ahead",
+                "expiresAt",
+            )
+
+    def _token(self, ref: str, field_name: str, *, may_be_new: bool = False) -> Token:
+        ref = ref.strip()
+        # Symbols and mints are ASCII; refusing the rest also stops Unicode case folding
+        # from turning a look-alike ("\u017fol") into a real symbol.
+        if not ref or len(ref) > MAX_TOKEN_REF_LENGTH or not ref.isascii():
+            raise RejectedError(RejectionCode.UNKNOWN_TOKEN, "unknown token", field_name)
+        token = self._tokens.get(ref)
+        if token is not None:
+            return token
+        if may_be_new and is_mint_address(ref):
+            return Token(ref, None, 0)
+        raise RejectedError(RejectionCode.UNKNOWN_TOKEN, f"unknown token {ref!r}", field_name)
+
+    async def place(
+        self, user_id: str, requests: Sequence[OrderRequest]
+    ) -> list[Order | RejectedError]:
+        """Place orders; return, in input order, each order or why it was refused.
+
+        The call counts once against the caller's mutation rate limit; over it, or over the
+        batch cap, the batch is refused whole. The valid orders then spend one unit each of
+        the caller's order budget, all or none (RATE_LIMITED). Each must also fit the
+        caller's caps on unfinished orders, in input order (TOO_MANY_ORDERS_IN_FLIGHT,
+        TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS); an order whose clientOrderId was
+        placed before is never refused by a cap: it returns the order placed first. The
+        admitted orders are stored in one transaction; a repeated (user, clientOrderId)
+        returns the order placed first.
+
+        The call returns once the orders are stored (committed). Their seq 1 event is then
+        published and they are queued, in that order, in a task of their own
+        (:meth:`settle` waits for those still in flight): market orders for the workers,
+        limit and sniper orders for the trigger watcher's first look. With
+        ``MAX_ANNOUNCING`` of those in flight already (Redis slow or away), the call waits
+        for its own instead. Neither changes the answer: a failure of either is logged,
+        subscribers read seq 1 from Postgres, and the reconciler queues a stored order whose
+        message never went out.
+        """
+        decision = await self._rate_limiter.hit(user_id)
+        if not decision.allowed:
+            limited = RateLimitedError(decision.retry_after_seconds)
+            return [limited] * len(requests)
+        if len(requests) > self._limits.max_batch:
+            refusal = RejectedError(
+                RejectionCode.BATCH_TOO_LARGE,
+                f"at most {self._limits.max_batch} orders per call, got {len(requests)}",
+                "inputs",
+            )
+            return [refusal] * len(requests)
+        results: list[Order | RejectedError | None] = [None] * len(requests)
+        commands: list[tuple[int, PlaceOrder]] = []
+        for i, request in enumerate(requests):
+            try:
+                command = self.validate(user_id, request)
+                await self._check_notional(command)
+            except RejectedError as exc:
+                results[i] = exc
+            else:
+                commands.append((i, command))
+        if commands:
+            spent = await self._order_budget.hit(user_id, len(commands))
+            if not spent.allowed:
+                limited = RateLimitedError(spent.retry_after_seconds)
+                for i, _ in commands:
+                    results[i] = limited
+                commands = []
+        if commands and (unstored := await self._store(user_id, commands, results)):
+            return [unstored] * len(requests)
+        return [r for r in results if r is not None]
+
+    async def _store(
+        self,
+        user_id: str,
+        commands: list[tuple[int, PlaceOrder]],
+        results: list[Order | RejectedError | None],
+    ) -> RejectedError | None:
+        """Admit the commands within the caps, store them, fill in results; announce them.
+
+        Return the refusal of the whole call when storage is unavailable.
+        """
+        async with self._one_at_a_time(user_id):
+            admitted = await self._admit(user_id, commands, results)
+            try:
+                placements = await self._repo.place([c for _, c in admitted], self._clock())
+            except StorageUnavailableError:
+                return RejectedError(
+                    RejectionCode.UNAVAILABLE,
+                    "storage unavailable: nothing was stored; retry (with the same "
+                    "clientOrderId to stay idempotent)",
+                )
+        logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
+        for (i, _), placement in zip(admitted, placements, strict=True):
+            results[i] = placement.order
+            if logged:
+                _log_placed(placement.order, created=placement.created)
+        fresh = [p.order for p in placements if p.created]
+        if fresh and len(self._announcing) >= MAX_ANNOUNCING:
+            # Redis is slow or away: placing waits for it again rather than piling up.
+            await self._announce(fresh)
+        elif fresh:
+            self._announcing.spawn(self._announce(fresh))
+        return None
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, user_id: str) -> AsyncIterator[None]:
+        """Hold the user's placement lock; the lock is forgotten once nobody holds or waits."""
+        entry = self._placing.get(user_id)
+        if entry is None:
+            entry = self._placing[user_id] = _UserLock(asyncio.Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._placing[user_id]
+
+    async def _admit(
+        self,
+        user_id: str,
+        commands: list[tuple[int, PlaceOrder]],
+        results: list[Order | RejectedError | None],
+    ) -> list[tuple[int, PlaceOrder]]:
+        """Return the commands that fit the caller's caps, in input order; refuse the rest.
+
+        The counts are read while this process places nothing else for the user, so two
+        calls of one user here never both take the last place. Calls of one user on
+        different API processes at the same moment may overshoot a cap by one batch each.
+        """
+        limits = self._limits
+        if not (limits.max_in_flight or limits.max_open or limits.max_resting):
+            return commands
+        counts = await self._repo.open_orders(user_id)
+        admitted: list[tuple[int, PlaceOrder]] = []
+        refused: list[tuple[int, PlaceOrder, RejectedError]] = []
+        for i, command in commands:
+            refusal = _over_cap(counts, command, limits)
+            if refusal is None:
+                admitted.append((i, command))
+                counts = _counted(counts, command)
+            else:
+                refused.append((i, command, refusal))
+        # A repeat of a clientOrderId placed before creates nothing: never refuse it.
+        keys = [c.client_order_id for _, c, _ in refused if c.client_order_id]
+        placed = await self._repo.placed_client_orders(user_id, keys) if keys else {}
+        for i, command, refusal in refused:
+            known = placed.get(command.client_order_id or "")
+            results[i] = refusal if known is None else known
+        return admitted
+
+    async def _announce(self, orders: list[Order]) -> None:
+        """Publish seq 1 of new orders, then queue them (market) or hand them to the watcher.
+
+        Subscribers hear seq 1 live, before any step a worker takes (it is published before
+        the order is queued); otherwise each would read it from the database. A limit or
+        sniper order never waits in the workers' queue behind market orders: the trigger
+        watcher looks at it first, and queues it for a worker only when its trigger holds.
+        """
+        ids = [o.id for o in orders]
+        try:
+            await self._publisher.publish([placed_event(o) for o in orders])
+        except Exception:  # never skip the queue for it
+            log.exception("could not publish seq 1 of %d orders", len(ids), extra=about_many(ids))
+        market = [QueuedOrder(o.id, o.user_id) for o in orders if o.type is OrderType.MARKET]
+        resting = [QueuedOrder(o.id, o.user_id) for o in orders if o.type is not OrderType.MARKET]
+        try:
+            await self._enqueue(market)
+            if resting:
+                await self._intake.submit(resting)
+        except Exception:  # nobody awaits this task: say so here
+            log.exception(
+                "could not queue %d orders; the reconciler will", len(ids), extra=about_many(ids)
+            )
+
+    async def settle(self, timeout_seconds: float = 5.0) -> bool:
+        """Wait until every placed order was announced; False if some still were not."""
+        return await self._announcing.settle(timeout_seconds)
+
+    async def _check_notional(self, command: PlaceOrder) -> None:
+        """Refuse an order worth more than the maximum notional, valued in USD.
+
+        The value is amountIn at the price a purchase of ``pricing_usdc_amount`` USDC worth
+        of tokenIn would pay now (USDC counts as 1 USD). When the token cannot be priced
+        (no route to USDC, venues down), only the u64 bound of ``validate`` applies.
+        """
+        cap = self._limits.max_notional_usd
+        if cap <= 0:
+            return
+        price = await self._usd_price(command.token_in)
+        if price is None:
+            return
+        value = command.amount_in * price
+        if value > cap:
+            raise RejectedError(
+                RejectionCode.INVALID_AMOUNT,
+                f"amountIn is worth about {value:,.0f} USD, over the maximum order size of "
+                f"{cap:,.0f} USD",
+                "amountIn",
+            )
+
+    async def _usd_price(self, token: Token) -> Decimal | None:
+        usdc = self._tokens.get(USDC.mint)
+        if usdc is None:
+            return None
+        if token.mint == usdc.mint:
+            return Decimal(1)
+        now = self._clock()
+        cached = self._prices.get(token.mint)
+        if cached is not None and now - cached[1] < PRICE_TTL:
+            return cached[0]
+        spend = self._limits.pricing_usdc_amount
+        try:
+            decision = await self._router.route(usdc, token, spend, slippage_bps=MAX_SLIPPAGE_BPS)
+        except EternaError as exc:
+            log.info("cannot price %s in USD (%s); notional not checked", token.label, exc)
+            return None
+        bought = decision.route.amount_out
+        if bought <= 0:
+            return None
+        price = spend / bought
+        self._prices[token.mint] = (price, now)
+        return price
+
+    async def _enqueue(self, orders: list[QueuedOrder]) -> None:
+        if not orders:
+            return
+        try:
+            await self._queue.enqueue(orders)
+        except EternaError as exc:
+            # The orders are stored as PENDING; the reconciler queues them again.
+            log.warning(
+                "could not queue %d orders (%s); the reconciler will",
+                len(orders),
+                exc,
+                extra=about_many([o.order_id for o in orders]),
+            )
+
+    async def cancel(self, user_id: str, order_id: str) -> Order:
+        """Cancel the caller's PENDING or WAITING order.
+
+        A cancel racing the worker ends in exactly one outcome: the write that lands first
+        wins, because both are guarded by the order's ``last_seq``.
+
+        :raises RejectedError: NOT_FOUND, NOT_CANCELLABLE once the order has moved on, or
+            RATE_LIMITED (a RateLimitedError saying when to retry).
+        """
+        decision = await self._rate_limiter.hit(user_id)
+        if not decision.allowed:
+            raise RateLimitedError(decision.retry_after_seconds)
+        for _ in range(3):
+            order = await self.get(user_id, order_id)
+            if order is None:
+                raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "id")
+            if not can_apply(order.status, Trigger.CANCEL):
+                raise RejectedError(
+                    RejectionCode.NOT_CANCELLABLE,
+                    f"a {order.status.value} order can no longer be cancelled",
+                    "id",
+                )
+            now = self._clock()
+            try:
+                order, event = await self._repo.apply(
+                    order,
+                    Step(Trigger.CANCEL, "cancelled by its owner", order.attempts),
+                    owner=None,
+                    now=now,
+                    lease_until=now,
+                )
+            except LeaseLostError:
+                continue  # it moved on while we looked: read it again
+            await self._publisher.publish([event])
+            log.info("order %s cancelled by its owner", order.id, extra=about(order.id))
+            return order
+        raise RejectedError(
+            RejectionCode.NOT_CANCELLABLE, "the order is changing right now; try again", "id"
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, user_id: str, order_id: str) -> Order | None:
+        """Return the caller's order, or None (also for someone else's)."""
+        parsed = parse_order_id(order_id)
+        if parsed is None:
+            return None
+        order = await self._repo.get(parsed)
+        return order if order is not None and order.user_id == user_id else None
+
+    async def list_orders(
+        self,
+        user_id: str,
+        *,
+        first: int | None,
+        after: str | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> OrdersPage:
+        """Return a page of the caller's orders, newest first."""
+        size = self._limits.default_page_size if first is None else first
+        if not 0 <= size <= self._limits.max_page_size:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"first must be between 0 and {self._limits.max_page_size}",
+                "first",
+            )
+        cursor = decode_cursor(after) if after else None
+        page: OrderPage = await self._repo.list_for_user(
+            user_id, first=size, after=cursor, status=status, order_type=order_type
+        )
+        return OrdersPage(
+            orders=[(o, encode_cursor(o)) for o in page.orders],
+            has_next=page.has_next,
+            has_previous=cursor is not None,
+        )
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of orders the caller already read (and so owns), by order."""
+        return await self._repo.events_of_orders(order_ids)
+
+    async def order_events(
+        self, user_id: str, order_id: str, after_seq: int
+    ) -> AsyncIterator[OrderEvent]:
+        """Return the gap-free event stream of the caller's order.
+
+        :raises RejectedError: NOT_FOUND when the order is not the caller's.
+        """
+        order = await self.get(user_id, order_id)
+        if order is None:
+            raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
+        if after_seq < 0:
+            raise RejectedError(RejectionCode.INVALID_INPUT, "afterSeq must be >= 0", "afterSeq")
+        return order_event_stream(
+            self._hub,
+            self._repo,
+            order.id,
+            after_seq=after_seq,
+        )
+
+    def my_order_events(self, user_id: str) -> AsyncIterator[OrderEvent]:
+        """Return the live event stream of all the caller's orders."""
+        return user_event_stream(
+            self._hub,
+            self._repo,
+            user_id,
+            now=self._clock,
+        )
+
+    # -- market ----------------------------------------------------------------------
+
+    def tokens(self) -> list[Token]:
+        """Return the tradeable tokens."""
+        return list(self._tokens)
+
+    async def venues(self) -> list[VenueInfo]:
+        """Describe every venue the router quotes."""
+        return [await v.info() for v in self._router.venues]
+
+    async def quote(
+        self, token_in: str, token_out: str, amount_in: Decimal, slippage_bps: int | None
+    ) -> RoutingDecision:
+        """Preview the route for a market order without placing it.
+
+        :raises RejectedError: for invalid input, no route, or unavailable venues.
+        """
+        command = self.validate(
+            "",
+            OrderRequest(
+                type=OrderType.MARKET,
+                token_in=token_in,
+                token_out=token_out,
+                amount_in=amount_in,
+                slippage_bps=slippage_bps,
+            ),
+        )
+        try:
+            return await self._router.route(
+                command.token_in,
+                command.token_out,
+                command.amount_in,
+                slippage_bps=command.slippage_bps,
+            )
+        except NoRouteError as exc:
+            raise RejectedError(RejectionCode.NO_ROUTE, str(exc)) from None
+        except TransientError as exc:
+            raise RejectedError(RejectionCode.UNAVAILABLE, str(exc)) from None

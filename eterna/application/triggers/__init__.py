@@ -1,0 +1,5 @@
+"""Limit and sniper orders.
+
+The pre-trade check, the trigger checks on fresh routes, and the watcher that fires resting
+orders exactly once.
+"""

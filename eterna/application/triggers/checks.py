@@ -1,0 +1,188 @@
+"""The trigger checks: which resting orders fire now, decided on fresh routes.
+
+LIMIT, per pair: route the pair's smallest resting amount. The average price of a swap falls
+as its amount grows, so that price bounds what any resting order of the pair can get, and only
+orders with ``limitPrice`` at or below it are candidates (a bisect in the book). The same rule
+bounds them from below: the route for the largest candidate amount gives a price every
+smaller amount beats, so candidates whose limit is at or below it fire with no further
+route. The rest (and orders with a ``maxPriceImpactBps``) are confirmed with a route for
+their whole amount (at most ``concurrency`` routes at once, one per distinct amount and
+filter) and fire when that pays ``amountIn x limitPrice``, each as soon as it is confirmed.
+A rounding that broke the rule by a base unit could fire an order a unit short of its
+limit; the worker's fresh check before routing sends it back to WAITING then.
+
+SNIPER, per awaited mint: the mint's pools must exist, hold ``minLiquidity`` of tokenIn
+(pools pairing it with tokenIn directly) and route the whole amount within
+``maxPriceImpactBps``.
+
+A check only decides; the watcher writes (``fire``), and the worker checks again before it
+trades.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from eterna.application.ports import MarketData
+from eterna.domain.errors import NoRouteError
+from eterna.domain.orders import Order
+from eterna.domain.tokens import Token, format_amount
+from eterna.domain.triggers import MarketUpdate, limit_floor, liquidity_in, price_of
+from eterna.routing.router import Router
+
+PROBE_SLIPPAGE_BPS = 50  # any value: the checks compare outputs and never send
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why a pair or mint is checked, for the FIRE event's message and details."""
+
+    text: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, update: MarketUpdate) -> Cause:
+        """Describe a market update: the pool that changed or launched."""
+        pool = update.pool
+        launched = update.kind == "created"
+        return cls(
+            f"{pool.venue} pool {pool.address} {'launched' if launched else 'changed'}",
+            {"pool": pool.address, "venue": pool.venue, "launched": launched}
+            | {"updateSeq": update.seq},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """An order whose trigger holds: the FIRE event's message and details."""
+
+    order: Order
+    message: str
+    details: dict[str, Any]
+    token_out: Token | None = None  # a sniper's tokenOut as its pools describe it
+
+
+Fire = Callable[[Firing], Awaitable[None]]
+
+
+class TriggerChecks:
+    """Route candidates and decide which orders fire."""
+
+    def __init__(self, router: Router, market: MarketData, *, concurrency: int) -> None:
+        self._router = router
+        self._market = market
+        self._gate = asyncio.Semaphore(concurrency)
+
+    async def pays(
+        self, token_in: Token, token_out: Token, amount: Decimal, impact: int | None
+    ) -> Decimal | None:
+        """Return what the best route pays for amount, or None when nothing routes."""
+        async with self._gate:
+            try:
+                decision = await self._router.route(
+                    token_in,
+                    token_out,
+                    amount,
+                    slippage_bps=PROBE_SLIPPAGE_BPS,
+                    max_price_impact_bps=impact,
+                )
+            except NoRouteError:
+                return None
+        return decision.route.amount_out
+
+    async def limits(
+        self,
+        tokens: tuple[Token, Token],
+        smallest: Decimal,
+        candidates: Callable[[Decimal], list[Order]],
+        cause: Cause,
+        fire: Fire,
+    ) -> None:
+        """Fire the pair's limit orders whose whole amount now routes at their limit."""
+        routes: dict[tuple[Decimal, int | None], asyncio.Future[Decimal | None]] = {}
+
+        def output(amount: Decimal, impact: int | None) -> asyncio.Future[Decimal | None]:
+            if (amount, impact) not in routes:
+                routes[(amount, impact)] = asyncio.ensure_future(self.pays(*tokens, amount, impact))
+            return routes[(amount, impact)]
+
+        probe = await output(smallest, None)
+        if probe is None:
+            return
+
+        found = [o for o in candidates(price_of(smallest, probe)) if o.limit_price is not None]
+        plain = [o.amount_in for o in found if o.max_price_impact_bps is None]
+        assured = Decimal(0)  # every unfiltered candidate gets at least this price
+        if plain:
+            largest = max(plain)
+            paid = await output(largest, None)
+            assured = Decimal(0) if paid is None else price_of(largest, paid)
+
+        async def confirm(order: Order) -> None:
+            limit = order.limit_price
+            if limit is None:
+                return
+            if order.max_price_impact_bps is None and limit <= assured:
+                price, bound = assured, "at least "
+            else:
+                paid = await output(order.amount_in, order.max_price_impact_bps)
+                if paid is None or paid < limit_floor(order.amount_in, limit, tokens[1]):
+                    return
+                price, bound = price_of(order.amount_in, paid), ""
+            await fire(
+                Firing(
+                    order,
+                    f"limit {limit} reached: the best route pays {bound}{format_amount(price)} "
+                    f"{tokens[1].label} per {tokens[0].label} for the whole amount "
+                    f"({cause.text})",
+                    {"trigger": "limit", "price": format_amount(price)}
+                    | {"limitPrice": format_amount(limit)}
+                    | cause.details,
+                )
+            )
+
+        _raise_first(await asyncio.gather(*map(confirm, found), return_exceptions=True))
+
+    async def snipers(self, mint: str, orders: list[Order], cause: Cause, fire: Fire) -> None:
+        """Fire the sniper orders awaiting mint that can buy it now within their filters."""
+        pools = await self._market.pools_of(mint)
+        found = [t for p in pools if (t := p.token(mint)) is not None]
+        if not found:
+            return
+        token_out = found[0]
+        if "pool" not in cause.details:  # not a market update: name a pool that trades it
+            cause = Cause(
+                f"{pools[0].venue} pool {pools[0].address} trades it ({cause.text})",
+                {"pool": pools[0].address, "venue": pools[0].venue},
+            )
+
+        async def check(order: Order) -> None:
+            held = liquidity_in(pools, order.token_in.mint, mint)
+            if order.min_liquidity is not None and held < order.min_liquidity:
+                return
+            impact = order.max_price_impact_bps
+            if await self.pays(order.token_in, token_out, order.amount_in, impact) is None:
+                return
+            await fire(
+                Firing(
+                    order,
+                    f"{token_out.label} is tradeable: {cause.text}; pools of "
+                    f"{order.token_in.label}/{token_out.label} hold {format_amount(held)} "
+                    f"{order.token_in.label}",
+                    {"trigger": "sniper", "liquidity": format_amount(held)} | cause.details,
+                    token_out if token_out != order.token_out else None,
+                )
+            )
+
+        _raise_first(await asyncio.gather(*map(check, orders), return_exceptions=True))
+
+
+def _raise_first(results: list[BaseException | None]) -> None:
+    """Raise the first error of gathered checks, once all of them finished."""
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

@@ -1,0 +1,147 @@
+"""Pre-trade checks of limit and sniper orders: whether the trigger still holds right now.
+
+The trigger watcher fires an order when a market update shows its trigger; the worker that
+claims it checks again here on a fresh quote, because the market may have moved in between
+(or the order was just placed and nobody looked yet). The verdict is one of:
+
+- :class:`Expired`: ``expiresAt`` has passed; the order ends EXPIRED. An order already past
+  this check (ROUTING and later) finishes its execution even if it expires meanwhile: it
+  fired in time.
+- :class:`Rest`: the trigger does not hold now (limit not met, no pool for the mint, too
+  little liquidity, nothing routes within ``maxPriceImpactBps``); the order goes back to
+  WAITING. That is not a failure: a limit or sniper order is a standing instruction.
+- :class:`Go`: route now. For a LIMIT the route's ``minAmountOut`` is raised to the limit
+  floor (``amountIn x limitPrice``) when that is above the slippage floor, so the chain
+  refuses a fill below the limit even if the price moves after the quote. For a SNIPER the
+  verdict carries tokenOut as its pools describe it (symbol, decimals).
+
+A market order always gets :class:`Go`. Errors propagate: the engine retries transient ones
+(a venue or the market data unreachable) and fails an order on a permanent one, as ever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from eterna.application.ports import MarketData
+from eterna.domain.errors import NoRouteError
+from eterna.domain.orders import Order, OrderType
+from eterna.domain.tokens import Token, format_amount
+from eterna.domain.triggers import limit_floor, liquidity_in, price_of
+from eterna.routing.router import Router, RoutingDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """The order's expiresAt has passed."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rest:
+    """The trigger does not hold now: wait for it."""
+
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    token_out: Token | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Go:
+    """Route now: the decision (floor applied) and what the ROUTING event says about it."""
+
+    decision: RoutingDecision
+    note: str
+    details: dict[str, Any] = field(default_factory=dict)
+    token_out: Token | None = None
+
+
+Verdict = Expired | Rest | Go
+
+
+class PreTrade:
+    """Check a limit or sniper order's trigger on fresh quotes."""
+
+    def __init__(self, router: Router, market: MarketData | None) -> None:
+        self._router = router
+        self._market = market
+
+    async def check(self, order: Order, now: datetime) -> Verdict:
+        """Return whether the order expires, rests or routes now (a market order routes)."""
+        if order.type is OrderType.MARKET:
+            return Go(await self._route(order, order.token_out), "")
+        if order.expires_at is not None and now >= order.expires_at:
+            return Expired(f"expired at {order.expires_at.isoformat()} before it could trade")
+        if order.type is OrderType.SNIPER:
+            return await self._sniper(order)
+        return await self._limit(order)
+
+    async def _limit(self, order: Order) -> Verdict:
+        limit = order.limit_price
+        if limit is None:  # validation requires it; an order without one trades as a market one
+            return Go(await self._route(order, order.token_out), "")
+        pair = f"{order.token_out.label} per {order.token_in.label}"
+        try:
+            decision = await self._route(order, order.token_out)
+        except NoRouteError as exc:
+            return Rest(f"nothing routes now ({exc}); waiting for limit {limit} {pair}")
+        route = decision.route
+        price = price_of(order.amount_in, route.amount_out)
+        shown = format_amount(price)
+        details = {"price": shown, "limitPrice": format_amount(limit)}
+        floor = limit_floor(order.amount_in, limit, order.token_out)
+        if route.amount_out < floor:
+            return Rest(
+                f"waiting: the best route pays {shown} {pair}, below the limit {limit}", details
+            )
+        if floor > route.min_amount_out:
+            decision = replace(decision, route=replace(route, min_amount_out=floor))
+        return Go(decision, f"; limit {limit} met at {shown} {pair}", details)
+
+    async def _sniper(self, order: Order) -> Verdict:
+        mint_in, mint_out = order.token_in.mint, order.token_out.mint
+        token_out = order.token_out
+        details: dict[str, Any] = {}
+        if self._market is not None:
+            pools = await self._market.pools_of(mint_out)
+            known = [t for p in pools if (t := p.token(mint_out)) is not None]
+            if not known:
+                return Rest(f"waiting: {token_out.label} does not trade on any venue yet")
+            token_out = known[0]
+            if order.min_liquidity is not None:
+                held = liquidity_in(pools, mint_in, mint_out)
+                details["liquidity"] = format_amount(held)
+                if held < order.min_liquidity:
+                    return Rest(
+                        f"waiting: pools of {order.token_in.label}/{token_out.label} hold "
+                        f"{held} {order.token_in.label}, below minLiquidity "
+                        f"{order.min_liquidity}",
+                        details,
+                        _changed(token_out, order.token_out),
+                    )
+        try:
+            decision = await self._route(order, token_out)
+        except NoRouteError as exc:
+            return Rest(f"waiting: {exc}", details, _changed(token_out, order.token_out))
+        return Go(
+            decision,
+            f"; {token_out.label} is tradeable",
+            details,
+            _changed(token_out, order.token_out),
+        )
+
+    async def _route(self, order: Order, token_out: Token) -> RoutingDecision:
+        return await self._router.route(
+            order.token_in,
+            token_out,
+            order.amount_in,
+            slippage_bps=order.slippage_bps,
+            max_price_impact_bps=order.max_price_impact_bps,
+        )
+
+
+def _changed(found: Token, stored: Token) -> Token | None:
+    return found if found != stored else None

@@ -1,0 +1,441 @@
+"""The trigger watcher: resting orders in memory, each fired once its trigger holds.
+
+One watcher is active across all workers (``tasks.watcher`` holds a Redis lock for it). Its
+:meth:`TriggerWatcher.run`:
+
+1. registers for every order event, *then* takes the market's update cursor and reads the
+   WAITING orders from the database into a :class:`~eterna.domain.triggers.RestingBook`, so an order
+   that starts or stops resting meanwhile is seen in the read or as an event, and no pool
+   change after the read is missed;
+2. checks every pair and awaited mint once: a trigger that passed while no watcher was
+   active (a failover) fires now;
+3. follows market updates (a pool changed or launched), order events (an order started
+   resting: check it at once; it left WAITING: forget it) and the clock (expiries).
+
+The checks (:mod:`eterna.application.triggers.checks`) run per pair and per awaited mint an update
+touched; at ``expiresAt`` an order goes WAITING -> EXPIRED.
+
+Writes (FIRE, EXPIRE) are ``repo.apply`` calls guarded by the order's ``last_seq`` and by no
+lease, so a cancel, a worker, or a second watcher during a failover racing them ends in
+exactly one outcome. Events are published after the commit, then a fired order is queued (if
+that fails, the reconciler queues the PENDING order later); the worker checks the trigger
+again on a fresh quote before it routes. Lost events are covered by the database: every
+``resync_seconds`` the watcher takes in the WAITING orders changed since its last look (an
+index range), and re-reads them all when its listener overflowed. An order that left WAITING
+unheard stays in the book until a write for it fails on ``last_seq``, which drops it.
+
+A market update whose pool price moved against a pair's swap is skipped for that pair
+(:meth:`~eterna.domain.triggers.PoolState.may_help`): that keeps the watcher quiet while the orders
+it fired fill, each fill being such an update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from eterna.application.events.hub import EventHub, Listener
+from eterna.application.ports import (
+    EventPublisher,
+    Intake,
+    MarketData,
+    OrderQueue,
+    QueuedOrder,
+    Step,
+    TriggerStore,
+)
+from eterna.application.triggers.checks import Cause, Firing, TriggerChecks
+from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.core.logs import about
+from eterna.domain.errors import EternaError, LeaseLostError
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.state_machine import Trigger
+from eterna.domain.tokens import SOL, USDC, Token
+from eterna.domain.triggers import Pair, RestingBook, RestingOrder
+from eterna.routing.router import Router
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 1.0
+# The longest the intake reader blocks before it looks again.
+INTAKE_WAIT_SECONDS = 1.0
+# Statuses whose events the watcher hears for any order (see TriggerWatcher._hears).
+_ENTERS_OR_LEAVES = frozenset({OrderStatus.WAITING, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
+CATCH_UP_MARGIN = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherConfig:
+    """Settings of the trigger watcher."""
+
+    confirm_concurrency: int = 16
+    resync_seconds: float = 30.0
+    event_queue_size: int = 100_000
+    hubs: frozenset[str] = frozenset({SOL.mint, USDC.mint})  # the router's two-hop hubs
+
+
+class TriggerWatcher:
+    """Fire resting limit and sniper orders when the market meets them; expire them on time."""
+
+    def __init__(
+        self,
+        repo: TriggerStore,
+        router: Router,
+        market: MarketData,
+        config: WatcherConfig,
+        *,
+        hub: EventHub,
+        publisher: EventPublisher,
+        queue: OrderQueue,
+        clock: Callable[[], datetime],
+        intake: Intake | None = None,
+    ) -> None:
+        self._repo = repo
+        self._intake = intake
+        self._pretrade = PreTrade(router, market)
+        self._checks = TriggerChecks(router, market, concurrency=config.confirm_concurrency)
+        self._market = market
+        self._hub = hub
+        self._publisher = publisher
+        self._queue = queue
+        self._config = config
+        self._clock = clock
+        self.book = RestingBook()
+        self.loaded = asyncio.Event()  # set once the book is read (tests and benchmarks wait)
+        self._orders: dict[uuid.UUID, Order] = {}
+        self._tokens: dict[Pair, tuple[Token, Token]] = {}
+        self._pairs: dict[Pair, Cause] = {}
+        self._mints: dict[str, Cause] = {}
+        self._wake = asyncio.Event()
+        self._reads = asyncio.Semaphore(config.confirm_concurrency)
+
+    async def run(self) -> None:
+        """Watch until cancelled."""
+        self.loaded.clear()
+        with self._hub.listen_all(self._config.event_queue_size, where=self._hears) as listener:
+            cursor = await self._market.cursor()
+            await self._load(Cause("the watcher started"))
+            self.loaded.set()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._follow_market(cursor), name="watcher-market")
+                group.create_task(self._follow_orders(listener), name="watcher-orders")
+                group.create_task(self._evaluate(), name="watcher-evaluate")
+                if self._intake is not None:
+                    group.create_task(self._follow_intake(self._intake), name="watcher-intake")
+
+    # -- inputs -----------------------------------------------------------------------
+
+    async def _load(self, cause: Cause) -> None:
+        orders = await self._repo.resting_orders()
+        self.book, self._orders, self._tokens = RestingBook(), {}, {}
+        for order in orders:
+            self._remember(order, cause)
+        log.info("watcher holds %d resting orders", len(self.book))
+
+    def _remember(self, order: Order, cause: Cause | None) -> None:
+        """Index the order; with a cause, check its pair or mint on the next pass."""
+        self.book.remove(order.id)
+        self.book.add(RestingOrder.of(order))
+        self._orders[order.id] = order
+        pair = (order.token_in.mint, order.token_out.mint)
+        if order.type is not OrderType.SNIPER:
+            self._tokens[pair] = (order.token_in, order.token_out)
+        if cause is None:
+            return
+        if order.type is OrderType.SNIPER:
+            self._mints[order.token_out.mint] = cause
+        else:
+            self._pairs[pair] = cause
+        self._wake.set()
+
+    def _forget(self, order_id: uuid.UUID) -> Order | None:
+        self.book.remove(order_id)
+        return self._orders.pop(order_id, None)
+
+    async def _follow_market(self, cursor: int) -> None:
+        spots: dict[str, Fraction] = {}
+        async for update in self._market.updates(cursor):
+            pool, cause = update.pool, Cause.of(update)
+            before = spots.get(pool.address)
+            if pool.price is not None:
+                spots[pool.address] = pool.price
+            for pair in self.book.limit_pairs():
+                if pool.may_help(pair, self._config.hubs, before):
+                    self._pairs[pair] = cause
+            for mint in pool.mints:
+                if self.book.snipers_for(mint):
+                    self._mints[mint] = cause
+            self._wake.set()
+
+    async def _follow_orders(self, listener: Listener) -> None:
+        synced, checked = self._clock(), time.monotonic()
+        while True:
+            first = await listener.next(self._config.resync_seconds)
+            if listener.overflowed:
+                listener.overflowed = False
+                listener.drain()  # the database read below covers them
+                synced = self._clock()
+                await self._load(Cause("the watcher resynced"))
+                continue
+            if time.monotonic() - checked > self._config.resync_seconds:
+                synced, checked = await self._catch_up(synced), time.monotonic()
+            events = ([first] if first else []) + listener.drain()
+            resting = [e for e in events if self._is_news(e)]
+            for event in resting:
+                if event.status is not OrderStatus.WAITING:
+                    self._forget(event.order_id)
+            waiting = {e.order_id: e for e in resting if e.status is OrderStatus.WAITING}
+            for order in await asyncio.gather(*(self._get(i) for i in waiting)):
+                if order is not None and order.status is OrderStatus.WAITING:
+                    # Resting after failing on price, it waits for the market to move: checked
+                    # at once, it would fire into the same failure again and again.
+                    failed = "error" in waiting[order.id].details
+                    self._remember(order, None if failed else Cause("it started resting"))
+
+    async def _follow_intake(self, intake: Intake) -> None:
+        """Take new limit and sniper orders, a few users at a time, and look at each once."""
+        while True:
+            try:
+                taken = await intake.take(self._config.confirm_concurrency)
+                if not taken:
+                    await intake.wait(INTAKE_WAIT_SECONDS)
+                    continue
+            except Exception as exc:  # the intake's store is away: the reconciler covers it
+                log.warning("watcher intake unavailable (%s); retrying", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await asyncio.gather(*(self._first_look(o) for o in taken))
+
+    async def _first_look(self, queued: QueuedOrder) -> None:
+        """Rest a new order whose trigger does not hold; queue it for a worker if it does.
+
+        The check is the worker's own (:mod:`.pretrade`), so the order's steps read as
+        they would had a worker looked. Anything but a clear verdict (the order moved on,
+        a venue failed) leaves the order to the workers, which retry as for any order.
+        """
+        order = await self._get(queued.order_id)
+        if order is None or order.status is not OrderStatus.PENDING or order.last_seq != 1:
+            return  # cancelled, or already taken up by a worker (the reconciler queued it)
+        try:
+            async with self._reads:
+                verdict = await self._pretrade.check(order, self._clock())
+        except EternaError as exc:
+            log.info("first look at order %s failed (%s): queued for a worker", order.id, exc)
+            verdict = None
+        try:
+            if isinstance(verdict, Rest):
+                await self._record(
+                    order,
+                    Step(
+                        Trigger.REST,
+                        verdict.message,
+                        0,
+                        details=verdict.details,
+                        token_out=verdict.token_out,
+                    ),
+                )
+            elif isinstance(verdict, Expired):
+                await self._record(order, Step(Trigger.EXPIRE, verdict.message, order.attempts))
+            else:
+                await self._queue.enqueue([queued])
+        except Exception as exc:  # the database or the queue is away
+            log.warning(
+                "first look at order %s not recorded (%s); the reconciler will queue it",
+                order.id,
+                exc,
+                extra=about(order.id),
+            )
+
+    async def _record(self, order: Order, step: Step) -> None:
+        """Apply a first-look step unless the order moved on; publish its event.
+
+        The WAITING event brings the order into the book, as a worker's REST would.
+        """
+        now = self._clock()
+        try:
+            _, event = await self._repo.apply(order, step, owner=None, now=now, lease_until=now)
+        except LeaseLostError:
+            return  # cancelled meanwhile, or a worker took it up
+        await self._publisher.publish([event])
+        log.info(
+            "order %s seq=%d %s: %s",
+            order.id,
+            event.seq,
+            event.status.value,
+            step.message,
+            extra=about(order.id),
+        )
+
+    async def _catch_up(self, since: datetime) -> datetime:
+        """Take in the orders that started resting since the last look (lost events)."""
+        now = self._clock()
+        # A margin for commits that were in flight, and for clocks of other processes.
+        for order in await self._repo.resting_orders(since - CATCH_UP_MARGIN):
+            known = self._orders.get(order.id)
+            if known is None or known.last_seq < order.last_seq:
+                self._remember(order, Cause("the watcher caught up"))
+        return now
+
+    @staticmethod
+    def may_concern(event: OrderEvent) -> bool:
+        """Tell whether an event may concern a watcher, whatever orders it holds.
+
+        Every event the watcher hears (see :meth:`_hears`) is one of these: an order entering
+        WAITING, a cancel or an expiry, or an order going back to PENDING after seq 1 (fired,
+        or retried). The distributed mode appends them to a stream of their own, which the
+        watcher reads instead of every event of every order.
+        """
+        return event.status in _ENTERS_OR_LEAVES or (
+            event.status is OrderStatus.PENDING and event.seq > 1
+        )
+
+    def _hears(self, order_id: uuid.UUID, status: OrderStatus) -> bool:
+        """Tell whether an event may be news: of an order held here, or one entering WAITING.
+
+        Decided from the order id and status alone, so the event stream's dispatcher skips
+        the others (every market order's steps) without decoding them. A cancel or expiry is
+        heard even for an order not held yet (it may be read from the database right now);
+        a firing by a second watcher during a failover is not, and the book drops that order
+        when its own write fails on ``last_seq``.
+        """
+        return status in _ENTERS_OR_LEAVES or order_id in self._orders
+
+    def _is_news(self, event: OrderEvent) -> bool:
+        known = self._orders.get(event.order_id)
+        if known is not None:
+            return event.seq > known.last_seq
+        return event.status is OrderStatus.WAITING
+
+    async def _get(self, order_id: uuid.UUID) -> Order | None:
+        async with self._reads:
+            return await self._repo.get(order_id)
+
+    # -- checks -----------------------------------------------------------------------
+
+    async def _evaluate(self) -> None:
+        while True:
+            expiry = self.book.next_expiry()
+            timeout = None if expiry is None else (expiry - self._clock()).total_seconds()
+            if timeout is None or timeout > 0:
+                # asyncio.timeout, not wait_for: see Listener.next.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._expire_due()
+            except Exception:  # the database is unreachable: try again a little later
+                log.exception("expiring resting orders failed; retrying")
+                await asyncio.sleep(RETRY_SECONDS)
+            pairs, self._pairs = self._pairs, {}
+            mints, self._mints = self._mints, {}
+            await asyncio.gather(
+                *(self._guarded(self._check_pair(p, c), p, c) for p, c in pairs.items()),
+                *(self._guarded(self._check_mint(m, c), m, c) for m, c in mints.items()),
+            )
+
+    async def _guarded(
+        self, check: Coroutine[Any, Any, None], key: Pair | str, cause: Cause
+    ) -> None:
+        try:
+            await check
+        except Exception as exc:  # a failed check is retried; the watcher keeps watching
+            if isinstance(exc, EternaError):
+                log.warning("trigger check of %s failed (%s); retrying", key, exc)
+            else:
+                log.exception("trigger check of %s failed; retrying", key)
+            target = self._pairs if isinstance(key, tuple) else self._mints
+            loop = asyncio.get_running_loop()
+            loop.call_later(RETRY_SECONDS, self._retry, target, key, cause)
+
+    def _retry(self, target: dict[Any, Cause], key: Pair | str, cause: Cause) -> None:
+        target.setdefault(key, cause)
+        self._wake.set()
+
+    async def _check_pair(self, pair: Pair, cause: Cause) -> None:
+        smallest, tokens = self.book.smallest_amount(pair), self._tokens.get(pair)
+        if smallest is not None and tokens is not None:
+            await self._checks.limits(tokens, smallest, self._candidates(pair), cause, self._fire)
+
+    def _candidates(self, pair: Pair) -> Callable[[Decimal], list[Order]]:
+        def at(price: Decimal) -> list[Order]:
+            found = (self._orders.get(r.order_id) for r in self.book.limit_candidates(pair, price))
+            return [o for o in found if o is not None]
+
+        return at
+
+    async def _check_mint(self, mint: str, cause: Cause) -> None:
+        found = (self._orders.get(r.order_id) for r in self.book.snipers_for(mint))
+        orders = [o for o in found if o is not None]
+        if orders:
+            await self._checks.snipers(mint, orders, cause, self._fire)
+
+    # -- writes -----------------------------------------------------------------------
+
+    async def _fire(self, firing: Firing) -> None:
+        order = firing.order
+        if order.id not in self.book:  # fired, cancelled or expired since it was picked
+            return
+        step = Step(
+            Trigger.FIRE,
+            firing.message,
+            order.attempts,
+            details=firing.details,
+            token_out=firing.token_out,
+        )
+        if await self._write(order, step):
+            try:
+                await self._queue.enqueue([QueuedOrder(order.id, order.user_id)])
+            except EternaError as exc:
+                log.warning(
+                    "fired order %s not queued (%s); the reconciler will",
+                    order.id,
+                    exc,
+                    extra=about(order.id),
+                )
+
+    async def _expire_due(self) -> None:
+        expired = self.book.expired(self._clock())
+        due = [o for r in expired if (o := self._orders.get(r.order_id)) and o.expires_at]
+        for i, order in enumerate(due):
+            message = f"expired at {order.expires_at:%Y-%m-%dT%H:%M:%S%z} before its trigger held"
+            try:
+                await self._write(order, Step(Trigger.EXPIRE, message, order.attempts))
+            except BaseException:
+                for later in due[i + 1 :]:  # back in the expiry heap, to try again
+                    self._remember(later, None)
+                raise
+
+    async def _write(self, order: Order, step: Step) -> bool:
+        """Apply the step unless the order moved on; return whether it was written."""
+        self._forget(order.id)  # out of the book first: nothing else may fire it meanwhile
+        now = self._clock()
+        try:
+            _, event = await self._repo.apply(order, step, owner=None, now=now, lease_until=now)
+        except LeaseLostError:
+            fresh = await self._repo.get(order.id)
+            if fresh is not None and fresh.status is OrderStatus.WAITING:
+                self._remember(fresh, Cause("it changed while being checked"))
+            return False
+        except BaseException:
+            self._remember(order, None)  # not written: keep it; the caller retries later
+            raise
+        await self._publisher.publish([event])
+        log.info(
+            "order %s seq=%d %s: %s",
+            order.id,
+            event.seq,
+            event.status.value,
+            step.message,
+            extra=about(order.id),
+        )
+        return True

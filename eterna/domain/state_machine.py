@@ -1,0 +1,79 @@
+"""The order state machine: one table, one function.
+
+Every status change of an order goes through :func:`next_status`. The table maps
+``(status, trigger)`` to the next status; any pair not in it is refused. Terminal statuses
+(CONFIRMED, FAILED, CANCELLED, EXPIRED) have no outgoing entries.
+"""
+
+from __future__ import annotations
+
+import enum
+from types import MappingProxyType
+
+from eterna.domain.errors import InvalidTransitionError
+from eterna.domain.orders import OrderStatus as S
+
+
+class Trigger(enum.Enum):
+    """What happened to the order."""
+
+    REST = "REST"  # a limit or sniper order starts (or goes back to) waiting for its trigger
+    FIRE = "FIRE"  # the trigger watcher saw a resting order's trigger; the order is queued
+    ROUTE = "ROUTE"  # the router chose a route (first try, trigger fired, or a retry)
+    BUILD = "BUILD"  # the transaction was built from the route
+    SUBMIT = "SUBMIT"  # the signed transaction was persisted and sent
+    CONFIRM = "CONFIRM"  # the chain reports the transaction landed
+    RETRY = "RETRY"  # a transient failure; the order goes back to the queue for a fresh quote
+    FAIL = "FAIL"  # a permanent failure, or retries exhausted
+    CANCEL = "CANCEL"  # the owner cancelled a resting order
+    EXPIRE = "EXPIRE"  # expiresAt passed before the order fired
+
+
+TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
+    {
+        (S.PENDING, Trigger.REST): S.WAITING,
+        (S.PENDING, Trigger.ROUTE): S.ROUTING,
+        # Quoting failed before any route was chosen: the order stays queued for a retry.
+        (S.PENDING, Trigger.RETRY): S.PENDING,
+        (S.PENDING, Trigger.FAIL): S.FAILED,  # unroutable on the first look
+        # A pending order can be cancelled: it has not reached a venue yet.
+        (S.PENDING, Trigger.CANCEL): S.CANCELLED,
+        # A limit order whose expiresAt passes while still queued never starts.
+        (S.PENDING, Trigger.EXPIRE): S.EXPIRED,
+        (S.WAITING, Trigger.ROUTE): S.ROUTING,
+        # The watcher saw the trigger: the order goes back to the queue like a market order,
+        # and the worker that claims it re-checks the trigger on a fresh quote before routing.
+        (S.WAITING, Trigger.FIRE): S.PENDING,
+        (S.WAITING, Trigger.CANCEL): S.CANCELLED,
+        (S.WAITING, Trigger.EXPIRE): S.EXPIRED,
+        (S.WAITING, Trigger.FAIL): S.FAILED,
+        (S.ROUTING, Trigger.BUILD): S.BUILDING,
+        (S.ROUTING, Trigger.RETRY): S.PENDING,
+        (S.ROUTING, Trigger.FAIL): S.FAILED,
+        (S.BUILDING, Trigger.SUBMIT): S.SUBMITTED,
+        (S.BUILDING, Trigger.RETRY): S.PENDING,
+        (S.BUILDING, Trigger.FAIL): S.FAILED,
+        (S.SUBMITTED, Trigger.CONFIRM): S.CONFIRMED,
+        # A limit or sniper whose last attempt failed on price (slippage, liquidity) is a
+        # standing instruction until it expires: it rests again instead of failing.
+        (S.SUBMITTED, Trigger.REST): S.WAITING,
+        # Only once the venue says the signature did not land and never can.
+        (S.SUBMITTED, Trigger.RETRY): S.PENDING,
+        (S.SUBMITTED, Trigger.FAIL): S.FAILED,
+    }
+)
+
+
+def next_status(status: S, trigger: Trigger) -> S:
+    """Return the status an order moves to, or raise InvalidTransitionError."""
+    try:
+        return TRANSITIONS[(status, trigger)]
+    except KeyError:
+        raise InvalidTransitionError(
+            f"{status.value} -[{trigger.value}]-> (no transition)"
+        ) from None
+
+
+def can_apply(status: S, trigger: Trigger) -> bool:
+    """Tell whether the trigger is allowed in this status."""
+    return (status, trigger) in TRANSITIONS

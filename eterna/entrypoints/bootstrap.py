@@ -1,0 +1,481 @@
+"""Composition root shared by the API and the worker: build every piece for a run mode.
+
+Embedded (no REDIS_URL): one process holds the API, an in-memory queue, the engine and the
+sandbox, on SQLite in the data folder (or on DATABASE_URL when set), and migrates at start.
+Distributed (REDIS_URL and DATABASE_URL): API processes queue orders on a Redis Stream and
+fan events out from another one; ``eterna worker`` processes execute; migrations are a
+release step (``eterna migrate``).
+
+Every process that executes orders also competes to run the trigger watcher of limit and
+sniper orders (``tasks.watcher``): exactly one runs it, under a Redis lock; the embedded
+process always does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+import httpx
+import redis.asyncio as aioredis
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.migrations.api.migrate import migrate
+
+from eterna.adapters.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
+from eterna.adapters.events.transport import (
+    LocalPublisher,
+    RedisStreamDispatcher,
+    RedisStreamPublisher,
+)
+from eterna.adapters.metrics import MeteredRepository, Metrics
+from eterna.adapters.sandbox.genesis import genesis_market
+from eterna.adapters.sandbox.service import FaultSettings, SandboxService
+from eterna.adapters.venues.http import (
+    HttpGateway,
+    HttpMarketData,
+    SandboxClient,
+    tokens_of,
+    venues_of,
+)
+from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
+from eterna.application.engine import EngineConfig, ExecutionEngine, utcnow
+from eterna.application.events.hub import EventHub
+from eterna.application.events.sweep import MissedEventSweep
+from eterna.application.ports import EventPublisher, MarketData, OrderRepository
+from eterna.application.ratelimit import (
+    InMemoryRateLimiter,
+    NoRateLimit,
+    RateLimit,
+    RateLimiter,
+    RedisRateLimiter,
+)
+from eterna.application.reconciler import Reconciler
+from eterna.application.service import OrderService, ServiceLimits
+from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
+from eterna.domain.orders import OrderType
+from eterna.domain.tokens import Token, TokenRegistry
+from eterna.entrypoints.config import Settings
+from eterna.entrypoints.observe import observe, watch
+from eterna.routing.router import Router
+from eterna.routing.venues import ChainGateway, VenueAdapter
+from models.config import tortoise_config
+from models.repository import TortoiseOrderRepository
+from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
+from tasks.consumer import OrderConsumer
+from tasks.intake import LanesIntake
+from tasks.lanes import Lanes, MemoryLanes, RedisLanes
+from tasks.queue import TaskiqOrderQueue
+from tasks.watcher import AlwaysHeld, Lock, RedisLock, WatcherRunner, lock_owner
+
+log = logging.getLogger(__name__)
+
+Role = Literal["api", "worker"]
+
+
+@dataclass
+class Runtime:
+    """Everything a process of Eterna runs on."""
+
+    settings: Settings
+    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
+    router: Router
+    hub: EventHub
+    repo: OrderRepository
+    broker: FairBroker
+    service: OrderService
+    engine: ExecutionEngine | None
+    reconciler: Reconciler | None
+    auth: JwtAuth
+    redis: aioredis.Redis | None
+    metrics: Metrics
+    watcher: WatcherRunner | None = None  # in processes that execute orders
+    sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
+    consumer: OrderConsumer | None = None  # in processes that execute orders
+
+    @property
+    def runs_engine(self) -> bool:
+        """Tell whether this process executes orders."""
+        return self.engine is not None
+
+
+def events_stream(settings: Settings) -> str:
+    """Return the Redis Stream that carries order events."""
+    return f"{settings.redis_prefix}:events"
+
+
+def resting_stream(settings: Settings) -> str:
+    """Return the Redis Stream of the events that may concern the trigger watcher."""
+    return f"{settings.redis_prefix}:events:resting"
+
+
+def watcher_lock_key(settings: Settings) -> str:
+    """Return the Redis key whose holder runs the trigger watcher."""
+    return f"{settings.redis_prefix}:watcher"
+
+
+def jwt_auth(settings: Settings) -> JwtAuth:
+    """Return the JWT verifier; the embedded mode keeps a generated secret in its data folder.
+
+    :raises ValueError: when the distributed mode has no strong JWT_SECRET.
+    """
+    if settings.jwt_secret is not None:
+        secret = check_secret(settings.jwt_secret.get_secret_value())
+    elif settings.distributed:
+        raise ValueError(
+            f"the distributed mode needs JWT_SECRET (at least {MIN_SECRET_LENGTH} characters)"
+        )
+    else:
+        secret = _local_secret(settings.data_dir)
+    return JwtAuth(
+        secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_seconds=settings.jwt_leeway_seconds,
+    )
+
+
+def rate_limiter(settings: Settings, redis: aioredis.Redis | None) -> RateLimiter:
+    """Return the per-user mutation limiter: shared through Redis when there is one."""
+    return _per_minute(settings.rate_limit_per_minute, redis, settings.redis_prefix)
+
+
+def order_budget(settings: Settings, redis: aioredis.Redis | None) -> RateLimiter:
+    """Return the per-user order budget (one unit an order): shared through Redis if any."""
+    return _per_minute(settings.orders_per_minute, redis, f"{settings.redis_prefix}:budget")
+
+
+def _per_minute(limit: int, redis: aioredis.Redis | None, prefix: str) -> RateLimiter:
+    if limit <= 0:
+        return NoRateLimit()
+    rate = RateLimit(limit, period_seconds=60.0)
+    if redis is not None:
+        return RedisRateLimiter(redis, rate, prefix=prefix)
+    return InMemoryRateLimiter(rate)
+
+
+def lanes(settings: Settings, redis: aioredis.Redis | None, name: str) -> Lanes:
+    """Return per-user lanes named ``name``: in Redis when there is one, else in memory."""
+    if redis is None:
+        return MemoryLanes()
+    return RedisLanes(redis, f"{settings.redis_prefix}:{name}")
+
+
+def _local_secret(data_dir: Path) -> str:
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret
+
+
+async def open_database(settings: Settings, *, run_migrations: bool) -> None:
+    """Connect Tortoise (and apply migrations first when asked)."""
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    if run_migrations:
+        await migrate(config=config)
+        await close_database()
+    # Requests and tasks run outside the task that initialised Tortoise: share it globally.
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+@dataclass
+class SandboxLink:
+    """How this process reaches the market sandbox: its venues, chain and market data."""
+
+    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
+    venues: Sequence[VenueAdapter]
+    gateway: ChainGateway
+    tokens: list[Token]
+    market: MarketData
+    http: httpx.AsyncClient | None  # the client of a shared sandbox
+
+    async def close(self) -> None:
+        """Close the client of a shared sandbox, or stop the in-process one."""
+        if self.http is not None:
+            await self.http.aclose()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+
+
+async def open_sandbox(settings: Settings) -> SandboxLink:
+    """Reach the sandbox at ETERNA_SANDBOX_URL over HTTP, or run one in this process.
+
+    An in-process sandbox is called directly, through adapters that answer exactly as the
+    HTTP ones do (faults, errors and their messages): an HTTP request and JSON on both sides
+    cost more CPU than the quote itself.
+    """
+    if settings.sandbox_url:
+        timeout = httpx.Timeout(settings.venue_timeout_seconds)
+        http = httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
+        client = SandboxClient(http)
+        return SandboxLink(
+            sandbox=None,
+            venues=await venues_of(client),
+            gateway=HttpGateway(client),
+            tokens=await tokens_of(client),
+            market=HttpMarketData(client),
+            http=http,
+        )
+    sandbox = build_sandbox(settings)
+    sandbox.start()
+    return SandboxLink(
+        sandbox=sandbox,
+        venues=[ServiceVenue(sandbox, name) for name in sandbox.market.venues()],
+        gateway=ServiceGateway(sandbox),
+        tokens=list(sandbox.market.tokens()),
+        market=ServiceMarketData(sandbox),
+        http=None,
+    )
+
+
+def build_sandbox(settings: Settings) -> SandboxService:
+    """Return the seeded sandbox with the faults the settings ask for."""
+    faults = FaultSettings(
+        latency_ms=settings.sandbox_latency_ms,
+        error_rate=settings.sandbox_error_rate,
+        drop_rate=settings.sandbox_drop_rate,
+        expire_rate=settings.sandbox_expire_rate,
+        price_move_rate=settings.sandbox_price_move_rate,
+        price_move_bps=settings.sandbox_price_move_bps,
+    )
+    market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
+    return SandboxService(
+        market,
+        faults,
+        seed=settings.sandbox_seed,
+        launch_every_seconds=settings.sandbox_launch_seconds,
+    )
+
+
+async def close_database() -> None:
+    """Close the connections and unbind the models, so a later init may use another database."""
+    await Tortoise.close_connections()
+    # Models and executors cache SQL of the database's dialect, keyed by connection name only:
+    # drop both, or a later init on another dialect would reuse the old placeholders.
+    await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]:
+    """Build and start the pieces for this role; stop them on exit."""
+    auth = jwt_auth(settings)
+    await open_database(settings, run_migrations=not settings.distributed)
+    redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+    hub = EventHub()
+    publisher, dispatcher = _event_transport(settings, role, redis, hub)
+    link = await open_sandbox(settings)
+    router = Router(link.venues)
+    broker = build_broker(lanes(settings, redis, "orders"), read_ahead=READ_AHEAD if redis else 1)
+    intake = LanesIntake(lanes(settings, redis, "intake"))
+    metrics = observe(settings, role, broker)
+    # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
+    repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
+    queue = TaskiqOrderQueue(broker)
+    engine = None
+    reconciler = None
+    watcher = None
+    consumer = None
+    if role == "worker" or not settings.distributed:
+        engine = ExecutionEngine(
+            repo,
+            router,
+            link.gateway,
+            publisher,
+            EngineConfig(
+                lease_seconds=settings.lease_seconds,
+                max_attempts=settings.max_attempts,
+                backoff_base_ms=settings.backoff_base_ms,
+                backoff_max_ms=settings.backoff_max_ms,
+            ),
+            market=link.market,
+        )
+        set_engine(broker, engine)
+        consumer = OrderConsumer(broker, engine, concurrency=settings.worker_concurrency)
+        reconciler = Reconciler(
+            repo,
+            queue,
+            utcnow,
+            interval_seconds=settings.reconcile_seconds,
+            stale_after_seconds=max(settings.lease_seconds, settings.reconcile_seconds),
+        )
+        watcher = _watcher_runner(
+            settings,
+            redis=redis,
+            hub=hub,
+            repo=repo,
+            router=router,
+            market=link.market,
+            publisher=publisher,
+            queue=queue,
+            intake=intake,
+        )
+    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher)
+    service = OrderService(
+        repo,
+        queue,
+        tokens=TokenRegistry(link.tokens),
+        router=router,
+        hub=hub,
+        publisher=publisher,
+        limits=ServiceLimits(
+            max_batch=settings.max_batch,
+            max_in_flight=settings.max_orders_in_flight_per_user,
+            max_open=settings.max_open_orders_per_user,
+            max_resting=settings.max_resting_orders_per_user,
+            max_page_size=settings.max_page_size,
+            max_notional_usd=settings.max_notional_usd,
+            max_expiry_horizon=timedelta(days=settings.max_expiry_horizon_days),
+            supported_types=frozenset(OrderType),
+        ),
+        clock=utcnow,
+        intake=intake,
+        rate_limiter=rate_limiter(settings, redis),
+        order_budget=order_budget(settings, redis),
+    )
+    runtime = Runtime(
+        settings=settings,
+        sandbox=link.sandbox,
+        router=router,
+        hub=hub,
+        repo=repo,
+        broker=broker,
+        service=service,
+        engine=engine,
+        reconciler=reconciler,
+        auth=auth,
+        redis=redis,
+        metrics=metrics,
+        watcher=watcher,
+        consumer=consumer,
+        sweep=(
+            MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
+            if role == "api"
+            else None
+        ),
+    )
+    await _start(runtime, role, dispatcher)
+    try:
+        yield runtime
+    finally:
+        # Orders placed last are published and queued before Redis goes.
+        if not await service.settle():
+            log.warning("some orders placed last were not queued; the reconciler will")
+        if watcher is not None:
+            await watcher.stop()
+        if consumer is not None and not settings.distributed:
+            await consumer.stop(settings.shutdown_grace_seconds)
+        if reconciler is not None:
+            await reconciler.stop()
+        if runtime.sweep is not None:
+            await runtime.sweep.stop()
+        if dispatcher is not None:
+            await dispatcher.stop()
+        await broker.shutdown()
+        if redis is not None:
+            await redis.aclose()
+        await link.close()
+        await close_database()
+
+
+async def _start(runtime: Runtime, role: Role, dispatcher: RedisStreamDispatcher | None) -> None:
+    """Start the queue, the event reader and the background tasks; then settle the heap."""
+    runtime.broker.is_worker_process = runtime.consumer is not None
+    await runtime.broker.startup()
+    if runtime.consumer is not None and not runtime.settings.distributed:
+        runtime.consumer.start()  # the embedded mode's worker
+    if dispatcher is not None:
+        await dispatcher.start()
+    if runtime.reconciler is not None:
+        runtime.reconciler.start()
+    if runtime.sweep is not None:
+        runtime.sweep.start()
+    await _start_watcher(runtime.watcher)
+    freeze_startup_heap()
+
+
+def freeze_startup_heap() -> None:
+    """Keep what start-up built (modules, schema, models, pools) out of the cyclic GC's scans.
+
+    A process holds a couple of hundred thousand objects once it is up; each full collection
+    walked them all, pausing the event loop for 60 to 140 ms (measured in the API under
+    load), which is what the slowest requests waited for. Frozen objects are never freed or
+    scanned again; what the process allocates later is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+async def _start_watcher(watcher: WatcherRunner | None) -> None:
+    if watcher is None:
+        return
+    # Connect here, not lazily in the watcher's first query: a connection still being opened
+    # when a short-lived runtime stops would be left behind (aiosqlite's thread).
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    watcher.start()
+
+
+def _event_transport(
+    settings: Settings, role: Role, redis: aioredis.Redis | None, hub: EventHub
+) -> tuple[EventPublisher, RedisStreamDispatcher | None]:
+    """Return the publisher of committed events, and the API's reader of the event stream."""
+    if redis is None:
+        return LocalPublisher(hub), None
+    stream = events_stream(settings)
+    dispatcher = RedisStreamDispatcher(redis, stream, hub) if role == "api" else None
+    side = (resting_stream(settings), TriggerWatcher.may_concern)
+    return RedisStreamPublisher(redis, stream, side=side), dispatcher
+
+
+def _watcher_runner(
+    settings: Settings,
+    *,
+    redis: aioredis.Redis | None,
+    hub: EventHub,
+    repo: OrderRepository,
+    router: Router,
+    market: MarketData,
+    publisher: EventPublisher,
+    queue: TaskiqOrderQueue,
+    intake: LanesIntake,
+) -> WatcherRunner:
+    """Return the trigger watcher, run while this process holds the watcher lock.
+
+    A worker reads the stream of events that may concern resting orders into its hub only
+    while it runs the watcher.
+    """
+    watcher = TriggerWatcher(
+        repo,
+        router,
+        market,
+        WatcherConfig(
+            confirm_concurrency=settings.watcher_concurrency,
+            resync_seconds=settings.watcher_resync_seconds,
+        ),
+        hub=hub,
+        publisher=publisher,
+        queue=queue,
+        clock=utcnow,
+        intake=intake,
+    )
+    ttl_ms = settings.watcher_lock_ttl_ms
+    if redis is None:
+        return WatcherRunner(watcher, AlwaysHeld(), ttl_ms=ttl_ms)
+    lock: Lock = RedisLock(redis, watcher_lock_key(settings), lock_owner(), ttl_ms)
+    stream = resting_stream(settings)
+    return WatcherRunner(
+        watcher, lock, ttl_ms=ttl_ms, events=lambda: RedisStreamDispatcher(redis, stream, hub)
+    )

@@ -1,0 +1,310 @@
+"""Composition root of the ``eterna`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import Any
+
+from eterna import __version__
+from eterna.entrypoints.config import Settings
+from eterna.entrypoints.settings_help import COMMAND_SETTINGS, epilog, settings_text
+
+log = logging.getLogger("eterna")
+
+
+def _configure_logging(settings: Settings) -> None:
+    from eterna.core.logs import configure_logging  # noqa: PLC0415
+
+    configure_logging(settings.log_level, settings.log_format)
+
+
+def _on_system_allocator(settings: Settings) -> None:
+    """Run this command again on the C library's allocator, unless told otherwise.
+
+    The allocator is chosen when the interpreter starts, hence the new image (same process,
+    same arguments). Why: :mod:`eterna.adapters.web.memory`.
+    """
+    if not settings.system_allocator or "PYTHONMALLOC" in os.environ:
+        return
+    try:
+        os.execve(  # noqa: S606 - this same program, by its own path and arguments
+            sys.executable,
+            [sys.executable, *sys.orig_argv[1:]],
+            {**os.environ, "PYTHONMALLOC": "malloc"},
+        )
+    except OSError as exc:
+        log.warning("staying on Python's allocator: %s", exc)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise SystemExit(f"invalid settings: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Run the API (and, in the embedded mode, the queue, worker and sandbox)."""
+    settings = _settings()
+    _on_system_allocator(settings)  # before the imports: they would be done twice
+
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    from eterna.application.engine import utcnow  # noqa: PLC0415
+    from eterna.entrypoints.app import create_app  # noqa: PLC0415
+    from eterna.entrypoints.bootstrap import jwt_auth  # noqa: PLC0415
+
+    _configure_logging(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    mode = "distributed" if settings.distributed else "embedded"
+    try:
+        auth = jwt_auth(settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    base = f"http://{host}:{port}"
+    print(f"Eterna {__version__} ({mode} mode) on {base}", flush=True)
+    print(f"  GraphiQL:  {base}/graphql", flush=True)
+    if not settings.distributed:
+        token = auth.issue("dev", now=utcnow(), ttl=timedelta(hours=settings.token_ttl_hours))
+        print(f"  dev token (user 'dev', {settings.token_ttl_hours} h):", flush=True)
+        print(f"  Authorization: Bearer {token}", flush=True)
+        if settings.order_page:
+            # The fragment never reaches the server; the page keeps the token and drops it
+            # from the address bar.
+            print(f"  order page, signed in as 'dev': {base}/#token={token}", flush=True)
+    elif settings.order_page:
+        print(f"  order page: {base}/ (paste a token from `eterna token USER`)", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through our handler (eterna.core.logs)
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        timeout_graceful_shutdown=10,
+        # Frames beyond the body limit are refused before they are read into memory, and
+        # per-message compression costs ~47 MiB and CPU per 1,000 subscribers for little gain.
+        ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,
+        # The client's address comes from ETERNA_TRUSTED_PROXIES (adapters/web/client_address);
+        # uvicorn's own handling would believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
+    )
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived coroutine on uvloop when it is installed, as uvicorn runs the API.
+
+    uvloop (part of uvicorn's standard extras) spends less CPU per callback, socket read
+    and timer than asyncio's own loop; the code is the same on either.
+    """
+    try:
+        import uvloop  # noqa: PLC0415
+    except ImportError:
+        asyncio.run(main)
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    """Run a worker that executes queued orders."""
+    from eterna.entrypoints.worker import run_worker  # noqa: PLC0415
+
+    settings = _settings(metrics_port=args.metrics_port)
+    _configure_logging(settings)
+    _run(run_worker(settings))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    """Run the market sandbox as an HTTP service (ETERNA_SANDBOX_URL points engines at it)."""
+    import uvicorn  # noqa: PLC0415
+
+    from eterna.adapters.sandbox.server import create_sandbox_app  # noqa: PLC0415
+    from eterna.entrypoints.bootstrap import build_sandbox  # noqa: PLC0415
+
+    settings = _settings()
+    _configure_logging(settings)
+    host = args.host or settings.host
+    port = args.port or settings.sandbox_port
+    service = build_sandbox(settings)
+    print(
+        f"Eterna market sandbox (seed {settings.sandbox_seed}, slot {settings.sandbox_slot_ms} ms) "
+        f"on http://{host}:{port}",
+        flush=True,
+    )
+    uvicorn.run(
+        create_sandbox_app(service),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    """Apply the database migrations to DATABASE_URL (or the local SQLite file)."""
+    from eterna.entrypoints.bootstrap import close_database, open_database  # noqa: PLC0415
+
+    settings = _settings()
+    _configure_logging(settings)
+
+    async def run() -> None:
+        await open_database(settings, run_migrations=True)
+        await close_database()
+
+    asyncio.run(run())
+    print("migrations applied", flush=True)
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    """Print a JWT for a user."""
+    from eterna.application.engine import utcnow  # noqa: PLC0415
+    from eterna.entrypoints.bootstrap import jwt_auth  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        auth = jwt_auth(settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    hours = args.hours or settings.token_ttl_hours
+    print(auth.issue(args.user, now=utcnow(), ttl=timedelta(hours=hours)))
+
+
+def cmd_schema(_args: argparse.Namespace) -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import schema  # noqa: PLC0415
+
+    sys.stdout.write(schema.as_str() + "\n")
+
+
+def _command(
+    sub: Any, name: str, summary: str, description: str, func: Callable[[argparse.Namespace], None]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, 78),
+        epilog=epilog(name) if name in COMMAND_SETTINGS else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    """Print every setting, by section, with its default and meaning."""
+    sys.stdout.write(settings_text(_settings() if args.values else None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``eterna`` command."""
+    parser = argparse.ArgumentParser(
+        prog="eterna",
+        description=(
+            "Order execution engine for Solana DEX trading. With nothing configured, "
+            "`eterna serve` runs everything in one process on SQLite; with DATABASE_URL and "
+            "REDIS_URL, run any number of `eterna serve` and `eterna worker` processes."
+        ),
+        epilog=(
+            "`eterna COMMAND --help` describes a command, its options and the settings it "
+            "reads; `eterna settings` lists every setting with its default and meaning."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"eterna {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _command(
+        sub,
+        "serve",
+        "run the GraphQL API (GraphiQL at /graphql)",
+        "Run the GraphQL API: /graphql (queries, mutations, subscriptions over websockets, "
+        "GraphiQL in a browser), /health and /metrics (Prometheus). In the embedded mode "
+        "(no REDIS_URL) the same process queues and executes orders against an in-process "
+        "market sandbox, on SQLite unless DATABASE_URL is set, and prints a dev token.",
+        cmd_serve,
+    )
+    serve.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
+    worker = _command(
+        sub,
+        "worker",
+        "execute queued orders (distributed mode)",
+        "Execute queued orders from the Redis Stream until SIGTERM or SIGINT (then finish "
+        "running orders for ETERNA_SHUTDOWN_GRACE_SECONDS and hand the rest back). Needs "
+        "DATABASE_URL, REDIS_URL and JWT_SECRET. Serves Prometheus metrics at /metrics on "
+        "the first free port from ETERNA_METRICS_PORT (9464, 9465, ... for several workers "
+        "on one host).",
+        cmd_worker,
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="first port to try for /metrics (default ETERNA_METRICS_PORT or 9464; 0: none)",
+    )
+    sandbox = _command(
+        sub,
+        "sandbox",
+        "run the market sandbox as an HTTP service (pools, quotes, ledger, faults)",
+        "Run the market sandbox as an HTTP service: seeded DEX pools with each venue's math, "
+        "quotes, transaction building and sending, the ledger of landed transactions, pool "
+        "updates and fault injection. Point engines at it with ETERNA_SANDBOX_URL.",
+        cmd_sandbox,
+    )
+    sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
+    _command(
+        sub,
+        "migrate",
+        "apply database migrations",
+        "Apply the database migrations (native Tortoise migrations) to DATABASE_URL, or to "
+        "the SQLite file in ETERNA_DATA_DIR. A release step of the distributed mode; the "
+        "embedded mode migrates by itself at start.",
+        cmd_migrate,
+    )
+    token = _command(
+        sub,
+        "token",
+        "print a JWT for USER",
+        "Print a JWT (HS256, sub = USER) signed with JWT_SECRET, or with the embedded mode's "
+        "generated secret. Send it as `Authorization: Bearer <token>`.",
+        cmd_token,
+    )
+    token.add_argument("user", metavar="USER", help="user id (the token's sub)")
+    token.add_argument("--hours", type=int, help="lifetime (default ETERNA_TOKEN_TTL_HOURS)")
+    _command(
+        sub,
+        "schema",
+        "print the GraphQL schema (SDL)",
+        "Print the GraphQL schema in SDL, the contract clients generate code from.",
+        cmd_schema,
+    )
+    settings_cmd = _command(
+        sub,
+        "settings",
+        "list every setting with its default and meaning",
+        "List every setting (environment variable), grouped by subject, with its default "
+        "and meaning. With --values, also the value in force now (secrets hidden).",
+        cmd_settings,
+    )
+    settings_cmd.add_argument(
+        "--values",
+        action="store_true",
+        help="also show the value each setting has in this environment",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the ``eterna`` command."""
+    args = build_parser().parse_args(argv)
+    args.func(args)

@@ -1,1 +1,0 @@
-"""Order events to subscribers: local hub, Redis stream transport, gap-free streams."""
