@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+from eterna.domain.failures import FailureKind
 from eterna.domain.routes import Route
 from eterna.domain.tokens import Token
 
@@ -202,12 +203,13 @@ class TxState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class TxStatus:
-    """The chain's answer about a signature."""
+    """The chain's answer about a signature: for a FAILED one, why (a kind, and a message)."""
 
     state: TxState
     slot: int | None = None
     amount_out: int | None = None
     error: str | None = None
+    failure: FailureKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

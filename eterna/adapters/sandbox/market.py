@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from eterna.amm.base import InsufficientLiquidityError, PoolMath, SwapResult, price_impact_bps
+from eterna.domain.failures import FailureKind
 from eterna.domain.tokens import SOL, Token, b58encode
 from eterna.routing.venues import SwapRequest, Transaction, TxState, TxStatus
 
@@ -63,6 +64,7 @@ class LandedTransaction:
     amount_out: int
     success: bool
     error: str | None
+    failure: FailureKind | None = None
 
 
 @dataclass
@@ -88,6 +90,11 @@ class SandboxClock:
 def _hash58(*parts: str, size: int = 32) -> str:
     digest = hashlib.sha512("\x1f".join(parts).encode()).digest()
     return b58encode(digest[:size])
+
+
+def _failed(message: str) -> tuple[FailureKind, str]:
+    """Return the failure of a transaction that landed and failed, not on price."""
+    return FailureKind.TRANSACTION_FAILED, message
 
 
 def impact_bps(spot: Fraction, result: SwapResult) -> int:
@@ -216,10 +223,11 @@ class MarketSandbox:
         if slot > tx.last_valid_slot:
             return TxStatus(TxState.EXPIRED)
         self._drift()
-        staged, deltas, error = self._settle(tx)
+        staged, deltas, failed = self._settle(tx)
         total_out = deltas.get(tx.mint_out, 0)
-        if error is None and total_out < tx.min_amount_out:
-            error = "SlippageToleranceExceeded"
+        if failed is None and total_out < tx.min_amount_out:
+            failed = (FailureKind.SLIPPAGE, "SlippageToleranceExceeded")
+        failure, error = failed if failed is not None else (None, None)
         # What the payer signed to spend, whether or not every swap got to run.
         amount_in = sum(s.amount_in or 0 for s in tx.swaps if s.mint_in == tx.mint_in)
         record = LandedTransaction(
@@ -233,6 +241,7 @@ class MarketSandbox:
             amount_out=total_out if error is None else 0,
             success=error is None,
             error=error,
+            failure=failure,
         )
         if error is None:
             for pool in staged.values():
@@ -256,7 +265,9 @@ class MarketSandbox:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _settle(self, tx: Transaction) -> tuple[dict[str, Pool], dict[str, int], str | None]:
+    def _settle(
+        self, tx: Transaction
+    ) -> tuple[dict[str, Pool], dict[str, int], tuple[FailureKind, str] | None]:
         """Run the swaps on staged pools; return them, the payer's balance changes, the error."""
         staged: dict[str, Pool] = {}
         deltas: dict[str, int] = {}
@@ -265,33 +276,40 @@ class MarketSandbox:
             pool = staged.get(swap.pool) or self._pools.get(swap.pool)
             a_to_b = None if pool is None else pool.direction(swap.mint_in, swap.mint_out)
             if pool is None or a_to_b is None:
-                return staged, deltas, f"InvalidPool: {swap.pool} does not trade this pair"
+                return staged, deltas, _failed(f"InvalidPool: {swap.pool} does not trade this pair")
             amount = swap.amount_in
             if amount is None:
                 # "All of it" means what earlier swaps paid out, never the payer's own wallet.
                 amount = deltas.get(swap.mint_in, 0) if swap.mint_in != tx.mint_in else 0
                 if amount <= 0:
-                    return staged, deltas, "InvalidInstruction: no earlier output to spend"
+                    return staged, deltas, _failed("InvalidInstruction: no earlier output to spend")
             try:
                 result, after = pool.math.swap(amount, a_to_b=a_to_b, now=now)
             except InsufficientLiquidityError as exc:
-                return staged, deltas, f"InsufficientLiquidity: {exc}"
+                failed = (FailureKind.INSUFFICIENT_LIQUIDITY, f"InsufficientLiquidity: {exc}")
+                return staged, deltas, failed
             except ValueError as exc:
-                return staged, deltas, f"InvalidInstruction: {exc}"
+                return staged, deltas, _failed(f"InvalidInstruction: {exc}")
             staged[swap.pool] = replace(pool, math=after)
             deltas[swap.mint_in] = deltas.get(swap.mint_in, 0) - amount
             deltas[swap.mint_out] = deltas.get(swap.mint_out, 0) + result.amount_out
         # The payer brings only tokenIn: an intermediate token can be spent only once paid out.
         for mint, delta in deltas.items():
             if mint not in (tx.mint_in, tx.mint_out) and delta < 0:
-                return staged, deltas, f"InsufficientFunds: spends {-delta} more {mint} than paid"
+                return (
+                    staged,
+                    deltas,
+                    _failed(f"InsufficientFunds: spends {-delta} more {mint} than paid"),
+                )
         return staged, deltas, None
 
     @staticmethod
     def _status_of(record: LandedTransaction) -> TxStatus:
         if record.success:
             return TxStatus(TxState.CONFIRMED, slot=record.slot, amount_out=record.amount_out)
-        return TxStatus(TxState.FAILED, slot=record.slot, error=record.error)
+        return TxStatus(
+            TxState.FAILED, slot=record.slot, error=record.error, failure=record.failure
+        )
 
     def _now(self) -> int:
         # Unix-like seconds derived from the slot, so time-dependent fees stay deterministic.

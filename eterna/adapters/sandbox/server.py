@@ -46,6 +46,7 @@ def status_json(status: TxStatus) -> dict[str, Any]:
         "slot": status.slot,
         "amountOut": None if status.amount_out is None else str(status.amount_out),
         "error": status.error,
+        "failure": None if status.failure is None else status.failure.value,
     }
 
 
@@ -86,6 +87,7 @@ def ledger_json(row: LandedTransaction) -> dict[str, Any]:
         "amountOut": str(row.amount_out),
         "success": row.success,
         "error": row.error,
+        "failure": None if row.failure is None else row.failure.value,
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from eterna.domain.errors import VenueError, VenueUnavailableError
+from eterna.domain.failures import FailureKind
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import MarketUpdate, PoolState
 from eterna.routing.venues import (
@@ -150,6 +151,7 @@ def _status(data: dict[str, Any]) -> TxStatus:
         slot=data.get("slot"),
         amount_out=None if amount is None else int(amount),
         error=data.get("error"),
+        failure=None if data.get("failure") is None else FailureKind(data["failure"]),
     )
 
 
