@@ -2,29 +2,24 @@
 
 Usage: ``python bench/metrics_overhead.py [--orders N] [--repeats R]``. Replays the four
 steps of a market order (PENDING -> ROUTING with a split route, ROUTING -> BUILDING,
-BUILDING -> SUBMITTED, SUBMITTED -> CONFIRMED) N times through ``Metrics.stepped``, the only
-work metrics add to a step, and through ``MeteredRepository.apply`` over an in-memory
-repository that does nothing, against the same repository undecorated. Prints each repeat
-as it finishes, then the median per step. No services are needed.
+BUILDING -> SUBMITTED, SUBMITTED -> CONFIRMED) N times through ``Metrics.recorded``, the only
+work metrics add to a step (an order store calls it once the step committed). Prints each
+repeat as it finishes, then the median per step. No services are needed.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
 
-from eterna.adapters.metrics import MeteredRepository, Metrics
-from eterna.application.ports import OrderRepository, Step
+from eterna.adapters.metrics import Metrics
+from eterna.domain import steps
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.domain.routes import Route, RouteLeg
-from eterna.domain.state_machine import Trigger, next_status
 from eterna.domain.tokens import SOL, USDC
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -40,12 +35,20 @@ ROUTE = Route(
         for venue in ("meteora", "raydium")
     ),
 )
-STEPS = (
-    Step(Trigger.ROUTE, "routed", 1, route=ROUTE),
-    Step(Trigger.BUILD, "built", 1),
-    Step(Trigger.SUBMIT, "sent", 1, tx_signature="sig"),
-    Step(Trigger.CONFIRM, "confirmed", 1, amount_out=Decimal(1500)),
+STEPS: tuple[steps.Step, ...] = (
+    steps.Routed(message="routed", attempt=1, route=ROUTE),
+    steps.Built(message="built", pending_tx={"signature": "sig"}),
+    steps.Submitted(message="sent", tx_signature="sig"),
+    steps.Confirmed(
+        message="confirmed",
+        tx_signature="sig",
+        amount_out=Decimal(1500),
+        executed_price=Decimal(150),
+    ),
 )
+
+
+Walk = list[tuple[Order, Order, OrderEvent]]
 
 
 def _order() -> Order:
@@ -64,73 +67,40 @@ def _order() -> Order:
     )
 
 
-def _walk() -> list[tuple[Order, Step, OrderEvent]]:
-    """Return the four steps of one order: the order before each, the step, its event."""
+def _walk() -> Walk:
+    """Return the four steps of one order: the order before each, after it, its event."""
     order, walked = _order(), []
     for i, step in enumerate(STEPS, start=1):
-        at = T0 + timedelta(milliseconds=3 * i)
-        status = next_status(order.status, step.trigger)
-        event = OrderEvent(order.id, order.user_id, order.last_seq + 1, status, at, 1, step.message)
-        walked.append((order, step, event))
-        order = replace(order, status=status, updated_at=at, last_seq=event.seq)
+        after, event = order.apply(step, T0 + timedelta(milliseconds=3 * i))
+        walked.append((order, after, event))
+        order = after
     return walked
 
 
-class NullRepository:
-    """The two writes a step makes, doing nothing (every other call is unused here)."""
-
-    async def apply(
-        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
-    ) -> tuple[Order, OrderEvent]:
-        return order, self.event
-
-    event: OrderEvent
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(name)
-
-
-def _time_stepped(metrics: Metrics, steps: list[tuple[Order, Step, OrderEvent]], n: int) -> float:
-    started = time.perf_counter()
-    for _ in range(n):
-        for before, step, event in steps:
-            metrics.stepped(before, step, event)
-    return (time.perf_counter() - started) / (n * len(steps))
-
-
-async def _time_apply(
-    repo: Any, inner: NullRepository, steps: list[tuple[Order, Step, OrderEvent]], n: int
+def _time_recorded(
+    metrics: Metrics, walked: list[tuple[Order, Order, OrderEvent]], n: int
 ) -> float:
     started = time.perf_counter()
     for _ in range(n):
-        for before, step, event in steps:
-            inner.event = event
-            await repo.apply(before, step, owner="w", now=event.at, lease_until=event.at)
-    return (time.perf_counter() - started) / (n * len(steps))
+        for before, after, event in walked:
+            metrics.recorded(before, after, event)
+    return (time.perf_counter() - started) / (n * len(walked))
 
 
-async def run(orders: int, repeats: int) -> None:
-    """Time every repeat, print it, then the medians."""
+def run(orders: int, repeats: int) -> None:
+    """Time every repeat, print it, then the median."""
     metrics = Metrics(role="worker", mode="distributed", version="bench")
-    steps = _walk()
-    bare = NullRepository()
-    metered = MeteredRepository(cast("OrderRepository", bare), metrics)
-    stepped, plain, decorated = [], [], []
+    walked = _walk()
+    timings = []
     for r in range(repeats):
-        stepped.append(_time_stepped(metrics, steps, orders))
-        plain.append(await _time_apply(bare, bare, steps, orders))
-        decorated.append(await _time_apply(metered, bare, steps, orders))
+        timings.append(_time_recorded(metrics, walked, orders))
         print(
-            f"[{r + 1}/{repeats}] {orders * len(steps):,} steps: Metrics.stepped "
-            f"{stepped[-1] * 1e6:.2f} us, apply bare {plain[-1] * 1e6:.2f} us, "
-            f"decorated {decorated[-1] * 1e6:.2f} us",
+            f"[{r + 1}/{repeats}] {orders * len(walked):,} steps: Metrics.recorded "
+            f"{timings[-1] * 1e6:.2f} us",
             flush=True,
         )
-    overhead = statistics.median(d - p for d, p in zip(decorated, plain, strict=True))
-    print(
-        f"\nper step, median of {repeats}: Metrics.stepped {statistics.median(stepped) * 1e6:.2f}"
-        f" us; MeteredRepository.apply adds {overhead * 1e6:.2f} us over the bare repository"
-    )
+    median = statistics.median(timings) * 1e6
+    print(f"\nper step, median of {repeats}: Metrics.recorded {median:.2f} us")
 
 
 def main() -> None:
@@ -139,7 +109,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=50_000, help="orders replayed per repeat")
     parser.add_argument("--repeats", type=int, default=5, help="repeats")
     args = parser.parse_args()
-    asyncio.run(run(args.orders, args.repeats))
+    run(args.orders, args.repeats)
 
 
 if __name__ == "__main__":

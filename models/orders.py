@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from eterna.domain.failures import FailureKind
 from eterna.domain.orders import OrderStatus, OrderType
 
 # Amounts are NUMERIC(28, 12): 16 integer digits and up to 12 decimals (Solana tokens use at
@@ -81,6 +82,8 @@ class OrderEventModel(Model):
     attempt = fields.IntField()
     message = fields.TextField()
     data = fields.JSONField[dict[str, object]](default=dict)
+    # What the attempt failed on (a retry, a failure, a rest after failing on price).
+    failure = fields.CharEnumField(FailureKind, max_length=32, null=True)
 
     class Meta:
         """Table and uniqueness."""

@@ -34,6 +34,7 @@ _EVENT_VALUES = (
     ("attempt", "int4"),
     ("message", "text"),
     ("data", "jsonb"),
+    ("failure", "varchar"),
 )
 RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
 RELEASE_SQL = (
@@ -249,6 +250,7 @@ def _event_row(order: Order, event: OrderEvent) -> dict[str, Any]:
         "attempt": event.attempt,
         "message": event.message,
         "data": event_data(event),
+        "failure": event.failure,
     }
 
 

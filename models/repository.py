@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -34,22 +33,21 @@ from eterna.application.ports import (
     OrderPage,
     Placement,
     QueuedOrder,
-    Step,
+    StoreObserver,
 )
 from eterna.core.background import Background
 from eterna.core.coalesce import Coalescer
 from eterna.domain.errors import LeaseLostError, StorageUnavailableError
 from eterna.domain.orders import (
-    PLACED_MESSAGE,
     TERMINAL_STATUSES,
     Order,
     OrderEvent,
     OrderStatus,
     OrderType,
     PlaceOrder,
+    placed_event,
 )
 from eterna.domain.routes import Route
-from eterna.domain.state_machine import next_status
 from eterna.domain.tokens import Token, format_amount
 from models.orders import OrderEventModel, OrderModel
 from models.postgres import (
@@ -135,46 +133,89 @@ def _to_event(row: OrderEventModel) -> OrderEvent:
         attempt=row.attempt,
         message=row.message,
         data=row.data,
+        failure=row.failure,
     )
 
 
 def _new_row(cmd: PlaceOrder, now: datetime) -> OrderModel:
+    """Return the row of the order the command opens (the domain makes the order)."""
+    order, _ = cmd.open(uuid.uuid4(), now)
     return OrderModel(
-        id=uuid.uuid4(),
-        user_id=cmd.user_id,
-        client_order_id=cmd.client_order_id,
-        type=cmd.type,
-        status=OrderStatus.PENDING,
-        token_in_mint=cmd.token_in.mint,
-        token_in_symbol=cmd.token_in.symbol,
-        token_in_decimals=cmd.token_in.decimals,
-        token_out_mint=cmd.token_out.mint,
-        token_out_symbol=cmd.token_out.symbol,
-        token_out_decimals=cmd.token_out.decimals,
-        amount_in=cmd.amount_in,
-        slippage_bps=cmd.slippage_bps,
-        limit_price=format_amount(cmd.limit_price) if cmd.limit_price is not None else None,
-        min_liquidity=cmd.min_liquidity,
-        max_price_impact_bps=cmd.max_price_impact_bps,
-        expires_at=cmd.expires_at,
-        attempts=0,
-        last_seq=1,
-        created_at=now,
-        updated_at=now,
+        id=order.id,
+        user_id=order.user_id,
+        client_order_id=order.client_order_id,
+        type=order.type,
+        status=order.status,
+        token_in_mint=order.token_in.mint,
+        token_in_symbol=order.token_in.symbol,
+        token_in_decimals=order.token_in.decimals,
+        token_out_mint=order.token_out.mint,
+        token_out_symbol=order.token_out.symbol,
+        token_out_decimals=order.token_out.decimals,
+        amount_in=order.amount_in,
+        slippage_bps=order.slippage_bps,
+        limit_price=format_amount(order.limit_price) if order.limit_price is not None else None,
+        min_liquidity=order.min_liquidity,
+        max_price_impact_bps=order.max_price_impact_bps,
+        expires_at=order.expires_at,
+        attempts=order.attempts,
+        last_seq=order.last_seq,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+def _event_model(event: OrderEvent) -> OrderEventModel:
+    """Return the row of an event."""
+    return OrderEventModel(
+        order_id=event.order_id,
+        user_id=event.user_id,
+        seq=event.seq,
+        status=event.status,
+        at=event.at,
+        attempt=event.attempt,
+        message=event.message,
+        data=event_data(event),
+        failure=event.failure,
     )
 
 
 def _placed_event(row: OrderModel) -> OrderEventModel:
-    return OrderEventModel(
-        order_id=row.id,
-        user_id=row.user_id,
-        seq=1,
-        status=OrderStatus.PENDING,
-        at=row.created_at,
-        attempt=0,
-        message=PLACED_MESSAGE,
-        data={},
-    )
+    """Return the row of the PENDING event (seq 1) placing the order stores with it."""
+    return _event_model(placed_event(_to_order(row)))
+
+
+def _changed_columns(
+    before: Order, after: Order, owner: str | None, lease_until: datetime
+) -> dict[str, Any]:
+    """Return the columns a step sets: the ones every step moves, and what it changed."""
+    columns: dict[str, Any] = {
+        "status": after.status,
+        "last_seq": after.last_seq,
+        "updated_at": after.updated_at,
+        "attempts": after.attempts,
+    }
+    if owner is not None:
+        columns["lease_until"] = lease_until
+    if after.status.is_terminal:
+        columns["lease_owner"] = None
+        columns["lease_until"] = None
+    if after.route is not before.route and after.route is not None:
+        columns["route"] = after.route.to_json()
+    if after.pending_tx is not before.pending_tx:
+        columns["pending_tx"] = after.pending_tx
+    if after.tx_signature != before.tx_signature:
+        columns["tx_signature"] = after.tx_signature
+    if after.amount_out != before.amount_out:
+        columns["amount_out"] = after.amount_out
+    if after.executed_price != before.executed_price and after.executed_price is not None:
+        columns["executed_price"] = format_amount(after.executed_price)
+    if after.failure_reason != before.failure_reason:
+        columns["failure_reason"] = after.failure_reason
+    if after.token_out != before.token_out:
+        columns["token_out_symbol"] = after.token_out.symbol
+        columns["token_out_decimals"] = after.token_out.decimals
+    return columns
 
 
 async def _apply_orm(
@@ -188,17 +229,7 @@ async def _apply_orm(
         changed = await guard.using_db(conn).update(**updates)
         if not changed:
             raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
-        await OrderEventModel.create(
-            using_db=conn,
-            order_id=order.id,
-            user_id=order.user_id,
-            seq=event.seq,
-            status=event.status,
-            at=event.at,
-            attempt=event.attempt,
-            message=event.message,
-            data=event_data(event),
-        )
+        await _event_model(event).save(using_db=conn, force_create=True)
 
 
 # Errors that say the database was not reached (or the answer was lost), not what is wrong
@@ -218,9 +249,13 @@ async def _write_step(pg: BaseDBAsyncClient, held: HeldConnection, step: Pending
 class TortoiseOrderRepository:
     """Orders and events in Postgres or SQLite through Tortoise ORM."""
 
-    def __init__(self, *, fast_path: bool = True) -> None:
-        """Use the Postgres fast path when the database is asyncpg (unless told not to)."""
+    def __init__(self, *, fast_path: bool = True, observer: StoreObserver | None = None) -> None:
+        """Use the Postgres fast path when the database is asyncpg (unless told not to).
+
+        ``observer`` hears of every placement and step once committed (the metrics).
+        """
         self._fast_path = fast_path
+        self._observer = observer
         self._cleared: dict[uuid.UUID, str] = {}
         # Steps of different orders finished together are written in one statement, and so
         # are the claims of orders a worker takes up together. Claims trickle in as the queue
@@ -249,11 +284,14 @@ class TortoiseOrderRepository:
             the insert is one transaction).
         """
         try:
-            return await self._place(commands, now)
+            placements = await self._place(commands, now)
         except IntegrityError:
             raise
         except (DBConnectionError, OperationalError, OSError, asyncpg.InterfaceError) as exc:
             raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
+        if self._observer is not None:
+            self._observer.placed(p.order for p in placements if p.created)
+        return placements
 
     async def _place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
         existing = await self._existing(commands)
@@ -442,77 +480,21 @@ class TortoiseOrderRepository:
         row = await OrderModel.get(id=order_id)
         return _to_order(row)
 
-    async def apply(
-        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
-    ) -> tuple[Order, OrderEvent]:
-        """Persist the transition and its event in one transaction."""
-        status = next_status(order.status, step.trigger)
-        seq = order.last_seq + 1
-        updates: dict[str, Any] = {
-            "status": status,
-            "last_seq": seq,
-            "updated_at": now,
-            "attempts": step.attempt,
-        }
-        if owner is not None:
-            updates["lease_until"] = lease_until
-        if status.is_terminal:
-            updates["lease_owner"] = None
-            updates["lease_until"] = None
-            updates["pending_tx"] = None
-        if step.route is not None:
-            updates["route"] = step.route.to_json()
-        if step.pending_tx is not None:
-            updates["pending_tx"] = step.pending_tx
-        if step.tx_signature is not None:
-            updates["tx_signature"] = step.tx_signature
-        if step.amount_out is not None:
-            updates["amount_out"] = step.amount_out
-        if step.executed_price is not None:
-            updates["executed_price"] = format_amount(step.executed_price)
-        if step.error is not None and status is OrderStatus.FAILED:
-            updates["failure_reason"] = step.error
-        token_out = order.token_out
-        if step.token_out is not None and step.token_out.mint == order.token_out.mint:
-            token_out = step.token_out
-            updates["token_out_symbol"] = token_out.symbol
-            updates["token_out_decimals"] = token_out.decimals
-        event = OrderEvent(
-            order_id=order.id,
-            user_id=order.user_id,
-            seq=seq,
-            status=status,
-            at=now,
-            attempt=step.attempt,
-            message=step.message,
-            quotes=step.quotes,
-            route=step.route,
-            tx_signature=step.tx_signature,
-            amount_out=step.amount_out,
-            executed_price=step.executed_price,
-            error=step.error,
-            details=step.details,
+    async def record(
+        self,
+        before: Order,
+        after: Order,
+        event: OrderEvent,
+        *,
+        owner: str | None,
+        lease_until: datetime,
+    ) -> None:
+        """Store the order's new state and its event in one transaction, guarded."""
+        await self._persist(
+            before, owner, _changed_columns(before, after, owner, lease_until), event
         )
-        await self._persist(order, owner, updates, event)
-        return (
-            replace(
-                order,
-                status=status,
-                last_seq=seq,
-                updated_at=now,
-                attempts=step.attempt,
-                route=step.route or order.route,
-                pending_tx=None if status.is_terminal else (step.pending_tx or order.pending_tx),
-                tx_signature=step.tx_signature or order.tx_signature,
-                amount_out=step.amount_out if step.amount_out is not None else order.amount_out,
-                executed_price=(
-                    step.executed_price if step.executed_price is not None else order.executed_price
-                ),
-                failure_reason=updates.get("failure_reason", order.failure_reason),
-                token_out=token_out,
-            ),
-            event,
-        )
+        if self._observer is not None:
+            self._observer.recorded(before, after, event)
 
     async def _persist(
         self, order: Order, owner: str | None, updates: dict[str, Any], event: OrderEvent

@@ -12,6 +12,7 @@ from eterna.domain import orders as domain
 from eterna.domain import routes
 from eterna.domain import tokens as tok
 from eterna.domain.errors import RejectionCode as DomainRejectionCode
+from eterna.domain.failures import FailureKind as DomainFailureKind
 from eterna.routing.venues import VenueInfo
 from schema.context import Info
 
@@ -29,6 +30,16 @@ strawberry.enum(
 )
 strawberry.enum(
     RejectionCode, description="Why a request was refused; switch on it, not on the message."
+)
+FailureKind = DomainFailureKind
+strawberry.enum(
+    FailureKind,
+    description=(
+        "What an attempt failed on; switch on it, not on the error text. SLIPPAGE and "
+        "INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and "
+        "VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, "
+        "INTERNAL: permanent."
+    ),
 )
 
 
@@ -136,6 +147,10 @@ class OrderEvent:
     amount_out: Decimal | None
     executed_price: Decimal | None = strawberry.field(description="tokenOut per 1 tokenIn.")
     error: str | None
+    failure: FailureKind | None = strawberry.field(
+        default=None,
+        description="A retry, a failure, or a rest after failing on price: what it failed on.",
+    )
 
     @classmethod
     def from_domain(cls, event: domain.OrderEvent) -> OrderEvent:
@@ -155,6 +170,7 @@ class OrderEvent:
             amount_out=event.amount_out,
             executed_price=event.executed_price,
             error=event.error,
+            failure=event.failure,
         )
 
 

@@ -32,11 +32,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from eterna.application.ports import EventPublisher, MarketData, OrderRepository, QueuedOrder, Step
+from eterna.application.ports import (
+    EventPublisher,
+    ExecutionStore,
+    MarketData,
+    QueuedOrder,
+    take_step,
+)
 from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
+from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, OrderStatus, OrderType
-from eterna.domain.state_machine import Trigger
 from eterna.domain.tokens import EXACT, Token
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
@@ -44,8 +51,6 @@ from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Tr
 log = logging.getLogger(__name__)
 
 PRICE_QUANTUM = Decimal(10) ** -18
-# Chain errors worth a fresh quote; anything else a landed transaction reports is permanent.
-RETRYABLE_CHAIN_ERRORS = ("SlippageToleranceExceeded", "InsufficientLiquidity")
 
 
 def utcnow() -> datetime:
@@ -75,7 +80,7 @@ class ExecutionEngine:
 
     def __init__(
         self,
-        repo: OrderRepository,
+        repo: ExecutionStore,
         router: Router,
         gateway: ChainGateway,
         publisher: EventPublisher,
@@ -174,10 +179,10 @@ class ExecutionEngine:
                 return order
         return order
 
-    async def _step(self, order: Order, step: Step) -> Order:
+    async def _step(self, order: Order, step: steps.Step) -> Order:
         now = self._clock()
-        order, event = await self._repo.apply(
-            order, step, owner=self.owner, now=now, lease_until=self._lease_until(now)
+        order, event = await take_step(
+            self._repo, order, step, owner=self.owner, now=now, lease_until=self._lease_until(now)
         )
         await self._publisher.publish([event])
         log.info("order %s seq=%d %s: %s", order.id, event.seq, event.status.value, step.message)
@@ -188,11 +193,11 @@ class ExecutionEngine:
         try:
             verdict = await self._pretrade.check(order, self._clock())
         except NoRouteError as exc:
-            return await self._fail(order, attempt, f"NoRoute: {exc}")
+            return await self._fail(order, attempt, f"NoRoute: {exc}", FailureKind.NO_ROUTE)
         except TransientError as exc:
-            return await self._retry(order, attempt, f"{type(exc).__name__}: {exc}")
+            return await self._retry(order, attempt, f"{type(exc).__name__}: {exc}", _kind(exc))
         if isinstance(verdict, Expired):
-            return await self._step(order, Step(Trigger.EXPIRE, verdict.message, order.attempts))
+            return await self._step(order, steps.Expired(message=verdict.message))
         if isinstance(verdict, Rest):
             return await self._rest(order, verdict.message, verdict.details, verdict.token_out)
         decision = verdict.decision
@@ -200,11 +205,10 @@ class ExecutionEngine:
         venues = "+".join(leg.venue for leg in route.legs)
         return await self._step(
             order,
-            Step(
-                Trigger.ROUTE,
-                f"routed via {venues}: expect {route.amount_out} {route.token_out.label}, "
-                f"at least {route.min_amount_out}{verdict.note}",
-                attempt,
+            steps.Routed(
+                message=f"routed via {venues}: expect {route.amount_out} "
+                f"{route.token_out.label}, at least {route.min_amount_out}{verdict.note}",
+                attempt=attempt,
                 quotes=decision.quotes,
                 route=route,
                 details=verdict.details,
@@ -213,17 +217,23 @@ class ExecutionEngine:
         )
 
     async def _rest(
-        self, order: Order, message: str, details: dict[str, Any], token_out: Token | None = None
+        self,
+        order: Order,
+        message: str,
+        details: dict[str, Any],
+        token_out: Token | None = None,
+        failure: FailureKind | None = None,
     ) -> Order:
         # Attempts restart at 0: the next firing gets the whole retry budget again.
-        return await self._step(
-            order, Step(Trigger.REST, message, 0, details=details, token_out=token_out)
-        )
+        step = steps.Rested(message=message, details=details, token_out=token_out, failure=failure)
+        return await self._step(order, step)
 
     async def _build(self, order: Order, built_here: set[str]) -> Order:
         route = order.route
         if route is None:  # cannot happen: ROUTING always carries its route
-            return await self._fail(order, order.attempts, "internal: ROUTING without a route")
+            return await self._fail(
+                order, order.attempts, "internal: ROUTING without a route", FailureKind.INTERNAL
+            )
         request = SwapRequest(
             memo=str(order.id),
             payer=order.user_id,
@@ -237,20 +247,22 @@ class ExecutionEngine:
         try:
             tx = await self._gateway.build(request)
         except TransientError as exc:
-            return await self._retry(order, order.attempts, f"{type(exc).__name__}: {exc}")
+            reason = f"{type(exc).__name__}: {exc}"
+            return await self._retry(order, order.attempts, reason, _kind(exc))
         except VenueError as exc:
-            return await self._fail(order, order.attempts, f"{type(exc).__name__}: {exc}")
+            return await self._fail(
+                order, order.attempts, f"{type(exc).__name__}: {exc}", exc.failure
+            )
         built_here.add(tx.signature)
-        steps = ["wrap SOL"] if tx.wrap_sol else []
-        steps.append(f"{len(tx.swaps)} swap(s)")
+        parts = ["wrap SOL"] if tx.wrap_sol else []
+        parts.append(f"{len(tx.swaps)} swap(s)")
         if tx.unwrap_sol:
-            steps.append("unwrap SOL")
+            parts.append("unwrap SOL")
         return await self._step(
             order,
-            Step(
-                Trigger.BUILD,
-                f"transaction built: {', '.join(steps)}; valid until slot {tx.last_valid_slot}",
-                order.attempts,
+            steps.Built(
+                message=f"transaction built: {', '.join(parts)}; "
+                f"valid until slot {tx.last_valid_slot}",
                 details={"signature": tx.signature, "lastValidSlot": tx.last_valid_slot},
                 pending_tx=tx.to_json(),
             ),
@@ -264,7 +276,9 @@ class ExecutionEngine:
                 # Resumed after a crash: the transaction may have landed already.
                 state = (await self._gateway.status(tx)).state
                 if state is TxState.EXPIRED:
-                    return await self._retry(order, order.attempts, "BlockhashExpired")
+                    return await self._retry(
+                        order, order.attempts, "BlockhashExpired", FailureKind.BLOCKHASH_EXPIRED
+                    )
                 if state is TxState.UNKNOWN:
                     await self._gateway.send(tx)
             else:
@@ -273,9 +287,7 @@ class ExecutionEngine:
             # The network may have the transaction anyway: never build a second one while
             # this one can still land. Confirmation re-broadcasts it until it lands or expires.
             message = f"send not acknowledged ({exc}); re-broadcasting until it lands or expires"
-        return await self._step(
-            order, Step(Trigger.SUBMIT, message, order.attempts, tx_signature=tx.signature)
-        )
+        return await self._step(order, steps.Submitted(message=message, tx_signature=tx.signature))
 
     async def _confirm(self, order: Order) -> Order:
         tx = self._pending_tx(order)
@@ -304,11 +316,9 @@ class ExecutionEngine:
             price = executed_price(order.amount_in, amount_out)
             return await self._step(
                 order,
-                Step(
-                    Trigger.CONFIRM,
-                    f"confirmed in slot {status.slot}: received {amount_out} "
+                steps.Confirmed(
+                    message=f"confirmed in slot {status.slot}: received {amount_out} "
                     f"{order.token_out.label} at {price}",
-                    order.attempts,
                     tx_signature=tx.signature,
                     amount_out=amount_out,
                     executed_price=price,
@@ -316,35 +326,41 @@ class ExecutionEngine:
                 ),
             )
         if status.state is TxState.EXPIRED:
-            return await self._retry(order, order.attempts, "BlockhashExpired")
+            return await self._retry(
+                order, order.attempts, "BlockhashExpired", FailureKind.BLOCKHASH_EXPIRED
+            )
         error = status.error or "TransactionFailed"
-        if error.startswith(RETRYABLE_CHAIN_ERRORS):
-            return await self._retry(order, order.attempts, error)
-        return await self._fail(order, order.attempts, error)
+        failure = status.failure or FailureKind.TRANSACTION_FAILED
+        if failure.retryable:
+            return await self._retry(order, order.attempts, error, failure)
+        return await self._fail(order, order.attempts, error, failure)
 
-    async def _retry(self, order: Order, attempt: int, reason: str) -> Order:
+    async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
         if attempt >= self._config.max_attempts:
             if (
                 order.type is not OrderType.MARKET
                 and order.status is OrderStatus.SUBMITTED
-                and reason.startswith(RETRYABLE_CHAIN_ERRORS)
+                and failure.on_price
             ):
                 return await self._rest(
                     order,
                     f"attempt {attempt} failed: {reason}; waiting for the trigger again",
                     {"error": reason},
+                    failure=failure,
                 )
-            return await self._fail(order, attempt, f"{reason} (gave up after {attempt} attempts)")
+            return await self._fail(
+                order, attempt, f"{reason} (gave up after {attempt} attempts)", failure
+            )
         ceiling = min(
             self._config.backoff_max_ms, self._config.backoff_base_ms * 2 ** max(attempt - 1, 0)
         )
         delay_ms = int(ceiling / 2 + self._rng.random() * ceiling / 2)
         order = await self._step(
             order,
-            Step(
-                Trigger.RETRY,
-                f"attempt {attempt} failed: {reason}; next try in {delay_ms} ms",
-                attempt,
+            steps.Retried(
+                message=f"attempt {attempt} failed: {reason}; next try in {delay_ms} ms",
+                attempt=attempt,
+                failure=failure,
                 error=reason,
                 details={"retryInMs": delay_ms},
             ),
@@ -352,10 +368,11 @@ class ExecutionEngine:
         await self._sleep(delay_ms / 1000)
         return order
 
-    async def _fail(self, order: Order, attempt: int, reason: str) -> Order:
-        return await self._step(
-            order, Step(Trigger.FAIL, f"failed: {reason}", attempt, error=reason)
+    async def _fail(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
+        step = steps.Failed(
+            message=f"failed: {reason}", attempt=attempt, failure=failure, error=reason
         )
+        return await self._step(order, step)
 
     @staticmethod
     def _pending_tx(order: Order) -> Transaction:
@@ -365,3 +382,9 @@ class ExecutionEngine:
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self._config.lease_seconds)
+
+
+def _kind(exc: TransientError) -> FailureKind:
+    """Return the failure kind an error names (a venue that did not answer, by default)."""
+    failure = getattr(exc, "failure", None)
+    return failure if isinstance(failure, FailureKind) else FailureKind.VENUE_UNAVAILABLE

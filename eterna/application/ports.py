@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.domain.routes import Quote, Route
-from eterna.domain.state_machine import Trigger
-from eterna.domain.tokens import Token
+from eterna.domain.steps import Step
 from eterna.domain.triggers import MarketUpdate, PoolState
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """A transition to persist: the trigger and what the resulting event carries.
-
-    Every field that is set also updates the order (route, signature, amounts, attempt,
-    failure reason), so the order row always reflects its latest event. ``token_out`` replaces
-    the symbol and decimals of the order's tokenOut (same mint): a sniper may name a mint no
-    venue listed when it was placed, and learns what it is when its pool launches.
-    """
-
-    trigger: Trigger
-    message: str
-    attempt: int
-    quotes: tuple[Quote, ...] | None = None
-    route: Route | None = None
-    tx_signature: str | None = None
-    amount_out: Decimal | None = None
-    executed_price: Decimal | None = None
-    error: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    pending_tx: dict[str, Any] | None = None
-    token_out: Token | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,24 +71,71 @@ class OrderMark(NamedTuple):
     updated_at: datetime
 
 
-class OrderRepository(Protocol):
-    """Persists orders and their events; every transition is one transaction."""
+class StoreObserver(Protocol):
+    """Told of every placement and step a store committed (the metrics watch through it).
 
-    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
-        """Insert the orders with their PENDING event.
+    A store calls it after the commit, once per order placed or step written; a step its
+    guard refused is never reported.
+    """
 
-        A repeated (user, clientOrderId) returns the order placed first instead.
+    def placed(self, orders: Iterable[Order]) -> None:
+        """Observe newly placed orders."""
+        ...
+
+    def recorded(self, before: Order, after: Order, event: OrderEvent) -> None:
+        """Observe one step: the order before it, after it, and its event."""
+        ...
+
+
+class StepStore(Protocol):
+    """Persists the steps of orders, each guarded so that exactly one writer wins."""
+
+    async def record(
+        self,
+        before: Order,
+        after: Order,
+        event: OrderEvent,
+        *,
+        owner: str | None,
+        lease_until: datetime,
+    ) -> None:
+        """Store the order's new state and its event in one transaction.
+
+        Written only while the order is still at ``before.last_seq`` and, with an ``owner``,
+        leased to it (the lease is extended to ``lease_until``; a terminal step clears it).
+        ``UNIQUE(order_id, seq)`` is the safety net under the guard.
+
+        :raises LeaseLostError: when another writer moved the order on or holds its lease.
         """
         ...
 
-    async def get(self, order_id: uuid.UUID) -> Order | None:
-        """Return the order, whoever owns it."""
+
+class PlacementStore(Protocol):
+    """What placing orders needs."""
+
+    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        """Insert the orders with their PENDING event, all or none.
+
+        A repeated (user, clientOrderId) returns the order placed first instead.
+        """
         ...
 
     async def placed_client_orders(
         self, user_id: str, client_order_ids: Sequence[str]
     ) -> dict[str, Order]:
         """Return the user's orders placed with these clientOrderIds, by clientOrderId."""
+        ...
+
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Return how many unfinished orders the user has, in flight and resting."""
+        ...
+
+
+class OrderReader(Protocol):
+    """What reading orders and their history needs."""
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order, whoever owns it."""
         ...
 
     async def list_for_user(
@@ -154,19 +174,14 @@ class OrderRepository(Protocol):
         """Return where the orders of those users or ids changed in [since, until) stand."""
         ...
 
+
+class ExecutionStore(StepStore, Protocol):
+    """What the execution engine needs: leases, and guarded steps."""
+
     async def claim(
         self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
     ) -> Order | None:
         """Take the order's lease if it is free or expired and the order is not finished."""
-        ...
-
-    async def apply(
-        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
-    ) -> tuple[Order, OrderEvent]:
-        """Persist a transition and its event atomically.
-
-        :raises LeaseLostError: when another writer moved the order on or holds its lease.
-        """
         ...
 
     async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
@@ -177,15 +192,9 @@ class OrderRepository(Protocol):
         """Give the lease back."""
         ...
 
-    async def stuck_orders(
-        self, now: datetime, older_than: datetime, limit: int
-    ) -> list[QueuedOrder]:
-        """Return unfinished orders that no live lease covers and that nobody touched lately."""
-        ...
 
-    async def open_orders(self, user_id: str) -> OpenOrders:
-        """Return how many unfinished orders the user has, in flight and resting."""
-        ...
+class TriggerStore(StepStore, Protocol):
+    """What the trigger watcher needs."""
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order, or those changed at or after updated_since.
@@ -194,23 +203,45 @@ class OrderRepository(Protocol):
         """
         ...
 
-
-class TriggerStore(Protocol):
-    """The part of the order repository the trigger watcher uses."""
-
-    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
-        """Return every WAITING order, or those changed at or after updated_since."""
-        ...
-
     async def get(self, order_id: uuid.UUID) -> Order | None:
         """Return the order."""
         ...
 
-    async def apply(
-        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
-    ) -> tuple[Order, OrderEvent]:
-        """Persist a transition guarded by last_seq (see OrderRepository.apply)."""
+
+class StuckOrders(Protocol):
+    """What the reconciler needs."""
+
+    async def stuck_orders(
+        self, now: datetime, older_than: datetime, limit: int
+    ) -> list[QueuedOrder]:
+        """Return unfinished orders that no live lease covers and that nobody touched lately."""
         ...
+
+
+class ServiceStore(PlacementStore, OrderReader, StepStore, Protocol):
+    """What the order service needs: placing, reading, and its owner's cancel."""
+
+
+class OrderStore(ServiceStore, ExecutionStore, TriggerStore, StuckOrders, Protocol):
+    """Everything: what a storage adapter implements (Postgres, SQLite, in memory)."""
+
+
+async def take_step(
+    store: StepStore,
+    order: Order,
+    step: Step,
+    *,
+    owner: str | None,
+    now: datetime,
+    lease_until: datetime,
+) -> tuple[Order, OrderEvent]:
+    """Apply the step to the order (the domain's rules) and store the result, guarded.
+
+    :raises LeaseLostError: when another writer moved the order on or holds its lease.
+    """
+    after, event = order.apply(step, now)
+    await store.record(order, after, event, owner=owner, lease_until=lease_until)
+    return after, event
 
 
 class EventPublisher(Protocol):

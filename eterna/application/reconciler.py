@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from eterna.application.ports import OrderQueue, OrderRepository
+from eterna.application.ports import OrderQueue, StuckOrders
 from eterna.core.logs import about, about_many
 from eterna.domain.errors import EternaError
 
@@ -26,7 +26,7 @@ class Reconciler:
 
     def __init__(
         self,
-        repo: OrderRepository,
+        repo: StuckOrders,
         queue: OrderQueue,
         clock: Callable[[], datetime],
         *,

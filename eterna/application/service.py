@@ -27,9 +27,9 @@ from eterna.application.ports import (
     OrderCursor,
     OrderPage,
     OrderQueue,
-    OrderRepository,
     QueuedOrder,
-    Step,
+    ServiceStore,
+    take_step,
 )
 from eterna.application.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
 from eterna.core.background import Background
@@ -53,6 +53,7 @@ from eterna.domain.orders import (
     placed_event,
 )
 from eterna.domain.state_machine import Trigger, can_apply
+from eterna.domain.steps import Cancelled
 from eterna.domain.tokens import EXACT, USDC, Token, TokenRegistry, is_mint_address
 from eterna.routing.router import Router, RoutingDecision
 from eterna.routing.venues import VenueInfo
@@ -251,7 +252,7 @@ class OrderService:
 
     def __init__(
         self,
-        repo: OrderRepository,
+        repo: ServiceStore,
         queue: OrderQueue,
         *,
         tokens: TokenRegistry,
@@ -659,9 +660,10 @@ class OrderService:
                 )
             now = self._clock()
             try:
-                order, event = await self._repo.apply(
+                order, event = await take_step(
+                    self._repo,
                     order,
-                    Step(Trigger.CANCEL, "cancelled by its owner", order.attempts),
+                    Cancelled(message="cancelled by its owner"),
                     owner=None,
                     now=now,
                     lease_until=now,

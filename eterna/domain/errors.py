@@ -6,20 +6,23 @@ Every error the engine raises on purpose derives from :class:`EternaError`::
     ├── RejectedError            an input the engine refuses; carries a RejectionCode
     ├── InvalidTransitionError   the state machine refused a (status, trigger) pair
     ├── LeaseLostError           another worker took the order over
-    ├── ConcurrencyError         an optimistic write found the row changed
     ├── StorageUnavailableError  the database did not answer; nothing was stored
     └── VenueError               a venue or the chain failed
         ├── NoRouteError         permanent: nothing routes this pair
-        ├── SlippageExceededError   (TransientError) landed below minAmountOut
-        ├── TransactionExpiredError (TransientError) blockhash expired before landing
         └── VenueUnavailableError   (TransientError) timeout, 5xx, connection refused
 
-``TransientError`` marks what is safe to retry after a fresh quote.
+``TransientError`` marks what is safe to retry after a fresh quote. Each venue error names
+the :class:`~eterna.domain.failures.FailureKind` an attempt that meets it fails with. What a
+transaction that landed and failed says (slippage, liquidity) is not an exception: the
+chain's answer carries its kind (``TxStatus.failure``).
 """
 
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
+
+from eterna.domain.failures import FailureKind
 
 
 class RejectionCode(enum.Enum):
@@ -71,10 +74,6 @@ class LeaseLostError(EternaError):
     """The order's lease is held by another worker, or the order moved on without us."""
 
 
-class ConcurrencyError(EternaError):
-    """An optimistic write found the order changed since it was read."""
-
-
 class StorageUnavailableError(EternaError):
     """The database did not answer; the operation stored nothing."""
 
@@ -82,18 +81,16 @@ class StorageUnavailableError(EternaError):
 class VenueError(EternaError):
     """A venue or the chain failed."""
 
+    failure: ClassVar[FailureKind] = FailureKind.TRANSACTION_FAILED
+
 
 class NoRouteError(VenueError):
     """No venue can route this pair or amount; permanent."""
+
+    failure: ClassVar[FailureKind] = FailureKind.NO_ROUTE
 
 
 class VenueUnavailableError(VenueError, TransientError):
     """A venue timed out, refused, or answered with a server error."""
 
-
-class SlippageExceededError(VenueError, TransientError):
-    """The swap would have paid less than its minAmountOut, so it did not land."""
-
-
-class TransactionExpiredError(VenueError, TransientError):
-    """The transaction's blockhash expired before it landed."""
+    failure: ClassVar[FailureKind] = FailureKind.VENUE_UNAVAILABLE

@@ -2,47 +2,40 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from eterna.domain.failures import FailureKind
 from eterna.domain.routes import Quote, Route
+from eterna.domain.state_machine import next_status
+from eterna.domain.status import TERMINAL_STATUSES, OrderStatus, OrderType
+from eterna.domain.steps import (
+    Built,
+    Confirmed,
+    Failed,
+    Fired,
+    Rested,
+    Retried,
+    Routed,
+    Step,
+    Submitted,
+)
 from eterna.domain.tokens import Token
 
-
-class OrderType(enum.Enum):
-    """What the order waits for before it swaps."""
-
-    MARKET = "MARKET"
-    LIMIT = "LIMIT"
-    SNIPER = "SNIPER"
-
-
-class OrderStatus(enum.Enum):
-    """Where an order is in its life; see eterna.domain.state_machine for the allowed moves."""
-
-    PENDING = "PENDING"
-    WAITING = "WAITING"
-    ROUTING = "ROUTING"
-    BUILDING = "BUILDING"
-    SUBMITTED = "SUBMITTED"
-    CONFIRMED = "CONFIRMED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
-
-    @property
-    def is_terminal(self) -> bool:
-        """Tell whether no further transition is possible."""
-        return self in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES = frozenset(
-    {OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
-)
+__all__ = [
+    "DEFAULT_SLIPPAGE_BPS",
+    "PLACED_MESSAGE",
+    "TERMINAL_STATUSES",
+    "Order",
+    "OrderEvent",
+    "OrderStatus",
+    "OrderType",
+    "PlaceOrder",
+    "placed_event",
+]
 
 DEFAULT_SLIPPAGE_BPS = 50
 
@@ -62,6 +55,28 @@ class PlaceOrder:
     max_price_impact_bps: int | None = None
     expires_at: datetime | None = None
     client_order_id: str | None = None
+
+    def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
+        """Return the new order (PENDING, seq 1) and its first event, stored together."""
+        order = Order(
+            id=order_id,
+            user_id=self.user_id,
+            type=self.type,
+            status=OrderStatus.PENDING,
+            token_in=self.token_in,
+            token_out=self.token_out,
+            amount_in=self.amount_in,
+            slippage_bps=self.slippage_bps,
+            created_at=now,
+            updated_at=now,
+            last_seq=1,
+            client_order_id=self.client_order_id,
+            limit_price=self.limit_price,
+            min_liquidity=self.min_liquidity,
+            max_price_impact_bps=self.max_price_impact_bps,
+            expires_at=self.expires_at,
+        )
+        return order, placed_event(order)
 
 
 @dataclass(slots=True)
@@ -92,6 +107,38 @@ class Order:
     failure_reason: str | None = None
     pending_tx: dict[str, Any] | None = None
 
+    def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
+        """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.
+
+        The status comes from the state machine (:raises InvalidTransitionError: for a step
+        the status does not allow); every field the step carries moves onto the order too,
+        so the order always reflects its latest event. A terminal status drops the pending
+        transaction. A step naming tokenOut (a sniper learning what its mint is) replaces its
+        symbol and decimals, never its mint. This object is left as it was.
+        """
+        status = next_status(self.status, step.trigger)
+        seq = self.last_seq + 1
+        after = replace(
+            self,
+            status=status,
+            last_seq=seq,
+            updated_at=now,
+            attempts=step.attempt_after(self.attempts),
+            pending_tx=None if status.is_terminal else self.pending_tx,
+        )
+        event = OrderEvent(
+            order_id=self.id,
+            user_id=self.user_id,
+            seq=seq,
+            status=status,
+            at=now,
+            attempt=after.attempts,
+            message=step.message,
+            details=dict(step.details),
+        )
+        after, event = _carried(step, after, event)
+        return after, event
+
 
 @dataclass(frozen=True, slots=True)
 class OrderEvent:
@@ -111,6 +158,45 @@ class OrderEvent:
     executed_price: Decimal | None = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    failure: FailureKind | None = None
+
+
+def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderEvent]:
+    """Move what the step carries onto the order and its event."""
+    on_order: dict[str, Any] = {}
+    on_event: dict[str, Any] = {}
+    match step:
+        case Routed():
+            on_order = {"route": step.route, "token_out": _learned(order.token_out, step.token_out)}
+            on_event = {"quotes": step.quotes, "route": step.route}
+        case Built():
+            on_order = {"pending_tx": dict(step.pending_tx)}
+        case Submitted():
+            on_order = on_event = {"tx_signature": step.tx_signature}
+        case Confirmed():
+            on_order = on_event = {
+                "tx_signature": step.tx_signature,
+                "amount_out": step.amount_out,
+                "executed_price": step.executed_price,
+            }
+        case Failed():
+            on_order = {"failure_reason": step.error}
+            on_event = {"error": step.error, "failure": step.failure}
+        case Retried():
+            on_event = {"error": step.error, "failure": step.failure}
+        case Rested():
+            on_order = {"token_out": _learned(order.token_out, step.token_out)}
+            on_event = {"failure": step.failure}
+        case Fired():
+            on_order = {"token_out": _learned(order.token_out, step.token_out)}
+    for name, value in on_order.items():
+        setattr(order, name, value)
+    return order, replace(event, **on_event) if on_event else event
+
+
+def _learned(token: Token, named: Token | None) -> Token:
+    """Return the token as a step names it, when it is the same mint; else as it was."""
+    return named if named is not None and named.mint == token.mint else token
 
 
 # The message of every order's first event (PENDING, seq 1), stored with the order.

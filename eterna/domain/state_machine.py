@@ -11,7 +11,7 @@ import enum
 from types import MappingProxyType
 
 from eterna.domain.errors import InvalidTransitionError
-from eterna.domain.orders import OrderStatus as S
+from eterna.domain.status import OrderStatus as S
 
 
 class Trigger(enum.Enum):

@@ -13,6 +13,7 @@ process always does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -35,7 +36,7 @@ from eterna.adapters.events.transport import (
     RedisStreamDispatcher,
     RedisStreamPublisher,
 )
-from eterna.adapters.metrics import MeteredRepository, Metrics
+from eterna.adapters.metrics import Metrics
 from eterna.adapters.sandbox.genesis import genesis_market
 from eterna.adapters.sandbox.service import FaultSettings, SandboxService
 from eterna.adapters.venues.http import (
@@ -49,7 +50,7 @@ from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, Se
 from eterna.application.engine import EngineConfig, ExecutionEngine, utcnow
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
-from eterna.application.ports import EventPublisher, MarketData, OrderRepository
+from eterna.application.ports import EventPublisher, MarketData, OrderStore
 from eterna.application.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -60,6 +61,7 @@ from eterna.application.ratelimit import (
 from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
+from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import Token, TokenRegistry
 from eterna.entrypoints.config import Settings
@@ -88,7 +90,7 @@ class Runtime:
     sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
     router: Router
     hub: EventHub
-    repo: OrderRepository
+    repo: OrderStore
     broker: FairBroker
     service: OrderService
     engine: ExecutionEngine | None
@@ -210,6 +212,29 @@ class SandboxLink:
             await self.sandbox.stop()
 
 
+# How long a process waits for a shared sandbox that is not answering yet (started beside it).
+SANDBOX_WAIT_SECONDS = 30.0
+
+
+async def _first_answer(
+    client: SandboxClient, url: str
+) -> tuple[Sequence[VenueAdapter], list[Token]]:
+    """Read the venues and tokens of a shared sandbox, waiting for it to come up.
+
+    Processes started together (compose, a test harness) race the sandbox's bind: a worker
+    that gave up at once would die for no reason. Unreachable after the wait, it gives up.
+    """
+    deadline = asyncio.get_running_loop().time() + SANDBOX_WAIT_SECONDS
+    while True:
+        try:
+            return await venues_of(client), await tokens_of(client)
+        except VenueUnavailableError as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.info("waiting for the sandbox at %s (%s)", url, exc)
+            await asyncio.sleep(0.25)
+
+
 async def open_sandbox(settings: Settings) -> SandboxLink:
     """Reach the sandbox at ETERNA_SANDBOX_URL over HTTP, or run one in this process.
 
@@ -221,11 +246,16 @@ async def open_sandbox(settings: Settings) -> SandboxLink:
         timeout = httpx.Timeout(settings.venue_timeout_seconds)
         http = httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
         client = SandboxClient(http)
+        try:
+            venues, tokens = await _first_answer(client, settings.sandbox_url)
+        except BaseException:
+            await http.aclose()
+            raise
         return SandboxLink(
             sandbox=None,
-            venues=await venues_of(client),
+            venues=venues,
             gateway=HttpGateway(client),
-            tokens=await tokens_of(client),
+            tokens=tokens,
             market=HttpMarketData(client),
             http=http,
         )
@@ -283,7 +313,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
-    repo: OrderRepository = MeteredRepository(TortoiseOrderRepository(), metrics)
+    repo: OrderStore = TortoiseOrderRepository(observer=metrics)
     queue = TaskiqOrderQueue(broker)
     engine = None
     reconciler = None
@@ -445,7 +475,7 @@ def _watcher_runner(
     *,
     redis: aioredis.Redis | None,
     hub: EventHub,
-    repo: OrderRepository,
+    repo: OrderStore,
     router: Router,
     market: MarketData,
     publisher: EventPublisher,

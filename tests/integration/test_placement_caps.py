@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from eterna.application.engine import utcnow
-from eterna.application.ports import Step
+from eterna.application.ports import take_step
 from eterna.application.ratelimit import RateLimitedError
 from eterna.application.service import OrderRequest
+from eterna.domain import steps
 from eterna.domain.errors import RejectedError
 from eterna.domain.orders import Order, OrderType
-from eterna.domain.state_machine import Trigger
 from eterna.entrypoints.bootstrap import Runtime, close_database, open_database, open_runtime
 from eterna.entrypoints.config import Settings
 from tasks.intake import LanesIntake
@@ -78,8 +78,13 @@ async def test_waiting_orders_count_as_open_but_not_in_flight(runtime: Runtime) 
     for order in placed:
         assert isinstance(order, Order)
         now = utcnow()
-        await runtime.repo.apply(
-            order, Step(Trigger.REST, "resting", 0), owner=None, now=now, lease_until=now
+        await take_step(
+            runtime.repo,
+            order,
+            steps.Rested(message="resting"),
+            owner=None,
+            now=now,
+            lease_until=now,
         )
     counts = await runtime.repo.open_orders("alice")
     assert (counts.in_flight, counts.waiting, counts.conditional) == (0, 3, 3)

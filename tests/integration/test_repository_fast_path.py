@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,12 +17,13 @@ from tortoise.exceptions import IntegrityError
 
 from eterna.adapters.events.codec import event_data
 from eterna.application.engine import utcnow
-from eterna.application.ports import Step
+from eterna.application.ports import take_step
 from eterna.core.coalesce import Coalescer
+from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError
+from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder, placed_event
 from eterna.domain.routes import Quote, Route, RouteLeg
-from eterna.domain.state_machine import Trigger
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.entrypoints.bootstrap import close_database, open_database
 from eterna.entrypoints.config import Settings
@@ -86,7 +88,7 @@ def _route() -> Route:
     )
 
 
-def _steps() -> list[Step]:
+def _steps() -> list[steps.Step]:
     quote = Quote(
         venue="raydium",
         pool="pool-1",
@@ -96,25 +98,25 @@ def _steps() -> list[Step]:
         price_impact_bps=3,
     )
     return [
-        Step(Trigger.ROUTE, "routed", 1, quotes=(quote,), route=_route()),
-        Step(
-            Trigger.BUILD,
-            "built",
-            1,
+        steps.Routed(message="routed", attempt=1, quotes=(quote,), route=_route()),
+        steps.Built(
+            message="built",
             details={"signature": "sig-1", "lastValidSlot": 150},
             pending_tx={"signature": "sig-1", "swaps": [{"pool": "pool-1"}]},
         ),
-        Step(Trigger.SUBMIT, "sent", 1, tx_signature="sig-1"),
-        Step(
-            Trigger.CONFIRM,
-            "confirmed",
-            1,
+        steps.Submitted(message="sent", tx_signature="sig-1"),
+        steps.Confirmed(
+            message="confirmed",
             tx_signature="sig-1",
             amount_out=Decimal("186.9"),
             executed_price=PRICE,
             details={"slot": 7},
         ),
     ]
+
+
+def _failed() -> steps.Failed:
+    return steps.Failed(message="no", attempt=1, failure=FailureKind.TRANSACTION_FAILED, error="x")
 
 
 async def _rows(order_id: uuid.UUID) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -133,7 +135,9 @@ async def _run(repo: TortoiseOrderRepository, now: datetime) -> tuple[list[Order
     assert order is not None
     seen = [order]
     for step in _steps():
-        order, event = await repo.apply(order, step, owner="w1", now=now, lease_until=now + LEASE)
+        order, event = await take_step(
+            repo, order, step, owner="w1", now=now, lease_until=now + LEASE
+        )
         assert event.seq == order.last_seq
         seen.append(order)
     await repo.release(order.id, "w1")
@@ -178,13 +182,13 @@ async def test_a_step_needs_the_lease_and_the_seq_it_read(pg: str) -> None:
     assert claimed is not None
     assert await repo.claim(placed.order.id, "w2", now, now + LEASE) is None
     with pytest.raises(LeaseLostError):
-        await repo.apply(claimed, _steps()[0], owner="w2", now=now, lease_until=now + LEASE)
-    moved, _ = await repo.apply(claimed, _steps()[0], owner="w1", now=now, lease_until=now)
+        await take_step(repo, claimed, _steps()[0], owner="w2", now=now, lease_until=now + LEASE)
+    moved, _ = await take_step(repo, claimed, _steps()[0], owner="w1", now=now, lease_until=now)
     with pytest.raises(LeaseLostError):  # a stale copy: last_seq moved on
-        await repo.apply(claimed, _steps()[0], owner="w1", now=now, lease_until=now)
+        await take_step(repo, claimed, _steps()[0], owner="w1", now=now, lease_until=now)
     with pytest.raises(LeaseLostError):  # the owner-less writer (cancel) is guarded by seq
-        await repo.apply(
-            claimed, Step(Trigger.CANCEL, "late", 0), owner=None, now=now, lease_until=now
+        await take_step(
+            repo, claimed, steps.Cancelled(message="late"), owner=None, now=now, lease_until=now
         )
     events = await repo.events(placed.order.id)
     assert [(e.seq, e.status) for e in events] == [
@@ -206,7 +210,7 @@ async def test_a_duplicate_seq_rolls_the_whole_step_back(pg: str) -> None:
         [placed.order.id, "alice", "ROUTING", now, "intruder", "{}"],
     )
     with pytest.raises(IntegrityError):
-        await repo.apply(placed.order, _steps()[0], owner=None, now=now, lease_until=now)
+        await take_step(repo, placed.order, _steps()[0], owner=None, now=now, lease_until=now)
     order = await repo.get(placed.order.id)
     assert order is not None
     assert (order.status, order.last_seq) == (OrderStatus.PENDING, 1)
@@ -220,7 +224,7 @@ async def test_release_is_skipped_only_after_our_terminal_step(pg: str) -> None:
     # Not finished: release gives the lease back.
     order = await repo.claim(first.order.id, "w1", now, now + LEASE)
     assert order is not None
-    await repo.apply(order, _steps()[0], owner="w1", now=now, lease_until=now + LEASE)
+    await take_step(repo, order, _steps()[0], owner="w1", now=now, lease_until=now + LEASE)
     await repo.release(first.order.id, "w1")
     rows = await conn.execute_query_dict(
         'SELECT "lease_owner","lease_until" FROM "orders" WHERE "id"=$1', [first.order.id]
@@ -230,9 +234,7 @@ async def test_release_is_skipped_only_after_our_terminal_step(pg: str) -> None:
     # Finished by our own step: the lease is already clear, release has nothing to do.
     order = await repo.claim(second.order.id, "w1", now, now + LEASE)
     assert order is not None
-    order, _ = await repo.apply(
-        order, Step(Trigger.FAIL, "no", 1, error="x"), owner="w1", now=now, lease_until=now
-    )
+    order, _ = await take_step(repo, order, _failed(), owner="w1", now=now, lease_until=now)
     assert order.status is OrderStatus.FAILED
     await repo.release(second.order.id, "w1")
     rows = await conn.execute_query_dict(
@@ -352,11 +354,14 @@ async def test_steps_finished_together_are_written_in_one_statement_with_the_sam
     together, alone = orders[:4], orders[4:]
     for step in _steps():
         applied = await asyncio.gather(
-            *(repo.apply(o, step, owner="w1", now=now, lease_until=now + LEASE) for o in together)
+            *(
+                take_step(repo, o, step, owner="w1", now=now, lease_until=now + LEASE)
+                for o in together
+            )
         )
         together = [order for order, _ in applied]
         alone = [
-            (await repo.apply(o, step, owner="w1", now=now, lease_until=now + LEASE))[0]
+            (await take_step(repo, o, step, owner="w1", now=now, lease_until=now + LEASE))[0]
             for o in alone
         ]
     assert runs.sizes == [4, 1, 1, 1, 1] * 4
@@ -378,11 +383,11 @@ async def test_a_step_that_lost_its_guard_leaves_the_others_of_its_batch_written
     ]
     stale = placed[2]  # last_seq 1 as placed, but another writer moves it on first
     assert all(c is not None for c in claimed)
-    moved, _ = await repo.apply(stale, _steps()[0], owner=None, now=now, lease_until=now)
+    moved, _ = await take_step(repo, stale, _steps()[0], owner=None, now=now, lease_until=now)
     outcomes = await asyncio.gather(
-        repo.apply(placed[0], _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
-        repo.apply(placed[1], _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
-        repo.apply(stale, _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
+        take_step(repo, placed[0], _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
+        take_step(repo, placed[1], _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
+        take_step(repo, stale, _steps()[0], owner="w1", now=now, lease_until=now + LEASE),
         return_exceptions=True,
     )
     assert runs.sizes[-1] == 3
@@ -410,7 +415,7 @@ async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: str) -> No
         [placed[1].id, "alice", "ROUTING", now, "intruder", "{}"],
     )
     outcomes = await asyncio.gather(
-        *(repo.apply(o, _steps()[0], owner=None, now=now, lease_until=now) for o in placed),
+        *(take_step(repo, o, _steps()[0], owner=None, now=now, lease_until=now) for o in placed),
         return_exceptions=True,
     )
     assert runs.sizes == [3]  # the batch failed whole, then each step went alone
@@ -433,9 +438,10 @@ async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: 
     assert await repo.claim(expired.id, "w2", now - 2 * LEASE, now - LEASE) is not None
     finished = await repo.claim(done.id, "w2", now, now + LEASE)
     assert finished is not None
-    await repo.apply(
+    await take_step(
+        repo,
         finished,
-        Step(Trigger.FAIL, "no", 1, error="x"),
+        _failed(),
         owner="w2",
         now=now,
         lease_until=now + LEASE,
@@ -458,12 +464,14 @@ async def test_a_step_its_columns_cannot_hold_fails_alone_in_its_batch(pg: str) 
     repo = TortoiseOrderRepository()
     runs = _CountingRuns(repo)
     placed = [p.order for p in await repo.place([_command()] * 3, now)]
-    too_long = Step(Trigger.ROUTE, "routed", 1, route=_route(), tx_signature="s" * 150)
-    too_large = Step(Trigger.ROUTE, "routed", 1, route=_route(), amount_out=Decimal("1e19"))
+    # Orders after a route, each with one value its column cannot hold.
+    routed = [o.apply(_steps()[0], now) for o in placed]
+    too_long = replace(routed[0][0], tx_signature="s" * 150)
+    too_large = replace(routed[2][0], amount_out=Decimal("1e19"))
     outcomes = await asyncio.gather(
-        repo.apply(placed[0], too_long, owner=None, now=now, lease_until=now),
-        repo.apply(placed[1], _steps()[0], owner=None, now=now, lease_until=now),
-        repo.apply(placed[2], too_large, owner=None, now=now, lease_until=now),
+        repo.record(placed[0], too_long, routed[0][1], owner=None, lease_until=now),
+        repo.record(placed[1], *routed[1], owner=None, lease_until=now),
+        repo.record(placed[2], too_large, routed[2][1], owner=None, lease_until=now),
         return_exceptions=True,
     )
     assert runs.sizes == [3]
@@ -523,8 +531,13 @@ async def _changed_between_cases(repo: TortoiseOrderRepository) -> None:
     (carol,) = await repo.place([_command("carol")], t0 + timedelta(seconds=5))
     claimed = await repo.claim(alice_early.order.id, "w1", t0, t0 + LEASE)
     assert claimed is not None
-    moved, _ = await repo.apply(
-        claimed, _steps()[0], owner="w1", now=t0 + timedelta(seconds=6), lease_until=t0 + LEASE
+    moved, _ = await take_step(
+        repo,
+        claimed,
+        _steps()[0],
+        owner="w1",
+        now=t0 + timedelta(seconds=6),
+        lease_until=t0 + LEASE,
     )
     window = (t0 + timedelta(seconds=1), t0 + timedelta(seconds=10))
     marks = await repo.orders_changed_between(["alice"], [bob.order.id], *window)

@@ -6,22 +6,24 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
-from eterna.adapters.metrics import MeteredRepository, Metrics, QueueDepth
+from eterna.adapters.metrics import Metrics, QueueDepth
 from eterna.adapters.metrics.families import STEP_BUCKETS, reason_of
 from eterna.adapters.metrics.tally import Tally
-from eterna.application.ports import OrderRepository, Placement, Step
+from eterna.application.ports import take_step
 from eterna.domain.errors import LeaseLostError
-from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.domain.state_machine import Trigger, next_status
+from eterna.domain.failures import FailureKind
+from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.tokens import SOL, USDC
+from models.memory import MemoryOrderStore
 from tests.prometheus_text import Scrape
+from tests.support import steps
 
 pytestmark = pytest.mark.anyio
 
@@ -43,11 +45,6 @@ def _order(status: OrderStatus = OrderStatus.PENDING, **changes: Any) -> Order:
         last_seq=1,
     )
     return replace(order, **changes)
-
-
-def _event(order: Order, step: Step, at: datetime) -> OrderEvent:
-    status = next_status(order.status, step.trigger)
-    return OrderEvent(order.id, order.user_id, order.last_seq + 1, status, at, 1, step.message)
 
 
 def _scrape(metrics: Metrics) -> Scrape:
@@ -98,8 +95,7 @@ def test_tally_histograms_read_exactly_like_prometheus_client_ones(values: list[
 def test_a_step_is_observed_with_the_time_since_the_last_one() -> None:
     metrics = _metrics()
     order = _order(OrderStatus.SUBMITTED, updated_at=T0 + timedelta(seconds=2))
-    step = Step(Trigger.CONFIRM, "confirmed", 1)
-    metrics.stepped(order, step, _event(order, step, T0 + timedelta(seconds=2.3)))
+    metrics.recorded(order, *order.apply(steps.confirmed(), T0 + timedelta(seconds=2.3)))
     scrape = _scrape(metrics)
     labels = {"from_status": "SUBMITTED", "to_status": "CONFIRMED"}
     assert scrape.value("eterna_order_step_duration_seconds_sum", **labels) == pytest.approx(0.3)
@@ -113,50 +109,31 @@ def test_a_step_is_observed_with_the_time_since_the_last_one() -> None:
 def test_a_step_stamped_before_the_last_one_counts_as_zero_seconds() -> None:
     metrics = _metrics()
     order = _order(updated_at=T0 + timedelta(seconds=1))  # another host's clock ran ahead
-    step = Step(Trigger.RETRY, "retry", 1, error="VenueUnavailableError: down")
-    metrics.stepped(order, step, _event(order, step, T0))
+    step = steps.retried("VenueUnavailableError: down", FailureKind.VENUE_UNAVAILABLE)
+    metrics.recorded(order, *order.apply(step, T0))
     scrape = _scrape(metrics)
     labels = {"from_status": "PENDING", "to_status": "PENDING"}
     assert scrape.value("eterna_order_step_duration_seconds_sum", **labels) == 0
     assert scrape.value("eterna_order_retries_total", reason="VenueUnavailableError") == 1
 
 
-class _Repo:
-    """The two writes of a repository: apply may be refused by its guard."""
-
-    def __init__(self, *, refuse: bool = False) -> None:
-        self.refuse = refuse
-
-    async def apply(
-        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
-    ) -> tuple[Order, OrderEvent]:
-        if self.refuse:
-            raise LeaseLostError("moved on")
-        event = _event(order, step, now)
-        return replace(order, status=event.status, last_seq=event.seq), event
-
-    async def place(self, commands: list[PlaceOrder], now: datetime) -> list[Placement]:
-        return [
-            Placement(_order(created_at=now, updated_at=now), created=i == 0)
-            for i, _ in enumerate(commands)
-        ]
-
-
 async def test_a_step_refused_by_its_guard_is_not_counted() -> None:
     metrics = _metrics()
-    repo = MeteredRepository(cast("OrderRepository", _Repo(refuse=True)), metrics)
-    with pytest.raises(LeaseLostError):
-        await repo.apply(
-            _order(), Step(Trigger.ROUTE, "routed", 1), owner="w", now=T0, lease_until=T0
-        )
-    assert _scrape(metrics).total("eterna_order_transitions_total") == 0
+    store = MemoryOrderStore(observer=metrics)
+    command = PlaceOrder("alice", OrderType.MARKET, SOL, USDC, Decimal(1))
+    (placed,) = await store.place([command], T0)
+    await take_step(store, placed.order, steps.routed(), owner=None, now=T0, lease_until=T0)
+    counted = _scrape(metrics).total("eterna_order_transitions_total")
+    with pytest.raises(LeaseLostError):  # a stale writer: the order moved on
+        await take_step(store, placed.order, steps.cancelled(), owner=None, now=T0, lease_until=T0)
+    assert _scrape(metrics).total("eterna_order_transitions_total") == counted
 
 
 async def test_only_new_placements_are_counted() -> None:
     metrics = _metrics()
-    repo = MeteredRepository(cast("OrderRepository", _Repo()), metrics)
+    store = MemoryOrderStore(observer=metrics)
     command = PlaceOrder("alice", OrderType.MARKET, SOL, USDC, Decimal(1), client_order_id="k")
-    await repo.place([command, command], T0)  # the second one repeats the first
+    await store.place([command, command], T0)  # the second one repeats the first
     scrape = _scrape(metrics)
     assert scrape.value("eterna_orders_placed_total", type="MARKET") == 1
     assert scrape.value("eterna_order_transitions_total", type="MARKET", status="PENDING") == 1

@@ -15,6 +15,7 @@ from eterna.application.events.hub import EventHub
 from eterna.application.events.streams import user_event_stream
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.domain.tokens import SOL, USDC
+from models.memory import MemoryOrderStore
 
 pytestmark = pytest.mark.anyio
 
@@ -28,50 +29,47 @@ STATUSES = [
 ]
 
 
-class _Repo:
-    """The reads a subscription makes, over a list of events, counted."""
+class _Repo(MemoryOrderStore):
+    """The in-memory store, counting the reads a subscription makes."""
 
     def __init__(self) -> None:
-        self.history: dict[uuid.UUID, list[OrderEvent]] = {}
+        super().__init__()
         self.reads: list[str] = []
         self.since: list[datetime] = []
 
     def add(self, event: OrderEvent) -> None:
-        self.history.setdefault(event.order_id, []).append(event)
+        """Store the event as the order's latest (the order is what its events say)."""
+        history = [*self._events.get(event.order_id, []), event]
+        first = history[0]
+        order = Order(
+            id=event.order_id,
+            user_id=event.user_id,
+            type=OrderType.MARKET,
+            status=event.status,
+            token_in=SOL,
+            token_out=USDC,
+            amount_in=Decimal(1),
+            slippage_bps=50,
+            created_at=first.at,
+            updated_at=event.at,
+            last_seq=event.seq,
+        )
+        self.put(order, history)
 
     async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
         self.reads.append("events")
-        return [e for e in self.history.get(order_id, []) if e.seq > after_seq]
+        return await super().events(order_id, after_seq)
 
     async def events_of_orders(
         self, order_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderEvent]]:
         self.reads.append("events_of_orders")
-        return {i: list(self.history.get(i, [])) for i in order_ids}
+        return await super().events_of_orders(order_ids)
 
     async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
         self.reads.append("orders")
         self.since.append(since)
-        found = []
-        for order_id, events in self.history.items():
-            last = events[-1]
-            if last.user_id == user_id and last.at >= since:
-                found.append(
-                    Order(
-                        id=order_id,
-                        user_id=user_id,
-                        type=OrderType.MARKET,
-                        status=last.status,
-                        token_in=SOL,
-                        token_out=USDC,
-                        amount_in=Decimal(1),
-                        slippage_bps=50,
-                        created_at=events[0].at,
-                        updated_at=last.at,
-                        last_seq=last.seq,
-                    )
-                )
-        return found
+        return await super().user_orders_updated_since(user_id, since)
 
 
 def _event(order_id: uuid.UUID, seq: int, at: datetime) -> OrderEvent:
@@ -96,7 +94,7 @@ async def _take(stream: AsyncIterator[OrderEvent], n: int) -> list[tuple[uuid.UU
 
 async def test_an_unpublished_first_step_costs_one_read_not_two() -> None:
     hub, repo = EventHub(), _Repo()
-    stream = user_event_stream(hub, repo, "alice", now=lambda: T0)  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: T0)
     first = asyncio.create_task(_take(stream, 3))
     await asyncio.sleep(0.05)  # the stream registers its listener
     order = uuid.uuid4()
@@ -113,7 +111,7 @@ async def test_an_unpublished_first_step_costs_one_read_not_two() -> None:
 async def test_an_idle_stream_reads_nothing_and_a_nudge_reads_only_orders_behind() -> None:
     hub, repo = EventHub(), _Repo()
     clock = [T0]
-    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])
     done, behind = uuid.uuid4(), uuid.uuid4()
     first = asyncio.create_task(_take(stream, 2))
     await asyncio.sleep(0.05)  # the stream registers its listener
@@ -142,7 +140,7 @@ async def test_an_idle_stream_reads_nothing_and_a_nudge_reads_only_orders_behind
 async def test_an_overflowed_stream_reads_from_its_last_read_even_when_nudged() -> None:
     hub, repo = EventHub(queue_size=2), _Repo()
     clock = [T0]
-    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])
     order = uuid.uuid4()
     first = asyncio.create_task(_take(stream, 5))
     await asyncio.sleep(0.05)  # the stream registers its listener
@@ -159,7 +157,7 @@ async def test_an_overflowed_stream_reads_from_its_last_read_even_when_nudged() 
 async def test_a_finished_order_is_forgotten_and_its_late_copies_dropped() -> None:
     hub, repo = EventHub(), _Repo()
     clock = [T0]
-    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])  # type: ignore[arg-type]
+    stream = user_event_stream(hub, repo, "alice", now=lambda: clock[0])
     finished, running = uuid.uuid4(), uuid.uuid4()
     first = asyncio.create_task(_take(stream, 7))
     await asyncio.sleep(0.05)  # the stream registers its listener

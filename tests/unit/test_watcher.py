@@ -14,16 +14,16 @@ from fractions import Fraction
 import pytest
 
 from eterna.application.events.hub import EventHub
-from eterna.application.ports import QueuedOrder, Step
+from eterna.application.ports import QueuedOrder
 from eterna.application.triggers.pretrade import Go, PreTrade, Rest
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
-from eterna.domain.errors import LeaseLostError
+from eterna.domain import steps
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.domain.state_machine import Trigger, next_status
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.domain.triggers import MarketUpdate, PoolState, limit_floor, liquidity_in
 from eterna.routing.router import Router
 from eterna.routing.venues import PoolQuote, VenueInfo
+from models.memory import MemoryOrderStore
 from tasks.intake import LanesIntake
 from tasks.lanes import MemoryLanes
 
@@ -93,58 +93,43 @@ class Market:
         self.feed.put_nowait(MarketUpdate(self.seq, kind, pool))
 
 
-class Repo:
-    """Orders in memory; apply is guarded by last_seq like the real repository."""
+class Repo(MemoryOrderStore):
+    """The in-memory order store, with the shortcuts these tests start from.
+
+    ``written`` lists what was written after the orders were put in place; ``before_apply``
+    runs once just before the next write reaches the store (another writer landing first).
+    """
 
     def __init__(self) -> None:
+        super().__init__()
+        self.written: list[OrderEvent] = []
         self.orders: dict[uuid.UUID, Order] = {}
-        self.events: list[OrderEvent] = []
-        self.before_apply: Callable[[Order, Step], None] | None = None
+        self.before_apply: Callable[[Order, OrderEvent], None] | None = None
 
-    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
-        return [
-            o
-            for o in self.orders.values()
-            if o.status is OrderStatus.WAITING
-            and (updated_since is None or o.updated_at >= updated_since)
-        ]
-
-    async def get(self, order_id: uuid.UUID) -> Order | None:
-        return self.orders.get(order_id)
-
-    async def apply(
-        self, order: Order, step: Step, *, owner: str | None, now: datetime, lease_until: datetime
-    ) -> tuple[Order, OrderEvent]:
+    async def record(
+        self,
+        before: Order,
+        after: Order,
+        event: OrderEvent,
+        *,
+        owner: str | None,
+        lease_until: datetime,
+    ) -> None:
         if self.before_apply is not None:
             hook, self.before_apply = self.before_apply, None
-            hook(order, step)
-        await asyncio.sleep(0)  # another writer may run here, as with a real database
-        stored = self.orders[order.id]
-        if stored.last_seq != order.last_seq:
-            raise LeaseLostError("moved on")
-        return self.write(order, step, now)
+            hook(before, event)
+        await super().record(before, after, event, owner=owner, lease_until=lease_until)
+        self._written(after, event)
 
-    def write(self, order: Order, step: Step, at: datetime) -> tuple[Order, OrderEvent]:
-        status = next_status(order.status, step.trigger)
-        moved = replace(
-            order,
-            status=status,
-            last_seq=order.last_seq + 1,
-            token_out=step.token_out or order.token_out,
-        )
-        event = OrderEvent(
-            order.id,
-            order.user_id,
-            moved.last_seq,
-            status,
-            at,
-            step.attempt,
-            step.message,
-            details=step.details,
-        )
-        self.orders[order.id] = moved
-        self.events.append(event)
-        return moved, event
+    def _written(self, order: Order, event: OrderEvent) -> None:
+        self.orders[order.id] = order
+        self.written.append(event)
+
+    def write(self, order: Order, step: steps.Step, at: datetime) -> None:
+        """Write a step at once, as another writer that got there first."""
+        after, event = order.apply(step, at)
+        self.put(after, [*self.history[order.id], event])
+        self._written(after, event)
 
     def rest(self, **fields: object) -> Order:
         at = now()
@@ -162,11 +147,20 @@ class Repo:
             "last_seq": 2,
         } | fields
         order = Order(**values)  # type: ignore[arg-type]
+        history = [
+            OrderEvent(order.id, order.user_id, seq, order.status, at, 0, "as it stands")
+            for seq in range(1, order.last_seq + 1)
+        ]
+        self.put(order, history)
         self.orders[order.id] = order
         return order
 
+    @property
+    def history(self) -> dict[uuid.UUID, list[OrderEvent]]:
+        return self._events
+
     def fires(self) -> list[OrderEvent]:
-        return [e for e in self.events if e.status is OrderStatus.PENDING]
+        return [e for e in self.written if e.status is OrderStatus.PENDING]
 
 
 class Recorder:
@@ -258,7 +252,7 @@ async def test_a_new_limit_that_does_not_hold_rests_without_a_worker(world: Worl
     async with running(world.watcher()):
         await world.intake.submit([QueuedOrder(order.id, order.user_id)])
         await until(lambda: world.repo.orders[order.id].status is OrderStatus.WAITING)
-        (rested,) = world.repo.events
+        (rested,) = world.repo.written
         assert rested.seq == 2
         assert "below the limit 150" in rested.message
         assert world.out.queued == []
@@ -273,7 +267,7 @@ async def test_a_new_limit_that_holds_goes_to_a_worker_untouched(world: World) -
     async with running(world.watcher()):
         await world.intake.submit([QueuedOrder(order.id, order.user_id)])
         await until(lambda: world.out.queued == [order.id])
-    assert world.repo.events == []
+    assert world.repo.written == []
     assert world.repo.orders[order.id].status is OrderStatus.PENDING
 
 
@@ -283,12 +277,12 @@ async def test_a_new_order_past_its_expiry_expires_and_a_cancelled_one_is_left(
     world.price("100")
     late = placed(world, limit_price=Decimal(150), expires_at=now() - timedelta(seconds=1))
     gone = placed(world, limit_price=Decimal(150))
-    world.repo.write(gone, Step(Trigger.CANCEL, "cancelled by its owner", 0), now())
+    world.repo.write(gone, steps.Cancelled(message="cancelled by its owner"), now())
     async with running(world.watcher()):
         await world.intake.submit([QueuedOrder(o.id, o.user_id) for o in (late, gone)])
         await until(lambda: world.repo.orders[late.id].status is OrderStatus.EXPIRED)
         await quiet()
-    assert [e.status for e in world.repo.events] == [OrderStatus.CANCELLED, OrderStatus.EXPIRED]
+    assert [e.status for e in world.repo.written] == [OrderStatus.CANCELLED, OrderStatus.EXPIRED]
     assert world.out.queued == []
 
 
@@ -385,8 +379,8 @@ async def test_order_that_starts_resting_is_checked_at_once_and_one_that_leaves_
             world.hub.dispatch(resting_event(order))
         await until(lambda: world.out.queued == [rested.id])
         assert cancelled.id in watcher.book
-        world.repo.write(world.repo.orders[cancelled.id], Step(Trigger.CANCEL, "bye", 0), now())
-        world.hub.dispatch(world.repo.events[-1])
+        world.repo.write(world.repo.orders[cancelled.id], steps.Cancelled(message="bye"), now())
+        world.hub.dispatch(world.repo.written[-1])
         await until(lambda: cancelled.id not in watcher.book)
 
 
@@ -532,7 +526,7 @@ async def test_resting_order_expires_at_its_expiry_without_any_market_update(
     async with running(world.watcher()):
         await until(lambda: world.repo.orders[order.id].status is OrderStatus.EXPIRED)
     assert world.out.queued == []
-    assert [e.status for e in world.repo.events] == [OrderStatus.EXPIRED]
+    assert [e.status for e in world.repo.written] == [OrderStatus.EXPIRED]
 
 
 async def test_cancel_landing_between_check_and_fire_wins_and_nothing_is_queued(
@@ -541,9 +535,9 @@ async def test_cancel_landing_between_check_and_fire_wins_and_nothing_is_queued(
     world.price("100")
     order = world.repo.rest(limit_price=Decimal(150))
 
-    def cancel_first(target: Order, step: Step) -> None:
-        assert step.trigger is Trigger.FIRE
-        world.repo.write(world.repo.orders[target.id], Step(Trigger.CANCEL, "cancelled", 0), now())
+    def cancel_first(target: Order, event: OrderEvent) -> None:
+        assert event.status is OrderStatus.PENDING  # the watcher's FIRE
+        world.repo.write(world.repo.orders[target.id], steps.Cancelled(message="cancelled"), now())
 
     world.repo.before_apply = cancel_first
     watcher = world.watcher()
@@ -554,7 +548,7 @@ async def test_cancel_landing_between_check_and_fire_wins_and_nothing_is_queued(
         await quiet()
 
     assert world.out.queued == []
-    assert [e.status for e in world.repo.events] == [OrderStatus.CANCELLED]
+    assert [e.status for e in world.repo.written] == [OrderStatus.CANCELLED]
     assert order.id not in watcher.book
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from eterna.domain.failures import FailureKind
 from eterna.domain.orders import OrderEvent, OrderStatus
 from eterna.domain.routes import Quote, Route
 from eterna.domain.tokens import format_amount
@@ -42,6 +43,7 @@ def event_from_data(
     attempt: int,
     message: str,
     data: dict[str, Any],
+    failure: FailureKind | None = None,
 ) -> OrderEvent:
     """Rebuild an event from its columns and payload."""
     quotes = data.get("quotes")
@@ -63,6 +65,7 @@ def event_from_data(
         executed_price=Decimal(price) if price is not None else None,
         error=data.get("error"),
         details=data.get("details") or {},
+        failure=failure,
     )
 
 
@@ -77,6 +80,7 @@ def event_to_json(event: OrderEvent) -> dict[str, Any]:
         "attempt": event.attempt,
         "message": event.message,
         "data": event_data(event),
+        "failure": None if event.failure is None else event.failure.value,
     }
 
 
@@ -91,4 +95,5 @@ def event_from_json(doc: dict[str, Any]) -> OrderEvent:
         attempt=int(doc["attempt"]),
         message=doc["message"],
         data=doc["data"],
+        failure=None if doc.get("failure") is None else FailureKind(doc["failure"]),
     )

@@ -12,13 +12,13 @@ The families (README "Metrics" lists them with their labels):
 - ``eterna_subscriptions{kind}`` (API), ``eterna_engine_orders_in_flight`` and
   ``eterna_watcher_active`` / ``eterna_watcher_resting_orders`` (where orders execute).
 
-Everything about a transition is observed where it is persisted (:mod:`.repository`, a
-decorator of the order repository), not inside the engine: the repository's ``apply`` is the
-one place that sees the order before a step (its type, status and the time of its last step)
-and the event after it. Gauges are read when Prometheus scrapes.
+Everything about a transition is observed where it is persisted, not inside the engine: the
+order store tells its observer (:class:`Metrics`, as a
+:class:`~eterna.application.ports.StoreObserver`) of every placement and every step once it
+committed, with the order before the step (its type, status and the time of its last step),
+after it, and its event. Gauges are read when Prometheus scrapes.
 """
 
 from eterna.adapters.metrics.families import Metrics, QueueDepth
-from eterna.adapters.metrics.repository import MeteredRepository
 
-__all__ = ["MeteredRepository", "Metrics", "QueueDepth"]
+__all__ = ["Metrics", "QueueDepth"]

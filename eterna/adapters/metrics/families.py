@@ -32,10 +32,9 @@ from prometheus_client import (
 )
 
 from eterna.adapters.metrics.tally import Tally
-from eterna.application.ports import Step
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.domain.routes import RouteKind
-from eterna.domain.state_machine import TRANSITIONS, Trigger
+from eterna.domain.state_machine import TRANSITIONS
 
 log = logging.getLogger(__name__)
 
@@ -194,26 +193,25 @@ class Metrics:
             self._placed_of[order.type].inc()
             self._transitions_of[(order.type, OrderStatus.PENDING)].inc()
 
-    def stepped(self, before: Order, step: Step, event: OrderEvent) -> None:
-        """Observe one persisted step: ``before`` is the order as it was before it."""
+    def recorded(self, before: Order, after: Order, event: OrderEvent) -> None:
+        """Observe one persisted step: ``before`` and ``after`` are the order around it."""
         status = event.status
         transitions, lifetimes = self._reached[(before.type, status)]
         transitions.inc()
         # Clocks of different processes may disagree a little: never a negative duration.
         since_last = max((event.at - before.updated_at).total_seconds(), 0.0)
         self._steps_of[(before.status, status)].observe(since_last)
-        trigger = step.trigger
-        if trigger is Trigger.RETRY:
-            self._retries.labels(reason_of(step.error)).inc()
-        elif trigger is Trigger.ROUTE and step.route is not None:
-            kind = step.route.kind
+        if status is OrderStatus.PENDING and event.error is not None:  # a retry
+            self._retries.labels(reason_of(event.error)).inc()
+        elif status is OrderStatus.ROUTING and event.route is not None:
+            kind = event.route.kind
             self._routes_of[kind].inc()
-            for venue in {leg.venue for leg in step.route.legs}:
+            for venue in {leg.venue for leg in event.route.legs}:
                 self._venue_uses.labels(venue, kind.value).inc()
         if lifetimes is not None:  # a terminal status
             lifetimes.observe(max((event.at - before.created_at).total_seconds(), 0.0))
             if status is OrderStatus.FAILED:
-                self._failures.labels(reason_of(step.error)).inc()
+                self._failures.labels(reason_of(event.error)).inc()
 
     # -- gauges read at scrape time ---------------------------------------------------
 

@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from eterna.application.events.hub import EventHub
-from eterna.application.ports import OrderRepository
+from eterna.application.ports import OrderReader
 from eterna.domain.orders import OrderEvent
 
 
 async def order_event_stream(
     hub: EventHub,
-    repo: OrderRepository,
+    repo: OrderReader,
     order_id: uuid.UUID,
     *,
     after_seq: int = 0,
@@ -53,7 +53,7 @@ async def order_event_stream(
 
 async def user_event_stream(
     hub: EventHub,
-    repo: OrderRepository,
+    repo: OrderReader,
     user_id: str,
     *,
     now: Callable[[], datetime],
@@ -119,7 +119,7 @@ class _Delivered(dict[uuid.UUID, int]):
 
 
 async def _owed_before(
-    repo: OrderRepository, live: OrderEvent, seen: int | None, started: datetime
+    repo: OrderReader, live: OrderEvent, seen: int | None, started: datetime
 ) -> tuple[int, list[OrderEvent]]:
     """Return the seq delivered before the live event, and the events owed before it.
 
@@ -147,7 +147,7 @@ def _baseline(history: list[OrderEvent], live: OrderEvent, started: datetime) ->
 
 
 async def _catch_up(
-    repo: OrderRepository,
+    repo: OrderReader,
     user_id: str,
     last: _Delivered,
     started: datetime,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from eterna.application.events.hub import EventHub
-from eterna.application.ports import OrderRepository
+from eterna.application.ports import OrderReader
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class MissedEventSweep:
     def __init__(
         self,
         hub: EventHub,
-        repo: OrderRepository,
+        repo: OrderReader,
         clock: Callable[[], datetime],
         *,
         interval_seconds: float = 5.0,

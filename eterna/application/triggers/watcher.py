@@ -50,15 +50,15 @@ from eterna.application.ports import (
     MarketData,
     OrderQueue,
     QueuedOrder,
-    Step,
     TriggerStore,
+    take_step,
 )
 from eterna.application.triggers.checks import Cause, Firing, TriggerChecks
 from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
 from eterna.core.logs import about
+from eterna.domain import steps
 from eterna.domain.errors import EternaError, LeaseLostError
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
-from eterna.domain.state_machine import Trigger
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.domain.triggers import Pair, RestingBook, RestingOrder
 from eterna.routing.router import Router
@@ -198,7 +198,7 @@ class TriggerWatcher:
                 if order is not None and order.status is OrderStatus.WAITING:
                     # Resting after failing on price, it waits for the market to move: checked
                     # at once, it would fire into the same failure again and again.
-                    failed = "error" in waiting[order.id].details
+                    failed = waiting[order.id].failure is not None
                     self._remember(order, None if failed else Cause("it started resting"))
 
     async def _follow_intake(self, intake: Intake) -> None:
@@ -235,16 +235,14 @@ class TriggerWatcher:
             if isinstance(verdict, Rest):
                 await self._record(
                     order,
-                    Step(
-                        Trigger.REST,
-                        verdict.message,
-                        0,
+                    steps.Rested(
+                        message=verdict.message,
                         details=verdict.details,
                         token_out=verdict.token_out,
                     ),
                 )
             elif isinstance(verdict, Expired):
-                await self._record(order, Step(Trigger.EXPIRE, verdict.message, order.attempts))
+                await self._record(order, steps.Expired(message=verdict.message))
             else:
                 await self._queue.enqueue([queued])
         except Exception as exc:  # the database or the queue is away
@@ -255,14 +253,16 @@ class TriggerWatcher:
                 extra=about(order.id),
             )
 
-    async def _record(self, order: Order, step: Step) -> None:
+    async def _record(self, order: Order, step: steps.Step) -> None:
         """Apply a first-look step unless the order moved on; publish its event.
 
         The WAITING event brings the order into the book, as a worker's REST would.
         """
         now = self._clock()
         try:
-            _, event = await self._repo.apply(order, step, owner=None, now=now, lease_until=now)
+            _, event = await take_step(
+                self._repo, order, step, owner=None, now=now, lease_until=now
+            )
         except LeaseLostError:
             return  # cancelled meanwhile, or a worker took it up
         await self._publisher.publish([event])
@@ -385,12 +385,8 @@ class TriggerWatcher:
         order = firing.order
         if order.id not in self.book:  # fired, cancelled or expired since it was picked
             return
-        step = Step(
-            Trigger.FIRE,
-            firing.message,
-            order.attempts,
-            details=firing.details,
-            token_out=firing.token_out,
+        step = steps.Fired(
+            message=firing.message, details=firing.details, token_out=firing.token_out
         )
         if await self._write(order, step):
             try:
@@ -409,18 +405,20 @@ class TriggerWatcher:
         for i, order in enumerate(due):
             message = f"expired at {order.expires_at:%Y-%m-%dT%H:%M:%S%z} before its trigger held"
             try:
-                await self._write(order, Step(Trigger.EXPIRE, message, order.attempts))
+                await self._write(order, steps.Expired(message=message))
             except BaseException:
                 for later in due[i + 1 :]:  # back in the expiry heap, to try again
                     self._remember(later, None)
                 raise
 
-    async def _write(self, order: Order, step: Step) -> bool:
+    async def _write(self, order: Order, step: steps.Step) -> bool:
         """Apply the step unless the order moved on; return whether it was written."""
         self._forget(order.id)  # out of the book first: nothing else may fire it meanwhile
         now = self._clock()
         try:
-            _, event = await self._repo.apply(order, step, owner=None, now=now, lease_until=now)
+            _, event = await take_step(
+                self._repo, order, step, owner=None, now=now, lease_until=now
+            )
         except LeaseLostError:
             fresh = await self._repo.get(order.id)
             if fresh is not None and fresh.status is OrderStatus.WAITING:

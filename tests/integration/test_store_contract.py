@@ -1,0 +1,288 @@
+"""One contract, three order stores: in memory, SQLite and Postgres pass the same tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from eterna.application.engine import utcnow
+from eterna.application.ports import OrderCursor, OrderStore, QueuedOrder, take_step
+from eterna.domain.errors import InvalidTransitionError, LeaseLostError
+from eterna.domain.failures import FailureKind
+from eterna.domain.orders import OrderStatus, OrderType, PlaceOrder
+from eterna.domain.tokens import BONK, SOL, USDC, Token, format_amount
+from eterna.entrypoints.bootstrap import close_database, open_database
+from eterna.entrypoints.config import Settings
+from models.memory import MemoryOrderStore
+from models.repository import TortoiseOrderRepository
+from tests.conftest import fresh_pg_database
+from tests.support import steps
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OrderStore]:
+    """Yield an empty order store of each kind."""
+    if request.param == "memory":
+        yield MemoryOrderStore()
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "postgres":
+            url = await stack.enter_async_context(fresh_pg_database())
+        else:
+            url = f"sqlite://{tmp_path / 'test.sqlite3'}"
+        await open_database(Settings(database_url=url), run_migrations=True)
+        try:
+            yield TortoiseOrderRepository()
+        finally:
+            await close_database()
+
+
+def _order(
+    user: str = "alice",
+    amount: str = "1",
+    coid: str | None = None,
+    kind: OrderType = OrderType.MARKET,
+    token: Token = SOL,
+) -> PlaceOrder:
+    return PlaceOrder(
+        user_id=user,
+        type=kind,
+        token_in=token,
+        token_out=USDC,
+        amount_in=Decimal(amount),
+        limit_price=Decimal(200) if kind is OrderType.LIMIT else None,
+        client_order_id=coid,
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "amount"),
+    [(SOL, "123456789.123456789"), (SOL, "0.000000001"), (BONK, "98765432109876.54321")],
+)
+async def test_amounts_round_trip_exactly(store: OrderStore, token: Token, amount: str) -> None:
+    (placed,) = await store.place([_order(amount=amount, token=token)], utcnow())
+    loaded = await store.get(placed.order.id)
+    assert loaded is not None
+    assert loaded.amount_in == Decimal(amount)
+    assert format_amount(loaded.amount_in) == amount
+
+    price = Decimal("149.552984720981556149")
+    now = utcnow()
+    order = loaded
+    for step in (steps.routed("r"), steps.built("b"), steps.submitted("s")):
+        order, _ = await take_step(store, order, step, owner=None, now=now, lease_until=now)
+    await take_step(
+        store,
+        order,
+        steps.confirmed(amount_out="149.552985", price=str(price)),
+        owner=None,
+        now=now,
+        lease_until=now,
+    )
+    final = await store.get(placed.order.id)
+    assert final is not None
+    assert final.executed_price == price
+    assert final.amount_out == Decimal("149.552985")
+    assert final.pending_tx is None  # a terminal step drops the pending transaction
+    events = await store.events(placed.order.id)
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[-1].executed_price == price
+
+
+async def test_the_stored_order_and_events_are_what_the_domain_made(store: OrderStore) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    after, event = await take_step(
+        store, placed.order, steps.routed(), owner=None, now=now, lease_until=now
+    )
+    loaded = await store.get(placed.order.id)
+    assert loaded is not None
+    assert (loaded.status, loaded.last_seq, loaded.attempts) == (OrderStatus.ROUTING, 2, 1)
+    assert loaded.route == after.route
+    first, second = await store.events(placed.order.id)
+    assert (first.seq, first.status, first.message) == (1, OrderStatus.PENDING, "order accepted")
+    assert second == event
+
+
+async def test_a_failure_kind_is_stored_with_its_event(store: OrderStore) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    order, _ = await take_step(
+        store, placed.order, steps.routed(), owner=None, now=now, lease_until=now
+    )
+    await take_step(
+        store,
+        order,
+        steps.retried("SlippageToleranceExceeded", FailureKind.SLIPPAGE),
+        owner=None,
+        now=now,
+        lease_until=now,
+    )
+    *_, retry = await store.events(placed.order.id)
+    assert (retry.status, retry.failure, retry.error) == (
+        OrderStatus.PENDING,
+        FailureKind.SLIPPAGE,
+        "SlippageToleranceExceeded",
+    )
+    history = await store.events_of_orders([placed.order.id])
+    assert history[placed.order.id][-1].failure is FailureKind.SLIPPAGE
+
+
+async def test_concurrent_duplicate_client_order_ids_give_one_order(store: OrderStore) -> None:
+    now = utcnow()
+    results = await asyncio.gather(
+        *(store.place([_order(coid="same")], now) for _ in range(8)), return_exceptions=True
+    )
+    orders = {r[0].order.id for r in results if isinstance(r, list)}
+    assert len(orders) == 1, results
+    assert sum(1 for r in results if isinstance(r, list) and r[0].created) == 1
+    other = await store.place([_order(user="bob", coid="same")], now)
+    assert other[0].created
+    assert other[0].order.id not in orders
+    found = await store.placed_client_orders("alice", ["same", "other"])
+    assert {k: o.id for k, o in found.items()} == {"same": next(iter(orders))}
+
+
+async def test_repeat_inside_one_batch_returns_the_first(store: OrderStore) -> None:
+    placed = await store.place(
+        [_order(coid="k1"), _order(amount="2"), _order(coid="k1", amount="3")], utcnow()
+    )
+    assert placed[0].order.id == placed[2].order.id
+    assert placed[2].created is False
+    assert placed[0].order.amount_in == Decimal(1)
+
+
+async def test_stale_writer_loses_and_history_does_not_fork(store: OrderStore) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    await take_step(store, placed.order, steps.routed("a"), owner=None, now=now, lease_until=now)
+    with pytest.raises(LeaseLostError):
+        await take_step(
+            store, placed.order, steps.cancelled("late"), owner=None, now=now, lease_until=now
+        )
+    events = await store.events(placed.order.id)
+    assert [(e.seq, e.status) for e in events] == [
+        (1, OrderStatus.PENDING),
+        (2, OrderStatus.ROUTING),
+    ]
+
+
+async def test_a_step_the_state_machine_refuses_stores_nothing(store: OrderStore) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    with pytest.raises(InvalidTransitionError):
+        await take_step(store, placed.order, steps.built(), owner=None, now=now, lease_until=now)
+    assert [e.seq for e in await store.events(placed.order.id)] == [1]
+
+
+async def test_lease_is_exclusive_until_it_expires(store: OrderStore) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    first = await store.claim(placed.order.id, "w1", now, now + timedelta(seconds=30))
+    assert first is not None
+    assert await store.claim(placed.order.id, "w2", now, now + timedelta(seconds=30)) is None
+    with pytest.raises(LeaseLostError):
+        await take_step(
+            store, first, steps.routed("w2 writes"), owner="w2", now=now, lease_until=now
+        )
+    later = now + timedelta(seconds=31)
+    assert await store.claim(placed.order.id, "w2", later, later + timedelta(seconds=30))
+
+
+async def test_renew_and_release_work_only_for_the_owner(store: OrderStore) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    assert await store.claim(placed.order.id, "w1", now, now + timedelta(seconds=30))
+    assert await store.renew(placed.order.id, "w1", now + timedelta(seconds=60))
+    assert not await store.renew(placed.order.id, "w2", now + timedelta(seconds=60))
+    await store.release(placed.order.id, "w2")  # not its lease: nothing happens
+    assert await store.claim(placed.order.id, "w2", now, now + timedelta(seconds=30)) is None
+    await store.release(placed.order.id, "w1")
+    assert await store.claim(placed.order.id, "w2", now, now + timedelta(seconds=30))
+
+
+async def test_a_terminal_step_ends_the_lease_and_no_one_claims_the_order_again(
+    store: OrderStore,
+) -> None:
+    (placed,) = await store.place([_order()], utcnow())
+    now = utcnow()
+    order = await store.claim(placed.order.id, "w1", now, now + timedelta(seconds=30))
+    assert order is not None
+    await take_step(store, order, steps.failed(), owner="w1", now=now, lease_until=now)
+    assert await store.claim(placed.order.id, "w2", now, now + timedelta(seconds=30)) is None
+    failed = await store.get(placed.order.id)
+    assert failed is not None
+    assert (failed.status, failed.failure_reason) == (OrderStatus.FAILED, "x")
+
+
+async def test_stuck_orders_are_found_only_when_unleased_and_idle(store: OrderStore) -> None:
+    t0 = utcnow()
+    (idle,) = await store.place([_order()], t0 - timedelta(minutes=5))
+    (fresh,) = await store.place([_order()], t0)
+    (leased,) = await store.place([_order()], t0 - timedelta(minutes=5))
+    await store.claim(leased.order.id, "w1", t0, t0 + timedelta(seconds=30))
+    stuck = await store.stuck_orders(t0, t0 - timedelta(seconds=60), 100)
+    assert stuck == [QueuedOrder(idle.order.id, idle.order.user_id)]
+    assert uuid.UUID(str(fresh.order.id)) not in stuck
+
+
+async def test_open_orders_count_in_flight_waiting_and_conditional(store: OrderStore) -> None:
+    now = utcnow()
+    market, limit, done = (
+        p.order
+        for p in await store.place(
+            [_order(), _order(kind=OrderType.LIMIT), _order(user="alice")], now
+        )
+    )
+    await take_step(store, limit, steps.rested(), owner=None, now=now, lease_until=now)
+    await take_step(store, done, steps.cancelled(), owner=None, now=now, lease_until=now)
+    await store.place([_order(user="bob")], now)
+    counts = await store.open_orders("alice")
+    assert (counts.in_flight, counts.waiting, counts.conditional, counts.open) == (1, 1, 1, 2)
+    assert market.id != limit.id
+
+
+async def test_pages_are_newest_first_with_stable_cursors(store: OrderStore) -> None:
+    t0 = utcnow()
+    ids = [(await store.place([_order()], t0 + timedelta(seconds=i)))[0].order.id for i in range(5)]
+    await store.place([_order(user="bob")], t0)
+    first = await store.list_for_user("alice", first=2, after=None, status=None, order_type=None)
+    assert [o.id for o in first.orders] == ids[::-1][:2]
+    assert first.has_next
+    last = first.orders[-1]
+    rest = await store.list_for_user(
+        "alice",
+        first=10,
+        after=OrderCursor(last.created_at, last.id),
+        status=OrderStatus.PENDING,
+        order_type=OrderType.MARKET,
+    )
+    assert [o.id for o in rest.orders] == ids[::-1][2:]
+    assert not rest.has_next
+
+
+async def test_resting_and_changed_orders_are_found_by_time(store: OrderStore) -> None:
+    t0 = utcnow()
+    (limit,) = await store.place([_order(kind=OrderType.LIMIT)], t0)
+    (market,) = await store.place([_order(user="bob")], t0)
+    later = t0 + timedelta(seconds=10)
+    await take_step(store, limit.order, steps.rested(), owner=None, now=later, lease_until=later)
+    assert [o.id for o in await store.resting_orders()] == [limit.order.id]
+    assert await store.resting_orders(later + timedelta(seconds=1)) == []
+    changed = await store.user_orders_updated_since("alice", later)
+    assert [o.id for o in changed] == [limit.order.id]
+    marks = await store.orders_changed_between(
+        ["alice"], [market.order.id], t0, later + timedelta(seconds=1)
+    )
+    assert sorted((m.order_id, m.last_seq) for m in marks) == sorted(
+        [(limit.order.id, 2), (market.order.id, 1)]
+    )
