@@ -2,7 +2,7 @@
 
 Every assertion reads what the page shows, and checks it against the server's own record of
 the order where there is one. Set ETERNA_ORDER_PAGE_SCREENSHOT=docs/order-page.png to write
-the README's screenshot.
+the screenshot in docs/clients.md.
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ async def test_killed_watcher_is_replaced_within_10_s_and_no_resting_order_is_lo
             assert time.monotonic() - killed_at < TAKEOVER_LIMIT_SECONDS + 5, "no takeover"
             await asyncio.sleep(0.05)
         takeover = time.monotonic() - killed_at
-        print(f"watcher takeover after {takeover:.2f} s")  # noqa: T201 - reported in the README
+        print(f"watcher takeover after {takeover:.2f} s")  # noqa: T201 - reported in docs/orders.md
         assert takeover < TAKEOVER_LIMIT_SECONDS
         assert successor is not None
         assert f":{victim.pid}:" not in successor

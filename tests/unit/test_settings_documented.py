@@ -1,4 +1,4 @@
-"""Every setting is documented: in `eterna settings`, in a command's --help, in the README."""
+"""Every setting is documented: in `eterna settings`, a command's --help, docs/operations.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from eterna.entrypoints.cli import build_parser, main
 from eterna.entrypoints.config import SECTIONS, Settings, env_name
 from eterna.entrypoints.settings_help import COMMAND_SETTINGS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 FIELDS = sorted(Settings.model_fields)
 
 
@@ -22,8 +22,8 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(sub.choices)
 
 
-def _readme_settings() -> set[str]:
-    text = README.read_text()
+def _documented_settings() -> set[str]:
+    text = OPERATIONS.read_text()
     section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
@@ -57,13 +57,17 @@ def test_eterna_settings_prints_every_setting_with_default_and_meaning(
 
 
 @pytest.mark.parametrize("field", FIELDS)
-def test_every_setting_is_in_the_help_of_a_command_and_in_the_readme(field: str) -> None:
+def test_every_setting_is_in_the_help_of_a_command_and_in_the_configuration_table(
+    field: str,
+) -> None:
     helps = {name: p.format_help() for name, p in _subcommands().items()}
     name = env_name(field)
     assert any(
         re.search(rf"\b{name}\b", h.split("settings it reads")[-1]) for h in helps.values()
     ), f"{name} is in no command's --help"
-    assert name in _readme_settings(), f"{name} is missing from the README configuration table"
+    assert name in _documented_settings(), (
+        f"{name} is missing from the configuration table of docs/operations.md"
+    )
 
 
 def test_each_command_names_the_settings_it_reads_in_its_help() -> None:
