@@ -21,7 +21,7 @@ MASKED_MESSAGE = "Unexpected error."
 class DocumentCode(enum.Enum):
     """``extensions.code`` of an error about the document itself, before anything runs."""
 
-    # Over a cost limit (README "Threat model"): tokens, nesting, depth, selections ...
+    # Over a cost limit (docs/security.md): tokens, nesting, depth, selections ...
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     # Not GraphQL (Apollo's names for these two).
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

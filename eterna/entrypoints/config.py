@@ -6,7 +6,7 @@ they receive the frozen pieces they need.
 
 Every field has a description: ``eterna settings`` prints them, each command's ``--help``
 names the settings it reads (by :data:`SECTIONS`), and a test fails when a field is missing
-from either or from the README's configuration table.
+from either or from the configuration table of docs/operations.md.
 """
 
 from __future__ import annotations
@@ -167,11 +167,11 @@ class Settings(BaseSettings):
         16, ge=1, description="routes the watcher runs at once to confirm candidates"
     )
 
-    # -- security (README "Threat model") --
+    # -- security (docs/security.md) --
     jwt_issuer: str | None = Field(None, description="when set, tokens must carry this `iss`")
     jwt_audience: str | None = Field(None, description="when set, tokens must carry this `aud`")
     jwt_leeway_seconds: int = Field(10, ge=0, le=300, description="clock skew allowed on `exp`")
-    # Cost limits of a GraphQL document (README "Threat model"), checked in one linear pass
+    # Cost limits of a GraphQL document (docs/security.md), checked in one linear pass
     # before graphql-core's validation; counts take fragments as expanded where spread. Every
     # default admits a full placeOrders batch written inline, GraphiQL's introspection query,
     # examples/*.graphql, the order page's and the generated clients' operations.

@@ -1,6 +1,6 @@
 """Prometheus metrics of an Eterna process (the API or a worker), served at ``/metrics``.
 
-The families (README "Metrics" lists them with their labels):
+The families (docs/operations.md "Metrics" lists them with their labels):
 
 - ``eterna_orders{type,status}``: orders in the database now, counted at scrape time;
 - ``eterna_orders_placed_total{type}``, ``eterna_order_transitions_total{type,status}``,
