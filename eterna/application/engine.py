@@ -28,8 +28,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from datetime import datetime, timedelta
 from typing import Any
 
 from eterna.application.ports import (
@@ -40,22 +39,17 @@ from eterna.application.ports import (
     take_step,
 )
 from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.core.clock import utcnow
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, OrderStatus, OrderType
-from eterna.domain.tokens import EXACT, Token
+from eterna.domain.tokens import Token
+from eterna.domain.triggers import price_of
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
 
 log = logging.getLogger(__name__)
-
-PRICE_QUANTUM = Decimal(10) ** -18
-
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +61,6 @@ class EngineConfig:
     backoff_base_ms: int = 250
     backoff_max_ms: int = 5_000
     confirm_poll_ms: int = 100
-
-
-def executed_price(amount_in: Decimal, amount_out: Decimal) -> Decimal:
-    """Return tokenOut per 1 tokenIn, rounded down to 18 places."""
-    price = EXACT.divide(amount_out, amount_in)
-    return price.quantize(PRICE_QUANTUM, rounding=ROUND_DOWN, context=EXACT).normalize()
 
 
 class ExecutionEngine:
@@ -313,7 +301,7 @@ class ExecutionEngine:
             break
         if status.state is TxState.CONFIRMED and status.amount_out is not None:
             amount_out = order.token_out.from_base_units(status.amount_out)
-            price = executed_price(order.amount_in, amount_out)
+            price = price_of(order.amount_in, amount_out)
             return await self._step(
                 order,
                 steps.Confirmed(

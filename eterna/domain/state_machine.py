@@ -23,7 +23,7 @@ class Trigger(enum.Enum):
     BUILD = "BUILD"  # the transaction was built from the route
     SUBMIT = "SUBMIT"  # the signed transaction was persisted and sent
     CONFIRM = "CONFIRM"  # the chain reports the transaction landed
-    RETRY = "RETRY"  # a transient failure; the order goes back to the queue for a fresh quote
+    RETRY = "RETRY"  # a transient failure: the worker backs off, holding the order, then re-quotes
     FAIL = "FAIL"  # a permanent failure, or retries exhausted
     CANCEL = "CANCEL"  # the owner cancelled a resting order
     EXPIRE = "EXPIRE"  # expiresAt passed before the order fired

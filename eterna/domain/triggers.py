@@ -49,6 +49,11 @@ def limit_floor(amount_in: Decimal, limit_price: Decimal, token_out: Token) -> D
     return raw.quantize(Decimal(1).scaleb(-token_out.decimals), rounding=ROUND_CEILING)
 
 
+def meets_limit(amount_in: Decimal, amount_out: Decimal, limit: Decimal, token_out: Token) -> bool:
+    """Tell whether paying amount_out for amount_in meets a limit price (the one rule)."""
+    return amount_out >= limit_floor(amount_in, limit, token_out)
+
+
 @dataclass(frozen=True, slots=True)
 class PoolState:
     """A pool as the market data shows it: its tokens and reserves in base units."""

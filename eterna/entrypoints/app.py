@@ -13,7 +13,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.routing import Route as HttpRoute
 from starlette.types import Receive, Scope, Send
 from tortoise import Tortoise
 
@@ -152,10 +153,10 @@ def create_app(settings: Settings) -> Starlette:
         )
     endpoint = _GraphQLEndpoint()
     routes: list[BaseRoute] = [
-        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        HttpRoute("/graphql", endpoint, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", endpoint),
-        Route("/health", health, methods=["GET"]),
-        Route("/metrics", _MetricsEndpoint(), methods=["GET", "HEAD"]),
+        HttpRoute("/health", health, methods=["GET"]),
+        HttpRoute("/metrics", _MetricsEndpoint(), methods=["GET", "HEAD"]),
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())

@@ -47,7 +47,7 @@ from eterna.adapters.venues.http import (
     venues_of,
 )
 from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
-from eterna.application.engine import EngineConfig, ExecutionEngine, utcnow
+from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
 from eterna.application.ports import EventPublisher, MarketData, OrderStore
@@ -61,6 +61,7 @@ from eterna.application.ratelimit import (
 from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
+from eterna.core.clock import utcnow
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import Token, TokenRegistry

@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
-    from eterna.application.engine import utcnow  # noqa: PLC0415
+    from eterna.core.clock import utcnow  # noqa: PLC0415
     from eterna.entrypoints.app import create_app  # noqa: PLC0415
     from eterna.entrypoints.bootstrap import jwt_auth  # noqa: PLC0415
 
@@ -168,7 +168,7 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
 
 def cmd_token(args: argparse.Namespace) -> None:
     """Print a JWT for a user."""
-    from eterna.application.engine import utcnow  # noqa: PLC0415
+    from eterna.core.clock import utcnow  # noqa: PLC0415
     from eterna.entrypoints.bootstrap import jwt_auth  # noqa: PLC0415
 
     settings = _settings()

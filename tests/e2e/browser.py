@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from eterna.adapters.auth import JwtAuth
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless and quiet: no sandbox (CI runs as root), no GPU, and nothing that phones home.

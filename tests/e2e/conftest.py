@@ -14,7 +14,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 from eterna.entrypoints.app import create_app
 from eterna.entrypoints.bootstrap import Runtime
 from eterna.entrypoints.config import Settings

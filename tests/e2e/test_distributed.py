@@ -22,7 +22,7 @@ import pytest
 import websockets
 
 from eterna.adapters.auth import JwtAuth
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

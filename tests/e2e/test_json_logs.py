@@ -27,9 +27,9 @@ import httpx
 import pytest
 
 from eterna.adapters.auth import JwtAuth
-from eterna.application.engine import utcnow
 from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderRequest
+from eterna.core.clock import utcnow
 from eterna.core.logs import LIBRARY_LOGGERS, configure_logging
 from eterna.domain.orders import OrderType
 from tasks.queue import TaskiqOrderQueue

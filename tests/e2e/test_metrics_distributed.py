@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from eterna.adapters.auth import JwtAuth
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 from tests.conftest import REDIS_URL
 from tests.json_logs import about, check_order_ids, parse_lines
 from tests.prometheus_text import Scrape

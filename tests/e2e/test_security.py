@@ -19,7 +19,7 @@ import jwt
 import pytest
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 from eterna.domain.tokens import b58encode
 from eterna.entrypoints.config import Settings
 from tests import graphql_ws

@@ -23,7 +23,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from eterna.adapters.auth import JwtAuth
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 from eterna.domain.tokens import SOL, USDC, b58encode
 from tasks.watcher import RedisLock
 from tests.conftest import REDIS_URL

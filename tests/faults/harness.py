@@ -28,7 +28,7 @@ import asyncpg
 import httpx
 
 from eterna.adapters.auth import JwtAuth
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 
 SECRET = "fault-suite-secret-long-enough-for-hs256-0123456789"
 TERMINAL = ("CONFIRMED", "FAILED", "CANCELLED", "EXPIRED")

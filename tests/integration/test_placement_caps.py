@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from eterna.application.engine import utcnow
 from eterna.application.ports import take_step
 from eterna.application.ratelimit import RateLimitedError
 from eterna.application.service import OrderRequest
+from eterna.core.clock import utcnow
 from eterna.domain import steps
 from eterna.domain.errors import RejectedError
 from eterna.domain.orders import Order, OrderType

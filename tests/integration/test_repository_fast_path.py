@@ -16,8 +16,8 @@ from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
 from eterna.adapters.events.codec import event_data
-from eterna.application.engine import utcnow
 from eterna.application.ports import take_step
+from eterna.core.clock import utcnow
 from eterna.core.coalesce import Coalescer
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError

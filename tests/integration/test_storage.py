@@ -15,7 +15,7 @@ from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 import migrations
-from eterna.application.engine import utcnow
+from eterna.core.clock import utcnow
 from eterna.domain.errors import StorageUnavailableError
 from eterna.domain.orders import OrderType, PlaceOrder
 from eterna.domain.tokens import SOL, USDC

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from eterna.application.engine import utcnow
 from eterna.application.ports import OrderCursor, OrderStore, QueuedOrder, take_step
+from eterna.core.clock import utcnow
 from eterna.domain.errors import InvalidTransitionError, LeaseLostError
 from eterna.domain.failures import FailureKind
 from eterna.domain.orders import OrderStatus, OrderType, PlaceOrder

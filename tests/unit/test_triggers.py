@@ -1,13 +1,14 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import SOL, USDC
-from eterna.domain.triggers import RestingBook, RestingOrder
+from eterna.domain.triggers import RestingBook, RestingOrder, price_of
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NEW_MINT = "9" * 32
@@ -89,3 +90,10 @@ def test_expired_orders_surface_once_in_time_order() -> None:
     assert book.expired(T0 + timedelta(seconds=90)) == [early]
     assert book.expired(T0 + timedelta(seconds=90)) == []
     assert book.expired(T0 + timedelta(minutes=3)) == [late]
+
+
+def test_a_price_is_rounded_down_at_18_places_even_past_28_digits() -> None:
+    amount_in, amount_out = Decimal(3), Decimal("123456789012.345678902")
+    price = price_of(amount_in, amount_out)
+    assert price == Decimal("41152263004.115226300666666666")
+    assert Fraction(price) * 3 <= Fraction(amount_out)  # never more than was paid

@@ -27,7 +27,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route as HttpRoute
 
 from eterna.adapters.sandbox.genesis import VENUE_KINDS
 from eterna.adapters.sandbox.market import LandedTransaction
@@ -291,20 +291,20 @@ def create_sandbox_app(service: SandboxService, *, manage_lifecycle: bool = True
 
     return Starlette(
         routes=[
-            Route("/health", api.health),
-            Route("/venues", api.venues),
-            Route("/tokens", api.tokens),
-            Route("/pools", api.pools),
-            Route("/venues/{venue}/quote", api.rpc(api.quote), methods=["POST"]),
-            Route("/tx/build", api.rpc(api.build), methods=["POST"]),
-            Route("/tx/send", api.rpc(api.send), methods=["POST"]),
-            Route("/tx/status", api.rpc(api.status), methods=["POST"]),
-            Route("/ledger", api.ledger),
-            Route("/updates", api.updates),
-            Route("/updates/last", api.last_update),
-            Route("/admin/faults", api.faults, methods=["GET", "POST"]),
-            Route("/admin/move-price", api.move_price, methods=["POST"]),
-            Route("/admin/launch", api.launch, methods=["POST"]),
+            HttpRoute("/health", api.health),
+            HttpRoute("/venues", api.venues),
+            HttpRoute("/tokens", api.tokens),
+            HttpRoute("/pools", api.pools),
+            HttpRoute("/venues/{venue}/quote", api.rpc(api.quote), methods=["POST"]),
+            HttpRoute("/tx/build", api.rpc(api.build), methods=["POST"]),
+            HttpRoute("/tx/send", api.rpc(api.send), methods=["POST"]),
+            HttpRoute("/tx/status", api.rpc(api.status), methods=["POST"]),
+            HttpRoute("/ledger", api.ledger),
+            HttpRoute("/updates", api.updates),
+            HttpRoute("/updates/last", api.last_update),
+            HttpRoute("/admin/faults", api.faults, methods=["GET", "POST"]),
+            HttpRoute("/admin/move-price", api.move_price, methods=["POST"]),
+            HttpRoute("/admin/launch", api.launch, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

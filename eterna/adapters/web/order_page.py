@@ -13,7 +13,7 @@ from importlib import resources
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route as HttpRoute
 
 # Scripts, styles and connections from this origin only, no inline script or style, no
 # frames, forms or base URL: markup that slipped into the page could neither run nor leak.
@@ -67,11 +67,11 @@ class OrderPage:
     def __init__(self, assets: dict[str, Asset] | None = None) -> None:
         self._assets = assets if assets is not None else load_assets()
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[HttpRoute]:
         """Return the page's routes."""
         return [
-            Route("/", self.index, methods=["GET"]),
-            Route("/static/{name}", self.asset, methods=["GET"]),
+            HttpRoute("/", self.index, methods=["GET"]),
+            HttpRoute("/static/{name}", self.asset, methods=["GET"]),
         ]
 
     async def index(self, request: Request) -> Response:

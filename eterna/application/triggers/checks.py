@@ -31,7 +31,7 @@ from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
 from eterna.domain.orders import Order
 from eterna.domain.tokens import Token, format_amount
-from eterna.domain.triggers import MarketUpdate, limit_floor, liquidity_in, price_of
+from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit, price_of
 from eterna.routing.router import Router
 
 PROBE_SLIPPAGE_BPS = 50  # any value: the checks compare outputs and never send
@@ -130,7 +130,7 @@ class TriggerChecks:
                 price, bound = assured, "at least "
             else:
                 paid = await output(order.amount_in, order.max_price_impact_bps)
-                if paid is None or paid < limit_floor(order.amount_in, limit, tokens[1]):
+                if paid is None or not meets_limit(order.amount_in, paid, limit, tokens[1]):
                     return
                 price, bound = price_of(order.amount_in, paid), ""
             await fire(

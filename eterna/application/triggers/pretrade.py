@@ -29,7 +29,7 @@ from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
 from eterna.domain.orders import Order, OrderType
 from eterna.domain.tokens import Token, format_amount
-from eterna.domain.triggers import limit_floor, liquidity_in, price_of
+from eterna.domain.triggers import limit_floor, liquidity_in, meets_limit, price_of
 from eterna.routing.router import Router, RoutingDecision
 
 
@@ -92,11 +92,11 @@ class PreTrade:
         price = price_of(order.amount_in, route.amount_out)
         shown = format_amount(price)
         details = {"price": shown, "limitPrice": format_amount(limit)}
-        floor = limit_floor(order.amount_in, limit, order.token_out)
-        if route.amount_out < floor:
+        if not meets_limit(order.amount_in, route.amount_out, limit, order.token_out):
             return Rest(
                 f"waiting: the best route pays {shown} {pair}, below the limit {limit}", details
             )
+        floor = limit_floor(order.amount_in, limit, order.token_out)
         if floor > route.min_amount_out:
             decision = replace(decision, route=replace(route, min_amount_out=floor))
         return Go(decision, f"; limit {limit} met at {shown} {pair}", details)
