@@ -15,7 +15,8 @@ client raises the class of that code, so callers branch on the class, never on t
     │   └── NodeUnhealthyError        -32005 / -32603 / -32016 (also VenueUnavailableError)
     └── VenueUnavailableError
         └── RpcUnavailableError       timeout, refused connection, HTTP 5xx or 429, a dropped
-                                      websocket: the node did not answer
+            │                         websocket: the node did not answer
+            └── InvalidResponseError  the answer was not the documented JSON-RPC shape
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ class NodeUnhealthyError(RpcError, VenueUnavailableError):
 
 class RpcUnavailableError(VenueUnavailableError):
     """The node did not answer: timeout, refused connection, HTTP 5xx or 429, lost websocket."""
+
+
+class InvalidResponseError(RpcUnavailableError):
+    """The node's answer did not have the documented shape (a proxy's page, another API)."""
 
 
 _BY_CODE: dict[int, type[RpcError]] = {
