@@ -21,7 +21,10 @@ from solders.transaction_status import TransactionErrorFieldless
 from eterna.adapters.localchain.results import TxError, tx_error
 from eterna.adapters.localchain.slots import RecentBlockhash
 
-BLOCKHASH_NOT_FOUND = TxError(message=str(TransactionErrorFieldless.BlockhashNotFound))
+BLOCKHASH_NOT_FOUND = TxError(
+    message=str(TransactionErrorFieldless.BlockhashNotFound),
+    raw=TransactionErrorFieldless.BlockhashNotFound,
+)
 
 
 @dataclass(frozen=True, slots=True)
