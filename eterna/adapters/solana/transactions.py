@@ -126,6 +126,9 @@ def build_swap_transaction(
 ) -> SwapTransaction:
     """Return the signed transaction of the planned swaps (see the module docstring).
 
+    Whirlpool swaps carry spare tick arrays (:func:`supplemental_arrays`) when the
+    transaction has room for them.
+
     :raises TransactionTooLargeError: when it does not fit Solana's 1,232 bytes.
     """
     owner = wallet.pubkey()
@@ -134,34 +137,35 @@ def build_swap_transaction(
     accounts = {m: associated_token_address(owner, m, programs[m]) for m in programs}
     touched = list(dict.fromkeys(m for s in swaps for m in (s.mint_in, s.mint_out)))
     wrap = sum(s.amount_in for s in swaps if s.mint_in == mint_in) if mint_in == WSOL_MINT else 0
-    body = [
+    unwrap = mint_out == WSOL_MINT
+    limit = config.limit(swaps, len(touched))
+    head = [set_compute_unit_limit(limit)]
+    if config.compute_unit_price:
+        head.append(set_compute_unit_price(config.compute_unit_price))
+    head += [
         create_associated_token_account_idempotent(owner, owner, m, programs[m]) for m in touched
     ]
     if wrap:
         pay = TransferParams(from_pubkey=owner, to_pubkey=accounts[WSOL_MINT], lamports=wrap)
-        body += [system_transfer(pay), sync_native(accounts[WSOL_MINT], programs[WSOL_MINT])]
-    body += [_swap_instruction(s, owner, accounts) for s in swaps]
-    unwrap = mint_out == WSOL_MINT
-    if unwrap:
-        body.append(close_account(accounts[WSOL_MINT], owner, owner, programs[WSOL_MINT]))
-    body.append(memo(memo_text, (owner,)))
-    limit = config.limit(swaps, len(touched))
-    budget = [set_compute_unit_limit(limit)]
-    if config.compute_unit_price:
-        budget.append(set_compute_unit_price(config.compute_unit_price))
-    message = MessageV0.try_compile(owner, [*budget, *body], [], blockhash)
-    transaction = VersionedTransaction(message, [wallet])
-    size = len(bytes(transaction))
-    if size > MAX_TRANSACTION_BYTES:
-        raise TransactionTooLargeError(
-            f"{len(swaps)} swaps take {size} bytes, over {MAX_TRANSACTION_BYTES}: "
-            "the route needs address lookup tables"
-        )
-    return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit)
+        head += [system_transfer(pay), sync_native(accounts[WSOL_MINT], programs[WSOL_MINT])]
+    tail = [close_account(accounts[WSOL_MINT], owner, owner, programs[WSOL_MINT])] if unwrap else []
+    tail.append(memo(memo_text, (owner,)))
+    size = 0
+    for spare in (True, False):
+        legs = [_swap_instruction(s, owner, accounts, spare=spare) for s in swaps]
+        message = MessageV0.try_compile(owner, [*head, *legs, *tail], [], blockhash)
+        transaction = VersionedTransaction(message, [wallet])
+        size = len(bytes(transaction))
+        if size <= MAX_TRANSACTION_BYTES:
+            return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit)
+    raise TransactionTooLargeError(
+        f"{len(swaps)} swaps take {size} bytes, over {MAX_TRANSACTION_BYTES}: "
+        "the route needs address lookup tables"
+    )
 
 
 def _swap_instruction(
-    swap: PlannedSwap, owner: Pubkey, accounts: dict[Pubkey, Pubkey]
+    swap: PlannedSwap, owner: Pubkey, accounts: dict[Pubkey, Pubkey], *, spare: bool
 ) -> Instruction:
     entry, state = swap.snapshot.entry, swap.snapshot.state
     source, target = accounts[swap.mint_in], accounts[swap.mint_out]
@@ -188,7 +192,9 @@ def _swap_instruction(
             a_to_b=swap.a_to_b,
             token_program_a=state.token_program_a,
             token_program_b=state.token_program_b,
-            supplemental_tick_arrays=supplemental_arrays(entry.address, pool, a_to_b=swap.a_to_b),
+            supplemental_tick_arrays=(
+                supplemental_arrays(entry.address, pool, a_to_b=swap.a_to_b) if spare else ()
+            ),
         )
         return swap_v2(entry.address, pool, spec)
     return _dlmm_swap(swap, state, owner, source, target)
