@@ -12,12 +12,8 @@ HTTP one, so pass ``ws_url`` for it. Each subscription context opens its own web
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import logging
-from collections import deque
-from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -25,11 +21,9 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from eterna.adapters.solana.rpc_client import Notifications, RpcClient, SubscribeRequest
-from eterna.adapters.solana.rpc_codec import decode_error
+from eterna.adapters.solana.rpc_channel import ChannelSubscriptions
+from eterna.adapters.solana.rpc_client import RpcClient, SubscribeRequest, unwrap_response
 from eterna.adapters.solana.rpc_errors import InvalidResponseError, RpcUnavailableError
-
-log = logging.getLogger(__name__)
 
 _HEADERS = {"content-type": "application/json"}
 _TOO_MANY_REQUESTS = 429
@@ -83,115 +77,47 @@ class HttpRpc(RpcClient):
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             raise InvalidResponseError(f"{method}: HTTP {status}, not JSON") from exc
-        if isinstance(payload, dict) and payload.get("error") is not None:
-            raise decode_error(payload["error"])
-        if not isinstance(payload, dict) or "result" not in payload:
-            raise InvalidResponseError(f"{method}: HTTP {status}, no result: {payload!r:.200}")
-        return payload["result"]
+        return unwrap_response(method, status, payload)
 
     def subscribe(self, requests: Sequence[SubscribeRequest]) -> WebsocketSubscriptions:
         """Open the subscriptions on a new websocket; leaving closes it."""
         return WebsocketSubscriptions(self._ws_url, requests, timeout_seconds=self._timeout)
 
 
-class WebsocketSubscriptions:
-    """Subscriptions on one websocket: confirmed on entry, unsubscribed on exit."""
+class WebsocketSubscriptions(ChannelSubscriptions):
+    """Subscriptions on a websocket of their own."""
 
     def __init__(
         self, url: str, requests: Sequence[SubscribeRequest], *, timeout_seconds: float
     ) -> None:
+        super().__init__(requests, timeout_seconds=timeout_seconds)
         self._url = url
-        self._requests = list(requests)
-        self._timeout = timeout_seconds
         self._ws: ClientConnection | None = None
-        self._ids: tuple[int, ...] = ()
-        self._early: deque[tuple[int, Any]] = deque()
-        self._closing = False
 
-    @property
-    def ids(self) -> tuple[int, ...]:
-        """Return the subscription ids, in request order."""
-        return self._ids
-
-    async def __aenter__(self) -> Notifications:
+    async def open_channel(self) -> None:
+        """Connect the websocket."""
         try:
             self._ws = await connect(
                 self._url, open_timeout=self._timeout, max_size=_MAX_FRAME, compression=None
             )
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise RpcUnavailableError(f"websocket {self._url}: {type(exc).__name__}") from exc
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send one JSON message as a text frame."""
+        if self._ws is None:
+            raise RpcUnavailableError(f"websocket {self._url}: not connected")
         try:
-            async with asyncio.timeout(self._timeout):
-                self._ids = await self._confirm(self._ws)
-        except BaseException:
-            await self._ws.close()
-            raise
-        return self
-
-    async def _confirm(self, ws: ClientConnection) -> tuple[int, ...]:
-        """Send every subscribe request; wait for each answer, keeping early notifications."""
-        for index, request in enumerate(self._requests):
-            head = {"jsonrpc": "2.0", "id": index, "method": request.method}
-            await self._send(ws, {**head, "params": request.params})
-        answers: dict[int, int] = {}
-        while len(answers) < len(self._requests):
-            message = await self._receive(ws)
-            if "method" in message:
-                self._early.append(_notification(message))
-                continue
-            if message.get("error") is not None:
-                raise decode_error(message["error"])
-            answers[int(message["id"])] = int(message["result"])
-        return tuple(answers[i] for i in range(len(self._requests)))
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        ws, self._closing = self._ws, True
-        if ws is None:
-            return
-        try:
-            # Unsubscribing before closing is what a node expects from a polite client; the
-            # answers are not awaited, closing the socket ends the subscriptions anyway.
-            for n, (request, sub) in enumerate(zip(self._requests, self._ids, strict=True)):
-                unsubscribe = {"jsonrpc": "2.0", "id": len(self._requests) + n}
-                await ws.send(
-                    orjson.dumps({**unsubscribe, "method": request.unsubscribe, "params": [sub]})
-                )
-        except (ConnectionClosed, OSError):
-            log.debug("websocket %s gone before unsubscribing", self._url)
-        finally:
-            await ws.close()
-
-    async def __aiter__(self) -> AsyncIterator[tuple[int, Any]]:
-        """Yield each notification's subscription id and result until the context ends."""
-        ws = self._ws
-        if ws is None:
-            raise RuntimeError("enter the subscriptions before iterating them")
-        while self._early:
-            yield self._early.popleft()
-        while True:
-            try:
-                message = await self._receive(ws)
-            except RpcUnavailableError:
-                if self._closing:
-                    return
-                raise
-            if "method" in message:
-                yield _notification(message)
-
-    async def _send(self, ws: ClientConnection, message: dict[str, Any]) -> None:
-        try:
-            await ws.send(orjson.dumps(message).decode())
+            await self._ws.send(orjson.dumps(message).decode())
         except (ConnectionClosed, OSError) as exc:
             raise RpcUnavailableError(f"websocket {self._url}: closed") from exc
 
-    async def _receive(self, ws: ClientConnection) -> dict[str, Any]:
+    async def receive(self) -> dict[str, Any]:
+        """Return the next JSON message."""
+        if self._ws is None:
+            raise RpcUnavailableError(f"websocket {self._url}: not connected")
         try:
-            frame = await ws.recv()
+            frame = await self._ws.recv()
         except (ConnectionClosed, OSError) as exc:
             raise RpcUnavailableError(f"websocket {self._url}: closed") from exc
         try:
@@ -202,11 +128,7 @@ class WebsocketSubscriptions:
             raise InvalidResponseError(f"websocket {self._url}: {message!r:.200}")
         return message
 
-
-def _notification(message: dict[str, Any]) -> tuple[int, Any]:
-    """Return a notification's subscription id and result."""
-    try:
-        params = message["params"]
-        return int(params["subscription"]), params["result"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidResponseError(f"a malformed notification {message!r:.200}") from exc
+    async def close_channel(self) -> None:
+        """Close the websocket."""
+        if self._ws is not None:
+            await self._ws.close()

@@ -31,8 +31,12 @@ from eterna.adapters.solana.rpc import (
     SlotUpdate,
     TransactionRecord,
 )
+from eterna.adapters.solana.rpc_errors import InvalidResponseError, RpcUnavailableError
 
 T = TypeVar("T")
+
+_TOO_MANY_REQUESTS = 429
+_SERVER_ERROR = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +244,22 @@ async def _decode_stream(
 ) -> AsyncGenerator[T, None]:
     async for subscription, raw in feed:
         yield codec.decoding("notification", lambda r: decode(subscription, r), raw)  # noqa: B023
+
+
+def unwrap_response(method: str, status: int, payload: Any) -> Any:
+    """Return the ``result`` of a response body, or raise the typed error it carries.
+
+    :raises RpcUnavailableError: for HTTP 429 or 5xx (the body is not read).
+    :raises RpcError: (a subclass) for a JSON-RPC error object.
+    :raises InvalidResponseError: for a body without a result.
+    """
+    if status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR:
+        raise RpcUnavailableError(f"{method}: HTTP {status}")
+    if isinstance(payload, dict) and payload.get("error") is not None:
+        raise codec.decode_error(payload["error"])
+    if not isinstance(payload, dict) or "result" not in payload:
+        raise InvalidResponseError(f"{method}: HTTP {status}, no result: {payload!r:.200}")
+    return payload["result"]
 
 
 def _config_only(commitment: Commitment | None) -> list[Any]:
