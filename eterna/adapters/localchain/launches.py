@@ -146,14 +146,18 @@ class Launcher:
         symbol = request.symbol
         if symbol is not None and not (symbol.isascii() and 0 < len(symbol) <= 16):
             raise LaunchError("symbol must be 1-16 ASCII characters")
-        self.launches += 1
         if request.mint is not None:
-            mint = self.chain.put_mint(Pubkey.from_string(request.mint), request.decimals)
+            chosen = Pubkey.from_string(request.mint)
+            if self.chain.account(chosen) is not None:
+                raise LaunchError(f"an account that is no known token lives at {chosen}")
+            mint = self.chain.put_mint(chosen, request.decimals)
+            self.launches += 1
         else:
-            keypair = launch_keypair(self._seed, self.launches, symbol or "")
+            keypair = launch_keypair(self._seed, self.launches + 1, symbol or "")
             if self.chain.account(keypair.pubkey()) is not None:
                 raise LaunchError(f"mint {keypair.pubkey()} exists already")
             mint = self.chain.create_mint(request.decimals, mint=keypair)
+            self.launches += 1
         return Token(str(mint), symbol, request.decimals)
 
 

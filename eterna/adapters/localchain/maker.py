@@ -138,16 +138,17 @@ def move_amount(math: PoolMath, bps: int, *, a_to_b: bool) -> int:
         price = after.spot_price(a_to_b=True)
         return price <= target if a_to_b else price >= target
 
-    low, high = 0, 1  # low does not reach the target (0: nothing traded)
+    low, high = 0, 1  # low does not reach the target (0: nothing traded yet)
     while not (reached := reaches(high)):
-        if reached is None:  # too far for the pool: try the most it can fill
+        if reached is None and low > 0:  # too far for the pool: try the most it can fill
             high = _largest_fill(math, low, high, a_to_b=a_to_b)
             if high <= low or not reaches(high):
                 raise PriceMoveError(f"the pool cannot move {bps} bps within what it holds")
             break
         if high > U64_MAX:
             raise PriceMoveError(f"no amount moves the pool {bps} bps")
-        low, high = high, high * 2
+        # An amount too small to pay anything is refused too: only then is None "too small".
+        low, high = (high if reached is False else low), high * 2
     while high - low > 1:
         mid = (low + high) // 2
         if reaches(mid):

@@ -120,8 +120,13 @@ class LocalChain:
 
     def snapshot(self) -> ChainSnapshot:
         """Return every account users made, the clock and the keypair count."""
+        # LiteSVM's own airdrop account is not the chain's: each LiteSVM makes its own.
+        airdrop = self.svm.airdrop_pubkey()
         accounts = [
-            pair for owner in SNAPSHOT_OWNERS for pair in self.svm.get_program_accounts(owner)
+            (address, account)
+            for owner in SNAPSHOT_OWNERS
+            for address, account in self.svm.get_program_accounts(owner)
+            if address != airdrop
         ]
         return ChainSnapshot(self._seed, tuple(accounts), self.slot, self.unix_time, self._keypairs)
 
