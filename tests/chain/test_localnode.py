@@ -229,3 +229,19 @@ async def test_a_subscriber_that_falls_behind_is_cut_off() -> None:
     with pytest.raises(StopAsyncIteration):
         await anext(picky)
     assert not feed.active
+
+
+def test_the_ledger_forgets_the_oldest_only_once_their_blockhash_expired(
+    program_files: list[ProgramFile],
+) -> None:
+    node = LocalNode(program_files, NodeConfig(slot_ms=0, drift=False, ledger_capacity=2))
+    pool = pool_of(node, "raydium", USDC, USDT)
+    first = node.send_transaction(swap_tx(node, pool, a_to_b=True, amount=10, memo_text="old"))
+    node.send_transaction(swap_tx(node, pool, a_to_b=True, amount=11, memo_text="kept"))
+    assert len(node.ledger) > 2  # genesis funding and both swaps: all may still be re-sent
+    node.advance(MAX_BLOCKHASH_AGE + 1)
+    node.send_transaction(swap_tx(node, pool, a_to_b=True, amount=12, memo_text="new"))
+    assert len(node.ledger) == 2
+    assert node.transaction(first) is None
+    assert node.transactions("old") == []
+    assert [e.memo for e in node.transactions()] == ["kept", "new"]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from solders.keypair import Keypair
 
 from eterna.adapters.localchain.genesis import (
     REFERENCE_USD,
+    WalletFileError,
     build_genesis,
     genesis,
     genesis_terms,
+    load_keypair,
+    wallet_keypair,
 )
+from eterna.adapters.localchain.node import LocalNode, NodeConfig
 from eterna.adapters.localchain.pools import read_math, swap_instruction
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.svm import LocalChain
@@ -129,3 +138,24 @@ def test_the_wallet_is_funded_with_sol_and_every_token(program_files: list[Progr
         account = associated_token_address(owner, mint_of(token))
         held = node.chain.token_balance(account)
         assert held / 10**token.decimals * REFERENCE_USD[token] >= 10**8 - 1, token.label
+
+
+def test_a_wallet_keypair_file_is_read_as_the_solana_cli_writes_it(tmp_path: Path) -> None:
+    keypair = Keypair()
+    path = tmp_path / "wallet.json"
+    path.write_text(json.dumps(list(bytes(keypair))), encoding="utf-8")
+    assert load_keypair(path).pubkey() == keypair.pubkey()
+    for bad in ("[1, 2, 3]", "not json", json.dumps([0] * 64), json.dumps([256] * 64)):
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(WalletFileError):
+            load_keypair(path)
+    with pytest.raises(WalletFileError):
+        load_keypair(tmp_path / "missing.json")
+
+
+def test_a_node_runs_with_the_wallet_it_is_given(program_files: list[ProgramFile]) -> None:
+    given = Keypair()
+    node = LocalNode(program_files, NodeConfig(slot_ms=0, drift=False), wallet=given)
+    assert node.wallet == given
+    assert node.chain.lamports(given.pubkey()) >= 1_000_000 * 10**9
+    assert node.chain.lamports(wallet_keypair(SEED).pubkey()) == 0

@@ -164,6 +164,7 @@ def test_a_launch_at_a_chosen_mint_and_the_refusals(program_files: list[ProgramF
         replace(base, symbol="way-too-long-a-symbol"),
         replace(base, mint=BONK.mint, quote="BONK"),
         replace(base, mint=str(node.wallet.pubkey())),  # an account that is no mint
+        replace(base, price=Fraction(1, 10**15), liquidity=Fraction(10**9)),  # past a u64
     ]
     for request in refusals:
         with pytest.raises(LaunchError):

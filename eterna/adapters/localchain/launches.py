@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,8 +29,8 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.genesis import REFERENCE_USD
 from eterna.adapters.localchain.listings import list_pair
-from eterna.adapters.localchain.pools import VENUE_PROGRAMS, ChainPool, UnknownVenueError
-from eterna.adapters.localchain.results import ChainError
+from eterna.adapters.localchain.pools import VENUE_PROGRAMS, ChainPool
+from eterna.adapters.localchain.results import ChainError, TransactionFailedError
 from eterna.adapters.localchain.svm import LocalChain
 from eterna.domain.tokens import SOL, USDC, Token, is_mint_address
 
@@ -105,8 +106,9 @@ class Launcher:
                 depth_usd=depth_usd,
                 reference=reference,
             )
-        except UnknownVenueError as exc:
-            raise LaunchError(str(exc)) from exc
+        except (ValueError, struct.error, TransactionFailedError) as exc:
+            # Amounts past a u64, a price off the program's range: the terms cannot be a pool.
+            raise LaunchError(f"{request.venue} cannot hold this pool: {exc}") from exc
         finally:
             self.chain.set_time(now)
         return pool, token

@@ -5,9 +5,11 @@ slot and block time, fee, compute units, error, logs, the lamports of every acco
 the token balances of its writable token accounts before and after - plus the memo text,
 which carries Eterna's order id.
 
-The ledger keeps the newest ``capacity`` entries. An entry is dropped only once its
-blockhash has expired (older than 150 slots), so a re-sent transaction is always recognised
-while it could still land; until then the ledger grows past its capacity instead.
+The ledger keeps the newest ``capacity`` entries (an entry takes about 6 KiB:
+``bench/localchain_node.py``; the default, 50,000, is some five hours of the market maker's
+drift). An entry is dropped only once its blockhash has expired (older than 150 slots), so
+a re-sent transaction is always recognised while it could still land; until then the
+ledger grows past its capacity instead.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from eterna.adapters.localchain.results import TokenBalance, TxError
 from eterna.adapters.localchain.slots import MAX_BLOCKHASH_AGE
 from eterna.adapters.solana.ids import MEMO_PROGRAM
 
-DEFAULT_CAPACITY = 200_000
+DEFAULT_CAPACITY = 50_000
 
 
 @dataclass(frozen=True, slots=True)
