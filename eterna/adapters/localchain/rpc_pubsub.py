@@ -17,14 +17,18 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from solders.account import Account
-from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain import rpc_params as p
-from eterna.adapters.localchain.feed import SubscriptionLaggedError
+from eterna.adapters.localchain.feed import (
+    AccountChange,
+    SlotChange,
+    Subscription,
+    SubscriptionLaggedError,
+)
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.rpc_dispatch import error_body
 from eterna.adapters.localchain.rpc_params import RpcFault
@@ -61,6 +65,7 @@ class PubsubSession:
         self._limit = outbox_size
         self._pumps: dict[int, asyncio.Task[None]] = {}
         self._kinds: dict[int, str] = {}
+        self._feeds: dict[int, Subscription[Any]] = {}
         self.closed = False
         self.reason = ""
 
@@ -87,8 +92,7 @@ class PubsubSession:
         if method == "programSubscribe":
             return self._program_subscribe(params)
         if method == "slotSubscribe":
-            p.positional(params, 0, 0)
-            return self._start("slot", self._slots())
+            return self._slot_subscribe(params)
         if method in ("accountUnsubscribe", "programUnsubscribe", "slotUnsubscribe"):
             return self._unsubscribe(method.removesuffix("Unsubscribe"), params)
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
@@ -97,73 +101,70 @@ class PubsubSession:
         raw, config = p.positional(params, 1, 2)
         address = p.pubkey(raw)
         _subscribe_config(config, _SUBSCRIBE_CONFIG)
-        return self._start("account", self._accounts(address))
+
+        def encode(change: AccountChange) -> Any:
+            return _with_context(change.slot, account_json(change.account or _GONE))
+
+        feed = self._node.subscribe_accounts([address])
+        return self._start("account", feed, "accountNotification", encode)
 
     def _program_subscribe(self, params: Any) -> int:
         raw, config_raw = p.positional(params, 1, 2)
         program = p.pubkey(raw)
         config = _subscribe_config(config_raw, _PROGRAM_CONFIG)
         keep = program_filter(config.get("filters"))
-        return self._start("program", self._program(program, keep))
+
+        def encode(change: AccountChange) -> Any:
+            if change.account is None or not keep(change.account):
+                return None
+            value = {"pubkey": str(change.address), "account": account_json(change.account)}
+            return _with_context(change.slot, value)
+
+        feed = self._node.subscribe_accounts(owner=program)
+        return self._start("program", feed, "programNotification", encode)
+
+    def _slot_subscribe(self, params: Any) -> int:
+        p.positional(params, 0, 0)
+
+        def encode(change: SlotChange) -> Any:
+            return {"parent": change.parent, "root": change.root, "slot": change.slot}
+
+        return self._start("slot", self._node.subscribe_slots(), "slotNotification", encode)
 
     def _unsubscribe(self, kind: str, params: Any) -> bool:
         (raw,) = p.positional(params, 1, 1)
         if not isinstance(raw, int) or self._kinds.get(raw) != kind:
             raise p.invalid("Invalid subscription id.")
         del self._kinds[raw]
+        self._feeds.pop(raw).close()
         self._pumps.pop(raw).cancel()
         return True
 
-    def _start(self, kind: str, notifications: AsyncIterator[tuple[str, Any]]) -> int:
+    def _start(
+        self, kind: str, feed: Subscription[Any], method: str, encode: Callable[[Any], Any]
+    ) -> int:
+        # The node's feed exists before the request is answered, so a client that reads the
+        # state once its subscription is confirmed misses no change.
         sub = next(self._ids)
         self._kinds[sub] = kind
-        self._pumps[sub] = asyncio.create_task(self._pump(sub, notifications))
+        self._feeds[sub] = feed
+        self._pumps[sub] = asyncio.create_task(self._pump(sub, feed, method, encode))
         return sub
 
-    async def _pump(self, sub: int, notifications: AsyncIterator[tuple[str, Any]]) -> None:
+    async def _pump(
+        self, sub: int, feed: Subscription[Any], method: str, encode: Callable[[Any], Any]
+    ) -> None:
         try:
-            async for method, result in notifications:
-                params = {"result": result, "subscription": sub}
-                self._put({"jsonrpc": "2.0", "method": method, "params": params})
+            async for change in feed:
+                result = encode(change)
+                if result is not None:
+                    params = {"result": result, "subscription": sub}
+                    self._put({"jsonrpc": "2.0", "method": method, "params": params})
         except SubscriptionLaggedError:
             await self.close("the node cut off a subscriber that fell behind")
             return
         if sub in self._kinds:  # the node's feed ended: the node stopped
             await self.close("the node stopped")
-
-    async def _accounts(self, address: Pubkey) -> AsyncIterator[tuple[str, Any]]:
-        feed = self._node.subscribe_accounts([address])
-        try:
-            async for change in feed:
-                value = account_json(change.account or _GONE)
-                yield "accountNotification", _with_context(change.slot, value)
-        finally:
-            feed.close()
-
-    async def _program(self, program: Pubkey, keep: Filter) -> AsyncIterator[tuple[str, Any]]:
-        feed = self._node.subscribe_accounts(owner=program)
-        try:
-            async for change in feed:
-                if change.account is not None and keep(change.account):
-                    value = {"pubkey": str(change.address), "account": account_json(change.account)}
-                    yield "programNotification", _with_context(change.slot, value)
-        finally:
-            feed.close()
-
-    async def _slots(self) -> AsyncIterator[tuple[str, Any]]:
-        feed = self._node.subscribe_slots()
-        try:
-            async for change in feed:
-                yield (
-                    "slotNotification",
-                    {
-                        "parent": change.parent,
-                        "root": change.root,
-                        "slot": change.slot,
-                    },
-                )
-        finally:
-            feed.close()
 
     def _put(self, message: dict[str, Any]) -> None:
         if self.closed:
@@ -188,6 +189,8 @@ class PubsubSession:
         if self.closed:
             return
         self.closed, self.reason = True, reason
+        for feed in self._feeds.values():
+            feed.close()
         for task in self._pumps.values():
             task.cancel()
         self._outbox.put_nowait(_CLOSED)
@@ -203,6 +206,7 @@ class PubsubSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._pumps.clear()
+        self._feeds.clear()
 
 
 def subscription_ids() -> Iterator[int]:
