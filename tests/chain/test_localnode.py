@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from solders.hash import Hash
+from solders.keypair import Keypair
 from solders.message import Message
 from solders.signature import Signature
 from solders.transaction import Transaction
@@ -17,6 +18,7 @@ from eterna.adapters.localchain.node import (
     LocalNode,
     NodeConfig,
     SignatureVerificationError,
+    TransactionRejectedError,
 )
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.slots import GENESIS_SLOT, MAX_BLOCKHASH_AGE
@@ -245,3 +247,15 @@ def test_the_ledger_forgets_the_oldest_only_once_their_blockhash_expired(
     assert node.transaction(first) is None
     assert node.transactions("old") == []
     assert [e.memo for e in node.transactions()] == ["kept", "new"]
+
+
+def test_a_transaction_refused_before_it_runs_never_lands(node: LocalNode) -> None:
+    pool = pool_of(node, "raydium", USDC, USDT)
+    broke = Keypair()  # no lamports to pay the fee
+    node.fund(broke.pubkey(), USDC_MINT, 10**6)
+    tx = swap_tx(node, pool, a_to_b=True, amount=10**6, signer=broke, memo_text="broke")
+    with pytest.raises(TransactionRejectedError) as refused:
+        node.send_transaction(tx)
+    assert refused.value.error.instruction_index is None
+    assert node.signature_statuses([tx.signatures[0]]) == [None]
+    assert node.transactions("broke") == []

@@ -10,17 +10,18 @@ draws them. Every pool is created through its program's own instructions
 (:mod:`.listings` says how the depth is laid out on each; that is where the programs forced
 another shape than the sandbox's models).
 
-What the programs forced, and the depths obtained (seed 7; ``tests/chain/test_genesis.py``
-checks the value each pool holds is within 2 % of its drawn depth, at its opening price):
+Opening prices are the sandbox's to a millionth (``tests/chain/test_localnode_genesis.py``).
+What the programs forced, and the depths obtained (value held at the opening price over the
+drawn depth, seed 7; the test holds every pool within 2 %):
 
-- Whirlpool prices sit on the sqrt-price grid and positions on the tick spacing, so a pool's
-  ranges are a little wider than ±1/5/20 % and its opening price is exact only to a tick's
-  rounding; its value matches the depth to a few base units.
-- DLMM prices sit on bins (0.2 % apart, 0.01 % for the stable pair): the opening price is
-  the bin closest to the drawn one; the program fills the active bin in the proportion it
-  can take, so a pair holds slightly less than the depth on one side.
-- CP-Swap locks 100 LP units of the first deposit, as on mainnet, and its config (fee
-  0.25 %) is written directly: only Raydium's admin key may create one.
+- CP-Swap: 99.7-100.3 %. ``initialize`` locks 100 LP units of the first deposit, as on
+  mainnet; its config (fee 0.25 %, 12 % of it to the protocol, 4 % to the fund) is written
+  directly: only Raydium's admin key may create one.
+- Whirlpool: 99.8-100.0 %. Positions sit on the tick spacing, so the ranges are a little
+  wider than ±1/5/20 %; the price sits on the sqrt-price grid (exact to 2^-64).
+- DLMM: 98.8-99.8 %. Prices sit on bins (0.2 % apart, 0.01 % for the stable pair) and the
+  opening price is the bin closest to the drawn one, as the sandbox's model did; the program
+  fills the active bin in the proportion it can take (the sandbox split it in halves).
 - Mints at mainnet addresses cannot be created by the token program (it would need their
   keys): they are written directly, with the faucet as mint authority (none for wSOL).
 

@@ -82,6 +82,14 @@ class SignatureVerificationError(ChainError):
     """A signature of the transaction does not verify (or one is missing)."""
 
 
+class TransactionRejectedError(ChainError):
+    """The runtime refused the transaction before running it (it never lands): why, in error."""
+
+    def __init__(self, error: TxError) -> None:
+        super().__init__(f"transaction refused: {error.message}")
+        self.error = error
+
+
 class UnknownPoolError(ChainError, KeyError):
     """No registered pool lives at the address."""
 
@@ -253,6 +261,8 @@ class LocalNode:
 
         :raises SignatureVerificationError: when a signature does not verify.
         :raises BlockhashNotFoundError: when its blockhash is unknown or too old.
+        :raises TransactionRejectedError: when the runtime refuses it before running it (a
+            fee payer that cannot pay, a missing account): it never lands.
         :raises InjectedRpcError: an injected error, the transaction processed (``accepted``).
         """
         signed = versioned(tx)
@@ -266,7 +276,9 @@ class LocalNode:
             return signature
         if self.faults.moves_price():
             self._move_against(signed)
-        self.chain.send_transaction(signed)
+        result = self.chain.send_transaction(signed)
+        if result.error is not None and self.ledger.get(signature) is None:
+            raise TransactionRejectedError(result.error)
         if self.faults.fails_after_send():
             raise InjectedRpcError(
                 "injected RPC error after the transaction was accepted", accepted=True

@@ -22,7 +22,16 @@ from eterna.adapters.localchain.svm import LocalChain
 
 # (slot, unix time) of the block being produced.
 BlockClock = Callable[[], tuple[int, int]]
-_ALREADY_PROCESSED = "AlreadyProcessed"
+
+
+def _landed(result: TxResult, payer_before: int, payer_after: int) -> bool:
+    """Tell whether a transaction made it into a block: it ran, or at least paid its fee.
+
+    A cluster never includes one refused before execution (a duplicate, a fee payer that
+    cannot pay, a missing account): those fail preflight, or are dropped by the leader.
+    """
+    error = result.error
+    return error is None or error.instruction_index is not None or payer_after < payer_before
 
 
 def versioned(tx: Transaction | VersionedTransaction) -> VersionedTransaction:
@@ -49,10 +58,10 @@ class Recorder:
         pre_tokens = chain.token_balances(writable)
         outcome = svm.send_transaction(tx)
         result = build_result(outcome, pre_tokens, chain.token_balances(writable))
-        if result.error is not None and result.error.message.endswith(_ALREADY_PROCESSED):
-            return result  # refused as a duplicate: nothing ran, nothing to record
-        slot, block_time = self._block()
         post_lamports = tuple(svm.get_balance(key) or 0 for key in keys)
+        if not _landed(result, pre_lamports[0], post_lamports[0]):
+            return result  # refused before it ran (a duplicate, no fee payer ...): no block has it
+        slot, block_time = self._block()
         self.ledger.add(self._entry(tx, result, slot, block_time, (pre_lamports, post_lamports)))
         if watch:
             self._publish(svm.get_account, before, slot)
