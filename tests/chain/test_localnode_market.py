@@ -10,7 +10,8 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.launches import Launch, LaunchError, launch_keypair
 from eterna.adapters.localchain.maker import MAKER_MEMO, PriceMoveError
-from eterna.adapters.localchain.node import LocalNode, UnknownPoolError
+from eterna.adapters.localchain.market import UnknownPoolError
+from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.pools import read_math
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana import cpswap

@@ -39,6 +39,12 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction, VersionedTransaction
 
+from eterna.adapters.localchain.admission import (
+    BlockhashNotFoundError,
+    SignatureVerificationError,
+    TransactionRejectedError,
+    check_signatures,
+)
 from eterna.adapters.localchain.faults import FaultPlan, FaultSettings, InjectedRpcError
 from eterna.adapters.localchain.feed import (
     AccountChange,
@@ -56,42 +62,31 @@ from eterna.adapters.localchain.genesis import (
 from eterna.adapters.localchain.launches import Launch, Launcher
 from eterna.adapters.localchain.ledger import DEFAULT_CAPACITY, Ledger, LedgerEntry
 from eterna.adapters.localchain.maker import MarketMaker
-from eterna.adapters.localchain.pools import ChainPool, read_math
+from eterna.adapters.localchain.market import ChainMarket
+from eterna.adapters.localchain.pools import ChainPool
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.recorder import NodeChain, Recorder, versioned
-from eterna.adapters.localchain.results import ChainError, TxError
+from eterna.adapters.localchain.results import TxError
 from eterna.adapters.localchain.simulation import Simulation, simulate
 from eterna.adapters.localchain.slots import MAX_BLOCKHASH_AGE, RecentBlockhash, SlotClock
 from eterna.adapters.localchain.svm import GENESIS_UNIX_TIME
-from eterna.adapters.localchain.tx_swaps import first_swap
-from eterna.adapters.solana.ids import mint_of
 from eterna.amm.base import PoolMath
-from eterna.domain.tokens import WELL_KNOWN, Token
+from eterna.domain.tokens import Token
+
+__all__ = [
+    "BlockhashNotFoundError",
+    "LocalNode",
+    "NodeConfig",
+    "SignatureState",
+    "SignatureVerificationError",
+    "TransactionRejectedError",
+    "check_signatures",
+]
 
 # Slots after which a processed transaction is finalized (Solana roots about 32 behind).
 FINALITY_DEPTH = 32
 # Slot notifications sent for one catch-up at most (a long pause is not replayed in full).
 MAX_SLOT_NOTIFICATIONS = 1_000
-
-
-class BlockhashNotFoundError(ChainError):
-    """The transaction's blockhash is unknown or older than 150 slots: it can never land."""
-
-
-class SignatureVerificationError(ChainError):
-    """A signature of the transaction does not verify (or one is missing)."""
-
-
-class TransactionRejectedError(ChainError):
-    """The runtime refused the transaction before running it (it never lands): why, in error."""
-
-    def __init__(self, error: TxError) -> None:
-        super().__init__(f"transaction refused: {error.message}")
-        self.error = error
-
-
-class UnknownPoolError(ChainError, KeyError):
-    """No registered pool lives at the address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +135,10 @@ class LocalNode:
         self.chain.restore(opening.snapshot)
         self.chain.svm.with_blockhash_check(check=False)  # the node checks blockhash ages itself
         self._apply_clock()
-        self._pools: dict[Pubkey, ChainPool] = {}
-        self._pool_of: dict[Pubkey, Pubkey] = {}
-        for pool in opening.pools:
-            self._register(pool)
-        self._tokens: dict[Pubkey, Token] = {mint_of(t): t for t in WELL_KNOWN}
+        self.market = ChainMarket(self.chain, opening.pools, self._account_feed, seed=config.seed)
         self.wallet = wallet or wallet_keypair(config.seed)
         fund_wallet(self.chain, self.wallet)
         self.faults = FaultPlan(config.faults, seed=config.seed)
-        self.maker = MarketMaker(self.chain, self.pools, seed=config.seed)
-        self.launcher = Launcher(
-            self.chain, seed=config.seed, tokens=lambda: self._tokens, pools=self.pools
-        )
         self._next_launch = self.unix_time + config.launch_every_seconds
         self._ticker: asyncio.Task[None] | None = None
 
@@ -221,12 +208,11 @@ class LocalNode:
             ):
                 root = max(slot - FINALITY_DEPTH, 0)
                 self._slot_feed.publish(SlotChange(slot, slot - 1, root))
-        if self.config.drift:
-            self.maker.drift(passed)
         every = self.config.launch_every_seconds
-        if every > 0 and self.unix_time >= self._next_launch:
+        launch_due = every > 0 and self.clock.unix_time(target) >= self._next_launch
+        if launch_due:
             self._next_launch += every
-            self.launch_random()
+        self.market.on_slots(passed, drift=self.config.drift, launch_due=launch_due, slot=target)
 
     def _apply_clock(self) -> None:
         svm = self.chain.svm
@@ -275,7 +261,7 @@ class LocalNode:
         if self.faults.drops():
             return signature
         if self.faults.moves_price():
-            self._move_against(signed)
+            self.market.move_against(signed.message, self.faults.settings.price_move_bps)
         result = self.chain.send_transaction(signed)
         if result.error is not None and self.ledger.get(signature) is None:
             raise TransactionRejectedError(result.error)
@@ -353,98 +339,61 @@ class LocalNode:
 
     def subscribe_pools(self) -> Subscription[AccountChange]:
         """Return a feed of changes to registered pools' accounts (launched pools included)."""
-        return self._account_feed.subscribe(lambda change: change.address in self._pool_of)
+        return self._account_feed.subscribe(self.market.is_pool_change)
 
     def subscribe_slots(self) -> Subscription[SlotChange]:
         """Return a feed of the slots as they begin."""
         return self._slot_feed.subscribe()
 
-    # -- market ----------------------------------------------------------------------------
+    # -- market --------------------------------------------------------------------------
+
+    @property
+    def maker(self) -> MarketMaker:
+        """Return the market maker (its wallet, its swap count)."""
+        return self.market.maker
+
+    @property
+    def launcher(self) -> Launcher:
+        """Return the launcher (its launch count)."""
+        return self.market.launcher
 
     def pools(self) -> list[ChainPool]:
         """Return the registered pools: genesis's, then launches'."""
-        return list(self._pools.values())
+        return self.market.pools()
 
     def pool(self, address: Pubkey) -> ChainPool:
         """Return a registered pool.
 
         :raises UnknownPoolError: when none lives at address.
         """
-        pool = self._pools.get(address)
-        if pool is None:
-            raise UnknownPoolError(f"no pool at {address}")
-        return pool
-
-    def pool_of(self, account: Pubkey) -> ChainPool | None:
-        """Return the pool an account belongs to (its state, a vault, an array), or None."""
-        address = self._pool_of.get(account)
-        return None if address is None else self._pools[address]
+        return self.market.pool(address)
 
     def pool_math(self, address: Pubkey) -> PoolMath:
-        """Return our math's state of a registered pool, read from its accounts."""
+        """Return our math's state of a registered pool, read from its accounts now."""
         self.sync()
-        return read_math(self.chain, self.pool(address))
+        return self.market.pool_math(address)
 
     def tokens(self) -> dict[Pubkey, Token]:
         """Return the tokens the chain trades, by mint: the well-known ones and launches."""
-        return dict(self._tokens)
+        return self.market.tokens()
 
     def move_price(self, address: Pubkey, bps: int, *, a_to_b: bool) -> Fraction:
-        """Land a swap moving a pool's price of A in B by about bps; return the new price."""
+        """Land a swap moving a pool's price of A in B by about bps; return the new price.
+
+        :raises UnknownPoolError: when no pool lives at address.
+        :raises PriceMoveError: for a move the pool cannot make.
+        """
         self.sync()
-        return self.maker.move_price(self.pool(address), bps, a_to_b=a_to_b)
+        return self.market.move_price(address, bps, a_to_b=a_to_b)
 
     def launch(self, request: Launch) -> tuple[ChainPool, Token]:
-        """Launch a token with a pool (see :mod:`.launches`); return both."""
-        self.sync()
-        pool, token = self.launcher.launch(request)
-        self._tokens[mint_of(token)] = token
-        self._register(pool)
-        self._announce(pool)
-        return pool, token
+        """Launch a token with a pool (see :mod:`.launches`); return both.
 
-    def launch_random(self) -> tuple[ChainPool, Token]:
-        """Launch a token with seeded random traits; return its pool and token."""
-        pool, token = self.launcher.launch_random()
-        self._tokens[mint_of(token)] = token
-        self._register(pool)
-        self._announce(pool)
-        return pool, token
+        :raises LaunchError: for a launch refused.
+        """
+        self.sync()
+        return self.market.launch(request, self._slot)
 
     def fund(self, owner: Pubkey, mint: Pubkey, amount: int) -> Pubkey:
         """Give owner amount base units of a token (tests and wallets); return the account."""
         return self.chain.fund(owner, mint, amount)
-
-    def _register(self, pool: ChainPool) -> None:
-        self._pools[pool.address] = pool
-        for account in pool.accounts:
-            self._pool_of[account] = pool.address
-
-    def _announce(self, pool: ChainPool) -> None:
-        # The pool's accounts changed before it was registered: report them as they are now.
-        for address in pool.accounts:
-            self._account_feed.publish(
-                AccountChange(address, self.chain.account(address), self._slot)
-            )
-
-    def _move_against(self, tx: VersionedTransaction) -> None:
-        seen = first_swap(self.chain, tx.message, self._pools)
-        if seen is not None:
-            with contextlib.suppress(ValueError, ChainError):
-                self.maker.move_price(
-                    seen.pool, self.faults.settings.price_move_bps, a_to_b=seen.a_to_b
-                )
-
-
-def check_signatures(tx: VersionedTransaction) -> None:
-    """Check every signature a transaction needs is there and verifies.
-
-    :raises SignatureVerificationError: when one is missing or wrong.
-    """
-    try:
-        tx.sanitize()
-        results = tx.verify_with_results()
-    except Exception as exc:  # solders raises its own error types for malformed messages
-        raise SignatureVerificationError(f"transaction is malformed: {exc}") from exc
-    if not results or not all(results):
-        raise SignatureVerificationError("Transaction signature verification failure")
