@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from fractions import Fraction
 
@@ -11,7 +12,7 @@ from solders.pubkey import Pubkey
 from eterna.adapters.localchain.launches import Launch, LaunchError, launch_keypair
 from eterna.adapters.localchain.maker import MAKER_MEMO, PriceMoveError
 from eterna.adapters.localchain.market import UnknownPoolError
-from eterna.adapters.localchain.node import LocalNode
+from eterna.adapters.localchain.node import LocalNode, NodeConfig
 from eterna.adapters.localchain.pools import read_math
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana import cpswap
@@ -184,3 +185,18 @@ def test_random_launches_follow_chain_time_and_the_seed(program_files: list[Prog
     assert [p.address for p in one.pools()] == [p.address for p in two.pools()]
     symbols = {t.symbol for t in one.tokens().values()}
     assert "NEW1" in symbols
+
+
+@pytest.mark.anyio
+async def test_drift_runs_on_its_own_when_slots_follow_the_wall_clock(
+    program_files: list[ProgramFile],
+) -> None:
+    node = LocalNode(program_files, NodeConfig(slot_ms=20, drift=True))
+    feed = node.subscribe_pools()
+    node.start()
+    try:
+        change = await asyncio.wait_for(anext(feed), 2)
+    finally:
+        await node.stop()
+    assert node.maker.swaps >= 1
+    assert node.market.pool_of(change.address) is not None
