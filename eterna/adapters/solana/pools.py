@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from solders.pubkey import Pubkey
 
@@ -66,6 +66,42 @@ class PoolEntry:
     def mints(self) -> tuple[str, str]:
         """Return the mints of sides A and B."""
         return (self.token_a.mint, self.token_b.mint)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form (a genesis can hand its pool list to another process)."""
+        return {
+            "venue": self.venue,
+            "program": str(self.program),
+            "address": str(self.address),
+            "tokenA": _token_json(self.token_a),
+            "tokenB": _token_json(self.token_b),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PoolEntry:
+        """Rebuild from the JSON form.
+
+        :raises ValueError: when a field is missing or malformed.
+        """
+        try:
+            return cls(
+                venue=str(data["venue"]),
+                program=Pubkey.from_string(data["program"]),
+                address=Pubkey.from_string(data["address"]),
+                token_a=_token_from(data["tokenA"]),
+                token_b=_token_from(data["tokenB"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a pool entry: {exc}") from None
+
+
+def _token_json(token: Token) -> dict[str, Any]:
+    return {"mint": token.mint, "symbol": token.symbol, "decimals": token.decimals}
+
+
+def _token_from(data: dict[str, Any]) -> Token:
+    symbol = data.get("symbol")
+    return Token(str(data["mint"]), None if symbol is None else str(symbol), int(data["decimals"]))
 
 
 class PoolRegistry:

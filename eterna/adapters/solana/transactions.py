@@ -4,8 +4,9 @@ In order: the compute-unit limit and price; the wallet's associated token accoun
 token the route touches, created if missing (idempotent); SOL wrapped into the wrapped-SOL
 account when tokenIn is SOL (a transfer, then sync-native); each leg's own swap instruction
 (CP-Swap ``swap_base_input``, Whirlpool ``swap_v2``, DLMM ``swap2``) with the minimum out
-the program enforces (:mod:`.legs`); the wrapped-SOL account closed when tokenOut is SOL,
-which unwraps it into the wallet; a memo with the order id, signed by the wallet.
+the program enforces (:mod:`.legs`); the wrapped-SOL account closed whenever the route used
+it, which unwraps SOL out (and gives its rent back after SOL in); a memo with the order id,
+signed by the wallet.
 
 The message is v0 without lookup tables: one swap takes 600-800 bytes, and a split over two
 or three pools may pass Solana's 1,232-byte limit, which :class:`TransactionTooLargeError`
@@ -85,7 +86,10 @@ class TransactionConfig:
 
 @dataclass(frozen=True, slots=True)
 class SwapTransaction:
-    """A signed transaction and what it does: wrap, legs, unwrap, its compute budget."""
+    """A signed transaction and what it does: wrap, legs, unwrap, its compute budget.
+
+    ``unwrap``: it closes the wrapped-SOL account (SOL in, out or in between).
+    """
 
     transaction: VersionedTransaction
     swaps: tuple[PlannedSwap, ...]
@@ -137,7 +141,9 @@ def build_swap_transaction(
     accounts = {m: associated_token_address(owner, m, programs[m]) for m in programs}
     touched = list(dict.fromkeys(m for s in swaps for m in (s.mint_in, s.mint_out)))
     wrap = sum(s.amount_in for s in swaps if s.mint_in == mint_in) if mint_in == WSOL_MINT else 0
-    unwrap = mint_out == WSOL_MINT
+    # The wrapped-SOL account is closed whenever the route used it: that unwraps SOL out,
+    # gives back its rent after SOL in, and unwraps what a hop through SOL left over.
+    unwrap = WSOL_MINT in touched
     limit = config.limit(swaps, len(touched))
     head = [set_compute_unit_limit(limit)]
     if config.compute_unit_price:
