@@ -112,7 +112,7 @@ class SolanaGateway:
             # Every slot is expected to make a block; a skipped one moves the end later.
             last_valid_slot=blockhash.slot + max(0, last_height - height),
             wrap_sol=built.wrap_lamports > 0,
-            unwrap_sol=Pubkey.from_string(request.mint_out) == WSOL_MINT,
+            unwrap_sol=request.mint_out == str(WSOL_MINT),
             last_valid_block_height=last_height,
             wire=built.wire,
         )

@@ -15,7 +15,7 @@ reports; lookup tables holding the pools' static accounts are what such a split 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -73,14 +73,17 @@ class TransactionConfig:
     compute_unit_price: int = 1_000
     base_compute_units: int = 20_000
     per_account_compute_units: int = 25_000
-    compute_units: dict[str, int] = field(
+    compute_units: Mapping[str, int] = field(
         default_factory=lambda: {"raydium": 80_000, "orca": 160_000, "meteora": 200_000}
     )
+    default_swap_units: int = 200_000
 
     def limit(self, swaps: Sequence[PlannedSwap], accounts: int) -> int:
         """Return the compute-unit limit of a transaction with these swaps and token accounts."""
         units = self.base_compute_units + accounts * self.per_account_compute_units
-        units += sum(self.compute_units[s.snapshot.entry.venue] for s in swaps)
+        units += sum(
+            self.compute_units.get(s.snapshot.entry.venue, self.default_swap_units) for s in swaps
+        )
         return min(units, MAX_COMPUTE_UNITS)
 
 
@@ -137,7 +140,7 @@ def build_swap_transaction(
     """
     owner = wallet.pubkey()
     programs = token_programs(swaps)
-    mint_in, mint_out = swaps[0].mint_in, swaps[-1].mint_out
+    mint_in = swaps[0].mint_in
     accounts = {m: associated_token_address(owner, m, programs[m]) for m in programs}
     touched = list(dict.fromkeys(m for s in swaps for m in (s.mint_in, s.mint_out)))
     wrap = sum(s.amount_in for s in swaps if s.mint_in == mint_in) if mint_in == WSOL_MINT else 0
