@@ -9,10 +9,12 @@ from fractions import Fraction
 import pytest
 from solders.pubkey import Pubkey
 
+from eterna.adapters.localchain.faults import FaultSettings
 from eterna.adapters.localchain.launches import Launch
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.market_data import SolanaMarketData
+from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.tokens import SOL, USDC
 from eterna.domain.triggers import MarketUpdate
 from tests.chain.eterna_support import Eterna, eterna_on
@@ -135,3 +137,19 @@ async def test_a_launch_is_a_created_update_and_its_pool_then_quotes(
     quotes = await eterna.venue("meteora").quote_amounts(USDC, new, [10**6])
     assert [q.pool for q in quotes] == [str(launched.address)]
     assert quotes[0].amount_out > 0
+
+
+async def test_a_start_the_node_refused_is_tried_again(
+    eterna: Eterna, market: SolanaMarketData
+) -> None:
+    eterna.node.faults.settings = FaultSettings(error_rate=1.0)
+    with pytest.raises(VenueUnavailableError):
+        await market.cursor()
+
+    eterna.node.faults.settings = FaultSettings()
+    cursor = await market.cursor()
+    pool = pool_of(eterna.node, "raydium", SOL, USDC)
+    eterna.node.move_price(pool.address, 30, a_to_b=True)
+
+    update = await next_update(aiter(market.updates(cursor)))
+    assert update.pool.address == str(pool.address)

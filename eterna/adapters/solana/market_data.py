@@ -117,29 +117,48 @@ class SolanaMarketData:
     # -- following --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe to every pool and program and read the pools; return once that is done."""
-        if self._started is None:
-            self._started = asyncio.create_task(self._start(), name="solana-market-start")
-        await asyncio.shield(self._started)
+        """Subscribe to every pool and program and read the pools; return once that is done.
+
+        :raises VenueError: when the node cannot be read or subscribed to (a later call
+            tries again).
+        """
+        started = self._started
+        if started is None or (
+            started.done() and (started.cancelled() or started.exception() is not None)
+        ):
+            started = asyncio.create_task(self._start(), name="solana-market-start")
+            self._started = started
+        await asyncio.shield(started)
 
     async def stop(self) -> None:
         """Stop following: every subscription ends."""
-        tasks = [*self._tasks, *([self._started] if self._started else [])]
+        if self._started is not None:
+            self._started.cancel()
+            with contextlib.suppress(asyncio.CancelledError, VenueError):
+                await self._started
+            self._started = None
+        await self._cancel_tasks()
+
+    async def _cancel_tasks(self) -> None:
+        tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, VenueError):
                 await task
-        self._tasks, self._started = [], None
 
     async def _start(self) -> None:
-        entries = list(self._registry)
-        first = await self._reader.read(entries, fresh=True)
-        ready = [self._watch(first[e.address]) for e in entries]
-        ready += [self._discover(kind) for kind in self._kinds]
-        await asyncio.gather(*(event.wait() for event in ready))
-        # Read after every subscription is live: the baseline a change is compared with.
-        baseline = await self._reader.read(entries, fresh=True)
+        try:
+            entries = list(self._registry)
+            first = await self._reader.read(entries, fresh=True)
+            ready = [self._watch(first[e.address]) for e in entries]
+            ready += [self._discover(kind) for kind in self._kinds]
+            await asyncio.gather(*(event.wait() for event in ready))
+            # Read after every subscription is live: the baseline a change is compared with.
+            baseline = await self._reader.read(entries, fresh=True)
+        except BaseException:
+            await self._cancel_tasks()  # the next start subscribes afresh
+            raise
         self._shown.update({a: pool_state(s) for a, s in baseline.items()})
         self._spawn(self._flush(), "solana-market-flush")
 
