@@ -2,10 +2,11 @@
 
 What the trigger watcher follows (:class:`~eterna.application.ports.MarketData`):
 
-- Every known pool's own account and vaults are subscribed (``accountSubscribe``): every
-  swap and deposit changes them. A notification marks the pool; a flusher re-reads the
-  marked pools together (one ``getMultipleAccounts``) and records a ``changed`` update for
-  each whose reserves or price moved.
+- Every known pool's own account and vaults are subscribed (``accountSubscribe``, one
+  connection for the genesis pools, one per launch): every swap and deposit changes them.
+  A notification marks the pool; a flusher re-reads the marked pools together (one
+  ``getMultipleAccounts``) and records a ``changed`` update for each whose reserves or
+  price moved.
 - Each program's pool accounts are subscribed too (``programSubscribe``, filtered on the
   pool type): a pool the registry does not know is a launch. It is registered, its own
   accounts subscribed, then read and recorded as ``created``.
@@ -13,7 +14,7 @@ What the trigger watcher follows (:class:`~eterna.application.ports.MarketData`)
 
 :meth:`SolanaMarketData.cursor` starts following and returns only once every subscription
 is confirmed and the pools were read after that: no change after the cursor is missed.
-A subscription that drops is made again, and its pool re-read and compared.
+A subscription that drops is made again, and its pools re-read and compared.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ class SolanaMarketData:
         try:
             entries = list(self._registry)
             first = await self._reader.read(entries, fresh=True)
-            ready = [self._watch(first[e.address]) for e in entries]
+            ready = [self._watch(list(first.values()))] if first else []
             ready += [self._discover(kind) for kind in self._kinds]
             await asyncio.gather(*(event.wait() for event in ready))
             # Read after every subscription is live: the baseline a change is compared with.
@@ -170,24 +171,27 @@ class SolanaMarketData:
             self._dirty[pool] = kind
         self._marked.set()
 
-    def _watch(self, snap: PoolSnapshot) -> asyncio.Event:
+    def _watch(self, snapshots: Sequence[PoolSnapshot]) -> asyncio.Event:
+        """Follow the pools' accounts on one subscription; return the event set once live."""
         ready = asyncio.Event()
-        self._spawn(self._follow_pool(snap.entry.address, snap.watched, ready), "solana-pool")
+        owners = {key: snap.entry.address for snap in snapshots for key in snap.watched}
+        self._spawn(self._follow_pools(owners, ready), "solana-pools")
         return ready
 
-    async def _follow_pool(
-        self, pool: Pubkey, keys: Sequence[Pubkey], ready: asyncio.Event
-    ) -> None:
+    async def _follow_pools(self, owners: dict[Pubkey, Pubkey], ready: asyncio.Event) -> None:
         while True:
             try:
-                async with self._rpc.account_updates(keys, commitment=self._commitment) as feed:
+                async with self._rpc.account_updates(
+                    list(owners), commitment=self._commitment
+                ) as feed:
                     if ready.is_set():  # subscribed again: what changed meanwhile was missed
-                        self._mark(pool)
+                        for pool in set(owners.values()):
+                            self._mark(pool)
                     ready.set()
-                    async for _ in feed:
-                        self._mark(pool)
+                    async for update in feed:
+                        self._mark(owners[update.address])
             except VenueError as exc:
-                log.warning("subscription to pool %s lost: %s", pool, exc)
+                log.warning("subscription to %d pools lost: %s", len(set(owners.values())), exc)
             await asyncio.sleep(self._retry_seconds)
 
     def _discover(self, kind: PoolKind) -> asyncio.Event:
@@ -218,7 +222,7 @@ class SolanaMarketData:
         # whose changes nobody sees.
         entry: PoolEntry = await entry_for(kind.program, address, data, self._tokens)
         snap = (await self._reader.read([entry], fresh=True))[address]
-        await self._watch(snap).wait()
+        await self._watch([snap]).wait()
         self._registry.add(entry)
         log.info("new %s pool %s: %s/%s", entry.venue, address, *entry.mints)
         self._mark(address, "created")
