@@ -10,7 +10,9 @@
   does not know once that height is past the last valid one can never land (EXPIRED); one it
   knows is read back with ``getTransaction`` - CONFIRMED with the fill, or FAILED with why.
 
-The fill is what the wallet's tokenOut account gained. When tokenOut is SOL the wrapped-SOL
+Every order trades through the deployment wallet handed in (it signs, pays the fees and holds
+the tokens); the request's payer - the order's user - does not sign. The fill is what the
+wallet's tokenOut account gained. When tokenOut is SOL the wrapped-SOL
 account is closed in the same transaction and has no balance after it: the fill is then what
 the route's pools paid out of their wrapped-SOL vaults, which is what that account received.
 """
