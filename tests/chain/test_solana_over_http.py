@@ -1,7 +1,8 @@
 """Eterna's Solana adapters over real HTTP and websockets: ``eterna chain``'s app on a port.
 
 The same adapters as in the embedded mode, given HttpRpc instead of LocalRpc: a quote, the
-transaction built from it, its fill, and a pool change seen through a websocket subscription.
+transaction built from it, its fill, and a pool change seen through a websocket subscription;
+and the pool registry a process that did not build the genesis reads from the chain's list.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
 from eterna.adapters.solana.market_data import SolanaMarketData
+from eterna.adapters.solana.pools import PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.venues import SolanaVenue
 from eterna.domain.tokens import SOL, USDC
 from eterna.routing.venues import TxState
 from tests.chain.eterna_support import expected_out, registry_of, request_for, single
 from tests.chain.node_support import manual_node, pool_of
-from tests.chain.rpc_support import served
+from tests.chain.rpc_support import http_rpc, served
 
 pytestmark = pytest.mark.anyio
 
@@ -54,3 +56,14 @@ async def test_quote_fill_and_pool_changes_over_http(program_files: list[Program
             assert Pubkey.from_string(quotes[0].pool) == pool.address
         finally:
             await market.stop()
+
+
+async def test_the_chain_pool_list_reads_as_the_registry(program_files: list[ProgramFile]) -> None:
+    node = manual_node(program_files)
+    async with http_rpc(node) as (_, client):
+        answer = await client.get("/admin/pools")
+
+    entries = [PoolEntry.from_json(pool) for pool in answer.json()]
+
+    assert PoolRegistry(entries).pools("orca", SOL.mint, USDC.mint)
+    assert entries == list(registry_of(node))
