@@ -166,6 +166,35 @@ async def test_stale_quote_fails_on_its_minimum_and_says_slippage(
     assert wallet_balance(eterna.node, USDC) == usdc_before
 
 
+@pytest.mark.parametrize("venue", ["orca", "meteora"])
+async def test_swap_run_past_the_pool_liquidity_fails_as_insufficient_liquidity(
+    eterna: Eterna, venue: str
+) -> None:
+    # Nine tenths of all the pool can pay, then the price moves the same way first: the
+    # swap runs past its last tick or bin array.
+    quote = await eterna.quote(venue, SOL, USDC, await most_fillable(eterna, venue) * 9 // 10)
+    tx = await eterna.gateway.build(request_for(single(quote)))
+    sell(eterna.node, quote.pool, SOL, 300)
+
+    await eterna.gateway.send(tx)
+    status = await eterna.gateway.status(tx)
+
+    assert status.state is TxState.FAILED
+    assert status.failure is FailureKind.INSUFFICIENT_LIQUIDITY
+    assert status.error is not None
+    assert status.error.startswith("InsufficientLiquidity")
+
+
+async def most_fillable(eterna: Eterna, venue: str) -> int:
+    """Return the largest SOL amount the venue's SOL/USDC pool fills now (a bisection)."""
+    low, high = 1, 10**18
+    while low < high:
+        middle = (low + high + 1) // 2
+        quotes = await eterna.venue(venue).quote_amounts(SOL, USDC, [middle])
+        low, high = (middle, high) if quotes else (low, middle - 1)
+    return low
+
+
 async def test_two_hop_whose_first_pool_moved_fails_as_slippage(eterna: Eterna) -> None:
     first = await eterna.quote("meteora", BONK, SOL, 10**11)
     second = await eterna.quote("raydium", SOL, JUP, first.amount_out)

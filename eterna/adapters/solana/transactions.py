@@ -65,8 +65,11 @@ class TransactionTooLargeError(VenueError):
 class TransactionConfig:
     """Compute budget of swap transactions.
 
-    ``compute_units`` per venue are mainnet-sized budgets (a Whirlpool swap crossing several
-    ticks, a DLMM swap crossing many bins); the local chain's cheaper SPL Token uses less.
+    ``compute_units`` per venue are budgets for a large swap: a DLMM swap crossing 40 bins
+    takes about 200,000 units on the local chain (whose SPL Token is cheaper than mainnet's),
+    a Whirlpool swap crossing ticks 80,000. A transaction over its limit fails for good,
+    while a generous limit only raises the priority fee (price x limit): 400 lamports per
+    100,000 units at the default price.
     ``compute_unit_price`` is the priority fee, in micro-lamports per compute unit.
     """
 
@@ -74,9 +77,9 @@ class TransactionConfig:
     base_compute_units: int = 20_000
     per_account_compute_units: int = 25_000
     compute_units: Mapping[str, int] = field(
-        default_factory=lambda: {"raydium": 80_000, "orca": 160_000, "meteora": 200_000}
+        default_factory=lambda: {"raydium": 80_000, "orca": 250_000, "meteora": 400_000}
     )
-    default_swap_units: int = 200_000
+    default_swap_units: int = 400_000
 
     def limit(self, swaps: Sequence[PlannedSwap], accounts: int) -> int:
         """Return the compute-unit limit of a transaction with these swaps and token accounts."""
