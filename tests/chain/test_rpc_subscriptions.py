@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ from solders.pubkey import Pubkey
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.localchain.rpc_pubsub import SessionClosedError
 from eterna.adapters.localchain.rpc_service import ChainRpc
 from eterna.adapters.solana.cpswap import POOL_STATE_LEN
 from eterna.adapters.solana.http_rpc import HttpRpc
@@ -143,3 +144,28 @@ async def test_a_websocket_that_cannot_connect_is_unavailable() -> None:
         with pytest.raises(RpcUnavailableError):
             async with _context(rpc):
                 pass
+
+
+async def test_a_session_answers_bad_requests_as_a_node_does(
+    program_files: list[ProgramFile],
+) -> None:
+    session = ChainRpc(manual_node(program_files)).session()
+    requests: list[Any] = [
+        {"jsonrpc": "2.0", "id": 1, "method": "getSlot", "params": []},
+        {"jsonrpc": "2.0", "id": 2, "method": "slotUnsubscribe", "params": [12345]},
+        {"jsonrpc": "2.0", "id": 3, "method": "slotSubscribe"},
+        ["not", "a", "request"],
+    ]
+    for request in requests:
+        await session.handle(request)
+    answers = [await session.next_message() for _ in requests]
+    assert answers[0]["error"]["code"] == -32601
+    assert answers[1]["error"] == {"code": -32602, "message": "Invalid subscription id."}
+    sub = answers[2]["result"]
+    assert isinstance(sub, int)
+    assert answers[3]["error"]["code"] == -32600
+    await session.handle({"jsonrpc": "2.0", "id": 4, "method": "slotUnsubscribe", "params": [sub]})
+    assert await session.next_message() == {"jsonrpc": "2.0", "result": True, "id": 4}
+    await session.close()
+    with pytest.raises(SessionClosedError):
+        await session.next_message()

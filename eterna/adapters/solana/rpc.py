@@ -261,7 +261,11 @@ class SolanaRpc(Protocol):
     async def get_transaction(
         self, signature: Signature, *, commitment: Commitment | None = None
     ) -> TransactionRecord | None:
-        """Return a processed transaction with its outcome, or None when unknown."""
+        """Return a processed transaction with its outcome, or None when unknown.
+
+        A node's default commitment here is ``finalized``: a transaction that just landed is
+        None until it is rooted (about 32 slots). Pass ``"confirmed"`` to read it at once.
+        """
         ...
 
     def account_updates(
