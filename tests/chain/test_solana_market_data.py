@@ -13,11 +13,13 @@ from eterna.adapters.localchain.faults import FaultSettings
 from eterna.adapters.localchain.launches import Launch
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.market_data import SolanaMarketData
+from eterna.adapters.solana.pools import PoolEntry
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.tokens import SOL, USDC
 from eterna.domain.triggers import MarketUpdate
-from tests.chain.eterna_support import Eterna, eterna_on
+from tests.chain.eterna_support import Eterna, eterna_on, eventually
 from tests.chain.node_support import manual_node, pool_of
 
 pytestmark = pytest.mark.anyio
@@ -153,3 +155,30 @@ async def test_a_start_the_node_refused_is_tried_again(
 
     update = await next_update(aiter(market.updates(cursor)))
     assert update.pool.address == str(pool.address)
+
+
+async def test_discovery_alone_registers_a_launch_for_a_worker_venues(eterna: Eterna) -> None:
+    seen: list[PoolEntry] = []
+    discovery = PoolDiscovery(eterna.rpc, eterna.registry, registered=seen.append)
+    await discovery.start()
+    try:
+        launched, token = eterna.node.launch(
+            Launch(
+                symbol="ZAP",
+                decimals=9,
+                quote="SOL",
+                price=Fraction(1, 1_000),
+                liquidity=Fraction(200),
+                venue="raydium",
+            )
+        )
+        await eventually(lambda: launched.address in eterna.registry)
+    finally:
+        await discovery.stop()
+
+    assert [e.address for e in seen] == [launched.address]
+    new = eterna.registry.token(token.mint)
+    assert new is not None
+    assert new.decimals == 9
+    quotes = await eterna.venue("raydium").quote_amounts(SOL, new, [10**8])
+    assert [q.pool for q in quotes] == [str(launched.address)]

@@ -5,11 +5,19 @@ Each program's pool account has its own Anchor discriminator and size; a
 an address the registry does not know is a new pool. Its mints are read from the pool
 account; a token Eterna does not know yet gets its decimals from its mint account, and no
 symbol.
+
+:class:`PoolDiscovery` runs those subscriptions and registers what they find: in the
+process of the trigger watcher (inside :class:`~.market_data.SolanaMarketData`, which
+follows each new pool before it is registered) and in every worker, whose venues must quote
+a launched pool as soon as a sniper order fires on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,7 +27,12 @@ from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.anchor import AccountLayoutError, account_discriminator
 from eterna.adapters.solana.dlmm import LB_PAIR_LEN, decode_lb_pair
 from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
-from eterna.adapters.solana.pools import PROGRAM_VENUES, PoolEntry, PoolRegistry
+from eterna.adapters.solana.pools import (
+    PROGRAM_VENUES,
+    VENUE_PROGRAMS,
+    PoolEntry,
+    PoolRegistry,
+)
 from eterna.adapters.solana.rpc import (
     Commitment,
     DataSizeFilter,
@@ -31,6 +44,8 @@ from eterna.adapters.solana.spl import decode_mint
 from eterna.adapters.solana.whirlpool import WHIRLPOOL_LEN, decode_whirlpool
 from eterna.domain.errors import VenueError
 from eterna.domain.tokens import WELL_KNOWN, Token
+
+log = logging.getLogger(__name__)
 
 
 class UndecodablePoolError(VenueError):
@@ -133,3 +148,86 @@ async def entry_for(
 def kinds_for(venues: Sequence[str]) -> list[PoolKind]:
     """Return the pool kinds of the venues asked for."""
     return [k for k in POOL_KINDS if PROGRAM_VENUES[k.program] in venues]
+
+
+Admit = Callable[[PoolEntry], Awaitable[None]]
+
+
+class PoolDiscovery:
+    """Register the pools the programs create, as their program subscriptions report them.
+
+    ``admit`` runs before a new pool is registered (a market data adapter follows it first);
+    ``registered`` after. A pool that cannot be decoded or read is logged and skipped.
+    """
+
+    def __init__(
+        self,
+        rpc: SolanaRpc,
+        registry: PoolRegistry,
+        *,
+        venues: Sequence[str] = tuple(VENUE_PROGRAMS),
+        commitment: Commitment = "confirmed",
+        retry_seconds: float = 1.0,
+        admit: Admit | None = None,
+        registered: Callable[[PoolEntry], None] | None = None,
+    ) -> None:
+        self._rpc = rpc
+        self._registry = registry
+        self._kinds = kinds_for(venues)
+        self._commitment: Commitment = commitment
+        self._retry_seconds = retry_seconds
+        self._admit = admit
+        self._registered = registered
+        self._tokens = TokenLookup(rpc, registry, commitment=commitment)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Subscribe to each program's pool accounts; return once every subscription is live."""
+        if self._tasks:
+            return
+        ready = [asyncio.Event() for _ in self._kinds]
+        self._tasks = [
+            asyncio.create_task(self._follow(kind, event), name=f"discovery-{kind.account}")
+            for kind, event in zip(self._kinds, ready, strict=True)
+        ]
+        try:
+            await asyncio.gather(*(event.wait() for event in ready))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """End the subscriptions."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _follow(self, kind: PoolKind, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                async with self._rpc.program_updates(
+                    kind.program, kind.filters, commitment=self._commitment
+                ) as feed:
+                    ready.set()
+                    async for update in feed:
+                        if update.address not in self._registry:
+                            await self._register(kind, update.address, update.account.data)
+            except VenueError as exc:
+                log.warning("subscription to %s pools lost: %s", kind.account, exc)
+            await asyncio.sleep(self._retry_seconds)
+
+    async def _register(self, kind: PoolKind, address: Pubkey, data: bytes) -> None:
+        try:
+            entry = await entry_for(kind.program, address, data, self._tokens)
+            if self._admit is not None:
+                await self._admit(entry)
+        except VenueError as exc:
+            log.warning("new pool %s not registered: %s", address, exc)
+            return
+        if self._registry.add(entry):
+            log.info("new %s pool %s: %s/%s", entry.venue, address, *entry.mints)
+            if self._registered is not None:
+                self._registered(entry)

@@ -29,7 +29,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from eterna.adapters.solana.discovery import PoolKind, TokenLookup, entry_for, kinds_for
+from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import Commitment, SolanaRpc
@@ -72,8 +72,15 @@ class SolanaMarketData:
         self._rpc = rpc
         self._registry = registry
         self._reader = reader
-        self._tokens = TokenLookup(rpc, registry, commitment=commitment)
-        self._kinds = kinds_for(venues)
+        self._discovery = PoolDiscovery(
+            rpc,
+            registry,
+            venues=venues,
+            commitment=commitment,
+            retry_seconds=retry_seconds,
+            admit=self._admit,
+            registered=lambda entry: self._mark(entry.address, "created"),
+        )
         self._commitment: Commitment = commitment
         self._retry_seconds = retry_seconds
         self._log: deque[MarketUpdate] = deque(maxlen=log_size)
@@ -141,6 +148,7 @@ class SolanaMarketData:
         await self._cancel_tasks()
 
     async def _cancel_tasks(self) -> None:
+        await self._discovery.stop()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -152,9 +160,10 @@ class SolanaMarketData:
         try:
             entries = list(self._registry)
             first = await self._reader.read(entries, fresh=True)
-            ready = [self._watch(list(first.values()))] if first else []
-            ready += [self._discover(kind) for kind in self._kinds]
-            await asyncio.gather(*(event.wait() for event in ready))
+            ready = self._watch(list(first.values())) if first else None
+            await self._discovery.start()
+            if ready is not None:
+                await ready.wait()
             # Read after every subscription is live: the baseline a change is compared with.
             baseline = await self._reader.read(entries, fresh=True)
         except BaseException:
@@ -194,38 +203,11 @@ class SolanaMarketData:
                 log.warning("subscription to %d pools lost: %s", len(set(owners.values())), exc)
             await asyncio.sleep(self._retry_seconds)
 
-    def _discover(self, kind: PoolKind) -> asyncio.Event:
-        ready = asyncio.Event()
-        self._spawn(self._follow_program(kind, ready), "solana-pool-discovery")
-        return ready
-
-    async def _follow_program(self, kind: PoolKind, ready: asyncio.Event) -> None:
-        while True:
-            try:
-                async with self._rpc.program_updates(
-                    kind.program, kind.filters, commitment=self._commitment
-                ) as feed:
-                    ready.set()
-                    async for update in feed:
-                        if update.address in self._registry:
-                            continue
-                        try:
-                            await self._register(kind, update.address, update.account.data)
-                        except VenueError as exc:
-                            log.warning("new pool %s not followed: %s", update.address, exc)
-            except VenueError as exc:
-                log.warning("subscription to %s pools lost: %s", kind.account, exc)
-            await asyncio.sleep(self._retry_seconds)
-
-    async def _register(self, kind: PoolKind, address: Pubkey, data: bytes) -> None:
-        # Registered once it can be read and is followed, so venues never quote a pool
-        # whose changes nobody sees.
-        entry: PoolEntry = await entry_for(kind.program, address, data, self._tokens)
-        snap = (await self._reader.read([entry], fresh=True))[address]
+    async def _admit(self, entry: PoolEntry) -> None:
+        # A launch is followed before it is registered, so venues never quote a pool whose
+        # changes nobody sees.
+        snap = (await self._reader.read([entry], fresh=True))[entry.address]
         await self._watch([snap]).wait()
-        self._registry.add(entry)
-        log.info("new %s pool %s: %s/%s", entry.venue, address, *entry.mints)
-        self._mark(address, "created")
 
     async def _flush(self) -> None:
         while True:
