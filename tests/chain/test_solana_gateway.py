@@ -7,6 +7,8 @@ quote to the base unit, for every venue, SOL in and SOL out, a split and a two-h
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from solders.pubkey import Pubkey
 
@@ -17,7 +19,8 @@ from eterna.adapters.solana.legs import RouteMovedError
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.adapters.solana.transactions import TransactionTooLargeError
 from eterna.domain.failures import FailureKind
-from eterna.domain.tokens import BONK, JUP, SOL, USDC, Token
+from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, Token
+from eterna.routing.router import Router
 from eterna.routing.venues import Transaction, TxState
 from tests.chain.eterna_support import (
     Eterna,
@@ -275,6 +278,28 @@ async def test_amount_no_pool_can_fill_is_refused_at_build(eterna: Eterna) -> No
 
     with pytest.raises(RouteMovedError, match="cannot fill"):
         await eterna.gateway.build(too_big)
+
+
+@pytest.mark.parametrize(
+    ("token_in", "token_out", "amount"),
+    [
+        (SOL, USDC, Decimal(5_000)),
+        (BONK, JUP, Decimal(1_000_000_000)),
+        (RAY, JUP, Decimal(1_000)),
+        (JUP, SOL, Decimal(100_000)),
+    ],
+)
+async def test_routes_of_at_most_two_legs_fit_and_fill_their_quote(
+    eterna: Eterna, token_in: Token, token_out: Token, amount: Decimal
+) -> None:
+    router = Router([eterna.venue(v) for v in VENUES], max_legs=2)
+    route = (await router.route(token_in, token_out, amount, slippage_bps=50)).route
+    assert len(route.legs) <= 2
+
+    tx = await eterna.gateway.build(request_for(route))
+
+    assert await land(eterna, tx) is TxState.CONFIRMED
+    assert (await eterna.gateway.status(tx)).amount_out == expected_out(route)
 
 
 async def test_split_over_three_venues_does_not_fit_one_transaction(eterna: Eterna) -> None:
