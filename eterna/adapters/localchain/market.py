@@ -10,6 +10,7 @@ is :meth:`ChainMarket.on_slots`.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -26,6 +27,8 @@ from eterna.adapters.localchain.tx_swaps import first_swap
 from eterna.adapters.solana.ids import mint_of
 from eterna.amm.base import PoolMath
 from eterna.domain.tokens import WELL_KNOWN, Token
+
+log = logging.getLogger(__name__)
 
 
 class UnknownPoolError(ChainError, KeyError):
@@ -109,7 +112,11 @@ class ChainMarket:
         if drift:
             self.maker.drift(passed)
         if launch_due:
-            self.launch_random(slot)
+            try:
+                self.launch_random(slot)
+            except ChainError:
+                # A launch the programs refused must not stop the clock: the next one may do.
+                log.exception("a random launch failed")
 
     def _listed(self, pool: ChainPool, token: Token, slot: int) -> tuple[ChainPool, Token]:
         self._tokens[mint_of(token)] = token

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -71,7 +72,10 @@ from eterna.adapters.localchain.simulation import Simulation, simulate
 from eterna.adapters.localchain.slots import MAX_BLOCKHASH_AGE, RecentBlockhash, SlotClock
 from eterna.adapters.localchain.svm import GENESIS_UNIX_TIME
 from eterna.amm.base import PoolMath
+from eterna.domain.errors import EternaError
 from eterna.domain.tokens import Token
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BlockhashNotFoundError",
@@ -130,6 +134,7 @@ class LocalNode:
         self._account_feed: Feed[AccountChange] = Feed()
         self._slot_feed: Feed[SlotChange] = Feed()
         self._slot = self.clock.slot()
+        self._next_launch = self.clock.unix_time(self._slot) + config.launch_every_seconds
         recorder = Recorder(self.ledger, self._account_feed, self._block)
         self.chain = NodeChain(programs, seed=chain_seed(config.seed), recorder=recorder)
         self.chain.restore(opening.snapshot)
@@ -139,7 +144,6 @@ class LocalNode:
         self.wallet = wallet or wallet_keypair(config.seed)
         fund_wallet(self.chain, self.wallet)
         self.faults = FaultPlan(config.faults, seed=config.seed)
-        self._next_launch = self.unix_time + config.launch_every_seconds
         self._ticker: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -162,7 +166,11 @@ class LocalNode:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(self.clock.seconds_to_next_slot())
-            self.sync()
+            try:
+                self.sync()
+            except (EternaError, ValueError):
+                # The slot has moved on already; a drift swap that failed must not stop time.
+                log.exception("the market's work for a new slot failed")
 
     # -- clock -----------------------------------------------------------------------------
 
