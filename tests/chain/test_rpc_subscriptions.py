@@ -12,8 +12,10 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 import pytest
 from solders.pubkey import Pubkey
+from websockets.asyncio.client import connect
 
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
@@ -169,3 +171,17 @@ async def test_a_session_answers_bad_requests_as_a_node_does(
     await session.close()
     with pytest.raises(SessionClosedError):
         await session.next_message()
+
+
+async def test_the_websocket_answers_garbage_with_a_parse_error_and_reads_binary_json(
+    program_files: list[ProgramFile],
+) -> None:
+    node = manual_node(program_files)
+    async with served(node) as url, connect(url.replace("http", "ws", 1)) as ws:
+        await ws.send("{not json")
+        garbled = orjson.loads(await ws.recv())
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 7, "method": "slotSubscribe"}))
+        answer = orjson.loads(await ws.recv())
+    assert garbled["error"] == {"code": -32700, "message": "Parse error"}
+    assert answer["id"] == 7
+    assert isinstance(answer["result"], int)

@@ -62,9 +62,12 @@ async def _websocket(chain: ChainRpc, websocket: WebSocket) -> None:
     writer = asyncio.create_task(_write(session, websocket))
     try:
         while True:
-            text = await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
             try:
-                message = orjson.loads(text)
+                # Text frames, as clients send them; binary ones are read as JSON too.
+                message = orjson.loads(frame.get("text") or frame.get("bytes") or b"")
             except orjson.JSONDecodeError:
                 await websocket.send_text(orjson.dumps(PARSE_ERROR_BODY).decode())
                 continue
