@@ -151,6 +151,39 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_chain(args: argparse.Namespace) -> None:
+    """Run the local chain as a Solana JSON-RPC server (websocket subscriptions on the port)."""
+    import uvicorn  # noqa: PLC0415
+
+    from eterna.adapters.localchain.rpc_server import create_chain_app  # noqa: PLC0415
+    from eterna.domain.errors import EternaError  # noqa: PLC0415
+    from eterna.entrypoints.chain import build_local_node  # noqa: PLC0415
+
+    settings = _settings(
+        chain_seed=args.seed, chain_slot_ms=args.slot_ms, programs_dir=args.programs_dir
+    )
+    _configure_logging(settings)
+    host = args.host or settings.host
+    port = args.port or settings.chain_port
+    try:
+        node = build_local_node(settings)
+    except EternaError as exc:  # missing programs, an unreadable wallet file
+        raise SystemExit(f"eterna chain: {exc}") from None
+    slots = f"{settings.chain_slot_ms} ms slots" if settings.chain_slot_ms else "manual slots"
+    print(
+        f"Eterna local chain (seed {settings.chain_seed}, {slots}, wallet {node.wallet.pubkey()}): "
+        f"JSON-RPC on http://{host}:{port}, subscriptions on ws://{host}:{port}",
+        flush=True,
+    )
+    uvicorn.run(
+        create_chain_app(node),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )
+
+
 def cmd_migrate(_args: argparse.Namespace) -> None:
     """Apply the database migrations to DATABASE_URL (or the local SQLite file)."""
     from eterna.entrypoints.bootstrap import close_database, open_database  # noqa: PLC0415
@@ -262,6 +295,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
+    chain = _command(
+        sub,
+        "chain",
+        "run the local chain as a Solana JSON-RPC server",
+        "Run the local chain: LiteSVM with the Raydium CP-Swap, Orca Whirlpool and Meteora "
+        "DLMM programs' mainnet builds, a genesis of real tokens and pools, slots, a market "
+        "maker, launches and faults, served as Solana JSON-RPC on one port (POST /, "
+        "websocket subscriptions on /) with admin endpoints under /admin (faults, launch, "
+        "move-price, ledger, pools, advance) and /health.",
+        cmd_chain,
+    )
+    chain.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
+    chain.add_argument("--port", type=int, help="port (default ETERNA_CHAIN_PORT or 8899)")
+    chain.add_argument("--seed", type=int, help="genesis seed (default ETERNA_CHAIN_SEED or 7)")
+    chain.add_argument(
+        "--slot-ms",
+        type=int,
+        metavar="MS",
+        help="slot length (default ETERNA_CHAIN_SLOT_MS or 400; 0: slots move on request)",
+    )
+    chain.add_argument(
+        "--programs-dir",
+        metavar="DIR",
+        help="folder of the programs' binaries (default ETERNA_PROGRAMS_DIR)",
+    )
     _command(
         sub,
         "migrate",

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
         description="HTTP and websocket port of `eterna serve`",
     )
     host: str = Field(
-        "127.0.0.1", description="interface `serve`, `sandbox` and a worker's /metrics bind"
+        "127.0.0.1",
+        description="interface `serve`, `sandbox`, `chain` and a worker's /metrics bind",
     )
     database_url: str | None = Field(
         None,
@@ -152,6 +153,58 @@ class Settings(BaseSettings):
         ge=0,
         description="seeded random token launches every this many seconds while slots run "
         "(0: only on demand)",
+    )
+
+    # -- the local chain: `eterna chain`, LiteSVM with the DEX programs behind Solana JSON-RPC --
+    programs_dir: Path | None = Field(
+        None,
+        description="folder holding the DEX programs' binaries (unset: ../shared/programs, "
+        "then programs/ in the data folder)",
+    )
+    chain_port: int = Field(
+        8899, description="port of `eterna chain`: JSON-RPC and websocket subscriptions"
+    )
+    chain_seed: int = Field(
+        7, description="seed of the local chain's genesis (tokens, pools, prices) and faults"
+    )
+    chain_slot_ms: int = Field(
+        400, ge=0, description="slot length of the local chain; 0 moves slots only on request"
+    )
+    chain_drift: bool = Field(
+        default=True, description="a market maker swaps on the local chain every slot (price drift)"
+    )
+    chain_launch_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="seeded random token launches on the local chain every this many seconds "
+        "of chain time (0: only on demand)",
+    )
+    chain_latency_ms: int = Field(
+        0, ge=0, description="injected latency per JSON-RPC request to the local chain"
+    )
+    chain_error_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of JSON-RPC requests answered with HTTP 503 (half of failed sends "
+        "landed anyway)",
+    )
+    chain_drop_rate: float = Field(
+        0.0, ge=0, le=1, description="share of sent transactions the local chain drops"
+    )
+    chain_expire_rate: float = Field(
+        0.0, ge=0, le=1, description="share of getLatestBlockhash answers already expired"
+    )
+    chain_price_move_rate: float = Field(
+        0.0, ge=0, le=1, description="share of sends an adverse swap lands just before"
+    )
+    chain_price_move_bps: int = Field(
+        100, ge=0, le=5_000, description="how far that adverse swap moves the price, in bps"
+    )
+    wallet_keypair: Path | None = Field(
+        None,
+        description="Eterna's wallet, a keypair file as solana-keygen writes it (unset: the "
+        "chain seed's wallet); the local chain funds it at genesis",
     )
 
     # -- the trigger watcher (limit and sniper orders) --
@@ -388,6 +441,21 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "reconcile_seconds",
         "shutdown_grace_seconds",
         "global_orders_per_minute",
+    ),
+    "local chain": (
+        "programs_dir",
+        "chain_port",
+        "chain_seed",
+        "chain_slot_ms",
+        "chain_drift",
+        "chain_launch_seconds",
+        "chain_latency_ms",
+        "chain_error_rate",
+        "chain_drop_rate",
+        "chain_expire_rate",
+        "chain_price_move_rate",
+        "chain_price_move_bps",
+        "wallet_keypair",
     ),
     "trigger watcher": ("watcher_lock_ttl_ms", "watcher_resync_seconds", "watcher_concurrency"),
     "market sandbox": (

@@ -38,6 +38,7 @@ COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
         *SECTIONS["market sandbox"],
     ),
     "sandbox": ("host", "log_level", "log_format", *SECTIONS["market sandbox"]),
+    "chain": ("host", "log_level", "log_format", "data_dir", *SECTIONS["local chain"]),
     "migrate": ("database_url", "data_dir", "db_pool_size", "log_level", "log_format"),
     "token": (
         "jwt_secret",

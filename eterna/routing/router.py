@@ -12,7 +12,10 @@ Candidates for an exact-in swap of ``tokenIn`` for ``tokenOut``:
   that ran dry: the second hop spends exactly what the first paid out.
 
 The best output wins; ties go to fewer legs (:mod:`eterna.routing.candidates`). A route moving the
-price more than ``max_price_impact_bps`` is not a candidate.
+price more than ``max_price_impact_bps`` is not a candidate. ``max_legs`` caps the swaps of a
+route, for a chain whose transaction holds only so many (a Solana transaction without lookup
+tables holds two of these programs' swaps): a split then uses at most that many pools, a
+two-hop at most that many across both hops.
 
 Venue calls, each a request to a remote venue one day, happen in two concurrent rounds, at
 most ``V·(1 + 2H)`` for V venues and H usable hubs (15 for three venues and two hubs):
@@ -105,8 +108,14 @@ class _Calls:
         return results
 
 
-def _plan(amount: int, quotes: Sequence[PoolQuote], chunks: int) -> tuple[PoolQuote, ...]:
-    """Return the legs of the best allocation of amount over the quoted pools, or ()."""
+def _plan(
+    amount: int, quotes: Sequence[PoolQuote], chunks: int, max_pools: int | None = None
+) -> tuple[PoolQuote, ...]:
+    """Return the legs of the best allocation of amount over the quoted pools, or ().
+
+    With ``max_pools``, an allocation over more pools is made again over the ones it gave
+    the most chunks to (ties: the pool listed first).
+    """
     by_pool: dict[str, dict[int, PoolQuote]] = {}
     for q in quotes:
         by_pool.setdefault(q.pool, {})[q.amount_in] = q
@@ -116,6 +125,9 @@ def _plan(amount: int, quotes: Sequence[PoolQuote], chunks: int) -> tuple[PoolQu
         for pool, quoted in sorted(by_pool.items())
     }
     allocation = split.allocate(outputs, len(grid))
+    if max_pools is not None and len(allocation) > max_pools:
+        kept = sorted(allocation, key=lambda pool: -allocation[pool])[:max_pools]
+        allocation = split.allocate({pool: outputs[pool] for pool in kept}, len(grid))
     if not allocation:
         return ()
     legs = [
@@ -135,12 +147,16 @@ class Router:
         *,
         hubs: Sequence[Token] = (SOL, USDC),
         chunks: int = split.DEFAULT_CHUNKS,
+        max_legs: int | None = None,
     ) -> None:
         if chunks < 2:
             raise ValueError("a split needs at least two chunks")
+        if max_legs is not None and max_legs < 1:
+            raise ValueError("a route has at least one leg")
         self._venues = tuple(venues)
         self._hubs = tuple(hubs)
         self._chunks = chunks
+        self._max_legs = max_legs
 
     @property
     def venues(self) -> tuple[VenueAdapter, ...]:
@@ -230,13 +246,20 @@ class Router:
         direct = [q for q in _flatten(first[:n]) if q.token_out == token_out]
         whole = [q for q in direct if q.amount_in == units]
         found = [candidates.single(q) for q in whole]
-        chunked = _plan(units, direct, chunks)
+        chunked = _plan(units, direct, chunks, self._max_legs)
         if len(chunked) > 1:
             found.append(candidates.split(chunked))
+        # The first hop leaves at least one leg to the second.
+        first_pools = None if self._max_legs is None else self._max_legs - 1
         starts = []
         for i, hub in enumerate(hubs, start=1):
+            if first_pools == 0:
+                break
             hop = _plan(
-                units, [q for q in _flatten(first[i * n : i * n + n]) if q.token_out == hub], chunks
+                units,
+                [q for q in _flatten(first[i * n : i * n + n]) if q.token_out == hub],
+                chunks,
+                first_pools,
             )
             if hop:
                 starts.append(hop)
@@ -250,7 +273,8 @@ class Router:
         )
         for i, (hop, middle) in enumerate(zip(starts, middles, strict=True)):
             onward = [q for q in _flatten(second[i * n : i * n + n]) if q.token_out == token_out]
-            last = _plan(middle, onward, chunks)
+            left = None if self._max_legs is None else self._max_legs - len(hop)
+            last = _plan(middle, onward, chunks, left)
             if last:
                 found.append(candidates.two_hop(hop, last))
         return found, whole

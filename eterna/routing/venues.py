@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,6 +145,11 @@ class Transaction:
 
     Re-sending the same transaction can never execute twice; a rebuilt transaction (new
     blockhash) has a new signature.
+
+    On a Solana cluster ``wire`` holds the serialized signed transaction (what is sent, and
+    sent again) and ``last_valid_block_height`` the block height after which it can no
+    longer land; ``last_valid_slot`` is then the slot that height is expected at. Both are
+    None for a market that needs neither (the sandbox).
     """
 
     signature: str
@@ -157,10 +163,12 @@ class Transaction:
     last_valid_slot: int
     wrap_sol: bool
     unwrap_sol: bool
+    last_valid_block_height: int | None = None
+    wire: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
+        """Return the JSON form (``wire`` in base64; both chain fields left out when None)."""
+        data: dict[str, Any] = {
             "signature": self.signature,
             "memo": self.memo,
             "payer": self.payer,
@@ -173,10 +181,17 @@ class Transaction:
             "wrapSol": self.wrap_sol,
             "unwrapSol": self.unwrap_sol,
         }
+        if self.last_valid_block_height is not None:
+            data["lastValidBlockHeight"] = self.last_valid_block_height
+        if self.wire is not None:
+            data["wire"] = base64.b64encode(self.wire).decode("ascii")
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Transaction:
-        """Rebuild from the JSON form."""
+        """Rebuild from the JSON form (that of a transaction stored without chain fields too)."""
+        height = data.get("lastValidBlockHeight")
+        wire = data.get("wire")
         return cls(
             signature=data["signature"],
             memo=data["memo"],
@@ -189,6 +204,8 @@ class Transaction:
             last_valid_slot=int(data["lastValidSlot"]),
             wrap_sol=bool(data["wrapSol"]),
             unwrap_sol=bool(data["unwrapSol"]),
+            last_valid_block_height=None if height is None else int(height),
+            wire=None if wire is None else base64.b64decode(wire, validate=True),
         )
 
 
@@ -203,13 +220,19 @@ class TxState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class TxStatus:
-    """The chain's answer about a signature: for a FAILED one, why (a kind, and a message)."""
+    """The chain's answer about a signature: for a FAILED one, why (a kind, and a message).
+
+    A landed transaction on a Solana cluster also reports its fee (lamports) and the compute
+    units it consumed.
+    """
 
     state: TxState
     slot: int | None = None
     amount_out: int | None = None
     error: str | None = None
     failure: FailureKind | None = None
+    fee: int | None = None
+    compute_units: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

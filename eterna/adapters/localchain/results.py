@@ -10,7 +10,11 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
-from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
+from solders.transaction_status import (
+    InstructionErrorCustom,
+    TransactionErrorInstructionError,
+    TransactionErrorType,
+)
 
 from eterna.adapters.solana.ids import TOKEN_PROGRAMS
 from eterna.adapters.solana.spl import TOKEN_ACCOUNT_LEN
@@ -31,11 +35,15 @@ class TokenBalance:
 
 @dataclass(frozen=True, slots=True)
 class TxError:
-    """Why a transaction failed: the runtime's error, and the program's code when it gave one."""
+    """Why a transaction failed: the runtime's error, and the program's code when it gave one.
+
+    ``raw`` is the runtime's error itself, for what the fields do not say (its JSON form).
+    """
 
     message: str
     instruction_index: int | None = None
     custom_code: int | None = None
+    raw: TransactionErrorType | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +103,9 @@ def tx_error(failed: FailedTransactionMetadata) -> TxError:
     """Turn LiteSVM's failure into a TxError (instruction index and custom code when given)."""
     err = failed.err()
     if not isinstance(err, TransactionErrorInstructionError):
-        return TxError(message=str(err))
+        return TxError(message=str(err), raw=err)
     code = err.err.code if isinstance(err.err, InstructionErrorCustom) else None
-    return TxError(message=str(err), instruction_index=err.index, custom_code=code)
+    return TxError(message=str(err), instruction_index=err.index, custom_code=code, raw=err)
 
 
 def build_result(

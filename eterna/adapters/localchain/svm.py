@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from solders.account import Account
 from solders.clock import Clock
@@ -41,7 +42,16 @@ from eterna.adapters.localchain.results import (
     token_balance_of,
     writable_keys,
 )
-from eterna.adapters.solana.ids import TOKEN_PROGRAM, WSOL_MINT, well_known_mints
+from eterna.adapters.solana.ids import (
+    CPSWAP_PROGRAM,
+    DLMM_PROGRAM,
+    SYSTEM_PROGRAM,
+    TOKEN_2022_PROGRAM,
+    TOKEN_PROGRAM,
+    WHIRLPOOL_PROGRAM,
+    WSOL_MINT,
+    well_known_mints,
+)
 from eterna.adapters.solana.spl import (
     MINT_LEN,
     MintInfo,
@@ -63,6 +73,27 @@ GENESIS_UNIX_TIME = 1_767_225_600
 AIRDROP_LAMPORTS = 2**63
 FAUCET_LAMPORTS = 10**18
 WALLET_LAMPORTS = 100 * 10**9
+# Every account a chain's users make is owned by one of these (programs and sysvars are not:
+# a new chain has them already).
+SNAPSHOT_OWNERS = (
+    SYSTEM_PROGRAM,
+    TOKEN_PROGRAM,
+    TOKEN_2022_PROGRAM,
+    CPSWAP_PROGRAM,
+    WHIRLPOOL_PROGRAM,
+    DLMM_PROGRAM,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSnapshot:
+    """What a chain holds at one moment: its accounts, clock and keypairs handed out."""
+
+    seed: bytes
+    accounts: tuple[tuple[Pubkey, Account], ...]
+    slot: int
+    unix_time: int
+    keypairs: int
 
 
 class LocalChain:
@@ -84,6 +115,34 @@ class LocalChain:
         self.faucet = self.new_keypair()
         self.airdrop(self.faucet.pubkey(), FAUCET_LAMPORTS)
         self.set_time(unix_time)
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def snapshot(self) -> ChainSnapshot:
+        """Return every account users made, the clock and the keypair count."""
+        # LiteSVM's own airdrop account is not the chain's: each LiteSVM makes its own.
+        airdrop = self.svm.airdrop_pubkey()
+        accounts = [
+            (address, account)
+            for owner in SNAPSHOT_OWNERS
+            for address, account in self.svm.get_program_accounts(owner)
+            if address != airdrop
+        ]
+        return ChainSnapshot(self._seed, tuple(accounts), self.slot, self.unix_time, self._keypairs)
+
+    def restore(self, snapshot: ChainSnapshot) -> None:
+        """Make this chain hold a snapshot's accounts, clock and keypair count.
+
+        :raises ValueError: when the snapshot comes from a chain of another seed (its
+            keypairs, the faucet first, would not be this chain's).
+        """
+        if snapshot.seed != self._seed:
+            raise ValueError("a snapshot restores only on a chain of the same seed")
+        for address, account in snapshot.accounts:
+            self.svm.set_account(address, account)
+        self._keypairs = snapshot.keypairs
+        self.svm.warp_to_slot(snapshot.slot)
+        self.set_time(snapshot.unix_time)
 
     # -- keys and lamports ------------------------------------------------------------------
 

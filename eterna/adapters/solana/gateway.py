@@ -1,0 +1,217 @@
+"""The chain gateway on a Solana cluster: build, sign, send and track swap transactions.
+
+- ``build`` reads the route's pools, plans each leg's amount and minimum (:mod:`.legs`) and
+  signs one transaction (:mod:`.transactions`) with the deployment wallet under a fresh
+  blockhash; its signature is the transaction's first signature, and the transaction can
+  land until the block height passes the blockhash's ``lastValidBlockHeight``.
+- ``send`` submits the stored bytes; sending them again is harmless (one signature lands
+  once), and a node saying it already processed them is no error.
+- ``status`` reads the block height first, then the signature's status: a signature the node
+  does not know once that height is past the last valid one can never land (EXPIRED); one it
+  knows is read back with ``getTransaction`` - CONFIRMED with the fill, or FAILED with why.
+
+Every order trades through the deployment wallet handed in (it signs, pays the fees and holds
+the tokens); the request's payer - the order's user - does not sign. The fill is what the
+wallet's tokenOut account gained. When tokenOut is SOL the wrapped-SOL
+account is closed in the same transaction and has no balance after it: the fill is then what
+the route's pools paid out of their wrapped-SOL vaults, which is what that account received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from eterna.adapters.solana.failures import describe, failure_kind
+from eterna.adapters.solana.ids import WSOL_MINT
+from eterna.adapters.solana.legs import plan_swaps, pools_of
+from eterna.adapters.solana.pools import PoolRegistry
+from eterna.adapters.solana.reader import PoolReader
+from eterna.adapters.solana.rpc import Commitment, SolanaRpc, TokenBalance, TransactionRecord
+from eterna.adapters.solana.rpc_errors import AlreadyProcessedError
+from eterna.adapters.solana.transactions import TransactionConfig, build_swap_transaction
+from eterna.domain.errors import VenueError
+from eterna.routing.venues import SwapRequest, Transaction, TxState, TxStatus
+
+log = logging.getLogger(__name__)
+
+_LANDED: frozenset[str] = frozenset({"confirmed", "finalized"})
+
+
+class StoredTransactionError(VenueError):
+    """A stored transaction lacks its signed bytes or block height: it was not built here."""
+
+
+class SolanaGateway:
+    """Swap transactions on a Solana cluster, signed by the deployment wallet."""
+
+    def __init__(
+        self,
+        rpc: SolanaRpc,
+        registry: PoolRegistry,
+        reader: PoolReader,
+        wallet: Keypair,
+        config: TransactionConfig | None = None,
+        *,
+        commitment: Commitment = "confirmed",
+        skip_preflight: bool = True,
+    ) -> None:
+        self._rpc = rpc
+        self._registry = registry
+        self._reader = reader
+        self._wallet = wallet
+        self._config = config or TransactionConfig()
+        self._commitment: Commitment = commitment
+        self._skip_preflight = skip_preflight
+
+    def __repr__(self) -> str:
+        # The keypair's own repr would print its secret.
+        return f"SolanaGateway(wallet={self._wallet.pubkey()})"
+
+    @property
+    def wallet(self) -> Pubkey:
+        """Return the address that signs, pays and holds the tokens."""
+        return self._wallet.pubkey()
+
+    async def build(self, request: SwapRequest) -> Transaction:
+        """Build and sign the request's transaction on the pools as they are, fresh blockhash.
+
+        :raises InvalidSwapRequestError: when the request names unknown pools or pairs.
+        :raises RouteMovedError: when the pools can no longer fill the legs as planned.
+        :raises TransactionTooLargeError: when the route does not fit one transaction.
+        :raises VenueUnavailableError: when the node does not answer.
+        """
+        entries = [self._registry.get(a) for a in pools_of(request, self._registry)]
+        snapshots = await self._reader.read(entries)
+        swaps = plan_swaps(request, snapshots)
+        blockhash, height = await asyncio.gather(
+            self._rpc.get_latest_blockhash(commitment=self._commitment),
+            self._rpc.get_block_height(commitment=self._commitment),
+        )
+        built = build_swap_transaction(
+            swaps,
+            wallet=self._wallet,
+            memo_text=request.memo,
+            blockhash=blockhash.value.blockhash,
+            config=self._config,
+        )
+        last_height = blockhash.value.last_valid_block_height
+        return Transaction(
+            signature=str(built.transaction.signatures[0]),
+            memo=request.memo,
+            payer=str(self.wallet),
+            mint_in=request.mint_in,
+            mint_out=request.mint_out,
+            swaps=request.swaps,
+            min_amount_out=request.min_amount_out,
+            recent_blockhash=str(blockhash.value.blockhash),
+            # Every slot is expected to make a block; a skipped one moves the end later.
+            last_valid_slot=blockhash.slot + max(0, last_height - height),
+            wrap_sol=built.wrap_lamports > 0,
+            unwrap_sol=request.mint_out == str(WSOL_MINT),
+            last_valid_block_height=last_height,
+            wire=built.wire,
+        )
+
+    async def send(self, tx: Transaction) -> None:
+        """Submit the signed transaction; re-sending the same one is harmless.
+
+        :raises BlockhashNotFoundError: when its blockhash expired (it can never land).
+        :raises VenueUnavailableError: when the node did not acknowledge it (it may land).
+        """
+        wire, _ = _chain_fields(tx)
+        try:
+            await self._rpc.send_transaction(wire, skip_preflight=self._skip_preflight)
+        except AlreadyProcessedError:
+            log.debug("transaction %s was already processed", tx.signature)
+
+    async def status(self, tx: Transaction) -> TxStatus:
+        """Tell whether the transaction landed (and what it did), failed, may land, or expired.
+
+        :raises VenueUnavailableError: when the node does not answer.
+        """
+        _, last_height = _chain_fields(tx)
+        signature = Signature.from_string(tx.signature)
+        # The height first: if the signature is unknown after it, it was unknown at it.
+        height = await self._rpc.get_block_height(commitment=self._commitment)
+        statuses = await self._rpc.get_signature_statuses(
+            [signature], search_transaction_history=True
+        )
+        status = statuses.value[0]
+        if status is None:
+            return TxStatus(TxState.EXPIRED if height > last_height else TxState.UNKNOWN)
+        if status.confirmation_status not in _LANDED:
+            return TxStatus(TxState.UNKNOWN, slot=status.slot)
+        record = await self._rpc.get_transaction(signature, commitment=self._commitment)
+        if record is None:  # known to the status cache, not yet to the ledger's reader
+            return TxStatus(TxState.UNKNOWN, slot=status.slot)
+        return self._landed(tx, record)
+
+    def _landed(self, tx: Transaction, record: TransactionRecord) -> TxStatus:
+        units = record.compute_units_consumed
+        if record.err is None:
+            return TxStatus(
+                TxState.CONFIRMED,
+                slot=record.slot,
+                amount_out=fill(record, self.wallet, Pubkey.from_string(tx.mint_out)),
+                fee=record.fee,
+                compute_units=units,
+            )
+        program = failing_program(tx, record.err.instruction_index)
+        kind = failure_kind(record.err, program)
+        return TxStatus(
+            TxState.FAILED,
+            slot=record.slot,
+            error=describe(record.err, program, kind),
+            failure=kind,
+            fee=record.fee,
+            compute_units=units,
+        )
+
+
+def fill(record: TransactionRecord, wallet: Pubkey, mint_out: Pubkey) -> int:
+    """Return how much tokenOut the transaction got the wallet (see the module docstring)."""
+    if mint_out == WSOL_MINT:
+
+        def paid_by_pools(balance: TokenBalance) -> bool:
+            return balance.mint == mint_out and balance.owner != wallet
+
+        return _total(record.pre_token_balances, paid_by_pools) - _total(
+            record.post_token_balances, paid_by_pools
+        )
+
+    def held_by_wallet(balance: TokenBalance) -> bool:
+        return balance.mint == mint_out and balance.owner == wallet
+
+    return _total(record.post_token_balances, held_by_wallet) - _total(
+        record.pre_token_balances, held_by_wallet
+    )
+
+
+def _total(balances: Sequence[TokenBalance], counts: Callable[[TokenBalance], bool]) -> int:
+    return sum(b.amount for b in balances if counts(b))
+
+
+def failing_program(tx: Transaction, index: int | None) -> Pubkey | None:
+    """Return the program of the transaction's instruction at index (None when unknown)."""
+    if index is None or tx.wire is None:
+        return None
+    message = VersionedTransaction.from_bytes(tx.wire).message
+    instructions = message.instructions
+    if not 0 <= index < len(instructions):
+        return None
+    keys = message.account_keys
+    program_index = instructions[index].program_id_index
+    return keys[program_index] if program_index < len(keys) else None
+
+
+def _chain_fields(tx: Transaction) -> tuple[bytes, int]:
+    if tx.wire is None or tx.last_valid_block_height is None:
+        raise StoredTransactionError(f"transaction {tx.signature} has no signed bytes to send")
+    return tx.wire, tx.last_valid_block_height

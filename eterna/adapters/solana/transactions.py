@@ -1,0 +1,247 @@
+"""One signed transaction per attempt: a route's swaps, atomic, as a wallet would send them.
+
+In order: the compute-unit limit and price; the wallet's associated token accounts of every
+token the route touches, created if missing (idempotent); SOL wrapped into the wrapped-SOL
+account when tokenIn is SOL (a transfer, then sync-native); each leg's own swap instruction
+(CP-Swap ``swap_base_input``, Whirlpool ``swap_v2``, DLMM ``swap2``) with the minimum out
+the program enforces (:mod:`.legs`); the wrapped-SOL account closed whenever the route used
+it, which unwraps SOL out (and gives its rent back after SOL in); a memo with the order id,
+signed by the wallet.
+
+The message is v0 without lookup tables: one swap takes 600-800 bytes, and a split over two
+or three pools may pass Solana's 1,232-byte limit, which :class:`TransactionTooLargeError`
+reports; lookup tables holding the pools' static accounts are what such a split needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.hash import Hash
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams
+from solders.system_program import transfer as system_transfer
+from solders.transaction import VersionedTransaction
+
+from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.dlmm_swap import swap2
+from eterna.adapters.solana.ids import WSOL_MINT
+from eterna.adapters.solana.legs import PlannedSwap
+from eterna.adapters.solana.snapshots import DlmmSwapAccounts, WhirlpoolSwapAccounts
+from eterna.adapters.solana.spl import (
+    associated_token_address,
+    close_account,
+    create_associated_token_account_idempotent,
+    memo,
+    sync_native,
+)
+from eterna.adapters.solana.whirlpool import (
+    MAX_SUPPLEMENTAL_TICK_ARRAYS,
+    SwapV2,
+    WhirlpoolState,
+    swap_tick_arrays,
+    swap_v2,
+    tick_array_address,
+)
+from eterna.amm.whirlpool_reach import swap_array_starts, ticks_in_array
+from eterna.domain.errors import VenueError
+
+# Solana's limit on a serialized transaction (the IPv6 MTU less headers).
+MAX_TRANSACTION_BYTES: Final = 1_232
+MAX_COMPUTE_UNITS: Final = 1_400_000
+
+
+class TransactionTooLargeError(VenueError):
+    """The route's transaction passes Solana's size limit (it needs lookup tables)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionConfig:
+    """Compute budget of swap transactions.
+
+    ``compute_units`` per venue are budgets for a large swap: a DLMM swap crossing 40 bins
+    takes about 200,000 units on the local chain (whose SPL Token is cheaper than mainnet's),
+    a Whirlpool swap crossing ticks 80,000. A transaction over its limit fails for good,
+    while a generous limit only raises the priority fee (price x limit): 400 lamports per
+    100,000 units at the default price.
+    ``compute_unit_price`` is the priority fee, in micro-lamports per compute unit.
+    """
+
+    compute_unit_price: int = 1_000
+    base_compute_units: int = 20_000
+    per_account_compute_units: int = 25_000
+    compute_units: Mapping[str, int] = field(
+        default_factory=lambda: {"raydium": 80_000, "orca": 250_000, "meteora": 400_000}
+    )
+    default_swap_units: int = 400_000
+
+    def limit(self, swaps: Sequence[PlannedSwap], accounts: int) -> int:
+        """Return the compute-unit limit of a transaction with these swaps and token accounts."""
+        units = self.base_compute_units + accounts * self.per_account_compute_units
+        units += sum(
+            self.compute_units.get(s.snapshot.entry.venue, self.default_swap_units) for s in swaps
+        )
+        return min(units, MAX_COMPUTE_UNITS)
+
+
+@dataclass(frozen=True, slots=True)
+class SwapTransaction:
+    """A signed transaction and what it does: wrap, legs, unwrap, its compute budget.
+
+    ``unwrap``: it closes the wrapped-SOL account (SOL in, out or in between).
+    """
+
+    transaction: VersionedTransaction
+    swaps: tuple[PlannedSwap, ...]
+    wrap_lamports: int
+    unwrap: bool
+    compute_unit_limit: int
+
+    @property
+    def wire(self) -> bytes:
+        """Return the serialized signed transaction, as sendTransaction takes it."""
+        return bytes(self.transaction)
+
+
+def token_programs(swaps: Sequence[PlannedSwap]) -> dict[Pubkey, Pubkey]:
+    """Return the token program of every mint the swaps touch, as their pools record it."""
+    programs: dict[Pubkey, Pubkey] = {}
+    for swap in swaps:
+        state = swap.snapshot.state
+        if isinstance(state, cpswap.PoolState):
+            programs[state.token_0_mint] = state.token_0_program
+            programs[state.token_1_mint] = state.token_1_program
+        elif isinstance(state, WhirlpoolSwapAccounts):
+            programs[state.state.mint_a] = state.token_program_a
+            programs[state.state.mint_b] = state.token_program_b
+        else:
+            programs[state.pair.token_x_mint] = state.pair.token_x_program
+            programs[state.pair.token_y_mint] = state.pair.token_y_program
+    return programs
+
+
+def build_swap_transaction(
+    swaps: Sequence[PlannedSwap],
+    *,
+    wallet: Keypair,
+    memo_text: str,
+    blockhash: Hash,
+    config: TransactionConfig,
+) -> SwapTransaction:
+    """Return the signed transaction of the planned swaps (see the module docstring).
+
+    Whirlpool swaps carry spare tick arrays (:func:`supplemental_arrays`) when the
+    transaction has room for them.
+
+    :raises TransactionTooLargeError: when it does not fit Solana's 1,232 bytes.
+    """
+    owner = wallet.pubkey()
+    programs = token_programs(swaps)
+    mint_in = swaps[0].mint_in
+    accounts = {m: associated_token_address(owner, m, programs[m]) for m in programs}
+    touched = list(dict.fromkeys(m for s in swaps for m in (s.mint_in, s.mint_out)))
+    wrap = sum(s.amount_in for s in swaps if s.mint_in == mint_in) if mint_in == WSOL_MINT else 0
+    # The wrapped-SOL account is closed whenever the route used it: that unwraps SOL out,
+    # gives back its rent after SOL in, and unwraps what a hop through SOL left over.
+    unwrap = WSOL_MINT in touched
+    limit = config.limit(swaps, len(touched))
+    head = [set_compute_unit_limit(limit)]
+    if config.compute_unit_price:
+        head.append(set_compute_unit_price(config.compute_unit_price))
+    head += [
+        create_associated_token_account_idempotent(owner, owner, m, programs[m]) for m in touched
+    ]
+    if wrap:
+        pay = TransferParams(from_pubkey=owner, to_pubkey=accounts[WSOL_MINT], lamports=wrap)
+        head += [system_transfer(pay), sync_native(accounts[WSOL_MINT], programs[WSOL_MINT])]
+    tail = [close_account(accounts[WSOL_MINT], owner, owner, programs[WSOL_MINT])] if unwrap else []
+    tail.append(memo(memo_text, (owner,)))
+    size = 0
+    for spare in (True, False):
+        legs = [_swap_instruction(s, owner, accounts, spare=spare) for s in swaps]
+        message = MessageV0.try_compile(owner, [*head, *legs, *tail], [], blockhash)
+        transaction = VersionedTransaction(message, [wallet])
+        size = len(bytes(transaction))
+        if size <= MAX_TRANSACTION_BYTES:
+            return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit)
+    raise TransactionTooLargeError(
+        f"{len(swaps)} swaps take {size} bytes, over {MAX_TRANSACTION_BYTES}: "
+        "the route needs address lookup tables"
+    )
+
+
+def _swap_instruction(
+    swap: PlannedSwap, owner: Pubkey, accounts: dict[Pubkey, Pubkey], *, spare: bool
+) -> Instruction:
+    entry, state = swap.snapshot.entry, swap.snapshot.state
+    source, target = accounts[swap.mint_in], accounts[swap.mint_out]
+    if isinstance(state, cpswap.PoolState):
+        return cpswap.swap_base_input(
+            entry.address,
+            state,
+            payer=owner,
+            zero_for_one=swap.a_to_b,
+            input_account=source,
+            output_account=target,
+            amount_in=swap.amount_in,
+            minimum_amount_out=swap.min_out,
+        )
+    if isinstance(state, WhirlpoolSwapAccounts):
+        pool = state.state
+        owner_a, owner_b = (source, target) if swap.a_to_b else (target, source)
+        spec = SwapV2(
+            authority=owner,
+            owner_account_a=owner_a,
+            owner_account_b=owner_b,
+            amount=swap.amount_in,
+            other_amount_threshold=swap.min_out,
+            a_to_b=swap.a_to_b,
+            token_program_a=state.token_program_a,
+            token_program_b=state.token_program_b,
+            supplemental_tick_arrays=(
+                supplemental_arrays(entry.address, pool, a_to_b=swap.a_to_b) if spare else ()
+            ),
+        )
+        return swap_v2(entry.address, pool, spec)
+    return _dlmm_swap(swap, state, owner, source, target)
+
+
+def _dlmm_swap(
+    swap: PlannedSwap, state: DlmmSwapAccounts, owner: Pubkey, source: Pubkey, target: Pubkey
+) -> Instruction:
+    # X -> Y (a_to_b) walks the arrays below the active bin; the quote saw exactly these.
+    arrays = state.arrays_for_y if swap.a_to_b else state.arrays_for_x
+    return swap2(
+        swap.snapshot.entry.address,
+        state.pair,
+        user=owner,
+        user_token_in=source,
+        user_token_out=target,
+        amount_in=swap.amount_in,
+        min_amount_out=swap.min_out,
+        bin_arrays=arrays,
+        bitmap_extension=state.extension,
+    )
+
+
+def supplemental_arrays(pool: Pubkey, state: WhirlpoolState, *, a_to_b: bool) -> list[Pubkey]:
+    """Return the tick arrays a swap needs if the price moved one array either way first.
+
+    The program picks its arrays from the tick at landing; passing these lets the swap land
+    (and its minimum decide) instead of failing on a missing array.
+    """
+    own = set(swap_tick_arrays(pool, state, a_to_b=a_to_b))
+    span = ticks_in_array(state.tick_spacing)
+    found: list[Pubkey] = []
+    for tick in (state.tick_current - span, state.tick_current + span):
+        for start in swap_array_starts(tick, state.tick_spacing, a_to_b=a_to_b):
+            address = tick_array_address(pool, start)
+            if address not in own and address not in found:
+                found.append(address)
+    return found[:MAX_SUPPLEMENTAL_TICK_ARRAYS]

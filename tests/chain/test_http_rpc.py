@@ -1,0 +1,107 @@
+"""HttpRpc: the requests it posts, and every transport failure translated at the boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from solders.pubkey import Pubkey
+
+from eterna.adapters.solana.http_rpc import HttpRpc, websocket_url
+from eterna.adapters.solana.ids import TOKEN_PROGRAM, USDC_MINT
+from eterna.adapters.solana.rpc_errors import (
+    InvalidResponseError,
+    NodeUnhealthyError,
+    RpcUnavailableError,
+)
+from eterna.domain.errors import TransientError
+
+pytestmark = pytest.mark.anyio
+URL = "https://rpc.example/"
+
+
+def _rpc(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[HttpRpc, httpx.AsyncClient]:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return HttpRpc(client, URL, timeout_seconds=0.5), client
+
+
+async def test_requests_are_json_rpc_with_base64_accounts_and_the_commitment() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(orjson.loads(request.content))
+        result = {"context": {"slot": 9}, "value": [None, None]}
+        return httpx.Response(200, json={"jsonrpc": "2.0", "result": result, "id": 1})
+
+    rpc, client = _rpc(handler)
+    async with client:
+        answer = await rpc.get_multiple_accounts([USDC_MINT, TOKEN_PROGRAM], commitment="confirmed")
+    assert answer.slot == 9
+    assert answer.value == [None, None]
+    (body,) = seen
+    assert body["jsonrpc"] == "2.0"
+    assert body["method"] == "getMultipleAccounts"
+    assert body["params"] == [
+        [str(USDC_MINT), str(TOKEN_PROGRAM)],
+        {"encoding": "base64", "commitment": "confirmed"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("respond", "error"),
+    [
+        (lambda: httpx.Response(429, text="slow down"), RpcUnavailableError),
+        (lambda: httpx.Response(502, text="<html>bad gateway</html>"), RpcUnavailableError),
+        (lambda: httpx.Response(200, text="<html>a captive portal</html>"), InvalidResponseError),
+        (lambda: httpx.Response(200, json={"jsonrpc": "2.0", "id": 1}), InvalidResponseError),
+        (
+            lambda: httpx.Response(
+                200,
+                json={
+                    "jsonrpc": "2.0",
+                    "error": {"code": -32005, "message": "Node is behind by 42 slots"},
+                    "id": 1,
+                },
+            ),
+            NodeUnhealthyError,
+        ),
+    ],
+)
+async def test_answers_that_are_not_results_become_typed_transient_errors(
+    respond: Callable[[], httpx.Response], error: type[Exception]
+) -> None:
+    rpc, client = _rpc(lambda _: respond())
+    async with client:
+        with pytest.raises(error) as raised:
+            await rpc.get_slot()
+    assert isinstance(raised.value, TransientError)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), httpx.RemoteProtocolError("cut")],
+)
+async def test_transport_failures_become_rpc_unavailable(failure: httpx.HTTPError) -> None:
+    def handler(_: httpx.Request) -> httpx.Response:
+        raise failure
+
+    rpc, client = _rpc(handler)
+    async with client:
+        with pytest.raises(RpcUnavailableError) as raised:
+            await rpc.get_account_info(Pubkey.default())
+    assert raised.value.__cause__ is failure
+
+
+async def test_a_refused_connection_to_a_real_port_is_unavailable() -> None:
+    async with httpx.AsyncClient() as client:
+        rpc = HttpRpc(client, "http://127.0.0.1:9/", timeout_seconds=1.0)
+        with pytest.raises(RpcUnavailableError):
+            await rpc.get_health()
+
+
+def test_the_websocket_url_follows_the_http_one() -> None:
+    assert websocket_url("https://rpc.example/key") == "wss://rpc.example/key"
+    assert websocket_url("http://127.0.0.1:8899") == "ws://127.0.0.1:8899"
