@@ -148,6 +148,8 @@ class RedisLanes:
         self._push = redis.register_script(_PUSH)
         self._push_front = redis.register_script(_PUSH_FRONT)
         self._pop = redis.register_script(_POP)
+        # Blocking reads whose waiter was cancelled, kept until they run out.
+        self._running_out: set[asyncio.Future[Any]] = set()
 
     async def push(self, items: Sequence[tuple[str, bytes]]) -> None:
         """Queue the items in one round trip and wake a waiting consumer."""
@@ -165,8 +167,24 @@ class RedisLanes:
         return [(_text(flat[i]), bytes(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def wait(self, timeout_seconds: float) -> None:
-        """Block on the wake list for a push, at most timeout_seconds."""
-        await self._redis.blpop([self._wake], timeout=timeout_seconds)
+        """Block on the wake list for a push, at most timeout_seconds.
+
+        A cancelled wait returns at once, while its BLPOP runs out in the background (at most
+        timeout_seconds): cancelling a blocking read inside redis-py could hang the caller
+        until the read was over, and a process stopping waited for every such read in turn.
+        """
+        blocking = asyncio.ensure_future(self._redis.blpop([self._wake], timeout=timeout_seconds))
+        try:
+            await asyncio.shield(blocking)
+        except asyncio.CancelledError:
+            self._running_out.add(blocking)
+            blocking.add_done_callback(self._ran_out)
+            raise
+
+    def _ran_out(self, blocking: asyncio.Future[Any]) -> None:
+        self._running_out.discard(blocking)
+        if not blocking.cancelled():
+            blocking.exception()  # retrieved: a read ended by the client's close is no news
 
     async def depth(self) -> int:
         """Return how many items are queued over every lane (scans the ring's lanes)."""

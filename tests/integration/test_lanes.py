@@ -93,3 +93,13 @@ async def test_concurrent_consumers_take_each_item_once_and_leave_no_keys(
         assert await client.llen(f"{name}:ring") == 0
     finally:
         await client.aclose()
+
+
+async def test_a_cancelled_wait_ends_at_once_while_its_read_runs_out(lanes: Lanes) -> None:
+    waiting = asyncio.create_task(lanes.wait(30))
+    await asyncio.sleep(0.05)  # blocked on the wake list
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, 5)  # not the 30 s the read may still take
+    await lanes.push([("a", b"x")])
+    assert await lanes.pop(1) == [("a", b"x")]
