@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry.types.graphql import OperationType
+from strawberry.types import ExecutionContext
 
 from schema.document_cost import DocumentLimits
 from schema.document_gate import DocumentGate
@@ -41,37 +41,24 @@ class EternaSchema(strawberry.Schema):
                     exc_info=error.original_error,
                 )
 
-    async def execute(  # noqa: PLR0917 - strawberry's signature
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[OperationType] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        """Execute a query or a mutation; subscriptions are served on websockets only.
 
-        strawberry allows subscriptions over HTTP for its multipart transport, which is not
-        enabled here (a stream per request would escape the per-connection limits); without
-        it the operation ran as a query and failed inside graphql-core. Leaving subscriptions
-        out of the allowed types makes strawberry answer 400 before anything runs.
-        """
-        allowed = (
-            {OperationType.QUERY, OperationType.MUTATION}
-            if allowed_operation_types is None
-            else set(allowed_operation_types) - {OperationType.SUBSCRIPTION}
-        )
-        return await super().execute(
-            query,
-            variable_values=variable_values,
-            context_value=context_value,
-            root_value=root_value,
-            operation_name=operation_name,
-            allowed_operation_types=allowed,
-            operation_extensions=operation_extensions,
-        )
+class _NoSubscriptionsOverHttp(SchemaExtension):
+    """Refuse a subscription sent over HTTP before anything runs: it is for websockets.
+
+    strawberry allows subscriptions over HTTP for its multipart transport, which is not
+    enabled here (a stream per request would escape the per-connection limits); without it
+    the operation ran as a query and failed inside graphql-core. Leaving subscriptions out
+    of the operations an HTTP request may run makes strawberry answer 400 (e.g.
+    "subscriptions are not allowed when using POST") before anything runs.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        """Take subscriptions out of what an HTTP request may run."""
+        context = self.execution_context
+        if isinstance(getattr(context.context, "request", None), Request):
+            allowed = context.allowed_operations
+            context.allowed_operations = [t for t in allowed if t.value != "subscription"]
+        yield
 
 
 class EternaExecutor(PlannedExecutor):
@@ -106,6 +93,7 @@ def build_schema(
         rules=rules,
     )
     extensions: list[Callable[[], SchemaExtension]] = [
+        _NoSubscriptionsOverHttp,
         gate.extension(),
         *extra_extensions,
         lambda: MaskUnexpected(should_mask),

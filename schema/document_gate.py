@@ -26,15 +26,14 @@ from graphql import (
     NoUndefinedVariablesRule,
     NoUnusedVariablesRule,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     VariablesInAllowedPositionRule,
     parse,
     validate,
 )
-from graphql import OperationType as AstOperationType
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
 from schema.document_cache import DocumentCache, Known, Rules
 from schema.document_cost import DocumentLimits, measure
@@ -226,11 +225,12 @@ def _stand_in(context: ExecutionContext) -> DocumentNode:
     or nesting limit) is refused at validation instead, like every other costly document:
     this stand-in takes its place there and is never validated nor run.
     """
-    allowed = set(context.allowed_operations)
+    # strawberry's operation types carry graphql-core's names as their values.
+    allowed = {OperationType(kind.value) for kind in context.allowed_operations}
     kind = OperationType.QUERY if OperationType.QUERY in allowed else allowed.pop()
     name = context.operation_name
     operation = OperationDefinitionNode(
-        operation=AstOperationType(kind.value),
+        operation=kind,
         name=NameNode(value=name) if name else None,
         selection_set=SelectionSetNode(selections=(FieldNode(name=NameNode(value="__typename")),)),
     )

@@ -21,7 +21,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 
 from eterna.adapters.auth import AuthError, JwtAuth
 from eterna.adapters.web.connection_limits import OpenConnections
@@ -30,7 +29,7 @@ from eterna.application.service import OrderService
 from schema import EternaSchema
 from schema.context import Context
 from schema.playground import playground_html
-from schema.ws_connection import Connection, Limits
+from schema.ws_connection import Connection, InitRefusedError, Limits
 from schema.ws_legacy import PROTOCOL as LEGACY_PROTOCOL
 from schema.ws_legacy import LegacyConnection
 from schema.ws_origin import OriginPolicy
@@ -202,4 +201,4 @@ class EternaGraphQL:
     def _refuse(context: Context, reason: str) -> NoReturn:
         context.principal = None
         context.refusal = reason
-        raise ConnectionRejectionError({"message": reason})
+        raise InitRefusedError(reason)

@@ -24,6 +24,7 @@ from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.types import ExecutionResult
 
+from eterna.domain.errors import EternaError
 from schema import EternaSchema
 from schema.context import Context
 
@@ -34,6 +35,14 @@ MAX_CLOSE_REASON = 123  # bytes, RFC 6455 section 5.5
 _DISCONNECTED = (WebSocketDisconnect, RuntimeError, OSError)
 
 
+class InitRefusedError(EternaError):
+    """connection_init is refused (the context's ``refusal`` says why, in the close frame)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Host(Protocol):
     """What a connection needs from the endpoint serving it."""
 
@@ -42,7 +51,7 @@ class Host(Protocol):
     async def on_ws_connect(self, context: Context) -> Mapping[str, object] | None:
         """Authenticate connection_init; return the ack's payload.
 
-        :raises ConnectionRejectionError: to refuse the connection.
+        :raises InitRefusedError: to refuse the connection.
         """
         ...
 
@@ -167,7 +176,7 @@ class Connection:
     async def authenticate(self, payload: dict[str, Any] | None) -> Mapping[str, object] | None:
         """Hand connection_init's payload to the host; return the ack's payload.
 
-        :raises ConnectionRejectionError: when the host refuses the connection.
+        :raises InitRefusedError: when the host refuses the connection.
         """
         self.context.connection_params = payload
         return await self.host.on_ws_connect(self.context)

@@ -13,10 +13,9 @@ import asyncio
 from contextlib import aclosing
 from typing import Any
 
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.execution import PreExecutionError
 
-from schema.ws_connection import Connection, is_malformed, result_payload
+from schema.ws_connection import Connection, InitRefusedError, is_malformed, result_payload
 
 PROTOCOL = "graphql-ws"
 
@@ -54,8 +53,8 @@ class LegacyConnection(Connection):
             return
         try:
             ack = await self.authenticate(payload)
-        except ConnectionRejectionError as exc:
-            await self.send({"type": "connection_error", "payload": exc.payload})
+        except InitRefusedError as exc:
+            await self.send({"type": "connection_error", "payload": {"message": exc.reason}})
             await self.close(1011, "")
             return
         await self.send(

@@ -14,11 +14,16 @@ from contextlib import aclosing
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from schema.ws_connection import Connection, errors_payload, is_malformed, result_payload
+from schema.ws_connection import (
+    Connection,
+    InitRefusedError,
+    errors_payload,
+    is_malformed,
+    result_payload,
+)
 
 log = logging.getLogger("eterna.api")
 
@@ -65,7 +70,7 @@ class TransportConnection(Connection):
         self.init_received = True
         try:
             ack = await self.authenticate(payload)
-        except ConnectionRejectionError:
+        except InitRefusedError:
             await self.close(4403, "Forbidden")
             return
         await self.send(
