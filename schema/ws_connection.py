@@ -137,6 +137,9 @@ class Connection:
                 await self.handle(decoded)
         except _DISCONNECTED:
             self.closed = True
+        except Exception:  # a fault of ours: the client learns no more than that
+            log.exception("websocket connection failed")
+            await self.close(1011, "Internal error")
         finally:
             timer.cancel()
             await self._end_operations()
@@ -183,9 +186,17 @@ class Connection:
 
     def start(self, op_id: str, work: Coroutine[Any, Any, None]) -> None:
         """Run an operation in a task of its own, under its id."""
-        task = asyncio.create_task(work, name=f"graphql-ws-{op_id}")
+        task = asyncio.create_task(self._guarded(op_id, work), name=f"graphql-ws-{op_id}")
         self.operations[op_id] = task
-        task.add_done_callback(self._done)
+
+    async def _guarded(self, op_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run an operation; one that fails is logged, completed and its id freed."""
+        try:
+            await work
+        except Exception:
+            log.exception("websocket operation %s failed", op_id)
+            self.forget(op_id)
+            await self.send({"type": "complete", "id": op_id})
 
     def forget(self, op_id: str) -> None:
         """Free an operation's id once its last frame is due (or it was stopped)."""
@@ -201,10 +212,6 @@ class Connection:
         task.cancel()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await task
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("websocket operation failed", exc_info=task.exception())
 
     def _init_timed_out(self) -> None:
         if not self.init_received and not self.closed:
