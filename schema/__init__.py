@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import ClassVar
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaskErrors, SchemaExtension
+from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry.types.graphql import OperationType
+from strawberry.types import ExecutionContext
 
 from schema.document_cost import DocumentLimits
 from schema.document_gate import DocumentGate
 from schema.errors import is_expected, log, should_mask
-from schema.events import EventPlan, event_plan
+from schema.events import PlainType, PlannedExecutor
+from schema.masking import MaskUnexpected
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import DecimalScalar
-from schema.subscription import Subscription
+from schema.subscription import EVENT_DATA, Subscription
+from schema.types import OrderEvent
 
 
 class EternaSchema(strawberry.Schema):
@@ -40,89 +41,32 @@ class EternaSchema(strawberry.Schema):
                     exc_info=error.original_error,
                 )
 
-    async def execute(  # noqa: PLR0917 - strawberry's signature
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[OperationType] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        """Execute a query or a mutation; subscriptions are served on websockets only.
 
-        strawberry allows subscriptions over HTTP for its multipart transport, which is not
-        enabled here (a stream per request would escape the per-connection limits); without
-        it the operation ran as a query and failed inside graphql-core. Leaving subscriptions
-        out of the allowed types makes strawberry answer 400 before anything runs.
-        """
-        allowed = (
-            {OperationType.QUERY, OperationType.MUTATION}
-            if allowed_operation_types is None
-            else set(allowed_operation_types) - {OperationType.SUBSCRIPTION}
-        )
-        return await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed,
-            operation_extensions,
-        )
+class _NoSubscriptionsOverHttp(SchemaExtension):
+    """Refuse a subscription sent over HTTP before anything runs: it is for websockets.
 
-
-_UNPLANNED: Any = object()
-
-
-class _PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's execution context, with a subfield memo and a plan for subscription events.
-
-    Events of plain selections are completed by their plan (:mod:`schema.events`).
-    graphql-core 3.3 runs each event of a subscription on a shallow copy of the
-    subscription's executor, so every copy shares one memo of collected subfields, keyed
-    by the identity of a list made anew for each event and kept alive by the memo: a
-    long-lived subscription grew by a few objects per event, without bound, and the GC
-    walked them all. A memo per event keeps what it is for (lists of values within one
-    execution) and goes away with the event.
+    strawberry allows subscriptions over HTTP for its multipart transport, which is not
+    enabled here (a stream per request would escape the per-connection limits); without it
+    the operation ran as a query and failed inside graphql-core. Leaving subscriptions out
+    of the operations an HTTP request may run makes strawberry answer 400 (e.g.
+    "subscriptions are not allowed when using POST") before anything runs.
     """
 
-    _event_plan: EventPlan | None = _UNPLANNED
-
-    def build_per_event_executor(self, payload: Any) -> Any:
-        """Return the event's executor, with a memo of its own and the subscription's plan."""
-        if self._event_plan is _UNPLANNED:
-            self._event_plan = event_plan(self)
-        executor = super().build_per_event_executor(payload)
-        if hasattr(executor, "_relevant_sub_fields"):
-            executor._relevant_sub_fields = {}
-        return executor
-
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        """Complete a subscription event by its plan when it has one; else as graphql-core."""
-        plan = self._event_plan
-        if plan is not None and plan is not _UNPLANNED:
-            signal = self.abort_signal
-            if signal is None or not signal.aborted:
-                data = plan.complete(self.root_value)
-                if data is not None:
-                    return self.finish(self.build_response(data))
-        return super().execute_operation(serially)
+    def on_operation(self) -> Iterator[None]:
+        """Take subscriptions out of what an HTTP request may run."""
+        context = self.execution_context
+        if isinstance(getattr(context.context, "request", None), Request):
+            allowed = context.allowed_operations
+            context.allowed_operations = [t for t in allowed if t.value != "subscription"]
+        yield
 
 
-class _MaskErrors(MaskErrors):
-    """strawberry's MaskErrors, without a runtime Protocol check on every result.
+class EternaExecutor(PlannedExecutor):
+    """graphql-core's executor, completing plain selections of order events by plan."""
 
-    ``MaskErrors`` asks ``isinstance(result, <runtime_checkable Protocol>)`` of each result,
-    which on Python 3.11 walks the protocol's attributes every time: about a tenth of the
-    CPU of delivering one subscription event. Reading ``errors`` is the same test.
-    """
-
-    def _process_result(self, result: object) -> None:
-        errors = getattr(result, "errors", None)
-        if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+    plain_types: ClassVar[Mapping[str, PlainType]] = {
+        "OrderEvent": PlainType(OrderEvent, EVENT_DATA)
+    }
 
 
 def build_schema(
@@ -149,11 +93,12 @@ def build_schema(
         rules=rules,
     )
     extensions: list[Callable[[], SchemaExtension]] = [
+        _NoSubscriptionsOverHttp,
         gate.extension(),
         *extra_extensions,
-        lambda: _MaskErrors(should_mask_error=should_mask),
+        lambda: MaskUnexpected(should_mask),
     ]
-    return EternaSchema(
+    built = EternaSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -162,8 +107,23 @@ def build_schema(
             disable_field_suggestions=not field_suggestions,
         ),
         extensions=extensions,
-        execution_context_class=_PerEventExecutionContext,
+        execution_context_class=EternaExecutor,
     )
+    gate.bind(graphql_schema(built))
+    return built
+
+
+def graphql_schema(built: strawberry.Schema) -> GraphQLSchema:
+    """Return the graphql-core schema strawberry built and executes against.
+
+    strawberry has no public accessor for it; ``_schema`` has held it since strawberry's
+    first releases and its own integrations read it there. This is the one place we do,
+    and ``tests/unit/test_schema_internals.py`` fails loudly if it moves.
+    """
+    core = getattr(built, "_schema", None)
+    if not isinstance(core, GraphQLSchema):
+        raise TypeError("strawberry no longer keeps its graphql-core schema in `_schema`")
+    return core
 
 
 schema = build_schema()

@@ -26,15 +26,14 @@ from graphql import (
     NoUndefinedVariablesRule,
     NoUnusedVariablesRule,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     VariablesInAllowedPositionRule,
     parse,
+    validate,
 )
-from graphql import OperationType as AstOperationType
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
 from schema.document_cache import DocumentCache, Known, Rules
 from schema.document_cost import DocumentLimits, measure
@@ -86,6 +85,21 @@ class DocumentGate:
         self.max_variable_values = max_variable_values
         self._rules = rules
         self.cache = cache or DocumentCache()
+        self._schema: GraphQLSchema | None = None
+
+    def bind(self, schema: GraphQLSchema) -> None:
+        """Validate the documents of requests against this schema (the one executing them)."""
+        self._schema = schema
+
+    @property
+    def schema(self) -> GraphQLSchema:
+        """Return the schema bound to the gate.
+
+        :raises RuntimeError: before :meth:`bind`.
+        """
+        if self._schema is None:
+            raise RuntimeError("the document gate is not bound to a schema")
+        return self._schema
 
     def extension(self) -> Callable[[], SchemaExtension]:
         """Return the factory of the per-request extension."""
@@ -162,7 +176,9 @@ class DocumentGate:
 
         Without a variable in the document, the rules about variables have nothing to report;
         they are left out, since collecting the usages walks the whole operation once more
-        (40 % of validating a batch of orders written inline).
+        (40 % of validating a batch of orders written inline). The rules are graphql-core's;
+        strawberry adds two of its own for ``Maybe`` arguments and ``@oneOf`` inputs, which
+        this schema has none of (``tests/unit/test_schema_internals.py`` checks).
         """
         found = measure(document, self.limits)
         if found.refusals:
@@ -172,7 +188,7 @@ class DocumentGate:
             rules = tuple(r for r in rules if r not in _VARIABLE_RULES)
         return [
             with_code(error, DocumentCode.GRAPHQL_VALIDATION_FAILED)
-            for error in validate_document(schema, document, rules)
+            for error in validate(schema, document, rules)
         ]
 
     def check_variables(self, variables: object) -> GraphQLError | None:
@@ -209,11 +225,12 @@ def _stand_in(context: ExecutionContext) -> DocumentNode:
     or nesting limit) is refused at validation instead, like every other costly document:
     this stand-in takes its place there and is never validated nor run.
     """
-    allowed = set(context.allowed_operations)
+    # strawberry's operation types carry graphql-core's names as their values.
+    allowed = {OperationType(kind.value) for kind in context.allowed_operations}
     kind = OperationType.QUERY if OperationType.QUERY in allowed else allowed.pop()
     name = context.operation_name
     operation = OperationDefinitionNode(
-        operation=AstOperationType(kind.value),
+        operation=kind,
         name=NameNode(value=name) if name else None,
         selection_set=SelectionSetNode(selections=(FieldNode(name=NameNode(value="__typename")),)),
     )
@@ -251,9 +268,8 @@ class _GateExtension(SchemaExtension):
         """Refuse a costly document before graphql-core's rules see it; else validate it."""
         context = self.execution_context
         if self._known is not None:  # else strawberry failed to parse it, as we did
-            # strawberry keeps the graphql-core schema in `_schema` (its own caches read it).
             errors = await self._gate.verdict_off_loop(
-                self._known, context.schema._schema, tuple(context.validation_rules)
+                self._known, self._gate.schema, tuple(context.validation_rules)
             )
             refused = None if errors else self._gate.check_variables(context.variables)
             context.pre_execution_errors = [refused] if refused else errors

@@ -7,8 +7,6 @@ import logging
 import math
 
 from graphql import GraphQLError
-from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from eterna.application.ratelimit import RateLimitedError
 from eterna.domain.errors import RejectedError, RejectionCode
@@ -67,8 +65,14 @@ class ApiError(GraphQLError):
         return cls(exc.code, exc.message, exc.field, retry_after_seconds=retry_after(exc))
 
 
-# Raised by strawberry before execution about the request itself (no operation, no query).
-_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+def _refused_by_strawberry(error: GraphQLError) -> bool:
+    """Tell whether strawberry itself refused the request, before anything of ours ran.
+
+    Its refusals (no query, no such operation, an operation type the request may not run)
+    are exceptions of its own package, raised before execution: they name no field.
+    """
+    module = type(error.original_error).__module__
+    return error.path is None and module.partition(".")[0] == "strawberry"
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -81,7 +85,7 @@ def is_expected(error: GraphQLError) -> bool:
     subscription's stream, is an exception from our code and is masked.
     """
     original = error.original_error
-    if original is None or isinstance(original, (ApiError, *_REQUEST_ERRORS)):
+    if original is None or isinstance(original, ApiError) or _refused_by_strawberry(error):
         return True
     return error.path is None and bool(error.nodes)
 

@@ -4,25 +4,33 @@ graphql-core executes every event of a subscription as a whole operation: it col
 fields of the selection again, builds a resolve info and a path for each field, and completes
 each value through several layers. For ``myOrderEvents { orderId seq status at }`` that was
 most of the API's CPU per event delivered. An :class:`EventPlan` does the same work for the
-selections that need nothing else: one root field, and under it only leaf fields (scalars,
-enums, ``__typename``) without arguments, directives or fragments, each resolved by its
-plain attribute and coerced by its own GraphQL type, exactly as the executor does.
+selections that need nothing else: one root field whose events are objects of a type the
+schema declares plain (:class:`PlainType`), and under it only fields it declares plain data
+(leaves: scalars and enums, read as attributes) and ``__typename``, without arguments,
+directives or fragments, each value coerced by its own GraphQL type as the executor does.
 
 Whatever the plan does not cover takes the generic path: a selection with anything else
 gets no plan, and an event the plan cannot complete cleanly (a null where the type forbids
-it, a value its type does not serialise, anything raising) is executed by graphql-core as
-before, which reports the error as it always did. Middleware (a schema extension that wraps
-resolvers) also means no plan.
+it, a value its type does not serialise, an object of another class, anything raising) is
+executed by graphql-core as before, which reports the error as it always did. Middleware
+(a schema extension that wraps resolvers) and execution hooks also mean no plan.
+
+Only graphql-core's public API is used: :class:`PlannedExecutor` is an ``executor_class``
+(``execute``'s and ``subscribe``'s documented parameter, which strawberry's
+``execution_context_class`` passes on) overriding the documented
+``Executor.build_per_event_executor`` and ``Executor.execute_operation``. Which fields are
+plain is our declaration, not read out of strawberry's field definitions;
+``tests/unit/test_subscription_events.py`` checks it against the types and the executor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
 
 from graphql import (
+    ExecutionResult,
     FieldNode,
-    GraphQLField,
     GraphQLLeafType,
     GraphQLObjectType,
     OperationType,
@@ -31,13 +39,18 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution import Executor
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+
+
+class PlainType(NamedTuple):
+    """A GraphQL object type whose events a plan may complete: its class and its plain fields."""
+
+    cls: type
+    fields: Mapping[str, str]  # GraphQL field name -> attribute, each a leaf read as it is
 
 
 class _Leaf(NamedTuple):
     key: str
-    resolve: Callable[..., Any] | None  # None: __typename
+    attribute: str | None  # None: __typename
     type: GraphQLLeafType | None
     non_null: bool
 
@@ -48,14 +61,14 @@ class EventPlan:
     def __init__(
         self,
         root_key: str,
-        root_resolve: Callable[..., Any],
-        root_type: GraphQLObjectType,
+        cls: type,
+        type_name: str,
         leaves: list[_Leaf],
         is_awaitable: Callable[[Any], bool],
     ) -> None:
         self._root_key = root_key
-        self._root_resolve = root_resolve
-        self._type = root_type
+        self._cls = cls
+        self._type_name = type_name
         self._leaves = leaves
         self._is_awaitable = is_awaitable
 
@@ -66,21 +79,17 @@ class EventPlan:
         except Exception:  # the executor reports it properly
             return None
 
-    def _complete(self, payload: Any) -> dict[str, Any] | None:
-        source = self._root_resolve(payload, None)
-        if source is None or isinstance(source, Exception) or self._is_awaitable(source):
+    def _complete(self, source: Any) -> dict[str, Any] | None:
+        # The event is the root field's value (a subscription field resolves each event to
+        # itself); anything but an object of the declared class is the executor's business.
+        if type(source) is not self._cls:
             return None
-        is_type_of: Any = self._type.is_type_of
-        if is_type_of is not None:
-            fits = is_type_of(source, None)
-            if self._is_awaitable(fits) or not fits:
-                return None
         out: dict[str, Any] = {}
-        for key, resolve, leaf_type, non_null in self._leaves:
-            if resolve is None:
-                out[key] = self._type.name
+        for key, attribute, leaf_type, non_null in self._leaves:
+            if attribute is None:
+                out[key] = self._type_name
                 continue
-            value = resolve(source, None)
+            value = getattr(source, attribute)
             if value is None:
                 if non_null:
                     return None
@@ -95,63 +104,107 @@ class EventPlan:
         return {self._root_key: out}
 
 
-def event_plan(executor: Executor[Any]) -> EventPlan | None:
+_UNPLANNED: Any = object()
+
+
+class PlannedExecutor(Executor[Any]):
+    """graphql-core's executor, completing the events of plain subscription selections by plan.
+
+    Subclasses name the plain types in :attr:`plain_types`. Each event also gets an executor
+    built anew rather than copied: a copy shared the subscription's memo of collected
+    subfields, keyed by lists made anew for each event, so a long-lived subscription grew by
+    a few objects per event without bound.
+    """
+
+    plain_types: ClassVar[Mapping[str, PlainType]] = {}
+
+    def __init__(self, *args: Any, operation_extensions: Any = None, **kwargs: Any) -> None:
+        """Build as graphql-core does; keep the request's ``extensions`` strawberry passes."""
+        super().__init__(*args, **kwargs)
+        self.operation_extensions = operation_extensions
+        self.event_plan: EventPlan | None = _UNPLANNED
+
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        """Return a fresh executor for one event, carrying the subscription's plan."""
+        if self.event_plan is _UNPLANNED:
+            self.event_plan = event_plan(self, self.plain_types)
+        executor = type(self)(
+            self.schema,
+            self.fragment_definitions,
+            self.fragments,
+            payload,
+            self.context_value,
+            self.operation,
+            self.variable_values,
+            self.field_resolver,
+            self.type_resolver,
+            self.subscribe_field_resolver,
+            enable_early_execution=self.enable_early_execution,
+            middleware_manager=self.middleware_manager,
+            is_awaitable=self.is_awaitable,
+            is_async_iterable=self.is_async_iterable,
+            hide_suggestions=self.hide_suggestions,
+            abort_signal=self.abort_signal,
+            hooks=self.hooks,
+            operation_extensions=self.operation_extensions,
+        )
+        executor.event_plan = self.event_plan
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """Complete a subscription event by its plan when it has one; else as graphql-core."""
+        plan = self.event_plan
+        if plan is not None and plan is not _UNPLANNED:
+            signal = self.abort_signal
+            if signal is None or not signal.aborted:
+                data = plan.complete(self.root_value)
+                if data is not None:
+                    return ExecutionResult(data, None)
+        return super().execute_operation(serially)
+
+
+def event_plan(executor: Executor[Any], plain_types: Mapping[str, PlainType]) -> EventPlan | None:
     """Return a plan for the events of the executor's subscription, or None if it has none."""
     root = _root(executor)
     if root is None:
         return None
-    node, field, resolve = root
-    object_type = field.type.of_type if is_non_null_type(field.type) else field.type
-    if not isinstance(object_type, GraphQLObjectType) or node.selection_set is None:
+    node, object_type = root
+    plain = plain_types.get(object_type.name)
+    if plain is None or node.selection_set is None:
         return None
-    leaves = _leaves(object_type, node.selection_set.selections)
+    leaves = _leaves(object_type, plain, node.selection_set.selections)
     if leaves is None:
         return None
-    return EventPlan(
-        (node.alias or node.name).value, resolve, object_type, leaves, executor.is_awaitable
-    )
+    key = (node.alias or node.name).value
+    return EventPlan(key, plain.cls, object_type.name, leaves, executor.is_awaitable)
 
 
-def _root(
-    executor: Executor[Any],
-) -> tuple[FieldNode, GraphQLField, Callable[..., Any]] | None:
-    """Return the subscription's one root field and its resolver, when nothing wraps it."""
+def _root(executor: Executor[Any]) -> tuple[FieldNode, GraphQLObjectType] | None:
+    """Return the subscription's one root field and its object type, when nothing wraps it."""
     middleware = executor.middleware_manager
     subscription = executor.schema.subscription_type
     operation = executor.operation
-    if (middleware is not None and middleware.middlewares) or subscription is None:
+    if (middleware is not None and middleware.middlewares) or executor.hooks is not None:
         return None
     roots = operation.selection_set.selections
-    if operation.operation is not OperationType.SUBSCRIPTION or len(roots) != 1:
+    if subscription is None or operation.operation is not OperationType.SUBSCRIPTION:
+        return None
+    if len(roots) != 1 or not isinstance(roots[0], FieldNode) or roots[0].directives:
         return None
     node = roots[0]
-    if not isinstance(node, FieldNode) or node.directives:
-        return None
     field = subscription.fields.get(node.name.value)
-    # strawberry resolves a subscription field's events with the identity.
-    if field is None or field.resolve is None or field.subscribe is None:
+    if field is None:
         return None
-    return node, field, field.resolve
+    field_type: Any = field.type
+    object_type = field_type.of_type if is_non_null_type(field_type) else field_type
+    if not isinstance(object_type, GraphQLObjectType):
+        return None
+    return node, object_type
 
 
-def _basic(field: GraphQLField) -> bool:
-    """Tell whether strawberry resolves the field by a plain attribute read.
-
-    That is its "basic field" path: no resolver, no field extension, no permission class,
-    no exception handler (its resolver is then ``_get_basic_result``, which needs no info).
-    A field with any of those keeps the executor, which runs them.
-    """
-    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    resolve = field.resolve
-    return (
-        isinstance(definition, StrawberryField)
-        and definition.is_basic_field
-        and getattr(resolve, "__name__", "") == "_get_basic_result"
-        and getattr(resolve, "_is_default", False)
-    )
-
-
-def _leaves(object_type: GraphQLObjectType, selections: Any) -> list[_Leaf] | None:
+def _leaves(
+    object_type: GraphQLObjectType, plain: PlainType, selections: Any
+) -> list[_Leaf] | None:
     leaves: list[_Leaf] = []
     keys: set[str] = set()
     for selection in selections:
@@ -167,13 +220,14 @@ def _leaves(object_type: GraphQLObjectType, selections: Any) -> list[_Leaf] | No
         if name == "__typename":
             leaves.append(_Leaf(key, None, None, non_null=True))
             continue
-        field: GraphQLField | None = object_type.fields.get(name)
-        if field is None or not _basic(field):
+        attribute = plain.fields.get(name)
+        field = object_type.fields.get(name)
+        if attribute is None or field is None:
             return None
         field_type: Any = field.type
         non_null = is_non_null_type(field_type)
         leaf_type = field_type.of_type if non_null else field_type
         if not is_leaf_type(leaf_type):
             return None
-        leaves.append(_Leaf(key, field.resolve, leaf_type, non_null))
+        leaves.append(_Leaf(key, attribute, leaf_type, non_null))
     return leaves

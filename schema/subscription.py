@@ -19,6 +19,22 @@ from schema.context import Info
 from schema.errors import ApiError
 from schema.types import OrderEvent
 
+# The fields of OrderEvent that are plain data (no resolver, permission class or field
+# extension), GraphQL name -> attribute: a subscription event selecting only these is completed
+# by its plan (schema.events). tests/unit/test_subscription_events.py holds it to the type.
+EVENT_DATA = {
+    "orderId": "order_id",
+    "seq": "seq",
+    "status": "status",
+    "at": "at",
+    "attempt": "attempt",
+    "message": "message",
+    "txSignature": "tx_signature",
+    "amountOut": "amount_out",
+    "executedPrice": "executed_price",
+    "error": "error",
+}
+
 
 def _now() -> datetime:
     return datetime.now(UTC)

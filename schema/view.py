@@ -1,30 +1,26 @@
-"""The ASGI GraphQL endpoint: HTTP, both websocket protocols, and authentication."""
+"""The ASGI GraphQL endpoint: HTTP through strawberry's view, websockets ours, JWT auth.
+
+HTTP (queries, mutations, GraphiQL) is strawberry's ASGI view, customised through its
+documented hooks only (``get_context``, ``decode_json``, ``encode_json``,
+``render_graphql_ide``). Websockets are served by our own protocol handlers
+(:mod:`schema.ws_connection`), after the Origin check of :mod:`schema.ws_origin`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
 import orjson
-from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.async_base_view import AsyncWebSocketAdapter
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from eterna.adapters.auth import AuthError, JwtAuth
 from eterna.adapters.web.connection_limits import OpenConnections
@@ -33,64 +29,19 @@ from eterna.application.service import OrderService
 from schema import EternaSchema
 from schema.context import Context
 from schema.playground import playground_html
+from schema.ws_connection import Connection, InitRefusedError, Limits
+from schema.ws_legacy import PROTOCOL as LEGACY_PROTOCOL
+from schema.ws_legacy import LegacyConnection
+from schema.ws_origin import OriginPolicy
+from schema.ws_transport import PROTOCOL as TRANSPORT_PROTOCOL
+from schema.ws_transport import TransportConnection
 
 log = logging.getLogger("eterna.api")
 
-MAX_OPERATION_ID_LENGTH = 128
-MAX_CLOSE_REASON = 123  # bytes, RFC 6455 section 5.5
-
-
-def is_malformed(message: object, *, start: str, stop: str) -> bool:
-    """Tell whether a websocket message lacks the shape its type promises.
-
-    strawberry's handlers index messages directly; a list, a dict id or a string payload
-    would raise inside them. Checking the shape first turns such input into a 4400 close.
-    """
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return True
-    kind = message["type"]
-    if kind in (start, stop):
-        op_id = message.get("id")
-        if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OPERATION_ID_LENGTH:
-            return True
-    if kind != start:
-        return False
-    payload = message.get("payload")
-    return not (
-        isinstance(payload, dict)
-        and isinstance(payload.get("query"), str)
-        and isinstance(payload.get("variables", {}), dict | None)
-        and isinstance(payload.get("operationName"), str | None)
-        and isinstance(payload.get("extensions", {}), dict | None)
-    )
-
-
-class ExplainedClose(AsyncWebSocketAdapter):
-    """A connection's websocket whose close frame says why connection_init was refused.
-
-    strawberry closes a refused connection_init with a fixed reason (4403 "Forbidden" on
-    graphql-transport-ws, 1011 and none on graphql-ws); the context carries ours.
-    """
-
-    def __init__(self, inner: AsyncWebSocketAdapter, context: Context) -> None:
-        super().__init__(inner.view)
-        self._inner = inner
-        self._context = context
-
-    def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
-        """Return the incoming messages, decoded."""
-        return self._inner.iter_json(ignore_parsing_errors=ignore_parsing_errors)
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        """Send a message."""
-        await self._inner.send_json(message)
-
-    async def close(self, code: int, reason: str) -> None:
-        """Close, with the refusal's reason when there is one."""
-        if self._context.refusal:
-            reason = f"{reason or 'Forbidden'}: {self._context.refusal}"
-        # A close frame carries at most 123 bytes of reason.
-        await self._inner.close(code, reason.encode()[:MAX_CLOSE_REASON].decode(errors="ignore"))
+_PROTOCOLS: dict[str, type[Connection]] = {
+    TRANSPORT_PROTOCOL: TransportConnection,
+    LEGACY_PROTOCOL: LegacyConnection,
+}
 
 
 def _client(request: Request | WebSocket) -> str:
@@ -105,76 +56,65 @@ def _released(context: Context) -> None:
         context.release_slot = None
 
 
-class StrictGraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, closing with 4400 on a message of the wrong shape."""
+class _HttpView(GraphQL[Context, None]):
+    """strawberry's view for GraphQL over HTTP, with our context, JSON and GraphiQL page."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.websocket = ExplainedClose(self.websocket, self.context)
+    def __init__(
+        self,
+        schema: EternaSchema,
+        service: OrderService,
+        auth: JwtAuth,
+        reads: ReadBudgets,
+        *,
+        graphiql: bool,
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        self._service = service
+        self._auth = auth
+        self._reads = reads
+        self._playground = playground_html() if graphiql else ""
 
-    async def handle(self) -> None:
-        """Serve the connection (strawberry closes it 4408 without a timely connection_init)."""
+    def decode_json(self, data: str | bytes) -> object:
+        """Decode a body (or GET variables): a JSON object, or a list for batches.
+
+        strawberry reads fields of the body without checking it is an object; ``null`` or a
+        number would raise inside it and answer 500. Non-UTF-8 bytes and nesting past the
+        recursion limit raise other errors than JSONDecodeError: they would be 500s too.
+        """
         try:
-            await super().handle()
-        finally:
-            _released(self.context)
+            value = super().decode_json(data)
+        except (RecursionError, UnicodeDecodeError):
+            raise json.JSONDecodeError("not valid JSON", "", 0) from None
+        if not isinstance(value, dict | list):
+            raise json.JSONDecodeError("not a JSON object", "", 0)
+        return value
 
-    async def handle_message(self, message: Message) -> None:
-        """Handle a well-formed message; close on any other."""
-        if is_malformed(message, start="subscribe", stop="complete"):
-            await self.handle_invalid_message("Invalid message")
-            return
-        await super().handle_message(message)
+    def encode_json(self, data: object) -> str:
+        """Encode a response."""
+        return orjson.dumps(data).decode()
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Return GraphiQL with subscriptions authenticated from its Headers tab."""
+        return HTMLResponse(self._playground)
 
-class StrictGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """Legacy graphql-ws, closing with 4400 on a message of the wrong shape.
-
-    The legacy protocol defines no wait for connection_init and strawberry applies none;
-    this handler closes a connection without one in time as graphql-transport-ws does
-    (4408), so neither protocol lets an idle socket hold the process's memory.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.websocket = ExplainedClose(self.websocket, self.context)
-        self._init_received = False
-        self._closing: asyncio.Task[None] | None = None
-
-    async def handle(self) -> None:
-        """Serve the connection; close it with 4408 unless connection_init comes in time."""
-        wait = self.view.connection_init_wait_timeout.total_seconds()
-        timer = asyncio.get_running_loop().call_later(wait, self._init_timed_out)
-        try:
-            await super().handle()
-        finally:
-            timer.cancel()
-            _released(self.context)
-
-    def _init_timed_out(self) -> None:
-        if not self._init_received:
-            self._closing = asyncio.create_task(self._close_timed_out())
-
-    async def _close_timed_out(self) -> None:
-        # The client may be leaving at this very moment: then there is nothing to close.
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
-
-    async def handle_message(self, message: OperationMessage) -> None:
-        """Handle a well-formed message; close on any other."""
-        if is_malformed(message, start="start", stop="stop"):
-            await self.websocket.close(code=4400, reason="Invalid message")
-            return
-        if message["type"] == "connection_init":
-            self._init_received = True
-        await super().handle_message(message)
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        """Authenticate the request from its header."""
+        context = Context(request, response, self._service, reads=self._reads)
+        header = request.headers.get("authorization")
+        if header:
+            try:
+                context.principal = self._auth.authenticate(header)
+            except AuthError as exc:
+                # The reason only ("token expired", "invalid token"): never the header.
+                log.info("rejected credentials from %s: %s", _client(request), exc.reason)
+                context.auth_failure = exc.reason
+        return context
 
 
-class EternaGraphQL(GraphQL[Context, None]):
-    """GraphQL over HTTP and websockets, authenticated by JWT."""
-
-    graphql_transport_ws_handler_class = StrictGraphQLTransportWSHandler
-    graphql_ws_handler_class = StrictGraphQLWSHandler
+class EternaGraphQL:
+    """GraphQL over HTTP and websockets (both protocols), authenticated by JWT."""
 
     def __init__(
         self,
@@ -189,65 +129,38 @@ class EternaGraphQL(GraphQL[Context, None]):
         per_user: OpenConnections | None = None,
         reads: ReadBudgets | None = None,
     ) -> None:
-        super().__init__(
-            schema,
-            graphql_ide="graphiql" if graphiql else None,
-            max_subscriptions_per_connection=max_subscriptions_per_connection,
-            allowed_origins=allowed_origins,
-            connection_init_wait_timeout=init_timeout,
-        )
+        self.schema = schema
         self._service = service
         self._auth = auth
         self._per_user = OpenConnections(cap=0) if per_user is None else per_user
         self._reads = ReadBudgets() if reads is None else reads
-        self._playground = playground_html() if graphiql else ""
+        self._origins = OriginPolicy(allowed_origins)
+        self._limits = Limits(init_timeout.total_seconds(), max_subscriptions_per_connection)
+        self._http = _HttpView(schema, service, auth, self._reads, graphiql=graphiql)
 
-    def parse_json(self, data: str | bytes) -> Any:
-        """Parse a request body (or GET variables): a JSON object, or a list for batches.
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one HTTP request or one websocket."""
+        if scope["type"] == "websocket":
+            await self._serve_websocket(WebSocket(scope, receive, send))
+        else:
+            await self._http(scope, receive, send)
 
-        strawberry reads fields of the body without checking it is an object; ``null`` or a
-        number would raise inside it and answer 500.
-        """
-        value = super().parse_json(data)
-        if not isinstance(value, dict | list):
-            raise HTTPException(400, "The request body must be a JSON object")
-        return value
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Decode JSON; non-UTF-8 bytes and nesting past the recursion limit are invalid too.
-
-        The json module raises other errors than JSONDecodeError for them: they would be 500s.
-        """
+    async def _serve_websocket(self, ws: WebSocket) -> None:
+        if not self._origins.allows(ws.headers):
+            log.info("refused a websocket from %s: origin %r", _client(ws), ws.headers["origin"])
+            await ws.close(code=1008)  # before accepting: the handshake is answered 403
+            return
+        offered: list[str] = list(ws.scope.get("subprotocols") or ())
+        protocol = next((p for p in offered if p in _PROTOCOLS), None)
+        await ws.accept(subprotocol=protocol)
+        if protocol is None:
+            await ws.close(4406, "Subprotocol not acceptable")
+            return
+        context = Context(ws, ws, self._service, cache_events=False, reads=self._reads)
         try:
-            return super().decode_json(data)
-        except (RecursionError, UnicodeDecodeError):
-            raise json.JSONDecodeError("not valid JSON", "", 0) from None
-
-    def encode_json(self, data: object) -> str:
-        """Encode a response or a websocket message (as text: graphql-ws frames are text)."""
-        return orjson.dumps(data).decode()
-
-    @property
-    def graphql_ide_html(self) -> str:
-        """Return GraphiQL with subscriptions authenticated from its Headers tab."""
-        return self._playground
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket | None
-    ) -> Context:
-        """Authenticate HTTP from its header; websockets authenticate at connection_init."""
-        if isinstance(request, WebSocket):
-            return Context(request, response, self._service, cache_events=False, reads=self._reads)
-        context = Context(request, response, self._service, reads=self._reads)
-        header = request.headers.get("authorization")
-        if header:
-            try:
-                context.principal = self._auth.authenticate(header)
-            except AuthError as exc:
-                # The reason only ("token expired", "invalid token"): never the header.
-                log.info("rejected credentials from %s: %s", _client(request), exc.reason)
-                context.auth_failure = exc.reason
-        return context
+            await _PROTOCOLS[protocol](ws, self, context, self._limits).run()
+        finally:
+            _released(context)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Accept the connection with a valid token, within the user's cap of connections.
@@ -288,4 +201,4 @@ class EternaGraphQL(GraphQL[Context, None]):
     def _refuse(context: Context, reason: str) -> NoReturn:
         context.principal = None
         context.refusal = reason
-        raise ConnectionRejectionError({"message": reason})
+        raise InitRefusedError(reason)

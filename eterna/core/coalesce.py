@@ -7,7 +7,9 @@ few runs instead of N. A call made while nothing runs starts a run at once: a qu
 waits for nothing.
 
 A run happens in a task of its own. A caller that is cancelled stops waiting; one cancelled
-caller never cancels the others' work.
+caller never cancels the others' work. Its own item is left out of a run not started yet,
+unless the coalescer keeps cancelled items (work that must happen whoever waits for it,
+such as publishing events already committed).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Coalescer(Generic[T, R]):
         name: str = "coalescer",
         linger: int = 0,
         abandoned: Callable[[T, R], None] | None = None,
+        keep_cancelled: bool = False,
     ) -> None:
         """Batch calls to ``run``; with ``linger``, wait that many loop turns before each run.
 
@@ -41,11 +44,13 @@ class Coalescer(Generic[T, R]):
         A call cancelled before its run starts is left out of it; one cancelled while its
         run is in flight still gets done, and ``abandoned`` receives its item and result
         (to undo what nobody will use, such as a lease taken for a caller that is gone).
+        With ``keep_cancelled``, a call cancelled before its run starts still goes into it.
         """
         self._run = run
         self._linger = linger
         self._abandoned = abandoned
         self._name = name
+        self._keep_cancelled = keep_cancelled
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._runner: asyncio.Task[None] | None = None
 
@@ -67,7 +72,11 @@ class Coalescer(Generic[T, R]):
             while self._queue:
                 for _ in range(self._linger):
                     await asyncio.sleep(0)
-                batch = [(item, future) for item, future in self._queue if not future.done()]
+                batch = [
+                    (item, future)
+                    for item, future in self._queue
+                    if self._keep_cancelled or not future.done()
+                ]
                 self._queue = []
                 if not batch:
                     continue

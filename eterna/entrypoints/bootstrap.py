@@ -31,6 +31,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate
 
 from eterna.adapters.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
+from eterna.adapters.events.batching import BatchingPublisher
 from eterna.adapters.events.transport import (
     LocalPublisher,
     RedisStreamDispatcher,
@@ -462,13 +463,17 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
 def _event_transport(
     settings: Settings, role: Role, redis: aioredis.Redis | None, hub: EventHub
 ) -> tuple[EventPublisher, RedisStreamDispatcher | None]:
-    """Return the publisher of committed events, and the API's reader of the event stream."""
+    """Return the publisher of committed events, and the API's reader of the event stream.
+
+    Appends to the stream are batched: the steps a busy worker finishes at once share a
+    round trip. The local hub takes events synchronously and needs no batching.
+    """
     if redis is None:
         return LocalPublisher(hub), None
     stream = events_stream(settings)
     dispatcher = RedisStreamDispatcher(redis, stream, hub) if role == "api" else None
     side = (resting_stream(settings), TriggerWatcher.may_concern)
-    return RedisStreamPublisher(redis, stream, side=side), dispatcher
+    return BatchingPublisher(RedisStreamPublisher(redis, stream, side=side)), dispatcher
 
 
 def _watcher_runner(

@@ -344,7 +344,7 @@ async def test_graphiql_is_served_to_browsers(api: Api) -> None:
     assert "graphiql" in response.text.lower()
     assert "wsConnectionParams: (opts && opts.headers)" in response.text
     assert "mutation PlaceMarketOrder" in response.text
-    assert "parameters.variables || EXAMPLE_VARIABLES" in response.text
+    assert "React.useState(EXAMPLE_VARIABLES)" in response.text
 
 
 async def test_market_order_confirms_on_postgres_with_exact_amounts(pg_api: Api) -> None:

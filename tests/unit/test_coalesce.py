@@ -166,3 +166,39 @@ async def test_cancelled_calls_are_left_out_or_their_outcome_handed_back() -> No
     assert await kept == 6
     assert run.runs == [[1], [3]]  # 2 was cancelled before its run took it
     assert handed_back == [(1, 2)]  # 1 was done for a caller that had gone
+
+
+async def test_a_coalescer_that_keeps_cancelled_calls_still_runs_their_items() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run, keep_cancelled=True)
+    run.gate.clear()
+    first = asyncio.ensure_future(coalescer.submit(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the run of [1] is in flight
+    doomed = asyncio.ensure_future(coalescer.submit(2))
+    kept = asyncio.ensure_future(coalescer.submit(3))
+    await asyncio.sleep(0)
+    doomed.cancel()
+    await asyncio.sleep(0)
+    run.gate.set()
+    assert list(await asyncio.gather(first, kept)) == [2, 6]
+    assert doomed.cancelled()
+    assert run.runs == [[1], [2, 3]]  # 2 went out although its caller had gone
+
+
+async def test_the_cancelled_items_kept_run_even_when_no_caller_is_left() -> None:
+    run = Doubler()
+    coalescer = Coalescer(run, keep_cancelled=True)
+    run.gate.clear()
+    first = asyncio.ensure_future(coalescer.submit(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    doomed = asyncio.ensure_future(coalescer.submit(2))
+    await asyncio.sleep(0)
+    doomed.cancel()
+    first.cancel()
+    await asyncio.sleep(0)
+    run.gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert run.runs == [[1], [2]]

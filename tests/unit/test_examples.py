@@ -148,6 +148,11 @@ def test_playground_variables_fit_every_playground_operation() -> None:
 
 def test_playground_page_opens_on_the_example_with_its_variables() -> None:
     html = playground_html()
-    assert json.dumps(EXAMPLE) in html
-    assert "parameters.variables || EXAMPLE_VARIABLES" in html
-    assert json.dumps(json.dumps(EXAMPLE_VARIABLES, indent=2)) in html
+    assert f"const EXAMPLE_QUERY = {json.dumps(EXAMPLE)};" in html
+    assert (
+        f"const EXAMPLE_VARIABLES = {json.dumps(json.dumps(EXAMPLE_VARIABLES, indent=2))};" in html
+    )
+    assert "React.useState(EXAMPLE_QUERY)" in html
+    assert "React.useState(EXAMPLE_VARIABLES)" in html
+    # Subscriptions authenticate with the Headers tab: it goes to connection_init.
+    assert "wsConnectionParams: (opts && opts.headers) || {}" in html

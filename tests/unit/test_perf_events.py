@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -136,68 +135,6 @@ async def test_the_dispatcher_skips_statuses_no_listener_wants(
         await dispatcher.stop()
 
 
-async def test_concurrent_publishes_share_appends_and_return_once_appended(
-    client: aioredis.Redis, redis_prefix: str
-) -> None:
-    stream = f"{redis_prefix}:events"
-    publisher = RedisStreamPublisher(client, stream)
-    appends = 0
-    append = publisher._append
-
-    async def counting(events: list[OrderEvent]) -> None:
-        nonlocal appends
-        appends += 1
-        await append(events)
-
-    publisher._append = counting  # type: ignore[method-assign]
-
-    async def steps(user: str) -> None:
-        order = _event(user)
-        for seq in range(1, 21):
-            event = replace(order, seq=seq)
-            await publisher.publish([event])
-            rows: Any = await client.xrevrange(stream)
-            # Back from publish: the event is in the stream.
-            assert any(json.loads(f[b"e"]) == event_to_json(event) for _, f in rows)
-
-    await asyncio.gather(*(steps(f"user{i}") for i in range(8)))
-    rows: Any = await client.xrange(stream)
-    seqs: dict[str, list[int]] = {}
-    for _, fields in rows:
-        data = json.loads(fields[b"e"])
-        seqs.setdefault(fields[b"u"].decode(), []).append(data["seq"])
-    assert seqs == {f"user{i}": list(range(1, 21)) for i in range(8)}
-    assert appends < 160  # calls in flight together went out in shared appends
-
-
-async def test_a_cancelled_publish_does_not_stall_the_others(
-    client: aioredis.Redis, redis_prefix: str
-) -> None:
-    stream = f"{redis_prefix}:events"
-    publisher = RedisStreamPublisher(client, stream)
-    gate = asyncio.Event()
-    append = publisher._append
-
-    async def slow(events: list[OrderEvent]) -> None:
-        await gate.wait()
-        await append(events)
-
-    publisher._append = slow  # type: ignore[method-assign]
-    first, cancelled, last = _event("a"), _event("b"), _event("c")
-    leader = asyncio.create_task(publisher.publish([first]))
-    await asyncio.sleep(0.01)
-    doomed = asyncio.create_task(publisher.publish([cancelled]))
-    follower = asyncio.create_task(publisher.publish([last]))
-    await asyncio.sleep(0.01)
-    doomed.cancel()
-    gate.set()
-    await asyncio.wait_for(asyncio.gather(leader, follower), 5)
-    rows: Any = await client.xrange(stream)
-    users = [f[b"u"] for _, f in rows]
-    # The cancelled caller's events were taken along by the next append.
-    assert users == [b"a", b"b", b"c"]
-
-
 async def test_a_side_stream_gets_the_events_it_selects_as_well(
     client: aioredis.Redis, redis_prefix: str
 ) -> None:
@@ -212,40 +149,6 @@ async def test_a_side_stream_gets_the_events_it_selects_as_well(
     selected: Any = await client.xrange(side)
     assert [f[b"u"] for _, f in everything] == [b"a", b"a", b"b"]
     assert [json.loads(f[b"e"]) for _, f in selected] == [event_to_json(resting)]
-
-
-async def test_a_caller_cancelled_as_it_is_asked_to_lead_passes_the_lead_on(
-    client: aioredis.Redis, redis_prefix: str
-) -> None:
-    stream = f"{redis_prefix}:events"
-    publisher = RedisStreamPublisher(client, stream)
-    gate = asyncio.Event()
-    append, hand_over = publisher._append, publisher._hand_over
-    tasks: list[asyncio.Task[None]] = []
-
-    async def slow(events: list[OrderEvent]) -> None:
-        await gate.wait()
-        await append(events)
-
-    def handing_over() -> None:
-        publisher._hand_over = hand_over  # type: ignore[method-assign]
-        hand_over()
-        tasks[1].cancel()  # the heir is cancelled before it runs to take the lead
-
-    publisher._append = slow  # type: ignore[method-assign]
-    publisher._hand_over = handing_over  # type: ignore[method-assign]
-    tasks.append(asyncio.create_task(publisher.publish([_event("a")])))
-    await asyncio.sleep(0.01)
-    tasks.append(asyncio.create_task(publisher.publish([_event("b")])))
-    await asyncio.sleep(0.01)
-    gate.set()
-    await tasks[0]
-    with contextlib.suppress(asyncio.CancelledError):
-        await tasks[1]
-    # A later call is not left waiting for a leader that never came.
-    await asyncio.wait_for(publisher.publish([_event("c")]), 5)
-    rows: Any = await client.xrange(stream)
-    assert [f[b"u"] for _, f in rows] == [b"a", b"b", b"c"]
 
 
 async def test_an_event_the_encoder_refuses_is_logged_and_the_next_ones_go_out(

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import pytest
 import strawberry
+from graphql import is_leaf_type, is_non_null_type
+from strawberry.types import get_object_definition
 
-import schema as schema_module
 from eterna.adapters.auth import Principal
 from eterna.domain.orders import OrderEvent, OrderStatus
 from eterna.domain.routes import Quote
-from schema import _PerEventExecutionContext, build_schema
+from schema import build_schema, graphql_schema
+from schema import events as events_module
+from schema import types as graphql_types
 from schema.context import Context
-from schema.events import EventPlan
+from schema.events import EventPlan, PlainType, PlannedExecutor
+from schema.subscription import EVENT_DATA
 
 pytestmark = pytest.mark.anyio
 
@@ -112,7 +116,7 @@ def completed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 async def _generic(query: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
     with monkeypatch.context() as patch:
-        patch.setattr(schema_module, "event_plan", lambda _executor: None)
+        patch.setattr(events_module, "event_plan", lambda _executor, _plain: None)
         return await _results(query)
 
 
@@ -183,6 +187,12 @@ class _Query:
     ok: bool = True
 
 
+class _OddExecutor(PlannedExecutor):
+    plain_types: ClassVar[Mapping[str, PlainType]] = {
+        "Ev": PlainType(_Ev, {"seq": "seq", "msg": "msg"})
+    }
+
+
 def _odd_schema(events: list[_Ev]) -> strawberry.Schema:
     @strawberry.type
     class _Subscription:
@@ -192,9 +202,7 @@ def _odd_schema(events: list[_Ev]) -> strawberry.Schema:
                 yield event
 
     return strawberry.Schema(
-        query=_Query,
-        subscription=_Subscription,
-        execution_context_class=_PerEventExecutionContext,
+        query=_Query, subscription=_Subscription, execution_context_class=_OddExecutor
     )
 
 
@@ -207,13 +215,17 @@ async def _odd_results(query: str, events: list[_Ev]) -> list[tuple[Any, Any]]:
     return [(r.data, [e.message for e in r.errors] if r.errors else None) for r in results]
 
 
-async def test_a_field_with_a_permission_class_keeps_the_executor(
-    completed: list[bool], monkeypatch: pytest.MonkeyPatch
+async def test_a_field_not_declared_plain_keeps_the_executor_and_its_permission_class(
+    completed: list[bool],
 ) -> None:
     events = [_Ev(seq=1, msg="hi", secret="s")]
     planned = await _odd_results("subscription { ev { seq secret } }", events)
     assert completed == []
     assert planned == [(None, ["not yours"])]
+    assert await _odd_results("subscription { ev { seq msg } }", events) == [
+        ({"ev": {"seq": 1, "msg": "hi"}}, None)
+    ]
+    assert completed == [True]
 
 
 async def test_a_returned_exception_is_the_fields_error_not_its_text(
@@ -227,9 +239,32 @@ async def test_a_returned_exception_is_the_fields_error_not_its_text(
     planned = await _odd_results(query, events)
     assert completed == [True, False]
     with monkeypatch.context() as patch:
-        patch.setattr(schema_module, "event_plan", lambda _executor: None)
+        patch.setattr(events_module, "event_plan", lambda _executor, _plain: None)
         assert planned == await _odd_results(query, events)
     assert planned[0] == ({"ev": {"seq": 1, "msg": "hi"}}, None)
     data, errors = planned[1]
     assert errors == ["secret internal detail"]
     assert "secret internal detail" not in str(data)
+
+
+def test_the_plain_fields_declared_are_the_leaves_strawberry_reads_as_attributes() -> None:
+    """EVENT_DATA may only name fields a plan can read without running anything of strawberry.
+
+    Each must be a leaf of OrderEvent backed by the attribute named, with no resolver,
+    permission class or field extension (strawberry's field API beyond ``python_name`` is
+    not promised stable: a change there fails here, loudly, rather than in production).
+    """
+    core = graphql_schema(build_schema()).type_map["OrderEvent"]
+    definition = get_object_definition(graphql_types.OrderEvent, strict=True)
+    fields = {f.python_name: f for f in definition.fields}
+    leaves = set()
+    for name, field in core.fields.items():  # type: ignore[attr-defined]
+        plain_type = field.type.of_type if is_non_null_type(field.type) else field.type
+        if is_leaf_type(plain_type):
+            leaves.add(name)
+    assert set(EVENT_DATA) == leaves
+    for attribute in EVENT_DATA.values():
+        field = fields[attribute]
+        assert field.base_resolver is None
+        assert not field.permission_classes
+        assert not field.extensions

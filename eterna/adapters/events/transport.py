@@ -51,12 +51,11 @@ class LocalPublisher:
 
 
 class RedisStreamPublisher:
-    """Append events to the shared Redis Stream after their commit, coalescing calls.
+    """Append events to the shared Redis Stream after their commit: one script call per call.
 
-    A call returns once its events are in the stream. Calls made while an append is in
-    flight (a busy worker finishes steps of many orders at once) join the next append: one
-    round trip for all of them (one script call), in the order the calls came. The first caller
-    waiting leads that next append, so no caller carries other callers' appends for long.
+    A call returns once its events are in the stream. Coalescing the calls of a busy worker
+    into shared appends is :class:`~eterna.adapters.events.batching.BatchingPublisher`'s
+    business, wired around this one in the composition root.
     """
 
     def __init__(
@@ -76,47 +75,12 @@ class RedisStreamPublisher:
         self._stream = stream
         self._maxlen = maxlen
         self._side = side
-        # Calls not appended yet, each with the future its caller waits on: True asks the
-        # caller to lead the next append, False says its events were appended (or logged).
-        self._queue: list[tuple[Sequence[OrderEvent], asyncio.Future[bool]]] = []
-        self._leading = False
         self._script = redis.register_script(_APPEND_LUA)
 
     async def publish(self, events: Sequence[OrderEvent]) -> None:
-        """Append the events; a failure is logged, since subscribers re-read Postgres."""
+        """Append the events in order; a failure is logged, since subscribers re-read Postgres."""
         if not events:
             return
-        mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((events, mine))
-        if self._leading:
-            try:
-                lead = await mine
-            except asyncio.CancelledError:
-                if mine.done() and not mine.cancelled() and mine.result():
-                    self._hand_over()  # asked to lead, but cancelled first: pass it on
-                raise
-            if not lead:
-                return
-        self._leading = True
-        batch, self._queue = self._queue, []
-        try:
-            await self._append([event for evs, _ in batch for event in evs])
-        finally:
-            for _, future in batch:
-                if future is not mine and not future.done():
-                    future.set_result(False)
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        """Ask the first caller still waiting to lead the next append (if any waits)."""
-        for _, future in self._queue:
-            if not future.done():
-                future.set_result(True)
-                return
-        # Only cancelled callers are left: their events go out with the next call's.
-        self._leading = False
-
-    async def _append(self, events: list[OrderEvent]) -> None:
         side, selects = self._side if self._side is not None else (self._stream, None)
         args: list[EncodableT] = [self._maxlen]
         try:
@@ -127,7 +91,7 @@ class RedisStreamPublisher:
             await self._script(keys=[self._stream, side], args=args)
         except (RedisError, TypeError, ValueError) as exc:
             # The events are committed; subscribers fill the gap from the database. (A value
-            # the encoder refuses fails its whole batch the same way, for every caller.)
+            # the encoder refuses fails its whole call the same way.)
             log.warning("could not publish %d events: %s", len(events), exc)
 
 
