@@ -162,7 +162,11 @@ async def main() -> int:
     parser.add_argument("--flooders", type=int, default=4, help="A's concurrent clients (4)")
     add_cluster_arguments(parser)
     args = parser.parse_args()
-    env = {"ETERNA_ORDERS_PER_MINUTE": "100000000", **parse_env(args.env)}
+    env = {
+        "ETERNA_ORDERS_PER_MINUTE": "100000000",
+        "ETERNA_RATE_LIMIT_PER_MINUTE": "120",
+        **parse_env(args.env),
+    }
     async with Cluster(
         apis=1,
         workers=args.workers,
