@@ -5,9 +5,11 @@ second (``--seconds``, 60) and the script measures each one from the moment its
 ``placeOrder`` was sent to its CONFIRMED event's time (the server's clock on this same
 machine). It does so twice: on a quiet cluster, then while user A keeps their caps full:
 ``--flooders`` clients (4) each send ``placeOrders`` of 100 market orders in a loop, as fast
-as the answers come (refused batches too: a refused flood is still a flood). The per-order
-budget is raised so that only the caps on unfinished orders hold A back (the mutation rate
-limit is off in the cluster too), which is A's worst case for B.
+as the answers come (refused batches too: a refused flood is still a flood). A stays
+within the product's own limits: the mutation rate limit is the default one (120 calls a
+minute per user: A's clients share two calls a second, 200 orders), and the per-order budget
+is raised so that A can keep the caps on unfinished orders full, which is A's worst case for
+B: the workers always have 500 of A's orders to run.
 
 Goal: B's placement -> CONFIRMED p99 < 1 s with A's flood.
 
