@@ -33,6 +33,7 @@ EVENT_DATA = {
     "amountOut": "amount_out",
     "executedPrice": "executed_price",
     "error": "error",
+    "failure": "failure",
 }
 
 

@@ -15,6 +15,7 @@ from graphql import is_leaf_type, is_non_null_type
 from strawberry.types import get_object_definition
 
 from eterna.adapters.auth import Principal
+from eterna.domain.failures import FailureKind
 from eterna.domain.orders import OrderEvent, OrderStatus
 from eterna.domain.routes import Quote
 from schema import build_schema, graphql_schema
@@ -46,7 +47,17 @@ EVENTS = [
         amount_out=Decimal("224.100000"),
         executed_price=Decimal("149.552984720981556149"),
     ),
-    OrderEvent(ORDER, "alice", 5, OrderStatus.FAILED, AT, 3, "failed: x", error="NoRoute: x"),
+    OrderEvent(
+        ORDER,
+        "alice",
+        5,
+        OrderStatus.FAILED,
+        AT,
+        3,
+        "failed: x",
+        error="NoRoute: x",
+        failure=FailureKind.NO_ROUTE,
+    ),
     # Values the executor refuses: the plan must leave them to it, errors and all.
     OrderEvent(ORDER, "alice", 2**40, OrderStatus.ROUTING, AT, 1, "seq out of Int range"),
     OrderEvent(ORDER, "alice", 7, OrderStatus.ROUTING, AT, 1, cast("Any", None)),
@@ -57,7 +68,7 @@ PLAIN = [
     "subscription { myOrderEvents { orderId seq status at } }",
     "subscription { myOrderEvents { __typename a: seq b: status message } }",
     "subscription S { x: myOrderEvents { orderId seq status at attempt message txSignature "
-    "amountOut executedPrice error } }",
+    "amountOut executedPrice error failure } }",
 ]
 NOT_PLAIN = [
     "subscription { myOrderEvents { seq quotes { venue amountOut } } }",
@@ -160,6 +171,7 @@ async def test_the_planned_values_are_the_wire_values() -> None:
             "amountOut": None,
             "executedPrice": None,
             "error": None,
+            "failure": None,
         }
     }
 
