@@ -7,7 +7,7 @@ from .cancel_order import (
     CancelOrderCancelOrderOrderCancelledOrder,
 )
 from .client import EternaClient
-from .enums import OrderStatus, OrderType, RejectionCode
+from .enums import FailureKind, OrderStatus, OrderType, RejectionCode
 from .exceptions import (
     GraphQLClientError,
     GraphQLClientGraphQLError,
@@ -93,6 +93,7 @@ __all__ = [
     "EventFields",
     "EventFieldsQuotes",
     "EventFieldsRoute",
+    "FailureKind",
     "GraphQLClientError",
     "GraphQLClientGraphQLError",
     "GraphQLClientGraphQLMultiError",

@@ -24,6 +24,16 @@ export type CancelRejected = {
   retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
 };
 
+/** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, INTERNAL: permanent. */
+export type FailureKind =
+  | 'BLOCKHASH_EXPIRED'
+  | 'INSUFFICIENT_LIQUIDITY'
+  | 'INTERNAL'
+  | 'NO_ROUTE'
+  | 'SLIPPAGE'
+  | 'TRANSACTION_FAILED'
+  | 'VENUE_UNAVAILABLE';
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or WAITING order of yours. */
@@ -104,6 +114,8 @@ export type OrderEvent = {
   error?: Maybe<Scalars['String']['output']>;
   /** tokenOut per 1 tokenIn. */
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** A retry, a failure, or a rest after failing on price: what it failed on. */
+  failure?: Maybe<FailureKind>;
   message: Scalars['String']['output'];
   orderId: Scalars['ID']['output'];
   /** ROUTING: every venue's best quote. */
