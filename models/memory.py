@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from eterna.application.ports import (
     OpenOrders,
@@ -177,6 +178,16 @@ class MemoryOrderStore:
             for o in self._orders.values()
             if (o.user_id in users or o.id in ids) and since <= o.updated_at < until
         ]
+
+    async def raise_trail_best(self, marks: Sequence[tuple[uuid.UUID, Decimal]]) -> None:
+        """Raise trailing stops' best prices, each only if higher and the order still WAITING."""
+        await asyncio.sleep(0)
+        for order_id, best in marks:
+            order = self._orders.get(order_id)
+            if order is None or order.status is not OrderStatus.WAITING:
+                continue
+            if order.trail_best is None or order.trail_best < best:
+                order.trail_best = best
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order (changed at or after updated_since, when given)."""

@@ -37,6 +37,11 @@ class OrderModel(Model):
         max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
     )
     max_price_impact_bps = fields.IntField(null=True)
+    # Stops: the trigger (STOP_LOSS, TAKE_PROFIT), the trail and the best price seen
+    # (TRAILING_STOP, raised by the trigger watcher and never lowered).
+    trigger_price = fields.CharField(max_length=PRICE_LENGTH, null=True)
+    trail_bps = fields.IntField(null=True)
+    trail_best = fields.CharField(max_length=PRICE_LENGTH, null=True)
     expires_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
     last_seq = fields.IntField(default=0)

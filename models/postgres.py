@@ -36,6 +36,13 @@ _EVENT_VALUES = (
     ("data", "jsonb"),
     ("failure", "varchar"),
 )
+# A trailing stop's best price only rises: the comparison is in the statement, as numbers.
+RAISE_TRAIL_SQL = (
+    'UPDATE "orders" AS o SET "trail_best"=v.best '
+    "FROM unnest($1::uuid[],$2::text[]) AS v(id,best) "
+    'WHERE o."id"=v.id AND o."status"=\'WAITING\' '
+    'AND (o."trail_best" IS NULL OR o."trail_best"::numeric < v.best::numeric)'
+)
 RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
 RELEASE_SQL = (
     'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'

@@ -51,6 +51,7 @@ from eterna.domain.routes import Route
 from eterna.domain.tokens import Token, format_amount
 from models.orders import OrderEventModel, OrderModel
 from models.postgres import (
+    RAISE_TRAIL_SQL,
     RELEASE_SQL,
     RENEW_SQL,
     HeldConnection,
@@ -96,6 +97,9 @@ def _to_order(row: OrderModel) -> Order:
         min_liquidity=_exact_or_none(row.min_liquidity),
         max_price_impact_bps=row.max_price_impact_bps,
         expires_at=row.expires_at,
+        trigger_price=_price(row.trigger_price),
+        trail_bps=row.trail_bps,
+        trail_best=_price(row.trail_best),
         route=Route.from_json(row.route) if row.route else None,
         amount_out=_exact_or_none(row.amount_out),
         executed_price=_price(row.executed_price),
@@ -121,6 +125,10 @@ def _exact_or_none(value: Decimal | None) -> Decimal | None:
 
 def _price(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
+
+
+def _price_text(price: Decimal | None) -> str | None:
+    return None if price is None else format_amount(price)
 
 
 def _to_event(row: OrderEventModel) -> OrderEvent:
@@ -158,6 +166,8 @@ def _new_row(cmd: PlaceOrder, now: datetime) -> OrderModel:
         min_liquidity=order.min_liquidity,
         max_price_impact_bps=order.max_price_impact_bps,
         expires_at=order.expires_at,
+        trigger_price=_price_text(order.trigger_price),
+        trail_bps=order.trail_bps,
         attempts=order.attempts,
         last_seq=order.last_seq,
         created_at=order.created_at,
@@ -230,6 +240,19 @@ async def _apply_orm(
         if not changed:
             raise LeaseLostError(f"order {order.id} moved on or its lease was taken")
         await _event_model(event).save(using_db=conn, force_create=True)
+
+
+async def _raise_one(order_id: uuid.UUID, best: Decimal) -> None:
+    """Raise one best price by compare-and-swap on the stored text (no numeric SQL needed)."""
+    while True:
+        row = await OrderModel.get_or_none(id=order_id, status=OrderStatus.WAITING)
+        if row is None or (row.trail_best is not None and Decimal(row.trail_best) >= best):
+            return
+        swapped = await OrderModel.filter(
+            id=order_id, status=OrderStatus.WAITING, trail_best=row.trail_best
+        ).update(trail_best=format_amount(best))
+        if swapped:
+            return
 
 
 # Errors that say the database was not reached (or the answer was lost), not what is wrong
@@ -647,6 +670,22 @@ class TortoiseOrderRepository:
             if _enum_value(kind) != OrderType.MARKET.value:
                 conditional += n
         return OpenOrders(in_flight=in_flight, waiting=waiting, conditional=conditional)
+
+    async def raise_trail_best(self, marks: Sequence[tuple[uuid.UUID, Decimal]]) -> None:
+        """Raise trailing stops' best prices, each only if higher than stored and still WAITING.
+
+        On Postgres one statement compares and writes; elsewhere each row is compared and
+        swapped on the value read, so two writers racing never lower a best price.
+        """
+        if not marks:
+            return
+        pg = self._pg()
+        if pg is not None:
+            ids, bests = [i for i, _ in marks], [format_amount(b) for _, b in marks]
+            await pg.execute_query(RAISE_TRAIL_SQL, [ids, bests])
+            return
+        for order_id, best in marks:
+            await _raise_one(order_id, best)
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order (changed at or after updated_since, when given)."""

@@ -29,7 +29,21 @@ class OrderInput:
     amount_in: Decimal = strawberry.field(description="In tokenIn units, within its decimals.")
     slippage_bps: int | None = strawberry.field(default=None, description="1..5000, default 50.")
     limit_price: Decimal | None = strawberry.field(
-        default=None, description="LIMIT: minimum tokenOut per 1 tokenIn."
+        default=None,
+        description="LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, "
+        "TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, "
+        "nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice.",
+    )
+    trigger_price: Decimal | None = strawberry.field(
+        default=None,
+        description="STOP_LOSS (required): fire when the best route for the whole amountIn "
+        "pays this many tokenOut per 1 tokenIn or less. TAKE_PROFIT (required): fire when it "
+        "pays this or more. Positive, at most 18 decimals.",
+    )
+    trail_bps: int | None = strawberry.field(
+        default=None,
+        description="TRAILING_STOP (required), 1..5000: fire when the best route for the whole "
+        "amountIn pays this many bps below the best price it paid since placement.",
     )
     min_liquidity: Decimal | None = strawberry.field(
         default=None, description="SNIPER: optional filter, in tokenIn units."
@@ -39,8 +53,8 @@ class OrderInput:
     )
     expires_at: datetime | None = strawberry.field(
         default=None,
-        description="LIMIT, SNIPER: when the order stops resting, at most the server's horizon "
-        "ahead (30 days by default); unset, it expires at the horizon.",
+        description="LIMIT, SNIPER and stops: when the order stops resting, at most the "
+        "server's horizon ahead (30 days by default); unset, it expires at the horizon.",
     )
     client_order_id: str | None = strawberry.field(
         default=None,
@@ -60,6 +74,8 @@ class OrderInput:
             max_price_impact_bps=self.max_price_impact_bps,
             expires_at=self.expires_at,
             client_order_id=self.client_order_id,
+            trigger_price=self.trigger_price,
+            trail_bps=self.trail_bps,
         )
 
 

@@ -41,6 +41,30 @@ strawberry.enum(
         "INTERNAL: permanent."
     ),
 )
+# The values stops added, described for client developers (the domain enums stay plain).
+_NEW_VALUE_DESCRIPTIONS = {
+    "STOP_LOSS": "Rest until the best route for the whole amount pays triggerPrice or less "
+    "(tokenOut per 1 tokenIn), then sell as a market order (not below limitPrice, if set).",
+    "TAKE_PROFIT": "Rest until the best route for the whole amount pays triggerPrice or more, "
+    "then sell as a market order (not below limitPrice, if set).",
+    "TRAILING_STOP": "Rest until the best route for the whole amount pays trailBps below the "
+    "best price it paid since placement, then sell as a market order.",
+    "BELOW_LIMIT_PRICE": "A fired stop's best route paid less than its limitPrice: nothing "
+    "was sent (permanent).",
+}
+for _enum in (OrderType, FailureKind):
+    for _value in _enum.__strawberry_definition__.values:  # type: ignore[union-attr]
+        if _value.name in _NEW_VALUE_DESCRIPTIONS:
+            _value.description = _NEW_VALUE_DESCRIPTIONS[_value.name]
+
+# The ``trigger`` detail of a FIRE event, as the watcher stores it, by order type.
+_TRIGGER_KINDS = {
+    "limit": OrderType.LIMIT,
+    "sniper": OrderType.SNIPER,
+    "stopLoss": OrderType.STOP_LOSS,
+    "takeProfit": OrderType.TAKE_PROFIT,
+    "trailingStop": OrderType.TRAILING_STOP,
+}
 
 
 @strawberry.type(description="An SPL token.")
@@ -129,6 +153,56 @@ class Route:
         )
 
 
+@strawberry.type(
+    description="What fired a resting order: the price seen and the pool whose change showed it."
+)
+class TriggerSeen:
+    """A resting order's trigger, as the watcher saw it hold."""
+
+    kind: OrderType = strawberry.field(description="The type of order whose trigger held.")
+    price: Decimal | None = strawberry.field(
+        description="LIMIT and stops: what the best route paid, tokenOut per 1 tokenIn, for "
+        "the whole amount (a lower bound when several orders were confirmed at once)."
+    )
+    trigger_price: Decimal | None = strawberry.field(
+        description="Stops: the trigger the price reached (for TRAILING_STOP, trailBps below "
+        "bestPrice)."
+    )
+    best_price: Decimal | None = strawberry.field(
+        description="TRAILING_STOP: the best price seen since placement."
+    )
+    limit_price: Decimal | None = strawberry.field(description="LIMIT: the order's limit.")
+    pool: str | None = strawberry.field(
+        description="The pool whose change (or launch) showed the trigger; null when it held "
+        "on the watcher's own look (start, resync)."
+    )
+    venue: str | None = strawberry.field(description="The venue of that pool.")
+
+    @classmethod
+    def from_details(cls, details: dict[str, object]) -> TriggerSeen | None:
+        """Build from a FIRE event's stored details, or None for any other event."""
+        kind = _TRIGGER_KINDS.get(str(details.get("trigger")))
+        if kind is None:
+            return None
+        return cls(
+            kind=kind,
+            price=_decimal(details.get("price")),
+            trigger_price=_decimal(details.get("triggerPrice")),
+            best_price=_decimal(details.get("bestPrice")),
+            limit_price=_decimal(details.get("limitPrice")),
+            pool=_text(details.get("pool")),
+            venue=_text(details.get("venue")),
+        )
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 @strawberry.type(description="One step of an order. seq counts 1, 2, 3... with no gap.")
 class OrderEvent:
     """An order event."""
@@ -151,6 +225,10 @@ class OrderEvent:
         default=None,
         description="A retry, a failure, or a rest after failing on price: what it failed on.",
     )
+    trigger: TriggerSeen | None = strawberry.field(
+        default=None,
+        description="The PENDING step of a resting order that fired: what its trigger saw.",
+    )
 
     @classmethod
     def from_domain(cls, event: domain.OrderEvent) -> OrderEvent:
@@ -171,6 +249,9 @@ class OrderEvent:
             executed_price=event.executed_price,
             error=event.error,
             failure=event.failure,
+            trigger=TriggerSeen.from_details(event.details)
+            if event.status is OrderStatus.PENDING and event.details
+            else None,
         )
 
 
@@ -187,6 +268,17 @@ class Order:
     amount_in: Decimal
     slippage_bps: int
     limit_price: Decimal | None
+    trigger_price: Decimal | None = strawberry.field(
+        default=None, description="STOP_LOSS, TAKE_PROFIT: the trigger, tokenOut per 1 tokenIn."
+    )
+    trail_bps: int | None = strawberry.field(
+        default=None, description="TRAILING_STOP: how far below the best price it fires, in bps."
+    )
+    best_price: Decimal | None = strawberry.field(
+        default=None,
+        description="TRAILING_STOP: the best price its whole amount could get since placement "
+        "(it fires at trailBps below it); null until the watcher first priced it.",
+    )
     expires_at: datetime | None
     attempts: int
     route: Route | None
@@ -216,6 +308,9 @@ class Order:
             amount_in=order.amount_in,
             slippage_bps=order.slippage_bps,
             limit_price=order.limit_price,
+            trigger_price=order.trigger_price,
+            trail_bps=order.trail_bps,
+            best_price=order.trail_best,
             expires_at=order.expires_at,
             attempts=order.attempts,
             route=Route.from_domain(order.route) if order.route else None,

@@ -17,7 +17,9 @@ engine checks the trigger on a fresh quote (:mod:`.triggers.pretrade`): an order
 does not hold goes back to WAITING (REST), where the trigger watcher looks after it. A REST
 resets the attempt count, so each firing gets the full retry budget; and when the last
 attempt of a limit or sniper order failed on price (slippage, liquidity), it rests again
-rather than failing, until it fires anew or expires.
+rather than failing, until it fires anew or expires. A stop, once fired, is a market order:
+it fails rather than rest again (and fails at once, nothing sent, when the fresh quote pays
+below its ``limitPrice`` floor).
 """
 
 from __future__ import annotations
@@ -38,12 +40,12 @@ from eterna.application.ports import (
     QueuedOrder,
     take_step,
 )
-from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest
 from eterna.core.clock import utcnow
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.domain.failures import FailureKind
-from eterna.domain.orders import Order, OrderStatus, OrderType
+from eterna.domain.orders import Order, OrderStatus
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import price_of
 from eterna.routing.router import Router
@@ -188,6 +190,8 @@ class ExecutionEngine:
             return await self._step(order, steps.Expired(message=verdict.message))
         if isinstance(verdict, Rest):
             return await self._rest(order, verdict.message, verdict.details, verdict.token_out)
+        if isinstance(verdict, Refuse):
+            return await self._fail(order, attempt, verdict.message, verdict.failure)
         decision = verdict.decision
         route = decision.route
         venues = "+".join(leg.venue for leg in route.legs)
@@ -326,7 +330,7 @@ class ExecutionEngine:
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
         if attempt >= self._config.max_attempts:
             if (
-                order.type is not OrderType.MARKET
+                order.type.rests_on_price
                 and order.status is OrderStatus.SUBMITTED
                 and failure.on_price
             ):

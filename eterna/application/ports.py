@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
@@ -200,6 +201,14 @@ class TriggerStore(StepStore, Protocol):
         """Return every WAITING order, or those changed at or after updated_since.
 
         The trigger watcher's book is rebuilt from it at start, and caught up with it.
+        """
+        ...
+
+    async def raise_trail_best(self, marks: Sequence[tuple[uuid.UUID, Decimal]]) -> None:
+        """Store trailing stops' new best prices: each only if above the stored one.
+
+        Monotonic and not tied to ``last_seq`` (a best price is no step of the order): two
+        watchers overlapping during a failover can only raise it, never lower it.
         """
         ...
 

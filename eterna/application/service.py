@@ -54,6 +54,7 @@ from eterna.domain.orders import (
 )
 from eterna.domain.state_machine import Trigger, can_apply
 from eterna.domain.steps import Cancelled
+from eterna.domain.stops import MAX_TRAIL_BPS
 from eterna.domain.tokens import EXACT, USDC, Token, TokenRegistry, is_mint_address
 from eterna.routing.router import Router, RoutingDecision
 from eterna.routing.venues import VenueInfo
@@ -90,6 +91,8 @@ class OrderRequest:
     max_price_impact_bps: int | None = None
     expires_at: datetime | None = None
     client_order_id: str | None = None
+    trigger_price: Decimal | None = None
+    trail_bps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,17 +178,60 @@ def _token_amount(value: Decimal, token: Token, field_name: str, code: Rejection
     return value
 
 
-def _check_limit_price(price: Decimal) -> None:
+def _check_limit_price(price: Decimal, name: str = "limitPrice") -> None:
     if not price.is_finite() or price <= 0:
-        raise RejectedError(
-            RejectionCode.INVALID_INPUT, "limitPrice must be positive", "limitPrice"
-        )
+        raise RejectedError(RejectionCode.INVALID_INPUT, f"{name} must be positive", name)
     if price >= MAX_LIMIT_PRICE or price != price.quantize(LIMIT_PRICE_QUANTUM, context=EXACT):
         raise RejectedError(
             RejectionCode.INVALID_INPUT,
-            "limitPrice must be below 10^18 with at most 18 decimals",
-            "limitPrice",
+            f"{name} must be below 10^18 with at most 18 decimals",
+            name,
         )
+
+
+def _check_stop_fields(request: OrderRequest) -> None:
+    """Refuse a stop without what its kind needs, or with a floor it could never trade at."""
+    kind = request.type
+    needs_trigger = kind in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT)
+    if needs_trigger and request.trigger_price is None:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            f"a {kind.value} order needs a triggerPrice",
+            "triggerPrice",
+        )
+    if not needs_trigger and request.trigger_price is not None:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            "triggerPrice is only for STOP_LOSS and TAKE_PROFIT orders",
+            "triggerPrice",
+        )
+    trail = request.trail_bps
+    if kind is OrderType.TRAILING_STOP and trail is None:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT, "a TRAILING_STOP order needs trailBps", "trailBps"
+        )
+    if kind is not OrderType.TRAILING_STOP and trail is not None:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT, "trailBps is only for TRAILING_STOP orders", "trailBps"
+        )
+    if trail is not None and not 1 <= trail <= MAX_TRAIL_BPS:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            f"trailBps must be between 1 and {MAX_TRAIL_BPS}",
+            "trailBps",
+        )
+    if request.trigger_price is not None:
+        _check_limit_price(request.trigger_price, "triggerPrice")
+        limit = request.limit_price
+        # A floor above the trigger is a limit order, not a stop: it could not trade when
+        # the stop fires at its trigger.
+        if limit is not None and limit.is_finite() and limit > request.trigger_price:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"limitPrice {limit} is above triggerPrice {request.trigger_price}: a stop's "
+                "limitPrice is the least it accepts once fired, at or below its trigger",
+                "limitPrice",
+            )
 
 
 @dataclass(slots=True)
@@ -356,12 +402,17 @@ class OrderService:
             max_price_impact_bps=impact,
             expires_at=expires_at,
             client_order_id=coid,
+            trigger_price=request.trigger_price,
+            trail_bps=request.trail_bps,
         )
 
     def _check_type_fields(self, request: OrderRequest) -> None:
-        if request.type is not OrderType.LIMIT and request.limit_price is not None:
+        floored = request.type is OrderType.LIMIT or request.type.is_stop
+        if not floored and request.limit_price is not None:
             raise RejectedError(
-                RejectionCode.INVALID_INPUT, "limitPrice is only for LIMIT orders", "limitPrice"
+                RejectionCode.INVALID_INPUT,
+                "limitPrice is only for LIMIT and stop orders",
+                "limitPrice",
             )
         if request.type is OrderType.LIMIT and request.limit_price is None:
             raise RejectedError(
@@ -376,9 +427,10 @@ class OrderService:
         if request.type is OrderType.MARKET and request.expires_at is not None:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,
-                "expiresAt is only for LIMIT and SNIPER orders",
+                "expiresAt is only for resting orders (LIMIT, SNIPER and stops)",
                 "expiresAt",
             )
+        _check_stop_fields(request)
 
     def _check_expiry(self, expires_at: datetime) -> None:
         if expires_at.tzinfo is None or expires_at.utcoffset() is None:

@@ -25,6 +25,8 @@ class FailureKind(enum.Enum):
     NO_ROUTE = "NO_ROUTE"
     # The transaction landed and failed for another reason (bad account, funds, program).
     TRANSACTION_FAILED = "TRANSACTION_FAILED"
+    # A fired stop's best route pays less than its limitPrice floor: nothing was sent.
+    BELOW_LIMIT_PRICE = "BELOW_LIMIT_PRICE"
     # The order cannot be executed as stored (a bug, or data from another version).
     INTERNAL = "INTERNAL"
 

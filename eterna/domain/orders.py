@@ -55,6 +55,8 @@ class PlaceOrder:
     max_price_impact_bps: int | None = None
     expires_at: datetime | None = None
     client_order_id: str | None = None
+    trigger_price: Decimal | None = None
+    trail_bps: int | None = None
 
     def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the new order (PENDING, seq 1) and its first event, stored together."""
@@ -75,6 +77,8 @@ class PlaceOrder:
             min_liquidity=self.min_liquidity,
             max_price_impact_bps=self.max_price_impact_bps,
             expires_at=self.expires_at,
+            trigger_price=self.trigger_price,
+            trail_bps=self.trail_bps,
         )
         return order, placed_event(order)
 
@@ -106,6 +110,10 @@ class Order:
     tx_signature: str | None = None
     failure_reason: str | None = None
     pending_tx: dict[str, Any] | None = None
+    trigger_price: Decimal | None = None  # STOP_LOSS, TAKE_PROFIT
+    trail_bps: int | None = None  # TRAILING_STOP
+    # TRAILING_STOP: the best executable price seen since placement (raised by the watcher).
+    trail_best: Decimal | None = None
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.

@@ -11,6 +11,23 @@ class OrderType(enum.Enum):
     MARKET = "MARKET"
     LIMIT = "LIMIT"
     SNIPER = "SNIPER"
+    STOP_LOSS = "STOP_LOSS"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TRAILING_STOP = "TRAILING_STOP"
+
+    @property
+    def is_stop(self) -> bool:
+        """Tell whether the order is a stop (stop-loss, take-profit or trailing stop).
+
+        A stop rests like a limit order but, once fired, trades as a market order: it never
+        goes back to WAITING (see eterna.domain.stops).
+        """
+        return self in STOP_TYPES
+
+    @property
+    def rests_on_price(self) -> bool:
+        """Tell whether a failure on price sends the order back to WAITING (LIMIT, SNIPER)."""
+        return self in (OrderType.LIMIT, OrderType.SNIPER)
 
 
 class OrderStatus(enum.Enum):
@@ -31,6 +48,8 @@ class OrderStatus(enum.Enum):
         """Tell whether no further transition is possible."""
         return self in TERMINAL_STATUSES
 
+
+STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.TAKE_PROFIT, OrderType.TRAILING_STOP})
 
 TERMINAL_STATUSES = frozenset(
     {OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}

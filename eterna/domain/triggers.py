@@ -1,9 +1,10 @@
-"""The resting book: limit and sniper orders waiting for their trigger, indexed for speed.
+"""The resting book: limit, sniper and stop orders waiting for their trigger, indexed for speed.
 
 Limit orders are kept per (tokenIn, tokenOut) pair, sorted by limit price. The best route for
 any amount pays at most the pair's marginal price, so when a market update shows marginal
 price P, only orders with ``limitPrice <= P`` can fire: a bisect finds them without touching
-the rest. Sniper orders are kept per awaited mint. Expiries sit in a heap.
+the rest. Sniper orders are kept per awaited mint, stop orders (:mod:`eterna.domain.stops`)
+per pair: every move of the pair's price, either way, may fire one. Expiries sit in a heap.
 
 The conditions themselves are here too, shared by the watcher (which decides when to fire)
 and the engine (which checks again on a fresh quote right before trading):
@@ -176,6 +177,7 @@ class RestingBook:
         self._limits: dict[Pair, list[tuple[Decimal, str]]] = {}
         self._amounts: dict[Pair, list[Decimal]] = {}
         self._snipers: dict[str, set[uuid.UUID]] = {}
+        self._stops: dict[Pair, set[uuid.UUID]] = {}
         self._expiries: list[tuple[datetime, str]] = []
 
     def __len__(self) -> int:
@@ -199,6 +201,8 @@ class RestingBook:
             bisect.insort(self._amounts.setdefault(order.pair, []), order.amount_in)
         elif order.type is OrderType.SNIPER:
             self._snipers.setdefault(order.mint_out, set()).add(order.order_id)
+        elif order.type.is_stop:
+            self._stops.setdefault(order.pair, set()).add(order.order_id)
         if order.expires_at is not None:
             heapq.heappush(self._expiries, (order.expires_at, str(order.order_id)))
 
@@ -226,12 +230,26 @@ class RestingBook:
                 waiting.discard(order_id)
                 if not waiting:
                     del self._snipers[order.mint_out]
+        elif order.type.is_stop:
+            stops = self._stops.get(order.pair)
+            if stops is not None:
+                stops.discard(order_id)
+                if not stops:
+                    del self._stops[order.pair]
         # Expiry entries are dropped lazily when they surface.
         return order
 
     def limit_pairs(self) -> list[Pair]:
         """Return the pairs some limit order rests on."""
         return list(self._limits)
+
+    def stop_pairs(self) -> list[Pair]:
+        """Return the pairs some stop order rests on."""
+        return list(self._stops)
+
+    def stops_for(self, pair: Pair) -> list[RestingOrder]:
+        """Return the stop orders resting on the pair."""
+        return [self._orders[i] for i in self._stops.get(pair, ())]
 
     def get(self, order_id: uuid.UUID) -> RestingOrder | None:
         """Return the resting order, or None."""

@@ -15,6 +15,11 @@ SNIPER, per awaited mint: the mint's pools must exist, hold ``minLiquidity`` of 
 (pools pairing it with tokenIn directly) and route the whole amount within
 ``maxPriceImpactBps``.
 
+STOPS, per pair (:mod:`eterna.domain.stops`): every stop of the pair is observed at its own
+executable price, one route per distinct amount (and ``maxPriceImpactBps``), at most
+``concurrency`` at once. A stop fires when its condition holds; a trailing stop whose best
+price rose is reported (``raised``) so the watcher keeps and stores it.
+
 A check only decides; the watcher writes (``fire``), and the worker checks again before it
 trades.
 """
@@ -29,7 +34,8 @@ from typing import Any
 
 from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
-from eterna.domain.orders import Order
+from eterna.domain.orders import Order, OrderType
+from eterna.domain.stops import StopSeen, observe_order
 from eterna.domain.tokens import Token, format_amount
 from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit, price_of
 from eterna.routing.router import Router
@@ -67,6 +73,15 @@ class Firing:
 
 
 Fire = Callable[[Firing], Awaitable[None]]
+# Trailing stops whose best price an observation raised, with the new best.
+Raised = Callable[[list[tuple[Order, Decimal]]], Awaitable[None]]
+
+# The FIRE event's ``trigger`` detail of each stop kind.
+STOP_TRIGGERS = {
+    OrderType.STOP_LOSS: "stopLoss",
+    OrderType.TAKE_PROFIT: "takeProfit",
+    OrderType.TRAILING_STOP: "trailingStop",
+}
 
 
 class TriggerChecks:
@@ -147,6 +162,39 @@ class TriggerChecks:
 
         _raise_first(await asyncio.gather(*map(confirm, found), return_exceptions=True))
 
+    async def stops(
+        self,
+        tokens: tuple[Token, Token],
+        orders: list[Order],
+        cause: Cause,
+        fire: Fire,
+        raised: Raised,
+    ) -> None:
+        """Observe the pair's stops at their own prices: fire those that hold, raise trails."""
+        routes: dict[tuple[Decimal, int | None], asyncio.Future[Decimal | None]] = {}
+        higher: list[tuple[Order, Decimal]] = []
+
+        def output(amount: Decimal, impact: int | None) -> asyncio.Future[Decimal | None]:
+            if (amount, impact) not in routes:
+                routes[(amount, impact)] = asyncio.ensure_future(self.pays(*tokens, amount, impact))
+            return routes[(amount, impact)]
+
+        async def check(order: Order) -> None:
+            paid = await output(order.amount_in, order.max_price_impact_bps)
+            if paid is None:
+                return
+            price = price_of(order.amount_in, paid)
+            seen = observe_order(order, price)
+            if seen.raised and seen.best is not None:
+                higher.append((order, seen.best))
+            if seen.fires:
+                await fire(_stop_firing(order, tokens, price, seen, cause))
+
+        results = await asyncio.gather(*map(check, orders), return_exceptions=True)
+        if higher:
+            await raised(higher)
+        _raise_first(results)
+
     async def snipers(self, mint: str, orders: list[Order], cause: Cause, fire: Fire) -> None:
         """Fire the sniper orders awaiting mint that can buy it now within their filters."""
         pools = await self._market.pools_of(mint)
@@ -179,6 +227,28 @@ class TriggerChecks:
             )
 
         _raise_first(await asyncio.gather(*map(check, orders), return_exceptions=True))
+
+
+def _stop_firing(
+    order: Order, tokens: tuple[Token, Token], price: Decimal, seen: StopSeen, cause: Cause
+) -> Firing:
+    """Return a stop's FIRE: the price seen, the trigger it crossed, the pool that moved."""
+    shown, trigger = format_amount(price), format_amount(seen.trigger)
+    unit = f"{tokens[1].label} per {tokens[0].label}"
+    details: dict[str, Any] = {
+        "trigger": STOP_TRIGGERS[order.type],
+        "price": shown,
+        "triggerPrice": trigger,
+    }
+    text = f"{order.type.value.lower().replace('_', ' ')} {trigger} reached"
+    if seen.best is not None:
+        details |= {"bestPrice": format_amount(seen.best), "trailBps": order.trail_bps}
+        text += f" ({order.trail_bps} bps below the best {format_amount(seen.best)})"
+    return Firing(
+        order,
+        f"{text}: the best route pays {shown} {unit} for the whole amount ({cause.text})",
+        details | cause.details,
+    )
 
 
 def _raise_first(results: list[BaseException | None]) -> None:

@@ -1,4 +1,4 @@
-"""Pre-trade checks of limit and sniper orders: whether the trigger still holds right now.
+"""Pre-trade checks of limit, sniper and stop orders: whether the trigger still holds right now.
 
 The trigger watcher fires an order when a market update shows its trigger; the worker that
 claims it checks again here on a fresh quote, because the market may have moved in between
@@ -15,6 +15,14 @@ claims it checks again here on a fresh quote, because the market may have moved 
   refuses a fill below the limit even if the price moves after the quote. For a SNIPER the
   verdict carries tokenOut as its pools describe it (symbol, decimals).
 
+- :class:`Refuse`: a fired stop whose best route pays less than its ``limitPrice`` floor
+  (``amountIn x limitPrice``); the order ends FAILED (BELOW_LIMIT_PRICE) with nothing sent.
+
+Stops (:mod:`eterna.domain.stops`): on the first look (PENDING at seq 1) the trigger is
+checked on the order's own executable price, and the order rests unless it holds. Later
+(fired, or retried after firing) a stop trades as a market order: no trigger check, the
+slippage floor, raised to the limit floor when it has a ``limitPrice``.
+
 A market order always gets :class:`Go`. Errors propagate: the engine retries transient ones
 (a venue or the market data unreachable) and fails an order on a permanent one, as ever.
 """
@@ -27,7 +35,9 @@ from typing import Any
 
 from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
-from eterna.domain.orders import Order, OrderType
+from eterna.domain.failures import FailureKind
+from eterna.domain.orders import Order, OrderStatus, OrderType
+from eterna.domain.stops import observe_order
 from eterna.domain.tokens import Token, format_amount
 from eterna.domain.triggers import limit_floor, liquidity_in, meets_limit, price_of
 from eterna.routing.router import Router, RoutingDecision
@@ -59,7 +69,16 @@ class Go:
     token_out: Token | None = None
 
 
-Verdict = Expired | Rest | Go
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """Do not trade: the order fails with this kind, nothing sent."""
+
+    message: str
+    failure: FailureKind
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Verdict = Expired | Rest | Go | Refuse
 
 
 class PreTrade:
@@ -77,7 +96,49 @@ class PreTrade:
             return Expired(f"expired at {order.expires_at.isoformat()} before it could trade")
         if order.type is OrderType.SNIPER:
             return await self._sniper(order)
+        if order.type.is_stop:
+            return await self._stop(order)
         return await self._limit(order)
+
+    async def _stop(self, order: Order) -> Verdict:
+        """Check a stop's trigger on its first look; once fired, trade it above its floor."""
+        pair = f"{order.token_out.label} per {order.token_in.label}"
+        first_look = order.status is OrderStatus.PENDING and order.last_seq == 1
+        try:
+            decision = await self._route(order, order.token_out)
+        except NoRouteError as exc:
+            if not first_look:
+                raise
+            return Rest(f"nothing routes now ({exc}); waiting for the {_stop_name(order)}")
+        route = decision.route
+        price = price_of(order.amount_in, route.amount_out)
+        shown = format_amount(price)
+        if first_look:
+            seen = observe_order(order, price)
+            details = {"price": shown, "triggerPrice": format_amount(seen.trigger)}
+            if not seen.fires:
+                return Rest(
+                    f"waiting: the best route pays {shown} {pair}; the {_stop_name(order)} "
+                    f"fires at {format_amount(seen.trigger)}",
+                    details,
+                )
+        else:
+            details = {"price": shown}
+        note = f"; {_stop_name(order)} trading at {shown} {pair}"
+        limit = order.limit_price
+        if limit is None:
+            return Go(decision, note, details)
+        floor = limit_floor(order.amount_in, limit, order.token_out)
+        details["limitPrice"] = format_amount(limit)
+        if route.amount_out < floor:
+            return Refuse(
+                f"the best route pays {shown} {pair}, below the limitPrice {limit}: nothing sent",
+                FailureKind.BELOW_LIMIT_PRICE,
+                details,
+            )
+        if floor > route.min_amount_out:
+            decision = replace(decision, route=replace(route, min_amount_out=floor))
+        return Go(decision, note, details)
 
     async def _limit(self, order: Order) -> Verdict:
         limit = order.limit_price
@@ -141,6 +202,11 @@ class PreTrade:
             slippage_bps=order.slippage_bps,
             max_price_impact_bps=order.max_price_impact_bps,
         )
+
+
+def _stop_name(order: Order) -> str:
+    """Name a stop's kind for people: "stop-loss", "take-profit", "trailing stop"."""
+    return order.type.value.lower().replace("_", "-").replace("trailing-", "trailing ")
 
 
 def _changed(found: Token, stored: Token) -> Token | None:

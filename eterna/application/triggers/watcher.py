@@ -37,7 +37,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -114,6 +114,7 @@ class TriggerWatcher:
         self._orders: dict[uuid.UUID, Order] = {}
         self._tokens: dict[Pair, tuple[Token, Token]] = {}
         self._pairs: dict[Pair, Cause] = {}
+        self._stop_pairs: dict[Pair, Cause] = {}
         self._mints: dict[str, Cause] = {}
         self._wake = asyncio.Event()
         self._reads = asyncio.Semaphore(config.confirm_concurrency)
@@ -153,6 +154,8 @@ class TriggerWatcher:
             return
         if order.type is OrderType.SNIPER:
             self._mints[order.token_out.mint] = cause
+        elif order.type.is_stop:
+            self._stop_pairs[pair] = cause
         else:
             self._pairs[pair] = cause
         self._wake.set()
@@ -171,6 +174,11 @@ class TriggerWatcher:
             for pair in self.book.limit_pairs():
                 if pool.may_help(pair, self._config.hubs, before):
                     self._pairs[pair] = cause
+            for pair in self.book.stop_pairs():
+                # Either way: a fall may fire a stop-loss or trailing stop, a rise a
+                # take-profit, and a rise raises a trailing stop's best price.
+                if pool.a_to_b_for(pair, self._config.hubs) is not None:
+                    self._stop_pairs[pair] = cause
             for mint in pool.mints:
                 if self.book.snipers_for(mint):
                     self._mints[mint] = cause
@@ -337,14 +345,29 @@ class TriggerWatcher:
                 log.exception("expiring resting orders failed; retrying")
                 await asyncio.sleep(RETRY_SECONDS)
             pairs, self._pairs = self._pairs, {}
+            stops, self._stop_pairs = self._stop_pairs, {}
             mints, self._mints = self._mints, {}
             await asyncio.gather(
-                *(self._guarded(self._check_pair(p, c), p, c) for p, c in pairs.items()),
-                *(self._guarded(self._check_mint(m, c), m, c) for m, c in mints.items()),
+                *(
+                    self._guarded(self._check_pair(p, c), self._pairs, p, c)
+                    for p, c in pairs.items()
+                ),
+                *(
+                    self._guarded(self._check_stops(p, c), self._stop_pairs, p, c)
+                    for p, c in stops.items()
+                ),
+                *(
+                    self._guarded(self._check_mint(m, c), self._mints, m, c)
+                    for m, c in mints.items()
+                ),
             )
 
     async def _guarded(
-        self, check: Coroutine[Any, Any, None], key: Pair | str, cause: Cause
+        self,
+        check: Coroutine[Any, Any, None],
+        target: dict[Any, Cause],
+        key: Pair | str,
+        cause: Cause,
     ) -> None:
         try:
             await check
@@ -353,7 +376,6 @@ class TriggerWatcher:
                 log.warning("trigger check of %s failed (%s); retrying", key, exc)
             else:
                 log.exception("trigger check of %s failed; retrying", key)
-            target = self._pairs if isinstance(key, tuple) else self._mints
             loop = asyncio.get_running_loop()
             loop.call_later(RETRY_SECONDS, self._retry, target, key, cause)
 
@@ -372,6 +394,24 @@ class TriggerWatcher:
             return [o for o in found if o is not None]
 
         return at
+
+    async def _check_stops(self, pair: Pair, cause: Cause) -> None:
+        found = (self._orders.get(r.order_id) for r in self.book.stops_for(pair))
+        orders, tokens = [o for o in found if o is not None], self._tokens.get(pair)
+        if orders and tokens is not None:
+            await self._checks.stops(tokens, orders, cause, self._fire, self._raise_trails)
+
+    async def _raise_trails(self, marks: list[tuple[Order, Decimal]]) -> None:
+        """Keep trailing stops' higher best prices, here and in the store.
+
+        Kept in memory first, so the next observation compares with it even if the store
+        is away; stored (monotonically) so a restart or a takeover keeps it.
+        """
+        for order, best in marks:
+            known = self._orders.get(order.id)
+            if known is not None and (known.trail_best is None or known.trail_best < best):
+                self._orders[order.id] = replace(known, trail_best=best)
+        await self._repo.raise_trail_best([(o.id, best) for o, best in marks])
 
     async def _check_mint(self, mint: str, cause: Cause) -> None:
         found = (self._orders.get(r.order_id) for r in self.book.snipers_for(mint))
