@@ -286,3 +286,44 @@ async def test_resting_and_changed_orders_are_found_by_time(store: OrderStore) -
     assert sorted((m.order_id, m.last_seq) for m in marks) == sorted(
         [(limit.order.id, 2), (market.order.id, 1)]
     )
+
+
+async def test_stop_fields_round_trip_and_a_trailing_best_only_rises(store: OrderStore) -> None:
+    t0 = utcnow()
+    stop = PlaceOrder(
+        user_id="alice",
+        type=OrderType.STOP_LOSS,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(1),
+        limit_price=Decimal("129.5"),
+        trigger_price=Decimal("140.000000000000000001"),
+    )
+    trailing = PlaceOrder(
+        user_id="alice",
+        type=OrderType.TRAILING_STOP,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(2),
+        trail_bps=250,
+    )
+    (a, b) = await store.place([stop, trailing], t0)
+    loaded = await store.get(a.order.id)
+    assert loaded is not None
+    assert (loaded.type, loaded.trigger_price, loaded.limit_price) == (
+        OrderType.STOP_LOSS,
+        Decimal("140.000000000000000001"),
+        Decimal("129.5"),
+    )
+    # Not resting yet: a best price is only kept for a WAITING trailing stop.
+    await store.raise_trail_best([(b.order.id, Decimal(1))])
+    pending = await store.get(b.order.id)
+    assert pending is not None
+    assert (pending.trail_bps, pending.trail_best) == (250, None)
+
+    await take_step(store, b.order, steps.rested(), owner=None, now=t0, lease_until=t0)
+    # Compared as numbers: "99.9" sorts above "150" as text, but is lower.
+    for best in ("150", "99.9", "150.000000000000000001", "150"):
+        await store.raise_trail_best([(b.order.id, Decimal(best))])
+    (resting,) = await store.resting_orders()
+    assert resting.trail_best == Decimal("150.000000000000000001")
