@@ -102,6 +102,9 @@ fragment OrderFields on Order {
   amountIn
   slippageBps
   limitPrice
+  triggerPrice
+  trailBps
+  bestPrice
   expiresAt
   attempts
   route { ...RouteFields }
@@ -126,6 +129,7 @@ fragment EventFields on OrderEvent {
   amountOut
   executedPrice
   error
+  trigger { kind price triggerPrice bestPrice limitPrice pool venue }
 }
 
 fragment RejectionFields on OrderRejected {

@@ -19,6 +19,7 @@ from .fragments import (
     EventFields,
     EventFieldsQuotes,
     EventFieldsRoute,
+    EventFieldsTrigger,
     OrderFields,
     OrderFieldsRoute,
     OrderFieldsTokenIn,
@@ -72,6 +73,24 @@ from .place_sniper_order import (
     PlaceSniperOrderPlaceOrderOrderPlacedOrder,
     PlaceSniperOrderPlaceOrderOrderRejected,
 )
+from .place_stop_loss_order import (
+    PlaceStopLossOrder,
+    PlaceStopLossOrderPlaceOrderOrderPlaced,
+    PlaceStopLossOrderPlaceOrderOrderPlacedOrder,
+    PlaceStopLossOrderPlaceOrderOrderRejected,
+)
+from .place_take_profit_order import (
+    PlaceTakeProfitOrder,
+    PlaceTakeProfitOrderPlaceOrderOrderPlaced,
+    PlaceTakeProfitOrderPlaceOrderOrderPlacedOrder,
+    PlaceTakeProfitOrderPlaceOrderOrderRejected,
+)
+from .place_trailing_stop_order import (
+    PlaceTrailingStopOrder,
+    PlaceTrailingStopOrderPlaceOrderOrderPlaced,
+    PlaceTrailingStopOrderPlaceOrderOrderPlacedOrder,
+    PlaceTrailingStopOrderPlaceOrderOrderRejected,
+)
 from .quote import (
     Quote,
     QuoteQuoteQuoteRejected,
@@ -93,6 +112,7 @@ __all__ = [
     "EventFields",
     "EventFieldsQuotes",
     "EventFieldsRoute",
+    "EventFieldsTrigger",
     "FailureKind",
     "GraphQLClientError",
     "GraphQLClientGraphQLError",
@@ -138,6 +158,18 @@ __all__ = [
     "PlaceSniperOrderPlaceOrderOrderPlaced",
     "PlaceSniperOrderPlaceOrderOrderPlacedOrder",
     "PlaceSniperOrderPlaceOrderOrderRejected",
+    "PlaceStopLossOrder",
+    "PlaceStopLossOrderPlaceOrderOrderPlaced",
+    "PlaceStopLossOrderPlaceOrderOrderPlacedOrder",
+    "PlaceStopLossOrderPlaceOrderOrderRejected",
+    "PlaceTakeProfitOrder",
+    "PlaceTakeProfitOrderPlaceOrderOrderPlaced",
+    "PlaceTakeProfitOrderPlaceOrderOrderPlacedOrder",
+    "PlaceTakeProfitOrderPlaceOrderOrderRejected",
+    "PlaceTrailingStopOrder",
+    "PlaceTrailingStopOrderPlaceOrderOrderPlaced",
+    "PlaceTrailingStopOrderPlaceOrderOrderPlacedOrder",
+    "PlaceTrailingStopOrderPlaceOrderOrderRejected",
     "Quote",
     "QuoteFields",
     "QuoteQuoteQuoteRejected",

@@ -17,6 +17,9 @@ from .place_market_order import PlaceMarketOrder
 from .place_order import PlaceOrder
 from .place_orders import PlaceOrders
 from .place_sniper_order import PlaceSniperOrder
+from .place_stop_loss_order import PlaceStopLossOrder
+from .place_take_profit_order import PlaceTakeProfitOrder
+from .place_trailing_stop_order import PlaceTrailingStopOrder
 from .quote import Quote
 from .tokens import Tokens
 from .venues import Venues
@@ -79,6 +82,15 @@ class EternaClient(AsyncBaseClient):
               amountOut
               executedPrice
               error
+              trigger {
+                kind
+                price
+                triggerPrice
+                bestPrice
+                limitPrice
+                pool
+                venue
+              }
             }
 
             fragment QuoteFields on Quote {
@@ -149,6 +161,15 @@ class EternaClient(AsyncBaseClient):
               amountOut
               executedPrice
               error
+              trigger {
+                kind
+                price
+                triggerPrice
+                bestPrice
+                limitPrice
+                pool
+                venue
+              }
             }
 
             fragment OrderFields on Order {
@@ -165,6 +186,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -249,6 +273,15 @@ class EternaClient(AsyncBaseClient):
               amountOut
               executedPrice
               error
+              trigger {
+                kind
+                price
+                triggerPrice
+                bestPrice
+                limitPrice
+                pool
+                venue
+              }
             }
 
             fragment QuoteFields on Quote {
@@ -329,6 +362,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -410,6 +446,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -504,6 +543,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -609,6 +651,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -713,6 +758,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -810,6 +858,9 @@ class EternaClient(AsyncBaseClient):
               amountIn
               slippageBps
               limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
               expiresAt
               attempts
               route {
@@ -862,6 +913,339 @@ class EternaClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return PlaceOrders.model_validate(data)
+
+    async def place_stop_loss_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        trigger_price: Decimal,
+        limit_price: Union[Optional[Decimal], UnsetType] = UNSET,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceStopLossOrder:
+        query = gql("""
+            mutation PlaceStopLossOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $triggerPrice: Decimal!, $limitPrice: Decimal, $expiresAt: DateTime, $slippageBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: STOP_LOSS, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $triggerPrice, limitPrice: $limitPrice, expiresAt: $expiresAt, slippageBps: $slippageBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "triggerPrice": trigger_price,
+            "limitPrice": limit_price,
+            "expiresAt": expires_at,
+            "slippageBps": slippage_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="PlaceStopLossOrder",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return PlaceStopLossOrder.model_validate(data)
+
+    async def place_take_profit_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        trigger_price: Decimal,
+        limit_price: Union[Optional[Decimal], UnsetType] = UNSET,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceTakeProfitOrder:
+        query = gql("""
+            mutation PlaceTakeProfitOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $triggerPrice: Decimal!, $limitPrice: Decimal, $expiresAt: DateTime, $slippageBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: TAKE_PROFIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $triggerPrice, limitPrice: $limitPrice, expiresAt: $expiresAt, slippageBps: $slippageBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "triggerPrice": trigger_price,
+            "limitPrice": limit_price,
+            "expiresAt": expires_at,
+            "slippageBps": slippage_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="PlaceTakeProfitOrder",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return PlaceTakeProfitOrder.model_validate(data)
+
+    async def place_trailing_stop_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        trail_bps: int,
+        limit_price: Union[Optional[Decimal], UnsetType] = UNSET,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceTrailingStopOrder:
+        query = gql("""
+            mutation PlaceTrailingStopOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $trailBps: Int!, $limitPrice: Decimal, $expiresAt: DateTime, $slippageBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: TRAILING_STOP, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, trailBps: $trailBps, limitPrice: $limitPrice, expiresAt: $expiresAt, slippageBps: $slippageBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    ...OrderFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment OrderFields on Order {
+              id
+              clientOrderId
+              type
+              status
+              tokenIn {
+                ...TokenFields
+              }
+              tokenOut {
+                ...TokenFields
+              }
+              amountIn
+              slippageBps
+              limitPrice
+              triggerPrice
+              trailBps
+              bestPrice
+              expiresAt
+              attempts
+              route {
+                ...RouteFields
+              }
+              amountOut
+              executedPrice
+              txSignature
+              failureReason
+              createdAt
+              updatedAt
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+
+            fragment RouteFields on Route {
+              amountIn
+              amountOut
+              minAmountOut
+              priceImpactBps
+              legs {
+                venue
+                pool
+                tokenIn {
+                  ...TokenFields
+                }
+                tokenOut {
+                  ...TokenFields
+                }
+                amountIn
+                amountOut
+                fee
+              }
+            }
+
+            fragment TokenFields on Token {
+              mint
+              symbol
+              decimals
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "trailBps": trail_bps,
+            "limitPrice": limit_price,
+            "expiresAt": expires_at,
+            "slippageBps": slippage_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="PlaceTrailingStopOrder",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return PlaceTrailingStopOrder.model_validate(data)
 
     async def quote(
         self,

@@ -8,6 +8,7 @@ class FailureKind(str, Enum):
     VENUE_UNAVAILABLE = "VENUE_UNAVAILABLE"
     NO_ROUTE = "NO_ROUTE"
     TRANSACTION_FAILED = "TRANSACTION_FAILED"
+    BELOW_LIMIT_PRICE = "BELOW_LIMIT_PRICE"
     INTERNAL = "INTERNAL"
 
 
@@ -27,6 +28,9 @@ class OrderType(str, Enum):
     MARKET = "MARKET"
     LIMIT = "LIMIT"
     SNIPER = "SNIPER"
+    STOP_LOSS = "STOP_LOSS"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TRAILING_STOP = "TRAILING_STOP"
 
 
 class RejectionCode(str, Enum):

@@ -61,6 +61,7 @@ class EventFields(BaseModel):
     amount_out: Optional[Decimal] = Field(alias="amountOut")
     executed_price: Optional[Decimal] = Field(alias="executedPrice")
     error: Optional[str]
+    trigger: Optional["EventFieldsTrigger"]
 
 
 class EventFieldsQuotes(QuoteFields):
@@ -69,6 +70,16 @@ class EventFieldsQuotes(QuoteFields):
 
 class EventFieldsRoute(RouteFields):
     pass
+
+
+class EventFieldsTrigger(BaseModel):
+    kind: OrderType
+    price: Optional[Decimal]
+    trigger_price: Optional[Decimal] = Field(alias="triggerPrice")
+    best_price: Optional[Decimal] = Field(alias="bestPrice")
+    limit_price: Optional[Decimal] = Field(alias="limitPrice")
+    pool: Optional[str]
+    venue: Optional[str]
 
 
 class OrderFields(BaseModel):
@@ -81,6 +92,9 @@ class OrderFields(BaseModel):
     amount_in: Decimal = Field(alias="amountIn")
     slippage_bps: int = Field(alias="slippageBps")
     limit_price: Optional[Decimal] = Field(alias="limitPrice")
+    trigger_price: Optional[Decimal] = Field(alias="triggerPrice")
+    trail_bps: Optional[int] = Field(alias="trailBps")
+    best_price: Optional[Decimal] = Field(alias="bestPrice")
     expires_at: Optional[datetime] = Field(alias="expiresAt")
     attempts: int
     route: Optional["OrderFieldsRoute"]

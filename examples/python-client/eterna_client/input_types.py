@@ -21,12 +21,16 @@ class OrderInput(BaseModel):
     slippage_bps: Optional[int] = Field(alias="slippageBps", default=None)
     "1..5000, default 50."
     limit_price: Optional[Decimal] = Field(alias="limitPrice", default=None)
-    "LIMIT: minimum tokenOut per 1 tokenIn."
+    "LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice."
+    trigger_price: Optional[Decimal] = Field(alias="triggerPrice", default=None)
+    "STOP_LOSS (required): fire when the best route for the whole amountIn pays this many tokenOut per 1 tokenIn or less. TAKE_PROFIT (required): fire when it pays this or more. Positive, at most 18 decimals."
+    trail_bps: Optional[int] = Field(alias="trailBps", default=None)
+    "TRAILING_STOP (required), 1..5000: fire when the best route for the whole amountIn pays this many bps below the best price it paid since placement."
     min_liquidity: Optional[Decimal] = Field(alias="minLiquidity", default=None)
     "SNIPER: optional filter, in tokenIn units."
     max_price_impact_bps: Optional[int] = Field(alias="maxPriceImpactBps", default=None)
     "Refuse routes that move the price more than this."
     expires_at: Optional[datetime] = Field(alias="expiresAt", default=None)
-    "LIMIT, SNIPER: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon."
+    "LIMIT, SNIPER and stops: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon."
     client_order_id: Optional[str] = Field(alias="clientOrderId", default=None)
     "Idempotency key, unique per user: placing it again returns the same order."

@@ -26,6 +26,8 @@ export type CancelRejected = {
 
 /** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, INTERNAL: permanent. */
 export type FailureKind =
+  /** A fired stop's best route paid less than its limitPrice: nothing was sent (permanent). */
+  | 'BELOW_LIMIT_PRICE'
   | 'BLOCKHASH_EXPIRED'
   | 'INSUFFICIENT_LIQUIDITY'
   | 'INTERNAL'
@@ -65,6 +67,8 @@ export type Order = {
   amountIn: Scalars['Decimal']['output'];
   amountOut?: Maybe<Scalars['Decimal']['output']>;
   attempts: Scalars['Int']['output'];
+  /** TRAILING_STOP: the best price its whole amount could get since placement (it fires at trailBps below it); null until the watcher first priced it. */
+  bestPrice?: Maybe<Scalars['Decimal']['output']>;
   clientOrderId?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
   /** Every step so far, ordered by seq. */
@@ -80,6 +84,10 @@ export type Order = {
   status: OrderStatus;
   tokenIn: Token;
   tokenOut: Token;
+  /** TRAILING_STOP: how far below the best price it fires, in bps. */
+  trailBps?: Maybe<Scalars['Int']['output']>;
+  /** STOP_LOSS, TAKE_PROFIT: the trigger, tokenOut per 1 tokenIn. */
+  triggerPrice?: Maybe<Scalars['Decimal']['output']>;
   txSignature?: Maybe<Scalars['String']['output']>;
   type: OrderType;
   updatedAt: Scalars['DateTime']['output'];
@@ -124,6 +132,8 @@ export type OrderEvent = {
   route?: Maybe<Route>;
   seq: Scalars['Int']['output'];
   status: OrderStatus;
+  /** The PENDING step of a resting order that fired: what its trigger saw. */
+  trigger?: Maybe<TriggerSeen>;
   txSignature?: Maybe<Scalars['String']['output']>;
 };
 
@@ -133,9 +143,9 @@ export type OrderInput = {
   amountIn: Scalars['Decimal']['input'];
   /** Idempotency key, unique per user: placing it again returns the same order. */
   clientOrderId?: InputMaybe<Scalars['String']['input']>;
-  /** LIMIT, SNIPER: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon. */
+  /** LIMIT, SNIPER and stops: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon. */
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** LIMIT: minimum tokenOut per 1 tokenIn. */
+  /** LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. */
   limitPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Refuse routes that move the price more than this. */
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
@@ -147,6 +157,10 @@ export type OrderInput = {
   tokenIn: Scalars['String']['input'];
   /** Symbol or mint; a SNIPER order may name a mint no venue lists yet. */
   tokenOut: Scalars['String']['input'];
+  /** TRAILING_STOP (required), 1..5000: fire when the best route for the whole amountIn pays this many bps below the best price it paid since placement. */
+  trailBps?: InputMaybe<Scalars['Int']['input']>;
+  /** STOP_LOSS (required): fire when the best route for the whole amountIn pays this many tokenOut per 1 tokenIn or less. TAKE_PROFIT (required): fire when it pays this or more. Positive, at most 18 decimals. */
+  triggerPrice?: InputMaybe<Scalars['Decimal']['input']>;
   type: OrderType;
 };
 
@@ -183,7 +197,13 @@ export type OrderStatus =
 export type OrderType =
   | 'LIMIT'
   | 'MARKET'
-  | 'SNIPER';
+  | 'SNIPER'
+  /** Rest until the best route for the whole amount pays triggerPrice or less (tokenOut per 1 tokenIn), then sell as a market order (not below limitPrice, if set). */
+  | 'STOP_LOSS'
+  /** Rest until the best route for the whole amount pays triggerPrice or more, then sell as a market order (not below limitPrice, if set). */
+  | 'TAKE_PROFIT'
+  /** Rest until the best route for the whole amount pays trailBps below the best price it paid since placement, then sell as a market order. */
+  | 'TRAILING_STOP';
 
 /** Relay page information. */
 export type PageInfo = {
@@ -329,6 +349,25 @@ export type Token = {
   mint: Scalars['String']['output'];
   /** Ticker, when known. */
   symbol?: Maybe<Scalars['String']['output']>;
+};
+
+/** What fired a resting order: the price seen and the pool whose change showed it. */
+export type TriggerSeen = {
+  __typename?: 'TriggerSeen';
+  /** TRAILING_STOP: the best price seen since placement. */
+  bestPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The type of order whose trigger held. */
+  kind: OrderType;
+  /** LIMIT: the order's limit. */
+  limitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The pool whose change (or launch) showed the trigger; null when it held on the watcher's own look (start, resync). */
+  pool?: Maybe<Scalars['String']['output']>;
+  /** LIMIT and stops: what the best route paid, tokenOut per 1 tokenIn, for the whole amount (a lower bound when several orders were confirmed at once). */
+  price?: Maybe<Scalars['Decimal']['output']>;
+  /** Stops: the trigger the price reached (for TRAILING_STOP, trailBps below bestPrice). */
+  triggerPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The venue of that pool. */
+  venue?: Maybe<Scalars['String']['output']>;
 };
 
 /** A DEX venue the router quotes. */
