@@ -1,4 +1,4 @@
-"""Trigger-to-ROUTING latency of limit orders, with 10,000 of them resting.
+"""Trigger-to-ROUTING latency of limit orders, or of stops, with 10,000 of them resting.
 
 A distributed cluster (1 API, ``--workers`` workers, the market sandbox as its own process,
 frozen slots) holds ``--orders`` resting LIMIT orders SOL -> USDC: ``--near`` of them on a
@@ -17,10 +17,19 @@ the watcher. For every fired order:
   to the watcher's FIRE event (``at`` of the WAITING -> PENDING event, the watcher's clock);
 - trigger -> ROUTING: from the same moment to the worker's ROUTING event.
 
+``--kind stops`` rests STOP_LOSS and TRAILING_STOP orders instead, half each: the near ladder
+holds a stop-loss and a trailing stop on each rung below the market (``--step-bps`` apart; the
+trailing stop's trail is the rung's distance, so it fires once the price fell that much from
+the best seen), the rest
+are stop-losses far below (0.33x to 0.67x) and trailing stops with trails of 20 to 50 %; and
+each round lowers the price instead. Every market update makes the watcher observe every
+stop of the pair at its own executable price: one route per distinct amount (10 here), then
+a loop over the orders.
+
 Every process runs on this machine, so the clocks agree. Figures are p50 / p99 / max over
 all rounds.
 
-Run:  .venv/bin/python bench/triggers.py [--orders 10000 --rounds 30]
+Run:  .venv/bin/python bench/triggers.py [--orders 10000 --rounds 30] [--kind stops]
 """
 
 from __future__ import annotations
@@ -80,6 +89,34 @@ def limit_input(limit: Decimal, amount: Decimal) -> dict[str, Any]:
     }
 
 
+def stop_inputs(
+    price: Decimal, step: Decimal, args: argparse.Namespace, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Return resting stops SOL -> USDC: a near ladder below the market and far ones."""
+    near: list[dict[str, Any]] = []
+    for i in range(args.near):
+        rung = i // 2 + 1  # one stop-loss and one trailing stop on each rung
+        if i % 2 == 0:
+            trigger = (price * (1 - step * rung)).quantize(Decimal("0.000001"), ROUND_DOWN)
+            near.append({"type": "STOP_LOSS", "triggerPrice": str(trigger)})
+        else:
+            near.append({"type": "TRAILING_STOP", "trailBps": args.step_bps * rung})
+    far: list[dict[str, Any]] = []
+    for i in range(args.orders - args.near):
+        if i % 2 == 0:
+            trigger = price * Decimal(str(rng.uniform(0.33, 0.67)))
+            far.append(
+                {"type": "STOP_LOSS", "triggerPrice": str(trigger.quantize(Decimal("0.000001")))}
+            )
+        else:
+            far.append({"type": "TRAILING_STOP", "trailBps": rng.randint(2_000, 5_000)})
+    pair = {"tokenIn": "SOL", "tokenOut": "USDC"}
+    return [
+        pair | o | {"amountIn": str(Decimal(rng.randint(1, 10)) * Decimal("0.05"))}
+        for o in near + far
+    ]
+
+
 async def market_price(client: httpx.AsyncClient, url: str, token: str) -> Decimal:
     """Return USDC per SOL the best route pays for a small amount now."""
     body = (
@@ -113,12 +150,13 @@ async def place_all(
             )
         body = response.json()
         error = graphql_errors(body)
-        if error or any(r["__typename"] != "OrderPlaced" for r in body["data"]["placeOrders"]):
-            raise RuntimeError(error or str(body["data"]["placeOrders"][0]))
+        refused = [r for r in (body.get("data") or {}).get("placeOrders") or [] if "code" in r]
+        if error or refused:
+            raise RuntimeError(error or str(refused[0]))
         placed += len(batch)
 
     batches = [inputs[i : i + 100] for i in range(0, len(inputs), 100)]
-    async with ticker(lambda: f"{placed}/{len(inputs)} limit orders placed"):
+    async with ticker(lambda: f"{placed}/{len(inputs)} orders placed"):
         await asyncio.gather(*(one(k, b) for k, b in enumerate(batches)))
 
 
@@ -203,12 +241,19 @@ async def run(args: argparse.Namespace) -> int:
         price = await market_price(client, cluster.graphql_url(0), token)
         progress(f"market: {price:.6f} USDC per SOL for {PROBE} SOL")
         step = Decimal(args.step_bps) / 10_000
-        near = [price * (1 + step * (i + 1)) for i in range(args.near)]
-        far = [price * Decimal(str(rng.uniform(1.5, 3.0))) for _ in range(args.orders - args.near)]
-        amounts = [Decimal(rng.randint(1, 10)) * Decimal("0.05") for _ in range(args.orders)]
-        inputs = [limit_input(p, a) for p, a in zip(near + far, amounts, strict=True)]
+        if args.kind == "stops":
+            inputs = stop_inputs(price, step, args, rng)
+            # Each round lowers the price: sell SOL into the pool.
+            pool = (pool[0], "sellA" if pool[1] == "sellB" else "sellB")
+        else:
+            near = [price * (1 + step * (i + 1)) for i in range(args.near)]
+            far = [
+                price * Decimal(str(rng.uniform(1.5, 3.0))) for _ in range(args.orders - args.near)
+            ]
+            amounts = [Decimal(rng.randint(1, 10)) * Decimal("0.05") for _ in range(args.orders)]
+            inputs = [limit_input(p, a) for p, a in zip(near + far, amounts, strict=True)]
         rng.shuffle(inputs)
-        progress(f"placing {len(inputs)} resting limit orders")
+        progress(f"placing {len(inputs)} resting {args.kind} orders")
         placed_at = time.monotonic()
         await place_all(cluster, client, inputs, args.users)
         waiting = 0
@@ -236,7 +281,7 @@ async def run(args: argparse.Namespace) -> int:
         failed = await count(cluster, "FAILED")
 
     print_table(
-        f"Trigger latency: {args.orders} resting limit orders, {args.rounds} price crossings",
+        f"Trigger latency: {args.orders} resting {args.kind} orders, {args.rounds} price crossings",
         [
             ("orders resting before the first crossing", f"{len(inputs)}"),
             ("orders fired", f"{len(samples.to_fire)} ({samples.rested_again} rested again)"),
@@ -265,6 +310,12 @@ def _spread(values: list[int]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--kind",
+        choices=("limits", "stops"),
+        default="limits",
+        help="resting LIMIT orders, or STOP_LOSS and TRAILING_STOP orders (limits)",
+    )
     parser.add_argument("--orders", type=int, default=10_000, help="resting orders (10000)")
     parser.add_argument("--near", type=int, default=300, help="orders on the near ladder (300)")
     parser.add_argument("--step-bps", type=int, default=20, help="ladder spacing (20 bps)")

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -69,7 +70,9 @@ def test_observing_an_order_that_is_not_a_stop_or_lacks_its_field_is_refused() -
 prices = st.integers(min_value=5_000, max_value=20_000).map(lambda c: Decimal(c) / 100)
 
 
-def drive(kind: OrderType, path: list[Decimal], knob: Decimal | int) -> tuple[int | None, list]:
+def drive(
+    kind: OrderType, path: list[Decimal], knob: Decimal | int
+) -> tuple[int | None, list[Decimal]]:
     """Run the stop check once per market update of the path, as the watcher does.
 
     Return the update at which the order fired (None: never) and, for a trailing stop, the
@@ -397,9 +400,12 @@ def service() -> OrderService:
     ],
 )
 def test_stop_fields_are_refused_with_the_field_named(
-    fields: dict[str, object], field: str, text: str
+    fields: dict[str, Any], field: str, text: str
 ) -> None:
-    request = OrderRequest(token_in="SOL", token_out="USDC", amount_in=Decimal(1), **fields)  # type: ignore[arg-type]
+    base = OrderRequest(
+        type=OrderType.MARKET, token_in="SOL", token_out="USDC", amount_in=Decimal(1)
+    )
+    request = replace(base, **fields)
     with pytest.raises(RejectedError) as caught:
         service().validate("alice", request)
     assert caught.value.code is RejectionCode.INVALID_INPUT
@@ -409,14 +415,13 @@ def test_stop_fields_are_refused_with_the_field_named(
 
 @pytest.mark.parametrize("kind", STOPS)
 def test_a_valid_stop_is_accepted_and_expires_at_the_horizon_by_default(kind: OrderType) -> None:
-    knobs: dict[str, object] = (
+    knobs: dict[str, Any] = (
         {"trail_bps": 250, "limit_price": Decimal(100)}
         if kind is OrderType.TRAILING_STOP
         else {"trigger_price": Decimal(140), "limit_price": Decimal(130)}
     )
-    request = OrderRequest(
-        type=kind, token_in="SOL", token_out="USDC", amount_in=Decimal(1), **knobs
-    )  # type: ignore[arg-type]
+    base = OrderRequest(type=kind, token_in="SOL", token_out="USDC", amount_in=Decimal(1))
+    request = replace(base, **knobs)
     command = service().validate("alice", request)
     assert command.type is kind
     assert command.expires_at == T0 + timedelta(days=30)

@@ -170,30 +170,37 @@ class TriggerChecks:
         fire: Fire,
         raised: Raised,
     ) -> None:
-        """Observe the pair's stops at their own prices: fire those that hold, raise trails."""
-        routes: dict[tuple[Decimal, int | None], asyncio.Future[Decimal | None]] = {}
+        """Observe the pair's stops at their own prices: fire those that hold, raise trails.
+
+        Orders are grouped by what their route depends on (amount and impact filter): one
+        route per group, then a plain loop over its orders, so thousands of stops cost a
+        few routes and no task each.
+        """
+        groups: dict[tuple[Decimal, int | None], list[Order]] = {}
+        for order in orders:
+            groups.setdefault((order.amount_in, order.max_price_impact_bps), []).append(order)
         higher: list[tuple[Order, Decimal]] = []
+        firings: list[Firing] = []
 
-        def output(amount: Decimal, impact: int | None) -> asyncio.Future[Decimal | None]:
-            if (amount, impact) not in routes:
-                routes[(amount, impact)] = asyncio.ensure_future(self.pays(*tokens, amount, impact))
-            return routes[(amount, impact)]
-
-        async def check(order: Order) -> None:
-            paid = await output(order.amount_in, order.max_price_impact_bps)
+        async def check(key: tuple[Decimal, int | None], members: list[Order]) -> None:
+            paid = await self.pays(*tokens, *key)
             if paid is None:
                 return
-            price = price_of(order.amount_in, paid)
-            seen = observe_order(order, price)
-            if seen.raised and seen.best is not None:
-                higher.append((order, seen.best))
-            if seen.fires:
-                await fire(_stop_firing(order, tokens, price, seen, cause))
+            price = price_of(key[0], paid)
+            for order in members:
+                seen = observe_order(order, price)
+                if seen.raised and seen.best is not None:
+                    higher.append((order, seen.best))
+                if seen.fires:
+                    firings.append(_stop_firing(order, tokens, price, seen, cause))
 
-        results = await asyncio.gather(*map(check, orders), return_exceptions=True)
+        routed = await asyncio.gather(
+            *(check(k, m) for k, m in groups.items()), return_exceptions=True
+        )
+        fired = await asyncio.gather(*map(fire, firings), return_exceptions=True)
         if higher:
             await raised(higher)
-        _raise_first(results)
+        _raise_first([*routed, *fired])
 
     async def snipers(self, mint: str, orders: list[Order], cause: Cause, fire: Fire) -> None:
         """Fire the sniper orders awaiting mint that can buy it now within their filters."""
