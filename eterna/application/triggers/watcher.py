@@ -114,7 +114,9 @@ class TriggerWatcher:
         self._orders: dict[uuid.UUID, Order] = {}
         self._tokens: dict[Pair, tuple[Token, Token]] = {}
         self._pairs: dict[Pair, Cause] = {}
-        self._stop_pairs: dict[Pair, Cause] = {}
+        self._stop_pairs: dict[Pair, Cause] = {}  # observe every stop of the pair
+        # Stops that started resting: observe only them (a market update observes all).
+        self._new_stops: dict[Pair, dict[uuid.UUID, Cause]] = {}
         self._mints: dict[str, Cause] = {}
         self._wake = asyncio.Event()
         self._reads = asyncio.Semaphore(config.confirm_concurrency)
@@ -155,7 +157,7 @@ class TriggerWatcher:
         if order.type is OrderType.SNIPER:
             self._mints[order.token_out.mint] = cause
         elif order.type.is_stop:
-            self._stop_pairs[pair] = cause
+            self._new_stops.setdefault(pair, {})[order.id] = cause
         else:
             self._pairs[pair] = cause
         self._wake.set()
@@ -346,6 +348,10 @@ class TriggerWatcher:
                 await asyncio.sleep(RETRY_SECONDS)
             pairs, self._pairs = self._pairs, {}
             stops, self._stop_pairs = self._stop_pairs, {}
+            new, self._new_stops = self._new_stops, {}
+            fresh = {p: (next(iter(ids.values())), set(ids)) for p, ids in new.items()}
+            for pair in stops:
+                fresh.pop(pair, None)  # every stop of the pair is observed anyway
             mints, self._mints = self._mints, {}
             await asyncio.gather(
                 *(
@@ -355,6 +361,10 @@ class TriggerWatcher:
                 *(
                     self._guarded(self._check_stops(p, c), self._stop_pairs, p, c)
                     for p, c in stops.items()
+                ),
+                *(
+                    self._guarded(self._check_stops(p, c, ids), self._stop_pairs, p, c)
+                    for p, (c, ids) in fresh.items()
                 ),
                 *(
                     self._guarded(self._check_mint(m, c), self._mints, m, c)
@@ -395,8 +405,15 @@ class TriggerWatcher:
 
         return at
 
-    async def _check_stops(self, pair: Pair, cause: Cause) -> None:
-        found = (self._orders.get(r.order_id) for r in self.book.stops_for(pair))
+    async def _check_stops(
+        self, pair: Pair, cause: Cause, only: set[uuid.UUID] | None = None
+    ) -> None:
+        """Observe the pair's stops (or only those named); a failure retries the whole pair."""
+        found = (
+            self._orders.get(r.order_id)
+            for r in self.book.stops_for(pair)
+            if only is None or r.order_id in only
+        )
         orders, tokens = [o for o in found if o is not None], self._tokens.get(pair)
         if orders and tokens is not None:
             await self._checks.stops(tokens, orders, cause, self._fire, self._raise_trails)
