@@ -3,7 +3,7 @@
 const TOKEN_FIELDS = "mint symbol decimals";
 
 export const ORDER_FIELDS = `id type status clientOrderId amountIn slippageBps limitPrice
-  expiresAt createdAt amountOut executedPrice txSignature failureReason
+  triggerPrice trailBps bestPrice expiresAt createdAt amountOut executedPrice txSignature failureReason
   tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
 
 export const EVENT_FIELDS = `orderId seq status at attempt message error txSignature amountOut

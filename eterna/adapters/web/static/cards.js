@@ -66,7 +66,13 @@ function head(entry, status, onCancel) {
 function terms(order) {
   const out = tokenName(order.tokenOut);
   const list = [`slippage ${order.slippageBps} bps`];
-  if (order.limitPrice) list.unshift(`limit ${order.limitPrice} ${out} per ${tokenName(order.tokenIn)}`);
+  const per = `${out} per ${tokenName(order.tokenIn)}`;
+  if (order.limitPrice) list.unshift(`limit ${order.limitPrice} ${per}`);
+  if (order.triggerPrice) list.unshift(`trigger ${order.triggerPrice} ${per}`);
+  if (order.trailBps) {
+    const best = order.bestPrice ? `, best so far ${order.bestPrice} ${per}` : "";
+    list.unshift(`trails ${order.trailBps} bps${best}`);
+  }
   if (order.type === "SNIPER" && !order.tokenOut.symbol) list.unshift(`waits for mint ${order.tokenOut.mint}`);
   if (order.expiresAt) list.push(`expires ${dateTime(order.expiresAt)}`);
   return list;

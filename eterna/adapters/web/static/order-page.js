@@ -112,7 +112,8 @@ class Session {
 // -- the form -----------------------------------------------------------------------------
 
 const FIELDS = ["tokenIn", "tokenOut", "tokenOutMint", "amountIn", "slippageBps", "limitPrice",
-  "minLiquidity", "maxPriceImpactBps", "expiresAt"];
+  "triggerPrice", "trailBps", "minLiquidity", "maxPriceImpactBps", "expiresAt"];
+const STOPS = ["STOP_LOSS", "TAKE_PROFIT", "TRAILING_STOP"];
 
 /** A problem the page finds before sending, shown like the server's rejections. */
 class FormProblem extends Error {
@@ -153,7 +154,15 @@ function readForm() {
   if (!input.amountIn) throw new FormProblem("amountIn", "amountIn is required");
   const slippage = whole("slippageBps");
   if (slippage !== null) input.slippageBps = slippage;
-  if (type === "LIMIT" && text("limitPrice")) input.limitPrice = text("limitPrice");
+  const floored = type === "LIMIT" || STOPS.includes(type);
+  if (floored && text("limitPrice")) input.limitPrice = text("limitPrice");
+  if ((type === "STOP_LOSS" || type === "TAKE_PROFIT") && text("triggerPrice")) {
+    input.triggerPrice = text("triggerPrice");
+  }
+  if (type === "TRAILING_STOP") {
+    const trail = whole("trailBps");
+    if (trail !== null) input.trailBps = trail;
+  }
   if (type === "SNIPER") {
     if (text("minLiquidity")) input.minLiquidity = text("minLiquidity");
     const impact = whole("maxPriceImpactBps");
