@@ -192,6 +192,24 @@ def test_limit_order_rests_and_is_cancelled_from_the_page(served: Served, page: 
     assert _server_order(served, card, token)["status"] == "CANCELLED"
 
 
+def test_stops_placed_from_the_page_rest_with_their_trigger_trail_and_best_price(
+    served: Served, page: Page
+) -> None:
+    token = served.token_for("stop-trader")
+    _open(page, f"{served.url}/#token={token}")
+    _place(page, "STOP_LOSS", tokenIn="SOL", tokenOut="USDC", amountIn="1", triggerPrice="10")
+    stop = _card(page, "STOP_LOSS")
+    _reaches(stop, "WAITING")
+    expect(stop.locator(".terms")).to_contain_text("trigger 10 USDC per SOL")
+    expect(stop.locator(".steps tbody tr").nth(1)).to_contain_text("the stop-loss fires at 10")
+
+    _place(page, "TRAILING_STOP", tokenIn="SOL", tokenOut="USDC", amountIn="1", trailBps="4000")
+    trailing = _card(page, "TRAILING_STOP")
+    _reaches(trailing, "WAITING")
+    expect(trailing.locator(".terms")).to_contain_text("trails 4000 bps")
+    assert _server_order(served, trailing, token)["status"] == "WAITING"
+
+
 def test_sniper_order_for_a_mint_no_venue_lists_waits(served: Served, page: Page) -> None:
     mint = b58encode(secrets.token_bytes(32))
     token = served.token_for("sniper")

@@ -262,6 +262,19 @@ async def test_a_limit_order_that_keeps_failing_on_price_rests_again(world: Worl
     assert rested.details == {"error": "SlippageToleranceExceeded"}
 
 
+async def test_a_fired_stop_that_keeps_failing_on_price_fails_and_never_rests(
+    world: World,
+) -> None:
+    world.gateway.script = [slipped()] * 3
+    # Placed beyond its trigger: it fires at once, then trades as a market order.
+    order = await world.place(OrderType.STOP_LOSS, trigger_price=Decimal(10**6))
+    done = await world.engine(max_attempts=3).execute(order.id, "alice")
+    assert done is not None
+    assert done.status is OrderStatus.FAILED
+    assert OrderStatus.WAITING not in await world.statuses(order)
+    assert (await world.store.events(order.id))[-1].failure is FailureKind.SLIPPAGE
+
+
 async def _at(world: World, order: Order, *path: steps.Step) -> Order:
     for step in path:
         order, _ = await take_step(
