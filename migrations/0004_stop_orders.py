@@ -1,5 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from eterna.domain.failures import FailureKind
 from eterna.domain.status import OrderType
 from tortoise import fields
 
@@ -9,6 +10,16 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AlterField(
+            model_name='OrderEventModel',
+            name='failure',
+            field=fields.CharEnumField(null=True, description='SLIPPAGE: SLIPPAGE\nINSUFFICIENT_LIQUIDITY: INSUFFICIENT_LIQUIDITY\nBLOCKHASH_EXPIRED: BLOCKHASH_EXPIRED\nVENUE_UNAVAILABLE: VENUE_UNAVAILABLE\nNO_ROUTE: NO_ROUTE\nTRANSACTION_FAILED: TRANSACTION_FAILED\nBELOW_LIMIT_PRICE: BELOW_LIMIT_PRICE\nINTERNAL: INTERNAL', enum_type=FailureKind, max_length=32),
+        ),
+        ops.AddField(
+            model_name='OrderModel',
+            name='fired_at',
+            field=fields.DatetimeField(null=True),
+        ),
         ops.AlterField(
             model_name='OrderModel',
             name='type',

@@ -42,6 +42,8 @@ class OrderModel(Model):
     trigger_price = fields.CharField(max_length=PRICE_LENGTH, null=True)
     trail_bps = fields.IntField(null=True)
     trail_best = fields.CharField(max_length=PRICE_LENGTH, null=True)
+    # When the trigger watcher last fired the order (a fired stop is a market order).
+    fired_at = fields.DatetimeField(null=True)
     expires_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
     last_seq = fields.IntField(default=0)

@@ -176,6 +176,7 @@ STEP_OPTIONAL_COLUMNS = (
     "amount_out",
     "executed_price",
     "failure_reason",
+    "fired_at",
     "token_out_symbol",
     "token_out_decimals",
 )

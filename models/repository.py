@@ -100,6 +100,7 @@ def _to_order(row: OrderModel) -> Order:
         trigger_price=_price(row.trigger_price),
         trail_bps=row.trail_bps,
         trail_best=_price(row.trail_best),
+        fired_at=row.fired_at,
         route=Route.from_json(row.route) if row.route else None,
         amount_out=_exact_or_none(row.amount_out),
         executed_price=_price(row.executed_price),
@@ -220,6 +221,8 @@ def _changed_columns(
         columns["amount_out"] = after.amount_out
     if after.executed_price != before.executed_price and after.executed_price is not None:
         columns["executed_price"] = format_amount(after.executed_price)
+    if after.fired_at != before.fired_at:
+        columns["fired_at"] = after.fired_at
     if after.failure_reason != before.failure_reason:
         columns["failure_reason"] = after.failure_reason
     if after.token_out != before.token_out:

@@ -114,6 +114,8 @@ class Order:
     trail_bps: int | None = None  # TRAILING_STOP
     # TRAILING_STOP: the best executable price seen since placement (raised by the watcher).
     trail_best: Decimal | None = None
+    # When the trigger watcher last fired it (FIRE): a fired stop trades as a market order.
+    fired_at: datetime | None = None
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.
@@ -196,7 +198,10 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
             on_order = {"token_out": _learned(order.token_out, step.token_out)}
             on_event = {"failure": step.failure}
         case Fired():
-            on_order = {"token_out": _learned(order.token_out, step.token_out)}
+            on_order = {
+                "token_out": _learned(order.token_out, step.token_out),
+                "fired_at": event.at,
+            }
     for name, value in on_order.items():
         setattr(order, name, value)
     return order, replace(event, **on_event) if on_event else event

@@ -17,6 +17,7 @@ from eterna.core.clock import utcnow
 from eterna.domain.errors import InvalidTransitionError, LeaseLostError
 from eterna.domain.failures import FailureKind
 from eterna.domain.orders import OrderStatus, OrderType, PlaceOrder
+from eterna.domain.steps import Fired as StepFired
 from eterna.domain.tokens import BONK, SOL, USDC, Token, format_amount
 from eterna.entrypoints.bootstrap import close_database, open_database
 from eterna.entrypoints.config import Settings
@@ -327,3 +328,12 @@ async def test_stop_fields_round_trip_and_a_trailing_best_only_rises(store: Orde
         await store.raise_trail_best([(b.order.id, Decimal(best))])
     (resting,) = await store.resting_orders()
     assert resting.trail_best == Decimal("150.000000000000000001")
+
+    # Firing records when: the worker then trades the stop as a market order.
+    later = t0 + timedelta(seconds=1)
+    fired, _ = await take_step(
+        store, resting, StepFired(message="fired"), owner=None, now=later, lease_until=later
+    )
+    loaded_fired = await store.get(b.order.id)
+    assert loaded_fired is not None
+    assert loaded_fired.fired_at == fired.fired_at == later

@@ -212,6 +212,7 @@ async def test_stop_loss_fires_on_the_update_its_price_falls_to_the_trigger(worl
         world.move()
         await until(lambda: world.out.queued == [order.id])
     (fire,) = world.repo.fires()
+    assert world.repo.orders[order.id].fired_at == fire.at
     assert fire.details["trigger"] == "stopLoss"
     assert fire.details["price"] == "139.5"
     assert fire.details["triggerPrice"] == "140"
@@ -312,6 +313,15 @@ async def test_a_new_stop_rests_unless_its_trigger_already_holds(world: World) -
     trailing = world.repo.rest(
         type=OrderType.TRAILING_STOP, status=OrderStatus.PENDING, last_seq=1, trail_bps=50
     )
+    # Its first look failed to quote and was retried: it never fired, so it is checked.
+    retried = world.repo.rest(
+        type=OrderType.STOP_LOSS,
+        status=OrderStatus.PENDING,
+        last_seq=2,
+        attempts=1,
+        trigger_price=Decimal(140),
+    )
+    assert isinstance(await pretrade.check(retried, now()), Rest)
     rest = await pretrade.check(above, now())
     assert isinstance(rest, Rest)
     assert "the stop-loss fires at 140" in rest.message
@@ -324,7 +334,12 @@ async def test_a_fired_stop_trades_above_its_limit_floor_or_fails_with_nothing_s
 ) -> None:
     world.price("130")
     pretrade = PreTrade(world.router, world.market)
-    fired = {"type": OrderType.STOP_LOSS, "status": OrderStatus.PENDING, "last_seq": 3}
+    fired = {
+        "type": OrderType.STOP_LOSS,
+        "status": OrderStatus.PENDING,
+        "last_seq": 3,
+        "fired_at": now(),
+    }
     plain = world.repo.rest(**fired, trigger_price=Decimal(140))
     floored = world.repo.rest(**fired, trigger_price=Decimal(140), limit_price=Decimal("129.9"))
     below = world.repo.rest(**fired, trigger_price=Decimal(140), limit_price=Decimal("135"))

@@ -18,10 +18,11 @@ claims it checks again here on a fresh quote, because the market may have moved 
 - :class:`Refuse`: a fired stop whose best route pays less than its ``limitPrice`` floor
   (``amountIn x limitPrice``); the order ends FAILED (BELOW_LIMIT_PRICE) with nothing sent.
 
-Stops (:mod:`eterna.domain.stops`): on the first look (PENDING at seq 1) the trigger is
-checked on the order's own executable price, and the order rests unless it holds. Later
-(fired, or retried after firing) a stop trades as a market order: no trigger check, the
-slippage floor, raised to the limit floor when it has a ``limitPrice``.
+Stops (:mod:`eterna.domain.stops`): until the order fired (``firedAt``, set by the FIRE
+step) or was routed after a first look where it held, the trigger is checked on the order's
+own executable price, and the order rests unless it holds. Once fired (and on every retry
+after) a stop trades as a market order: no trigger check, the slippage floor, raised to the
+limit floor when it has a ``limitPrice``.
 
 A market order always gets :class:`Go`. Errors propagate: the engine retries transient ones
 (a venue or the market data unreachable) and fails an order on a permanent one, as ever.
@@ -36,7 +37,7 @@ from typing import Any
 from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
 from eterna.domain.failures import FailureKind
-from eterna.domain.orders import Order, OrderStatus, OrderType
+from eterna.domain.orders import Order, OrderType
 from eterna.domain.stops import observe_order
 from eterna.domain.tokens import Token, format_amount
 from eterna.domain.triggers import limit_floor, liquidity_in, meets_limit, price_of
@@ -103,7 +104,8 @@ class PreTrade:
     async def _stop(self, order: Order) -> Verdict:
         """Check a stop's trigger on its first look; once fired, trade it above its floor."""
         pair = f"{order.token_out.label} per {order.token_in.label}"
-        first_look = order.status is OrderStatus.PENDING and order.last_seq == 1
+        # Neither fired by the watcher nor routed after a first look that held: check it.
+        first_look = order.fired_at is None and order.route is None
         try:
             decision = await self._route(order, order.token_out)
         except NoRouteError as exc:
