@@ -22,7 +22,8 @@ holds a stop-loss and a trailing stop on each rung below the market (``--step-bp
 trailing stop's trail is the rung's distance, so it fires once the price fell that much from
 the best seen), the rest
 are stop-losses far below (0.33x to 0.67x) and trailing stops with trails of 20 to 50 %; and
-each round lowers the price instead. Every market update makes the watcher observe every
+each round lowers the price of every SOL/USDC pool instead (the trigger moment is taken
+before the first of those moves). Every market update makes the watcher observe every
 stop of the pair at its own executable price: one route per distinct amount (10 here), then
 a loop over the orders.
 
@@ -125,6 +126,16 @@ async def market_price(client: httpx.AsyncClient, url: str, token: str) -> Decim
     return Decimal(body["data"]["quote"]["route"]["amountOut"]) / PROBE
 
 
+async def sol_usdc_pools(client: httpx.AsyncClient, sandbox: str) -> list[tuple[str, str]]:
+    """Return every SOL/USDC pool and the side that sells SOL into it (lowers its price)."""
+    pools = (await client.get(f"{sandbox}/pools", params={"mint": SOL})).json()
+    return [
+        (p["address"], "sellA" if p["tokenA"]["mint"] == SOL else "sellB")
+        for p in pools
+        if {p["tokenA"]["mint"], p["tokenB"]["mint"]} == {SOL, USDC}
+    ]
+
+
 async def raydium_pool(client: httpx.AsyncClient, sandbox: str) -> tuple[str, str]:
     """Return the Raydium SOL/USDC pool and the side that buys SOL from it."""
     pools = (await client.get(f"{sandbox}/pools", params={"venue": "raydium", "mint": SOL})).json()
@@ -186,17 +197,18 @@ async def wait_quiet(cluster: Cluster, seconds: float = 2.0, limit: float = 600)
 async def one_round(
     cluster: Cluster,
     client: httpx.AsyncClient,
-    pool: tuple[str, str],
+    pools: list[tuple[str, str]],
     bps: int,
     samples: Samples,
 ) -> int:
     """Move the price once; record the fired orders' latencies; return how many fired."""
     started = time.time()
-    moved = await client.post(
-        f"{cluster.env()['ETERNA_SANDBOX_URL']}/admin/move-price",
-        json={"pool": pool[0], "bps": bps, "side": pool[1]},
-    )
-    moved.raise_for_status()
+    for pool, side in pools:
+        moved = await client.post(
+            f"{cluster.env()['ETERNA_SANDBOX_URL']}/admin/move-price",
+            json={"pool": pool, "bps": bps, "side": side},
+        )
+        moved.raise_for_status()
     # Fired orders: a PENDING event after a WAITING one, written after the move.
     query = """
         SELECT f.order_id, extract(epoch FROM f.at) AS fired, extract(epoch FROM r.at) AS routed
@@ -241,10 +253,12 @@ async def run(args: argparse.Namespace) -> int:
         price = await market_price(client, cluster.graphql_url(0), token)
         progress(f"market: {price:.6f} USDC per SOL for {PROBE} SOL")
         step = Decimal(args.step_bps) / 10_000
+        moves = [pool]
         if args.kind == "stops":
             inputs = stop_inputs(price, step, args, rng)
-            # Each round lowers the price: sell SOL into the pool.
-            pool = (pool[0], "sellA" if pool[1] == "sellB" else "sellB")
+            # Each round lowers the price of every SOL/USDC pool: lowering one only sends the
+            # best route to another.
+            moves = await sol_usdc_pools(client, sandbox)
         else:
             near = [price * (1 + step * (i + 1)) for i in range(args.near)]
             far = [
@@ -270,7 +284,7 @@ async def run(args: argparse.Namespace) -> int:
         cpu = CpuMeter(cluster.procs).start()
         bps = args.step_bps * args.per_round
         for r in range(args.rounds):
-            fired = await one_round(cluster, client, pool, bps, samples)
+            fired = await one_round(cluster, client, moves, bps, samples)
             progress(f"round {r + 1}/{args.rounds}: {fired} fired")
             if fired == 0 and samples.fired_per_round[-2:-1] == [0]:
                 progress("the near ladder is used up")
