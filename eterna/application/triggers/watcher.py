@@ -12,6 +12,10 @@ One watcher is active across all workers (``tasks.watcher`` holds a Redis lock f
 3. follows market updates (a pool changed or launched), order events (an order started
    resting: check it at once; it left WAITING: forget it) and the clock (expiries).
 
+Stops are observed on every update touching their pair's routes, whichever way the price
+moved; a trailing stop's higher best price is kept in memory at once and stored with a
+monotonic write (``raise_trail_best``), not a step, so a takeover goes on from it.
+
 The checks (:mod:`eterna.application.triggers.checks`) run per pair and per awaited mint an update
 touched; at ``expiresAt`` an order goes WAITING -> EXPIRED.
 
@@ -439,6 +443,12 @@ class TriggerWatcher:
     # -- writes -----------------------------------------------------------------------
 
     async def _fire(self, firing: Firing) -> None:
+        """Fire one order through one write guarded by its ``last_seq``, then queue it.
+
+        Every kind fires here, stops too: a contingent sibling (one leg of an OCO group)
+        would be cancelled by a second guarded step joined to this write, so the group
+        moves at once or not at all.
+        """
         order = firing.order
         if order.id not in self.book:  # fired, cancelled or expired since it was picked
             return
