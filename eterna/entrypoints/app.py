@@ -21,6 +21,7 @@ from tortoise import Tortoise
 from eterna.adapters.metrics.http import MetricsApp
 from eterna.adapters.web.client_address import ClientAddress, TrustedProxies
 from eterna.adapters.web.connection_limits import ConnectionCap, OpenConnections
+from eterna.adapters.web.graphiql_files import GraphiqlFiles
 from eterna.adapters.web.http_limits import BodySizeLimit
 from eterna.adapters.web.memory import TrimAfterClosing, tune_collector
 from eterna.adapters.web.order_page import OrderPage
@@ -160,6 +161,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())
+    if settings.graphiql:
+        routes.extend(GraphiqlFiles().routes())
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.open_per_address = per_address
     app.state.open_per_user = per_user
