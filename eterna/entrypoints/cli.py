@@ -15,6 +15,7 @@ from typing import Any
 from eterna import __version__
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.settings_help import COMMAND_SETTINGS, epilog, settings_text
+from eterna.entrypoints.trade import add_trading_commands
 
 log = logging.getLogger("eterna")
 
@@ -359,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also show the value each setting has in this environment",
     )
+    add_trading_commands(sub)
     return parser
 
 
