@@ -9,7 +9,7 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** Date with time (isoformat) */
   DateTime: { input: string; output: string; }
-  /** An exact decimal number as a string, e.g. "1.25". Never a float. */
+  /** An exact decimal number as a JSON string, e.g. "1.25". A JSON number (integer or float) is refused: it may have lost digits before it arrived. */
   Decimal: { input: string; output: string; }
 };
 
