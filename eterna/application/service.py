@@ -40,6 +40,7 @@ from eterna.domain.errors import (
     NoRouteError,
     RejectedError,
     RejectionCode,
+    StorageNotMigratedError,
     StorageUnavailableError,
     TransientError,
 )
@@ -486,9 +487,15 @@ class OrderService:
         Return the refusal of the whole call when storage is unavailable.
         """
         async with self._one_at_a_time(user_id):
-            admitted = await self._admit(user_id, commands, results)
             try:
+                admitted = await self._admit(user_id, commands, results)
                 placements = await self._repo.place([c for _, c in admitted], self._clock())
+            except StorageNotMigratedError:
+                return RejectedError(
+                    RejectionCode.UNAVAILABLE,
+                    "the database is not migrated: nothing was stored; the operator must run "
+                    "`eterna migrate`, then retry",
+                )
             except StorageUnavailableError:
                 return RejectedError(
                     RejectionCode.UNAVAILABLE,

@@ -28,6 +28,7 @@ from eterna.adapters.web.order_page import OrderPage
 from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.migration_state import NOT_MIGRATED
 from schema import build_schema
 from schema.document_cost import DocumentLimits
 from schema.view import EternaGraphQL
@@ -60,6 +61,11 @@ async def health(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"
+    migrations = runtime.migrations
+    # Checked again only while missing: a migrated database costs nothing more here.
+    missing = checks["database"] == "ok" and migrations is not None and migrations.pending
+    if missing and migrations is not None and await migrations.check():
+        checks["database"] = NOT_MIGRATED
     if runtime.redis is None:
         checks["redis"] = "not configured"
     else:

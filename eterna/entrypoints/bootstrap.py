@@ -67,6 +67,7 @@ from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import Token, TokenRegistry
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.migration_state import MigrationState
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
@@ -103,6 +104,7 @@ class Runtime:
     watcher: WatcherRunner | None = None  # in processes that execute orders
     sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
     consumer: OrderConsumer | None = None  # in processes that execute orders
+    migrations: MigrationState | None = None  # where migrations are a release step
 
     @property
     def runs_engine(self) -> bool:
@@ -306,6 +308,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     """Build and start the pieces for this role; stop them on exit."""
     auth = jwt_auth(settings)
     await open_database(settings, run_migrations=not settings.distributed)
+    migrations = await _migration_state(settings)
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
@@ -393,6 +396,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         metrics=metrics,
         watcher=watcher,
         consumer=consumer,
+        migrations=migrations,
         sweep=(
             MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
             if role == "api"
@@ -421,6 +425,16 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             await redis.aclose()
         await link.close()
         await close_database()
+
+
+async def _migration_state(settings: Settings) -> MigrationState | None:
+    """Check the migrations where they are a release step (the distributed mode)."""
+    if not settings.distributed:
+        return None  # migrated at start
+    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    state = MigrationState(config["apps"])
+    await state.check()
+    return state
 
 
 async def _start(runtime: Runtime, role: Role, dispatcher: RedisStreamDispatcher | None) -> None:
