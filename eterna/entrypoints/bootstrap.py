@@ -127,16 +127,32 @@ def watcher_lock_key(settings: Settings) -> str:
     return f"{settings.redis_prefix}:watcher"
 
 
-def jwt_auth(settings: Settings) -> JwtAuth:
+def local_secret_path(settings: Settings) -> Path:
+    """Return where the embedded mode keeps its generated secret (absolute)."""
+    return (settings.data_dir / "jwt_secret").resolve()
+
+
+def jwt_auth(settings: Settings, *, create_secret: bool = True) -> JwtAuth:
     """Return the JWT verifier; the embedded mode keeps a generated secret in its data folder.
 
-    :raises ValueError: when the distributed mode has no strong JWT_SECRET.
+    ``create_secret=False`` refuses to invent one: a token signed with a secret no server
+    holds is refused as an invalid token later, far from the cause (``eterna token`` run
+    from another folder than the server's).
+
+    :raises ValueError: when the distributed mode has no strong JWT_SECRET, or when there is
+        no secret to use and none may be made.
     """
     if settings.jwt_secret is not None:
         secret = check_secret(settings.jwt_secret.get_secret_value())
     elif settings.distributed:
         raise ValueError(
             f"the distributed mode needs JWT_SECRET (at least {MIN_SECRET_LENGTH} characters)"
+        )
+    elif not create_secret and not local_secret_path(settings).exists():
+        raise ValueError(
+            f"no secret at {local_secret_path(settings)}: no `eterna serve` has run with this "
+            "data folder. Run this where the server runs, point ETERNA_DATA_DIR at its data "
+            "folder, or set JWT_SECRET to the server's"
         )
     else:
         secret = _local_secret(settings.data_dir)
