@@ -46,6 +46,11 @@ class MigrationState:
             f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward
         )
         if self.pending and not self._said:
-            log.error("%s (%d pending: %s)", NOT_MIGRATED, len(self.pending), self.pending[-1])
+            log.error(
+                "%s (%d migration(s) pending, up to %s)",
+                NOT_MIGRATED,
+                len(self.pending),
+                self.pending[-1],
+            )
         self._said = bool(self.pending)
         return self.pending
