@@ -37,7 +37,11 @@ from eterna.application.ports import (
 )
 from eterna.core.background import Background
 from eterna.core.coalesce import Coalescer
-from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.errors import (
+    LeaseLostError,
+    StorageNotMigratedError,
+    StorageUnavailableError,
+)
 from eterna.domain.orders import (
     TERMINAL_STATUSES,
     Order,
@@ -313,8 +317,8 @@ class TortoiseOrderRepository:
             placements = await self._place(commands, now)
         except IntegrityError:
             raise
-        except (DBConnectionError, OperationalError, OSError, asyncpg.InterfaceError) as exc:
-            raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
+        except _UNANSWERED as exc:
+            raise _unavailable(exc) from exc
         if self._observer is not None:
             self._observer.placed(p.order for p in placements if p.created)
         return placements
@@ -656,14 +660,20 @@ class TortoiseOrderRepository:
         return [QueuedOrder(uuid.UUID(str(i)), str(u)) for i, u in rows]
 
     async def open_orders(self, user_id: str) -> OpenOrders:
-        """Count the user's unfinished orders by status and type (index user_id, status)."""
-        rows = (
-            await OrderModel.filter(user_id=user_id)
-            .exclude(status__in=list(_FINISHED))
-            .annotate(n=Count("id"))
-            .group_by("status", "type")
-            .values_list("status", "type", "n")
-        )
+        """Count the user's unfinished orders by status and type (index user_id, status).
+
+        :raises StorageUnavailableError: when the database does not answer (or has no tables).
+        """
+        try:
+            rows = (
+                await OrderModel.filter(user_id=user_id)
+                .exclude(status__in=list(_FINISHED))
+                .annotate(n=Count("id"))
+                .group_by("status", "type")
+                .values_list("status", "type", "n")
+            )
+        except _UNANSWERED as exc:
+            raise _unavailable(exc) from exc
         in_flight = waiting = conditional = 0
         for status, kind, n in rows:
             if _enum_value(status) == OrderStatus.WAITING.value:
@@ -696,3 +706,21 @@ class TortoiseOrderRepository:
         if updated_since is not None:
             query = query.filter(updated_at__gte=updated_since)
         return [_to_order(r) for r in await query]
+
+
+# What a statement raises when the database does not answer, or answers without our tables.
+_UNANSWERED = (
+    DBConnectionError,
+    OperationalError,
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.UndefinedTableError,
+)
+
+
+def _unavailable(exc: BaseException) -> StorageUnavailableError:
+    """Name why storing failed: no tables (never migrated) is not an outage to wait out."""
+    cause = exc.__cause__ if isinstance(exc, OperationalError) else exc
+    if isinstance(cause, asyncpg.UndefinedTableError):
+        return StorageNotMigratedError("database not migrated: run `eterna migrate`")
+    return StorageUnavailableError(f"database unavailable: {type(exc).__name__}")
