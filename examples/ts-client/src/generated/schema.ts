@@ -27,8 +27,10 @@ export type CancelRejected = {
   retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
 };
 
-/** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, INTERNAL: permanent. */
+/** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, BELOW_LIMIT_PRICE, INTERNAL: permanent. */
 export type FailureKind =
+  /** A fired stop's best route paid less than its limitPrice: nothing was sent. */
+  | 'BELOW_LIMIT_PRICE'
   /** The transaction's blockhash expired before it landed; retried. */
   | 'BLOCKHASH_EXPIRED'
   /** A pool could not fill the amount. */
@@ -82,6 +84,8 @@ export type Order = {
   amountOut?: Maybe<Scalars['Decimal']['output']>;
   /** Execution attempts so far. */
   attempts: Scalars['Int']['output'];
+  /** TRAILING_STOP: the best price its whole amount could get since placement (it fires at trailBps below it); null until the watcher first priced it. */
+  bestPrice?: Maybe<Scalars['Decimal']['output']>;
   /** Your idempotency key, when you gave one. */
   clientOrderId?: Maybe<Scalars['String']['output']>;
   /** When the order was placed (UTC). */
@@ -90,13 +94,13 @@ export type Order = {
   events: Array<OrderEvent>;
   /** tokenOut per 1 tokenIn. */
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
-  /** LIMIT, SNIPER: when the order stops resting. */
+  /** LIMIT, SNIPER and stops: when the order stops resting. */
   expiresAt?: Maybe<Scalars['DateTime']['output']>;
   /** FAILED: why, for people. */
   failureReason?: Maybe<Scalars['String']['output']>;
   /** Order id (a UUID). */
   id: Scalars['ID']['output'];
-  /** LIMIT: minimum tokenOut per 1 tokenIn. */
+  /** LIMIT: minimum tokenOut per 1 tokenIn. Stops: the least they accept once fired (optional). */
   limitPrice?: Maybe<Scalars['Decimal']['output']>;
   /** The chosen route, once ROUTING has happened. */
   route?: Maybe<Route>;
@@ -108,6 +112,10 @@ export type Order = {
   tokenIn: Token;
   /** Token the order buys. */
   tokenOut: Token;
+  /** TRAILING_STOP: how far below the best price it fires, in bps. */
+  trailBps?: Maybe<Scalars['Int']['output']>;
+  /** STOP_LOSS, TAKE_PROFIT: the trigger, tokenOut per 1 tokenIn. */
+  triggerPrice?: Maybe<Scalars['Decimal']['output']>;
   /** SUBMITTED, CONFIRMED: the transaction's signature. */
   txSignature?: Maybe<Scalars['String']['output']>;
   /** What the order waits for before it swaps. */
@@ -168,6 +176,8 @@ export type OrderEvent = {
   seq: Scalars['Int']['output'];
   /** The order's status after this step. */
   status: OrderStatus;
+  /** The PENDING step of a resting order that fired: what its trigger saw. */
+  trigger?: Maybe<TriggerSeen>;
   /** SUBMITTED, CONFIRMED: the transaction's signature. */
   txSignature?: Maybe<Scalars['String']['output']>;
 };
@@ -178,9 +188,9 @@ export type OrderInput = {
   amountIn: Scalars['Decimal']['input'];
   /** Idempotency key, unique per user: placing it again returns the same order. */
   clientOrderId?: InputMaybe<Scalars['String']['input']>;
-  /** LIMIT, SNIPER: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon. */
+  /** LIMIT, SNIPER and stops: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon. */
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** LIMIT: minimum tokenOut per 1 tokenIn. */
+  /** LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. */
   limitPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Refuse routes that move the price more than this. */
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
@@ -192,6 +202,10 @@ export type OrderInput = {
   tokenIn: Scalars['String']['input'];
   /** Symbol or mint; a SNIPER order may name a mint no venue lists yet. */
   tokenOut: Scalars['String']['input'];
+  /** TRAILING_STOP (required), 1..5000: fire when the best route for the whole amountIn pays this many bps below the best price it paid since placement. */
+  trailBps?: InputMaybe<Scalars['Int']['input']>;
+  /** STOP_LOSS (required): fire when the best route for the whole amountIn pays this many tokenOut per 1 tokenIn or less. TAKE_PROFIT (required): fire when it pays this or more. Positive, at most 18 decimals. */
+  triggerPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** MARKET, LIMIT or SNIPER. */
   type: OrderType;
 };
@@ -234,7 +248,7 @@ export type OrderStatus =
   | 'ROUTING'
   /** The transaction was sent; waiting for its confirmation. */
   | 'SUBMITTED'
-  /** A LIMIT or SNIPER order resting until its condition holds. */
+  /** A LIMIT, SNIPER or stop order resting until its condition holds. */
   | 'WAITING';
 
 /** What an order waits for before it swaps. */
@@ -244,7 +258,13 @@ export type OrderType =
   /** Swap now at the best route, failing rather than fill below the slippage floor. */
   | 'MARKET'
   /** Rest until tokenOut trades on some venue, then buy at once. */
-  | 'SNIPER';
+  | 'SNIPER'
+  /** Rest until the best route for the whole amount pays triggerPrice or less (tokenOut per 1 tokenIn), then sell as a market order (not below limitPrice, if set). */
+  | 'STOP_LOSS'
+  /** Rest until the best route for the whole amount pays triggerPrice or more, then sell as a market order (not below limitPrice, if set). */
+  | 'TAKE_PROFIT'
+  /** Rest until the best route for the whole amount pays trailBps below the best price it paid since placement, then sell as a market order. */
+  | 'TRAILING_STOP';
 
 /** Relay page information. */
 export type PageInfo = {
@@ -352,7 +372,7 @@ export type RejectionCode =
   | 'TOO_MANY_OPEN_ORDERS'
   /** Over your cap on orders being executed at once. */
   | 'TOO_MANY_ORDERS_IN_FLIGHT'
-  /** Over your cap on resting LIMIT and SNIPER orders. */
+  /** Over your cap on resting LIMIT, SNIPER and stop orders. */
   | 'TOO_MANY_RESTING_ORDERS'
   /** No token, or a token that is invalid or expired. */
   | 'UNAUTHENTICATED'
@@ -431,6 +451,25 @@ export type Token = {
   mint: Scalars['String']['output'];
   /** Ticker, when known. */
   symbol?: Maybe<Scalars['String']['output']>;
+};
+
+/** What fired a resting order: the price seen and the pool whose change showed it. */
+export type TriggerSeen = {
+  __typename?: 'TriggerSeen';
+  /** TRAILING_STOP: the best price seen since placement. */
+  bestPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The type of order whose trigger held. */
+  kind: OrderType;
+  /** LIMIT: the order's limit. */
+  limitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The pool whose change (or launch) showed the trigger; null when it held on the watcher's own look (start, resync). */
+  pool?: Maybe<Scalars['String']['output']>;
+  /** LIMIT and stops: what the best route paid, tokenOut per 1 tokenIn, for the whole amount (a lower bound when several orders were confirmed at once). */
+  price?: Maybe<Scalars['Decimal']['output']>;
+  /** Stops: the trigger the price reached (for TRAILING_STOP, trailBps below bestPrice). */
+  triggerPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The venue of that pool. */
+  venue?: Maybe<Scalars['String']['output']>;
 };
 
 /** A DEX venue the router quotes. */
