@@ -213,7 +213,7 @@ class Settings(BaseSettings):
         "chain seed's wallet); the local chain funds it at genesis",
     )
 
-    # -- the trigger watcher (limit and sniper orders) --
+    # -- the trigger watcher (limit, sniper and stop orders) --
     # One watcher runs across all workers, under a Redis lock with this TTL (renewed every
     # third of it): a dead holder is replaced within about TTL + TTL/3.
     watcher_lock_ttl_ms: int = Field(
@@ -310,7 +310,7 @@ class Settings(BaseSettings):
     max_resting_orders_per_user: int = Field(
         1_000,
         ge=0,
-        description="a user's unfinished limit and sniper orders at once (0: no cap)",
+        description="a user's unfinished limit, sniper and stop orders at once (0: no cap)",
     )
     quote_rate_limit_per_minute: int = Field(
         120,

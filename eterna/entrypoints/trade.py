@@ -44,18 +44,25 @@ def duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[found[2]]: int(found[1])})
 
 
+def _type_name(text: str) -> str:
+    """Return the GraphQL name of an order type as typed: ``stop-loss`` -> ``STOP_LOSS``."""
+    return text.upper().replace("-", "_")
+
+
 def _order_input(args: argparse.Namespace) -> Json:
     """Build the OrderInput of ``order place`` (amounts stay strings: they are exact)."""
     expires_at = args.expires_at
     if args.expires_in is not None:
         expires_at = (datetime.now(UTC) + args.expires_in).isoformat()
     fields = {
-        "type": args.type.upper(),
+        "type": _type_name(args.type),
         "tokenIn": args.token_in,
         "tokenOut": args.token_out,
         "amountIn": args.amount,
         "slippageBps": args.slippage_bps,
         "limitPrice": args.limit_price,
+        "triggerPrice": args.trigger_price,
+        "trailBps": args.trail_bps,
         "minLiquidity": args.min_liquidity,
         "maxPriceImpactBps": args.max_price_impact_bps,
         "expiresAt": expires_at,
@@ -160,7 +167,10 @@ def _add(sub: Any, name: str, summary: str, action: Action) -> argparse.Argument
 def _place_parser(orders: Any) -> None:
     place = _add(orders, "place", "place an order (and with --watch, follow it)", _place)
     place.add_argument(
-        "type", choices=["market", "limit", "sniper"], type=str.lower, help="the order type"
+        "type",
+        choices=["market", "limit", "sniper", "stop-loss", "take-profit", "trailing-stop"],
+        type=str.lower,
+        help="the order type",
     )
     place.add_argument("token_in", metavar="TOKEN_IN", help='symbol ("SOL") or mint to pay in')
     place.add_argument("token_out", metavar="TOKEN_OUT", help="symbol or mint to buy")
@@ -168,6 +178,12 @@ def _place_parser(orders: Any) -> None:
     place.add_argument("--slippage-bps", type=int, metavar="BPS", help="1..5000 (default 50)")
     place.add_argument("--limit-price", metavar="PRICE", help="limit: least TOKEN_OUT per 1 in")
     place.add_argument("--min-liquidity", metavar="AMOUNT", help="sniper: least pool depth")
+    place.add_argument(
+        "--trigger-price", metavar="PRICE", help="stop-loss, take-profit: TOKEN_OUT per 1 in"
+    )
+    place.add_argument(
+        "--trail-bps", type=int, metavar="BPS", help="trailing-stop: 1..5000 below the best"
+    )
     place.add_argument(
         "--max-price-impact-bps", type=int, metavar="BPS", help="refuse routes moving it more"
     )
@@ -191,7 +207,7 @@ def add_trading_commands(sub: Any) -> None:
     _place_parser(orders)
     listing = _add(orders, "list", "list your orders, newest first", _list)
     listing.add_argument("--status", type=str.upper, help="only orders in this status")
-    listing.add_argument("--type", type=str.upper, help="only MARKET, LIMIT or SNIPER orders")
+    listing.add_argument("--type", type=_type_name, help="only orders of this type (limit, ...)")
     listing.add_argument("--first", type=int, metavar="N", help="page size")
     listing.add_argument("--after", metavar="CURSOR", help="the page after this cursor")
     watch = _add(orders, "watch", "follow an order's steps live until it ends", _watch)

@@ -60,6 +60,27 @@ def test_place_market_and_watch_shows_every_step_to_confirmed(
     assert steps[-1].startswith("[#####]   5  CONFIRMED")
 
 
+def test_stops_are_placed_with_their_trigger_or_trail_and_listed_by_type(
+    env: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(
+        capsys, "order", "place", "stop-loss", "SOL", "USDC", "1", "--trigger-price", "1"
+    )
+    assert status == 0, out
+    assert "trigger price:" in out
+    status, out, _ = run(
+        capsys,
+        "order", "place", "trailing-stop", "SOL", "USDC", "1", "--trail-bps", "250", "--json",
+    )  # fmt: skip
+    assert status == 0, out
+    order = json.loads(out)
+    assert (order["type"], order["trailBps"]) == ("TRAILING_STOP", 250)
+
+    status, out, _ = run(capsys, "order", "list", "--type", "trailing-stop")
+    assert status == 0
+    assert any(row.startswith(order["id"]) for row in out.splitlines()), out
+
+
 def test_limit_order_rests_lists_cancels_and_its_watch_ends_cancelled(
     env: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
