@@ -1,10 +1,13 @@
 """Composition root shared by the API and the worker: build every piece for a run mode.
 
 Embedded (no REDIS_URL): one process holds the API, an in-memory queue, the engine and the
-sandbox, on SQLite in the data folder (or on DATABASE_URL when set), and migrates at start.
+local chain, on SQLite in the data folder (or on DATABASE_URL when set), and migrates at start.
 Distributed (REDIS_URL and DATABASE_URL): API processes queue orders on a Redis Stream and
 fan events out from another one; ``eterna worker`` processes execute; migrations are a
 release step (``eterna migrate``).
+
+The market is a Solana cluster: a shared ``eterna chain`` at ETERNA_SOLANA_RPC_URL, or the
+local chain run in the process (:mod:`eterna.entrypoints.market`).
 
 Every process that executes orders also competes to run the trigger watcher of limit and
 sniper orders (``tasks.watcher``): exactly one runs it, under a Redis lock; the embedded
@@ -13,18 +16,16 @@ process always does.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-import httpx
 import redis.asyncio as aioredis
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -37,17 +38,8 @@ from eterna.adapters.events.transport import (
     RedisStreamDispatcher,
     RedisStreamPublisher,
 )
+from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.metrics import Metrics
-from eterna.adapters.sandbox.genesis import genesis_market
-from eterna.adapters.sandbox.service import FaultSettings, SandboxService
-from eterna.adapters.venues.http import (
-    HttpGateway,
-    HttpMarketData,
-    SandboxClient,
-    tokens_of,
-    venues_of,
-)
-from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
@@ -63,13 +55,12 @@ from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
 from eterna.core.clock import utcnow
-from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
-from eterna.domain.tokens import Token, TokenRegistry
+from eterna.domain.tokens import TokenRegistry
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.market import CHAIN_MAX_LEGS, open_chain
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
-from eterna.routing.venues import ChainGateway, VenueAdapter
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
@@ -89,7 +80,7 @@ class Runtime:
     """Everything a process of Eterna runs on."""
 
     settings: Settings
-    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
+    chain: LocalNode | None  # the in-process local chain, when there is no shared one
     router: Router
     hub: EventHub
     repo: OrderStore
@@ -195,103 +186,6 @@ async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
-@dataclass
-class SandboxLink:
-    """How this process reaches the market sandbox: its venues, chain and market data."""
-
-    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
-    venues: Sequence[VenueAdapter]
-    gateway: ChainGateway
-    tokens: list[Token]
-    market: MarketData
-    http: httpx.AsyncClient | None  # the client of a shared sandbox
-
-    async def close(self) -> None:
-        """Close the client of a shared sandbox, or stop the in-process one."""
-        if self.http is not None:
-            await self.http.aclose()
-        if self.sandbox is not None:
-            await self.sandbox.stop()
-
-
-# How long a process waits for a shared sandbox that is not answering yet (started beside it).
-SANDBOX_WAIT_SECONDS = 30.0
-
-
-async def _first_answer(
-    client: SandboxClient, url: str
-) -> tuple[Sequence[VenueAdapter], list[Token]]:
-    """Read the venues and tokens of a shared sandbox, waiting for it to come up.
-
-    Processes started together (compose, a test harness) race the sandbox's bind: a worker
-    that gave up at once would die for no reason. Unreachable after the wait, it gives up.
-    """
-    deadline = asyncio.get_running_loop().time() + SANDBOX_WAIT_SECONDS
-    while True:
-        try:
-            return await venues_of(client), await tokens_of(client)
-        except VenueUnavailableError as exc:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.info("waiting for the sandbox at %s (%s)", url, exc)
-            await asyncio.sleep(0.25)
-
-
-async def open_sandbox(settings: Settings) -> SandboxLink:
-    """Reach the sandbox at ETERNA_SANDBOX_URL over HTTP, or run one in this process.
-
-    An in-process sandbox is called directly, through adapters that answer exactly as the
-    HTTP ones do (faults, errors and their messages): an HTTP request and JSON on both sides
-    cost more CPU than the quote itself.
-    """
-    if settings.sandbox_url:
-        timeout = httpx.Timeout(settings.venue_timeout_seconds)
-        http = httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
-        client = SandboxClient(http)
-        try:
-            venues, tokens = await _first_answer(client, settings.sandbox_url)
-        except BaseException:
-            await http.aclose()
-            raise
-        return SandboxLink(
-            sandbox=None,
-            venues=venues,
-            gateway=HttpGateway(client),
-            tokens=tokens,
-            market=HttpMarketData(client),
-            http=http,
-        )
-    sandbox = build_sandbox(settings)
-    sandbox.start()
-    return SandboxLink(
-        sandbox=sandbox,
-        venues=[ServiceVenue(sandbox, name) for name in sandbox.market.venues()],
-        gateway=ServiceGateway(sandbox),
-        tokens=list(sandbox.market.tokens()),
-        market=ServiceMarketData(sandbox),
-        http=None,
-    )
-
-
-def build_sandbox(settings: Settings) -> SandboxService:
-    """Return the seeded sandbox with the faults the settings ask for."""
-    faults = FaultSettings(
-        latency_ms=settings.sandbox_latency_ms,
-        error_rate=settings.sandbox_error_rate,
-        drop_rate=settings.sandbox_drop_rate,
-        expire_rate=settings.sandbox_expire_rate,
-        price_move_rate=settings.sandbox_price_move_rate,
-        price_move_bps=settings.sandbox_price_move_bps,
-    )
-    market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
-    return SandboxService(
-        market,
-        faults,
-        seed=settings.sandbox_seed,
-        launch_every_seconds=settings.sandbox_launch_seconds,
-    )
-
-
 async def close_database() -> None:
     """Close the connections and unbind the models, so a later init may use another database."""
     await Tortoise.close_connections()
@@ -309,8 +203,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
-    link = await open_sandbox(settings)
-    router = Router(link.venues)
+    link = await open_chain(settings)
+    router = Router(link.venues, max_legs=CHAIN_MAX_LEGS)
     broker = build_broker(lanes(settings, redis, "orders"), read_ahead=READ_AHEAD if redis else 1)
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
@@ -380,7 +274,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     )
     runtime = Runtime(
         settings=settings,
-        sandbox=link.sandbox,
+        chain=link.node,
         router=router,
         hub=hub,
         repo=repo,

@@ -51,7 +51,7 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    """Run the API (and, in the embedded mode, the queue, worker and sandbox)."""
+    """Run the API (and, in the embedded mode, the queue, worker and local chain)."""
     settings = _settings()
     _on_system_allocator(settings)  # before the imports: they would be done twice
 
@@ -123,32 +123,6 @@ def cmd_worker(args: argparse.Namespace) -> None:
     settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
     _run(run_worker(settings))
-
-
-def cmd_sandbox(args: argparse.Namespace) -> None:
-    """Run the market sandbox as an HTTP service (ETERNA_SANDBOX_URL points engines at it)."""
-    import uvicorn  # noqa: PLC0415
-
-    from eterna.adapters.sandbox.server import create_sandbox_app  # noqa: PLC0415
-    from eterna.entrypoints.bootstrap import build_sandbox  # noqa: PLC0415
-
-    settings = _settings()
-    _configure_logging(settings)
-    host = args.host or settings.host
-    port = args.port or settings.sandbox_port
-    service = build_sandbox(settings)
-    print(
-        f"Eterna market sandbox (seed {settings.sandbox_seed}, slot {settings.sandbox_slot_ms} ms) "
-        f"on http://{host}:{port}",
-        flush=True,
-    )
-    uvicorn.run(
-        create_sandbox_app(service),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-    )
 
 
 def cmd_chain(args: argparse.Namespace) -> None:
@@ -261,8 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run the GraphQL API (GraphiQL at /graphql)",
         "Run the GraphQL API: /graphql (queries, mutations, subscriptions over websockets, "
         "GraphiQL in a browser), /health and /metrics (Prometheus). In the embedded mode "
-        "(no REDIS_URL) the same process queues and executes orders against an in-process "
-        "market sandbox, on SQLite unless DATABASE_URL is set, and prints a dev token.",
+        "(no REDIS_URL) the same process queues and executes orders, on SQLite unless "
+        "DATABASE_URL is set, and prints a dev token. Orders trade on the chain at "
+        "ETERNA_SOLANA_RPC_URL (a shared `eterna chain`), or unset, on the local chain "
+        "run in this process.",
         cmd_serve,
     )
     serve.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
@@ -284,17 +260,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="first port to try for /metrics (default ETERNA_METRICS_PORT or 9464; 0: none)",
     )
-    sandbox = _command(
-        sub,
-        "sandbox",
-        "run the market sandbox as an HTTP service (pools, quotes, ledger, faults)",
-        "Run the market sandbox as an HTTP service: seeded DEX pools with each venue's math, "
-        "quotes, transaction building and sending, the ledger of landed transactions, pool "
-        "updates and fault injection. Point engines at it with ETERNA_SANDBOX_URL.",
-        cmd_sandbox,
-    )
-    sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
-    sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
     chain = _command(
         sub,
         "chain",

@@ -47,7 +47,7 @@ RESTING_LIMIT = {
 async def api(data_dir: Path) -> AsyncIterator[Api]:
     settings = Settings(
         data_dir=data_dir,
-        sandbox_slot_ms=0,
+        chain_slot_ms=0,
         idle_recheck_seconds=0.5,
         backoff_base_ms=1,
         backoff_max_ms=5,

@@ -37,7 +37,7 @@ class Side:
 @pytest.fixture
 async def twins() -> AsyncIterator[tuple[Side, Side]]:
     """The same seeded sandbox twice: one behind its HTTP app, one called in process."""
-    settings = Settings(sandbox_slot_ms=0, sandbox_seed=5)
+    settings = Settings(chain_slot_ms=0, sandbox_seed=5)
     over_http, in_process = build_sandbox(settings), build_sandbox(settings)
     app = create_sandbox_app(over_http, manage_lifecycle=False)
     async with httpx.AsyncClient(
