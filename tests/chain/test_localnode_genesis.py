@@ -22,7 +22,6 @@ from eterna.adapters.localchain.node import LocalNode, NodeConfig
 from eterna.adapters.localchain.pools import read_math, swap_instruction
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.svm import LocalChain
-from eterna.adapters.sandbox.genesis import genesis_pools
 from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.dlmm import decode_lb_pair
 from eterna.adapters.solana.ids import mint_of
@@ -31,6 +30,7 @@ from eterna.adapters.solana.whirlpool import decode_whirlpool
 from eterna.amm.base import PoolMath
 from eterna.domain.tokens import SOL, WELL_KNOWN
 from tests.chain.node_support import manual_node
+from tests.support.genesis import genesis_pools
 
 SEED = 7
 
