@@ -1,4 +1,4 @@
-"""Route throughput and latency on the in-process sandbox.
+"""Route throughput and latency of the router alone, on the pure-Python pool models.
 
 Usage: ``python bench/route.py [--n N] [--seed S]``. Routes N orders one after another,
 cycling through a mix of small single-pool orders, large orders worth splitting and pairs
@@ -81,7 +81,7 @@ def main() -> None:
     """Parse the arguments and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=2_000, help="routes to time")
-    parser.add_argument("--seed", type=int, default=7, help="sandbox seed")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the pool models")
     args = parser.parse_args()
     asyncio.run(run(args.n, args.seed))
 
