@@ -50,6 +50,7 @@ REDIS_URL = os.environ.get("ETERNA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Where the orders of a benchmark trade; see Cluster.
 MARKETS = ("chain", "in-process", "sandbox")
+SHARED_PROGRAMS = Path(__file__).resolve().parents[2] / "shared" / "programs"
 
 
 def free_port() -> int:
@@ -390,9 +391,17 @@ class Cluster:
             "ETERNA_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
             "ETERNA_MAX_CONNECTIONS_PER_USER": "1000000",
             **self._market_env(),
+            **self._programs_env(),
             **self.extra_env,
             **self._pythonpath(),
         }
+
+    def _programs_env(self) -> dict[str, str]:
+        # A snapshot elsewhere (--source) has no ../shared/programs beside it: point it at the
+        # programs beside this tree, unless told otherwise.
+        if "ETERNA_PROGRAMS_DIR" in os.environ or not SHARED_PROGRAMS.is_dir():
+            return {}
+        return {"ETERNA_PROGRAMS_DIR": str(SHARED_PROGRAMS)}
 
     def _market_env(self) -> dict[str, str]:
         url = self.market_url

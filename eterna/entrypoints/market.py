@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 CHAIN_WAIT_SECONDS = 30.0
 # A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
 CHAIN_MAX_LEGS = 2
+# Connections to the chain's RPC, all kept alive. httpx's defaults (100, 20 kept) opened and
+# closed connections under load, and its pool scans every connection for each request.
+RPC_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
 
 
 class ChainListError(VenueUnavailableError):
@@ -107,7 +110,7 @@ async def open_chain(settings: Settings) -> ChainLink:
 
 async def _shared(settings: Settings, url: str) -> ChainLink:
     timeout = httpx.Timeout(settings.venue_timeout_seconds)
-    http = httpx.AsyncClient(timeout=timeout)
+    http = httpx.AsyncClient(timeout=timeout, limits=RPC_LIMITS)
     try:
         rpc = HttpRpc(
             http, url, ws_url=settings.solana_ws_url, timeout_seconds=settings.venue_timeout_seconds
