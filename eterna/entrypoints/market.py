@@ -28,6 +28,7 @@ from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
+from eterna.adapters.solana.http_transport import AiohttpTransport
 from eterna.adapters.solana.market_data import SolanaMarketData
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 CHAIN_WAIT_SECONDS = 30.0
 # A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
 CHAIN_MAX_LEGS = 2
-# Connections to the chain's RPC, all kept alive. httpx's defaults (100, 20 kept) opened and
-# closed connections under load, and its pool scans every connection for each request.
-RPC_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+# Connections to the chain's RPC, all kept alive (httpx's own pool, by default 100 with 20
+# kept, opened and closed connections under load).
+RPC_CONNECTIONS = 16
 
 
 class ChainListError(VenueUnavailableError):
@@ -110,7 +111,8 @@ async def open_chain(settings: Settings) -> ChainLink:
 
 async def _shared(settings: Settings, url: str) -> ChainLink:
     timeout = httpx.Timeout(settings.venue_timeout_seconds)
-    http = httpx.AsyncClient(timeout=timeout, limits=RPC_LIMITS)
+    transport = AiohttpTransport(max_connections=RPC_CONNECTIONS)
+    http = httpx.AsyncClient(timeout=timeout, transport=transport)
     try:
         rpc = HttpRpc(
             http, url, ws_url=settings.solana_ws_url, timeout_seconds=settings.venue_timeout_seconds
