@@ -159,7 +159,7 @@ async def one_round(
     """Move the price once; record the fired orders' latencies; return how many fired."""
     started = time.time()
     moved = await client.post(
-        f"{cluster.env()['ETERNA_SANDBOX_URL']}/admin/move-price",
+        f"{cluster.market_url}/admin/move-price",
         json={"pool": pool[0], "bps": bps, "side": pool[1]},
     )
     moved.raise_for_status()

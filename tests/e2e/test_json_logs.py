@@ -140,7 +140,7 @@ async def _serve(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     env = {
         **os.environ,
         "ETERNA_DATA_DIR": str(tmp_path / "data"),
-        "ETERNA_SANDBOX_SLOT_MS": "0",
+        "ETERNA_CHAIN_SLOT_MS": "0",
         "ETERNA_LOG_FORMAT": "json",
         "ETERNA_LOG_LEVEL": "INFO",
     }
