@@ -25,7 +25,7 @@ from eterna.application.ports import (
     Intake,
     OpenOrders,
     OrderCursor,
-    OrderPage,
+    StoredOrders,
     OrderQueue,
     QueuedOrder,
     ServiceStore,
@@ -705,7 +705,7 @@ class OrderService:
                 "first",
             )
         cursor = decode_cursor(after) if after else None
-        page: OrderPage = await self._repo.list_for_user(
+        page: StoredOrders = await self._repo.list_for_user(
             user_id, first=size, after=cursor, status=status, order_type=order_type
         )
         return OrdersPage(

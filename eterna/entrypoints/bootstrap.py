@@ -71,7 +71,7 @@ from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
 from models.config import tortoise_config
-from models.repository import TortoiseOrderRepository
+from models.tortoise_store import TortoiseOrderStore
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
 from tasks.consumer import OrderConsumer
 from tasks.intake import LanesIntake
@@ -315,7 +315,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
-    repo: OrderStore = TortoiseOrderRepository(observer=metrics)
+    repo: OrderStore = TortoiseOrderStore(observer=metrics)
     queue = TaskiqOrderQueue(broker)
     engine = None
     reconciler = None

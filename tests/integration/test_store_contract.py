@@ -1,4 +1,4 @@
-"""One contract, three order stores: in memory, SQLite and Postgres pass the same tests."""
+"""One contract, every order store: in memory, Tortoise (SQLite, Postgres), Postgres (asyncpg)."""
 
 from __future__ import annotations
 
@@ -21,29 +21,47 @@ from eterna.domain.tokens import BONK, SOL, USDC, Token, format_amount
 from eterna.entrypoints.bootstrap import close_database, open_database
 from eterna.entrypoints.config import Settings
 from models.memory import MemoryOrderStore
-from models.repository import TortoiseOrderRepository
+from models.postgres import open_postgres_store
+from models.tortoise_store import TortoiseOrderStore
 from tests.conftest import fresh_pg_database
 from tests.support import steps
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+_STORES = [
+    "memory",
+    "tortoise-sqlite",
+    pytest.param("tortoise-postgres", marks=pytest.mark.postgres),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("postgres-direct", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=_STORES)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OrderStore]:
-    """Yield an empty order store of each kind."""
-    if request.param == "memory":
+    """Yield an empty order store of each kind.
+
+    ``postgres`` is the Postgres store with group commit, ``postgres-direct`` the same store
+    writing each placement, claim and step in its own statement.
+    """
+    kind: str = request.param
+    if kind == "memory":
         yield MemoryOrderStore()
         return
     async with contextlib.AsyncExitStack() as stack:
-        if request.param == "postgres":
-            url = await stack.enter_async_context(fresh_pg_database())
-        else:
+        if kind == "tortoise-sqlite":
             url = f"sqlite://{tmp_path / 'test.sqlite3'}"
+        else:
+            url = await stack.enter_async_context(fresh_pg_database())
         await open_database(Settings(database_url=url), run_migrations=True)
-        try:
-            yield TortoiseOrderRepository()
-        finally:
-            await close_database()
+        stack.push_async_callback(close_database)
+        if kind.startswith("tortoise"):
+            yield TortoiseOrderStore()
+            return
+        pg = await open_postgres_store(url, pool_size=4, group_commit=kind == "postgres")
+        stack.push_async_callback(pg.close)
+        yield pg
 
 
 def _order(
