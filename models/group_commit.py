@@ -124,11 +124,14 @@ class GroupCommit:
         self._place_conn = HeldConnection(pool)
         # Claims trickle in as the queue hands out messages one task at a time: they wait a
         # few more turns of the loop than steps.
-        self.steps: Coalescer[PendingStep, bool] = Coalescer(
-            self.write_steps, name="steps", linger=step_linger
+        self._steps: Coalescer[PendingStep, bool] = Coalescer(
+            self._run_steps, name="steps", linger=step_linger
         )
-        self.claims: Coalescer[Claim, asyncpg.Record | None] = Coalescer(
-            self.claim_all, name="claims", linger=claim_linger, abandoned=self._give_back
+        self._claims: Coalescer[Claim, asyncpg.Record | None] = Coalescer(
+            self._run_claims,
+            name="claims",
+            linger=claim_linger,
+            abandoned=self._give_back,
         )
         self.giving_back = Background()
 
@@ -138,17 +141,24 @@ class GroupCommit:
 
     async def claim(self, claim: Claim) -> asyncpg.Record | None:
         """Claim with whatever other claims are made at the same moment."""
-        return await self.claims.submit(claim)
+        return await self._claims.submit(claim)
 
     async def step(self, step: PendingStep) -> bool:
         """Write the step with whatever other steps finish at the same moment."""
-        return await self.steps.submit(step)
+        return await self._steps.submit(step)
 
     async def close(self) -> None:
         """Give back the leases of abandoned claims, then every kept connection."""
         await self.giving_back.settle(5.0)
         for held in (self._step_conn, self._claim_conn, self._place_conn):
             await held.close()
+
+    async def _run_steps(self, steps: Sequence[PendingStep]) -> list[bool | BaseException]:
+        # Looked up at each run, so that a test may wrap write_steps to see the batches.
+        return await self.write_steps(steps)
+
+    async def _run_claims(self, claims: Sequence[Claim]) -> list[asyncpg.Record | None]:
+        return await self.claim_all(claims)
 
     async def write_steps(self, steps: Sequence[PendingStep]) -> list[bool | BaseException]:
         """Write the steps (each guarded on its own); tell for each whether it was written."""

@@ -30,7 +30,6 @@ from eterna.application.ports import (
 from eterna.domain.errors import LeaseLostError, StorageUnavailableError
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from models import postgres_sql as sql
-from models.config import keep_session
 from models.group_commit import UNREACHABLE, DirectWrites, GroupCommit, HotWrites
 from models.placement import Key, Opened, open_orders_of, place_batch
 from models.rows import (
@@ -64,6 +63,11 @@ class PostgresOrderStore:
         self._writes = writes if writes is not None else DirectWrites(pool)
         self._observer = observer
         self._cleared: dict[uuid.UUID, str] = {}
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """Return the store's own connection pool."""
+        return self._connections
 
     async def close(self) -> None:
         """Give back the connections the writes keep, then close the pool."""
@@ -288,6 +292,17 @@ def asyncpg_dsn(database_url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """Hand a connection back to asyncpg's pool without a reset query.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release: one more round trip per statement. The store leaves no
+    session state behind (no ``SET``, ``LISTEN``, advisory lock or cursor outside a
+    transaction), and asyncpg still rolls back a transaction left open before it calls this,
+    so there is nothing to reset.
+    """
+
+
 async def open_postgres_store(
     database_url: str,
     *,
@@ -295,9 +310,13 @@ async def open_postgres_store(
     group_commit: bool = True,
     observer: StoreObserver | None = None,
 ) -> PostgresOrderStore:
-    """Open the store's own pool of up to pool_size connections; group commit unless told not."""
+    """Open the store's own pool of up to pool_size connections; group commit unless told not.
+
+    The pool connects on first use, as Tortoise did: a process started while Postgres is
+    away starts, and its /health says so until Postgres answers.
+    """
     pool = await asyncpg.create_pool(
-        asyncpg_dsn(database_url), min_size=1, max_size=pool_size, reset=keep_session
+        asyncpg_dsn(database_url), min_size=0, max_size=pool_size, reset=keep_session
     )
     writes: HotWrites = GroupCommit(pool) if group_commit else DirectWrites(pool)
     return PostgresOrderStore(pool, writes=writes, observer=observer)

@@ -25,10 +25,10 @@ from eterna.application.ports import (
     Intake,
     OpenOrders,
     OrderCursor,
-    StoredOrders,
     OrderQueue,
     QueuedOrder,
     ServiceStore,
+    StoredOrders,
     take_step,
 )
 from eterna.application.ratelimit import NoRateLimit, RateLimitedError, RateLimiter

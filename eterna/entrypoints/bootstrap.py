@@ -51,7 +51,7 @@ from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, Se
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
-from eterna.application.ports import EventPublisher, MarketData, OrderStore
+from eterna.application.ports import EventPublisher, MarketData, OrderStore, StoreObserver
 from eterna.application.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -70,7 +70,8 @@ from eterna.entrypoints.config import Settings
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
-from models.config import tortoise_config
+from models.config import is_postgres_url, tortoise_config
+from models.postgres import PostgresOrderStore, open_postgres_store
 from models.tortoise_store import TortoiseOrderStore
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
 from tasks.consumer import OrderConsumer
@@ -183,16 +184,37 @@ def _local_secret(data_dir: Path) -> str:
     return secret
 
 
+# Connections Tortoise keeps beside the Postgres store's pool: migrations, /health and the
+# order counts of the metrics are all it serves there.
+TORTOISE_BESIDE_POSTGRES = 2
+
+
 async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     """Connect Tortoise (and apply migrations first when asked)."""
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    url = settings.effective_database_url
+    pool_size = TORTOISE_BESIDE_POSTGRES if is_postgres_url(url) else settings.db_pool_size
+    config = tortoise_config(url, pool_size=pool_size)
     if run_migrations:
         await migrate(config=config)
         await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
     await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def open_store(settings: Settings, observer: StoreObserver | None) -> OrderStore:
+    """Return the order store: on Postgres its own asyncpg store, else the Tortoise one."""
+    url = settings.effective_database_url
+    if is_postgres_url(url):
+        return await open_postgres_store(url, pool_size=settings.db_pool_size, observer=observer)
+    return TortoiseOrderStore(observer=observer)
+
+
+async def close_store(store: OrderStore) -> None:
+    """Close the store's own connections (the Postgres store's pool; Tortoise closes apart)."""
+    if isinstance(store, PostgresOrderStore):
+        await store.close()
 
 
 @dataclass
@@ -315,7 +337,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
-    repo: OrderStore = TortoiseOrderStore(observer=metrics)
+    repo = await open_store(settings, metrics)
     queue = TaskiqOrderQueue(broker)
     engine = None
     reconciler = None
@@ -420,6 +442,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if redis is not None:
             await redis.aclose()
         await link.close()
+        await close_store(repo)
         await close_database()
 
 

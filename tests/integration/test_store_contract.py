@@ -304,3 +304,34 @@ async def test_resting_and_changed_orders_are_found_by_time(store: OrderStore) -
     assert sorted((m.order_id, m.last_seq) for m in marks) == sorted(
         [(limit.order.id, 2), (market.order.id, 1)]
     )
+
+
+async def test_orders_changed_in_a_window_are_found_by_owner_or_id(store: OrderStore) -> None:
+    t0 = utcnow().replace(microsecond=0)
+    (alice_early,) = await store.place([_order("alice")], t0)
+    (alice_late,) = await store.place([_order("alice")], t0 + timedelta(seconds=10))
+    (bob,) = await store.place([_order("bob")], t0 + timedelta(seconds=5))
+    (carol,) = await store.place([_order("carol")], t0 + timedelta(seconds=5))
+    claimed = await store.claim(alice_early.order.id, "w1", t0, t0 + timedelta(seconds=30))
+    assert claimed is not None
+    moved, _ = await take_step(
+        store,
+        claimed,
+        steps.routed(),
+        owner="w1",
+        now=t0 + timedelta(seconds=6),
+        lease_until=t0 + timedelta(seconds=30),
+    )
+    window = (t0 + timedelta(seconds=1), t0 + timedelta(seconds=10))
+    marks = await store.orders_changed_between(["alice"], [bob.order.id], *window)
+    # alice's first order moved into the window (seq 2); her second is at its end (excluded);
+    # bob's is asked for by id; carol's is nobody's here.
+    assert sorted(marks, key=lambda m: m.user_id) == [
+        (alice_early.order.id, "alice", 2, t0 + timedelta(seconds=6)),
+        (bob.order.id, "bob", 1, t0 + timedelta(seconds=5)),
+    ]
+    assert all(m.updated_at.utcoffset() == timedelta(0) for m in marks)
+    assert await store.orders_changed_between([], [], *window) == []
+    by_id = await store.orders_changed_between([], [carol.order.id, alice_late.order.id], *window)
+    assert [m.order_id for m in by_id] == [carol.order.id]
+    assert moved.last_seq == 2
