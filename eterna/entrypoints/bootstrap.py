@@ -27,7 +27,7 @@ from typing import Literal
 import httpx
 import redis.asyncio as aioredis
 from tortoise import Tortoise
-from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import set_global_context
 from tortoise.migrations.api.migrate import migrate
 
 from eterna.adapters.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
@@ -70,7 +70,7 @@ from eterna.entrypoints.config import Settings
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
-from models.config import is_postgres_url, tortoise_config
+from models.config import is_postgres_url, ping, tortoise_config
 from models.postgres import PostgresOrderStore, open_postgres_store
 from models.tortoise_store import TortoiseOrderStore
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
@@ -200,7 +200,7 @@ async def open_database(settings: Settings, *, run_migrations: bool) -> None:
         await migrate(config=config)
         await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
-    await Tortoise.init(config=config, _enable_global_fallback=True)
+    set_global_context(await Tortoise.init(config=config))
 
 
 async def open_store(settings: Settings, observer: StoreObserver | None) -> OrderStore:
@@ -315,12 +315,12 @@ def build_sandbox(settings: Settings) -> SandboxService:
 
 
 async def close_database() -> None:
-    """Close the connections and unbind the models, so a later init may use another database."""
+    """Close Tortoise's connections; a later init may open another database, of any dialect.
+
+    Each dialect has a connection name of its own (``models.config.connection_name``), so
+    the SQL Tortoise cached for one is never reused for the other.
+    """
     await Tortoise.close_connections()
-    # Models and executors cache SQL of the database's dialect, keyed by connection name only:
-    # drop both, or a later init on another dialect would reuse the old placeholders.
-    await Tortoise._reset_apps()
-    EXECUTOR_CACHE.clear()
 
 
 @contextlib.asynccontextmanager
@@ -479,7 +479,7 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
         return
     # Connect here, not lazily in the watcher's first query: a connection still being opened
     # when a short-lived runtime stops would be left behind (aiosqlite's thread).
-    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    await ping()
     watcher.start()
 
 

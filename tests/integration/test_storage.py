@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
+from tortoise.context import require_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 import migrations
@@ -51,7 +52,7 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
 
 
 async def test_migrations_create_the_tables(database: str) -> None:
-    conn = Tortoise.get_connection("default")
+    conn = require_context().db()
     _, rows = await conn.execute_query("SELECT app, name FROM tortoise_migrations")
     on_disk = sorted(p.stem for p in Path(migrations.__file__).parent.glob("[0-9]*.py"))
     assert on_disk[0] == "0001_initial"
