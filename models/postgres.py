@@ -34,6 +34,7 @@ from models.group_commit import UNREACHABLE, DirectWrites, GroupCommit, HotWrite
 from models.placement import Key, Opened, open_orders_of, place_batch
 from models.rows import (
     ORDER_COLUMNS,
+    as_uuid,
     event_from_row,
     event_row,
     order_from_row,
@@ -208,7 +209,9 @@ class PostgresOrderStore:
         rows = await self._connections.fetch(
             sql.CHANGED_BETWEEN, list(user_ids), list(order_ids), since, until
         )
-        return [OrderMark(r["id"], r["user_id"], r["last_seq"], r["updated_at"]) for r in rows]
+        return [
+            OrderMark(as_uuid(r["id"]), r["user_id"], r["last_seq"], r["updated_at"]) for r in rows
+        ]
 
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order (changed at or after updated_since, when given)."""
@@ -223,7 +226,7 @@ class PostgresOrderStore:
     ) -> list[QueuedOrder]:
         """Return unfinished, unleased orders (WAITING aside) untouched since older_than."""
         rows = await self._connections.fetch(sql.STUCK, now, older_than, limit)
-        return [QueuedOrder(r["id"], r["user_id"]) for r in rows]
+        return [QueuedOrder(as_uuid(r["id"]), r["user_id"]) for r in rows]
 
     # -- leases and steps ------------------------------------------------------------
 

@@ -171,7 +171,7 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
     """Return the order a row holds (enums and JSON as values or as their text)."""
     route = _json(row["route"])
     return Order(
-        id=_uuid(row["id"]),
+        id=as_uuid(row["id"]),
         user_id=row["user_id"],
         type=OrderType(row["type"]),
         status=OrderStatus(row["status"]),
@@ -200,7 +200,7 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
 def event_from_row(row: Mapping[str, Any]) -> OrderEvent:
     """Return the event a row holds."""
     return event_from_data(
-        order_id=_uuid(row["order_id"]),
+        order_id=as_uuid(row["order_id"]),
         user_id=row["user_id"],
         seq=row["seq"],
         status=OrderStatus(row["status"]),
@@ -212,8 +212,8 @@ def event_from_row(row: Mapping[str, Any]) -> OrderEvent:
     )
 
 
-def _uuid(value: object) -> uuid.UUID:
-    # asyncpg answers its own UUID type; SQLite may answer text.
+def as_uuid(value: object) -> uuid.UUID:
+    """Return a uuid.UUID (asyncpg answers a subclass of its own, which JSON encoders refuse)."""
     return value if type(value) is uuid.UUID else uuid.UUID(str(value))
 
 
