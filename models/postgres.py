@@ -165,10 +165,11 @@ class PostgresOrderStore:
         if after is not None:
             values += [after.created_at, after.order_id]
             where.append(f'("created_at","id")<(${len(values) - 1},${len(values)})')
+        values.append(first + 1)
         columns = ",".join(f'"{c}"' for c in ORDER_COLUMNS)
         query = (
             f'SELECT {columns} FROM "orders" WHERE {" AND ".join(where)} '  # noqa: S608
-            f'ORDER BY "created_at" DESC,"id" DESC LIMIT {int(first) + 1}'
+            f'ORDER BY "created_at" DESC,"id" DESC LIMIT ${len(values)}'
         )
         rows = await self._connections.fetch(query, *values)
         found = [order_from_row(r) for r in rows]
