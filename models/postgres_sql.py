@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from eterna.domain.orders import TERMINAL_STATUSES
 from models.rows import EVENT_COLUMNS, ORDER_COLUMNS, STEP_COLUMNS, STEP_OPTIONAL_COLUMNS
@@ -65,18 +66,40 @@ EVENT_TYPES: Mapping[str, str] = {
     "data": "jsonb",
     "failure": "varchar",
 }
-_JSON = frozenset(("route", "pending_tx", "data"))
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+# How a column's value is sent when asyncpg cannot take it as it is: JSON as its text (the
+# driver's jsonb codec takes text), enums by value. Every other column goes as it is.
+_ENCODERS = {
+    "route": _json_text,
+    "pending_tx": _json_text,
+    "data": _json_text,
+    "type": _enum_value,
+    "status": _enum_value,
+    "failure": _enum_value,
+}
 
 
 def encode(column: str, value: Any) -> Any:
-    """Return a column's value as asyncpg sends it: enums by value, JSON as its text."""
-    if value is None:
-        return None
-    if column in _JSON:
-        return json.dumps(value, separators=(",", ":"))
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+    """Return a column's value as asyncpg sends it."""
+    encoder = _ENCODERS.get(column)
+    return value if encoder is None or value is None else encoder(value)
+
+
+def encode_all(column: str, values: Iterable[Any]) -> list[Any]:
+    """Return a column's values as asyncpg sends them (one array of a batch statement)."""
+    encoder = _ENCODERS.get(column)
+    if encoder is None:
+        return list(values)
+    return [None if v is None else encoder(v) for v in values]
 
 
 def _names(columns: Sequence[str], prefix: str = "") -> str:
@@ -174,8 +197,8 @@ def placement_values(
     orders: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
 ) -> list[list[Any]]:
     """Return the parameters of :data:`PLACEMENT`: one array per column of each table."""
-    values = [[encode(c, row[c]) for row in orders] for c in ORDER_COLUMNS]
-    values += [[encode(c, row[c]) for row in events] for c in EVENT_COLUMNS]
+    values = [encode_all(c, (row[c] for row in orders)) for c in ORDER_COLUMNS]
+    values += [encode_all(c, (row[c] for row in events)) for c in EVENT_COLUMNS]
     return values
 
 
@@ -274,9 +297,9 @@ def steps_values(
         [owner for _, _, owner, *_ in steps],
     ]
     columns += [
-        [encode(c, sets[c]) if c in sets else None for *_, sets, _ in steps]
+        encode_all(c, (sets.get(c) for *_, sets, _ in steps))
         for c in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)
     ]
     columns += [[c in sets for *_, sets, _ in steps] for c in STEP_OPTIONAL_COLUMNS]
-    columns += [[encode(c, event[c]) for *_, event in steps] for c in _EVENT_VALUES]
+    columns += [encode_all(c, (event[c] for *_, event in steps)) for c in _EVENT_VALUES]
     return columns

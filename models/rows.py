@@ -9,12 +9,13 @@ for its driver.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from eterna.adapters.events.codec import event_data, event_from_data
 from eterna.domain.failures import FailureKind
@@ -219,7 +220,7 @@ def as_uuid(value: object) -> uuid.UUID:
 
 def _json(value: Any) -> Any:
     """Return a JSON column's value (a driver that does not decode JSON answers its text)."""
-    return json.loads(value) if isinstance(value, str) else value
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 def _exact(value: Decimal) -> Decimal:
