@@ -23,6 +23,7 @@ from eterna.adapters.web.connection_limits import ConnectionCap, OpenConnections
 from eterna.adapters.web.http_limits import BodySizeLimit
 from eterna.adapters.web.memory import TrimAfterClosing, tune_collector
 from eterna.adapters.web.order_page import OrderPage
+from eterna.adapters.web.request_gate import RequestGate
 from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
@@ -117,6 +118,10 @@ def create_app(settings: Settings) -> Starlette:
                 allowed_origins=settings.allowed_origins,
                 init_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
                 per_user=per_user,
+                requests=RequestGate(
+                    settings.max_requests_in_progress,
+                    max_waiting=settings.max_requests_waiting,
+                ),
                 reads=read_budgets(
                     runtime.redis,
                     prefix=settings.redis_prefix,

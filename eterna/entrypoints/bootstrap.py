@@ -63,6 +63,7 @@ from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
 from eterna.core.clock import utcnow
+from eterna.core.loop_lag import LoopLag
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import Token, TokenRegistry
@@ -333,7 +334,12 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
     link = await open_sandbox(settings)
     router = Router(link.venues)
-    broker = build_broker(lanes(settings, redis, "orders"), read_ahead=READ_AHEAD if redis else 1)
+    admission = LoopLag(settings.worker_max_loop_lag_ms / 1000)
+    broker = build_broker(
+        lanes(settings, redis, "orders"),
+        read_ahead=READ_AHEAD if redis else 1,
+        admission=admission,
+    )
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
@@ -358,7 +364,9 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             market=link.market,
         )
         set_engine(broker, engine)
-        consumer = OrderConsumer(broker, engine, concurrency=settings.worker_concurrency)
+        consumer = OrderConsumer(
+            broker, engine, concurrency=settings.worker_concurrency, admission=admission
+        )
         reconciler = Reconciler(
             repo,
             queue,
