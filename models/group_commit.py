@@ -1,12 +1,12 @@
 """The writes that carry orders on Postgres, plain or grouped: placing, claiming, stepping.
 
 :class:`PostgresOrderStore <models.postgres.PostgresOrderStore>` hands these three writes to
-a :class:`HotWrites`; it never knows how they reach the database. :class:`DirectWrites`
-runs each in its own statement on a pooled connection. :class:`GroupCommit` is the speed
-layer ([decision 0014](../docs/decisions/0014-group-commit-and-held-connections.md)): steps
-of different orders that finish together share one statement, and so do claims of orders a
-worker takes up together (:class:`eterna.core.coalesce.Coalescer`), each row under its own
-guards; each of the three writers keeps its connection between statements
+a :class:`HotWrites`; it never knows how they reach the database. :class:`DirectWrites` runs
+each in its own statement on a pooled connection. :class:`GroupCommit` is the speed layer
+(docs/decisions/0014-group-commit-and-held-connections.md): steps of different orders that
+finish together share one statement, and so do claims of orders a worker takes up together
+(:class:`eterna.core.coalesce.Coalescer`), each row under its own guards; each of the three
+writers keeps its connection between statements
 (:class:`models.held_connection.HeldConnection`). Both answer exactly alike, which
 ``tests/integration/test_store_contract.py`` checks by running on both.
 """

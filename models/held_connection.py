@@ -4,7 +4,7 @@ Taking a connection from asyncpg's pool and handing it back costs more CPU than 
 statement (about 65 µs of 130 µs here, the hand-back running in a task of its own). A batch
 writer runs its statements one after another, so it keeps its connection while they follow
 each other closely, and gives it back once none came for ``hold_seconds``: an idle writer
-holds nothing ([decision 0014](../docs/decisions/0014-group-commit-and-held-connections.md)).
+holds nothing (docs/decisions/0014-group-commit-and-held-connections.md).
 
 Only asyncpg's public pool API is used (``acquire``, ``release``, ``is_closing``, the size
 getters); the pool is the Postgres store's own.
