@@ -27,7 +27,11 @@ from eterna.application.ports import (
     StoredOrders,
     StoreObserver,
 )
-from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.errors import (
+    LeaseLostError,
+    StorageNotMigratedError,
+    StorageUnavailableError,
+)
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from models import postgres_sql as sql
 from models.group_commit import UNREACHABLE, DirectWrites, GroupCommit, HotWrites
@@ -42,6 +46,8 @@ from models.rows import (
     step_row,
 )
 
+# What a statement raises when the database does not answer, or answers without our tables.
+_UNANSWERED = (*UNREACHABLE, asyncpg.UndefinedTableError)
 # Orders whose lease a terminal step cleared: release() has nothing left to do for them.
 _CLEARED_LIMIT = 10_000
 
@@ -92,8 +98,8 @@ class PostgresOrderStore:
                 place_one=self._place_one,
                 conflict=asyncpg.UniqueViolationError,
             )
-        except UNREACHABLE as exc:
-            raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
+        except _UNANSWERED as exc:
+            raise _unavailable(exc) from exc
         if self._observer is not None:
             self._observer.placed(p.order for p in placements if p.created)
         return placements
@@ -133,8 +139,14 @@ class PostgresOrderStore:
         return {r["client_order_id"]: order_from_row(r) for r in rows}
 
     async def open_orders(self, user_id: str) -> OpenOrders:
-        """Count the user's unfinished orders by status and type (index user_id, status)."""
-        rows = await self._connections.fetch(sql.OPEN_COUNTS, user_id)
+        """Count the user's unfinished orders by status and type (index user_id, status).
+
+        :raises StorageUnavailableError: when the database does not answer (or has no tables).
+        """
+        try:
+            rows = await self._connections.fetch(sql.OPEN_COUNTS, user_id)
+        except _UNANSWERED as exc:
+            raise _unavailable(exc) from exc
         return open_orders_of((r["status"], r["type"], r["n"]) for r in rows)
 
     # -- reading ---------------------------------------------------------------------
@@ -287,6 +299,13 @@ class PostgresOrderStore:
             self._cleared[before.id] = owner
         if self._observer is not None:
             self._observer.recorded(before, after, event)
+
+
+def _unavailable(exc: BaseException) -> StorageUnavailableError:
+    """Name why storing failed: no tables (never migrated) is not an outage to wait out."""
+    if isinstance(exc, asyncpg.UndefinedTableError):
+        return StorageNotMigratedError("database not migrated: run `eterna migrate`")
+    return StorageUnavailableError(f"database unavailable: {type(exc).__name__}")
 
 
 def asyncpg_dsn(database_url: str) -> str:

@@ -144,14 +144,20 @@ class TortoiseOrderStore:
         return {o.client_order_id or "": o for o in found}
 
     async def open_orders(self, user_id: str) -> OpenOrders:
-        """Count the user's unfinished orders by status and type (index user_id, status)."""
-        rows = (
-            await OrderModel.filter(user_id=user_id)
-            .exclude(status__in=list(_FINISHED))
-            .annotate(n=Count("id"))
-            .group_by("status", "type")
-            .values_list("status", "type", "n")
-        )
+        """Count the user's unfinished orders by status and type (index user_id, status).
+
+        :raises StorageUnavailableError: when the database does not answer.
+        """
+        try:
+            rows = (
+                await OrderModel.filter(user_id=user_id)
+                .exclude(status__in=list(_FINISHED))
+                .annotate(n=Count("id"))
+                .group_by("status", "type")
+                .values_list("status", "type", "n")
+            )
+        except (DBConnectionError, OperationalError, OSError) as exc:
+            raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
         return open_orders_of((_enum_value(s), _enum_value(t), n) for s, t, n in rows)
 
     # -- reading ---------------------------------------------------------------------

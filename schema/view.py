@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -24,6 +25,7 @@ from strawberry.asgi import GraphQL
 
 from eterna.adapters.auth import AuthError, JwtAuth, Principal
 from eterna.adapters.web.connection_limits import OpenConnections
+from eterna.adapters.web.graphiql_files import content_security_policy
 from eterna.adapters.web.request_gate import GateFullError, RequestGate
 from eterna.application.read_budgets import ReadBudgets
 from eterna.application.service import OrderService
@@ -76,7 +78,6 @@ class _HttpView(GraphQL[Context, None]):
         self._service = service
         self._auth = auth
         self._reads = reads
-        self._playground = playground_html() if graphiql else ""
 
     def decode_json(self, data: str | bytes) -> object:
         """Decode a body (or GET variables): a JSON object, or a list for batches.
@@ -98,8 +99,16 @@ class _HttpView(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Return GraphiQL with subscriptions authenticated from its Headers tab."""
-        return HTMLResponse(self._playground)
+        """Return GraphiQL (subscriptions authenticated from its Headers tab), nonce fresh."""
+        nonce = secrets.token_urlsafe(18)
+        return HTMLResponse(
+            playground_html(nonce),
+            headers={
+                "Content-Security-Policy": content_security_policy(nonce),
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

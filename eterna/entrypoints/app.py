@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from eterna.adapters.metrics.http import MetricsApp
 from eterna.adapters.web.client_address import ClientAddress, TrustedProxies
 from eterna.adapters.web.connection_limits import ConnectionCap, OpenConnections
+from eterna.adapters.web.graphiql_files import GraphiqlFiles
 from eterna.adapters.web.http_limits import BodySizeLimit
 from eterna.adapters.web.memory import TrimAfterClosing, tune_collector
 from eterna.adapters.web.order_page import OrderPage
@@ -27,6 +28,7 @@ from eterna.adapters.web.request_gate import RequestGate
 from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.migration_state import NOT_MIGRATED
 from models.config import ping
 from schema import build_schema
 from schema.document_cost import DocumentLimits
@@ -60,6 +62,11 @@ async def health(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"
+    migrations = runtime.migrations
+    # Checked again only while missing: a migrated database costs nothing more here.
+    missing = checks["database"] == "ok" and migrations is not None and migrations.pending
+    if missing and migrations is not None and await migrations.check():
+        checks["database"] = NOT_MIGRATED
     if runtime.redis is None:
         checks["redis"] = "not configured"
     else:
@@ -165,6 +172,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())
+    if settings.graphiql:
+        routes.extend(GraphiqlFiles().routes())
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.open_per_address = per_address
     app.state.open_per_user = per_user

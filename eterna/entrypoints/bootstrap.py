@@ -68,6 +68,7 @@ from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import Token, TokenRegistry
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.migration_state import MigrationState
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
@@ -105,6 +106,7 @@ class Runtime:
     watcher: WatcherRunner | None = None  # in processes that execute orders
     sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
     consumer: OrderConsumer | None = None  # in processes that execute orders
+    migrations: MigrationState | None = None  # where migrations are a release step
 
     @property
     def runs_engine(self) -> bool:
@@ -127,16 +129,32 @@ def watcher_lock_key(settings: Settings) -> str:
     return f"{settings.redis_prefix}:watcher"
 
 
-def jwt_auth(settings: Settings) -> JwtAuth:
+def local_secret_path(settings: Settings) -> Path:
+    """Return where the embedded mode keeps its generated secret (absolute)."""
+    return (settings.data_dir / "jwt_secret").resolve()
+
+
+def jwt_auth(settings: Settings, *, create_secret: bool = True) -> JwtAuth:
     """Return the JWT verifier; the embedded mode keeps a generated secret in its data folder.
 
-    :raises ValueError: when the distributed mode has no strong JWT_SECRET.
+    ``create_secret=False`` refuses to invent one: a token signed with a secret no server
+    holds is refused as an invalid token later, far from the cause (``eterna token`` run
+    from another folder than the server's).
+
+    :raises ValueError: when the distributed mode has no strong JWT_SECRET, or when there is
+        no secret to use and none may be made.
     """
     if settings.jwt_secret is not None:
         secret = check_secret(settings.jwt_secret.get_secret_value())
     elif settings.distributed:
         raise ValueError(
             f"the distributed mode needs JWT_SECRET (at least {MIN_SECRET_LENGTH} characters)"
+        )
+    elif not create_secret and not local_secret_path(settings).exists():
+        raise ValueError(
+            f"no secret at {local_secret_path(settings)}: no `eterna serve` has run with this "
+            "data folder. Run this where the server runs, point ETERNA_DATA_DIR at its data "
+            "folder, or set JWT_SECRET to the server's"
         )
     else:
         secret = _local_secret(settings.data_dir)
@@ -212,10 +230,12 @@ async def open_store(settings: Settings, observer: StoreObserver | None) -> Orde
     return TortoiseOrderStore(observer=observer)
 
 
-async def close_store(store: OrderStore) -> None:
-    """Close the store's own connections (the Postgres store's pool; Tortoise closes apart)."""
+async def close_store(store: OrderStore, *, and_database: bool = False) -> None:
+    """Close the store's own connections (the Postgres store's pool), then Tortoise's if asked."""
     if isinstance(store, PostgresOrderStore):
         await store.close()
+    if and_database:
+        await close_database()
 
 
 @dataclass
@@ -329,6 +349,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     """Build and start the pieces for this role; stop them on exit."""
     auth = jwt_auth(settings)
     await open_database(settings, run_migrations=not settings.distributed)
+    migrations = await _migration_state(settings)
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
@@ -423,6 +444,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         metrics=metrics,
         watcher=watcher,
         consumer=consumer,
+        migrations=migrations,
         sweep=(
             MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
             if role == "api"
@@ -450,8 +472,17 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if redis is not None:
             await redis.aclose()
         await link.close()
-        await close_store(repo)
-        await close_database()
+        await close_store(repo, and_database=True)
+
+
+async def _migration_state(settings: Settings) -> MigrationState | None:
+    """Check the migrations where they are a release step (the distributed mode)."""
+    if not settings.distributed:
+        return None  # migrated at start
+    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    state = MigrationState(config["apps"])
+    await state.check()
+    return state
 
 
 async def _start(runtime: Runtime, role: Role, dispatcher: RedisStreamDispatcher | None) -> None:
