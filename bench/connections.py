@@ -35,7 +35,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from cluster import Cluster, RssSampler, raise_fd_limit
 from common import (
     add_cluster_arguments,
@@ -66,9 +65,31 @@ def fd_limit(pid: int | str = "self") -> str:
     return "?"
 
 
+# Polls /health every interval; prints "sent-at seconds ok" per poll (CLOCK_MONOTONIC, which
+# this process and the poller share).
+POLLER = """
+import sys, time, httpx
+url, interval = sys.argv[1], float(sys.argv[2])
+with httpx.Client(timeout=30) as client:
+    while True:
+        sent = time.monotonic()
+        try:
+            ok = client.get(url).status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        print(sent, time.monotonic() - sent, int(ok), flush=True)
+        time.sleep(max(0.0, interval - (time.monotonic() - sent)))
+"""
+
+
 @dataclass
 class Health:
-    """Latencies of /health polled in the background, with when each was sent."""
+    """Latencies of /health polled in the background, with when each was sent.
+
+    The poller is a process of its own: in this one, whose event loop is busy opening and
+    closing the flood's connections, a poll's answer would wait for this loop too, and the
+    figure would measure the client.
+    """
 
     url: str
     interval: float
@@ -78,26 +99,23 @@ class Health:
     @contextlib.asynccontextmanager
     async def polling(self) -> AsyncIterator[None]:
         """Poll while the block runs."""
-
-        async def loop() -> None:
-            async with httpx.AsyncClient(timeout=30) as client:
-                while True:
-                    sent = time.monotonic()
-                    try:
-                        ok = (await client.get(self.url)).status_code == 200
-                    except httpx.HTTPError:
-                        ok = False
-                    self.samples.append((sent, time.monotonic() - sent))
-                    self.failures += not ok
-                    await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - sent)))
-
-        task = asyncio.create_task(loop(), name="health")
+        poller = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            POLLER,
+            self.url,
+            str(self.interval),
+            stdout=asyncio.subprocess.PIPE,
+        )
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            poller.terminate()
+            out, _ = await poller.communicate()
+            for line in out.decode().splitlines():
+                sent, seconds, ok = line.split()
+                self.samples.append((float(sent), float(seconds)))
+                self.failures += ok != "1"
 
     def between(self, start: float, end: float) -> list[float]:
         """Return the latencies of the polls sent between two monotonic times."""
@@ -256,6 +274,15 @@ async def run(args: argparse.Namespace) -> int:
                 f"{len(during)}, " + " / ".join(ms(percentile(during, p)) for p in (50, 99, 100)),
             ),
             ("  polls slower than 100 ms", str(sum(1 for d in during if d >= 0.1))),
+            (
+                "  ... sent at (s after the flood began)",
+                ", ".join(
+                    f"{sent - began:.1f}"
+                    for sent, latency in health.samples
+                    if began <= sent <= ended and latency >= 0.1
+                )
+                or "-",
+            ),
             ("/health failures", str(health.failures)),
             (
                 "API RSS at start / peak / after",

@@ -95,12 +95,29 @@ async def place_b(
     return placed
 
 
+@dataclass
+class Latencies:
+    """B's placement -> CONFIRMED times, and the time each order spent before each step."""
+
+    total: list[float] = field(default_factory=list)
+    stages: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, sent: float, events: list[dict[str, Any]]) -> None:
+        """Record one confirmed order from the time it was sent and its events."""
+        times = [(e["status"], parse_at(e["at"])) for e in events]
+        self.total.append(times[-1][1] - sent)
+        before = sent
+        for status, at in times:
+            self.stages.setdefault(status, []).append(at - before)
+            before = at
+
+
 async def confirmed_after(
     client: httpx.AsyncClient, url: str, token: str, placed: list[tuple[float, str]]
-) -> list[float]:
+) -> Latencies:
     """Wait until every order of B is terminal; return each placement -> CONFIRMED time."""
     headers = {"Authorization": f"Bearer {token}"}
-    latencies: list[float] = []
+    latencies = Latencies()
     deadline = time.monotonic() + 120
     for sent, order_id in placed:
         while True:
@@ -115,12 +132,11 @@ async def confirmed_after(
             await asyncio.sleep(0.2)
         if order["status"] != "CONFIRMED":
             raise SystemExit(f"B's order {order_id} ended {order['status']}")
-        at = next(e["at"] for e in order["events"] if e["status"] == "CONFIRMED")
-        latencies.append(parse_at(at) - sent)
+        latencies.add(sent, order["events"])
     return latencies
 
 
-async def measure(cluster: Cluster, seconds: int, flooders: int) -> tuple[list[float], Flood]:
+async def measure(cluster: Cluster, seconds: int, flooders: int) -> tuple[Latencies, Flood]:
     """Run B's orders, with A's flood alongside when flooders > 0."""
     url = cluster.graphql_url(0)
     stats = Flood()
@@ -146,13 +162,22 @@ async def measure(cluster: Cluster, seconds: int, flooders: int) -> tuple[list[f
     return latencies, stats
 
 
-def rows(latencies: list[float]) -> list[tuple[str, str]]:
-    """Return the table rows of B's latencies."""
+def rows(latencies: Latencies) -> list[tuple[str, str]]:
+    """Return the table rows of B's latencies, then how long B's orders took to reach each step
+    from the one before (PENDING: from sending placeOrder to the placement's commit)."""
+    total = latencies.total
     return [
-        ("B's orders", str(len(latencies))),
-        ("placement -> CONFIRMED p50", ms(percentile(latencies, 50))),
-        ("placement -> CONFIRMED p99", ms(percentile(latencies, 99))),
-        ("placement -> CONFIRMED max", ms(max(latencies))),
+        ("B's orders", str(len(total))),
+        ("placement -> CONFIRMED p50", ms(percentile(total, 50))),
+        ("placement -> CONFIRMED p99", ms(percentile(total, 99))),
+        ("placement -> CONFIRMED max", ms(max(total))),
+        *(
+            (
+                f"  ... -> {status} p50 / p99",
+                f"{ms(percentile(times, 50))} / {ms(percentile(times, 99))}",
+            )
+            for status, times in latencies.stages.items()
+        ),
     ]
 
 
@@ -189,7 +214,7 @@ async def main() -> int:
         *((f"A refused: {code}", str(n)) for code, n in stats.outcomes.items() if code != "placed"),
     ]
     print_table(f"B beside A's flood ({args.flooders} clients)", flooded)
-    p99 = percentile(loaded, 99)
+    p99 = percentile(loaded.total, 99)
     print(f"\ngoal: p99 < 1 s with the flood: {'met' if p99 < 1 else 'MISSED'} ({ms(p99)})")
     return 0
 

@@ -21,7 +21,7 @@ from schema.types import OrderType
 class OrderInput:
     """An order to place."""
 
-    type: OrderType
+    type: OrderType = strawberry.field(description="MARKET, LIMIT or SNIPER.")
     token_in: str = strawberry.field(description='Symbol ("SOL") or mint address.')
     token_out: str = strawberry.field(
         description="Symbol or mint; a SNIPER order may name a mint no venue lists yet."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from eterna.domain.errors import RejectedError
@@ -30,7 +32,7 @@ def _result(outcome: object) -> OrderPlaced | OrderRejected:
     return OrderPlaced(order=Order.from_domain(outcome))  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(description="Place and cancel your orders.")
 class Mutation:
     """Place and cancel orders."""
 
@@ -41,7 +43,13 @@ class Mutation:
             "(TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS)."
         )
     )
-    async def place_order(self, info: Info, input: OrderInput) -> PlaceOrderResult:  # noqa: A002
+    async def place_order(
+        self,
+        info: Info,
+        input: Annotated[  # noqa: A002
+            OrderInput, strawberry.argument(description="The order to place.")
+        ],
+    ) -> PlaceOrderResult:
         """Place one order."""
         (outcome,) = await info.context.service.place(info.context.user_id, [input.to_request()])
         return _result(outcome)
@@ -57,7 +65,14 @@ class Mutation:
             "TOO_MANY_RESTING_ORDERS); a clientOrderId placed before always returns its order."
         )
     )
-    async def place_orders(self, info: Info, inputs: list[OrderInput]) -> list[PlaceOrderResult]:
+    async def place_orders(
+        self,
+        info: Info,
+        inputs: Annotated[
+            list[OrderInput],
+            strawberry.argument(description="The orders, at most the server's batch cap."),
+        ],
+    ) -> list[PlaceOrderResult]:
         """Place a batch of orders."""
         outcomes = await info.context.service.place(
             info.context.user_id, [i.to_request() for i in inputs]
@@ -65,7 +80,13 @@ class Mutation:
         return [_result(o) for o in outcomes]
 
     @strawberry.mutation(description="Cancel a PENDING or WAITING order of yours.")
-    async def cancel_order(self, info: Info, id: strawberry.ID) -> CancelOrderResult:  # noqa: A002
+    async def cancel_order(
+        self,
+        info: Info,
+        id: Annotated[  # noqa: A002
+            strawberry.ID, strawberry.argument(description="The order to cancel.")
+        ],
+    ) -> CancelOrderResult:
         """Cancel one order."""
         try:
             order = await info.context.service.cancel(info.context.user_id, str(id))

@@ -3,14 +3,18 @@
 Browsers cannot put headers on a websocket handshake, and GraphiQL's stock fetcher sends the
 Headers tab only over HTTP. Ours hands the same headers to ``connection_init``, where the
 server reads ``Authorization``, so a subscription works with the token already pasted there.
-The page is ours (GraphiQL and React load from the CDN, pinned and checked by their
-hashes), not a regex edit of the page strawberry ships.
+The page is ours, not a regex edit of the page strawberry ships: GraphiQL, React and the
+page's own script load from this server (``eterna.adapters.web.graphiql_files``), and the
+example travels as a JSON block, so the page runs under a policy that allows no inline
+script and needs no network beyond the server.
 """
 
 from __future__ import annotations
 
 import html
 import json
+
+from eterna.adapters.web.graphiql_files import PREFIX, SCRIPTS, STYLES
 
 # Operations and fragments from examples/*.graphql, verbatim: tests/unit/test_examples.py
 # fails when they drift apart. The file is not read at run time, so an installed package
@@ -144,71 +148,38 @@ EXAMPLE_VARIABLES = {
     "first": 10,
 }
 
-# GraphiQL 3.8.3 on React 18.2.0, from unpkg, each checked by its subresource integrity hash.
-_ASSETS = """
-    <link rel="stylesheet" crossorigin="anonymous"
-      href="https://unpkg.com/graphiql@3.8.3/graphiql.min.css"
-      integrity="sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM" />
-    <script crossorigin="anonymous"
-      src="https://unpkg.com/react@18.2.0/umd/react.production.min.js"
-      integrity="sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8"></script>
-    <script crossorigin="anonymous"
-      src="https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js"
-      integrity="sha384-bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh"></script>
-    <script crossorigin="anonymous"
-      src="https://unpkg.com/graphiql@3.8.3/graphiql.min.js"
-      integrity="sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie"></script>
-"""
-
-# The fetcher reads the Headers tab on every operation and sends it as connection_init's
-# payload too: a websocket is opened per subscription with the headers of that moment.
-_SCRIPT = """
-      const url = window.location.href.split("?")[0].split("#")[0];
-      const socketUrl = url.replace(/^http/, "ws");
-      const fetcher = (params, opts) =>
-        GraphiQL.createFetcher({
-          url,
-          subscriptionUrl: socketUrl,
-          wsConnectionParams: (opts && opts.headers) || {},
-        })(params, opts);
-      function Playground() {
-        const [query, setQuery] = React.useState(EXAMPLE_QUERY);
-        const [variables, setVariables] = React.useState(EXAMPLE_VARIABLES);
-        return React.createElement(GraphiQL, {
-          fetcher,
-          query,
-          variables,
-          onEditQuery: setQuery,
-          onEditVariables: setVariables,
-          defaultEditorToolsVisibility: true,
-          isHeadersEditorEnabled: true,
-          shouldPersistHeaders: true,
-          inputValueDeprecation: true,
-        });
-      }
-      ReactDOM.createRoot(document.getElementById("graphiql")).render(
-        React.createElement(Playground),
-      );
-"""
+_ASSETS = "".join(
+    [f'\n    <link rel="stylesheet" href="{PREFIX}/{name}" />' for name in STYLES]
+    + [f'\n    <script src="{PREFIX}/{name}" defer></script>' for name in SCRIPTS]
+)
 
 
-def playground_html(title: str = "Eterna GraphiQL") -> str:
-    """Return the GraphiQL page with the authenticating fetcher and Eterna's example."""
-    # JSON inside a script: "</" must not end the script element early.
-    query = json.dumps(EXAMPLE).replace("</", "<\\/")
-    variables = json.dumps(json.dumps(EXAMPLE_VARIABLES, indent=2)).replace("</", "<\\/")
+def page_data(style_nonce: str) -> str:
+    """Return the example operations, their variables and the page's style nonce as JSON."""
+    data = {
+        "query": EXAMPLE,
+        "variables": json.dumps(EXAMPLE_VARIABLES, indent=2),
+        "styleNonce": style_nonce,
+    }
+    # JSON inside a script element: "</" must not end the element early.
+    return json.dumps(data).replace("</", "<\\/")
+
+
+def playground_html(style_nonce: str = "", title: str = "Eterna GraphiQL") -> str:
+    """Return the GraphiQL page with the authenticating fetcher and Eterna's example.
+
+    ``style_nonce`` is the nonce the page's policy admits for GraphiQL's own style element
+    (``eterna.adapters.web.graphiql_files.content_security_policy``): fresh for every page.
+    """
     return f"""<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
-    <title>{html.escape(title)}</title>
-    <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>{_ASSETS}
+    <title>{html.escape(title)}</title>{_ASSETS}
   </head>
   <body>
     <div id="graphiql">Loading GraphiQL…</div>
-    <script>
-      const EXAMPLE_QUERY = {query};
-      const EXAMPLE_VARIABLES = {variables};{_SCRIPT}    </script>
+    <script type="application/json" id="eterna-example">{page_data(style_nonce)}</script>
   </body>
 </html>
 """

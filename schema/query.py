@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -26,12 +27,16 @@ from schema.types import (
 )
 
 
-@strawberry.type
+@strawberry.type(description="Read your orders, and the tokens, venues and routes on offer.")
 class Query:
     """Read orders, tokens, venues and route previews."""
 
     @strawberry.field(description="One of your orders; null if it does not exist or is not yours.")
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+    async def order(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")],  # noqa: A002
+    ) -> Order | None:
         """Return the caller's order or null."""
         order = await info.context.service.get(info.context.user_id, str(id))
         return Order.from_domain(order) if order else None
@@ -40,10 +45,20 @@ class Query:
     async def orders(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: OrderStatus | None = None,
-        type: OrderType | None = None,  # noqa: A002
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Page size; the server's default page size if unset."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="endCursor of the previous page; unset: the newest."),
+        ] = None,
+        status: Annotated[
+            OrderStatus | None, strawberry.argument(description="Only orders in this status.")
+        ] = None,
+        type: Annotated[  # noqa: A002
+            OrderType | None, strawberry.argument(description="Only orders of this type.")
+        ] = None,
     ) -> OrderConnection:
         """Return a page of the caller's orders."""
         try:
@@ -71,10 +86,17 @@ class Query:
     async def quote(
         self,
         info: Info,
-        token_in: str,
-        token_out: str,
-        amount_in: Decimal,
-        slippage_bps: int | None = None,
+        token_in: Annotated[
+            str, strawberry.argument(description='Symbol ("SOL") or mint address to pay in.')
+        ],
+        token_out: Annotated[str, strawberry.argument(description="Symbol or mint to buy.")],
+        amount_in: Annotated[
+            Decimal, strawberry.argument(description="In tokenIn units, within its decimals.")
+        ],
+        slippage_bps: Annotated[
+            int | None,
+            strawberry.argument(description="1..5000, default 50: sets the route's minAmountOut."),
+        ] = None,
     ) -> QuoteResult:
         """Return the best route now, or why there is none."""
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -55,7 +56,7 @@ async def _while_valid(
         ) from None
 
 
-@strawberry.type
+@strawberry.type(description="Watch your orders step by step (websockets only).")
 class Subscription:
     """Watch orders step by step."""
 
@@ -67,7 +68,13 @@ class Subscription:
         )
     )
     async def order_events(
-        self, info: Info, order_id: strawberry.ID, after_seq: int | None = 0
+        self,
+        info: Info,
+        order_id: Annotated[strawberry.ID, strawberry.argument(description="The order to watch.")],
+        after_seq: Annotated[
+            int | None,
+            strawberry.argument(description="Replay history after this seq; 0 replays it all."),
+        ] = 0,
     ) -> AsyncGenerator[OrderEvent, None]:
         """Stream one order's events."""
         principal = info.context.authenticated

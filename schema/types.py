@@ -11,36 +11,11 @@ import strawberry
 from eterna.domain import orders as domain
 from eterna.domain import routes
 from eterna.domain import tokens as tok
-from eterna.domain.errors import RejectionCode as DomainRejectionCode
-from eterna.domain.failures import FailureKind as DomainFailureKind
 from eterna.routing.venues import VenueInfo
 from schema.context import Info
+from schema.enums import FailureKind, OrderStatus, OrderType, RejectionCode
 
-# The domain enums are the GraphQL enums (strawberry registers them in place).
-OrderType = domain.OrderType
-OrderStatus = domain.OrderStatus
-RejectionCode = DomainRejectionCode
-strawberry.enum(OrderType, description="What an order waits for before it swaps.")
-strawberry.enum(
-    OrderStatus,
-    description=(
-        "Where an order is: PENDING -> (WAITING) -> ROUTING -> BUILDING -> SUBMITTED -> "
-        "CONFIRMED, or FAILED, CANCELLED, EXPIRED."
-    ),
-)
-strawberry.enum(
-    RejectionCode, description="Why a request was refused; switch on it, not on the message."
-)
-FailureKind = DomainFailureKind
-strawberry.enum(
-    FailureKind,
-    description=(
-        "What an attempt failed on; switch on it, not on the error text. SLIPPAGE and "
-        "INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and "
-        "VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, "
-        "INTERNAL: permanent."
-    ),
-)
+__all__ = ["FailureKind", "OrderStatus", "OrderType", "RejectionCode"]
 
 
 @strawberry.type(description="An SPL token.")
@@ -61,7 +36,7 @@ class Token:
 class Quote:
     """A venue's best single-pool quote."""
 
-    venue: str
+    venue: str = strawberry.field(description="Venue name, as the venues query lists it.")
     pool: str = strawberry.field(description="Pool address.")
     amount_out: Decimal = strawberry.field(description="Output in tokenOut units, after fees.")
     fee: Decimal = strawberry.field(description="Fee in tokenIn units.")
@@ -83,12 +58,14 @@ class Quote:
 class RouteLeg:
     """One swap of a route."""
 
-    venue: str
-    pool: str
-    token_in: Token
-    token_out: Token
-    amount_in: Decimal
-    amount_out: Decimal
+    venue: str = strawberry.field(description="Venue the pool belongs to.")
+    pool: str = strawberry.field(description="Pool address.")
+    token_in: Token = strawberry.field(description="Token this leg pays in.")
+    token_out: Token = strawberry.field(description="Token this leg receives.")
+    amount_in: Decimal = strawberry.field(description="Input of this leg, in its tokenIn units.")
+    amount_out: Decimal = strawberry.field(
+        description="Expected output of this leg, in its tokenOut units, after fees."
+    )
     fee: Decimal = strawberry.field(description="Fee in this leg's tokenIn units.")
 
     @classmethod
@@ -109,13 +86,19 @@ class RouteLeg:
 class Route:
     """A route."""
 
-    amount_in: Decimal
+    amount_in: Decimal = strawberry.field(
+        description="Input of the whole route, in the order's tokenIn units."
+    )
     amount_out: Decimal = strawberry.field(description="Expected output, before slippage.")
     min_amount_out: Decimal = strawberry.field(
         description="The transaction fails rather than pay less than this."
     )
-    price_impact_bps: int
-    legs: list[RouteLeg]
+    price_impact_bps: int = strawberry.field(
+        description="Shortfall of amountOut below the spot price, in bps."
+    )
+    legs: list[RouteLeg] = strawberry.field(
+        description="The swaps in order; split routes have several legs on the same pair."
+    )
 
     @classmethod
     def from_domain(cls, route: routes.Route) -> Route:
@@ -133,20 +116,28 @@ class Route:
 class OrderEvent:
     """An order event."""
 
-    order_id: strawberry.ID
-    seq: int
-    status: OrderStatus
-    at: datetime
+    order_id: strawberry.ID = strawberry.field(description="The order this step belongs to.")
+    seq: int = strawberry.field(
+        description="1, 2, 3... per order with no gap; resume a subscription with afterSeq."
+    )
+    status: OrderStatus = strawberry.field(description="The order's status after this step.")
+    at: datetime = strawberry.field(description="When the step happened (UTC).")
     attempt: int = strawberry.field(
         description="Execution attempt this step belongs to (0 = none yet)."
     )
-    message: str
+    message: str = strawberry.field(
+        description="What happened, for people; switch on status and failure, not on this text."
+    )
     quotes: list[Quote] | None = strawberry.field(description="ROUTING: every venue's best quote.")
     route: Route | None = strawberry.field(description="ROUTING: the chosen route.")
-    tx_signature: str | None
-    amount_out: Decimal | None
+    tx_signature: str | None = strawberry.field(
+        description="SUBMITTED, CONFIRMED: the transaction's signature."
+    )
+    amount_out: Decimal | None = strawberry.field(
+        description="CONFIRMED: output received, in tokenOut units."
+    )
     executed_price: Decimal | None = strawberry.field(description="tokenOut per 1 tokenIn.")
-    error: str | None
+    error: str | None = strawberry.field(description="A retry or FAILED: the error, for people.")
     failure: FailureKind | None = strawberry.field(
         default=None,
         description="A retry, a failure, or a rest after failing on price: what it failed on.",
@@ -178,24 +169,38 @@ class OrderEvent:
 class Order:
     """An order."""
 
-    id: strawberry.ID
-    client_order_id: str | None
-    type: OrderType
-    status: OrderStatus
-    token_in: Token
-    token_out: Token
-    amount_in: Decimal
-    slippage_bps: int
-    limit_price: Decimal | None
-    expires_at: datetime | None
-    attempts: int
-    route: Route | None
-    amount_out: Decimal | None
+    id: strawberry.ID = strawberry.field(description="Order id (a UUID).")
+    client_order_id: str | None = strawberry.field(
+        description="Your idempotency key, when you gave one."
+    )
+    type: OrderType = strawberry.field(description="What the order waits for before it swaps.")
+    status: OrderStatus = strawberry.field(description="Where the order is now.")
+    token_in: Token = strawberry.field(description="Token the order pays in.")
+    token_out: Token = strawberry.field(description="Token the order buys.")
+    amount_in: Decimal = strawberry.field(description="Amount paid, in tokenIn units.")
+    slippage_bps: int = strawberry.field(
+        description="Slippage allowed below the route's expected output, in bps."
+    )
+    limit_price: Decimal | None = strawberry.field(
+        description="LIMIT: minimum tokenOut per 1 tokenIn."
+    )
+    expires_at: datetime | None = strawberry.field(
+        description="LIMIT, SNIPER: when the order stops resting."
+    )
+    attempts: int = strawberry.field(description="Execution attempts so far.")
+    route: Route | None = strawberry.field(
+        description="The chosen route, once ROUTING has happened."
+    )
+    amount_out: Decimal | None = strawberry.field(
+        description="CONFIRMED: output received, in tokenOut units."
+    )
     executed_price: Decimal | None = strawberry.field(description="tokenOut per 1 tokenIn.")
-    tx_signature: str | None
-    failure_reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    tx_signature: str | None = strawberry.field(
+        description="SUBMITTED, CONFIRMED: the transaction's signature."
+    )
+    failure_reason: str | None = strawberry.field(description="FAILED: why, for people.")
+    created_at: datetime = strawberry.field(description="When the order was placed (UTC).")
+    updated_at: datetime = strawberry.field(description="When the order last changed (UTC).")
 
     @strawberry.field(description="Every step so far, ordered by seq.")
     async def events(self, info: Info) -> list[OrderEvent]:
@@ -232,35 +237,43 @@ class Order:
 class PageInfo:
     """Relay page information."""
 
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More orders follow endCursor.")
+    has_previous_page: bool = strawberry.field(description="Orders precede startCursor.")
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first edge, null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge: pass it as `after` for the next page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="An order and its stable cursor.")
 class OrderEdge:
     """An order and its stable cursor."""
 
-    cursor: str
-    node: Order
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this order; stays valid while new orders arrive."
+    )
+    node: Order = strawberry.field(description="The order.")
 
 
 @strawberry.type(description="Orders, newest first, with stable cursors.")
 class OrderConnection:
     """A page of orders."""
 
-    edges: list[OrderEdge]
-    page_info: PageInfo
+    edges: list[OrderEdge] = strawberry.field(description="The orders of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
 
 
 @strawberry.type(description="A DEX venue the router quotes.")
 class Venue:
     """A venue."""
 
-    name: str
-    kind: str
-    pool_count: int
+    name: str = strawberry.field(description="Venue name, as routes and quotes name it.")
+    kind: str = strawberry.field(
+        description="Kind of pools the venue runs, e.g. concentrated liquidity."
+    )
+    pool_count: int = strawberry.field(description="Pools of the venue the router knows.")
 
     @classmethod
     def from_domain(cls, info: VenueInfo) -> Venue:
@@ -272,15 +285,15 @@ class Venue:
 class OrderPlaced:
     """A placed order."""
 
-    order: Order
+    order: Order = strawberry.field(description="The order as stored.")
 
 
 @strawberry.type(description="The order was refused; nothing was stored.")
 class OrderRejected:
     """A refused order."""
 
-    code: RejectionCode
-    message: str
+    code: RejectionCode = strawberry.field(description="Why it was refused; switch on it.")
+    message: str = strawberry.field(description="What was wrong, for people.")
     field: str | None = strawberry.field(description="The input field at fault, when one is.")
     retry_after_seconds: float | None = strawberry.field(
         default=None, description="RATE_LIMITED: seconds until a retry will be accepted."
@@ -291,15 +304,15 @@ class OrderRejected:
 class OrderCancelled:
     """A cancelled order."""
 
-    order: Order
+    order: Order = strawberry.field(description="The order, now CANCELLED.")
 
 
 @strawberry.type(description="The order could not be cancelled.")
 class CancelRejected:
     """A refused cancellation."""
 
-    code: RejectionCode
-    message: str
+    code: RejectionCode = strawberry.field(description="Why it was refused; switch on it.")
+    message: str = strawberry.field(description="What was wrong, for people.")
     retry_after_seconds: float | None = strawberry.field(
         default=None, description="RATE_LIMITED: seconds until a retry will be accepted."
     )
@@ -309,23 +322,34 @@ class CancelRejected:
 class RouteQuote:
     """A route preview."""
 
-    route: Route
-    quotes: list[Quote]
+    route: Route = strawberry.field(description="The route, with its floor at the given slippage.")
+    quotes: list[Quote] = strawberry.field(
+        description="Every venue's best single-pool quote for the whole amount."
+    )
 
 
 @strawberry.type(description="No route could be quoted.")
 class QuoteRejected:
     """A refused quote."""
 
-    code: RejectionCode
-    message: str
+    code: RejectionCode = strawberry.field(description="Why no route was quoted; switch on it.")
+    message: str = strawberry.field(description="What was wrong, for people.")
     retry_after_seconds: float | None = strawberry.field(
         default=None, description="RATE_LIMITED: seconds until a retry will be accepted."
     )
 
 
-PlaceOrderResult = Annotated[OrderPlaced | OrderRejected, strawberry.union("PlaceOrderResult")]
-CancelOrderResult = Annotated[
-    OrderCancelled | CancelRejected, strawberry.union("CancelOrderResult")
+PlaceOrderResult = Annotated[
+    OrderPlaced | OrderRejected,
+    strawberry.union("PlaceOrderResult", description="The order placed, or why it was refused."),
 ]
-QuoteResult = Annotated[RouteQuote | QuoteRejected, strawberry.union("QuoteResult")]
+CancelOrderResult = Annotated[
+    OrderCancelled | CancelRejected,
+    strawberry.union("CancelOrderResult", description="The order cancelled, or why it was not."),
+]
+QuoteResult = Annotated[
+    RouteQuote | QuoteRejected,
+    strawberry.union(
+        "QuoteResult", description="The route a market order would take now, or why none."
+    ),
+]

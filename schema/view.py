@@ -11,19 +11,22 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from eterna.adapters.auth import AuthError, JwtAuth
+from eterna.adapters.auth import AuthError, JwtAuth, Principal
 from eterna.adapters.web.connection_limits import OpenConnections
+from eterna.adapters.web.graphiql_files import content_security_policy
+from eterna.adapters.web.request_gate import GateFullError, RequestGate
 from eterna.application.read_budgets import ReadBudgets
 from eterna.application.service import OrderService
 from schema import EternaSchema
@@ -37,6 +40,9 @@ from schema.ws_transport import PROTOCOL as TRANSPORT_PROTOCOL
 from schema.ws_transport import TransportConnection
 
 log = logging.getLogger("eterna.api")
+
+# Where the endpoint leaves what it learnt from the Authorization header for the context.
+_AUTH_SCOPE_KEY = "eterna.auth"
 
 _PROTOCOLS: dict[str, type[Connection]] = {
     TRANSPORT_PROTOCOL: TransportConnection,
@@ -72,7 +78,6 @@ class _HttpView(GraphQL[Context, None]):
         self._service = service
         self._auth = auth
         self._reads = reads
-        self._playground = playground_html() if graphiql else ""
 
     def decode_json(self, data: str | bytes) -> object:
         """Decode a body (or GET variables): a JSON object, or a list for batches.
@@ -94,23 +99,52 @@ class _HttpView(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Return GraphiQL with subscriptions authenticated from its Headers tab."""
-        return HTMLResponse(self._playground)
+        """Return GraphiQL (subscriptions authenticated from its Headers tab), nonce fresh."""
+        nonce = secrets.token_urlsafe(18)
+        return HTMLResponse(
+            playground_html(nonce),
+            headers={
+                "Content-Security-Policy": content_security_policy(nonce),
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
         """Authenticate the request from its header."""
         context = Context(request, response, self._service, reads=self._reads)
-        header = request.headers.get("authorization")
-        if header:
-            try:
-                context.principal = self._auth.authenticate(header)
-            except AuthError as exc:
-                # The reason only ("token expired", "invalid token"): never the header.
-                log.info("rejected credentials from %s: %s", _client(request), exc.reason)
-                context.auth_failure = exc.reason
+        known: tuple[Principal | None, str | None] | None = request.scope.get(_AUTH_SCOPE_KEY)
+        if known is None:
+            known = authenticate(self._auth, request)
+        context.principal, context.auth_failure = known
         return context
+
+
+def authenticate(
+    auth: JwtAuth, request: Request | WebSocket
+) -> tuple[Principal | None, str | None]:
+    """Return who the Authorization header says the caller is, or why it is refused."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None, None
+    try:
+        return auth.authenticate(header), None
+    except AuthError as exc:
+        # The reason only ("token expired", "invalid token"): never the header.
+        log.info("rejected credentials from %s: %s", _client(request), exc.reason)
+        return None, exc.reason
+
+
+def _too_many_in_progress(gate: RequestGate) -> Response:
+    """Return the answer to a caller with too many requests waiting for their turn."""
+    message = (
+        f"too many requests in progress: at most {gate.limit} run at once per caller and "
+        f"{gate.max_waiting} wait; send the next when an answer comes"
+    )
+    error = {"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": 1}}
+    return JSONResponse({"errors": [error]}, status_code=429, headers={"Retry-After": "1"})
 
 
 class EternaGraphQL:
@@ -128,6 +162,7 @@ class EternaGraphQL:
         init_timeout: timedelta = timedelta(seconds=5),
         per_user: OpenConnections | None = None,
         reads: ReadBudgets | None = None,
+        requests: RequestGate | None = None,
     ) -> None:
         self.schema = schema
         self._service = service
@@ -137,13 +172,31 @@ class EternaGraphQL:
         self._origins = OriginPolicy(allowed_origins)
         self._limits = Limits(init_timeout.total_seconds(), max_subscriptions_per_connection)
         self._http = _HttpView(schema, service, auth, self._reads, graphiql=graphiql)
+        self.requests = RequestGate(0) if requests is None else requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request or one websocket."""
         if scope["type"] == "websocket":
             await self._serve_websocket(WebSocket(scope, receive, send))
         else:
+            await self._serve_http(scope, receive, send)
+
+    async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a request when its caller's turn comes (see :class:`RequestGate`)."""
+        request = Request(scope)
+        known = scope[_AUTH_SCOPE_KEY] = authenticate(self._auth, request)
+        principal = known[0]
+        caller = f"user:{principal.user_id}" if principal else f"address:{_client(request)}"
+        try:
+            await self.requests.enter(caller)
+        except GateFullError:
+            log.info("refused a request of %s: too many in progress", caller)
+            await _too_many_in_progress(self.requests)(scope, receive, send)
+            return
+        try:
             await self._http(scope, receive, send)
+        finally:
+            self.requests.leave(caller)
 
     async def _serve_websocket(self, ws: WebSocket) -> None:
         if not self._origins.allows(ws.headers):

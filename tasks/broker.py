@@ -8,6 +8,11 @@ for the backlog (``DESIGN.md``: workers share their capacity fairly between user
 
 taskiq's receiver asks :meth:`FairBroker.listen` for a message only when it has a free slot;
 a take brings up to ``read_ahead`` messages in one round trip, still one per user in turn.
+A free slot is not enough while the worker's event loop is falling behind: with an
+``admission`` (:class:`eterna.core.loop_lag.LoopLag`) the next message is taken only once the
+loop keeps up, so the orders already running - and the next user's order, when it comes -
+go through their steps at the pace of a loop that is not overloaded; what is not taken stays
+in the lanes for a less busy worker.
 What a worker took and has not started goes back to the head of its lanes when it stops
 (:meth:`FairBroker.hand_back`); after a crash, the reconciler queues the orders again.
 Delivery is at least once overall; the engine's lease and ``last_seq`` guards make
@@ -29,6 +34,7 @@ from taskiq.message import BrokerMessage
 
 from eterna.application.engine import ExecutionEngine
 from eterna.core.coalesce import Coalescer
+from eterna.core.loop_lag import LoopLag
 from tasks.lanes import Lanes
 
 EXECUTE_ORDER = "orders.execute"
@@ -48,10 +54,13 @@ WAIT_SECONDS = 1.0
 class FairBroker(AsyncBroker):
     """A taskiq broker over per-user lanes."""
 
-    def __init__(self, lanes: Lanes, *, read_ahead: int = READ_AHEAD) -> None:
+    def __init__(
+        self, lanes: Lanes, *, read_ahead: int = READ_AHEAD, admission: LoopLag | None = None
+    ) -> None:
         super().__init__()
         self.lanes = lanes
         self._read_ahead = read_ahead
+        self._admission = admission
         # Taken but not handed to the receiver yet: (user, message).
         self._held: deque[tuple[str, bytes]] = deque()
         # Handed to the receiver and not acknowledged yet (running, or waiting for a slot).
@@ -71,6 +80,8 @@ class FairBroker(AsyncBroker):
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """Yield messages, one user at a time in turn; wait for pushes when all lanes are empty."""
         while True:
+            if self._admission is not None:
+                await self._admission.admit(self.taken)
             if not self._held:
                 taken = await self.lanes.pop(self._read_ahead)
                 if not taken:
@@ -99,9 +110,11 @@ async def execute_order(order_id: str, context: Annotated[Context, TaskiqDepends
     await engine.execute(uuid.UUID(order_id), user)
 
 
-def build_broker(lanes: Lanes, *, read_ahead: int = READ_AHEAD) -> FairBroker:
+def build_broker(
+    lanes: Lanes, *, read_ahead: int = READ_AHEAD, admission: LoopLag | None = None
+) -> FairBroker:
     """Return the broker over the lanes, with the execute-order task registered."""
-    broker = FairBroker(lanes, read_ahead=read_ahead)
+    broker = FairBroker(lanes, read_ahead=read_ahead, admission=admission)
     broker.register_task(execute_order, task_name=EXECUTE_ORDER, timeout=TASK_TIMEOUT_SECONDS)
     return broker
 

@@ -17,6 +17,7 @@ from taskiq.api import run_receiver_task
 from eterna.application.engine import ExecutionEngine
 from eterna.application.ports import QueuedOrder
 from eterna.core.logs import about_many
+from eterna.core.loop_lag import LoopLag
 from eterna.domain.errors import EternaError
 from tasks.broker import FairBroker, stop_receiver
 from tasks.queue import TaskiqOrderQueue
@@ -29,14 +30,24 @@ RECONNECT_SECONDS = 1.0
 class OrderConsumer:
     """Run execute-order messages through the engine, ``concurrency`` at a time."""
 
-    def __init__(self, broker: FairBroker, engine: ExecutionEngine, *, concurrency: int) -> None:
+    def __init__(
+        self,
+        broker: FairBroker,
+        engine: ExecutionEngine,
+        *,
+        concurrency: int,
+        admission: LoopLag | None = None,
+    ) -> None:
         self._broker = broker
         self._engine = engine
         self._concurrency = concurrency
+        self._admission = admission  # the broker's, measured while receiving
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start receiving in the background."""
+        if self._admission is not None:
+            self._admission.start()
         if self._task is None:
             self._task = asyncio.create_task(self._read_forever(), name="receiver")
 
@@ -65,6 +76,8 @@ class OrderConsumer:
         if self._task is not None:
             await stop_receiver(self._task)
             self._task = None
+        if self._admission is not None:
+            await self._admission.stop()
         with contextlib.suppress(Exception):  # the store is down: the reconciler will
             if held := await self._broker.hand_back():
                 log.info("handed %d messages taken ahead back to the queue", held)

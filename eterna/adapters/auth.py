@@ -116,7 +116,7 @@ class JwtAuth:
 
     def _decode(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH:
-            raise AuthError("invalid token")
+            raise AuthError("invalid token: too long")
         try:
             claims = jwt.decode(
                 token,
@@ -131,8 +131,8 @@ class JwtAuth:
             raise AuthError("token expired") from None
         except jwt.ImmatureSignatureError:
             raise AuthError("token not yet valid") from None
-        except jwt.PyJWTError:
-            raise AuthError("invalid token") from None
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token: {_why(exc)}") from None
         _check_time_claims(claims)
         sub = claims.get("sub")
         if (
@@ -153,6 +153,27 @@ class JwtAuth:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("expected 'Authorization: Bearer <token>'")
         return self.verify(token.strip())
+
+
+# Why PyJWT refused a token, most specific first (DecodeError is the base of the signature's).
+_WHY: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.InvalidSignatureError, "signature does not match (signed with another secret?)"),
+    (jwt.InvalidAlgorithmError, f"algorithm not allowed ({ALGORITHM} only)"),
+    (jwt.InvalidIssuerError, "wrong issuer"),
+    (jwt.InvalidAudienceError, "wrong audience"),
+    (jwt.DecodeError, "not a JWT"),
+)
+
+
+def _why(exc: jwt.PyJWTError) -> str:
+    """Say why PyJWT refused a token, in words safe to show (never the token or the secret).
+
+    The commonest cause is a token signed with another secret: `eterna token` run where
+    another JWT_SECRET (or another data folder's generated one) is in force.
+    """
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"missing claim {exc.claim}"
+    return next((why for kind, why in _WHY if isinstance(exc, kind)), "refused")
 
 
 def _check_time_claims(claims: dict[str, object]) -> None:

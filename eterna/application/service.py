@@ -25,10 +25,10 @@ from eterna.application.ports import (
     Intake,
     OpenOrders,
     OrderCursor,
-    OrderPage,
     OrderQueue,
     QueuedOrder,
     ServiceStore,
+    StoredOrders,
     take_step,
 )
 from eterna.application.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
@@ -40,6 +40,7 @@ from eterna.domain.errors import (
     NoRouteError,
     RejectedError,
     RejectionCode,
+    StorageNotMigratedError,
     StorageUnavailableError,
     TransientError,
 )
@@ -381,14 +382,20 @@ class OrderService:
             )
 
     def _check_expiry(self, expires_at: datetime) -> None:
+        """Refuse an expiry without a zone, in the past or beyond the horizon.
+
+        The hints name a time a day ahead, always within the horizon: an example that is
+        refused itself (a fixed date, soon past or too far) would only mislead.
+        """
+        now = self._clock()
+        horizon = self._limits.max_expiry_horizon
+        example = (now + min(horizon, timedelta(days=1))).strftime("%Y-%m-%dT%H:%M:%SZ")
         if expires_at.tzinfo is None or expires_at.utcoffset() is None:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,
-                "expiresAt needs a time zone, e.g. 2030-01-01T00:00:00Z",
+                f"expiresAt needs a time zone, e.g. {example}",
                 "expiresAt",
             )
-        now = self._clock()
-        horizon = self._limits.max_expiry_horizon
         if expires_at <= now:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT, "expiresAt is in the past", "expiresAt"
@@ -396,7 +403,8 @@ class OrderService:
         if expires_at > now + horizon:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,
-                f"expiresAt is more than {horizon.days} days ahead",
+                f"expiresAt is more than {horizon.days} days ahead: at most "
+                f"{(now + horizon).strftime('%Y-%m-%dT%H:%M:%SZ')}, e.g. {example}",
                 "expiresAt",
             )
 
@@ -479,9 +487,15 @@ class OrderService:
         Return the refusal of the whole call when storage is unavailable.
         """
         async with self._one_at_a_time(user_id):
-            admitted = await self._admit(user_id, commands, results)
             try:
+                admitted = await self._admit(user_id, commands, results)
                 placements = await self._repo.place([c for _, c in admitted], self._clock())
+            except StorageNotMigratedError:
+                return RejectedError(
+                    RejectionCode.UNAVAILABLE,
+                    "the database is not migrated: nothing was stored; the operator must run "
+                    "`eterna migrate`, then retry",
+                )
             except StorageUnavailableError:
                 return RejectedError(
                     RejectionCode.UNAVAILABLE,
@@ -705,7 +719,7 @@ class OrderService:
                 "first",
             )
         cursor = decode_cursor(after) if after else None
-        page: OrderPage = await self._repo.list_for_user(
+        page: StoredOrders = await self._repo.list_for_user(
             user_id, first=size, after=cursor, status=status, order_type=order_type
         )
         return OrdersPage(

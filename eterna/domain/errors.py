@@ -7,6 +7,7 @@ Every error the engine raises on purpose derives from :class:`EternaError`::
     ├── InvalidTransitionError   the state machine refused a (status, trigger) pair
     ├── LeaseLostError           another worker took the order over
     ├── StorageUnavailableError  the database did not answer; nothing was stored
+    │   └── StorageNotMigratedError  it answered, without Eterna's tables
     └── VenueError               a venue or the chain failed
         ├── NoRouteError         permanent: nothing routes this pair
         └── VenueUnavailableError   (TransientError) timeout, 5xx, connection refused
@@ -76,6 +77,10 @@ class LeaseLostError(EternaError):
 
 class StorageUnavailableError(EternaError):
     """The database did not answer; the operation stored nothing."""
+
+
+class StorageNotMigratedError(StorageUnavailableError):
+    """The database answered but lacks Eterna's tables: `eterna migrate` was never run."""
 
 
 class VenueError(EternaError):

@@ -16,17 +16,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.routing import Route as HttpRoute
 from starlette.types import Receive, Scope, Send
-from tortoise import Tortoise
 
 from eterna.adapters.metrics.http import MetricsApp
 from eterna.adapters.web.client_address import ClientAddress, TrustedProxies
 from eterna.adapters.web.connection_limits import ConnectionCap, OpenConnections
+from eterna.adapters.web.graphiql_files import GraphiqlFiles
 from eterna.adapters.web.http_limits import BodySizeLimit
 from eterna.adapters.web.memory import TrimAfterClosing, tune_collector
 from eterna.adapters.web.order_page import OrderPage
+from eterna.adapters.web.request_gate import RequestGate
 from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.migration_state import NOT_MIGRATED
+from models.config import ping
 from schema import build_schema
 from schema.document_cost import DocumentLimits
 from schema.view import EternaGraphQL
@@ -55,10 +58,15 @@ async def health(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     checks: dict[str, str] = {}
     try:
-        await Tortoise.get_connection("default").execute_query("SELECT 1")
+        await ping()
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"
+    migrations = runtime.migrations
+    # Checked again only while missing: a migrated database costs nothing more here.
+    missing = checks["database"] == "ok" and migrations is not None and migrations.pending
+    if missing and migrations is not None and await migrations.check():
+        checks["database"] = NOT_MIGRATED
     if runtime.redis is None:
         checks["redis"] = "not configured"
     else:
@@ -117,6 +125,10 @@ def create_app(settings: Settings) -> Starlette:
                 allowed_origins=settings.allowed_origins,
                 init_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
                 per_user=per_user,
+                requests=RequestGate(
+                    settings.max_requests_in_progress,
+                    max_waiting=settings.max_requests_waiting,
+                ),
                 reads=read_budgets(
                     runtime.redis,
                     prefix=settings.redis_prefix,
@@ -160,6 +172,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.order_page:
         routes.extend(OrderPage().routes())
+    if settings.graphiql:
+        routes.extend(GraphiqlFiles().routes())
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.open_per_address = per_address
     app.state.open_per_user = per_user

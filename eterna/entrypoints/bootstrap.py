@@ -28,7 +28,7 @@ from typing import Literal
 
 import redis.asyncio as aioredis
 from tortoise import Tortoise
-from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import set_global_context
 from tortoise.migrations.api.migrate import migrate
 
 from eterna.adapters.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
@@ -43,7 +43,7 @@ from eterna.adapters.metrics import Metrics
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
-from eterna.application.ports import EventPublisher, MarketData, OrderStore
+from eterna.application.ports import EventPublisher, MarketData, OrderStore, StoreObserver
 from eterna.application.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -55,14 +55,17 @@ from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
 from eterna.core.clock import utcnow
+from eterna.core.loop_lag import LoopLag
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import TokenRegistry
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.market import CHAIN_MAX_LEGS, open_chain
+from eterna.entrypoints.migration_state import MigrationState
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
-from models.config import tortoise_config
-from models.repository import TortoiseOrderRepository
+from models.config import is_postgres_url, ping, tortoise_config
+from models.postgres import PostgresOrderStore, open_postgres_store
+from models.tortoise_store import TortoiseOrderStore
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
 from tasks.consumer import OrderConsumer
 from tasks.intake import LanesIntake
@@ -94,6 +97,7 @@ class Runtime:
     watcher: WatcherRunner | None = None  # in processes that execute orders
     sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
     consumer: OrderConsumer | None = None  # in processes that execute orders
+    migrations: MigrationState | None = None  # where migrations are a release step
 
     @property
     def runs_engine(self) -> bool:
@@ -116,16 +120,32 @@ def watcher_lock_key(settings: Settings) -> str:
     return f"{settings.redis_prefix}:watcher"
 
 
-def jwt_auth(settings: Settings) -> JwtAuth:
+def local_secret_path(settings: Settings) -> Path:
+    """Return where the embedded mode keeps its generated secret (absolute)."""
+    return (settings.data_dir / "jwt_secret").resolve()
+
+
+def jwt_auth(settings: Settings, *, create_secret: bool = True) -> JwtAuth:
     """Return the JWT verifier; the embedded mode keeps a generated secret in its data folder.
 
-    :raises ValueError: when the distributed mode has no strong JWT_SECRET.
+    ``create_secret=False`` refuses to invent one: a token signed with a secret no server
+    holds is refused as an invalid token later, far from the cause (``eterna token`` run
+    from another folder than the server's).
+
+    :raises ValueError: when the distributed mode has no strong JWT_SECRET, or when there is
+        no secret to use and none may be made.
     """
     if settings.jwt_secret is not None:
         secret = check_secret(settings.jwt_secret.get_secret_value())
     elif settings.distributed:
         raise ValueError(
             f"the distributed mode needs JWT_SECRET (at least {MIN_SECRET_LENGTH} characters)"
+        )
+    elif not create_secret and not local_secret_path(settings).exists():
+        raise ValueError(
+            f"no secret at {local_secret_path(settings)}: no `eterna serve` has run with this "
+            "data folder. Run this where the server runs, point ETERNA_DATA_DIR at its data "
+            "folder, or set JWT_SECRET to the server's"
         )
     else:
         secret = _local_secret(settings.data_dir)
@@ -174,25 +194,48 @@ def _local_secret(data_dir: Path) -> str:
     return secret
 
 
+# Connections Tortoise keeps beside the Postgres store's pool: migrations, /health and the
+# order counts of the metrics are all it serves there.
+TORTOISE_BESIDE_POSTGRES = 2
+
+
 async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     """Connect Tortoise (and apply migrations first when asked)."""
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    url = settings.effective_database_url
+    pool_size = TORTOISE_BESIDE_POSTGRES if is_postgres_url(url) else settings.db_pool_size
+    config = tortoise_config(url, pool_size=pool_size)
     if run_migrations:
         await migrate(config=config)
         await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
-    await Tortoise.init(config=config, _enable_global_fallback=True)
+    set_global_context(await Tortoise.init(config=config))
+
+
+async def open_store(settings: Settings, observer: StoreObserver | None) -> OrderStore:
+    """Return the order store: on Postgres its own asyncpg store, else the Tortoise one."""
+    url = settings.effective_database_url
+    if is_postgres_url(url):
+        return await open_postgres_store(url, pool_size=settings.db_pool_size, observer=observer)
+    return TortoiseOrderStore(observer=observer)
+
+
+async def close_store(store: OrderStore, *, and_database: bool = False) -> None:
+    """Close the store's own connections (the Postgres store's pool), then Tortoise's if asked."""
+    if isinstance(store, PostgresOrderStore):
+        await store.close()
+    if and_database:
+        await close_database()
 
 
 async def close_database() -> None:
-    """Close the connections and unbind the models, so a later init may use another database."""
+    """Close Tortoise's connections; a later init may open another database, of any dialect.
+
+    Each dialect has a connection name of its own (``models.config.connection_name``), so
+    the SQL Tortoise cached for one is never reused for the other.
+    """
     await Tortoise.close_connections()
-    # Models and executors cache SQL of the database's dialect, keyed by connection name only:
-    # drop both, or a later init on another dialect would reuse the old placeholders.
-    await Tortoise._reset_apps()
-    EXECUTOR_CACHE.clear()
 
 
 @contextlib.asynccontextmanager
@@ -200,16 +243,22 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     """Build and start the pieces for this role; stop them on exit."""
     auth = jwt_auth(settings)
     await open_database(settings, run_migrations=not settings.distributed)
+    migrations = await _migration_state(settings)
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
     link = await open_chain(settings)
     router = Router(link.venues, max_legs=CHAIN_MAX_LEGS)
-    broker = build_broker(lanes(settings, redis, "orders"), read_ahead=READ_AHEAD if redis else 1)
+    admission = LoopLag(settings.worker_max_loop_lag_ms / 1000)
+    broker = build_broker(
+        lanes(settings, redis, "orders"),
+        read_ahead=READ_AHEAD if redis else 1,
+        admission=admission,
+    )
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
-    repo: OrderStore = TortoiseOrderRepository(observer=metrics)
+    repo = await open_store(settings, metrics)
     queue = TaskiqOrderQueue(broker)
     engine = None
     reconciler = None
@@ -230,7 +279,9 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             market=link.market,
         )
         set_engine(broker, engine)
-        consumer = OrderConsumer(broker, engine, concurrency=settings.worker_concurrency)
+        consumer = OrderConsumer(
+            broker, engine, concurrency=settings.worker_concurrency, admission=admission
+        )
         reconciler = Reconciler(
             repo,
             queue,
@@ -287,6 +338,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         metrics=metrics,
         watcher=watcher,
         consumer=consumer,
+        migrations=migrations,
         sweep=(
             MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
             if role == "api"
@@ -314,7 +366,17 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if redis is not None:
             await redis.aclose()
         await link.close()
-        await close_database()
+        await close_store(repo, and_database=True)
+
+
+async def _migration_state(settings: Settings) -> MigrationState | None:
+    """Check the migrations where they are a release step (the distributed mode)."""
+    if not settings.distributed:
+        return None  # migrated at start
+    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    state = MigrationState(config["apps"])
+    await state.check()
+    return state
 
 
 async def _start(runtime: Runtime, role: Role, dispatcher: RedisStreamDispatcher | None) -> None:
@@ -350,7 +412,7 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
         return
     # Connect here, not lazily in the watcher's first query: a connection still being opened
     # when a short-lived runtime stops would be left behind (aiosqlite's thread).
-    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    await ping()
     watcher.start()
 
 

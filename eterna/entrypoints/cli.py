@@ -15,6 +15,7 @@ from typing import Any
 from eterna import __version__
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.settings_help import COMMAND_SETTINGS, epilog, settings_text
+from eterna.entrypoints.trade import add_trading_commands
 
 log = logging.getLogger("eterna")
 
@@ -72,12 +73,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from eterna.core.clock import utcnow  # noqa: PLC0415
     from eterna.entrypoints.app import create_app  # noqa: PLC0415
     from eterna.entrypoints.bootstrap import jwt_auth  # noqa: PLC0415
+    from eterna.entrypoints.failures import check_port  # noqa: PLC0415
 
     _configure_logging(settings)
     _programs_or_exit(settings, "serve")
     host = args.host or settings.host
     port = args.port or settings.port
     mode = "distributed" if settings.distributed else "embedded"
+    # Before the banner, the token and the app (its watcher, its database): nothing starts
+    # on a port another server holds.
+    busy = check_port(host, port)
+    if busy:
+        raise SystemExit(f"eterna serve: {busy}")
     try:
         auth = jwt_auth(settings)
     except ValueError as exc:
@@ -218,15 +225,18 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
 def cmd_token(args: argparse.Namespace) -> None:
     """Print a JWT for a user."""
     from eterna.core.clock import utcnow  # noqa: PLC0415
-    from eterna.entrypoints.bootstrap import jwt_auth  # noqa: PLC0415
+    from eterna.entrypoints.bootstrap import jwt_auth, local_secret_path  # noqa: PLC0415
 
     settings = _settings()
     try:
-        auth = jwt_auth(settings)
+        auth = jwt_auth(settings, create_secret=False)
     except ValueError as exc:
-        raise SystemExit(str(exc)) from None
+        raise SystemExit(f"eterna token: {exc}") from None
     hours = args.hours or settings.token_ttl_hours
     print(auth.issue(args.user, now=utcnow(), ttl=timedelta(hours=hours)))
+    # On stderr, so `$(eterna token USER)` captures the token alone.
+    source = "JWT_SECRET" if settings.jwt_secret is not None else local_secret_path(settings)
+    print(f"signed with the secret in {source}", file=sys.stderr)
 
 
 def cmd_schema(_args: argparse.Namespace) -> None:
@@ -247,6 +257,12 @@ def _command(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=func)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of a failure (also with ETERNA_LOG_LEVEL=DEBUG)",
+    )
     return parser
 
 
@@ -270,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"eterna {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure, not one line"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = _command(
         sub,
@@ -357,8 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "token",
         "print a JWT for USER",
-        "Print a JWT (HS256, sub = USER) signed with JWT_SECRET, or with the embedded mode's "
-        "generated secret. Send it as `Authorization: Bearer <token>`.",
+        "Print a JWT (HS256, sub = USER) signed with JWT_SECRET, or with the secret the "
+        "embedded mode generated in its data folder (ETERNA_DATA_DIR, ./.eterna by default: "
+        "run it where `eterna serve` runs); without either it refuses rather than invent "
+        "a secret no server holds. Says on stderr which secret signed. Send the token as "
+        "`Authorization: Bearer <token>`.",
         cmd_token,
     )
     token.add_argument("user", metavar="USER", help="user id (the token's sub)")
@@ -383,10 +405,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also show the value each setting has in this environment",
     )
+    add_trading_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the ``eterna`` command."""
+    """Run the ``eterna`` command; a failure is one line with its fix unless --debug."""
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except Exception as exc:
+        debug = getattr(args, "debug", False) or os.environ.get("ETERNA_LOG_LEVEL", "") == "DEBUG"
+        if debug:
+            raise
+        from eterna.entrypoints.failures import explain  # noqa: PLC0415
+
+        settings = _settings_or_none()
+        raise SystemExit(
+            f"eterna {args.command}: {explain(exc, settings)} (--debug shows the traceback)"
+        ) from None
+
+
+def _settings_or_none() -> Settings | None:
+    try:
+        return Settings()
+    except ValueError:
+        return None

@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         Path(".eterna"), description="SQLite file and generated secret of the embedded mode"
     )
     redis_prefix: str = Field("eterna", description="prefix of the queue and event stream keys")
-    db_pool_size: int = Field(20, description="Postgres connections per process")
+    db_pool_size: int = Field(
+        20,
+        description="Postgres connections per process for the order store (Tortoise keeps 2 "
+        "more for migrations, /health and metrics)",
+    )
     log_level: str = Field("INFO", description="log level (DEBUG, INFO, WARNING, ERROR)")
     log_format: Literal["console", "json"] = Field(
         "console",
@@ -98,6 +102,12 @@ class Settings(BaseSettings):
     )
 
     worker_concurrency: int = Field(64, description="orders one worker runs at once")
+    worker_max_loop_lag_ms: float = Field(
+        10.0,
+        ge=0,
+        description="a worker takes no new order while its event loop runs this late "
+        "(smoothed); 0 takes one whenever a slot is free",
+    )
     lease_seconds: float = Field(
         30.0, description="how long a worker's claim on an order lasts without renewal"
     )
@@ -315,6 +325,17 @@ class Settings(BaseSettings):
     max_connections_per_user: int = Field(
         20, ge=0, description="open websockets per user on one API process (0: no cap)"
     )
+    max_requests_in_progress: int = Field(
+        2,
+        ge=0,
+        description="HTTP requests of one caller (user, or address without a token) one API "
+        "process runs at once; the next wait their turn (0: no limit)",
+    )
+    max_requests_waiting: int = Field(
+        100,
+        ge=1,
+        description="requests of one caller waiting for their turn; beyond, HTTP 429",
+    )
     max_notional_usd: Decimal = Field(
         Decimal(1_000_000), ge=0, description="largest order value in USD (0: off)"
     )
@@ -409,9 +430,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "ws_init_timeout_seconds",
         "max_connections_per_address",
         "max_connections_per_user",
+        "max_requests_in_progress",
+        "max_requests_waiting",
     ),
     "execution": (
         "worker_concurrency",
+        "worker_max_loop_lag_ms",
         "lease_seconds",
         "max_attempts",
         "backoff_base_ms",

@@ -6,9 +6,11 @@ import asyncio
 import logging
 import signal
 
+import redis.asyncio as aioredis
+
 from eterna.adapters.metrics.http import MetricsServer
 from eterna.application.ratelimit import RateLimit, RedisRateLimiter
-from eterna.entrypoints.bootstrap import Runtime, open_runtime
+from eterna.entrypoints.bootstrap import Runtime, jwt_auth, open_runtime
 from eterna.entrypoints.config import Settings
 from tasks.throttle import ThrottledEngine
 
@@ -22,6 +24,8 @@ async def run_worker(settings: Settings) -> None:
             "eterna worker needs REDIS_URL and DATABASE_URL; `eterna serve` alone runs "
             "its own worker in the embedded mode"
         )
+    jwt_auth(settings)  # no JWT_SECRET: say so before anything starts
+    await _ping_redis(settings)
     # Handle SIGTERM from the first moment: an orchestrator may stop a worker that is still
     # starting, and it should then exit cleanly rather than die of the signal.
     stop = asyncio.Event()
@@ -55,6 +59,18 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker stopped")
         if metrics is not None:  # last, so the shutdown itself can still be watched
             await metrics.stop()
+
+
+async def _ping_redis(settings: Settings) -> None:
+    """Fail at once when Redis does not answer, rather than start and spin on the queue.
+
+    :raises redis.exceptions.ConnectionError: when Redis does not answer within 5 s.
+    """
+    client = aioredis.from_url(settings.redis_url or "", socket_connect_timeout=5, socket_timeout=5)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
 
 
 async def _serve_metrics(runtime: Runtime) -> MetricsServer | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ from playwright.sync_api import Browser, sync_playwright
 from eterna.adapters.auth import JwtAuth
 from eterna.core.clock import utcnow
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
 # Headless and quiet: no sandbox (CI runs as root), no GPU, and nothing that phones home.
 CHROMIUM_ARGS = [
     "--headless",
@@ -127,14 +128,32 @@ def _wait_ready(url: str, log: Path, proc: subprocess.Popen[bytes]) -> str:
     raise AssertionError(f"eterna serve did not come up:\n{log.read_text()}")
 
 
+def chromium_path() -> Path | None:
+    """Return the browser to drive: $CHROMIUM if set, else the first Chromium on PATH."""
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        return Path(configured)
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
 @contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Launch Debian's Chromium through Playwright; a missing browser fails the test."""
-    if not CHROMIUM.exists():
+def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """Launch Chromium ($CHROMIUM or PATH) through Playwright; a missing one fails the test."""
+    executable = chromium_path()
+    if executable is None or not executable.exists():
         # Never skipped: CI's test command installs it (scripts/chromium.sh).
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/chromium.sh`")
+        pytest.fail(
+            f"no Chromium ({executable or 'none on PATH'}): set CHROMIUM to its path or run "
+            "`bash scripts/chromium.sh`"
+        )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(executable), args=[*CHROMIUM_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:

@@ -107,7 +107,7 @@ async def test_a_websocket_initialised_in_time_outlives_the_deadline(
 async def test_a_legacy_websocket_refused_at_init_is_not_closed_twice(data_dir: Path) -> None:
     async with running(data_dir, ws_init_timeout_seconds=0.2) as api:
         ended = await session(api.client, [init("not-a-token")], protocol="graphql-ws")
-    assert (ended.code, ended.reason) == (1011, "Forbidden: invalid token")
+    assert (ended.code, ended.reason) == (1011, "Forbidden: invalid token: not a JWT")
 
 
 # -- caps ------------------------------------------------------------------------------------
@@ -235,4 +235,4 @@ async def test_refusals_are_logged_with_the_client_address(
     assert over_cap == [
         "refused 1 websocket(s) over the per-address cap of 1 (the last from 203.0.113.7)"
     ]  # once: the next refusals wait for the next minute's line
-    assert "rejected websocket credentials from 203.0.113.7: invalid token" in lines
+    assert "rejected websocket credentials from 203.0.113.7: invalid token: not a JWT" in lines

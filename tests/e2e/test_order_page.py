@@ -222,9 +222,11 @@ def test_sniper_order_for_a_mint_no_venue_lists_waits(served: Served, page: Page
 def test_a_refused_token_is_said_plainly(served: Served, page: Page) -> None:
     page.goto(f"{served.url}/#token=not-a-token")
     expect(page.locator("#connection")).to_have_text(
-        "the server refused the connection: invalid token"
+        "the server refused the connection: invalid token: not a JWT"
     )
-    expect(page.locator("#notice")).to_contain_text("Could not list your orders: invalid token")
+    expect(page.locator("#notice")).to_contain_text(
+        "Could not list your orders: invalid token: not a JWT"
+    )
 
 
 def test_bad_input_is_rejected_next_to_the_form_as_text(served: Served, page: Page) -> None:

@@ -34,6 +34,8 @@ from tests.e2e.test_market_orders import (
     subscribe,
     wait_terminal,
 )
+from tests.e2e.ws_session import init as graphql_ws_init
+from tests.e2e.ws_session import session
 
 pytestmark = pytest.mark.anyio
 
@@ -165,9 +167,16 @@ def _tokens(secret: str) -> list[tuple[str, str]]:
             "token expired",
             jwt.encode(dict(live, exp=datetime.now(UTC) - timedelta(hours=1)), secret),
         ),
-        ("invalid token", jwt.encode(live, "another-secret-" + "x" * 40)),
-        ("invalid token", jwt.encode(live, None, algorithm="none")),
-        ("invalid token", jwt.encode(live, secret + "x" * 40, algorithm="HS512")),
+        (
+            "invalid token: signature does not match (signed with another secret?)",
+            jwt.encode(live, "another-secret-" + "x" * 40),
+        ),
+        ("invalid token: algorithm not allowed", jwt.encode(live, None, algorithm="none")),
+        (
+            "invalid token: algorithm not allowed",
+            jwt.encode(live, secret + "x" * 40, algorithm="HS512"),
+        ),
+        ("invalid token: not a JWT", "not-a-token"),
         ("expected 'Authorization: Bearer <token>'", ""),
     ]
 
@@ -181,6 +190,16 @@ async def test_bad_credentials_get_a_clear_unauthenticated_error(api: Api) -> No
         assert error["message"].startswith(reason)
     anonymous = (await api.gql(LIST_IDS, user=None))["errors"][0]
     assert anonymous["message"].startswith("authentication required")
+
+
+async def test_a_websocket_refused_for_its_token_says_why_in_the_close_frame(api: Api) -> None:
+    for reason, token in _tokens(api.runtime.auth.secret):
+        if not token:
+            continue
+        ended = await session(api.client, [graphql_ws_init(token)])
+        assert ended.code == 4403
+        assert ended.reason is not None
+        assert ended.reason.startswith(f"Forbidden: {reason}"), (reason, ended.reason)
 
 
 async def test_websocket_with_an_expired_token_is_refused(api: Api) -> None:

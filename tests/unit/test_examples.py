@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from schema.document_gate import DocumentGate
 from schema.playground import EXAMPLE, EXAMPLE_VARIABLES, playground_html
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+WEB_GRAPHIQL = Path(__file__).resolve().parents[2] / "eterna" / "adapters" / "web" / "graphiql"
 FILES = sorted(EXAMPLES.glob("*.graphql"))
 DEFAULTS = Settings.model_fields
 
@@ -147,12 +149,21 @@ def test_playground_variables_fit_every_playground_operation() -> None:
 
 
 def test_playground_page_opens_on_the_example_with_its_variables() -> None:
-    html = playground_html()
-    assert f"const EXAMPLE_QUERY = {json.dumps(EXAMPLE)};" in html
-    assert (
-        f"const EXAMPLE_VARIABLES = {json.dumps(json.dumps(EXAMPLE_VARIABLES, indent=2))};" in html
+    page = playground_html()
+    block = re.search(
+        r'<script type="application/json" id="eterna-example">(.*?)</script>', page, re.S
     )
-    assert "React.useState(EXAMPLE_QUERY)" in html
-    assert "React.useState(EXAMPLE_VARIABLES)" in html
+    assert block, page
+    assert json.loads(block.group(1)) == {
+        "query": EXAMPLE,
+        "variables": json.dumps(EXAMPLE_VARIABLES, indent=2),
+        "styleNonce": "",
+    }
+    # The only other scripts are files of this server: nothing inline, nothing from elsewhere.
+    sources = re.findall(r"<script([^>]*)>", page)
+    assert all('src="/graphiql/' in s or 'type="application/json"' in s for s in sources), sources
+    script = (WEB_GRAPHIQL / "graphiql-page.js").read_text()
+    assert "React.useState(example.query)" in script
+    assert "React.useState(example.variables)" in script
     # Subscriptions authenticate with the Headers tab: it goes to connection_init.
-    assert "wsConnectionParams: (opts && opts.headers) || {}" in html
+    assert "wsConnectionParams: (opts && opts.headers) || {}" in script

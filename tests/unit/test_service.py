@@ -195,3 +195,20 @@ async def test_each_order_of_a_batch_spends_the_budget_and_caps_refuse_in_order(
 
 def _routed() -> steps.Routed:
     return steps.Routed(message="routed", attempt=1, route=route())
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [T0 + timedelta(days=31), datetime(2030, 1, 2)],  # noqa: DTZ001 - naive on purpose
+    ids=["beyond the horizon", "without a zone"],
+)
+async def test_an_expiry_refusal_suggests_a_time_that_would_be_accepted(
+    world: World, expires_at: datetime
+) -> None:
+    service = world.service()
+    (refused,) = await service.place("alice", [replace(LIMIT, expires_at=expires_at)])
+    assert isinstance(refused, RejectedError)
+    assert (refused.code, refused.field) == (RejectionCode.INVALID_INPUT, "expiresAt")
+    suggested = datetime.fromisoformat(refused.message.rpartition("e.g. ")[2])
+    (accepted,) = placed(await service.place("alice", [replace(LIMIT, expires_at=suggested)]))
+    assert accepted.expires_at == suggested

@@ -16,10 +16,18 @@ OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 FIELDS = sorted(Settings.model_fields)
 
 
-def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
+def _subcommands(
+    parser: argparse.ArgumentParser | None = None, prefix: str = ""
+) -> dict[str, argparse.ArgumentParser]:
+    """Return every command, nested ones too (``order place``), by its full name."""
+    parser = parser or build_parser()
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                found[prefix + name] = command
+                found.update(_subcommands(command, f"{prefix}{name} "))
+    return found
 
 
 def _documented_settings() -> set[str]:

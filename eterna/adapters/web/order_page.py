@@ -47,18 +47,35 @@ class Asset:
     etag: str
 
 
-def load_assets() -> dict[str, Asset]:
-    """Read the page's HTML, scripts and styles from the package."""
+def load_assets(folder: str = "static", required: str | None = INDEX) -> dict[str, Asset]:
+    """Read a folder of the package's HTML, scripts and styles (the order page's by default)."""
     assets: dict[str, Asset] = {}
-    for entry in (resources.files("eterna.adapters.web") / "static").iterdir():
+    for entry in (resources.files("eterna.adapters.web") / folder).iterdir():
         suffix = "." + entry.name.rpartition(".")[2]
         if entry.is_file() and suffix in _MEDIA_TYPES:
             body = entry.read_bytes()
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             assets[entry.name] = Asset(body, _MEDIA_TYPES[suffix], etag)
-    if INDEX not in assets:
-        raise RuntimeError("eterna/adapters/web/static/index.html is missing from the package")
+    if required is not None and required not in assets:
+        raise RuntimeError(f"eterna/adapters/web/{folder}/{required} is missing from the package")
     return assets
+
+
+def send_asset(request: Request, asset: Asset, policy: str = CONTENT_SECURITY_POLICY) -> Response:
+    """Send one file with its policy, revalidated by ETag on every load."""
+    headers = {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        # Revalidate every time (cheap, by ETag) so an upgraded server never runs an
+        # old script against a new schema.
+        "Cache-Control": "no-cache",
+        "ETag": asset.etag,
+    }
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
 class OrderPage:
@@ -88,16 +105,4 @@ class OrderPage:
 
     @staticmethod
     def _send(request: Request, asset: Asset) -> Response:
-        headers = {
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            # Revalidate every time (cheap, by ETag) so an upgraded server never runs an
-            # old script against a new schema.
-            "Cache-Control": "no-cache",
-            "ETag": asset.etag,
-        }
-        if request.headers.get("if-none-match") == asset.etag:
-            return Response(status_code=304, headers=headers)
-        return Response(asset.body, media_type=asset.media_type, headers=headers)
+        return send_asset(request, asset)

@@ -12,6 +12,7 @@ class OrderInput(BaseModel):
     """An order to place."""
 
     type_: OrderType = Field(alias="type")
+    "MARKET, LIMIT or SNIPER."
     token_in: str = Field(alias="tokenIn")
     'Symbol ("SOL") or mint address.'
     token_out: str = Field(alias="tokenOut")

@@ -9,16 +9,19 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** Date with time (isoformat) */
   DateTime: { input: string; output: string; }
-  /** An exact decimal number as a string, e.g. "1.25". Never a float. */
+  /** An exact decimal number as a JSON string, e.g. "1.25". A JSON number (integer or float) is refused: it may have lost digits before it arrived. */
   Decimal: { input: string; output: string; }
 };
 
+/** The order cancelled, or why it was not. */
 export type CancelOrderResult = CancelRejected | OrderCancelled;
 
 /** The order could not be cancelled. */
 export type CancelRejected = {
   __typename?: 'CancelRejected';
+  /** Why it was refused; switch on it. */
   code: RejectionCode;
+  /** What was wrong, for people. */
   message: Scalars['String']['output'];
   /** RATE_LIMITED: seconds until a retry will be accepted. */
   retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
@@ -26,14 +29,22 @@ export type CancelRejected = {
 
 /** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, INTERNAL: permanent. */
 export type FailureKind =
+  /** The transaction's blockhash expired before it landed; retried. */
   | 'BLOCKHASH_EXPIRED'
+  /** A pool could not fill the amount. */
   | 'INSUFFICIENT_LIQUIDITY'
+  /** The order cannot be executed as stored. */
   | 'INTERNAL'
+  /** Nothing routes the pair or the amount. */
   | 'NO_ROUTE'
+  /** The program refused to pay less than the transaction's minimum out. */
   | 'SLIPPAGE'
+  /** The transaction landed and failed for another reason. */
   | 'TRANSACTION_FAILED'
+  /** A venue or the chain's RPC did not answer; retried. */
   | 'VENUE_UNAVAILABLE';
 
+/** Place and cancel your orders. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or WAITING order of yours. */
@@ -45,16 +56,19 @@ export type Mutation = {
 };
 
 
+/** Place and cancel your orders. */
 export type MutationCancelOrderArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Place and cancel your orders. */
 export type MutationPlaceOrderArgs = {
   input: OrderInput;
 };
 
 
+/** Place and cancel your orders. */
 export type MutationPlaceOrdersArgs = {
   inputs: Array<OrderInput>;
 };
@@ -62,68 +76,99 @@ export type MutationPlaceOrdersArgs = {
 /** An order and its latest state. */
 export type Order = {
   __typename?: 'Order';
+  /** Amount paid, in tokenIn units. */
   amountIn: Scalars['Decimal']['output'];
+  /** CONFIRMED: output received, in tokenOut units. */
   amountOut?: Maybe<Scalars['Decimal']['output']>;
+  /** Execution attempts so far. */
   attempts: Scalars['Int']['output'];
+  /** Your idempotency key, when you gave one. */
   clientOrderId?: Maybe<Scalars['String']['output']>;
+  /** When the order was placed (UTC). */
   createdAt: Scalars['DateTime']['output'];
   /** Every step so far, ordered by seq. */
   events: Array<OrderEvent>;
   /** tokenOut per 1 tokenIn. */
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** LIMIT, SNIPER: when the order stops resting. */
   expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** FAILED: why, for people. */
   failureReason?: Maybe<Scalars['String']['output']>;
+  /** Order id (a UUID). */
   id: Scalars['ID']['output'];
+  /** LIMIT: minimum tokenOut per 1 tokenIn. */
   limitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The chosen route, once ROUTING has happened. */
   route?: Maybe<Route>;
+  /** Slippage allowed below the route's expected output, in bps. */
   slippageBps: Scalars['Int']['output'];
+  /** Where the order is now. */
   status: OrderStatus;
+  /** Token the order pays in. */
   tokenIn: Token;
+  /** Token the order buys. */
   tokenOut: Token;
+  /** SUBMITTED, CONFIRMED: the transaction's signature. */
   txSignature?: Maybe<Scalars['String']['output']>;
+  /** What the order waits for before it swaps. */
   type: OrderType;
+  /** When the order last changed (UTC). */
   updatedAt: Scalars['DateTime']['output'];
 };
 
 /** The order was cancelled. */
 export type OrderCancelled = {
   __typename?: 'OrderCancelled';
+  /** The order, now CANCELLED. */
   order: Order;
 };
 
 /** Orders, newest first, with stable cursors. */
 export type OrderConnection = {
   __typename?: 'OrderConnection';
+  /** The orders of this page, newest first. */
   edges: Array<OrderEdge>;
+  /** Where this page sits. */
   pageInfo: PageInfo;
 };
 
+/** An order and its stable cursor. */
 export type OrderEdge = {
   __typename?: 'OrderEdge';
+  /** Opaque cursor of this order; stays valid while new orders arrive. */
   cursor: Scalars['String']['output'];
+  /** The order. */
   node: Order;
 };
 
 /** One step of an order. seq counts 1, 2, 3... with no gap. */
 export type OrderEvent = {
   __typename?: 'OrderEvent';
+  /** CONFIRMED: output received, in tokenOut units. */
   amountOut?: Maybe<Scalars['Decimal']['output']>;
+  /** When the step happened (UTC). */
   at: Scalars['DateTime']['output'];
   /** Execution attempt this step belongs to (0 = none yet). */
   attempt: Scalars['Int']['output'];
+  /** A retry or FAILED: the error, for people. */
   error?: Maybe<Scalars['String']['output']>;
   /** tokenOut per 1 tokenIn. */
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
   /** A retry, a failure, or a rest after failing on price: what it failed on. */
   failure?: Maybe<FailureKind>;
+  /** What happened, for people; switch on status and failure, not on this text. */
   message: Scalars['String']['output'];
+  /** The order this step belongs to. */
   orderId: Scalars['ID']['output'];
   /** ROUTING: every venue's best quote. */
   quotes?: Maybe<Array<Quote>>;
   /** ROUTING: the chosen route. */
   route?: Maybe<Route>;
+  /** 1, 2, 3... per order with no gap; resume a subscription with afterSeq. */
   seq: Scalars['Int']['output'];
+  /** The order's status after this step. */
   status: OrderStatus;
+  /** SUBMITTED, CONFIRMED: the transaction's signature. */
   txSignature?: Maybe<Scalars['String']['output']>;
 };
 
@@ -147,21 +192,25 @@ export type OrderInput = {
   tokenIn: Scalars['String']['input'];
   /** Symbol or mint; a SNIPER order may name a mint no venue lists yet. */
   tokenOut: Scalars['String']['input'];
+  /** MARKET, LIMIT or SNIPER. */
   type: OrderType;
 };
 
 /** The order was accepted (or already existed for this clientOrderId). */
 export type OrderPlaced = {
   __typename?: 'OrderPlaced';
+  /** The order as stored. */
   order: Order;
 };
 
 /** The order was refused; nothing was stored. */
 export type OrderRejected = {
   __typename?: 'OrderRejected';
+  /** Why it was refused; switch on it. */
   code: RejectionCode;
   /** The input field at fault, when one is. */
   field?: Maybe<Scalars['String']['output']>;
+  /** What was wrong, for people. */
   message: Scalars['String']['output'];
   /** RATE_LIMITED: seconds until a retry will be accepted. */
   retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
@@ -169,33 +218,51 @@ export type OrderRejected = {
 
 /** Where an order is: PENDING -> (WAITING) -> ROUTING -> BUILDING -> SUBMITTED -> CONFIRMED, or FAILED, CANCELLED, EXPIRED. */
 export type OrderStatus =
+  /** Building the transaction for the chosen route. */
   | 'BUILDING'
+  /** Terminal: cancelled by its owner before it executed. */
   | 'CANCELLED'
+  /** Terminal: the swap landed; amountOut and txSignature are set. */
   | 'CONFIRMED'
+  /** Terminal: expiresAt passed before the order's condition held. */
   | 'EXPIRED'
+  /** Terminal: the order could not be executed; failureReason says why. */
   | 'FAILED'
+  /** Accepted, stored and queued for a worker. */
   | 'PENDING'
+  /** Quoting every venue and choosing the route. */
   | 'ROUTING'
+  /** The transaction was sent; waiting for its confirmation. */
   | 'SUBMITTED'
+  /** A LIMIT or SNIPER order resting until its condition holds. */
   | 'WAITING';
 
 /** What an order waits for before it swaps. */
 export type OrderType =
+  /** Rest until the best route pays at least limitPrice for the whole amount. */
   | 'LIMIT'
+  /** Swap now at the best route, failing rather than fill below the slippage floor. */
   | 'MARKET'
+  /** Rest until tokenOut trades on some venue, then buy at once. */
   | 'SNIPER';
 
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** More orders follow endCursor. */
   hasNextPage: Scalars['Boolean']['output'];
+  /** Orders precede startCursor. */
   hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first edge, null on an empty page. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/** The order placed, or why it was refused. */
 export type PlaceOrderResult = OrderPlaced | OrderRejected;
 
+/** Read your orders, and the tokens, venues and routes on offer. */
 export type Query = {
   __typename?: 'Query';
   /** One of your orders; null if it does not exist or is not yours. */
@@ -211,11 +278,13 @@ export type Query = {
 };
 
 
+/** Read your orders, and the tokens, venues and routes on offer. */
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Read your orders, and the tokens, venues and routes on offer. */
 export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -224,6 +293,7 @@ export type QueryOrdersArgs = {
 };
 
 
+/** Read your orders, and the tokens, venues and routes on offer. */
 export type QueryQuoteArgs = {
   amountIn: Scalars['Decimal']['input'];
   slippageBps?: InputMaybe<Scalars['Int']['input']>;
@@ -242,70 +312,101 @@ export type Quote = {
   pool: Scalars['String']['output'];
   /** Shortfall below the spot price, in bps. */
   priceImpactBps: Scalars['Int']['output'];
+  /** Venue name, as the venues query lists it. */
   venue: Scalars['String']['output'];
 };
 
 /** No route could be quoted. */
 export type QuoteRejected = {
   __typename?: 'QuoteRejected';
+  /** Why no route was quoted; switch on it. */
   code: RejectionCode;
+  /** What was wrong, for people. */
   message: Scalars['String']['output'];
   /** RATE_LIMITED: seconds until a retry will be accepted. */
   retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
 };
 
+/** The route a market order would take now, or why none. */
 export type QuoteResult = QuoteRejected | RouteQuote;
 
 /** Why a request was refused; switch on it, not on the message. */
 export type RejectionCode =
+  /** placeOrders got more orders than the batch cap; nothing was stored. */
   | 'BATCH_TOO_LARGE'
+  /** An amount is not positive or has more decimals than its token. */
   | 'INVALID_AMOUNT'
+  /** A field is malformed or out of its bounds; `field` names it. */
   | 'INVALID_INPUT'
+  /** The order is past WAITING (or changing right now) and cannot be cancelled. */
   | 'NOT_CANCELLABLE'
+  /** No such order of yours. */
   | 'NOT_FOUND'
+  /** No venue quotes this pair for this amount. */
   | 'NO_ROUTE'
+  /** Over a rate limit or budget; retry after retryAfterSeconds. */
   | 'RATE_LIMITED'
+  /** tokenIn and tokenOut are the same token. */
   | 'SAME_TOKEN'
+  /** Over your cap on unfinished orders. */
   | 'TOO_MANY_OPEN_ORDERS'
+  /** Over your cap on orders being executed at once. */
   | 'TOO_MANY_ORDERS_IN_FLIGHT'
+  /** Over your cap on resting LIMIT and SNIPER orders. */
   | 'TOO_MANY_RESTING_ORDERS'
+  /** No token, or a token that is invalid or expired. */
   | 'UNAUTHENTICATED'
+  /** The server cannot take it now (database down or not ready); nothing was stored, retry with the same clientOrderId. */
   | 'UNAVAILABLE'
+  /** No token with this symbol or mint is known. */
   | 'UNKNOWN_TOKEN'
+  /** This server does not accept orders of this type. */
   | 'UNSUPPORTED_ORDER_TYPE';
 
 /** The path the router chose and the floor slippage allows. */
 export type Route = {
   __typename?: 'Route';
+  /** Input of the whole route, in the order's tokenIn units. */
   amountIn: Scalars['Decimal']['output'];
   /** Expected output, before slippage. */
   amountOut: Scalars['Decimal']['output'];
+  /** The swaps in order; split routes have several legs on the same pair. */
   legs: Array<RouteLeg>;
   /** The transaction fails rather than pay less than this. */
   minAmountOut: Scalars['Decimal']['output'];
+  /** Shortfall of amountOut below the spot price, in bps. */
   priceImpactBps: Scalars['Int']['output'];
 };
 
 /** One swap of a route through one pool. */
 export type RouteLeg = {
   __typename?: 'RouteLeg';
+  /** Input of this leg, in its tokenIn units. */
   amountIn: Scalars['Decimal']['output'];
+  /** Expected output of this leg, in its tokenOut units, after fees. */
   amountOut: Scalars['Decimal']['output'];
   /** Fee in this leg's tokenIn units. */
   fee: Scalars['Decimal']['output'];
+  /** Pool address. */
   pool: Scalars['String']['output'];
+  /** Token this leg pays in. */
   tokenIn: Token;
+  /** Token this leg receives. */
   tokenOut: Token;
+  /** Venue the pool belongs to. */
   venue: Scalars['String']['output'];
 };
 
 /** The route a market order would take now, and every venue's quote. */
 export type RouteQuote = {
   __typename?: 'RouteQuote';
+  /** Every venue's best single-pool quote for the whole amount. */
   quotes: Array<Quote>;
+  /** The route, with its floor at the given slippage. */
   route: Route;
 };
 
+/** Watch your orders step by step (websockets only). */
 export type Subscription = {
   __typename?: 'Subscription';
   /** Live steps of all your orders from now on, each order gap-free by seq. Ends with an UNAUTHENTICATED error when the connection's token expires. */
@@ -315,6 +416,7 @@ export type Subscription = {
 };
 
 
+/** Watch your orders step by step (websockets only). */
 export type SubscriptionOrderEventsArgs = {
   afterSeq?: InputMaybe<Scalars['Int']['input']>;
   orderId: Scalars['ID']['input'];
@@ -334,7 +436,10 @@ export type Token = {
 /** A DEX venue the router quotes. */
 export type Venue = {
   __typename?: 'Venue';
+  /** Kind of pools the venue runs, e.g. concentrated liquidity. */
   kind: Scalars['String']['output'];
+  /** Venue name, as routes and quotes name it. */
   name: Scalars['String']['output'];
+  /** Pools of the venue the router knows. */
   poolCount: Scalars['Int']['output'];
 };
