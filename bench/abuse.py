@@ -76,12 +76,12 @@ class Server:
         env = {
             k: v
             for k, v in os.environ.items()
-            if k not in {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ETERNA_SANDBOX_URL"}
+            if k not in {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ETERNA_SOLANA_RPC_URL"}
         }
         env.update(
             ETERNA_DATA_DIR=str(self.folder / "data"),
             ETERNA_LOG_LEVEL="WARNING",
-            ETERNA_SANDBOX_SLOT_MS="0",
+            ETERNA_CHAIN_SLOT_MS="0",
             ETERNA_RATE_LIMIT_PER_MINUTE="100000000",
         )
         env.update(self.extra_env)

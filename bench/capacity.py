@@ -146,7 +146,7 @@ async def run(args: argparse.Namespace) -> int:
         workers=0,
         env=env,
         source=args.source,
-        sandbox_process=args.sandbox_process,
+        market=args.market,
     )
     async with cluster_ as cluster:
         errors = await place_all(cluster, args)

@@ -1,8 +1,10 @@
 """Run a throwaway distributed Eterna on this machine, for benchmarks.
 
 ``Cluster`` creates a fresh Postgres database and a unique Redis key prefix, applies the
-migrations, starts K ``eterna serve`` and W ``eterna worker`` processes (WARNING logs, the
-market sandbox with frozen slots, the per-user rate limit far above any benchmark) and waits
+migrations, starts the market (by default ``eterna chain`` as its own process, slots moved
+only on request, every process pointed at it with ``ETERNA_SOLANA_RPC_URL``), K ``eterna
+serve`` and W ``eterna worker`` processes (WARNING logs, the per-user rate limit far above
+any benchmark) and waits
 until each API answers ``/health`` and each worker printed ``worker ready``. On exit it stops
 them (SIGTERM, then SIGKILL), drops the database and deletes the Redis keys. Everything
 listens on 127.0.0.1 only.
@@ -46,6 +48,9 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("ETERNA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Where the orders of a benchmark trade; see Cluster.
+MARKETS = ("chain", "in-process", "sandbox")
+SHARED_PROGRAMS = Path(__file__).resolve().parents[2] / "shared" / "programs"
 
 
 def free_port() -> int:
@@ -295,23 +300,30 @@ class Cluster:
         ready_timeout: float = 90.0,
         quiet: bool = False,
         source: Path | None = None,
-        sandbox_process: bool = False,
+        market: str = "chain",
     ) -> None:
         """Describe the cluster; ``source`` runs Eterna from another tree (e.g. a snapshot).
 
         By default the processes run the installed (editable) tree. With ``source``, they
         start in that folder with it first on PYTHONPATH, so a snapshot made with
         ``git archive HEAD | tar -x -C DIR`` is measured while others edit the work tree.
+
+        ``market`` is where orders trade (:data:`MARKETS`): ``chain``, one ``eterna chain``
+        shared over JSON-RPC; ``in-process``, each process's own market (the local chain, or
+        the sandbox of a tree from before the chain); ``sandbox``, ``eterna sandbox`` as its
+        own process, for such trees.
         """
+        if market not in MARKETS:
+            raise ValueError(f"market is one of {MARKETS}, not {market!r}")
         self.apis = apis
         self.workers = workers
         self.extra_env = dict(env or {})
         self.ready_timeout = ready_timeout
         self.quiet = quiet
         self.source = source.resolve() if source else None
-        self.sandbox_process = sandbox_process
-        self.sandbox_port = 0
-        self.sandbox: Proc | None = None
+        self.market = market
+        self.market_port = 0
+        self.market_proc: Proc | None = None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="eterna-bench-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         tag = uuid.uuid4().hex[:10]
@@ -347,8 +359,13 @@ class Cluster:
 
     @property
     def procs(self) -> list[Proc]:
-        """Return every process, APIs first (then workers, then the sandbox if any)."""
-        return [*self.api, *self.worker, *([self.sandbox] if self.sandbox else [])]
+        """Return every process, APIs first (then workers, then the market's if any)."""
+        return [*self.api, *self.worker, *([self.market_proc] if self.market_proc else [])]
+
+    @property
+    def market_url(self) -> str | None:
+        """Return the address of the market's own process (None when each process has one)."""
+        return f"http://127.0.0.1:{self.market_port}" if self.market_port else None
 
     def env(self) -> dict[str, str]:
         """Return the environment of the cluster's processes."""
@@ -360,6 +377,9 @@ class Cluster:
             "ETERNA_REDIS_PREFIX": self.redis_prefix,
             "ETERNA_DATA_DIR": str(self.log_dir / "data"),
             "ETERNA_LOG_LEVEL": "WARNING",
+            # Slots move only on request: no drift, no blockhash expiry (both names, so a tree
+            # from before the chain runs its sandbox the same way).
+            "ETERNA_CHAIN_SLOT_MS": "0",
             "ETERNA_SANDBOX_SLOT_MS": "0",
             "ETERNA_GRAPHIQL": "false",
             # Keep the per-user rate limiter running (its cost is part of the flow) but far
@@ -370,14 +390,26 @@ class Cluster:
             "ETERNA_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "100000000",
             "ETERNA_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
             "ETERNA_MAX_CONNECTIONS_PER_USER": "1000000",
-            **(
-                {"ETERNA_SANDBOX_URL": f"http://127.0.0.1:{self.sandbox_port}"}
-                if self.sandbox_process
-                else {}
-            ),
+            **self._market_env(),
+            **self._programs_env(),
             **self.extra_env,
             **self._pythonpath(),
         }
+
+    def _programs_env(self) -> dict[str, str]:
+        # A snapshot elsewhere (--source) has no ../shared/programs beside it: point it at the
+        # programs beside this tree, unless told otherwise.
+        if "ETERNA_PROGRAMS_DIR" in os.environ or not SHARED_PROGRAMS.is_dir():
+            return {}
+        return {"ETERNA_PROGRAMS_DIR": str(SHARED_PROGRAMS)}
+
+    def _market_env(self) -> dict[str, str]:
+        url = self.market_url
+        if url is None:
+            return {}
+        if self.market == "sandbox":
+            return {"ETERNA_SANDBOX_URL": url}
+        return {"ETERNA_SOLANA_RPC_URL": url}
 
     def _pythonpath(self) -> dict[str, str]:
         paths = [p for p in (self.extra_env.get("PYTHONPATH"), self.source) if p]
@@ -431,12 +463,13 @@ class Cluster:
         out, _ = await migrate.communicate()
         if migrate.returncode != 0:
             raise RuntimeError(f"eterna migrate failed:\n{out.decode(errors='replace')}")
-        if self.sandbox_process:
-            self.sandbox_port = free_port()
+        if self.market != "in-process":
+            port = free_port()
+            args = [self.market, "--host", "127.0.0.1", "--port", str(port)]
+            self.market_proc = self._spawn(self.market, args, env)
+            await self._wait_http(self.market_proc, f"http://127.0.0.1:{port}/health")
+            self.market_port = port
             env = self.env()
-            args = ["sandbox", "--host", "127.0.0.1", "--port", str(self.sandbox_port)]
-            self.sandbox = self._spawn("sandbox", args, env)
-            await self._wait_http(self.sandbox, f"http://127.0.0.1:{self.sandbox_port}/health")
         self.ports = [free_port() for _ in range(self.apis)]
         for i, port in enumerate(self.ports):
             self.api.append(
@@ -510,7 +543,8 @@ class Cluster:
                 proc.popen.wait()
         self.api.clear()
         self.worker.clear()
-        self.sandbox = None
+        self.market_proc = None
+        self.market_port = 0
         if self._db_created:
             admin = await asyncpg.connect(PG_ADMIN_URL)
             try:

@@ -44,7 +44,7 @@ STATUSES = ["PENDING", "ROUTING", "BUILDING", "SUBMITTED", "CONFIRMED"]
 def order_input(i: int) -> dict[str, Any]:
     """Return the i-th market order: small, alternating SOL->USDC and USDC->SOL.
 
-    Alternating directions keeps the sandbox pools where they started, so no order fails its
+    Alternating directions keeps the pools where they started, so no order fails its
     slippage check however long a run is.
     """
     if i % 2 == 0:
@@ -309,10 +309,13 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
         "(repeatable; PYTHONPATH is put before --source)",
     )
     parser.add_argument(
-        "--sandbox-process",
-        action="store_true",
-        help="run the market sandbox as its own process (`eterna sandbox`, ETERNA_SANDBOX_URL) "
-        "for trees that have that command; default: each process's in-process sandbox",
+        "--market",
+        choices=("chain", "in-process", "sandbox"),
+        default="chain",
+        help="where orders trade: chain (default), one `eterna chain` process every Eterna "
+        "process talks JSON-RPC to; in-process, each process's own market (the local chain, "
+        "or the sandbox of a tree from before it); sandbox, `eterna sandbox` as its own "
+        "process, for such trees",
     )
     parser.add_argument(
         "--source",

@@ -247,7 +247,7 @@ async def run(args: argparse.Namespace) -> int:
     }
     progress(f"starting 1 API (this process may open {own_limit} files)")
     async with Cluster(
-        apis=1, workers=0, env=env, source=args.source, sandbox_process=args.sandbox_process
+        apis=1, workers=0, env=env, source=args.source, market=args.market
     ) as cluster:
         api = cluster.api[0]
         health = Health(f"{cluster.http_url(0)}/health", args.health_interval)

@@ -162,7 +162,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
         workers=args.workers,
         env=env,
         source=args.source,
-        sandbox_process=args.sandbox_process,
+        market=args.market,
     )
     async with cluster_ as cluster:
         rss = RssSampler(cluster.procs).start()
@@ -322,7 +322,10 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
             for name in [*api_names, *worker_names]
         ]
         rows.append(("verification", "OK" if not problems else f"{len(problems)} problem(s)"))
-        print_table("End-to-end throughput (distributed mode, sandbox slot 0 ms)", rows)
+        print_table(
+            f"End-to-end throughput (distributed mode, market: {args.market}, slots on request)",
+            rows,
+        )
         if problems:
             print("FAILURE:")
             for problem in problems:

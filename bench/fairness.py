@@ -199,7 +199,7 @@ async def main() -> int:
         workers=args.workers,
         env=env,
         source=args.source,
-        sandbox_process=args.sandbox_process,
+        market=args.market,
     ) as cluster:
         await settle(args.settle)
         progress("B alone")

@@ -89,7 +89,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0912, PLR0915 - one 
         apis=1,
         workers=args.workers,
         source=args.source,
-        sandbox_process=args.sandbox_process,
+        market=args.market,
         env=parse_env(args.env),
     ) as cluster:
         api = cluster.api[0]

@@ -185,7 +185,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one scenario
         apis=args.apis,
         workers=args.workers,
         source=args.source,
-        sandbox_process=args.sandbox_process,
+        market=args.market,
         env=parse_env(args.env),
     ) as cluster:
         rss = RssSampler(cluster.procs).start()

@@ -1,4 +1,4 @@
-"""Route throughput and latency on the in-process sandbox.
+"""Route throughput and latency of the router alone, on the pure-Python pool models.
 
 Usage: ``python bench/route.py [--n N] [--seed S]``. Routes N orders one after another,
 cycling through a mix of small single-pool orders, large orders worth splitting and pairs
@@ -15,10 +15,10 @@ import time
 from collections import defaultdict
 from decimal import Decimal
 
-from eterna.adapters.sandbox.genesis import genesis_market
-from eterna.adapters.venues.sandbox import SandboxVenue
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
 from eterna.routing.router import Router
+from tests.support.genesis import genesis_market
+from tests.support.venue import ModelVenue
 
 MIX: tuple[tuple[str, Token, Token, Decimal], ...] = (
     ("small", SOL, USDC, Decimal(1)),
@@ -49,7 +49,7 @@ def _line(label: str, samples: list[float]) -> str:
 async def run(n: int, seed: int) -> None:
     """Route n orders of the mix and print the figures."""
     market = genesis_market(seed, slot_ms=0)
-    router = Router([SandboxVenue(market, venue) for venue in market.venues()])
+    router = Router([ModelVenue(market, venue) for venue in market.venues()])
     by_kind: dict[str, list[float]] = defaultdict(list)
     by_order: dict[str, list[float]] = defaultdict(list)
     calls: list[int] = []
@@ -81,7 +81,7 @@ def main() -> None:
     """Parse the arguments and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=2_000, help="routes to time")
-    parser.add_argument("--seed", type=int, default=7, help="sandbox seed")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the pool models")
     args = parser.parse_args()
     asyncio.run(run(args.n, args.seed))
 

@@ -1,14 +1,14 @@
 """Trigger-to-ROUTING latency of limit orders, or of stops, with 10,000 of them resting.
 
-A distributed cluster (1 API, ``--workers`` workers, the market sandbox as its own process,
-frozen slots) holds ``--orders`` resting LIMIT orders SOL -> USDC: ``--near`` of them on a
-ladder of limits just above the market, ``--step-bps`` apart, and the rest far above it
-(1.5x to 3x the price), so the trigger watcher's book holds them all while a crossing
-concerns only a few. Amounts vary from 0.05 to 0.5 SOL.
+A distributed cluster (1 API, ``--workers`` workers, ``eterna chain`` as its own process,
+slots moved only on request) holds ``--orders`` resting LIMIT orders SOL -> USDC:
+``--near`` of them on a ladder of limits just above the market, ``--step-bps`` apart, and
+the rest far above it (1.5x to 3x the price), so the trigger watcher's book holds them all
+while a crossing concerns only a few. Amounts vary from 0.05 to 0.5 SOL.
 
-Each round raises the price of SOL on the sandbox's Raydium SOL/USDC pool through its API
-(``POST /admin/move-price``) by ``--per-round`` x ``--step-bps`` (the sandbox moves prices in
-steps of about 20 bps, so a move may cross one more limit), then waits until the orders it
+Each round raises the price of SOL on the chain's Raydium SOL/USDC pool through its admin API
+(``POST /admin/move-price``, a real swap) by ``--per-round`` x ``--step-bps`` (a move may
+overshoot a little, so it may cross one more limit), then waits until the orders it
 fired are finished. The defaults fire 1 to 3 orders per crossing; ``--step-bps 5
 --per-round 8`` fires about 13 at once, which measures the workers' burst capacity more than
 the watcher. For every fired order:
@@ -126,9 +126,9 @@ async def market_price(client: httpx.AsyncClient, url: str, token: str) -> Decim
     return Decimal(body["data"]["quote"]["route"]["amountOut"]) / PROBE
 
 
-async def sol_usdc_pools(client: httpx.AsyncClient, sandbox: str) -> list[tuple[str, str]]:
+async def sol_usdc_pools(client: httpx.AsyncClient, chain: str) -> list[tuple[str, str]]:
     """Return every SOL/USDC pool and the side that sells SOL into it (lowers its price)."""
-    pools = (await client.get(f"{sandbox}/pools", params={"mint": SOL})).json()
+    pools = (await client.get(f"{chain}/admin/pools")).json()
     return [
         (p["address"], "sellA" if p["tokenA"]["mint"] == SOL else "sellB")
         for p in pools
@@ -136,10 +136,14 @@ async def sol_usdc_pools(client: httpx.AsyncClient, sandbox: str) -> list[tuple[
     ]
 
 
-async def raydium_pool(client: httpx.AsyncClient, sandbox: str) -> tuple[str, str]:
+async def raydium_pool(client: httpx.AsyncClient, chain: str) -> tuple[str, str]:
     """Return the Raydium SOL/USDC pool and the side that buys SOL from it."""
-    pools = (await client.get(f"{sandbox}/pools", params={"venue": "raydium", "mint": SOL})).json()
-    pool = next(p for p in pools if {p["tokenA"]["mint"], p["tokenB"]["mint"]} == {SOL, USDC})
+    pools = (await client.get(f"{chain}/admin/pools")).json()
+    pool = next(
+        p
+        for p in pools
+        if p["venue"] == "raydium" and {p["tokenA"]["mint"], p["tokenB"]["mint"]} == {SOL, USDC}
+    )
     return pool["address"], "sellB" if pool["tokenA"]["mint"] == SOL else "sellA"
 
 
@@ -205,7 +209,7 @@ async def one_round(
     started = time.time()
     for pool, side in list(pools):
         moved = await client.post(
-            f"{cluster.env()['ETERNA_SANDBOX_URL']}/admin/move-price",
+            f"{cluster.market_url}/admin/move-price",
             json={"pool": pool, "bps": bps, "side": side},
         )
         if moved.status_code == 400 and len(pools) > 1:
@@ -244,16 +248,16 @@ async def one_round(
 async def run(args: argparse.Namespace) -> int:
     env = {"ETERNA_WORKER_CONCURRENCY": "20", **parse_env(args.env)}
     rng = random.Random(args.seed)
-    cluster_ = Cluster(
-        apis=1, workers=args.workers, env=env, source=args.source, sandbox_process=True
-    )
+    cluster_ = Cluster(apis=1, workers=args.workers, env=env, source=args.source, market="chain")
     async with cluster_ as cluster, httpx.AsyncClient(timeout=120) as client:
-        sandbox = cluster.env()["ETERNA_SANDBOX_URL"]
+        chain = cluster.market_url
+        if chain is None:
+            raise SystemExit("the chain runs in its own process here")
         token = cluster.token("trigger-user-0")
-        pool = await raydium_pool(client, sandbox)
+        pool = await raydium_pool(client, chain)
         # Make Raydium the best venue for small amounts, so one pool sets the marginal price.
         await client.post(
-            f"{sandbox}/admin/move-price", json={"pool": pool[0], "bps": 60, "side": pool[1]}
+            f"{chain}/admin/move-price", json={"pool": pool[0], "bps": 60, "side": pool[1]}
         )
         price = await market_price(client, cluster.graphql_url(0), token)
         progress(f"market: {price:.6f} USDC per SOL for {PROBE} SOL")
@@ -263,7 +267,7 @@ async def run(args: argparse.Namespace) -> int:
             inputs = stop_inputs(price, step, args, rng)
             # Each round lowers the price of every SOL/USDC pool: lowering one only sends the
             # best route to another.
-            moves = await sol_usdc_pools(client, sandbox)
+            moves = await sol_usdc_pools(client, chain)
         else:
             near = [price * (1 + step * (i + 1)) for i in range(args.near)]
             far = [

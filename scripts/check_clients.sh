@@ -71,8 +71,8 @@ port=$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0
 data_dir="$work/data"
 mkdir -p "$data_dir"
 # Embedded mode on its own data folder; slots frozen, so orders confirm at once.
-server_env=(env -u DATABASE_URL -u REDIS_URL -u JWT_SECRET -u ETERNA_SANDBOX_URL
-  ETERNA_DATA_DIR="$data_dir" ETERNA_SANDBOX_SLOT_MS=0 ETERNA_LOG_LEVEL=WARNING)
+server_env=(env -u DATABASE_URL -u REDIS_URL -u JWT_SECRET -u ETERNA_SOLANA_RPC_URL
+  ETERNA_DATA_DIR="$data_dir" ETERNA_CHAIN_SLOT_MS=0 ETERNA_LOG_LEVEL=WARNING)
 "${server_env[@]}" .venv/bin/eterna serve --host 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
 server_pid=$!
 url="http://127.0.0.1:$port"

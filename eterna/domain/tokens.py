@@ -98,7 +98,7 @@ class TokenRegistry:
             self.add(token)
 
     def add(self, token: Token) -> None:
-        """Register a token (a sandbox launch adds new ones at run time)."""
+        """Register a token (a launch adds new ones at run time)."""
         self._by_mint[token.mint] = token
         if token.symbol:
             self._by_symbol[token.symbol.upper()] = token

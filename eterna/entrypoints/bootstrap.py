@@ -1,10 +1,13 @@
 """Composition root shared by the API and the worker: build every piece for a run mode.
 
 Embedded (no REDIS_URL): one process holds the API, an in-memory queue, the engine and the
-sandbox, on SQLite in the data folder (or on DATABASE_URL when set), and migrates at start.
+local chain, on SQLite in the data folder (or on DATABASE_URL when set), and migrates at start.
 Distributed (REDIS_URL and DATABASE_URL): API processes queue orders on a Redis Stream and
 fan events out from another one; ``eterna worker`` processes execute; migrations are a
 release step (``eterna migrate``).
+
+The market is a Solana cluster: a shared ``eterna chain`` at ETERNA_SOLANA_RPC_URL, or the
+local chain run in the process (:mod:`eterna.entrypoints.market`).
 
 Every process that executes orders also competes to run the trigger watcher of limit and
 sniper orders (``tasks.watcher``): exactly one runs it, under a Redis lock; the embedded
@@ -13,21 +16,19 @@ process always does.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-import httpx
 import redis.asyncio as aioredis
 from tortoise import Tortoise
-from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import set_global_context
 from tortoise.migrations.api.migrate import migrate
 
 from eterna.adapters.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
@@ -37,21 +38,12 @@ from eterna.adapters.events.transport import (
     RedisStreamDispatcher,
     RedisStreamPublisher,
 )
+from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.metrics import Metrics
-from eterna.adapters.sandbox.genesis import genesis_market
-from eterna.adapters.sandbox.service import FaultSettings, SandboxService
-from eterna.adapters.venues.http import (
-    HttpGateway,
-    HttpMarketData,
-    SandboxClient,
-    tokens_of,
-    venues_of,
-)
-from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
-from eterna.application.ports import EventPublisher, MarketData, OrderStore
+from eterna.application.ports import EventPublisher, MarketData, OrderStore, StoreObserver
 from eterna.application.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -64,16 +56,16 @@ from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
 from eterna.core.clock import utcnow
 from eterna.core.loop_lag import LoopLag
-from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
-from eterna.domain.tokens import Token, TokenRegistry
+from eterna.domain.tokens import TokenRegistry
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.market import CHAIN_MAX_LEGS, open_chain
 from eterna.entrypoints.migration_state import MigrationState
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
-from eterna.routing.venues import ChainGateway, VenueAdapter
-from models.config import tortoise_config
-from models.repository import TortoiseOrderRepository
+from models.config import is_postgres_url, ping, tortoise_config
+from models.postgres import PostgresOrderStore, open_postgres_store
+from models.tortoise_store import TortoiseOrderStore
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
 from tasks.consumer import OrderConsumer
 from tasks.intake import LanesIntake
@@ -91,7 +83,7 @@ class Runtime:
     """Everything a process of Eterna runs on."""
 
     settings: Settings
-    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
+    chain: LocalNode | None  # the in-process local chain, when there is no shared one
     router: Router
     hub: EventHub
     repo: OrderStore
@@ -202,122 +194,48 @@ def _local_secret(data_dir: Path) -> str:
     return secret
 
 
+# Connections Tortoise keeps beside the Postgres store's pool: migrations, /health and the
+# order counts of the metrics are all it serves there.
+TORTOISE_BESIDE_POSTGRES = 2
+
+
 async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     """Connect Tortoise (and apply migrations first when asked)."""
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    url = settings.effective_database_url
+    pool_size = TORTOISE_BESIDE_POSTGRES if is_postgres_url(url) else settings.db_pool_size
+    config = tortoise_config(url, pool_size=pool_size)
     if run_migrations:
         await migrate(config=config)
         await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
-    await Tortoise.init(config=config, _enable_global_fallback=True)
+    set_global_context(await Tortoise.init(config=config))
 
 
-@dataclass
-class SandboxLink:
-    """How this process reaches the market sandbox: its venues, chain and market data."""
-
-    sandbox: SandboxService | None  # the in-process sandbox, when there is no shared one
-    venues: Sequence[VenueAdapter]
-    gateway: ChainGateway
-    tokens: list[Token]
-    market: MarketData
-    http: httpx.AsyncClient | None  # the client of a shared sandbox
-
-    async def close(self) -> None:
-        """Close the client of a shared sandbox, or stop the in-process one."""
-        if self.http is not None:
-            await self.http.aclose()
-        if self.sandbox is not None:
-            await self.sandbox.stop()
+async def open_store(settings: Settings, observer: StoreObserver | None) -> OrderStore:
+    """Return the order store: on Postgres its own asyncpg store, else the Tortoise one."""
+    url = settings.effective_database_url
+    if is_postgres_url(url):
+        return await open_postgres_store(url, pool_size=settings.db_pool_size, observer=observer)
+    return TortoiseOrderStore(observer=observer)
 
 
-# How long a process waits for a shared sandbox that is not answering yet (started beside it).
-SANDBOX_WAIT_SECONDS = 30.0
-
-
-async def _first_answer(
-    client: SandboxClient, url: str
-) -> tuple[Sequence[VenueAdapter], list[Token]]:
-    """Read the venues and tokens of a shared sandbox, waiting for it to come up.
-
-    Processes started together (compose, a test harness) race the sandbox's bind: a worker
-    that gave up at once would die for no reason. Unreachable after the wait, it gives up.
-    """
-    deadline = asyncio.get_running_loop().time() + SANDBOX_WAIT_SECONDS
-    while True:
-        try:
-            return await venues_of(client), await tokens_of(client)
-        except VenueUnavailableError as exc:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.info("waiting for the sandbox at %s (%s)", url, exc)
-            await asyncio.sleep(0.25)
-
-
-async def open_sandbox(settings: Settings) -> SandboxLink:
-    """Reach the sandbox at ETERNA_SANDBOX_URL over HTTP, or run one in this process.
-
-    An in-process sandbox is called directly, through adapters that answer exactly as the
-    HTTP ones do (faults, errors and their messages): an HTTP request and JSON on both sides
-    cost more CPU than the quote itself.
-    """
-    if settings.sandbox_url:
-        timeout = httpx.Timeout(settings.venue_timeout_seconds)
-        http = httpx.AsyncClient(base_url=settings.sandbox_url, timeout=timeout)
-        client = SandboxClient(http)
-        try:
-            venues, tokens = await _first_answer(client, settings.sandbox_url)
-        except BaseException:
-            await http.aclose()
-            raise
-        return SandboxLink(
-            sandbox=None,
-            venues=venues,
-            gateway=HttpGateway(client),
-            tokens=tokens,
-            market=HttpMarketData(client),
-            http=http,
-        )
-    sandbox = build_sandbox(settings)
-    sandbox.start()
-    return SandboxLink(
-        sandbox=sandbox,
-        venues=[ServiceVenue(sandbox, name) for name in sandbox.market.venues()],
-        gateway=ServiceGateway(sandbox),
-        tokens=list(sandbox.market.tokens()),
-        market=ServiceMarketData(sandbox),
-        http=None,
-    )
-
-
-def build_sandbox(settings: Settings) -> SandboxService:
-    """Return the seeded sandbox with the faults the settings ask for."""
-    faults = FaultSettings(
-        latency_ms=settings.sandbox_latency_ms,
-        error_rate=settings.sandbox_error_rate,
-        drop_rate=settings.sandbox_drop_rate,
-        expire_rate=settings.sandbox_expire_rate,
-        price_move_rate=settings.sandbox_price_move_rate,
-        price_move_bps=settings.sandbox_price_move_bps,
-    )
-    market = genesis_market(settings.sandbox_seed, slot_ms=settings.sandbox_slot_ms)
-    return SandboxService(
-        market,
-        faults,
-        seed=settings.sandbox_seed,
-        launch_every_seconds=settings.sandbox_launch_seconds,
-    )
+async def close_store(store: OrderStore, *, and_database: bool = False) -> None:
+    """Close the store's own connections (the Postgres store's pool), then Tortoise's if asked."""
+    if isinstance(store, PostgresOrderStore):
+        await store.close()
+    if and_database:
+        await close_database()
 
 
 async def close_database() -> None:
-    """Close the connections and unbind the models, so a later init may use another database."""
+    """Close Tortoise's connections; a later init may open another database, of any dialect.
+
+    Each dialect has a connection name of its own (``models.config.connection_name``), so
+    the SQL Tortoise cached for one is never reused for the other.
+    """
     await Tortoise.close_connections()
-    # Models and executors cache SQL of the database's dialect, keyed by connection name only:
-    # drop both, or a later init on another dialect would reuse the old placeholders.
-    await Tortoise._reset_apps()
-    EXECUTOR_CACHE.clear()
 
 
 @contextlib.asynccontextmanager
@@ -329,8 +247,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     hub = EventHub()
     publisher, dispatcher = _event_transport(settings, role, redis, hub)
-    link = await open_sandbox(settings)
-    router = Router(link.venues)
+    link = await open_chain(settings)
+    router = Router(link.venues, max_legs=CHAIN_MAX_LEGS)
     admission = LoopLag(settings.worker_max_loop_lag_ms / 1000)
     broker = build_broker(
         lanes(settings, redis, "orders"),
@@ -340,7 +258,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
-    repo: OrderStore = TortoiseOrderRepository(observer=metrics)
+    repo = await open_store(settings, metrics)
     queue = TaskiqOrderQueue(broker)
     engine = None
     reconciler = None
@@ -407,7 +325,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     )
     runtime = Runtime(
         settings=settings,
-        sandbox=link.sandbox,
+        chain=link.node,
         router=router,
         hub=hub,
         repo=repo,
@@ -448,7 +366,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if redis is not None:
             await redis.aclose()
         await link.close()
-        await close_database()
+        await close_store(repo, and_database=True)
 
 
 async def _migration_state(settings: Settings) -> MigrationState | None:
@@ -494,7 +412,7 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
         return
     # Connect here, not lazily in the watcher's first query: a connection still being opened
     # when a short-lived runtime stops would be left behind (aiosqlite's thread).
-    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    await ping()
     watcher.start()
 
 

@@ -51,8 +51,20 @@ def _settings(**overrides: Any) -> Settings:
         raise SystemExit(f"invalid settings: {exc}") from None
 
 
+def _programs_or_exit(settings: Settings, command: str) -> None:
+    """Exit with one line naming the fix when this process must run the chain and cannot."""
+    if settings.solana_rpc_url:
+        return  # a shared chain runs the programs
+    from eterna.adapters.localchain.programs import ProgramsError, locate_programs  # noqa: PLC0415
+
+    try:
+        locate_programs(settings.programs_dir, data_dir=settings.data_dir)
+    except ProgramsError as exc:
+        raise SystemExit(f"eterna {command}: {exc}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
-    """Run the API (and, in the embedded mode, the queue, worker and sandbox)."""
+    """Run the API (and, in the embedded mode, the queue, worker and local chain)."""
     settings = _settings()
     _on_system_allocator(settings)  # before the imports: they would be done twice
 
@@ -64,6 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from eterna.entrypoints.failures import check_port  # noqa: PLC0415
 
     _configure_logging(settings)
+    _programs_or_exit(settings, "serve")
     host = args.host or settings.host
     port = args.port or settings.port
     mode = "distributed" if settings.distributed else "embedded"
@@ -129,33 +142,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
+    _programs_or_exit(settings, "worker")
     _run(run_worker(settings))
-
-
-def cmd_sandbox(args: argparse.Namespace) -> None:
-    """Run the market sandbox as an HTTP service (ETERNA_SANDBOX_URL points engines at it)."""
-    import uvicorn  # noqa: PLC0415
-
-    from eterna.adapters.sandbox.server import create_sandbox_app  # noqa: PLC0415
-    from eterna.entrypoints.bootstrap import build_sandbox  # noqa: PLC0415
-
-    settings = _settings()
-    _configure_logging(settings)
-    host = args.host or settings.host
-    port = args.port or settings.sandbox_port
-    service = build_sandbox(settings)
-    print(
-        f"Eterna market sandbox (seed {settings.sandbox_seed}, slot {settings.sandbox_slot_ms} ms) "
-        f"on http://{host}:{port}",
-        flush=True,
-    )
-    uvicorn.run(
-        create_sandbox_app(service),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-    )
 
 
 def cmd_chain(args: argparse.Namespace) -> None:
@@ -189,6 +177,34 @@ def cmd_chain(args: argparse.Namespace) -> None:
         log_level=settings.log_level.lower(),
         log_config=None,
     )
+
+
+# Where `eterna programs fetch` reads the programs unless told otherwise: mainnet's public RPC.
+MAINNET_RPC_URL = "https://api.mainnet-beta.solana.com"
+
+
+def cmd_programs(args: argparse.Namespace) -> None:
+    """Dump the three DEX programs from a Solana RPC into the data folder; print their hashes."""
+    import hashlib  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    from eterna.adapters.localchain.programs import (  # noqa: PLC0415
+        PROGRAMS,
+        ProgramsError,
+        fetch_program,
+    )
+
+    settings = _settings()
+    rpc_url = args.rpc or MAINNET_RPC_URL
+    with httpx.Client(timeout=httpx.Timeout(60.0)) as client:
+        for spec in PROGRAMS:
+            try:
+                fetched = fetch_program(client, rpc_url, spec, settings.data_dir)
+            except ProgramsError as exc:
+                raise SystemExit(f"eterna programs fetch: {exc}") from None
+            digest = hashlib.sha256(fetched.path.read_bytes()).hexdigest()
+            print(f"{digest}  {fetched.path}  ({spec.name}, {spec.program_id})", flush=True)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
@@ -280,8 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run the GraphQL API (GraphiQL at /graphql)",
         "Run the GraphQL API: /graphql (queries, mutations, subscriptions over websockets, "
         "GraphiQL in a browser), /health and /metrics (Prometheus). In the embedded mode "
-        "(no REDIS_URL) the same process queues and executes orders against an in-process "
-        "market sandbox, on SQLite unless DATABASE_URL is set, and prints a dev token.",
+        "(no REDIS_URL) the same process queues and executes orders, on SQLite unless "
+        "DATABASE_URL is set, and prints a dev token. Orders trade on the chain at "
+        "ETERNA_SOLANA_RPC_URL (a shared `eterna chain`), or unset, on the local chain "
+        "run in this process.",
         cmd_serve,
     )
     serve.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
@@ -303,17 +321,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="first port to try for /metrics (default ETERNA_METRICS_PORT or 9464; 0: none)",
     )
-    sandbox = _command(
-        sub,
-        "sandbox",
-        "run the market sandbox as an HTTP service (pools, quotes, ledger, faults)",
-        "Run the market sandbox as an HTTP service: seeded DEX pools with each venue's math, "
-        "quotes, transaction building and sending, the ledger of landed transactions, pool "
-        "updates and fault injection. Point engines at it with ETERNA_SANDBOX_URL.",
-        cmd_sandbox,
-    )
-    sandbox.add_argument("--host", help="interface to bind (default ETERNA_HOST or 127.0.0.1)")
-    sandbox.add_argument("--port", type=int, help="port (default ETERNA_SANDBOX_PORT or 8900)")
     chain = _command(
         sub,
         "chain",
@@ -338,6 +345,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--programs-dir",
         metavar="DIR",
         help="folder of the programs' binaries (default ETERNA_PROGRAMS_DIR)",
+    )
+    programs = _command(
+        sub,
+        "programs",
+        "fetch the DEX programs the local chain runs",
+        "`eterna programs fetch` dumps the mainnet builds of Raydium CP-Swap, Orca Whirlpool "
+        "and Meteora DLMM from a Solana RPC (each program's ProgramData account, without the "
+        "loader's header) into the data folder's programs/, where the local chain finds them, "
+        "and prints their sha256; a build other than the tested one is refused and not "
+        "written.",
+        cmd_programs,
+    )
+    programs.add_argument("action", choices=["fetch"], help="what to do: fetch")
+    programs.add_argument(
+        "--rpc",
+        metavar="URL",
+        help=f"the Solana JSON-RPC to read them from (default {MAINNET_RPC_URL})",
     )
     _command(
         sub,

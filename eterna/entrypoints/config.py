@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     )
     host: str = Field(
         "127.0.0.1",
-        description="interface `serve`, `sandbox`, `chain` and a worker's /metrics bind",
+        description="interface `serve`, `chain` and a worker's /metrics bind",
     )
     database_url: str | None = Field(
         None,
@@ -54,14 +54,18 @@ class Settings(BaseSettings):
     dex_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("DEX_API_KEY"),
-        description="reserved for a live aggregator adapter; the sandbox needs none",
+        description="reserved for a live aggregator adapter; the chain needs none",
     )
 
     data_dir: Path = Field(
         Path(".eterna"), description="SQLite file and generated secret of the embedded mode"
     )
     redis_prefix: str = Field("eterna", description="prefix of the queue and event stream keys")
-    db_pool_size: int = Field(20, description="Postgres connections per process")
+    db_pool_size: int = Field(
+        20,
+        description="Postgres connections per process for the order store (Tortoise keeps 2 "
+        "more for migrations, /health and metrics)",
+    )
     log_level: str = Field("INFO", description="log level (DEBUG, INFO, WARNING, ERROR)")
     log_format: Literal["console", "json"] = Field(
         "console",
@@ -125,40 +129,18 @@ class Settings(BaseSettings):
         "(0: no limit)",
     )
 
-    # The market sandbox: a shared `eterna sandbox` process at sandbox_url, or one in-process.
-    sandbox_seed: int = Field(7, description="seed of the market sandbox")
-    sandbox_slot_ms: int = Field(400, description="slot length; 0 freezes slots (tests)")
-    sandbox_url: str | None = Field(
-        None, description="a shared `eterna sandbox`; unset, each process runs its own"
+    # -- the market: a Solana cluster over JSON-RPC, or the local chain in the process --
+    solana_rpc_url: str | None = Field(
+        None,
+        description="JSON-RPC URL of a shared `eterna chain` (its /admin/pools lists the "
+        "pools); unset, each process runs the local chain itself",
     )
-    sandbox_port: int = Field(8900, description="port of `eterna sandbox`")
+    solana_ws_url: str | None = Field(
+        None,
+        description="websocket URL of its subscriptions (unset: the RPC URL with a ws scheme)",
+    )
     venue_timeout_seconds: float = Field(
-        5.0, gt=0, description="timeout of one call to the sandbox"
-    )
-    sandbox_latency_ms: int = Field(0, ge=0, description="injected latency per sandbox call")
-    sandbox_error_rate: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="share of sandbox calls that fail (half of failed sends landed anyway)",
-    )
-    sandbox_drop_rate: float = Field(
-        0.0, ge=0, le=1, description="share of sent transactions silently dropped"
-    )
-    sandbox_expire_rate: float = Field(
-        0.0, ge=0, le=1, description="share of built transactions with a stale blockhash"
-    )
-    sandbox_price_move_rate: float = Field(
-        0.0, ge=0, le=1, description="share of sends preceded by an adverse price move"
-    )
-    sandbox_price_move_bps: int = Field(
-        100, ge=0, le=5_000, description="size of that adverse price move, in bps"
-    )
-    sandbox_launch_seconds: float = Field(
-        0.0,
-        ge=0,
-        description="seeded random token launches every this many seconds while slots run "
-        "(0: only on demand)",
+        5.0, gt=0, description="timeout of one JSON-RPC call to the chain"
     )
 
     # -- the local chain: `eterna chain`, LiteSVM with the DEX programs behind Solana JSON-RPC --
@@ -478,21 +460,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "wallet_keypair",
     ),
     "trigger watcher": ("watcher_lock_ttl_ms", "watcher_resync_seconds", "watcher_concurrency"),
-    "market sandbox": (
-        "sandbox_url",
-        "sandbox_port",
-        "sandbox_seed",
-        "sandbox_slot_ms",
-        "venue_timeout_seconds",
-        "sandbox_latency_ms",
-        "sandbox_error_rate",
-        "sandbox_drop_rate",
-        "sandbox_expire_rate",
-        "sandbox_price_move_rate",
-        "sandbox_price_move_bps",
-        "sandbox_launch_seconds",
-        "dex_api_key",
-    ),
+    "market": ("solana_rpc_url", "solana_ws_url", "venue_timeout_seconds", "dex_api_key"),
 }
 
 

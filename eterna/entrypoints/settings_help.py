@@ -24,7 +24,9 @@ COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
         # The embedded mode executes orders in the API process.
         *SECTIONS["execution"],
         *SECTIONS["trigger watcher"],
-        *SECTIONS["market sandbox"],
+        # Unless ETERNA_SOLANA_RPC_URL is set, the process runs the local chain itself.
+        *SECTIONS["market"],
+        *SECTIONS["local chain"],
     ),
     "worker": (
         *SECTIONS["storage"],
@@ -35,10 +37,11 @@ COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
         "metrics_port",
         *SECTIONS["execution"],
         *SECTIONS["trigger watcher"],
-        *SECTIONS["market sandbox"],
+        *SECTIONS["market"],
+        *SECTIONS["local chain"],
     ),
-    "sandbox": ("host", "log_level", "log_format", *SECTIONS["market sandbox"]),
     "chain": ("host", "log_level", "log_format", "data_dir", *SECTIONS["local chain"]),
+    "programs": ("data_dir",),
     "migrate": ("database_url", "data_dir", "db_pool_size", "log_level", "log_format"),
     "token": (
         "jwt_secret",

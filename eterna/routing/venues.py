@@ -149,7 +149,7 @@ class Transaction:
     On a Solana cluster ``wire`` holds the serialized signed transaction (what is sent, and
     sent again) and ``last_valid_block_height`` the block height after which it can no
     longer land; ``last_valid_slot`` is then the slot that height is expected at. Both are
-    None for a market that needs neither (the sandbox).
+    None for a market that needs neither (the model market of the router's tests).
     """
 
     signature: str

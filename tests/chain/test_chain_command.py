@@ -15,7 +15,7 @@ import httpx
 import pytest
 from solders.pubkey import Pubkey
 
-from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.localchain.programs import ProgramFile, locate_programs
 from eterna.adapters.solana.http_rpc import HttpRpc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
@@ -82,3 +82,48 @@ async def test_eterna_chain_serves_rpc_subscriptions_and_admin(chain_url: str) -
     assert (first.slot, second.slot) == (start + 1, start + 2)
     assert len(pools) >= 20
     assert accounts.value[0] is not None
+
+
+def _eterna(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run an ``eterna`` command with its own data folder; return what it did."""
+    environment = {**os.environ, "ETERNA_DATA_DIR": str(data_dir), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "eterna", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+        check=False,
+    )
+
+
+async def test_programs_fetch_dumps_the_tested_builds_from_a_chain_and_prints_their_hashes(
+    chain_url: str, program_files: list[ProgramFile], tmp_path: Path
+) -> None:
+    # The chain serves its programs as a cluster does: upgradeable, behind ProgramData.
+    data_dir = tmp_path / "fetched"
+    done = await asyncio.to_thread(_eterna, ["programs", "fetch", "--rpc", chain_url], data_dir)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(program_files)
+    for line, program in zip(lines, program_files, strict=True):
+        digest, path = line.split()[:2]
+        assert digest == program.spec.sha256
+        assert Path(path) == data_dir / "programs" / program.spec.filename
+    # What it wrote is what the chain finds in the data folder, hash-checked.
+    found = locate_programs(data_dir / "programs")
+    assert [p.spec for p in found] == [p.spec for p in program_files]
+
+
+def test_eterna_chain_without_its_programs_exits_with_one_line_naming_the_fetch(
+    tmp_path: Path,
+) -> None:
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    done = _eterna(["chain", "--port", str(_free_port())], tmp_path, ETERNA_PROGRAMS_DIR=str(empty))
+
+    assert done.returncode != 0
+    message = done.stderr.strip().splitlines()
+    assert len(message) == 1, done.stderr
+    assert "eterna programs fetch" in message[0]

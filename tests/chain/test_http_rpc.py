@@ -1,7 +1,12 @@
-"""HttpRpc: the requests it posts, and every transport failure translated at the boundary."""
+"""HttpRpc: the requests it posts, and every transport failure translated at the boundary.
+
+Also the aiohttp transport processes give it: the same answers as httpx's own against
+``eterna chain``, and its failures translated the same way.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -10,14 +15,19 @@ import orjson
 import pytest
 from solders.pubkey import Pubkey
 
+from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.http_rpc import HttpRpc, websocket_url
+from eterna.adapters.solana.http_transport import AiohttpTransport
 from eterna.adapters.solana.ids import TOKEN_PROGRAM, USDC_MINT
 from eterna.adapters.solana.rpc_errors import (
+    InvalidParamsError,
     InvalidResponseError,
     NodeUnhealthyError,
     RpcUnavailableError,
 )
 from eterna.domain.errors import TransientError
+from tests.chain.node_support import manual_node
+from tests.chain.rpc_support import served
 
 pytestmark = pytest.mark.anyio
 URL = "https://rpc.example/"
@@ -105,3 +115,50 @@ async def test_a_refused_connection_to_a_real_port_is_unavailable() -> None:
 def test_the_websocket_url_follows_the_http_one() -> None:
     assert websocket_url("https://rpc.example/key") == "wss://rpc.example/key"
     assert websocket_url("http://127.0.0.1:8899") == "ws://127.0.0.1:8899"
+
+
+async def test_the_aiohttp_transport_answers_as_httpx_does_against_eterna_chain(
+    program_files: list[ProgramFile],
+) -> None:
+    node = manual_node(program_files)
+    keys = [next(iter(node.pools())).address, Pubkey.new_unique()]  # a pool, and no account
+    async with served(node) as url:
+        async with httpx.AsyncClient() as plain:
+            expected = await HttpRpc(plain, url).get_multiple_accounts(keys)
+            slot = await HttpRpc(plain, url).get_slot()
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as lean:
+            rpc = HttpRpc(lean, url)
+            answer = await rpc.get_multiple_accounts(keys)
+            assert await rpc.get_slot() == slot
+            with pytest.raises(InvalidParamsError):
+                await rpc.call("getMultipleAccounts", ["not a key"])
+    assert answer == expected
+    assert answer.value[0] is not None
+    assert answer.value[1] is None
+
+
+async def test_the_aiohttp_transport_turns_a_refused_connection_into_rpc_unavailable() -> None:
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        rpc = HttpRpc(client, "http://127.0.0.1:9/", timeout_seconds=1.0)
+        with pytest.raises(RpcUnavailableError) as raised:
+            await rpc.get_health()
+    assert isinstance(raised.value.__cause__, httpx.TransportError)
+
+
+async def test_the_aiohttp_transport_times_out_as_rpc_unavailable() -> None:
+    hung_up = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # answers nothing, until the client gives up and hangs up
+        writer.close()
+        await writer.wait_closed()
+        hung_up.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+            rpc = HttpRpc(client, f"http://127.0.0.1:{port}/", timeout_seconds=0.2)
+            with pytest.raises(RpcUnavailableError, match="no answer"):
+                await rpc.get_health()
+        await asyncio.wait_for(hung_up.wait(), 5)

@@ -1,4 +1,5 @@
-"""The local chain's genesis: the sandbox's market, made of real pools, and a funded wallet."""
+"""The local chain's genesis: the model market's pairs and prices, made of real pools, and a
+funded wallet."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from eterna.adapters.localchain.node import LocalNode, NodeConfig
 from eterna.adapters.localchain.pools import read_math, swap_instruction
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.svm import LocalChain
-from eterna.adapters.sandbox.genesis import genesis_pools
 from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.dlmm import decode_lb_pair
 from eterna.adapters.solana.ids import mint_of
@@ -31,6 +31,7 @@ from eterna.adapters.solana.whirlpool import decode_whirlpool
 from eterna.amm.base import PoolMath
 from eterna.domain.tokens import SOL, WELL_KNOWN
 from tests.chain.node_support import manual_node
+from tests.support.genesis import genesis_pools
 
 SEED = 7
 
@@ -50,13 +51,13 @@ def _listing_view(math: PoolMath, *, inverted: bool) -> tuple[Fraction, int, int
     return spot, math.reserve_a, math.reserve_b
 
 
-def test_genesis_lists_the_sandbox_pairs_on_the_same_venues(
+def test_genesis_lists_the_model_market_pairs_on_the_same_venues(
     program_files: list[ProgramFile],
 ) -> None:
     opening = genesis(program_files, SEED)
     listed = {(p.venue, frozenset({p.token_a.mint, p.token_b.mint})) for p in opening.pools}
-    sandbox = {(p.venue, frozenset({p.token_a.mint, p.token_b.mint})) for p in genesis_pools(SEED)}
-    assert listed == sandbox
+    model = {(p.venue, frozenset({p.token_a.mint, p.token_b.mint})) for p in genesis_pools(SEED)}
+    assert listed == model
     assert len(listed) == len(opening.pools) == 23
 
 
@@ -82,16 +83,16 @@ def test_every_pool_is_a_real_program_account_with_ordered_mints(
         assert mints == (pool.mint_a, pool.mint_b)
 
 
-def test_opening_prices_are_the_sandbox_prices_and_depths_are_within_two_percent(
+def test_opening_prices_are_the_model_market_prices_and_depths_are_within_two_percent(
     program_files: list[ProgramFile],
 ) -> None:
     chain = _restored(program_files)
-    sandbox = {(p.venue, p.token_a, p.token_b): p for p in genesis_pools(SEED)}
+    model = {(p.venue, p.token_a, p.token_b): p for p in genesis_pools(SEED)}
     opening = genesis(program_files, SEED)
     for pool, terms in zip(opening.pools, genesis_terms(SEED), strict=True):
         inverted = pool.token_a != terms.token_a
         price, reserve_a, reserve_b = _listing_view(read_math(chain, pool), inverted=inverted)
-        twin = sandbox[(terms.venue, terms.token_a, terms.token_b)].math
+        twin = model[(terms.venue, terms.token_a, terms.token_b)].math
         where = f"{terms.venue} {terms.token_a.label}/{terms.token_b.label}"
         assert abs(price / twin.spot_price(a_to_b=True) - 1) < Fraction(1, 10**6), where
         b = terms.token_b

@@ -87,11 +87,10 @@ def serve(data_dir: Path, log: Path, port: int | None = None) -> Iterator[Served
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ETERNA_SANDBOX_URL"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ETERNA_SOLANA_RPC_URL"}
     }
     env.update(
         ETERNA_DATA_DIR=str(data_dir),
-        ETERNA_SANDBOX_SLOT_MS="50",
         ETERNA_LOG_LEVEL="WARNING",
         ETERNA_ORDER_PAGE="true",
     )

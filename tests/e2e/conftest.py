@@ -44,7 +44,7 @@ class Api:
 
 @pytest.fixture
 async def api(data_dir: Path) -> AsyncIterator[Api]:
-    settings = Settings(data_dir=data_dir, sandbox_slot_ms=0, idle_recheck_seconds=0.5)
+    settings = Settings(data_dir=data_dir, chain_slot_ms=0, idle_recheck_seconds=0.5)
     async with _running(settings) as running:
         yield running
 
@@ -52,7 +52,7 @@ async def api(data_dir: Path) -> AsyncIterator[Api]:
 @pytest.fixture
 async def pg_api(data_dir: Path, pg_database: str) -> AsyncIterator[Api]:
     settings = Settings(
-        data_dir=data_dir, database_url=pg_database, sandbox_slot_ms=0, idle_recheck_seconds=0.5
+        data_dir=data_dir, database_url=pg_database, chain_slot_ms=0, idle_recheck_seconds=0.5
     )
     async with _running(settings) as running:
         yield running

@@ -53,7 +53,7 @@ class Served(Api):
 
 @contextlib.asynccontextmanager
 async def running(data_dir: Path, **overrides: Any) -> AsyncIterator[Served]:
-    settings = Settings(data_dir=data_dir, sandbox_slot_ms=0, **overrides)
+    settings = Settings(data_dir=data_dir, chain_slot_ms=0, **overrides)
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = ASGIWebSocketTransport(app=manager.app)

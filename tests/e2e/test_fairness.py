@@ -25,7 +25,7 @@ EVENTS = "query($id: ID!) { order(id: $id) { status events { status at } } }"
 
 @pytest.fixture
 async def two_slots(data_dir: Path) -> AsyncIterator[Api]:
-    settings = Settings(data_dir=data_dir, sandbox_slot_ms=0, worker_concurrency=2)
+    settings = Settings(data_dir=data_dir, chain_slot_ms=0, worker_concurrency=2)
     async with _running(settings) as running:
         yield running
 

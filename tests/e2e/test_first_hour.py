@@ -18,7 +18,7 @@ from tests.conftest import PG_ADMIN_URL, REDIS_URL
 pytestmark = pytest.mark.e2e
 
 SECRET = "first-hour-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
-UNSET = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ETERNA_SANDBOX_URL", "ETERNA_LOG_LEVEL")
+UNSET = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ETERNA_SOLANA_RPC_URL", "ETERNA_LOG_LEVEL")
 
 
 def eterna(*argv: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:

@@ -114,7 +114,7 @@ async def fuzzed(data_dir: Path, caplog: pytest.LogCaptureFixture) -> AsyncItera
     # fuzzer meets them often.
     settings_ = Settings(
         data_dir=data_dir,
-        sandbox_slot_ms=0,
+        chain_slot_ms=0,
         idle_recheck_seconds=0.5,
         rate_limit_per_minute=0,
         quote_rate_limit_per_minute=0,

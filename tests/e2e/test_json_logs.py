@@ -36,10 +36,10 @@ from tasks.queue import TaskiqOrderQueue
 from tests.e2e.conftest import Api
 from tests.e2e.test_limit_sniper import (
     CANCEL,
+    chain_api,
     limit_order,
     market_price,
     raise_sol_price,
-    sandbox_api,
     settled,
     wait_for,
 )
@@ -89,8 +89,8 @@ async def test_every_line_about_an_order_carries_its_id(api: Api, json_log: io.S
     await wait_for(api, cancelled, {"WAITING"})
     await settled(api)
     await api.gql(CANCEL, {"id": cancelled})
-    async with sandbox_api(api) as sandbox:
-        await raise_sol_price(sandbox, 500)
+    async with chain_api(api) as chain:
+        await raise_sol_price(chain, 500)
     await wait_for(api, fired, {"CONFIRMED"})
 
     stuck = await _stuck_order(api)
@@ -140,7 +140,7 @@ async def _serve(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     env = {
         **os.environ,
         "ETERNA_DATA_DIR": str(tmp_path / "data"),
-        "ETERNA_SANDBOX_SLOT_MS": "0",
+        "ETERNA_CHAIN_SLOT_MS": "0",
         "ETERNA_LOG_FORMAT": "json",
         "ETERNA_LOG_LEVEL": "INFO",
     }

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
-from eterna.adapters.sandbox.market import LandedTransaction
+from eterna.adapters.localchain.ledger import LedgerEntry
 from tests import graphql_ws
 from tests.e2e.conftest import Api
 
@@ -47,10 +47,11 @@ MARKET_1_SOL = {"type": "MARKET", "tokenIn": "SOL", "tokenOut": "USDC", "amountI
 STEPS = ["PENDING", "ROUTING", "BUILDING", "SUBMITTED", "CONFIRMED"]
 
 
-def ledger_of(api: Api, memo: str) -> list[LandedTransaction]:
-    sandbox = api.runtime.sandbox
-    assert sandbox is not None
-    return list(sandbox.market.ledger(memo))
+def ledger_of(api: Api, memo: str) -> list[LedgerEntry]:
+    """Return the in-process chain's own transactions carrying memo."""
+    chain = api.runtime.chain
+    assert chain is not None
+    return chain.transactions(memo)
 
 
 async def place(api: Api, order: dict[str, Any], user: str = "alice") -> dict[str, Any]:
@@ -108,7 +109,8 @@ async def test_market_order_streams_five_steps_and_confirms(api: Api) -> None:
     assert [e["seq"] for e in order["events"]] == [1, 2, 3, 4, 5]
     ledger = ledger_of(api, order_id)
     assert len(ledger) == 1
-    assert ledger[0].success
+    assert ledger[0].ok
+    assert str(ledger[0].signature) == confirmed["txSignature"]
 
 
 async def test_late_subscriber_gets_whole_history_then_completion(api: Api) -> None:

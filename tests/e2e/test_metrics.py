@@ -16,7 +16,7 @@ from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from eterna.entrypoints.config import Settings
 from tests import graphql_ws
 from tests.e2e.conftest import Api, _running
-from tests.e2e.test_limit_sniper import CANCEL, sandbox_api, wait_for
+from tests.e2e.test_limit_sniper import CANCEL, chain_api, wait_for
 from tests.e2e.test_market_orders import place, wait_terminal
 from tests.prometheus_text import Scrape
 
@@ -47,7 +47,7 @@ RESTING_LIMIT = {
 async def api(data_dir: Path) -> AsyncIterator[Api]:
     settings = Settings(
         data_dir=data_dir,
-        sandbox_slot_ms=0,
+        chain_slot_ms=0,
         idle_recheck_seconds=0.5,
         backoff_base_ms=1,
         backoff_max_ms=5,
@@ -85,12 +85,12 @@ async def test_metrics_count_what_the_orders_did(api: Api) -> None:
     await wait_for(api, limit, {"WAITING"})
     cancelled = await api.gql(CANCEL, {"id": limit})
     assert cancelled["data"]["cancelOrder"]["__typename"] == "OrderCancelled"
-    async with sandbox_api(api) as sandbox:
+    async with chain_api(api) as chain:
         # Every blockhash stale: two retries, then the third attempt fails.
-        await sandbox.post("/admin/faults", json={"expireRate": 1})
+        await chain.post("/admin/faults", json={"expireRate": 1})
         doomed = (await place(api, market("0.1")))["order"]["id"]
         assert (await wait_terminal(api, doomed))["status"] == "FAILED"
-        await sandbox.post("/admin/faults", json={"expireRate": 0})
+        await chain.post("/admin/faults", json={"expireRate": 0})
     ids += [limit, doomed]
 
     metrics = await scrape(api)
@@ -132,7 +132,7 @@ def check_steps(
         assert metrics.value("eterna_order_step_duration_seconds_bucket", le="+Inf", **labels) == n
         assert metrics.value("eterna_order_step_duration_seconds_sum", **labels) >= 0
     assert metrics.total("eterna_order_step_duration_seconds_count") == sum(steps.values())
-    # Against the zero-latency sandbox every step of a market order takes well under 5 s.
+    # Against the zero-latency local chain every step of a market order takes well under 5 s.
     fast = metrics.value(
         "eterna_order_step_duration_seconds_bucket",
         from_status="ROUTING",

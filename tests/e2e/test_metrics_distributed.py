@@ -120,7 +120,7 @@ async def cluster(pg_database: str, redis_prefix: str, tmp_path: Path) -> AsyncI
         "JWT_SECRET": SECRET,
         "ETERNA_REDIS_PREFIX": redis_prefix,
         "ETERNA_DATA_DIR": str(tmp_path / "data"),
-        "ETERNA_SANDBOX_SLOT_MS": "0",
+        "ETERNA_CHAIN_SLOT_MS": "0",
         "ETERNA_LOG_LEVEL": "INFO",
         "ETERNA_LOG_FORMAT": "json",
         "ETERNA_METRICS_PORT": str(base),

@@ -312,7 +312,7 @@ def test_screenshot_of_a_confirmed_market_order_and_a_resting_limit(
     _place(page, "MARKET", tokenIn="SOL", tokenOut="USDC", amountIn="1000", slippageBps="100")
     market = _card(page, "MARKET")
     _reaches(market, "CONFIRMED")
-    # Usually split across two venues; the sandbox's prices drift slot by slot.
+    # Usually split across two venues; the chain's market maker moves prices slot by slot.
     expect(market.locator("table.legs tbody tr").first).to_be_visible()
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=True)

@@ -31,7 +31,7 @@ SECRET = "read-budgets-e2e-secret-that-is-long-enough-for-hs256-0123"
 
 @contextlib.asynccontextmanager
 async def running(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
-    settings = Settings(data_dir=data_dir, sandbox_slot_ms=0, **overrides)
+    settings = Settings(data_dir=data_dir, chain_slot_ms=0, **overrides)
     async with _running(settings) as api:
         yield api
 

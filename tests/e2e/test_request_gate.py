@@ -25,7 +25,7 @@ TOKENS = {"query": "{ tokens { symbol } }"}
 async def test_a_busy_caller_waits_or_is_refused_while_others_go_through(data_dir: Path) -> None:
     settings = Settings(
         data_dir=data_dir,
-        sandbox_slot_ms=0,
+        chain_slot_ms=0,
         max_requests_in_progress=1,
         max_requests_waiting=1,
     )
@@ -68,7 +68,7 @@ async def test_a_busy_caller_waits_or_is_refused_while_others_go_through(data_di
 
 async def test_callers_without_a_token_are_told_apart_by_address(data_dir: Path) -> None:
     settings = Settings(
-        data_dir=data_dir, sandbox_slot_ms=0, max_requests_in_progress=1, max_requests_waiting=1
+        data_dir=data_dir, chain_slot_ms=0, max_requests_in_progress=1, max_requests_waiting=1
     )
     app = create_app(settings)
     async with LifespanManager(app) as manager:

@@ -51,7 +51,7 @@ LIST_IDS = "{ orders(first: 100) { edges { node { id clientOrderId amountIn } } 
 
 @contextlib.asynccontextmanager
 async def running(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
-    settings = Settings(data_dir=data_dir, sandbox_slot_ms=0, idle_recheck_seconds=0.5, **overrides)
+    settings = Settings(data_dir=data_dir, chain_slot_ms=0, idle_recheck_seconds=0.5, **overrides)
     async with _running(settings) as api:
         yield api
 

@@ -1,8 +1,8 @@
 """Stop-loss, take-profit and trailing stops end to end in the embedded mode.
 
-Placed over GraphQL, they rest until the market moves through the sandbox's HTTP API
-(:func:`move_sol_price`, the one place that moves prices here), fire, and confirm; or are
-cancelled, or expire.
+Placed over GraphQL, they rest until the market moves through the in-process chain's admin
+endpoints (:func:`move_sol_price`, the one place that moves prices here: a real swap on each
+SOL/USDC pool), fire, and confirm; or are cancelled, or expire.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from eterna.domain.tokens import SOL, USDC
 from tests.e2e.conftest import Api
 from tests.e2e.test_limit_sniper import (
     CANCEL,
+    chain_api,
     market_price,
-    sandbox_api,
     settled,
     statuses,
     wait_for,
@@ -42,8 +42,8 @@ query Stop($id: ID!) {
 
 async def move_sol_price(api: Api, bps: int, *, up: bool) -> None:
     """Move every SOL/USDC pool's price about bps up or down (a trade on each)."""
-    async with sandbox_api(api) as sandbox:
-        pools = (await sandbox.get("/pools", params={"mint": SOL.mint})).json()
+    async with chain_api(api) as chain:
+        pools = (await chain.get("/admin/pools")).json()
         pairs = [
             p for p in pools if {p["tokenA"]["mint"], p["tokenB"]["mint"]} == {SOL.mint, USDC.mint}
         ]
@@ -51,7 +51,7 @@ async def move_sol_price(api: Api, bps: int, *, up: bool) -> None:
         for pool in pairs:
             sol_is_a = pool["tokenA"]["mint"] == SOL.mint
             side = "sellB" if sol_is_a == up else "sellA"  # buy SOL to raise it, sell to lower
-            moved = await sandbox.post(
+            moved = await chain.post(
                 "/admin/move-price", json={"pool": pool["address"], "bps": bps, "side": side}
             )
             assert moved.status_code == 200, moved.text

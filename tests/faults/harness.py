@@ -2,7 +2,8 @@
 
 The fault suite must kill and restart servers, so it never touches the machine's shared
 ones: it starts its own ``redis-server`` and its own Postgres cluster (``initdb`` +
-``pg_ctl``) on free ports in a temporary folder, plus the sandbox, an API and workers.
+``pg_ctl``) on free ports in a temporary folder, plus the local chain (``eterna chain``),
+an API and workers.
 """
 
 from __future__ import annotations
@@ -181,13 +182,13 @@ def _wait_port(port: int, timeout: float = 20) -> None:
 
 @dataclass
 class Cluster:
-    """The sandbox, one API and some workers, talking to the private servers."""
+    """The local chain, one API and some workers, talking to the private servers."""
 
     folder: Path
     env: dict[str, str]
     workers: int
     api_port: int = field(default_factory=free_port)
-    sandbox_port: int = field(default_factory=free_port)
+    chain_port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     started_at: dict[str, int] = field(default_factory=dict)
     kills: int = 0
@@ -198,8 +199,8 @@ class Cluster:
         return f"http://127.0.0.1:{self.api_port}"
 
     @property
-    def sandbox(self) -> str:
-        return f"http://127.0.0.1:{self.sandbox_port}"
+    def chain(self) -> str:
+        return f"http://127.0.0.1:{self.chain_port}"
 
     def spawn(self, name: str, *args: str) -> None:
         with (self.folder / f"{name}.log").open("ab") as out:
@@ -212,7 +213,7 @@ class Cluster:
             )
 
     def start(self) -> None:
-        self.spawn("sandbox", "sandbox", "--port", str(self.sandbox_port))
+        self.spawn("chain", "chain", "--port", str(self.chain_port))
         self.spawn("api", "serve", "--port", str(self.api_port))
         for i in range(self.workers):
             self.spawn(f"worker{i}", "worker")
@@ -269,7 +270,7 @@ def cluster(
     redis_url: str,
     *,
     workers: int = 2,
-    sandbox_env: dict[str, str] | None = None,
+    chain_env: dict[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """Run a cluster against the given servers; stop it on exit."""
     env = {
@@ -279,20 +280,20 @@ def cluster(
         "JWT_SECRET": SECRET,
         "ETERNA_DATA_DIR": str(folder / "data"),
         "ETERNA_LOG_LEVEL": "WARNING",
-        "ETERNA_SANDBOX_SLOT_MS": "0",
+        "ETERNA_CHAIN_SLOT_MS": "0",
         "ETERNA_LEASE_SECONDS": "3",
         "ETERNA_RECONCILE_SECONDS": "1",
         "ETERNA_BACKOFF_BASE_MS": "50",
         "ETERNA_BACKOFF_MAX_MS": "400",
         "ETERNA_RATE_LIMIT_PER_MINUTE": "0",
         "ETERNA_DB_POOL_SIZE": "10",
-        **(sandbox_env or {}),
+        **(chain_env or {}),
     }
     subprocess.run(
         [sys.executable, "-m", "eterna", "migrate"], env=env, check=True, capture_output=True
     )
     running = Cluster(folder=folder, env=env, workers=workers)
-    env["ETERNA_SANDBOX_URL"] = running.sandbox
+    env["ETERNA_SOLANA_RPC_URL"] = running.chain
     running.start()
     try:
         yield running
@@ -376,7 +377,7 @@ class Outcome:
     seconds: float
 
 
-async def verify(db_url: str, sandbox: str, ids: list[str], started: float) -> Outcome:
+async def verify(db_url: str, chain: str, ids: list[str], started: float) -> Outcome:
     """Check every invariant of the fault suite and return the scenario's figures."""
     conn = await connect(db_url)
     try:
@@ -394,7 +395,7 @@ async def verify(db_url: str, sandbox: str, ids: list[str], started: float) -> O
     for order_id, row in orders.items():
         assert sorted(seqs[order_id]) == list(range(1, row["last_seq"] + 1)), order_id
     async with httpx.AsyncClient() as client:
-        ledger: list[dict[str, Any]] = (await client.get(f"{sandbox}/ledger")).json()
+        ledger: list[dict[str, Any]] = (await client.get(f"{chain}/admin/ledger")).json()
     landed: dict[str, list[str]] = {}
     for tx in ledger:
         if tx["success"]:

@@ -36,12 +36,12 @@ def described(faults: Counter[str]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in faults.items() if n) or "none yet"
 
 
-async def sandbox_faults(client: httpx.AsyncClient, sandbox: str) -> str:
-    """Return the faults the sandbox injected so far, as text."""
+async def chain_faults(client: httpx.AsyncClient, chain: str) -> str:
+    """Return the faults the chain injected so far, as text."""
     try:
-        injected: dict[str, int] = (await client.get(f"{sandbox}/admin/faults")).json()["injected"]
+        injected: dict[str, int] = (await client.get(f"{chain}/admin/faults")).json()["injected"]
     except (httpx.HTTPError, KeyError, ValueError):
-        return "sandbox not answering"
+        return "chain not answering"
     return ", ".join(f"{n} {kind}" for kind, n in injected.items() if n) or "none yet"
 
 

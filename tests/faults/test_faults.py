@@ -30,7 +30,7 @@ from tests.faults.harness import (
     verify,
     wait_healthy,
 )
-from tests.faults.progress import described, progress, sandbox_faults
+from tests.faults.progress import chain_faults, described, progress
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -60,12 +60,12 @@ async def postgres_server() -> AsyncIterator[PrivatePostgres]:
 
 @contextlib.asynccontextmanager
 async def _running(
-    tmp_path: Path, db: str, redis: PrivateRedis, sandbox_env: dict[str, str] | None
+    tmp_path: Path, db: str, redis: PrivateRedis, chain_env: dict[str, str] | None
 ) -> AsyncIterator[tuple[Cluster, httpx.AsyncClient]]:
-    """Start the sandbox, an API and two workers, and wait until they answer."""
-    with cluster(tmp_path, db, redis.url, workers=2, sandbox_env=sandbox_env) as running:
+    """Start the local chain, an API and two workers, and wait until they answer."""
+    with cluster(tmp_path, db, redis.url, workers=2, chain_env=chain_env) as running:
         async with httpx.AsyncClient(timeout=30) as client:
-            await wait_healthy(client, running.sandbox)
+            await wait_healthy(client, running.chain)
             await wait_healthy(client, running.api)
             yield running, client
 
@@ -113,7 +113,7 @@ async def test_sigkilled_workers_lose_and_double_nothing(
             await asyncio.sleep(rng.uniform(0.3, 1.2))
             running.kill(f"worker{rng.randrange(2)}")
         await _until_done(db, "after kills")
-        outcome = await verify(db, running.sandbox, ids, started)
+        outcome = await verify(db, running.chain, ids, started)
     _report("SIGKILL workers", outcome, f"{running.kills} SIGKILLs")
     assert running.kills >= 3
     assert outcome.confirmed == outcome.orders
@@ -138,7 +138,7 @@ async def test_redis_restart_mid_run_loses_nothing(
         assert health.json()["redis"].startswith("unavailable")
         redis_server.start()
         await _until_done(db, "after the Redis restart")
-        outcome = await verify(db, running.sandbox, ids, started)
+        outcome = await verify(db, running.chain, ids, started)
         await wait_healthy(client, running.api, within=10)
     _report("Redis restart", outcome, "Redis killed for 1 s (its data lost)")
     assert outcome.confirmed == outcome.orders
@@ -163,26 +163,26 @@ async def test_postgres_restart_mid_run_loses_nothing(
         await asyncio.sleep(1.0)
         await asyncio.to_thread(postgres_server.start)
         await _until_done(db, "after the Postgres restart")
-        outcome = await verify(db, running.sandbox, ids, started)
+        outcome = await verify(db, running.chain, ids, started)
         await wait_healthy(client, running.api, within=10)
     _report("Postgres restart", outcome, "Postgres stopped for ~1 s")
     assert outcome.confirmed == outcome.orders
 
 
-async def test_flaky_sandbox_still_executes_each_order_at_most_once(
+async def test_flaky_chain_still_executes_each_order_at_most_once(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
     db = _db(postgres_server)
-    flaky = {"ETERNA_SANDBOX_ERROR_RATE": "0.2", "ETERNA_SANDBOX_DROP_RATE": "0.1"}
+    flaky = {"ETERNA_CHAIN_ERROR_RATE": "0.2", "ETERNA_CHAIN_DROP_RATE": "0.1"}
     async with (
         _running(tmp_path, db, redis_server, flaky) as (running, client),
-        progress("flaky sandbox", db, 300, lambda: sandbox_faults(client, running.sandbox)),
+        progress("flaky chain", db, 300, lambda: chain_faults(client, running.chain)),
     ):
         started = time.monotonic()
         ids = await place(client, running.api, 300)
-        await _until_done(db, "with a flaky sandbox")
-        outcome = await verify(db, running.sandbox, ids, started)
-    _report("flaky sandbox", outcome, "20 % RPC errors, 10 % dropped transactions")
+        await _until_done(db, "with a flaky chain")
+        outcome = await verify(db, running.chain, ids, started)
+    _report("flaky chain", outcome, "20 % RPC errors, 10 % dropped transactions")
     assert outcome.retries > 0
     assert outcome.confirmed + outcome.failed == outcome.orders
 
@@ -191,7 +191,7 @@ async def test_sigterm_hands_orders_back_and_exits_cleanly(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
     db = _db(postgres_server)
-    slow = {"ETERNA_SANDBOX_LATENCY_MS": "20", "ETERNA_SHUTDOWN_GRACE_SECONDS": "0.5"}
+    slow = {"ETERNA_CHAIN_LATENCY_MS": "20", "ETERNA_SHUTDOWN_GRACE_SECONDS": "0.5"}
     async with (
         _running(tmp_path, db, redis_server, slow) as (running, client),
         progress("SIGTERM workers", db, 200, _faults_of(running)),
@@ -203,7 +203,7 @@ async def test_sigterm_hands_orders_back_and_exits_cleanly(
             await asyncio.sleep(1.0)
             codes.append(running.terminate(name))
         await _until_done(db, "after SIGTERMs")
-        outcome = await verify(db, running.sandbox, ids, started)
+        outcome = await verify(db, running.chain, ids, started)
     _report("SIGTERM workers", outcome, "3 SIGTERMs with a 0.5 s grace period")
     assert codes == [0, 0, 0]
     assert outcome.confirmed == outcome.orders

@@ -47,7 +47,7 @@ async def runtime(
         redis_prefix=redis_prefix,
         jwt_secret="placement-caps-secret-0123456789abcdef012",
         data_dir=tmp_path,
-        sandbox_slot_ms=0,
+        chain_slot_ms=0,
         **limits,
     )
     await open_database(settings, run_migrations=True)

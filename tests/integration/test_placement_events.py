@@ -36,7 +36,7 @@ async def _migrated(pg_database: str, redis_prefix: str, tmp_path: Path) -> Sett
         redis_prefix=redis_prefix,
         jwt_secret="placement-events-secret-0123456789abcdef",
         data_dir=tmp_path,
-        sandbox_slot_ms=0,
+        chain_slot_ms=0,
     )
     await open_database(settings, run_migrations=True)
     await close_database()

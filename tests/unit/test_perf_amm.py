@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eterna.adapters.sandbox.genesis import genesis_market
 from eterna.amm.base import InsufficientLiquidityError, PoolMath, SwapResult
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
 from eterna.amm.whirlpool import WhirlpoolPool
 from eterna.routing import split
+from tests.support.genesis import genesis_market
 from tests.unit.pool_capacity import capacity
 
 

@@ -3,14 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from eterna.adapters.sandbox.genesis import genesis_market
-from eterna.adapters.venues.sandbox import SandboxVenue
 from eterna.domain.errors import NoRouteError, VenueUnavailableError
 from eterna.domain.routes import Route, RouteKind
 from eterna.domain.tokens import BONK, JUP, SOL, USDC, USDT, Token
 from eterna.routing import candidates, split
 from eterna.routing.router import Router, min_amount_out
 from eterna.routing.venues import PoolQuote, VenueInfo
+from tests.support.genesis import genesis_market
+from tests.support.venue import ModelVenue
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ class DownVenue:
 
 def _router() -> Router:
     market = genesis_market(7, slot_ms=0)
-    return Router([SandboxVenue(market, v) for v in market.venues()])
+    return Router([ModelVenue(market, v) for v in market.venues()])
 
 
 async def test_router_picks_the_pool_paying_most_and_reports_every_venue() -> None:
@@ -97,7 +97,7 @@ async def test_venue_calls_stay_within_the_documented_bound() -> None:
 
 async def test_a_down_venue_is_skipped_but_all_down_is_transient() -> None:
     market = genesis_market(7, slot_ms=0)
-    router = Router([SandboxVenue(market, "raydium"), DownVenue()])
+    router = Router([ModelVenue(market, "raydium"), DownVenue()])
     decision = await router.route(SOL, USDC, Decimal(1), slippage_bps=50)
     assert decision.route.legs[0].venue == "raydium"
     with pytest.raises(VenueUnavailableError):
@@ -106,7 +106,7 @@ async def test_a_down_venue_is_skipped_but_all_down_is_transient() -> None:
 
 async def test_nothing_routing_while_a_venue_is_down_is_transient() -> None:
     market = genesis_market(7, slot_ms=0)
-    router = Router([SandboxVenue(market, "raydium"), DownVenue()])
+    router = Router([ModelVenue(market, "raydium"), DownVenue()])
     with pytest.raises(VenueUnavailableError, match="calls failed"):
         await router.route(BONK, UNLISTED, Decimal(1), slippage_bps=50)
 

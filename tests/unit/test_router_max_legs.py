@@ -6,19 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from eterna.adapters.sandbox.genesis import genesis_market
-from eterna.adapters.venues.sandbox import SandboxVenue
 from eterna.domain.errors import NoRouteError
 from eterna.domain.routes import RouteKind
 from eterna.domain.tokens import BONK, JUP, SOL, USDC
 from eterna.routing.router import Router
+from tests.support.genesis import genesis_market
+from tests.support.venue import ModelVenue
 
 pytestmark = pytest.mark.anyio
 
 
 def _router(max_legs: int | None) -> Router:
     market = genesis_market(7, slot_ms=0)
-    return Router([SandboxVenue(market, v) for v in market.venues()], max_legs=max_legs)
+    return Router([ModelVenue(market, v) for v in market.venues()], max_legs=max_legs)
 
 
 async def test_a_split_over_three_pools_is_made_over_two_under_a_cap_of_two() -> None:

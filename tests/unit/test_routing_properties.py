@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eterna.adapters.sandbox.genesis import REFERENCE_USD, genesis_market
-from eterna.adapters.sandbox.market import MarketSandbox
-from eterna.adapters.venues.sandbox import SandboxVenue
 from eterna.domain.routes import Route, RouteKind
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
 from eterna.routing.router import Router, RoutingDecision
 from eterna.routing.venues import SwapInstruction, SwapRequest, TxState
+from tests.support.genesis import REFERENCE_USD, genesis_market
+from tests.support.market import ModelMarket
+from tests.support.venue import ModelVenue
 
 pytestmark = pytest.mark.anyio
 
@@ -46,9 +46,9 @@ def orders(draw: st.DrawFn) -> Order:
     return Order(token_in, token_out, token_in.from_base_units(max(units, 1)))
 
 
-def _setup() -> tuple[MarketSandbox, Router]:
+def _setup() -> tuple[ModelMarket, Router]:
     market = genesis_market(SEED, slot_ms=0)
-    return market, Router([SandboxVenue(market, v) for v in market.venues()])
+    return market, Router([ModelVenue(market, v) for v in market.venues()])
 
 
 async def _route(router: Router, order: Order) -> RoutingDecision:

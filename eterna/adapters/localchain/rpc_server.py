@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 _JSON = "application/json"
 # Close code for a client cut off because it could not keep up (RFC 6455: policy violation).
 _CLOSE_LAGGED = 1008
+# Status recorded for a request whose client went away before sending all of it (nginx's).
+_CLIENT_CLOSED = 499
 
 
 async def _rpc(chain: ChainRpc, request: Request) -> Response:
@@ -46,6 +48,10 @@ async def _rpc(chain: ChainRpc, request: Request) -> Response:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         return Response(orjson.dumps(PARSE_ERROR_BODY), media_type=_JSON)
+    except ClientDisconnect:
+        # A client gone mid-request (a killed worker) is no fault of the node: nobody reads
+        # the answer, and nothing was done.
+        return Response(status_code=_CLIENT_CLOSED)
     try:
         answer = await chain.dispatcher.answer(body)
     except UnavailableFault as fault:

@@ -38,14 +38,14 @@ from eterna.domain.state_machine import TRANSITIONS
 
 log = logging.getLogger(__name__)
 
-# One step of an order takes well under a millisecond against the zero-latency sandbox, and
+# One step of an order takes milliseconds against the local chain in the process, and
 # up to tens of seconds on a real chain (confirmation, backoff before a retry); a resting
 # limit order's WAITING -> PENDING can take days and lands in +Inf.
 STEP_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
     1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
 )  # fmt: skip
-# Placement to a terminal status: milliseconds for a market order on the sandbox, up to the
+# Placement to a terminal status: milliseconds for a market order on the local chain, up to the
 # longest expiry (30 days by default) for a limit or sniper order.
 ORDER_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,

@@ -6,9 +6,10 @@
   land until the block height passes the blockhash's ``lastValidBlockHeight``.
 - ``send`` submits the stored bytes; sending them again is harmless (one signature lands
   once), and a node saying it already processed them is no error.
-- ``status`` reads the block height first, then the signature's status: a signature the node
-  does not know once that height is past the last valid one can never land (EXPIRED); one it
-  knows is read back with ``getTransaction`` - CONFIRMED with the fill, or FAILED with why.
+- ``status`` asks for the transaction first (``getTransaction``): one that landed is read
+  back at once - CONFIRMED with the fill, or FAILED with why. Otherwise it reads the block
+  height, then the signature's status: a signature the node does not know once that height
+  is past the last valid one can never land (EXPIRED).
 
 Every order trades through the deployment wallet handed in (it signs, pays the fees and holds
 the tokens); the request's payer - the order's user - does not sign. The fill is what the
@@ -138,7 +139,12 @@ class SolanaGateway:
         """
         _, last_height = _chain_fields(tx)
         signature = Signature.from_string(tx.signature)
-        # The height first: if the signature is unknown after it, it was unknown at it.
+        # Most transactions asked about have landed: their record is the whole answer.
+        record = await self._rpc.get_transaction(signature, commitment=self._commitment)
+        if record is not None:
+            return self._landed(tx, record)
+        # The height before the status: if the signature is unknown after it, it was unknown
+        # at it, so a height past the last valid one means it can never land.
         height = await self._rpc.get_block_height(commitment=self._commitment)
         statuses = await self._rpc.get_signature_statuses(
             [signature], search_transaction_history=True
@@ -148,6 +154,7 @@ class SolanaGateway:
             return TxStatus(TxState.EXPIRED if height > last_height else TxState.UNKNOWN)
         if status.confirmation_status not in _LANDED:
             return TxStatus(TxState.UNKNOWN, slot=status.slot)
+        # It landed since the first look.
         record = await self._rpc.get_transaction(signature, commitment=self._commitment)
         if record is None:  # known to the status cache, not yet to the ledger's reader
             return TxStatus(TxState.UNKNOWN, slot=status.slot)

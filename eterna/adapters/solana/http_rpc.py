@@ -29,6 +29,10 @@ _HEADERS = {"content-type": "application/json"}
 _TOO_MANY_REQUESTS = 429
 _SERVER_ERROR = 500
 _MAX_FRAME = 64 * 1024 * 1024  # a programNotification carries a whole account
+# How long leaving a subscription waits for the node to confirm the close. The subscriptions
+# end with the connection anyway; websockets' default (10 s) held a stopping worker that long
+# when a node left the handshake unanswered after a burst of unsubscribes.
+_CLOSE_SECONDS = 1.0
 
 
 def websocket_url(http_url: str) -> str:
@@ -98,7 +102,11 @@ class WebsocketSubscriptions(ChannelSubscriptions):
         """Connect the websocket."""
         try:
             self._ws = await connect(
-                self._url, open_timeout=self._timeout, max_size=_MAX_FRAME, compression=None
+                self._url,
+                open_timeout=self._timeout,
+                close_timeout=_CLOSE_SECONDS,
+                max_size=_MAX_FRAME,
+                compression=None,
             )
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise RpcUnavailableError(f"websocket {self._url}: {type(exc).__name__}") from exc

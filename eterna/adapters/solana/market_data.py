@@ -12,6 +12,11 @@ What the trigger watcher follows (:class:`~eterna.application.ports.MarketData`)
   accounts subscribed, then read and recorded as ``created``.
 - Updates are numbered here, in the order they were recorded, and kept in a bounded log.
 
+``registered`` is told of each launch before its ``created`` update is recorded: a process
+whose venues quote from another registry (one that a plain
+:class:`~eterna.adapters.solana.discovery.PoolDiscovery` fills) adds it there, so a
+sniper order that fires on the update finds the pool.
+
 :meth:`SolanaMarketData.cursor` starts following and returns only once every subscription
 is confirmed and the pools were read after that: no change after the cursor is missed.
 A subscription that drops is made again, and its pools re-read and compared.
@@ -24,7 +29,7 @@ import contextlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from solders.pubkey import Pubkey
@@ -68,8 +73,10 @@ class SolanaMarketData:
         commitment: Commitment = "confirmed",
         retry_seconds: float = 1.0,
         log_size: int = UPDATE_LOG_SIZE,
+        registered: Callable[[PoolEntry], None] | None = None,
     ) -> None:
         self._rpc = rpc
+        self._on_registered = registered
         self._registry = registry
         self._reader = reader
         self._discovery = PoolDiscovery(
@@ -79,7 +86,7 @@ class SolanaMarketData:
             commitment=commitment,
             retry_seconds=retry_seconds,
             admit=self._admit,
-            registered=lambda entry: self._mark(entry.address, "created"),
+            registered=self._created,
         )
         self._commitment: Commitment = commitment
         self._retry_seconds = retry_seconds
@@ -174,6 +181,13 @@ class SolanaMarketData:
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(work, name=name))
+
+    def _created(self, entry: PoolEntry) -> None:
+        # Whoever else must know the pool (the venues' registry) learns of it before the
+        # update that announces it is recorded.
+        if self._on_registered is not None:
+            self._on_registered(entry)
+        self._mark(entry.address, "created")
 
     def _mark(self, pool: Pubkey, kind: str = "changed") -> None:
         if self._dirty.get(pool) != "created":

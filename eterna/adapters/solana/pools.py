@@ -19,7 +19,7 @@ from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_P
 from eterna.domain.errors import EternaError
 from eterna.domain.tokens import Token
 
-# Venue names are the ones the sandbox and the API use; each venue is one program.
+# Venue names are the ones the API uses; each venue is one program.
 VENUE_PROGRAMS: Final[dict[str, Pubkey]] = {
     "raydium": CPSWAP_PROGRAM,
     "orca": WHIRLPOOL_PROGRAM,

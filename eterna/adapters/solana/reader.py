@@ -8,7 +8,11 @@ arrays it had not read, or one read for the first time, costs another round.
 
 Snapshots are cached by the slot they were read at: while the node stays in that slot
 (:class:`~eterna.adapters.solana.slots.SlotFeed`), a burst of routes reads each pool once.
-Concurrent reads of one pool share a single request.
+Concurrent reads of one pool share a single request, and reads of different pools made
+while a request is in flight go together in the next one (:class:`~eterna.core.coalesce.
+Coalescer`): a busy worker quoting and building for many orders asks for every pool they
+need in one ``getMultipleAccounts`` rather than one each. Accounts read in one request are
+of one slot, so a batch is as consistent as a single read.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from eterna.adapters.solana.pools import PoolEntry
 from eterna.adapters.solana.rpc import AccountInfo, Commitment, SolanaRpc
 from eterna.adapters.solana.slots import SlotFeed
 from eterna.adapters.solana.snapshots import PoolSnapshot, PoolStateError, needed_keys, snapshot
+from eterna.core.coalesce import Coalescer
 
 # A node answers getMultipleAccounts for at most 100 addresses.
 MAX_ACCOUNTS_PER_CALL: Final = 100
@@ -55,6 +60,8 @@ def decode_clock(data: bytes) -> ChainClock:
 
 
 Snapshots = dict[Pubkey, PoolSnapshot]
+# The slot a fetch was answered at, and each key's account (None where there is none).
+Fetched = tuple[int, dict[Pubkey, AccountInfo | None]]
 
 
 class PoolReader:
@@ -73,6 +80,9 @@ class PoolReader:
         self._keys: dict[Pubkey, list[Pubkey]] = {}
         self._cache: Snapshots = {}
         self._inflight: dict[Pubkey, asyncio.Future[Snapshots]] = {}
+        self._batches: Coalescer[tuple[Pubkey, ...], Fetched] = Coalescer(
+            self._fetch_together, name="pool-reader"
+        )
         self.calls = 0  # getMultipleAccounts requests made, for tests and benchmarks
 
     async def read(self, entries: Sequence[PoolEntry], *, fresh: bool = False) -> Snapshots:
@@ -148,7 +158,12 @@ class PoolReader:
             e.address: snapshot(e, accounts, slot=slot, unix_time=clock.unix_time) for e in entries
         }
 
-    async def _fetch(self, keys: list[Pubkey]) -> tuple[int, dict[Pubkey, AccountInfo | None]]:
+    async def _fetch(self, keys: list[Pubkey]) -> Fetched:
+        return await self._batches.submit(tuple(keys))
+
+    async def _fetch_together(self, wanted: Sequence[tuple[Pubkey, ...]]) -> list[Fetched]:
+        """Read the keys of every waiting fetch in as few requests as possible; split them."""
+        keys = list(dict.fromkeys(key for keys in wanted for key in keys))
         found: dict[Pubkey, AccountInfo | None] = {}
         slot = 0
         for at in range(0, len(keys), MAX_ACCOUNTS_PER_CALL):
@@ -157,4 +172,4 @@ class PoolReader:
             answer = await self._rpc.get_multiple_accounts(chunk, commitment=self._commitment)
             slot = max(slot, answer.slot)
             found.update(zip(chunk, answer.value, strict=True))
-        return slot, found
+        return [(slot, {key: found[key] for key in keys}) for keys in wanted]

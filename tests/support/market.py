@@ -1,4 +1,7 @@
-"""The market sandbox: pools with real venue math, slots, blockhashes and a ledger.
+"""Pools of Eterna's own AMM math with slots, blockhashes and a ledger: a test fixture.
+
+The market Eterna trades is the chain; the router's unit and property tests use this model
+of it, which quotes and settles with :mod:`eterna.amm` alone, in microseconds.
 
 Invariants:
 - A transaction's signature is a hash of its content, so sending it twice lands it once.
@@ -68,7 +71,7 @@ class LandedTransaction:
 
 
 @dataclass
-class SandboxClock:
+class ModelClock:
     """Slots derived from wall time, or advanced by hand when slot_ms is 0."""
 
     slot_ms: int
@@ -116,10 +119,10 @@ def pool_address(seed: int, venue: str, token_a: Token, token_b: Token) -> str:
     return _hash58("pool", str(seed), venue, token_a.mint, token_b.mint)
 
 
-class MarketSandbox:
+class ModelMarket:
     """A simulated chain with DEX pools; all amounts are integer base units."""
 
-    def __init__(self, pools: Iterable[Pool], *, seed: int, clock: SandboxClock) -> None:
+    def __init__(self, pools: Iterable[Pool], *, seed: int, clock: ModelClock) -> None:
         self.seed = seed
         self.clock = clock
         self._pools: dict[str, Pool] = {p.address: p for p in pools}

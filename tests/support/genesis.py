@@ -1,4 +1,5 @@
-"""The sandbox's opening market: real tokens, three venues, seeded prices and depths.
+"""The pure-Python opening market of the router's tests (the local chain's genesis lists
+the same pairs on the same venues): real tokens, three venues, seeded prices and depths.
 
 Prices start from round reference values in USD; each pool gets its own small price offset
 (up to ±0.3 %) and depth (0.6x to 1.4x), drawn from a generator seeded by (seed, venue,
@@ -28,13 +29,13 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Protocol
 
-from eterna.adapters.sandbox.market import MarketSandbox, Pool, SandboxClock, pool_address
 from eterna.amm.base import PoolMath
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.amm.dlmm import DlmmPool
 from eterna.amm.whirlpool import WhirlpoolPool
 from eterna.amm.whirlpool_positions import DEFAULT_RANGES
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token, b58encode
+from tests.support.market import ModelClock, ModelMarket, Pool, pool_address
 
 # What each venue is, by the program its pools stand for.
 VENUE_KINDS = {
@@ -183,9 +184,9 @@ def genesis_pools(seed: int, venues: tuple[str, ...] | None = None) -> list[Pool
     return pools
 
 
-def genesis_market(seed: int, *, slot_ms: int) -> MarketSandbox:
-    """Return a sandbox with the opening pools of the seed."""
-    return MarketSandbox(genesis_pools(seed), seed=seed, clock=SandboxClock(slot_ms=slot_ms))
+def genesis_market(seed: int, *, slot_ms: int) -> ModelMarket:
+    """Return a model market with the opening pools of the seed."""
+    return ModelMarket(genesis_pools(seed), seed=seed, clock=ModelClock(slot_ms=slot_ms))
 
 
 def launch_mint(seed: int, number: int, symbol: str) -> str:

@@ -1,0 +1,188 @@
+"""How a process reaches the market: a Solana cluster over JSON-RPC, or a local chain in it.
+
+With ``ETERNA_SOLANA_RPC_URL`` the process talks to a shared ``eterna chain`` (or any node
+serving the same JSON-RPC) over HTTP and websockets; unset, it runs the local chain itself
+and reaches it through :class:`~eterna.adapters.localchain.local_rpc.LocalRpc`, which
+answers exactly as the HTTP client does. Either way Eterna's side is the same: one venue
+adapter per program, a gateway signing with the deployment wallet, the market data of the
+trigger watcher, and a discovery that registers launched pools for the venues.
+
+Two registries: the venues' (and the gateway's), filled by the process's own discovery, and
+the market data's, whose discovery follows a launch before registering it and then adds it
+to the venues' too. Sharing one would let whichever discovery saw a launch first hide it
+from the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import httpx
+from solders.keypair import Keypair
+
+from eterna.adapters.localchain.genesis import load_keypair, wallet_keypair
+from eterna.adapters.localchain.local_rpc import LocalRpc
+from eterna.adapters.localchain.node import LocalNode
+from eterna.adapters.solana.discovery import PoolDiscovery
+from eterna.adapters.solana.gateway import SolanaGateway
+from eterna.adapters.solana.http_rpc import HttpRpc
+from eterna.adapters.solana.http_transport import AiohttpTransport
+from eterna.adapters.solana.market_data import SolanaMarketData
+from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
+from eterna.adapters.solana.reader import PoolReader
+from eterna.adapters.solana.rpc import SolanaRpc
+from eterna.adapters.solana.venues import SolanaVenue
+from eterna.domain.errors import VenueUnavailableError
+from eterna.domain.tokens import WELL_KNOWN, Token
+from eterna.entrypoints.chain import build_local_node
+from eterna.entrypoints.config import Settings
+
+log = logging.getLogger(__name__)
+
+# How long a process waits for a shared chain that is not answering yet (started beside it).
+CHAIN_WAIT_SECONDS = 30.0
+# A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
+CHAIN_MAX_LEGS = 2
+# Connections to the chain's RPC, all kept alive (httpx's own pool, by default 100 with 20
+# kept, opened and closed connections under load).
+RPC_CONNECTIONS = 16
+
+
+class ChainListError(VenueUnavailableError):
+    """The chain's pool list could not be read, or is not a list of pools."""
+
+
+@dataclass
+class ChainLink:
+    """What this process trades on: venues, gateway, tokens, market data, and the node."""
+
+    node: LocalNode | None  # the in-process chain of the embedded mode
+    rpc: SolanaRpc
+    venues: list[SolanaVenue]
+    gateway: SolanaGateway
+    tokens: list[Token]
+    market: SolanaMarketData
+    discovery: PoolDiscovery
+    http: httpx.AsyncClient | None  # the client of a shared chain
+
+    async def close(self) -> None:
+        """End the subscriptions, then close the client or stop the in-process chain."""
+        await self.market.stop()
+        await self.discovery.stop()
+        if self.http is not None:
+            await self.http.aclose()
+        if self.node is not None:
+            await self.node.stop()
+
+
+def wallet_of(settings: Settings) -> Keypair:
+    """Return the deployment wallet: ETERNA_WALLET_KEYPAIR's, else the chain seed's.
+
+    :raises WalletFileError: when the keypair file cannot be read.
+    """
+    if settings.wallet_keypair is not None:
+        return load_keypair(settings.wallet_keypair)
+    return wallet_keypair(settings.chain_seed)
+
+
+async def open_chain(settings: Settings) -> ChainLink:
+    """Reach the chain at ETERNA_SOLANA_RPC_URL, or run the local chain in this process.
+
+    :raises ProgramsError: embedded, when the program binaries are missing.
+    :raises VenueUnavailableError: when a shared chain does not answer within the wait.
+    """
+    if settings.solana_rpc_url:
+        return await _shared(settings, settings.solana_rpc_url)
+    node = build_local_node(settings)
+    node.start()
+    try:
+        rpc = LocalRpc(node, timeout_seconds=settings.venue_timeout_seconds)
+        entries = [
+            PoolEntry(p.venue, VENUE_PROGRAMS[p.venue], p.address, p.token_a, p.token_b)
+            for p in node.pools()
+        ]
+        return await _link(settings, rpc, entries, node=node, http=None)
+    except BaseException:
+        await node.stop()
+        raise
+
+
+async def _shared(settings: Settings, url: str) -> ChainLink:
+    timeout = httpx.Timeout(settings.venue_timeout_seconds)
+    transport = AiohttpTransport(max_connections=RPC_CONNECTIONS)
+    http = httpx.AsyncClient(timeout=timeout, transport=transport)
+    try:
+        rpc = HttpRpc(
+            http, url, ws_url=settings.solana_ws_url, timeout_seconds=settings.venue_timeout_seconds
+        )
+        entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
+        return await _link(settings, rpc, entries, node=None, http=http)
+    except BaseException:
+        await http.aclose()
+        raise
+
+
+async def _link(
+    settings: Settings,
+    rpc: SolanaRpc,
+    entries: list[PoolEntry],
+    *,
+    node: LocalNode | None,
+    http: httpx.AsyncClient | None,
+) -> ChainLink:
+    registry = PoolRegistry(entries)
+    reader = PoolReader(rpc)
+
+    def also_for_venues(entry: PoolEntry) -> None:
+        registry.add(entry)
+
+    market = SolanaMarketData(rpc, PoolRegistry(entries), reader, registered=also_for_venues)
+    discovery = PoolDiscovery(rpc, registry)
+    await discovery.start()
+    return ChainLink(
+        node=node,
+        rpc=rpc,
+        venues=[SolanaVenue(name, registry, reader) for name in VENUE_PROGRAMS],
+        gateway=SolanaGateway(rpc, registry, reader, wallet_of(settings)),
+        tokens=_tokens(entries),
+        market=market,
+        discovery=discovery,
+        http=http,
+    )
+
+
+def _tokens(entries: list[PoolEntry]) -> list[Token]:
+    """Return the well-known tokens, then those of the pools, each mint once."""
+    found = {t.mint: t for t in WELL_KNOWN}
+    for entry in entries:
+        for token in (entry.token_a, entry.token_b):
+            found.setdefault(token.mint, token)
+    return list(found.values())
+
+
+async def _first_pool_list(http: httpx.AsyncClient, url: str) -> list[PoolEntry]:
+    """Read the shared chain's pool list, waiting for it to come up.
+
+    Processes started together (compose, a test harness) race the chain's bind: a worker
+    that gave up at once would die for no reason. Unreachable after the wait, it gives up.
+    """
+    deadline = asyncio.get_running_loop().time() + CHAIN_WAIT_SECONDS
+    while True:
+        try:
+            return await _pool_list(http, url)
+        except ChainListError as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.info("waiting for the chain at %s (%s)", url, exc)
+            await asyncio.sleep(0.25)
+
+
+async def _pool_list(http: httpx.AsyncClient, url: str) -> list[PoolEntry]:
+    try:
+        response = await http.get(url)
+        response.raise_for_status()
+        return [PoolEntry.from_json(pool) for pool in response.json()]
+    except (httpx.HTTPError, ValueError, TypeError) as exc:
+        raise ChainListError(f"pool list at {url}: {type(exc).__name__}: {exc}") from exc
