@@ -40,6 +40,8 @@ class Context:
     # Gives the websocket's place under the per-user cap back; set while it holds one.
     release_slot: Callable[[], None] | None = None
     reads: ReadBudgets = field(default_factory=ReadBudgets)
+    # Codes of the refusals returned as results (OrderRejected, CancelRejected), for metrics.
+    refusals: list[str] = field(default_factory=list)
 
     @functools.cached_property
     def events_loader(self) -> DataLoader[str, list[OrderEvent]]:

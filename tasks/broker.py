@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Sequence
 from typing import Annotated, Any
 
+from opentelemetry import propagate, trace
 from taskiq import AckableMessage, AsyncBroker, Context, TaskiqDepends
 from taskiq.message import BrokerMessage
 
@@ -49,6 +50,7 @@ TASK_TIMEOUT_SECONDS = 120
 READ_AHEAD = 8
 # The longest a consumer blocks on the wake list before it looks again.
 WAIT_SECONDS = 1.0
+_tracer = trace.get_tracer("eterna.tasks")
 
 
 class FairBroker(AsyncBroker):
@@ -106,8 +108,15 @@ class FairBroker(AsyncBroker):
 async def execute_order(order_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
     """Execute one order (a redelivered or duplicate message finds it leased or done)."""
     engine: ExecutionEngine = context.state.engine
-    user = str(context.message.labels.get(USER_LABEL, ""))
-    await engine.execute(uuid.UUID(order_id), user)
+    labels = context.message.labels
+    user = str(labels.get(USER_LABEL, ""))
+    # The span continues the placement's trace when the message carries its context.
+    parent = propagate.extract({k: str(v) for k, v in labels.items()})
+    with _tracer.start_as_current_span(
+        EXECUTE_ORDER, context=parent, kind=trace.SpanKind.CONSUMER
+    ) as span:
+        span.set_attribute("eterna.order_id", order_id)
+        await engine.execute(uuid.UUID(order_id), user)
 
 
 def build_broker(

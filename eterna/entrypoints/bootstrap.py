@@ -382,7 +382,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             queue=queue,
             intake=intake,
         )
-    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher)
+    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher, redis=redis)
     service = OrderService(
         repo,
         queue,

@@ -26,6 +26,23 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
+def _start_tracing(service: str) -> None:
+    """Trace this process when the OTEL_* variables ask for it (docs/operations.md)."""
+    from eterna.adapters.tracing import (  # noqa: PLC0415
+        TracingUnavailableError,
+        start_tracing,
+        tracing_wanted,
+    )
+
+    if not tracing_wanted(os.environ):
+        return
+    try:
+        start_tracing(service)
+    except TracingUnavailableError as exc:
+        raise SystemExit(str(exc)) from None
+    log.info("tracing on: spans go to the OTLP exporter the OTEL_* variables name")
+
+
 def _on_system_allocator(settings: Settings) -> None:
     """Run this command again on the C library's allocator, unless told otherwise.
 
@@ -64,6 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from eterna.entrypoints.failures import check_port  # noqa: PLC0415
 
     _configure_logging(settings)
+    _start_tracing("eterna-api")
     host = args.host or settings.host
     port = args.port or settings.port
     mode = "distributed" if settings.distributed else "embedded"
@@ -129,6 +147,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
+    _start_tracing("eterna-worker")
     _run(run_worker(settings))
 
 
@@ -141,6 +160,7 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
 
     settings = _settings()
     _configure_logging(settings)
+    _start_tracing("eterna-api")
     host = args.host or settings.host
     port = args.port or settings.sandbox_port
     service = build_sandbox(settings)
@@ -170,6 +190,7 @@ def cmd_chain(args: argparse.Namespace) -> None:
         chain_seed=args.seed, chain_slot_ms=args.slot_ms, programs_dir=args.programs_dir
     )
     _configure_logging(settings)
+    _start_tracing("eterna-api")
     host = args.host or settings.host
     port = args.port or settings.chain_port
     try:
