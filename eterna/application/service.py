@@ -244,7 +244,7 @@ def _log_placed(order: Order, *, created: bool) -> None:
         order.amount_in,
         order.token_in.label,
         order.token_out.label,
-        extra=about(order.id),
+        extra={**about(order.id), "user_id": order.user_id},
     )
 
 
@@ -685,7 +685,11 @@ class OrderService:
             except LeaseLostError:
                 continue  # it moved on while we looked: read it again
             await self._publisher.publish([event])
-            log.info("order %s cancelled by its owner", order.id, extra=about(order.id))
+            log.info(
+                "order %s cancelled by its owner",
+                order.id,
+                extra={**about(order.id), "user_id": order.user_id},
+            )
             return order
         raise RejectedError(
             RejectionCode.NOT_CANCELLABLE, "the order is changing right now; try again", "id"

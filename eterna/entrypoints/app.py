@@ -27,6 +27,7 @@ from eterna.adapters.web.http_limits import BodySizeLimit
 from eterna.adapters.web.memory import TrimAfterClosing, tune_collector
 from eterna.adapters.web.order_page import OrderPage
 from eterna.adapters.web.request_gate import RequestGate
+from eterna.adapters.web.request_id import RequestId
 from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
@@ -171,6 +172,7 @@ def create_app(settings: Settings) -> Starlette:
 
     # Outermost first: the client's address is known before anything counts it.
     middleware = [
+        Middleware(RequestId),
         Middleware(ClientAddress, proxies=TrustedProxies(settings.trusted_proxies)),
         Middleware(ConnectionCap, per_address=per_address),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -184,7 +186,8 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
         )
