@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise.backends.base.config_generator import expand_db_url
 
 MODELS_MODULE = "models.orders"
+AUDIT_MODULE = "models.audit"
 MIGRATIONS_MODULE = "migrations"
 
 
@@ -36,7 +37,7 @@ def tortoise_config(database_url: str, *, pool_size: int = 20) -> dict[str, Any]
         "connections": {"default": connection},
         "apps": {
             "models": {
-                "models": [MODELS_MODULE],
+                "models": [MODELS_MODULE, AUDIT_MODULE],
                 "default_connection": "default",
                 "migrations": MIGRATIONS_MODULE,
             }

@@ -52,7 +52,10 @@ class Mutation:
         ],
     ) -> PlaceOrderResult:
         """Place one order."""
-        (outcome,) = await info.context.service.place(info.context.user_id, [input.to_request()])
+        context = info.context
+        (outcome,) = await context.service.place(
+            context.user_id, [input.to_request()], caller=context.caller
+        )
         return _result(outcome, info)
 
     @strawberry.mutation(
@@ -76,7 +79,7 @@ class Mutation:
     ) -> list[PlaceOrderResult]:
         """Place a batch of orders."""
         outcomes = await info.context.service.place(
-            info.context.user_id, [i.to_request() for i in inputs]
+            info.context.user_id, [i.to_request() for i in inputs], caller=info.context.caller
         )
         return [_result(o, info) for o in outcomes]
 
@@ -90,7 +93,9 @@ class Mutation:
     ) -> CancelOrderResult:
         """Cancel one order."""
         try:
-            order = await info.context.service.cancel(info.context.user_id, str(id))
+            order = await info.context.service.cancel(
+                info.context.user_id, str(id), caller=info.context.caller
+            )
         except RejectedError as exc:
             info.context.refusals.append(exc.code.value)
             return CancelRejected(

@@ -146,6 +146,7 @@ def create_app(settings: Settings) -> Starlette:
                 schema,
                 runtime.service,
                 runtime.auth,
+                admin=runtime.admin,
                 graphiql=settings.graphiql,
                 max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                 allowed_origins=settings.allowed_origins,

@@ -48,6 +48,7 @@ from eterna.adapters.venues.http import (
     venues_of,
 )
 from eterna.adapters.venues.sandbox import ServiceGateway, ServiceMarketData, ServiceVenue
+from eterna.application.admin import AdminService
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
@@ -67,11 +68,13 @@ from eterna.core.loop_lag import LoopLag
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import Token, TokenRegistry
+from eterna.entrypoints.administration import admin_service, trading_pauses
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.migration_state import MigrationState
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
+from models.audit import TortoiseAuditLog
 from models.config import tortoise_config
 from models.repository import TortoiseOrderRepository
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
@@ -106,6 +109,7 @@ class Runtime:
     sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
     consumer: OrderConsumer | None = None  # in processes that execute orders
     migrations: MigrationState | None = None  # where migrations are a release step
+    admin: AdminService | None = None  # the administrators' operations (API processes)
 
     @property
     def runs_engine(self) -> bool:
@@ -404,6 +408,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         intake=intake,
         rate_limiter=rate_limiter(settings, redis),
         order_budget=order_budget(settings, redis),
+        pauses=trading_pauses(settings, redis),
+        audit=TortoiseAuditLog(),
     )
     runtime = Runtime(
         settings=settings,
@@ -421,6 +427,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         watcher=watcher,
         consumer=consumer,
         migrations=migrations,
+        admin=admin_service(service, repo),
         sweep=(
             MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
             if role == "api"

@@ -238,7 +238,7 @@ def cmd_token(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise SystemExit(f"eterna token: {exc}") from None
     hours = args.hours or settings.token_ttl_hours
-    print(auth.issue(args.user, now=utcnow(), ttl=timedelta(hours=hours)))
+    print(auth.issue(args.user, now=utcnow(), ttl=timedelta(hours=hours), admin=args.admin))
     # On stderr, so `$(eterna token USER)` captures the token alone.
     source = "JWT_SECRET" if settings.jwt_secret is not None else local_secret_path(settings)
     print(f"signed with the secret in {source}", file=sys.stderr)
@@ -382,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("user", metavar="USER", help="user id (the token's sub)")
     token.add_argument("--hours", type=int, help="lifetime (default ETERNA_TOKEN_TTL_HOURS)")
+    token.add_argument(
+        "--admin",
+        action="store_true",
+        help='with the admin role ("role": "admin"): pause and resume trading, cancel any '
+        "user's orders, read any order and the audit trail",
+    )
     _command(
         sub,
         "schema",

@@ -1,4 +1,6 @@
+from .admin_order import AdminOrder, AdminOrderAdminOrder
 from .async_base_client import AsyncBaseClient
+from .audit_events import AuditEvents, AuditEventsAuditEvents
 from .base_model import BaseModel, Upload
 from .cancel_order import (
     CancelOrder,
@@ -6,6 +8,7 @@ from .cancel_order import (
     CancelOrderCancelOrderOrderCancelled,
     CancelOrderCancelOrderOrderCancelledOrder,
 )
+from .cancel_user_orders import CancelUserOrders, CancelUserOrdersCancelUserOrders
 from .client import EternaClient
 from .enums import FailureKind, OrderStatus, OrderType, RejectionCode
 from .exceptions import (
@@ -34,6 +37,7 @@ from .fragments import (
 from .input_types import OrderInput
 from .my_order_events import MyOrderEvents, MyOrderEventsMyOrderEvents
 from .order import Order, OrderOrder, OrderOrderEvents
+from .order_audit import OrderAudit, OrderAuditOrderAudit
 from .order_events import OrderEvents, OrderEventsOrderEvents
 from .orders import (
     Orders,
@@ -42,6 +46,7 @@ from .orders import (
     OrdersOrdersEdgesNode,
     OrdersOrdersPageInfo,
 )
+from .pause_trading import PauseTrading, PauseTradingPauseTrading
 from .place_limit_order import (
     PlaceLimitOrder,
     PlaceLimitOrderPlaceOrderOrderPlaced,
@@ -79,16 +84,24 @@ from .quote import (
     QuoteQuoteRouteQuoteQuotes,
     QuoteQuoteRouteQuoteRoute,
 )
+from .resume_trading import ResumeTrading, ResumeTradingResumeTrading
 from .tokens import Tokens, TokensTokens
+from .trading_pauses import TradingPauses, TradingPausesTradingPauses
 from .venues import Venues, VenuesVenues
 
 __all__ = [
+    "AdminOrder",
+    "AdminOrderAdminOrder",
     "AsyncBaseClient",
+    "AuditEvents",
+    "AuditEventsAuditEvents",
     "BaseModel",
     "CancelOrder",
     "CancelOrderCancelOrderCancelRejected",
     "CancelOrderCancelOrderOrderCancelled",
     "CancelOrderCancelOrderOrderCancelledOrder",
+    "CancelUserOrders",
+    "CancelUserOrdersCancelUserOrders",
     "EternaClient",
     "EventFields",
     "EventFieldsQuotes",
@@ -102,6 +115,8 @@ __all__ = [
     "MyOrderEvents",
     "MyOrderEventsMyOrderEvents",
     "Order",
+    "OrderAudit",
+    "OrderAuditOrderAudit",
     "OrderEvents",
     "OrderEventsOrderEvents",
     "OrderFields",
@@ -118,6 +133,8 @@ __all__ = [
     "OrdersOrdersEdges",
     "OrdersOrdersEdgesNode",
     "OrdersOrdersPageInfo",
+    "PauseTrading",
+    "PauseTradingPauseTrading",
     "PlaceLimitOrder",
     "PlaceLimitOrderPlaceOrderOrderPlaced",
     "PlaceLimitOrderPlaceOrderOrderPlacedOrder",
@@ -146,6 +163,8 @@ __all__ = [
     "QuoteQuoteRouteQuoteRoute",
     "RejectionCode",
     "RejectionFields",
+    "ResumeTrading",
+    "ResumeTradingResumeTrading",
     "RouteFields",
     "RouteFieldsLegs",
     "RouteFieldsLegsTokenIn",
@@ -153,6 +172,8 @@ __all__ = [
     "TokenFields",
     "Tokens",
     "TokensTokens",
+    "TradingPauses",
+    "TradingPausesTradingPauses",
     "Upload",
     "Venues",
     "VenuesVenues",
