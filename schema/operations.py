@@ -19,8 +19,11 @@ from typing import Protocol
 from opentelemetry import trace
 from strawberry.extensions import SchemaExtension
 
+from eterna.application import spans
+
 UNEXPECTED = "UNEXPECTED"
 ANONYMOUS = "anonymous"
+INVALID = "invalid"
 _tracer = trace.get_tracer("eterna.graphql")
 
 
@@ -47,19 +50,29 @@ class ObservedOperation(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         """Time and trace the operation; record its outcome."""
         started = time.perf_counter()
-        with _tracer.start_as_current_span("graphql", kind=trace.SpanKind.INTERNAL) as span:
+        if spans.enabled:
+            with _tracer.start_as_current_span("graphql", kind=trace.SpanKind.INTERNAL) as span:
+                yield
+                name, kind, errors = self._outcome()
+                span.update_name(f"{kind} {name}")
+                span.set_attribute("graphql.operation.name", name)
+                span.set_attribute("graphql.operation.type", kind)
+                if errors:
+                    span.set_attribute("eterna.graphql.error_codes", errors)
+        else:
             yield
-            context = self.execution_context
-            name = context.operation_name or ANONYMOUS
-            kind = _kind(context)
-            span.update_name(f"{kind} {name}")
-            span.set_attribute("graphql.operation.name", name)
-            span.set_attribute("graphql.operation.type", kind)
-            errors = [_code(e) for e in getattr(context.result, "errors", None) or ()]
-            if errors:
-                span.set_attribute("eterna.graphql.error_codes", errors)
-            refusals = list(getattr(context.context, "refusals", ()))
+            name, kind, errors = self._outcome()
+        refusals = list(getattr(self.execution_context.context, "refusals", ()))
         self._recorder.operation(name, kind, time.perf_counter() - started, errors, refusals)
+
+    def _outcome(self) -> tuple[str, str, list[str]]:
+        """Return the operation's name, type and error codes, once it ran."""
+        context = self.execution_context
+        raw: object = context.operation_name
+        # operationName comes from the request body: a client may send any JSON value.
+        name = raw if isinstance(raw, str) and raw else ANONYMOUS if raw is None else INVALID
+        errors = [_code(e) for e in getattr(context.result, "errors", None) or ()]
+        return name, _kind(context), errors
 
 
 def observed(recorder: OperationRecorder) -> Callable[[], SchemaExtension]:

@@ -33,6 +33,7 @@ from opentelemetry import propagate, trace
 from taskiq import AckableMessage, AsyncBroker, Context, TaskiqDepends
 from taskiq.message import BrokerMessage
 
+from eterna.application import spans
 from eterna.application.engine import ExecutionEngine
 from eterna.core.coalesce import Coalescer
 from eterna.core.loop_lag import LoopLag
@@ -110,6 +111,9 @@ async def execute_order(order_id: str, context: Annotated[Context, TaskiqDepends
     engine: ExecutionEngine = context.state.engine
     labels = context.message.labels
     user = str(labels.get(USER_LABEL, ""))
+    if not spans.enabled:
+        await engine.execute(uuid.UUID(order_id), user)
+        return
     # The span continues the placement's trace when the message carries its context.
     parent = propagate.extract({k: str(v) for k, v in labels.items()})
     with _tracer.start_as_current_span(

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from taskiq import AsyncBroker
 from taskiq.exceptions import SendTaskError
 
+from eterna.application import spans
 from eterna.application.ports import QueuedOrder
 from eterna.domain.errors import EternaError
 from tasks.broker import EXECUTE_ORDER, USER_LABEL
@@ -41,7 +42,8 @@ class TaskiqOrderQueue:
         # The placement's trace context (W3C traceparent) rides in the labels, so the
         # worker's spans join the trace of the request that placed the order.
         labels: dict[str, str] = {}
-        propagate.inject(labels)
+        if spans.enabled:
+            propagate.inject(labels)
         kicks = [
             task.kicker().with_labels(**labels, **{USER_LABEL: o.user_id}).kiq(str(o.order_id))
             for o in orders

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 
+from eterna.application import spans
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -70,6 +72,8 @@ class Tracing:
         self.instrumentors.clear()
         if self in _open:
             _open.remove(self)
+        if not _open:
+            spans.disable()
 
 
 # Tracing started and not closed in this process (the global provider itself stays).
@@ -114,6 +118,7 @@ def start_tracing(
     provider.add_span_processor(processor)
     tracing = Tracing(provider, processor, _instrument(provider))
     _open.append(tracing)
+    spans.enable()
     return tracing
 
 

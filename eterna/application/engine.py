@@ -33,6 +33,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from eterna.application import spans
 from eterna.application.ports import (
     EventPublisher,
     ExecutionStore,
@@ -160,6 +161,9 @@ class ExecutionEngine:
         while not order.status.is_terminal:
             if order.status is OrderStatus.WAITING:  # resting orders belong to the watcher
                 return order
+            if not spans.enabled:
+                order = await self._stage(order, built_here)
+                continue
             # One span per stage, its venue and chain calls inside (a no-op unless traced).
             with _tracer.start_as_current_span(f"order {order.status.value.lower()}") as span:
                 span.set_attribute("eterna.order_id", str(order.id))

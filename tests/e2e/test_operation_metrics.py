@@ -80,3 +80,21 @@ async def test_database_pool_use_is_reported_on_postgres(pg_api: Api) -> None:
     assert metrics.value("eterna_pool_connections", pool="database") >= 1
     in_use = metrics.value("eterna_pool_connections_in_use", pool="database")
     assert 0 <= in_use <= metrics.value("eterna_pool_connections", pool="database")
+
+
+@pytest.mark.parametrize("name", [True, 3, ["Q"], {"a": 1}])
+async def test_an_operation_name_that_is_no_string_is_counted_as_invalid(
+    api: Api, name: object
+) -> None:
+    # A document that does not parse reaches the operation hooks with the name as sent
+    # (hypothesis found it); one that parses is refused by strawberry before them (400).
+    broken = await api.client.post("/graphql", json={"query": "0", "operationName": name})
+    assert broken.status_code < 500, broken.text
+    assert "Unexpected error" not in broken.text
+    parses = await api.client.post(
+        "/graphql", json={"query": "{ tokens { symbol } }", "operationName": name}
+    )
+    assert parses.status_code == 400, parses.text
+    metrics = await scrape(api)
+    assert metrics.total("eterna_graphql_operations_total", operation="invalid") == 1
+    assert metrics.total("eterna_graphql_errors_total", code="GRAPHQL_PARSE_FAILED") == 1
