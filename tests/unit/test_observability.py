@@ -123,11 +123,19 @@ def test_the_alerts_cover_what_operators_asked_for() -> None:
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
-def test_promtool_accepts_the_rules() -> None:
-    done = subprocess.run(
-        ["promtool", "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_promtool_accepts_the_rules_and_the_dashboards_queries(tmp_path: Path) -> None:
+    # The panels' queries, written as recording rules, so promtool parses them too.
+    panels = [
+        {"record": f"eterna:panel_{i}", "expr": expr}
+        for i, expr in enumerate(dashboard_expressions().values())
+    ]
+    queries = tmp_path / "panels.yml"
+    queries.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": panels}]}))
+    for rules in (ALERTS, queries):
+        done = subprocess.run(
+            ["promtool", "check", "rules", str(rules)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_observability_profile_is_optional_and_its_files_exist() -> None:
