@@ -1,4 +1,4 @@
-"""Tortoise models and the repository that maps rows to domain objects."""
+"""Storage: the Tortoise models of the schema, and the order stores (Postgres, Tortoise, memory)."""
 
 from models.orders import OrderEventModel, OrderModel
 

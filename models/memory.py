@@ -21,9 +21,9 @@ from eterna.application.ports import (
     OpenOrders,
     OrderCursor,
     OrderMark,
-    OrderPage,
     Placement,
     QueuedOrder,
+    StoredOrders,
     StoreObserver,
 )
 from eterna.domain.errors import LeaseLostError
@@ -122,7 +122,7 @@ class MemoryOrderStore:
         after: OrderCursor | None,
         status: OrderStatus | None,
         order_type: OrderType | None,
-    ) -> OrderPage:
+    ) -> StoredOrders:
         """Return the user's orders, newest first (created_at, then id), after the cursor."""
         await asyncio.sleep(0)
         mine = sorted(
@@ -139,7 +139,7 @@ class MemoryOrderStore:
         if after is not None:
             mark = (after.created_at, after.order_id)
             mine = [o for o in mine if (o.created_at, o.id) < mark]
-        return OrderPage([replace(o) for o in mine[:first]], has_next=len(mine) > first)
+        return StoredOrders([replace(o) for o in mine[:first]], has_next=len(mine) > first)
 
     async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
         """Return the order's events with seq > after_seq."""

@@ -1,391 +1,345 @@
-"""The repository's hot statements on Postgres, without Tortoise's query builder.
+"""The Postgres order store: asyncpg and its own SQL, on its own connection pool.
 
-Each is one prepared, parameterised statement through Tortoise's own connection, with the
-same conversions (each value goes through its field's ``to_db_value``, each row through the
-model's ``_init_from_db``) and Tortoise's exception translation. A step is a single
-statement, a writable CTE that updates the order and inserts its event, so it commits or
-fails as a whole in one round trip; a claim is one ``UPDATE ... RETURNING``.
+It keeps the contract :class:`models.tortoise_store.TortoiseOrderStore` keeps (one suite,
+``tests/integration/test_store_contract.py``, runs on both): every step is written only while
+the order is still at the seq its writer read and, with an owner, leased to it, together
+with its event; ``UNIQUE(order_id, seq)`` is the safety net. The statements are written
+against the migrated schema (:mod:`models.postgres_sql`); Tortoise still owns the schema and
+its migrations. How placements, claims and steps reach the database is a layer of its own
+(:mod:`models.group_commit`): plain, or grouped with held connections.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+import asyncpg
 
-from eterna.adapters.events.codec import event_data
-from eterna.core.background import Background
-from eterna.domain.orders import PLACED_MESSAGE, TERMINAL_STATUSES, Order, OrderEvent, OrderStatus
-from models.orders import OrderEventModel, OrderModel
-
-log = logging.getLogger(__name__)
-
-_FINISHED_SQL = ",".join(f"'{value}'" for value in sorted(s.value for s in TERMINAL_STATUSES))
-# The event row of a step, after the order it belongs to: (column, Postgres type).
-_EVENT_VALUES = (
-    ("user_id", "varchar"),
-    ("seq", "int4"),
-    ("status", "varchar"),
-    ("at", "timestamptz"),
-    ("attempt", "int4"),
-    ("message", "text"),
-    ("data", "jsonb"),
-    ("failure", "varchar"),
+from eterna.application.ports import (
+    OpenOrders,
+    OrderCursor,
+    OrderMark,
+    Placement,
+    QueuedOrder,
+    StoredOrders,
+    StoreObserver,
 )
-RENEW_SQL = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3'
-RELEASE_SQL = (
-    'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'
+from eterna.domain.errors import (
+    LeaseLostError,
+    StorageNotMigratedError,
+    StorageUnavailableError,
 )
-
-
-class Statements:
-    """Statements that name every column, built once the models are bound.
-
-    Columns are known only after ``Tortoise.init`` (a foreign key adds its ``order_id``).
-    Only column names from the models' metadata are spliced in; every value is a parameter.
-    """
-
-    def __init__(self) -> None:
-        orders = ",".join(f'"{c}"' for c in sorted(OrderModel._meta.db_fields))
-        events = ",".join(f'"{c}"' for c in sorted(OrderEventModel._meta.db_fields))
-        self.claim = (
-            'UPDATE "orders" SET "lease_owner"=$1,"lease_until"=$2 '  # noqa: S608
-            f'WHERE "id"=$3 AND "status" NOT IN ({_FINISHED_SQL}) '
-            'AND ("lease_until" IS NULL OR "lease_until"<$4 OR "lease_owner"=$1) '
-            f"RETURNING {orders}"
-        )
-        # Many claims at once: one row of (id, owner, lease until, now) each.
-        returned = ",".join(f'o."{c}"' for c in sorted(OrderModel._meta.db_fields))
-        self.claims = (
-            'WITH "c" AS (SELECT * FROM unnest($1::uuid[],$2::varchar[],$3::timestamptz[],'  # noqa: S608
-            '$4::timestamptz[]) AS "c"("id","owner","until","now")) '
-            'UPDATE "orders" AS o SET "lease_owner"=c."owner","lease_until"=c."until" '
-            f'FROM "c" WHERE o."id"=c."id" AND o."status" NOT IN ({_FINISHED_SQL}) '
-            'AND (o."lease_until" IS NULL OR o."lease_until"<c."now" '
-            f'OR o."lease_owner"=c."owner") RETURNING {returned}'
-        )
-        self.get = f'SELECT {orders} FROM "orders" WHERE "id"=$1'  # noqa: S608
-        self.updated_since = (
-            f'SELECT {orders} FROM "orders" '  # noqa: S608
-            'WHERE "user_id"=$1 AND "updated_at">=$2'
-        )
-        # Both arms use an index: ("user_id", "updated_at") and the primary key.
-        self.changed_between = (
-            'SELECT "id","user_id","last_seq","updated_at" FROM "orders" '
-            'WHERE ("user_id"=ANY($1::varchar[]) OR "id"=ANY($2::uuid[])) '
-            'AND "updated_at">=$3 AND "updated_at"<$4'
-        )
-        self.events = (
-            f'SELECT {events} FROM "order_events" '  # noqa: S608
-            'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'
-        )
-        self.events_of_orders = (
-            f'SELECT {events} FROM "order_events" '  # noqa: S608
-            'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'
-        )
-        self.placement_columns, self.placement = _placement_sql()
-
-
-def _placement_sql() -> tuple[tuple[str, ...], str]:
-    """Return the columns of an order row and the one statement that places a batch.
-
-    The orders go in as one array per column (``unnest``), and the PENDING event of each
-    is inserted from what that insert returned: one statement, atomic, one round trip,
-    however large the batch.
-    """
-    columns = tuple(sorted(OrderModel._meta.db_fields))
-    arrays = ",".join(f"${i}::{_sql_type(OrderModel, c)}[]" for i, c in enumerate(columns, start=1))
-    n = len(columns)
-    event_types = {c: _sql_type(OrderEventModel, c) for c in ("status", "message", "data")}
-    names = ",".join(f'"{c}"' for c in columns)
-    sql = (
-        f'WITH "placed" AS (INSERT INTO "orders" ({names}) '  # noqa: S608
-        f'SELECT * FROM unnest({arrays}) RETURNING "id","user_id","created_at") '
-        'INSERT INTO "order_events" '
-        '("order_id","user_id","seq","status","at","attempt","message","data") '
-        f'SELECT "id","user_id",1,${n + 1}::{event_types["status"]},"created_at",0,'
-        f'${n + 2}::{event_types["message"]},${n + 3}::{event_types["data"]} FROM "placed"'
-    )
-    return columns, sql
-
-
-def _sql_type(model: type[OrderModel | OrderEventModel], column: str) -> str:
-    """Return the Postgres type of a model's column, as Tortoise creates it."""
-    return str(model._meta.fields_map[column].get_for_dialect("postgres", "SQL_TYPE"))
-
-
-def placement_values(rows: Sequence[OrderModel]) -> list[Any]:
-    """Return the parameters of the placement statement: one array per column, then the event.
-
-    Every order's first event is PENDING with the placement message and no data.
-    """
-    columns = statements().placement_columns
-    arrays = [[db_value(OrderModel, c, getattr(row, c)) for row in rows] for c in columns]
-    first = {"status": OrderStatus.PENDING, "message": PLACED_MESSAGE, "data": {}}
-    return [*arrays, *(db_value(OrderEventModel, c, v) for c, v in first.items())]
-
-
-@functools.cache
-def statements() -> Statements:
-    """Return the statements (built on first use, after the models are bound)."""
-    return Statements()
-
-
-@functools.lru_cache(maxsize=256)
-def apply_sql(columns: tuple[str, ...], *, guard_owner: bool) -> str:
-    """Return the one statement of a step: update the guarded order, then insert its event.
-
-    The event is inserted only for the row the UPDATE changed, so a lost guard inserts
-    nothing, and a duplicate seq fails the whole statement (the UPDATE with it).
-    """
-    sets = ",".join(f'"{c}"=${i}' for i, c in enumerate(columns, start=1))
-    n = len(columns)
-    where = f'"id"=${n + 1} AND "last_seq"=${n + 2}'
-    n += 2
-    if guard_owner:
-        where += f' AND "lease_owner"=${n + 1}'
-        n += 1
-    names = ",".join(f'"{c}"' for c, _ in _EVENT_VALUES)
-    values = ",".join(f"${n + i}::{t}" for i, (_, t) in enumerate(_EVENT_VALUES, start=1))
-    return (
-        f'WITH "moved" AS (UPDATE "orders" SET {sets} WHERE {where} RETURNING "id") '  # noqa: S608
-        f'INSERT INTO "order_events" ("order_id",{names}) SELECT "id",{values} FROM "moved" '
-        'RETURNING "seq"'
-    )
-
-
-# Every step sets these columns of the order; the others only when it carries them.
-STEP_COLUMNS = ("status", "last_seq", "updated_at", "attempts")
-STEP_OPTIONAL_COLUMNS = (
-    "lease_owner",
-    "lease_until",
-    "pending_tx",
-    "route",
-    "tx_signature",
-    "amount_out",
-    "executed_price",
-    "failure_reason",
-    "token_out_symbol",
-    "token_out_decimals",
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
+from models import postgres_sql as sql
+from models.group_commit import UNREACHABLE, DirectWrites, GroupCommit, HotWrites
+from models.placement import Key, Opened, open_orders_of, place_batch
+from models.rows import (
+    ORDER_COLUMNS,
+    as_uuid,
+    event_from_row,
+    event_row,
+    order_from_row,
+    order_row,
+    step_row,
 )
 
-_STEP_SETTABLE = frozenset((*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS))
-# A step on its way to Postgres: the order as its writer read it, the lease owner guarding
-# the write (None: guarded by seq alone), the columns it sets and its event.
-PendingStep = tuple[Order, str | None, Mapping[str, Any], OrderEvent]
+# What a statement raises when the database does not answer, or answers without our tables.
+_UNANSWERED = (*UNREACHABLE, asyncpg.UndefinedTableError)
+# Orders whose lease a terminal step cleared: release() has nothing left to do for them.
+_CLEARED_LIMIT = 10_000
 
 
-@functools.cache
-def steps_sql() -> str:
-    """Return the one statement that persists many steps (of different orders) at once.
+class PostgresOrderStore:
+    """Orders and events in Postgres through asyncpg (see the module docstring)."""
 
-    Each step is a row of ``unnest``: its ordinal, the guard (order id, the ``last_seq`` its
-    writer read, the lease owner or NULL), the columns it sets, a flag per optional column
-    (unset columns keep their value) and its event. The event of a step is inserted only if
-    its own guarded update matched, so a step that lost its guard writes nothing while the
-    others commit; a duplicate seq fails the whole statement. The ordinals of the steps that
-    were written come back.
-    """
-    inputs = [("n", "int4"), ("id", "uuid"), ("prev_seq", "int4"), ("owner", "varchar")]
-    inputs += [
-        (f"v_{c}", _sql_type(OrderModel, c)) for c in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)
-    ]
-    inputs += [(f"k_{c}", "bool") for c in STEP_OPTIONAL_COLUMNS]
-    inputs += [(f"e_{c}", t) for c, t in _EVENT_VALUES]
-    arrays = ",".join(f"${i}::{t}[]" for i, (_, t) in enumerate(inputs, start=1))
-    names = ",".join(f'"{name}"' for name, _ in inputs)
-    sets = [f'"{c}"=s."v_{c}"' for c in STEP_COLUMNS]
-    sets += [
-        f'"{c}"=CASE WHEN s."k_{c}" THEN s."v_{c}" ELSE o."{c}" END' for c in STEP_OPTIONAL_COLUMNS
-    ]
-    event_columns = ",".join(f'"{c}"' for c, _ in _EVENT_VALUES)
-    event_values = ",".join(f's."e_{c}"' for c, _ in _EVENT_VALUES)
-    return (
-        f'WITH "s" AS (SELECT * FROM unnest({arrays}) AS "s"({names})), '  # noqa: S608
-        f'"moved" AS (UPDATE "orders" AS o SET {",".join(sets)} FROM "s" '
-        'WHERE o."id"=s."id" AND o."last_seq"=s."prev_seq" '
-        'AND (s."owner" IS NULL OR o."lease_owner"=s."owner") RETURNING s."n"), '
-        f'"written" AS (INSERT INTO "order_events" ("order_id",{event_columns}) '
-        f'SELECT s."id",{event_values} FROM "s" JOIN "moved" USING ("n") RETURNING 1) '
-        'SELECT "n" FROM "moved"'
-    )
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        writes: HotWrites | None = None,
+        observer: StoreObserver | None = None,
+    ) -> None:
+        """Use the pool for reads, and ``writes`` (plain by default) for the hot writes.
 
+        ``observer`` hears of every placement and step once committed (the metrics).
+        """
+        self._connections = pool
+        self._writes = writes if writes is not None else DirectWrites(pool)
+        self._observer = observer
+        self._cleared: dict[uuid.UUID, str] = {}
 
-def steps_values(steps: Sequence[PendingStep]) -> list[Any]:
-    """Return the parameters of :func:`steps_sql`: one array per input column, a row a step."""
-    for _, _, updates, _ in steps:
-        if unknown := set(updates) - _STEP_SETTABLE:
-            raise ValueError(f"a step cannot set {sorted(unknown)}")
-    columns: list[list[Any]] = [
-        list(range(len(steps))),
-        [order.id for order, _, _, _ in steps],
-        [order.last_seq for order, _, _, _ in steps],
-        [owner for _, owner, _, _ in steps],
-    ]
-    columns += [
-        [
-            db_value(OrderModel, name, updates[name]) if name in updates else None
-            for *_, updates, _ in steps
-        ]
-        for name in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)
-    ]
-    columns += [[name in updates for *_, updates, _ in steps] for name in STEP_OPTIONAL_COLUMNS]
-    events = [_event_row(order, event) for order, _, _, event in steps]
-    columns += [
-        [db_value(OrderEventModel, name, row[name]) for row in events] for name, _ in _EVENT_VALUES
-    ]
-    return columns
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """Return the store's own connection pool."""
+        return self._connections
 
+    async def close(self) -> None:
+        """Give back the connections the writes keep, then close the pool."""
+        await self._writes.close()
+        await self._connections.close()
 
-def _event_row(order: Order, event: OrderEvent) -> dict[str, Any]:
-    return {
-        "user_id": order.user_id,
-        "seq": event.seq,
-        "status": event.status,
-        "at": event.at,
-        "attempt": event.attempt,
-        "message": event.message,
-        "data": event_data(event),
-        "failure": event.failure,
-    }
+    # -- placing ---------------------------------------------------------------------
 
+    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        """Insert new orders with their PENDING event; return existing ones for repeated keys.
 
-def db_value(model: type[OrderModel | OrderEventModel], name: str, value: Any) -> Any:
-    """Return value as Tortoise sends it for the field: validated, encoded.
-
-    Tortoise's own queryset updates call ``to_db_value`` without an instance, as here.
-    """
-    return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
-
-
-def step_values(
-    order: Order, owner: str | None, updates: Mapping[str, Any], event: OrderEvent
-) -> list[Any]:
-    """Return the parameters of :func:`apply_sql` for a step, as Tortoise would send them."""
-    values = [db_value(OrderModel, name, value) for name, value in updates.items()]
-    values += [order.id, order.last_seq]
-    if owner is not None:
-        values.append(owner)
-    raw = _event_row(order, event)
-    values += [db_value(OrderEventModel, name, raw[name]) for name, _ in _EVENT_VALUES]
-    return values
-
-
-def postgres_client() -> BaseDBAsyncClient | None:
-    """Return Tortoise's connection when it is asyncpg (the fast path), else None."""
-    conn = OrderModel._meta.db
-    if conn.capabilities.dialect != "postgres":
-        return None
-    return conn if type(conn).__module__.startswith("tortoise.backends.asyncpg") else None
-
-
-# How long a writer keeps its connection after a statement, waiting for the next one.
-HOLD_SECONDS = 0.05
-
-
-class HeldConnection:
-    """A pooled connection that a writer running one statement at a time keeps between them.
-
-    Taking a connection from asyncpg's pool and handing it back costs more CPU than the
-    statement (about 65 µs of the 130 µs of a one-row statement here, the hand-back running
-    in a task of its own). A batch writer runs its statements one after another, so it keeps
-    its connection while they follow each other closely, and gives it back once none came
-    for ``hold_seconds``: an idle writer holds nothing.
-
-    It is given back at once after any error; when the pool it came from was replaced
-    (Tortoise initialised again), began to close, or expired its connections; and when the
-    pool has no free connection left for anyone else. A pool that closes therefore waits
-    for one statement at most, and the statement after it fails as any other would on a
-    closing pool. A second statement arriving while one runs takes its own connection from
-    the pool. Errors, also those of taking a connection, are translated as Tortoise
-    translates them.
-    """
-
-    def __init__(self, hold_seconds: float = HOLD_SECONDS) -> None:
-        self._hold = hold_seconds
-        self._conn: Any = None
-        self._pool: Any = None
-        self._generation: Any = None
-        self._busy = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._last_used = 0.0
-        self._releasing = Background()
-
-    def holding(self) -> bool:
-        """Tell whether a connection is kept right now."""
-        return self._conn is not None
-
-    async def fetch(
-        self, client: BaseDBAsyncClient, sql: str, values: Sequence[Any]
-    ) -> list[dict[str, Any]]:
-        """Run the statement on the kept connection (taking one first if needed)."""
-        pool = getattr(client, "_pool", None)
-        if self._conn is not None and not self._still_good(pool):
-            self._give_back()
-        if self._busy or pool is None or pool.is_closing():
-            return await client.execute_query_dict(sql, list(values))
-        self._busy = True
+        :raises StorageUnavailableError: when the database does not answer (nothing stored:
+            the insert is one statement).
+        """
         try:
-            rows = await client._translate_exceptions(  # type: ignore[attr-defined]
-                self._run, pool, sql, values
+            placements = await place_batch(
+                commands,
+                now,
+                existing=self._existing,
+                insert=self._insert,
+                place_one=self._place_one,
+                conflict=asyncpg.UniqueViolationError,
             )
-        except BaseException:
-            self._give_back()
-            raise
-        finally:
-            self._busy = False
-        if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
-            self._give_back()  # others may be waiting for a connection
-        else:
-            self._last_used = asyncio.get_running_loop().time()
-            if self._timer is None:
-                self._timer = asyncio.get_running_loop().call_later(self._hold, self._check_idle)
-        return [dict(row) for row in rows]
+        except _UNANSWERED as exc:
+            raise _unavailable(exc) from exc
+        if self._observer is not None:
+            self._observer.placed(p.order for p in placements if p.created)
+        return placements
 
-    async def _run(self, client: Any, pool: Any, sql: str, values: Sequence[Any]) -> Any:
-        client.log.debug("%s: %s", sql, values)  # Tortoise's own statement log
-        if self._conn is None:
-            self._conn = await pool.acquire()
-            self._pool = pool
-            self._generation = getattr(pool, "_generation", None)
-        return await self._conn.fetch(sql, *values)
+    async def _existing(self, keys: set[Key]) -> dict[Key, Order]:
+        users, client_ids = zip(*keys, strict=True)
+        rows = await self._connections.fetch(sql.BY_KEYS, list(users), list(client_ids))
+        found = [order_from_row(r) for r in rows]
+        return {(o.user_id, o.client_order_id or ""): o for o in found}
 
-    def _still_good(self, pool: Any) -> bool:
-        return (
-            self._pool is pool
-            and not pool.is_closing()
-            and getattr(pool, "_generation", None) == self._generation
-            and not self._conn.is_closed()
+    async def _insert(self, opened: Sequence[Opened]) -> None:
+        orders = [order_row(order) for order, _ in opened]
+        events = [event_row(event) for _, event in opened]
+        await self._writes.place(sql.placement_values(orders, events))
+
+    async def _place_one(self, opened: Opened) -> Placement:
+        order, event = opened
+        try:
+            await self._connections.execute(
+                sql.PLACEMENT, *sql.placement_values([order_row(order)], [event_row(event)])
+            )
+        except asyncpg.UniqueViolationError:
+            key = (order.user_id, order.client_order_id or "")
+            winner = (await self._existing({key}))[key]
+            return Placement(winner, created=False)
+        return Placement(order, created=True)
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        """Return the user's orders placed with these clientOrderIds, by clientOrderId."""
+        if not client_order_ids:
+            return {}
+        rows = await self._connections.fetch(
+            sql.BY_CLIENT_IDS, user_id, list(set(client_order_ids))
         )
+        return {r["client_order_id"]: order_from_row(r) for r in rows}
 
-    def _check_idle(self) -> None:
-        self._timer = None
-        if self._conn is None or self._busy:
-            return  # a statement running now arms the timer again when it is done
-        loop = asyncio.get_running_loop()
-        idle_for = loop.time() - self._last_used
-        if idle_for < self._hold:
-            self._timer = loop.call_later(self._hold - idle_for, self._check_idle)
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Count the user's unfinished orders by status and type (index user_id, status).
+
+        :raises StorageUnavailableError: when the database does not answer (or has no tables).
+        """
+        try:
+            rows = await self._connections.fetch(sql.OPEN_COUNTS, user_id)
+        except _UNANSWERED as exc:
+            raise _unavailable(exc) from exc
+        return open_orders_of((r["status"], r["type"], r["n"]) for r in rows)
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order, whoever owns it."""
+        row = await self._connections.fetchrow(sql.GET, order_id)
+        return None if row is None else order_from_row(row)
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        first: int,
+        after: OrderCursor | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> StoredOrders:
+        """Return the user's orders, newest first, after the cursor (keyset, one index)."""
+        where: list[str] = ['"user_id"=$1']
+        values: list[object] = [user_id]
+        if status is not None:
+            values.append(status.value)
+            where.append(f'"status"=${len(values)}')
+        if order_type is not None:
+            values.append(order_type.value)
+            where.append(f'"type"=${len(values)}')
+        if after is not None:
+            values += [after.created_at, after.order_id]
+            where.append(f'("created_at","id")<(${len(values) - 1},${len(values)})')
+        values.append(first + 1)
+        columns = ",".join(f'"{c}"' for c in ORDER_COLUMNS)
+        query = (
+            f'SELECT {columns} FROM "orders" WHERE {" AND ".join(where)} '  # noqa: S608
+            f'ORDER BY "created_at" DESC,"id" DESC LIMIT ${len(values)}'
+        )
+        rows = await self._connections.fetch(query, *values)
+        found = [order_from_row(r) for r in rows]
+        return StoredOrders(orders=found[:first], has_next=len(found) > first)
+
+    async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
+        """Return the order's events after after_seq, in seq order."""
+        rows = await self._connections.fetch(sql.EVENTS, order_id, after_seq)
+        return [event_from_row(r) for r in rows]
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of many orders, each list in seq order."""
+        result: dict[uuid.UUID, list[OrderEvent]] = {i: [] for i in order_ids}
+        if not order_ids:
+            return result
+        for row in await self._connections.fetch(sql.EVENTS_OF_ORDERS, list(order_ids)):
+            event = event_from_row(row)
+            result[event.order_id].append(event)
+        return result
+
+    async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
+        """Return the user's orders changed at or after since."""
+        rows = await self._connections.fetch(sql.UPDATED_SINCE, user_id, since)
+        return [order_from_row(r) for r in rows]
+
+    async def orders_changed_between(
+        self,
+        user_ids: Sequence[str],
+        order_ids: Sequence[uuid.UUID],
+        since: datetime,
+        until: datetime,
+    ) -> list[OrderMark]:
+        """Return where each order of those users or ids changed in [since, until) stands."""
+        if not user_ids and not order_ids:
+            return []
+        rows = await self._connections.fetch(
+            sql.CHANGED_BETWEEN, list(user_ids), list(order_ids), since, until
+        )
+        return [
+            OrderMark(as_uuid(r["id"]), r["user_id"], r["last_seq"], r["updated_at"]) for r in rows
+        ]
+
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order (changed at or after updated_since, when given)."""
+        if updated_since is None:
+            rows = await self._connections.fetch(sql.RESTING)
+        else:
+            rows = await self._connections.fetch(sql.RESTING_SINCE, updated_since)
+        return [order_from_row(r) for r in rows]
+
+    async def stuck_orders(
+        self, now: datetime, older_than: datetime, limit: int
+    ) -> list[QueuedOrder]:
+        """Return unfinished, unleased orders (WAITING aside) untouched since older_than."""
+        rows = await self._connections.fetch(sql.STUCK, now, older_than, limit)
+        return [QueuedOrder(as_uuid(r["id"]), r["user_id"]) for r in rows]
+
+    # -- leases and steps ------------------------------------------------------------
+
+    async def claim(
+        self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
+    ) -> Order | None:
+        """Take the lease if it is free, expired or ours, and the order is unfinished."""
+        row = await self._writes.claim((order_id, owner, now, lease_until))
+        if row is None:
+            return None
+        self._cleared.pop(order_id, None)
+        return order_from_row(row)
+
+    async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease; return False when it is no longer ours."""
+        status: str = await self._connections.execute(sql.RENEW, lease_until, order_id, owner)
+        return status != "UPDATE 0"
+
+    async def release(self, order_id: uuid.UUID, owner: str) -> None:
+        """Give the lease back (nothing to do after a terminal step of ours cleared it).
+
+        A terminal order never gets a lease again (``claim`` skips finished orders), so once
+        its terminal step cleared our lease this UPDATE could not match any row.
+        """
+        if self._cleared.get(order_id) == owner:
+            del self._cleared[order_id]
             return
-        self._give_back()
+        await self._connections.execute(sql.RELEASE, order_id, owner)
 
-    def _give_back(self) -> None:
-        """Hand the connection back to its pool (in a task: the pool's release is async)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        conn, pool, self._conn, self._pool = self._conn, self._pool, None, None
-        if conn is None:
-            return
-        self._releasing.spawn(_release(pool, conn))
+    async def record(
+        self,
+        before: Order,
+        after: Order,
+        event: OrderEvent,
+        *,
+        owner: str | None,
+        lease_until: datetime,
+    ) -> None:
+        """Store the order's new state and its event in one statement, guarded.
+
+        :raises LeaseLostError: when the guard refused the step, or its seq is already
+            stored (another writer got there first).
+        """
+        sets = step_row(before, after, owner, lease_until)
+        try:
+            written = await self._writes.step(
+                (before.id, before.last_seq, owner, sets, event_row(event))
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise LeaseLostError(f"order {before.id} already has seq {event.seq}") from exc
+        if not written:
+            raise LeaseLostError(f"order {before.id} moved on or its lease was taken")
+        if owner is not None and event.status.is_terminal:
+            # The step cleared the lease of a finished order: nothing is left to release.
+            if len(self._cleared) >= _CLEARED_LIMIT:
+                self._cleared.clear()
+            self._cleared[before.id] = owner
+        if self._observer is not None:
+            self._observer.recorded(before, after, event)
 
 
-async def _release(pool: Any, conn: Any) -> None:
-    try:
-        await pool.release(conn)
-    except Exception as exc:  # a broken connection is the pool's to replace
-        log.warning("could not hand a connection back to the pool: %s", exc)
+def _unavailable(exc: BaseException) -> StorageUnavailableError:
+    """Name why storing failed: no tables (never migrated) is not an outage to wait out."""
+    if isinstance(exc, asyncpg.UndefinedTableError):
+        return StorageNotMigratedError("database not migrated: run `eterna migrate`")
+    return StorageUnavailableError(f"database unavailable: {type(exc).__name__}")
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """Return the URL as asyncpg takes it: its scheme, and none of Tortoise's pool options."""
+    parts = urlsplit(database_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in {"minsize", "maxsize"}]
+    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
+
+
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """Hand a connection back to asyncpg's pool without a reset query.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release: one more round trip per statement. The store leaves no
+    session state behind (no ``SET``, ``LISTEN``, advisory lock or cursor outside a
+    transaction), and asyncpg still rolls back a transaction left open before it calls this,
+    so there is nothing to reset.
+    """
+
+
+async def open_postgres_store(
+    database_url: str,
+    *,
+    pool_size: int,
+    group_commit: bool = True,
+    observer: StoreObserver | None = None,
+) -> PostgresOrderStore:
+    """Open the store's own pool of up to pool_size connections; group commit unless told not.
+
+    The pool connects on first use, as Tortoise did: a process started while Postgres is
+    away starts, and its /health says so until Postgres answers.
+    """
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(database_url), min_size=0, max_size=pool_size, reset=keep_session
+    )
+    writes: HotWrites = GroupCommit(pool) if group_commit else DirectWrites(pool)
+    return PostgresOrderStore(pool, writes=writes, observer=observer)

@@ -22,8 +22,8 @@ class Placement:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderPage:
-    """A page of orders, newest first, with the keyset cursor of the last one."""
+class StoredOrders:
+    """A page of stored orders, newest first, and whether older ones follow."""
 
     orders: list[Order]
     has_next: bool
@@ -146,7 +146,7 @@ class OrderReader(Protocol):
         after: OrderCursor | None,
         status: OrderStatus | None,
         order_type: OrderType | None,
-    ) -> OrderPage:
+    ) -> StoredOrders:
         """Return the user's orders, newest first, after the cursor."""
         ...
 

@@ -34,10 +34,10 @@ from eterna.application.ports import (
     Intake,
     OpenOrders,
     OrderCursor,
-    OrderPage,
     OrderQueue,
     QueuedOrder,
     ServiceStore,
+    StoredOrders,
     take_step,
 )
 from eterna.application.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
@@ -798,7 +798,7 @@ class OrderService:
                 "first",
             )
         cursor = decode_cursor(after) if after else None
-        page: OrderPage = await self._repo.list_for_user(
+        page: StoredOrders = await self._repo.list_for_user(
             user_id, first=size, after=cursor, status=status, order_type=order_type
         )
         return OrdersPage(

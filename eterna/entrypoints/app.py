@@ -16,7 +16,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.routing import Route as HttpRoute
 from starlette.types import Receive, Scope, Send
-from tortoise import Tortoise
 
 from eterna.adapters.metrics.http import MetricsApp
 from eterna.adapters.tracing import TracedRequests, tracing_active
@@ -32,6 +31,7 @@ from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.migration_state import NOT_MIGRATED
+from models.config import ping
 from schema import build_schema
 from schema.document_cost import DocumentLimits
 from schema.operations import OperationRecorder, observed
@@ -80,7 +80,7 @@ async def health(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     checks: dict[str, str] = {}
     try:
-        await Tortoise.get_connection("default").execute_query("SELECT 1")
+        await ping()
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"

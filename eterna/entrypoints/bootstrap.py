@@ -27,7 +27,7 @@ from typing import Literal
 import httpx
 import redis.asyncio as aioredis
 from tortoise import Tortoise
-from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import set_global_context
 from tortoise.migrations.api.migrate import migrate
 
 from eterna.adapters.auth import MIN_SECRET_LENGTH, JwtAuth, check_secret
@@ -52,7 +52,7 @@ from eterna.application.admin import AdminService
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
-from eterna.application.ports import EventPublisher, MarketData, OrderStore
+from eterna.application.ports import EventPublisher, MarketData, OrderStore, StoreObserver
 from eterna.application.ratelimit import (
     InMemoryRateLimiter,
     NoRateLimit,
@@ -75,8 +75,9 @@ from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, VenueAdapter
 from models.audit import TortoiseAuditLog
-from models.config import tortoise_config
-from models.repository import TortoiseOrderRepository
+from models.config import is_postgres_url, ping, tortoise_config
+from models.postgres import PostgresOrderStore, open_postgres_store
+from models.tortoise_store import TortoiseOrderStore
 from tasks.broker import READ_AHEAD, FairBroker, build_broker, set_engine
 from tasks.consumer import OrderConsumer
 from tasks.intake import LanesIntake
@@ -206,16 +207,39 @@ def _local_secret(data_dir: Path) -> str:
     return secret
 
 
+# Connections Tortoise keeps beside the Postgres store's pool: migrations, /health and the
+# order counts of the metrics are all it serves there.
+TORTOISE_BESIDE_POSTGRES = 2
+
+
 async def open_database(settings: Settings, *, run_migrations: bool) -> None:
     """Connect Tortoise (and apply migrations first when asked)."""
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = tortoise_config(settings.effective_database_url, pool_size=settings.db_pool_size)
+    url = settings.effective_database_url
+    pool_size = TORTOISE_BESIDE_POSTGRES if is_postgres_url(url) else settings.db_pool_size
+    config = tortoise_config(url, pool_size=pool_size)
     if run_migrations:
         await migrate(config=config)
         await close_database()
     # Requests and tasks run outside the task that initialised Tortoise: share it globally.
-    await Tortoise.init(config=config, _enable_global_fallback=True)
+    set_global_context(await Tortoise.init(config=config))
+
+
+async def open_store(settings: Settings, observer: StoreObserver | None) -> OrderStore:
+    """Return the order store: on Postgres its own asyncpg store, else the Tortoise one."""
+    url = settings.effective_database_url
+    if is_postgres_url(url):
+        return await open_postgres_store(url, pool_size=settings.db_pool_size, observer=observer)
+    return TortoiseOrderStore(observer=observer)
+
+
+async def close_store(store: OrderStore, *, and_database: bool = False) -> None:
+    """Close the store's own connections (the Postgres store's pool), then Tortoise's if asked."""
+    if isinstance(store, PostgresOrderStore):
+        await store.close()
+    if and_database:
+        await close_database()
 
 
 @dataclass
@@ -316,12 +340,12 @@ def build_sandbox(settings: Settings) -> SandboxService:
 
 
 async def close_database() -> None:
-    """Close the connections and unbind the models, so a later init may use another database."""
+    """Close Tortoise's connections; a later init may open another database, of any dialect.
+
+    Each dialect has a connection name of its own (``models.config.connection_name``), so
+    the SQL Tortoise cached for one is never reused for the other.
+    """
     await Tortoise.close_connections()
-    # Models and executors cache SQL of the database's dialect, keyed by connection name only:
-    # drop both, or a later init on another dialect would reuse the old placeholders.
-    await Tortoise._reset_apps()
-    EXECUTOR_CACHE.clear()
 
 
 @contextlib.asynccontextmanager
@@ -344,7 +368,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
     intake = LanesIntake(lanes(settings, redis, "intake"))
     metrics = observe(settings, role, broker)
     # Every placement and step is observed where it is persisted (eterna.adapters.metrics).
-    repo: OrderStore = TortoiseOrderRepository(observer=metrics)
+    repo = await open_store(settings, metrics)
     queue = TaskiqOrderQueue(broker)
     engine = None
     reconciler = None
@@ -386,7 +410,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             queue=queue,
             intake=intake,
         )
-    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher, redis=redis)
+    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher, redis=redis, repo=repo)
     service = OrderService(
         repo,
         queue,
@@ -455,7 +479,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         if redis is not None:
             await redis.aclose()
         await link.close()
-        await close_database()
+        await close_store(repo, and_database=True)
 
 
 async def _migration_state(settings: Settings) -> MigrationState | None:
@@ -501,7 +525,7 @@ async def _start_watcher(watcher: WatcherRunner | None) -> None:
         return
     # Connect here, not lazily in the watcher's first query: a connection still being opened
     # when a short-lived runtime stops would be left behind (aiosqlite's thread).
-    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    await ping()
     watcher.start()
 
 

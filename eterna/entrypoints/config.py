@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         Path(".eterna"), description="SQLite file and generated secret of the embedded mode"
     )
     redis_prefix: str = Field("eterna", description="prefix of the queue and event stream keys")
-    db_pool_size: int = Field(20, description="Postgres connections per process")
+    db_pool_size: int = Field(
+        20,
+        description="Postgres connections per process for the order store (Tortoise keeps 2 "
+        "more for migrations, /health and metrics)",
+    )
     log_level: str = Field("INFO", description="log level (DEBUG, INFO, WARNING, ERROR)")
     log_format: Literal["console", "json"] = Field(
         "console",

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise.context import require_context
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -36,7 +36,7 @@ class MigrationState:
         A database that does not answer leaves the last answer as it was: that is an
         outage, which /health reports on its own, not a missing migration.
         """
-        connection = Tortoise.get_connection("default")
+        connection = require_context().db()
         try:
             await connection.execute_query("SELECT 1")
         except (DBConnectionError, OperationalError, OSError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
-from tortoise import Tortoise
 
 from eterna import __version__
 from eterna.adapters.metrics import Metrics, PoolUse
@@ -47,9 +46,10 @@ def watch(
     engine: ExecutionEngine | None,
     runner: WatcherRunner | None,
     redis: aioredis.Redis | None = None,
+    repo: object = None,
 ) -> None:
     """Report this process's subscriptions, running orders, watcher and pools at each scrape."""
-    pools = {"database": database_pool_use}
+    pools = {"database": lambda: database_pool_use(repo)}
     if redis is not None:
         pools["redis"] = lambda: redis_pool_use(redis)
     metrics.watch_pools(pools)
@@ -63,16 +63,13 @@ def watch(
         )
 
 
-def database_pool_use() -> PoolUse | None:
-    """Return the asyncpg pool's use (None on SQLite, or before the database is open).
+def database_pool_use(store: object) -> PoolUse | None:
+    """Return the use of the order store's own asyncpg pool (None on SQLite's store).
 
-    Tortoise keeps its asyncpg pool in ``_pool``; asyncpg's pool reports its size and its
-    idle connections through public methods.
+    The Postgres store exposes its pool; asyncpg's pool reports its size and its idle
+    connections through public methods.
     """
-    try:
-        pool: Any = getattr(Tortoise.get_connection("default"), "_pool", None)
-    except Exception:  # Tortoise not initialised (yet, or any more)
-        return None
+    pool: Any = getattr(store, "pool", None)
     if pool is None or not hasattr(pool, "get_size"):
         return None
     size = int(pool.get_size())

@@ -12,17 +12,19 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
+from tortoise.context import require_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 import migrations
+from eterna.application.ports import OrderStore
 from eterna.core.clock import utcnow
 from eterna.domain.errors import StorageUnavailableError
 from eterna.domain.orders import OrderType, PlaceOrder
 from eterna.domain.tokens import SOL, USDC
-from eterna.entrypoints.bootstrap import close_database, open_database
+from eterna.entrypoints.bootstrap import close_database, close_store, open_database, open_store
 from eterna.entrypoints.config import Settings
 from models.config import tortoise_config
-from models.repository import TortoiseOrderRepository
+from models.tortoise_store import TortoiseOrderStore
 
 pytestmark = pytest.mark.anyio
 
@@ -50,33 +52,41 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
 
 
 async def test_migrations_create_the_tables(database: str) -> None:
-    conn = Tortoise.get_connection("default")
+    conn = require_context().db()
     _, rows = await conn.execute_query("SELECT app, name FROM tortoise_migrations")
     on_disk = sorted(p.stem for p in Path(migrations.__file__).parent.glob("[0-9]*.py"))
     assert on_disk[0] == "0001_initial"
     assert [(r["app"], r["name"]) for r in rows] == [("models", name) for name in on_disk]
 
 
+@pytest.mark.parametrize("kind", ["postgres", "tortoise"])
 async def test_placement_while_the_database_is_down_is_refused_and_stores_nothing(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
     from tests.faults.harness import PrivatePostgres
 
     server = PrivatePostgres()
     await asyncio.to_thread(server.init)
     await asyncio.to_thread(server.start)
+    store: OrderStore | None = None
     try:
-        await open_database(Settings(database_url=server.url), run_migrations=True)
-        repo = TortoiseOrderRepository()
+        settings = Settings(database_url=server.url)
+        await open_database(settings, run_migrations=True)
+        store = await open_store(settings, observer=None) if kind == "postgres" else None
+        repo = store if store is not None else TortoiseOrderStore()
         await asyncio.to_thread(server.stop)
         with pytest.raises(StorageUnavailableError):
             await repo.place([_order(coid="while-down")], utcnow())
         await asyncio.to_thread(server.start)
         await close_database()
-        await open_database(Settings(database_url=server.url), run_migrations=False)
+        await open_database(settings, run_migrations=False)
         page = await repo.list_for_user("alice", first=10, after=None, status=None, order_type=None)
         assert page.orders == []
+        (placed,) = await repo.place([_order(coid="while-down")], utcnow())
+        assert placed.created
     finally:
+        if store is not None:
+            await close_store(store)
         await close_database()
         await asyncio.to_thread(server.stop)
         server.remove()

@@ -1,4 +1,4 @@
-"""One contract, three order stores: in memory, SQLite and Postgres pass the same tests."""
+"""One contract, every order store: in memory, Tortoise (SQLite, Postgres), Postgres (asyncpg)."""
 
 from __future__ import annotations
 
@@ -21,29 +21,47 @@ from eterna.domain.tokens import BONK, SOL, USDC, Token, format_amount
 from eterna.entrypoints.bootstrap import close_database, open_database
 from eterna.entrypoints.config import Settings
 from models.memory import MemoryOrderStore
-from models.repository import TortoiseOrderRepository
+from models.postgres import open_postgres_store
+from models.tortoise_store import TortoiseOrderStore
 from tests.conftest import fresh_pg_database
 from tests.support import steps
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+_STORES = [
+    "memory",
+    "tortoise-sqlite",
+    pytest.param("tortoise-postgres", marks=pytest.mark.postgres),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("postgres-direct", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=_STORES)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OrderStore]:
-    """Yield an empty order store of each kind."""
-    if request.param == "memory":
+    """Yield an empty order store of each kind.
+
+    ``postgres`` is the Postgres store with group commit, ``postgres-direct`` the same store
+    writing each placement, claim and step in its own statement.
+    """
+    kind: str = request.param
+    if kind == "memory":
         yield MemoryOrderStore()
         return
     async with contextlib.AsyncExitStack() as stack:
-        if request.param == "postgres":
-            url = await stack.enter_async_context(fresh_pg_database())
-        else:
+        if kind == "tortoise-sqlite":
             url = f"sqlite://{tmp_path / 'test.sqlite3'}"
+        else:
+            url = await stack.enter_async_context(fresh_pg_database())
         await open_database(Settings(database_url=url), run_migrations=True)
-        try:
-            yield TortoiseOrderRepository()
-        finally:
-            await close_database()
+        stack.push_async_callback(close_database)
+        if kind.startswith("tortoise"):
+            yield TortoiseOrderStore()
+            return
+        pg = await open_postgres_store(url, pool_size=4, group_commit=kind == "postgres")
+        stack.push_async_callback(pg.close)
+        yield pg
 
 
 def _order(
@@ -286,3 +304,34 @@ async def test_resting_and_changed_orders_are_found_by_time(store: OrderStore) -
     assert sorted((m.order_id, m.last_seq) for m in marks) == sorted(
         [(limit.order.id, 2), (market.order.id, 1)]
     )
+
+
+async def test_orders_changed_in_a_window_are_found_by_owner_or_id(store: OrderStore) -> None:
+    t0 = utcnow().replace(microsecond=0)
+    (alice_early,) = await store.place([_order("alice")], t0)
+    (alice_late,) = await store.place([_order("alice")], t0 + timedelta(seconds=10))
+    (bob,) = await store.place([_order("bob")], t0 + timedelta(seconds=5))
+    (carol,) = await store.place([_order("carol")], t0 + timedelta(seconds=5))
+    claimed = await store.claim(alice_early.order.id, "w1", t0, t0 + timedelta(seconds=30))
+    assert claimed is not None
+    moved, _ = await take_step(
+        store,
+        claimed,
+        steps.routed(),
+        owner="w1",
+        now=t0 + timedelta(seconds=6),
+        lease_until=t0 + timedelta(seconds=30),
+    )
+    window = (t0 + timedelta(seconds=1), t0 + timedelta(seconds=10))
+    marks = await store.orders_changed_between(["alice"], [bob.order.id], *window)
+    # alice's first order moved into the window (seq 2); her second is at its end (excluded);
+    # bob's is asked for by id; carol's is nobody's here.
+    assert sorted(marks, key=lambda m: m.user_id) == [
+        (alice_early.order.id, "alice", 2, t0 + timedelta(seconds=6)),
+        (bob.order.id, "bob", 1, t0 + timedelta(seconds=5)),
+    ]
+    assert all(m.updated_at.utcoffset() == timedelta(0) for m in marks)
+    assert await store.orders_changed_between([], [], *window) == []
+    by_id = await store.orders_changed_between([], [carol.order.id, alice_late.order.id], *window)
+    assert [m.order_id for m in by_id] == [carol.order.id]
+    assert moved.last_seq == 2

@@ -1,24 +1,27 @@
-"""The Postgres fast path of the repository against its ORM path: same rows, same guards."""
+"""The Postgres store against the Tortoise one on one database: same rows, same guards.
+
+Also what only the Postgres store has: its statements against the migrated schema, group
+commit (steps and claims made together share a statement, each under its own guards), and
+the lease given back for a claimer that went away.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
-from tortoise import Tortoise
-from tortoise.exceptions import IntegrityError
 
 from eterna.adapters.events.codec import event_data
-from eterna.application.ports import take_step
+from eterna.application.ports import OrderStore, take_step
 from eterna.core.clock import utcnow
-from eterna.core.coalesce import Coalescer
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError
 from eterna.domain.failures import FailureKind
@@ -27,33 +30,40 @@ from eterna.domain.routes import Quote, Route, RouteLeg
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.entrypoints.bootstrap import close_database, open_database
 from eterna.entrypoints.config import Settings
-from models.repository import TortoiseOrderRepository
+from models.group_commit import GroupCommit
+from models.postgres import PostgresOrderStore, asyncpg_dsn, open_postgres_store
+from models.postgres_sql import EVENT_TYPES, ORDER_TYPES
+from models.rows import EVENT_COLUMNS, ORDER_COLUMNS
+from models.tortoise_store import TortoiseOrderStore
 from tests.conftest import fresh_pg_database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
 LEASE = timedelta(seconds=30)
 PRICE = Decimal("149.552984720981556149")
 
 
+@dataclass
+class Stores:
+    """Both stores on one migrated Postgres database, and a pool to look at its rows."""
+
+    fast: PostgresOrderStore
+    orm: TortoiseOrderStore
+    pool: asyncpg.Pool
+    writes: GroupCommit
+    url: str
+
+
 @pytest.fixture
-async def pg() -> AsyncIterator[str]:
-    async with fresh_pg_database() as url:
+async def pg() -> AsyncIterator[Stores]:
+    async with fresh_pg_database() as url, contextlib.AsyncExitStack() as stack:
         await open_database(Settings(database_url=url), run_migrations=True)
-        try:
-            yield url
-        finally:
-            await close_database()
-
-
-@pytest.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[str]:
-    url = f"sqlite://{tmp_path / 'fast.sqlite3'}"
-    await open_database(Settings(database_url=url), run_migrations=True)
-    try:
-        yield url
-    finally:
-        await close_database()
+        stack.push_async_callback(close_database)
+        pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=0, max_size=4)
+        writes = GroupCommit(pool)
+        fast = PostgresOrderStore(pool, writes=writes)
+        stack.push_async_callback(fast.close)
+        yield Stores(fast=fast, orm=TortoiseOrderStore(), pool=pool, writes=writes, url=url)
 
 
 def _command(user: str = "alice") -> PlaceOrder:
@@ -119,17 +129,18 @@ def _failed() -> steps.Failed:
     return steps.Failed(message="no", attempt=1, failure=FailureKind.TRANSACTION_FAILED, error="x")
 
 
-async def _rows(order_id: uuid.UUID) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    conn = Tortoise.get_connection("default")
-    orders = await conn.execute_query_dict('SELECT * FROM "orders" WHERE "id"=$1', [order_id])
-    events = await conn.execute_query_dict(
-        'SELECT * FROM "order_events" WHERE "order_id"=$1 ORDER BY "seq"', [order_id]
+async def _rows(
+    pool: asyncpg.Pool, order_id: uuid.UUID
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    orders = await pool.fetch('SELECT * FROM "orders" WHERE "id"=$1', order_id)
+    events = await pool.fetch(
+        'SELECT * FROM "order_events" WHERE "order_id"=$1 ORDER BY "seq"', order_id
     )
     order = {k: v for k, v in orders[0].items() if k != "id"}
     return order, [{k: v for k, v in e.items() if k not in {"id", "order_id"}} for e in events]
 
 
-async def _run(repo: TortoiseOrderRepository, now: datetime) -> tuple[list[Order], uuid.UUID]:
+async def _run(repo: OrderStore, now: datetime) -> tuple[list[Order], uuid.UUID]:
     (placed,) = await repo.place([_command()], now)
     order = await repo.claim(placed.order.id, "w1", now, now + LEASE)
     assert order is not None
@@ -150,13 +161,13 @@ def _without_identity(order: Order) -> dict[str, Any]:
     return fields
 
 
-async def test_a_whole_order_writes_the_same_rows_either_way(pg: str) -> None:
+async def test_a_whole_order_writes_the_same_rows_either_way(pg: Stores) -> None:
     now = utcnow()
-    fast_orders, fast_id = await _run(TortoiseOrderRepository(), now)
-    orm_orders, orm_id = await _run(TortoiseOrderRepository(fast_path=False), now)
+    fast_orders, fast_id = await _run(pg.fast, now)
+    orm_orders, orm_id = await _run(pg.orm, now)
     assert [_without_identity(o) for o in fast_orders] == [_without_identity(o) for o in orm_orders]
-    assert await _rows(fast_id) == await _rows(orm_id)
-    fast, orm = TortoiseOrderRepository(), TortoiseOrderRepository(fast_path=False)
+    assert await _rows(pg.pool, fast_id) == await _rows(pg.pool, orm_id)
+    fast, orm = pg.fast, pg.orm
     fast_events, orm_events = await fast.events(fast_id), await orm.events(orm_id)
     assert [e.seq for e in fast_events] == [1, 2, 3, 4, 5]
     assert [(e.status, e.at, e.message, event_data(e)) for e in fast_events] == [
@@ -174,8 +185,8 @@ async def test_a_whole_order_writes_the_same_rows_either_way(pg: str) -> None:
     assert {o.id for o in since} == {fast_id, orm_id}
 
 
-async def test_a_step_needs_the_lease_and_the_seq_it_read(pg: str) -> None:
-    repo = TortoiseOrderRepository()
+async def test_a_step_needs_the_lease_and_the_seq_it_read(pg: Stores) -> None:
+    repo = pg.fast
     now = utcnow()
     (placed,) = await repo.place([_command()], now)
     claimed = await repo.claim(placed.order.id, "w1", now, now + LEASE)
@@ -198,38 +209,32 @@ async def test_a_step_needs_the_lease_and_the_seq_it_read(pg: str) -> None:
     assert moved.last_seq == 2
 
 
-async def test_a_duplicate_seq_rolls_the_whole_step_back(pg: str) -> None:
-    repo = TortoiseOrderRepository()
+async def test_a_duplicate_seq_rolls_the_whole_step_back(pg: Stores) -> None:
+    repo = pg.fast
     now = utcnow()
     (placed,) = await repo.place([_command()], now)
-    conn = Tortoise.get_connection("default")
     # An event already holds seq 2 while the order still says 1: the safety net must hold.
-    await conn.execute_query(
-        'INSERT INTO "order_events" ("order_id","user_id","seq","status","at","attempt",'
-        '"message","data") VALUES ($1,$2,2,$3,$4,0,$5,$6)',
-        [placed.order.id, "alice", "ROUTING", now, "intruder", "{}"],
-    )
-    with pytest.raises(IntegrityError):
+    await _intrude(pg.pool, placed.order.id, now)
+    with pytest.raises(LeaseLostError, match="already has seq 2"):
         await take_step(repo, placed.order, _steps()[0], owner=None, now=now, lease_until=now)
     order = await repo.get(placed.order.id)
     assert order is not None
     assert (order.status, order.last_seq) == (OrderStatus.PENDING, 1)
 
 
-async def test_release_is_skipped_only_after_our_terminal_step(pg: str) -> None:
-    repo = TortoiseOrderRepository()
+async def test_release_is_skipped_only_after_our_terminal_step(pg: Stores) -> None:
+    repo = pg.fast
     now = utcnow()
     first, second = await repo.place([_command(), _command()], now)
-    conn = Tortoise.get_connection("default")
     # Not finished: release gives the lease back.
     order = await repo.claim(first.order.id, "w1", now, now + LEASE)
     assert order is not None
     await take_step(repo, order, _steps()[0], owner="w1", now=now, lease_until=now + LEASE)
     await repo.release(first.order.id, "w1")
-    rows = await conn.execute_query_dict(
-        'SELECT "lease_owner","lease_until" FROM "orders" WHERE "id"=$1', [first.order.id]
+    rows = await pg.pool.fetch(
+        'SELECT "lease_owner","lease_until" FROM "orders" WHERE "id"=$1', first.order.id
     )
-    assert rows == [{"lease_owner": None, "lease_until": None}]
+    assert [dict(r) for r in rows] == [{"lease_owner": None, "lease_until": None}]
     assert await repo.claim(first.order.id, "w2", now, now + LEASE) is not None
     # Finished by our own step: the lease is already clear, release has nothing to do.
     order = await repo.claim(second.order.id, "w1", now, now + LEASE)
@@ -237,16 +242,18 @@ async def test_release_is_skipped_only_after_our_terminal_step(pg: str) -> None:
     order, _ = await take_step(repo, order, _failed(), owner="w1", now=now, lease_until=now)
     assert order.status is OrderStatus.FAILED
     await repo.release(second.order.id, "w1")
-    rows = await conn.execute_query_dict(
+    rows = await pg.pool.fetch(
         'SELECT "lease_owner","lease_until","failure_reason" FROM "orders" WHERE "id"=$1',
-        [second.order.id],
+        second.order.id,
     )
-    assert rows == [{"lease_owner": None, "lease_until": None, "failure_reason": "x"}]
+    assert [dict(r) for r in rows] == [
+        {"lease_owner": None, "lease_until": None, "failure_reason": "x"}
+    ]
     assert await repo.claim(second.order.id, "w1", now, now + LEASE) is None
 
 
-async def test_renew_extends_only_our_lease(pg: str) -> None:
-    repo = TortoiseOrderRepository()
+async def test_renew_extends_only_our_lease(pg: Stores) -> None:
+    repo = pg.fast
     now = utcnow()
     (placed,) = await repo.place([_command()], now)
     assert await repo.claim(placed.order.id, "w1", now, now + LEASE) is not None
@@ -256,16 +263,8 @@ async def test_renew_extends_only_our_lease(pg: str) -> None:
     assert await repo.claim(placed.order.id, "w2", later, later + LEASE) is None
 
 
-async def test_sqlite_keeps_the_orm_path(sqlite: str) -> None:
-    repo = TortoiseOrderRepository()
-    assert repo._pg() is None
-    orders, order_id = await _run(repo, utcnow())
-    assert orders[-1].status is OrderStatus.CONFIRMED
-    assert [e.seq for e in await repo.events(order_id)] == [1, 2, 3, 4, 5]
-
-
-async def test_the_placed_event_is_the_stored_first_event(pg: str) -> None:
-    repo = TortoiseOrderRepository()
+async def test_the_placed_event_is_the_stored_first_event(pg: Stores) -> None:
+    repo = pg.fast
     (placed,) = await repo.place([_command()], utcnow())
     (stored,) = await repo.events(placed.order.id)
     assert placed_event(placed.order) == stored
@@ -298,17 +297,15 @@ def _every_kind(user: str, expiry: datetime) -> list[PlaceOrder]:
     ]
 
 
-async def test_a_batch_is_placed_in_one_statement_with_the_same_rows(pg: str) -> None:
+async def test_a_batch_is_placed_in_one_statement_with_the_same_rows(pg: Stores) -> None:
     now = utcnow()
     expiry = now + timedelta(days=1)
-    fast = await TortoiseOrderRepository().place(_every_kind("alice", expiry), now)
-    orm = await TortoiseOrderRepository(fast_path=False).place(
-        _every_kind("alice-orm", expiry), now
-    )
+    fast = await pg.fast.place(_every_kind("alice", expiry), now)
+    orm = await pg.orm.place(_every_kind("alice-orm", expiry), now)
     assert all(p.created for p in fast + orm)
     for f, o in zip(fast, orm, strict=True):
-        fast_row, fast_events = await _rows(f.order.id)
-        orm_row, orm_events = await _rows(o.order.id)
+        fast_row, fast_events = await _rows(pg.pool, f.order.id)
+        orm_row, orm_events = await _rows(pg.pool, o.order.id)
         for row in (fast_row, orm_row):
             row.pop("user_id")
             row.pop("client_order_id")
@@ -316,36 +313,48 @@ async def test_a_batch_is_placed_in_one_statement_with_the_same_rows(pg: str) ->
         assert [{**e, "user_id": ""} for e in fast_events] == [
             {**e, "user_id": ""} for e in orm_events
         ]
-        stored = await TortoiseOrderRepository().get(f.order.id)
+        stored = await pg.fast.get(f.order.id)
         assert stored == f.order
     # A repeated key in a later batch returns the first order and stores nothing new.
-    again = await TortoiseOrderRepository().place(_every_kind("alice", expiry)[1:2], now)
+    again = await pg.fast.place(_every_kind("alice", expiry)[1:2], now)
     assert [(p.created, p.order.id) for p in again] == [(False, fast[1].order.id)]
 
 
 class _CountingRuns:
-    """Record the size of every batch of steps (or claims) the repository writes."""
+    """Record the size of every batch of steps (or claims) the group commit writes."""
 
-    def __init__(self, repo: TortoiseOrderRepository, *, claims: bool = False) -> None:
+    def __init__(self, writes: GroupCommit, *, claims: bool = False) -> None:
         self.sizes: list[int] = []
-        write = repo._claim_all if claims else repo._write_steps
+        name = "claim_all" if claims else "write_steps"
+        write = getattr(writes, name)
 
         async def counted(items: Any) -> Any:
             self.sizes.append(len(items))
             return await write(items)
 
-        if claims:
-            repo._claims = Coalescer(counted, name="claims")
-        else:
-            repo._steps = Coalescer(counted, name="steps")
+        setattr(writes, name, counted)
+
+
+async def _intrude(pool: asyncpg.Pool, order_id: uuid.UUID, now: datetime) -> None:
+    """Store an event at seq 2 behind the order's back (its last_seq stays 1)."""
+    await pool.execute(
+        'INSERT INTO "order_events" ("order_id","user_id","seq","status","at","attempt",'
+        '"message","data") VALUES ($1,$2,2,$3,$4,0,$5,$6)',
+        order_id,
+        "alice",
+        "ROUTING",
+        now,
+        "intruder",
+        "{}",
+    )
 
 
 async def test_steps_finished_together_are_written_in_one_statement_with_the_same_rows(
-    pg: str,
+    pg: Stores,
 ) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
-    runs = _CountingRuns(repo)
+    repo = pg.fast
+    runs = _CountingRuns(pg.writes)
     together = [p.order for p in await repo.place([_command()] * 4, now)]
     alone = [p.order for p in await repo.place([_command()] * 4, now)]
     claimed = [await repo.claim(o.id, "w1", now, now + LEASE) for o in together + alone]
@@ -368,13 +377,15 @@ async def test_steps_finished_together_are_written_in_one_statement_with_the_sam
     assert [_without_identity(o) for o in together] == [_without_identity(o) for o in alone]
     for batched, single in zip(together, alone, strict=True):
         assert batched.status is OrderStatus.CONFIRMED
-        assert await _rows(batched.id) == await _rows(single.id)
+        assert await _rows(pg.pool, batched.id) == await _rows(pg.pool, single.id)
 
 
-async def test_a_step_that_lost_its_guard_leaves_the_others_of_its_batch_written(pg: str) -> None:
+async def test_a_step_that_lost_its_guard_leaves_the_others_of_its_batch_written(
+    pg: Stores,
+) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
-    runs = _CountingRuns(repo)
+    repo = pg.fast
+    runs = _CountingRuns(pg.writes)
     placed = [p.order for p in await repo.place([_command()] * 3, now)]
     owners = ["w1", "w2", "w1"]
     claimed = [
@@ -403,23 +414,18 @@ async def test_a_step_that_lost_its_guard_leaves_the_others_of_its_batch_written
     assert (await repo.get(placed[2].id)) == moved
 
 
-async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: str) -> None:
+async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: Stores) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
-    runs = _CountingRuns(repo)
+    repo = pg.fast
+    runs = _CountingRuns(pg.writes)
     placed = [p.order for p in await repo.place([_command()] * 3, now)]
-    conn = Tortoise.get_connection("default")
-    await conn.execute_query(
-        'INSERT INTO "order_events" ("order_id","user_id","seq","status","at","attempt",'
-        '"message","data") VALUES ($1,$2,2,$3,$4,0,$5,$6)',
-        [placed[1].id, "alice", "ROUTING", now, "intruder", "{}"],
-    )
+    await _intrude(pg.pool, placed[1].id, now)
     outcomes = await asyncio.gather(
         *(take_step(repo, o, _steps()[0], owner=None, now=now, lease_until=now) for o in placed),
         return_exceptions=True,
     )
     assert runs.sizes == [3]  # the batch failed whole, then each step went alone
-    assert isinstance(outcomes[1], IntegrityError)
+    assert isinstance(outcomes[1], LeaseLostError)
     for i in (0, 2):
         order = await repo.get(placed[i].id)
         assert order is not None
@@ -429,10 +435,10 @@ async def test_a_duplicate_seq_fails_only_its_own_step_of_a_batch(pg: str) -> No
     assert (order.status, order.last_seq) == (OrderStatus.PENDING, 1)
 
 
-async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: str) -> None:
+async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: Stores) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
-    sizes = _CountingRuns(repo, claims=True).sizes
+    repo = pg.fast
+    sizes = _CountingRuns(pg.writes, claims=True).sizes
     free, held, expired, done = [p.order for p in await repo.place([_command()] * 4, now)]
     assert await repo.claim(held.id, "w2", now, now + LEASE) is not None
     assert await repo.claim(expired.id, "w2", now - 2 * LEASE, now - LEASE) is not None
@@ -459,10 +465,10 @@ async def test_claims_made_together_take_one_statement_and_keep_every_guard(pg: 
     assert got[0] == await repo.get(free.id)
 
 
-async def test_a_step_its_columns_cannot_hold_fails_alone_in_its_batch(pg: str) -> None:
+async def test_a_step_its_columns_cannot_hold_fails_alone_in_its_batch(pg: Stores) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
-    runs = _CountingRuns(repo)
+    repo = pg.fast
+    runs = _CountingRuns(pg.writes)
     placed = [p.order for p in await repo.place([_command()] * 3, now)]
     # Orders after a route, each with one value its column cannot hold.
     routed = [o.apply(_steps()[0], now) for o in placed]
@@ -482,9 +488,11 @@ async def test_a_step_its_columns_cannot_hold_fails_alone_in_its_batch(pg: str) 
     assert seqs == [[1], [1, 2], [1]]
 
 
-async def test_of_two_owners_claiming_one_order_together_only_the_winner_gets_it(pg: str) -> None:
+async def test_of_two_owners_claiming_one_order_together_only_the_winner_gets_it(
+    pg: Stores,
+) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
+    repo = pg.fast
     (placed,) = await repo.place([_command()], now)
     got = await asyncio.gather(
         repo.claim(placed.order.id, "w1", now, now + LEASE),
@@ -497,70 +505,59 @@ async def test_of_two_owners_claiming_one_order_together_only_the_winner_gets_it
     assert not await repo.renew(placed.order.id, loser, now + LEASE)
 
 
-async def test_a_claim_whose_caller_is_cancelled_mid_run_gives_the_lease_back(pg: str) -> None:
+async def test_a_claim_whose_caller_is_cancelled_mid_run_gives_the_lease_back(pg: Stores) -> None:
     now = utcnow()
-    repo = TortoiseOrderRepository()
-    gate, started = asyncio.Event(), asyncio.Event()
-    claim_all = repo._claim_all
+    repo = pg.fast
+    gate, started, written = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    claim_all = pg.writes.claim_all
 
     async def gated(claims: Any) -> Any:
         started.set()
         await gate.wait()
-        return await claim_all(claims)
+        rows = await claim_all(claims)
+        written.set()
+        return rows
 
-    repo._claims = Coalescer(gated, name="claims", abandoned=repo._give_back)
+    setattr(pg.writes, "claim_all", gated)  # noqa: B010 (a method wrapped on the instance)
     (placed,) = await repo.place([_command()], now)
     claiming = asyncio.ensure_future(repo.claim(placed.order.id, "w1", now, now + LEASE))
     await started.wait()
     claiming.cancel()
     gate.set()
-    for _ in range(100):  # the claim is written, then its lease given back
+    await asyncio.wait_for(written.wait(), 5)
+    for _ in range(200):  # the claim is written, then its lease given back
         await asyncio.sleep(0.01)
-        if not repo._giving_back:
+        owner = await pg.pool.fetchval(
+            'SELECT "lease_owner" FROM "orders" WHERE "id"=$1', placed.order.id
+        )
+        if owner is None and not pg.writes.giving_back:
             break
     assert claiming.cancelled()
     assert await repo.claim(placed.order.id, "w2", now, now + LEASE) is not None
 
 
-async def _changed_between_cases(repo: TortoiseOrderRepository) -> None:
-    """Place orders at known times and ask for each kind of window and filter."""
-    t0 = utcnow().replace(microsecond=0)
-    (alice_early,) = await repo.place([_command("alice")], t0)
-    (alice_late,) = await repo.place([_command("alice")], t0 + timedelta(seconds=10))
-    (bob,) = await repo.place([_command("bob")], t0 + timedelta(seconds=5))
-    (carol,) = await repo.place([_command("carol")], t0 + timedelta(seconds=5))
-    claimed = await repo.claim(alice_early.order.id, "w1", t0, t0 + LEASE)
-    assert claimed is not None
-    moved, _ = await take_step(
-        repo,
-        claimed,
-        _steps()[0],
-        owner="w1",
-        now=t0 + timedelta(seconds=6),
-        lease_until=t0 + LEASE,
-    )
-    window = (t0 + timedelta(seconds=1), t0 + timedelta(seconds=10))
-    marks = await repo.orders_changed_between(["alice"], [bob.order.id], *window)
-    # alice's first order moved into the window (seq 2); her second is at its end (excluded);
-    # bob's is asked for by id; carol's is nobody's here.
-    assert sorted(marks, key=lambda m: m.user_id) == [
-        (alice_early.order.id, "alice", 2, t0 + timedelta(seconds=6)),
-        (bob.order.id, "bob", 1, t0 + timedelta(seconds=5)),
-    ]
-    assert all(m.updated_at.utcoffset() == timedelta(0) for m in marks)
-    assert await repo.orders_changed_between([], [], *window) == []
-    by_id = await repo.orders_changed_between([], [carol.order.id, alice_late.order.id], *window)
-    assert [m.order_id for m in by_id] == [carol.order.id]
-    assert moved.last_seq == 2
+async def test_the_statements_name_the_columns_and_types_the_migrations_made(pg: Stores) -> None:
+    for table, types in (("orders", ORDER_TYPES), ("order_events", EVENT_TYPES)):
+        rows = await pg.pool.fetch(
+            "SELECT column_name, udt_name FROM information_schema.columns "
+            "WHERE table_name=$1 AND table_schema='public'",
+            table,
+        )
+        migrated = {r["column_name"]: r["udt_name"] for r in rows}
+        if table == "order_events":
+            del migrated["id"]  # the database numbers events itself
+        assert types == migrated, table
+    assert set(ORDER_COLUMNS) == set(ORDER_TYPES)
+    assert set(EVENT_COLUMNS) == set(EVENT_TYPES)
 
 
-async def test_orders_changed_in_a_window_are_found_by_owner_or_id_on_postgres(pg: str) -> None:
-    await _changed_between_cases(TortoiseOrderRepository())
-
-
-async def test_orders_changed_in_a_window_are_found_the_same_by_the_orm_path(pg: str) -> None:
-    await _changed_between_cases(TortoiseOrderRepository(fast_path=False))
-
-
-async def test_orders_changed_in_a_window_are_found_the_same_on_sqlite(sqlite: str) -> None:
-    await _changed_between_cases(TortoiseOrderRepository())
+async def test_a_url_with_tortoises_pool_options_opens_the_store(pg: Stores) -> None:
+    _, rest = pg.url.split("://", 1)
+    dsn = f"asyncpg://{rest}?maxsize=3&minsize=1"
+    assert asyncpg_dsn(dsn) == f"postgresql://{rest}"
+    store = await open_postgres_store(dsn, pool_size=2)
+    try:
+        (placed,) = await store.place([_command()], utcnow())
+        assert await pg.fast.get(placed.order.id) == placed.order
+    finally:
+        await store.close()

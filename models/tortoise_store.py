@@ -1,0 +1,309 @@
+"""The portable order store: Tortoise ORM's public API, on SQLite (the embedded mode) or Postgres.
+
+Every step is one transaction that updates the order only if its ``last_seq`` is still the
+one the writer read (and, for a worker, only while it holds the lease), then inserts the
+event with the next seq; ``UNIQUE(order_id, seq)`` is the safety net under that check. It
+keeps the contract :class:`models.postgres.PostgresOrderStore` keeps, checked by the same
+suite (``tests/integration/test_store_contract.py``); the Postgres store is the fast one,
+this one runs wherever Tortoise does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from eterna.application.ports import (
+    OpenOrders,
+    OrderCursor,
+    OrderMark,
+    Placement,
+    QueuedOrder,
+    StoredOrders,
+    StoreObserver,
+)
+from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.orders import (
+    TERMINAL_STATUSES,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+)
+from models.orders import OrderEventModel, OrderModel
+from models.placement import Key, Opened, open_orders_of, place_batch
+from models.rows import (
+    EVENT_COLUMNS,
+    ORDER_COLUMNS,
+    event_from_row,
+    event_row,
+    order_from_row,
+    order_row,
+    step_row,
+)
+
+_FINISHED = [s.value for s in TERMINAL_STATUSES]
+
+
+def _order_model(order: Order) -> OrderModel:
+    return OrderModel(**order_row(order))
+
+
+def _event_model(event: OrderEvent) -> OrderEventModel:
+    return OrderEventModel(**event_row(event))
+
+
+def _enum_value(value: object) -> object:
+    """Return an enum's value, or the value itself (values_list may give either)."""
+    return getattr(value, "value", value)
+
+
+async def _orders(query: Any) -> list[Order]:
+    """Run a query of orders; return them as the domain's."""
+    return [order_from_row(r) for r in await query.values(*ORDER_COLUMNS)]
+
+
+class TortoiseOrderStore:
+    """Orders and events through Tortoise ORM (see the module docstring)."""
+
+    def __init__(self, *, observer: StoreObserver | None = None) -> None:
+        """``observer`` hears of every placement and step once committed (the metrics)."""
+        self._observer = observer
+
+    # -- placing ---------------------------------------------------------------------
+
+    async def place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        """Insert new orders with their PENDING event; return existing ones for repeated keys.
+
+        :raises StorageUnavailableError: when the database does not answer (nothing stored:
+            the insert is one transaction).
+        """
+        try:
+            placements = await self._place(commands, now)
+        except IntegrityError:
+            raise
+        except (DBConnectionError, OperationalError, OSError) as exc:
+            raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
+        if self._observer is not None:
+            self._observer.placed(p.order for p in placements if p.created)
+        return placements
+
+    async def _place(self, commands: Sequence[PlaceOrder], now: datetime) -> list[Placement]:
+        return await place_batch(
+            commands,
+            now,
+            existing=self._existing,
+            insert=self._insert,
+            place_one=self._place_one,
+            conflict=IntegrityError,
+        )
+
+    async def _insert(self, opened: Sequence[Opened]) -> None:
+        """Insert the orders and their PENDING events, all or none."""
+        if not opened:
+            return
+        async with in_transaction():
+            await OrderModel.bulk_create([_order_model(o) for o, _ in opened])
+            await OrderEventModel.bulk_create([_event_model(e) for _, e in opened])
+
+    async def _place_one(self, opened: Opened) -> Placement:
+        order, event = opened
+        try:
+            async with in_transaction():
+                await _order_model(order).save(force_create=True)
+                await _event_model(event).save(force_create=True)
+        except IntegrityError:
+            (winner,) = await _orders(
+                OrderModel.filter(user_id=order.user_id, client_order_id=order.client_order_id)
+            )
+            return Placement(winner, created=False)
+        return Placement(order, created=True)
+
+    async def _existing(self, keys: set[Key]) -> dict[Key, Order]:
+        query = Q(*(Q(user_id=u, client_order_id=k) for u, k in keys), join_type="OR")
+        found = await _orders(OrderModel.filter(query))
+        return {(o.user_id, o.client_order_id or ""): o for o in found}
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        """Return the user's orders placed with these clientOrderIds, by clientOrderId."""
+        if not client_order_ids:
+            return {}
+        found = await _orders(
+            OrderModel.filter(user_id=user_id, client_order_id__in=list(set(client_order_ids)))
+        )
+        return {o.client_order_id or "": o for o in found}
+
+    async def open_orders(self, user_id: str) -> OpenOrders:
+        """Count the user's unfinished orders by status and type (index user_id, status).
+
+        :raises StorageUnavailableError: when the database does not answer.
+        """
+        try:
+            rows = (
+                await OrderModel.filter(user_id=user_id)
+                .exclude(status__in=list(_FINISHED))
+                .annotate(n=Count("id"))
+                .group_by("status", "type")
+                .values_list("status", "type", "n")
+            )
+        except (DBConnectionError, OperationalError, OSError) as exc:
+            raise StorageUnavailableError(f"database unavailable: {type(exc).__name__}") from exc
+        return open_orders_of((_enum_value(s), _enum_value(t), n) for s, t, n in rows)
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        """Return the order, whoever owns it."""
+        found = await _orders(OrderModel.filter(id=order_id))
+        return found[0] if found else None
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        first: int,
+        after: OrderCursor | None,
+        status: OrderStatus | None,
+        order_type: OrderType | None,
+    ) -> StoredOrders:
+        """Return the user's orders, newest first, after the cursor."""
+        query = OrderModel.filter(user_id=user_id)
+        if status is not None:
+            query = query.filter(status=status)
+        if order_type is not None:
+            query = query.filter(type=order_type)
+        if after is not None:
+            query = query.filter(
+                Q(created_at__lt=after.created_at)
+                | Q(created_at=after.created_at, id__lt=after.order_id)
+            )
+        found = await _orders(query.order_by("-created_at", "-id").limit(first + 1))
+        return StoredOrders(orders=found[:first], has_next=len(found) > first)
+
+    async def events(self, order_id: uuid.UUID, after_seq: int = 0) -> list[OrderEvent]:
+        """Return the order's events after after_seq, in seq order."""
+        query = OrderEventModel.filter(order_id=order_id, seq__gt=after_seq).order_by("seq")
+        return [event_from_row(r) for r in await query.values(*EVENT_COLUMNS)]
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of many orders, each list in seq order."""
+        result: dict[uuid.UUID, list[OrderEvent]] = {i: [] for i in order_ids}
+        if not order_ids:
+            return result
+        query = OrderEventModel.filter(order_id__in=list(order_ids)).order_by("order_id", "seq")
+        for row in await query.values(*EVENT_COLUMNS):
+            event = event_from_row(row)
+            result[event.order_id].append(event)
+        return result
+
+    async def user_orders_updated_since(self, user_id: str, since: datetime) -> list[Order]:
+        """Return the user's orders changed at or after since."""
+        return await _orders(OrderModel.filter(user_id=user_id, updated_at__gte=since))
+
+    async def orders_changed_between(
+        self,
+        user_ids: Sequence[str],
+        order_ids: Sequence[uuid.UUID],
+        since: datetime,
+        until: datetime,
+    ) -> list[OrderMark]:
+        """Return where each order of those users or ids changed in [since, until) stands."""
+        if not user_ids and not order_ids:
+            return []
+        arms = [Q(user_id__in=list(user_ids))] if user_ids else []
+        if order_ids:
+            arms.append(Q(id__in=list(order_ids)))
+        rows = await OrderModel.filter(
+            Q(*arms, join_type="OR"), updated_at__gte=since, updated_at__lt=until
+        ).values_list("id", "user_id", "last_seq", "updated_at")
+        return [OrderMark(*row) for row in rows]  # values_list converts each: UUID, aware UTC
+
+    async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
+        """Return every WAITING order (changed at or after updated_since, when given)."""
+        query = OrderModel.filter(status=OrderStatus.WAITING)
+        if updated_since is not None:
+            query = query.filter(updated_at__gte=updated_since)
+        return await _orders(query)
+
+    # -- leases and steps ------------------------------------------------------------
+
+    async def claim(
+        self, order_id: uuid.UUID, owner: str, now: datetime, lease_until: datetime
+    ) -> Order | None:
+        """Take the lease if it is free, expired or ours, and the order is unfinished."""
+        changed = (
+            await OrderModel.filter(id=order_id)
+            .exclude(status__in=_FINISHED)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=owner))
+            .update(lease_owner=owner, lease_until=lease_until)
+        )
+        return await self.get(order_id) if changed else None
+
+    async def renew(self, order_id: uuid.UUID, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease; return False when it is no longer ours."""
+        renewed = await OrderModel.filter(id=order_id, lease_owner=owner).update(
+            lease_until=lease_until
+        )
+        return bool(renewed)
+
+    async def release(self, order_id: uuid.UUID, owner: str) -> None:
+        """Give the lease back if it is ours."""
+        await OrderModel.filter(id=order_id, lease_owner=owner).update(
+            lease_owner=None, lease_until=None
+        )
+
+    async def record(
+        self,
+        before: Order,
+        after: Order,
+        event: OrderEvent,
+        *,
+        owner: str | None,
+        lease_until: datetime,
+    ) -> None:
+        """Store the order's new state and its event in one transaction, guarded.
+
+        :raises LeaseLostError: when the guard refused the step, or its seq is already
+            stored (another writer got there first).
+        """
+        guard = OrderModel.filter(id=before.id, last_seq=before.last_seq)
+        if owner is not None:
+            guard = guard.filter(lease_owner=owner)
+        try:
+            async with in_transaction() as conn:
+                changed = await guard.using_db(conn).update(
+                    **step_row(before, after, owner, lease_until)
+                )
+                if not changed:
+                    raise LeaseLostError(f"order {before.id} moved on or its lease was taken")
+                await _event_model(event).save(using_db=conn, force_create=True)
+        except IntegrityError as exc:
+            raise LeaseLostError(f"order {before.id} already has seq {event.seq}") from exc
+        if self._observer is not None:
+            self._observer.recorded(before, after, event)
+
+    async def stuck_orders(
+        self, now: datetime, older_than: datetime, limit: int
+    ) -> list[QueuedOrder]:
+        """Return unfinished, unleased orders that nobody touched since older_than."""
+        rows = (
+            await OrderModel.exclude(status__in=[*_FINISHED, OrderStatus.WAITING.value])
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .filter(updated_at__lt=older_than)
+            .order_by("updated_at")
+            .limit(limit)
+            .values_list("id", "user_id")
+        )
+        return [QueuedOrder(uuid.UUID(str(i)), str(u)) for i, u in rows]
