@@ -8,7 +8,7 @@ COPY schema ./schema
 COPY tasks ./tasks
 COPY models ./models
 COPY migrations ./migrations
-RUN pip install --no-cache-dir . && useradd --create-home eterna
+RUN pip install --no-cache-dir ".[otel]" && useradd --create-home eterna
 USER eterna
 EXPOSE 8000
 CMD ["eterna", "serve", "--host", "0.0.0.0"]

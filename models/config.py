@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise.context import require_context
 
 MODELS_MODULE = "models.orders"
+AUDIT_MODULE = "models.audit"
 MIGRATIONS_MODULE = "migrations"
 
 
@@ -44,7 +45,7 @@ def tortoise_config(database_url: str, *, pool_size: int = 20) -> dict[str, Any]
         "connections": {name: connection},
         "apps": {
             "models": {
-                "models": [MODELS_MODULE],
+                "models": [MODELS_MODULE, AUDIT_MODULE],
                 "default_connection": name,
                 "migrations": MIGRATIONS_MODULE,
             }

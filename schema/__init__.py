@@ -11,8 +11,10 @@ from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, NoSchemaIntr
 from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.admin import AdminMutation, AuditQuery
 from schema.document_cost import DocumentLimits
 from schema.document_gate import DocumentGate
 from schema.errors import is_expected, log, should_mask
@@ -99,8 +101,8 @@ def build_schema(
         lambda: MaskUnexpected(should_mask),
     ]
     built = EternaSchema(
-        query=Query,
-        mutation=Mutation,
+        query=_described(merge_types("Query", (Query, AuditQuery)), Query),
+        mutation=_described(merge_types("Mutation", (Mutation, AdminMutation)), Mutation),
         subscription=Subscription,
         config=StrawberryConfig(
             scalar_map={Decimal: DecimalScalar},
@@ -111,6 +113,18 @@ def build_schema(
     )
     gate.bind(graphql_schema(built))
     return built
+
+
+def _described(merged: type, first: type) -> type:
+    """Give a merged root type the description of its first part (merge_types drops it).
+
+    Administrators' fields live in :mod:`schema.admin`; their descriptions say "Admin only".
+    """
+    definition = getattr(merged, "__strawberry_definition__", None)
+    source = getattr(first, "__strawberry_definition__", None)
+    if definition is not None and source is not None:
+        definition.description = source.description
+    return merged
 
 
 def graphql_schema(built: strawberry.Schema) -> GraphQLSchema:

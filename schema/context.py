@@ -17,6 +17,8 @@ from strawberry.dataloader import DataLoader
 
 from eterna.adapters.auth import Principal
 from eterna.adapters.web.client_address import budget_key
+from eterna.application.admin import AdminService
+from eterna.application.audit import Caller
 from eterna.application.read_budgets import ReadBudgets
 from eterna.application.service import OrderService
 from eterna.domain.errors import RejectionCode
@@ -40,6 +42,10 @@ class Context:
     # Gives the websocket's place under the per-user cap back; set while it holds one.
     release_slot: Callable[[], None] | None = None
     reads: ReadBudgets = field(default_factory=ReadBudgets)
+    # Codes of the refusals returned as results (OrderRejected, CancelRejected), for metrics.
+    refusals: list[str] = field(default_factory=list)
+    # The administrators' operations; None where the app offers none (tests of the schema).
+    admin: AdminService | None = None
 
     @functools.cached_property
     def events_loader(self) -> DataLoader[str, list[OrderEvent]]:
@@ -104,6 +110,24 @@ class Context:
                 RejectionCode.UNAUTHENTICATED, "token expired: reconnect with a fresh token"
             )
         return self.principal
+
+    @property
+    def caller(self) -> Caller:
+        """Return who calls and from where, for the audit trail (UNAUTHENTICATED if nobody)."""
+        client = self.request.client
+        agent = self.request.headers.get("user-agent")
+        return Caller(
+            self.user_id,
+            client_address=client.host if client else None,
+            user_agent=agent[:256] if agent else None,
+        )
+
+    @property
+    def administration(self) -> AdminService:
+        """Return the administrators' service, or raise FORBIDDEN for anyone else."""
+        if not self.authenticated.admin or self.admin is None:
+            raise ApiError(RejectionCode.FORBIDDEN, "this needs a token with the admin role")
+        return self.admin
 
 
 Info = strawberry.Info[Context, None]

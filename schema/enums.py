@@ -94,6 +94,8 @@ _describe(
         "TOO_MANY_RESTING_ORDERS": "Over your cap on resting LIMIT, SNIPER and stop orders.",
         "UNAVAILABLE": "The server cannot take it now (database down or not ready); nothing "
         "was stored, retry with the same clientOrderId.",
+        "TRADING_PAUSED": "An administrator paused all trading or this pair; nothing was stored.",
+        "FORBIDDEN": "The operation needs a token with the admin role.",
     },
 )
 

@@ -21,8 +21,9 @@ from schema.types import (
 )
 
 
-def _result(outcome: object) -> OrderPlaced | OrderRejected:
+def _result(outcome: object, info: Info) -> OrderPlaced | OrderRejected:
     if isinstance(outcome, RejectedError):
+        info.context.refusals.append(outcome.code.value)  # counted per operation
         return OrderRejected(
             code=outcome.code,
             message=outcome.message,
@@ -51,8 +52,11 @@ class Mutation:
         ],
     ) -> PlaceOrderResult:
         """Place one order."""
-        (outcome,) = await info.context.service.place(info.context.user_id, [input.to_request()])
-        return _result(outcome)
+        context = info.context
+        (outcome,) = await context.service.place(
+            context.user_id, [input.to_request()], caller=context.caller
+        )
+        return _result(outcome, info)
 
     @strawberry.mutation(
         description=(
@@ -75,9 +79,9 @@ class Mutation:
     ) -> list[PlaceOrderResult]:
         """Place a batch of orders."""
         outcomes = await info.context.service.place(
-            info.context.user_id, [i.to_request() for i in inputs]
+            info.context.user_id, [i.to_request() for i in inputs], caller=info.context.caller
         )
-        return [_result(o) for o in outcomes]
+        return [_result(o, info) for o in outcomes]
 
     @strawberry.mutation(description="Cancel a PENDING or WAITING order of yours.")
     async def cancel_order(
@@ -89,8 +93,11 @@ class Mutation:
     ) -> CancelOrderResult:
         """Cancel one order."""
         try:
-            order = await info.context.service.cancel(info.context.user_id, str(id))
+            order = await info.context.service.cancel(
+                info.context.user_id, str(id), caller=info.context.caller
+            )
         except RejectedError as exc:
+            info.context.refusals.append(exc.code.value)
             return CancelRejected(
                 code=exc.code, message=exc.message, retry_after_seconds=retry_after(exc)
             )

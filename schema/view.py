@@ -27,6 +27,7 @@ from eterna.adapters.auth import AuthError, JwtAuth, Principal
 from eterna.adapters.web.connection_limits import OpenConnections
 from eterna.adapters.web.graphiql_files import content_security_policy
 from eterna.adapters.web.request_gate import GateFullError, RequestGate
+from eterna.application.admin import AdminService
 from eterna.application.read_budgets import ReadBudgets
 from eterna.application.service import OrderService
 from schema import EternaSchema
@@ -73,11 +74,13 @@ class _HttpView(GraphQL[Context, None]):
         reads: ReadBudgets,
         *,
         graphiql: bool,
+        admin: AdminService | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self._service = service
         self._auth = auth
         self._reads = reads
+        self._admin = admin
 
     def decode_json(self, data: str | bytes) -> object:
         """Decode a body (or GET variables): a JSON object, or a list for batches.
@@ -114,7 +117,7 @@ class _HttpView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
         """Authenticate the request from its header."""
-        context = Context(request, response, self._service, reads=self._reads)
+        context = Context(request, response, self._service, reads=self._reads, admin=self._admin)
         known: tuple[Principal | None, str | None] | None = request.scope.get(_AUTH_SCOPE_KEY)
         if known is None:
             known = authenticate(self._auth, request)
@@ -163,15 +166,17 @@ class EternaGraphQL:
         per_user: OpenConnections | None = None,
         reads: ReadBudgets | None = None,
         requests: RequestGate | None = None,
+        admin: AdminService | None = None,
     ) -> None:
         self.schema = schema
         self._service = service
+        self._admin = admin
         self._auth = auth
         self._per_user = OpenConnections(cap=0) if per_user is None else per_user
         self._reads = ReadBudgets() if reads is None else reads
         self._origins = OriginPolicy(allowed_origins)
         self._limits = Limits(init_timeout.total_seconds(), max_subscriptions_per_connection)
-        self._http = _HttpView(schema, service, auth, self._reads, graphiql=graphiql)
+        self._http = _HttpView(schema, service, auth, self._reads, graphiql=graphiql, admin=admin)
         self.requests = RequestGate(0) if requests is None else requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -209,7 +214,9 @@ class EternaGraphQL:
         if protocol is None:
             await ws.close(4406, "Subprotocol not acceptable")
             return
-        context = Context(ws, ws, self._service, cache_events=False, reads=self._reads)
+        context = Context(
+            ws, ws, self._service, cache_events=False, reads=self._reads, admin=self._admin
+        )
         try:
             await _PROTOCOLS[protocol](ws, self, context, self._limits).run()
         finally:

@@ -29,9 +29,11 @@ from collections import deque
 from collections.abc import AsyncGenerator, Sequence
 from typing import Annotated, Any
 
+from opentelemetry import propagate, trace
 from taskiq import AckableMessage, AsyncBroker, Context, TaskiqDepends
 from taskiq.message import BrokerMessage
 
+from eterna.application import spans
 from eterna.application.engine import ExecutionEngine
 from eterna.core.coalesce import Coalescer
 from eterna.core.loop_lag import LoopLag
@@ -49,6 +51,7 @@ TASK_TIMEOUT_SECONDS = 120
 READ_AHEAD = 8
 # The longest a consumer blocks on the wake list before it looks again.
 WAIT_SECONDS = 1.0
+_tracer = trace.get_tracer("eterna.tasks")
 
 
 class FairBroker(AsyncBroker):
@@ -106,8 +109,18 @@ class FairBroker(AsyncBroker):
 async def execute_order(order_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
     """Execute one order (a redelivered or duplicate message finds it leased or done)."""
     engine: ExecutionEngine = context.state.engine
-    user = str(context.message.labels.get(USER_LABEL, ""))
-    await engine.execute(uuid.UUID(order_id), user)
+    labels = context.message.labels
+    user = str(labels.get(USER_LABEL, ""))
+    if not spans.enabled:
+        await engine.execute(uuid.UUID(order_id), user)
+        return
+    # The span continues the placement's trace when the message carries its context.
+    parent = propagate.extract({k: str(v) for k, v in labels.items()})
+    with _tracer.start_as_current_span(
+        EXECUTE_ORDER, context=parent, kind=trace.SpanKind.CONSUMER
+    ) as span:
+        span.set_attribute("eterna.order_id", order_id)
+        await engine.execute(uuid.UUID(order_id), user)
 
 
 def build_broker(

@@ -1,8 +1,9 @@
 """The order queue port over the taskiq broker: one labelled ``kiq`` per order.
 
 Each message carries its order's user as a label, which names the lane it waits in
-(:mod:`tasks.broker`). The kicks of a batch are made concurrently, and the broker pushes
-what arrives together in one round trip.
+(:mod:`tasks.broker`), and the trace context of the placement when it is traced. The
+kicks of a batch are made concurrently, and the broker pushes what arrives together in one
+round trip.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from opentelemetry import propagate
 from redis.exceptions import RedisError
 from taskiq import AsyncBroker
 from taskiq.exceptions import SendTaskError
 
+from eterna.application import spans
 from eterna.application.ports import QueuedOrder
 from eterna.domain.errors import EternaError
 from tasks.broker import EXECUTE_ORDER, USER_LABEL
@@ -36,8 +39,13 @@ class TaskiqOrderQueue:
             raise QueueUnavailableError(f"task {EXECUTE_ORDER} is not registered")
         if not orders:
             return
+        # The placement's trace context (W3C traceparent) rides in the labels, so the
+        # worker's spans join the trace of the request that placed the order.
+        labels: dict[str, str] = {}
+        if spans.enabled:
+            propagate.inject(labels)
         kicks = [
-            task.kicker().with_labels(**{USER_LABEL: o.user_id}).kiq(str(o.order_id))
+            task.kicker().with_labels(**labels, **{USER_LABEL: o.user_id}).kiq(str(o.order_id))
             for o in orders
         ]
         results = await asyncio.gather(*kicks, return_exceptions=True)

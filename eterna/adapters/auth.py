@@ -27,6 +27,8 @@ MIN_SECRET_DISTINCT_CHARS = 8
 MAX_TOKEN_LENGTH = 4096
 MAX_VERIFIED_TOKENS = 4096
 MAX_SUBJECT_LENGTH = 128
+ROLE_CLAIM = "role"
+ADMIN_ROLE = "admin"
 # The time claims RFC 7519 defines as NumericDate: a JSON number of seconds since the epoch.
 TIME_CLAIMS = ("exp", "nbf", "iat")
 # The last second a datetime holds (9999-12-31T23:59:59Z), less a day for the leeway added
@@ -51,6 +53,9 @@ class Principal:
 
     user_id: str
     expires_at: datetime
+    # The token's ``"role": "admin"`` claim: pause and resume trading, cancel any user's
+    # orders, read any order and the audit trail. Any other role value grants nothing.
+    admin: bool = False
 
     def expired(self, now: datetime) -> bool:
         """Tell whether the token has expired at ``now``."""
@@ -88,9 +93,11 @@ class JwtAuth:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
-    def issue(self, user_id: str, *, now: datetime, ttl: timedelta) -> str:
-        """Return a signed token for the user."""
+    def issue(self, user_id: str, *, now: datetime, ttl: timedelta, admin: bool = False) -> str:
+        """Return a signed token for the user (with the admin role when ``admin``)."""
         claims: dict[str, object] = {"sub": user_id, "iat": now, "exp": now + ttl}
+        if admin:
+            claims[ROLE_CLAIM] = ADMIN_ROLE
         if self.issuer:
             claims["iss"] = self.issuer
         if self.audience:
@@ -143,7 +150,8 @@ class JwtAuth:
         ):
             raise AuthError("invalid token: bad subject")
         expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
-        return Principal(sub, expires_at + timedelta(seconds=self.leeway_seconds))
+        admin = claims.get(ROLE_CLAIM) == ADMIN_ROLE
+        return Principal(sub, expires_at + timedelta(seconds=self.leeway_seconds), admin=admin)
 
     def authenticate(self, header: str | None) -> Principal:
         """Verify an ``Authorization: Bearer ...`` value."""

@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from opentelemetry import trace
+
+from eterna.application import spans
 from eterna.application.ports import (
     EventPublisher,
     ExecutionStore,
@@ -52,6 +55,7 @@ from eterna.routing.router import Router
 from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("eterna.engine")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,17 +161,27 @@ class ExecutionEngine:
     async def _run(self, order: Order) -> Order:
         built_here: set[str] = set()
         while not order.status.is_terminal:
-            if order.status is OrderStatus.PENDING:
-                order = await self._route(order)
-            elif order.status is OrderStatus.ROUTING:
-                order = await self._build(order, built_here)
-            elif order.status is OrderStatus.BUILDING:
-                order = await self._submit(order, built_here)
-            elif order.status is OrderStatus.SUBMITTED:
-                order = await self._confirm(order)
-            else:  # WAITING: resting orders belong to the trigger watcher
+            if order.status is OrderStatus.WAITING:  # resting orders belong to the watcher
                 return order
+            if not spans.enabled:
+                order = await self._stage(order, built_here)
+                continue
+            # One span per stage, its venue and chain calls inside (a no-op unless traced).
+            with _tracer.start_as_current_span(f"order {order.status.value.lower()}") as span:
+                span.set_attribute("eterna.order_id", str(order.id))
+                span.set_attribute("eterna.attempt", order.attempts)
+                order = await self._stage(order, built_here)
+                span.set_attribute("eterna.status", order.status.value)
         return order
+
+    async def _stage(self, order: Order, built_here: set[str]) -> Order:
+        if order.status is OrderStatus.PENDING:
+            return await self._route(order)
+        if order.status is OrderStatus.ROUTING:
+            return await self._build(order, built_here)
+        if order.status is OrderStatus.BUILDING:
+            return await self._submit(order, built_here)
+        return await self._confirm(order)  # SUBMITTED
 
     async def _step(self, order: Order, step: steps.Step) -> Order:
         now = self._clock()

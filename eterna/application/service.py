@@ -18,8 +18,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from eterna.application.audit import (
+    CANCELLED,
+    PLACED,
+    AuditEntry,
+    AuditLog,
+    Caller,
+    MemoryAuditLog,
+)
 from eterna.application.events.hub import EventHub
 from eterna.application.events.streams import order_event_stream, user_event_stream
+from eterna.application.pauses import MemoryPauses, TradingPauses, pauses_of
 from eterna.application.ports import (
     EventPublisher,
     Intake,
@@ -290,7 +299,7 @@ def _log_placed(order: Order, *, created: bool) -> None:
         order.amount_in,
         order.token_in.label,
         order.token_out.label,
-        extra=about(order.id),
+        extra={**about(order.id), "user_id": order.user_id},
     )
 
 
@@ -311,7 +320,11 @@ class OrderService:
         intake: Intake,
         rate_limiter: RateLimiter | None = None,
         order_budget: RateLimiter | None = None,
+        pauses: TradingPauses | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.pauses: TradingPauses = pauses or MemoryPauses()
+        self.audit: AuditLog = audit or MemoryAuditLog()
         self._rate_limiter: RateLimiter = rate_limiter or NoRateLimit()
         self._order_budget: RateLimiter = order_budget or NoRateLimit()
         self._intake = intake
@@ -330,6 +343,11 @@ class OrderService:
         # New orders being announced (seq 1 published, then queued) after their placement
         # was answered.
         self._announcing = Background()
+
+    @property
+    def registry(self) -> TokenRegistry:
+        """Return the tokens this service knows."""
+        return self._tokens
 
     @property
     def limits(self) -> ServiceLimits:
@@ -474,7 +492,7 @@ class OrderService:
         raise RejectedError(RejectionCode.UNKNOWN_TOKEN, f"unknown token {ref!r}", field_name)
 
     async def place(
-        self, user_id: str, requests: Sequence[OrderRequest]
+        self, user_id: str, requests: Sequence[OrderRequest], *, caller: Caller | None = None
     ) -> list[Order | RejectedError]:
         """Place orders; return, in input order, each order or why it was refused.
 
@@ -518,21 +536,53 @@ class OrderService:
             else:
                 commands.append((i, command))
         if commands:
+            commands = await self._unpaused(commands, results)
+        if commands:
             spent = await self._order_budget.hit(user_id, len(commands))
             if not spent.allowed:
                 limited = RateLimitedError(spent.retry_after_seconds)
                 for i, _ in commands:
                     results[i] = limited
                 commands = []
-        if commands and (unstored := await self._store(user_id, commands, results)):
+        caller = caller or Caller(user_id)
+        if commands and (unstored := await self._store(user_id, commands, results, caller)):
             return [unstored] * len(requests)
         return [r for r in results if r is not None]
+
+    async def _unpaused(
+        self,
+        commands: list[tuple[int, PlaceOrder]],
+        results: list[Order | RejectedError | None],
+    ) -> list[tuple[int, PlaceOrder]]:
+        """Refuse the commands whose pair (or all trading) an administrator paused."""
+        try:
+            paused = await self.pauses.paused()
+        except StorageUnavailableError:
+            refusal = RejectedError(
+                RejectionCode.UNAVAILABLE, "cannot tell whether trading is paused; retry"
+            )
+            for i, _ in commands:
+                results[i] = refusal
+            return []
+        if not paused:
+            return commands
+        kept = []
+        for i, command in commands:
+            why = pauses_of(paused, command.token_in, command.token_out)
+            if why is None:
+                kept.append((i, command))
+            else:
+                results[i] = RejectedError(
+                    RejectionCode.TRADING_PAUSED, f"{why} is paused by an administrator"
+                )
+        return kept
 
     async def _store(
         self,
         user_id: str,
         commands: list[tuple[int, PlaceOrder]],
         results: list[Order | RejectedError | None],
+        caller: Caller,
     ) -> RejectedError | None:
         """Admit the commands within the caps, store them, fill in results; announce them.
 
@@ -562,9 +612,9 @@ class OrderService:
         fresh = [p.order for p in placements if p.created]
         if fresh and len(self._announcing) >= MAX_ANNOUNCING:
             # Redis is slow or away: placing waits for it again rather than piling up.
-            await self._announce(fresh)
+            await self._announce(fresh, caller)
         elif fresh:
-            self._announcing.spawn(self._announce(fresh))
+            self._announcing.spawn(self._announce(fresh, caller))
         return None
 
     @contextlib.asynccontextmanager
@@ -615,7 +665,7 @@ class OrderService:
             results[i] = refusal if known is None else known
         return admitted
 
-    async def _announce(self, orders: list[Order]) -> None:
+    async def _announce(self, orders: list[Order], caller: Caller) -> None:
         """Publish seq 1 of new orders, then queue them (market) or hand them to the watcher.
 
         Subscribers hear seq 1 live, before any step a worker takes (it is published before
@@ -638,6 +688,13 @@ class OrderService:
             log.exception(
                 "could not queue %d orders; the reconciler will", len(ids), extra=about_many(ids)
             )
+        # Last: the audit entry never delays an order's execution.
+        now = self._clock()
+        entries = [AuditEntry.of(caller, PLACED, str(o.id), now) for o in orders]
+        try:
+            await self.audit.record(entries)
+        except Exception:
+            log.exception("could not audit %d placements", len(ids), extra=about_many(ids))
 
     async def settle(self, timeout_seconds: float = 5.0) -> bool:
         """Wait until every placed order was announced; False if some still were not."""
@@ -702,7 +759,7 @@ class OrderService:
                 extra=about_many([o.order_id for o in orders]),
             )
 
-    async def cancel(self, user_id: str, order_id: str) -> Order:
+    async def cancel(self, user_id: str, order_id: str, *, caller: Caller | None = None) -> Order:
         """Cancel the caller's PENDING or WAITING order.
 
         A cancel racing the worker ends in exactly one outcome: the write that lands first
@@ -714,6 +771,14 @@ class OrderService:
         decision = await self._rate_limiter.hit(user_id)
         if not decision.allowed:
             raise RateLimitedError(decision.retry_after_seconds)
+        return await self.cancel_of(user_id, order_id, caller or Caller(user_id))
+
+    async def cancel_of(self, user_id: str, order_id: str, caller: Caller) -> Order:
+        """Cancel ``user_id``'s order on behalf of ``caller`` (no rate limit); audit it.
+
+        :raises RejectedError: NOT_FOUND or NOT_CANCELLABLE.
+        """
+        by = "its owner" if caller.user_id == user_id else f"administrator {caller.user_id}"
         for _ in range(3):
             order = await self.get(user_id, order_id)
             if order is None:
@@ -729,7 +794,7 @@ class OrderService:
                 order, event = await take_step(
                     self._repo,
                     order,
-                    Cancelled(message="cancelled by its owner"),
+                    Cancelled(message=f"cancelled by {by}"),
                     owner=None,
                     now=now,
                     lease_until=now,
@@ -737,11 +802,25 @@ class OrderService:
             except LeaseLostError:
                 continue  # it moved on while we looked: read it again
             await self._publisher.publish([event])
-            log.info("order %s cancelled by its owner", order.id, extra=about(order.id))
+            log.info(
+                "order %s cancelled by %s",
+                order.id,
+                by,
+                extra={**about(order.id), "user_id": order.user_id, "actor": caller.user_id},
+            )
+            await self._audit_cancel(caller, order)
             return order
         raise RejectedError(
             RejectionCode.NOT_CANCELLABLE, "the order is changing right now; try again", "id"
         )
+
+    async def _audit_cancel(self, caller: Caller, order: Order) -> None:
+        try:
+            await self.audit.record(
+                [AuditEntry.of(caller, CANCELLED, str(order.id), self._clock())]
+            )
+        except Exception:  # the cancel stands; the gap in the trail is logged
+            log.exception("could not audit the cancel of %s", order.id, extra=about(order.id))
 
     # -- reading ---------------------------------------------------------------------
 

@@ -25,6 +25,11 @@ from typing import IO, Literal
 current_order: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_order", default=None
 )
+# The id of the HTTP request (or websocket) being served: set by the API's request-id
+# middleware (eterna.adapters.web.request_id), inherited by the tasks it starts.
+current_request: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_request", default=None
+)
 
 _CONSOLE = "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(order_suffix)s"
 # Loggers of libraries that may bring handlers of their own.
@@ -35,6 +40,7 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
     "asctime",
     "order_id",
     "order_suffix",
+    "request_id",
     "color_message",  # uvicorn's coloured copy of the message
     "taskName",
 }
@@ -54,9 +60,10 @@ class OrderContextFilter(logging.Filter):
     """Attach the id of the order being worked on to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Add ``order_id`` (and a console suffix) to the record."""
+        """Add ``order_id`` (and a console suffix) and ``request_id`` to the record."""
         order_id = getattr(record, "order_id", None) or current_order.get()
         record.order_id = order_id
+        record.request_id = getattr(record, "request_id", None) or current_request.get()
         record.order_suffix = f" [order {order_id}]" if order_id else ""
         return True
 
@@ -75,6 +82,9 @@ class JsonFormatter(logging.Formatter):
         order_id = getattr(record, "order_id", None)
         if order_id:
             doc["order_id"] = order_id
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            doc["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in doc:
                 doc[key] = value

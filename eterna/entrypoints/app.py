@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from starlette.routing import Route as HttpRoute
 from starlette.types import Receive, Scope, Send
 
 from eterna.adapters.metrics.http import MetricsApp
+from eterna.adapters.tracing import TracedRequests, tracing_active
 from eterna.adapters.web.client_address import ClientAddress, TrustedProxies
 from eterna.adapters.web.connection_limits import ConnectionCap, OpenConnections
 from eterna.adapters.web.graphiql_files import GraphiqlFiles
@@ -25,6 +26,7 @@ from eterna.adapters.web.http_limits import BodySizeLimit
 from eterna.adapters.web.memory import TrimAfterClosing, tune_collector
 from eterna.adapters.web.order_page import OrderPage
 from eterna.adapters.web.request_gate import RequestGate
+from eterna.adapters.web.request_id import RequestId
 from eterna.application.read_budgets import read_budgets
 from eterna.entrypoints.bootstrap import Runtime, open_runtime
 from eterna.entrypoints.config import Settings
@@ -32,6 +34,7 @@ from eterna.entrypoints.migration_state import NOT_MIGRATED
 from models.config import ping
 from schema import build_schema
 from schema.document_cost import DocumentLimits
+from schema.operations import OperationRecorder, observed
 from schema.view import EternaGraphQL
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,25 @@ class _GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: Any = scope["app"]
         await app.state.graphql(scope, receive, send)
+
+
+class _Recorder:
+    """Forward each GraphQL operation's record to the metrics built in the lifespan."""
+
+    def __init__(self) -> None:
+        self.target: OperationRecorder | None = None
+
+    def operation(
+        self,
+        name: str,
+        kind: str,
+        seconds: float,
+        errors: Sequence[str],
+        refusals: Sequence[str],
+    ) -> None:
+        """Record the operation once the runtime's metrics exist."""
+        if self.target is not None:
+            self.target.operation(name, kind, seconds, errors, refusals)
 
 
 class _MetricsEndpoint:
@@ -99,12 +121,14 @@ def document_limits(settings: Settings) -> DocumentLimits:
 
 def create_app(settings: Settings) -> Starlette:
     """Return the ASGI app for the settings, with its cost, size and origin limits."""
+    recorder = _Recorder()
     schema = build_schema(
         limits=document_limits(settings),
         max_tokens=settings.max_tokens,
         max_variable_values=settings.max_variable_values,
         introspection=settings.introspection,
         field_suggestions=settings.field_suggestions,
+        extra_extensions=(observed(recorder),),
     )
 
     # Open websockets of this process, per client address and per user.
@@ -116,10 +140,13 @@ def create_app(settings: Settings) -> Starlette:
         async with open_runtime(settings, "api") as runtime:
             app.state.runtime = runtime
             app.state.metrics = MetricsApp(runtime.metrics)
+            recorder.target = runtime.metrics.graphql
+            runtime.metrics.watch_websockets(lambda: per_address.total)
             app.state.graphql = EternaGraphQL(
                 schema,
                 runtime.service,
                 runtime.auth,
+                admin=runtime.admin,
                 graphiql=settings.graphiql,
                 max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                 allowed_origins=settings.allowed_origins,
@@ -146,6 +173,7 @@ def create_app(settings: Settings) -> Starlette:
 
     # Outermost first: the client's address is known before anything counts it.
     middleware = [
+        Middleware(RequestId),
         Middleware(ClientAddress, proxies=TrustedProxies(settings.trusted_proxies)),
         Middleware(ConnectionCap, per_address=per_address),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -159,10 +187,13 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
         )
+    if tracing_active():  # outermost: the request's span holds everything it causes
+        middleware.insert(0, Middleware(TracedRequests))
     endpoint = _GraphQLEndpoint()
     routes: list[BaseRoute] = [
         HttpRoute("/graphql", endpoint, methods=["GET", "POST"]),

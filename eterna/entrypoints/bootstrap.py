@@ -40,6 +40,7 @@ from eterna.adapters.events.transport import (
 )
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.metrics import Metrics
+from eterna.application.admin import AdminService
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
@@ -58,11 +59,13 @@ from eterna.core.clock import utcnow
 from eterna.core.loop_lag import LoopLag
 from eterna.domain.orders import OrderType
 from eterna.domain.tokens import TokenRegistry
+from eterna.entrypoints.administration import admin_service, trading_pauses
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.market import CHAIN_MAX_LEGS, open_chain
 from eterna.entrypoints.migration_state import MigrationState
 from eterna.entrypoints.observe import observe, watch
 from eterna.routing.router import Router
+from models.audit import TortoiseAuditLog
 from models.config import is_postgres_url, ping, tortoise_config
 from models.postgres import PostgresOrderStore, open_postgres_store
 from models.tortoise_store import TortoiseOrderStore
@@ -98,6 +101,7 @@ class Runtime:
     sweep: MissedEventSweep | None = None  # in processes that serve subscriptions
     consumer: OrderConsumer | None = None  # in processes that execute orders
     migrations: MigrationState | None = None  # where migrations are a release step
+    admin: AdminService | None = None  # the administrators' operations (API processes)
 
     @property
     def runs_engine(self) -> bool:
@@ -300,7 +304,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             queue=queue,
             intake=intake,
         )
-    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher)
+    watch(metrics, role=role, hub=hub, engine=engine, runner=watcher, redis=redis, repo=repo)
     service = OrderService(
         repo,
         queue,
@@ -322,6 +326,8 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         intake=intake,
         rate_limiter=rate_limiter(settings, redis),
         order_budget=order_budget(settings, redis),
+        pauses=trading_pauses(settings, redis),
+        audit=TortoiseAuditLog(),
     )
     runtime = Runtime(
         settings=settings,
@@ -339,6 +345,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         watcher=watcher,
         consumer=consumer,
         migrations=migrations,
+        admin=admin_service(service, repo),
         sweep=(
             MissedEventSweep(hub, repo, utcnow, interval_seconds=settings.idle_recheck_seconds)
             if role == "api"

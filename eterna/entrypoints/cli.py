@@ -26,6 +26,23 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
+def _start_tracing(service: str) -> None:
+    """Trace this process when the OTEL_* variables ask for it (docs/operations.md)."""
+    from eterna.adapters.tracing import (  # noqa: PLC0415
+        TracingUnavailableError,
+        start_tracing,
+        tracing_wanted,
+    )
+
+    if not tracing_wanted(os.environ):
+        return
+    try:
+        start_tracing(service)
+    except TracingUnavailableError as exc:
+        raise SystemExit(str(exc)) from None
+    log.info("tracing on: spans go to the OTLP exporter the OTEL_* variables name")
+
+
 def _on_system_allocator(settings: Settings) -> None:
     """Run this command again on the C library's allocator, unless told otherwise.
 
@@ -77,6 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     _configure_logging(settings)
     _programs_or_exit(settings, "serve")
+    _start_tracing("eterna-api")
     host = args.host or settings.host
     port = args.port or settings.port
     mode = "distributed" if settings.distributed else "embedded"
@@ -143,6 +161,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
     _programs_or_exit(settings, "worker")
+    _start_tracing("eterna-worker")
     _run(run_worker(settings))
 
 
@@ -158,6 +177,7 @@ def cmd_chain(args: argparse.Namespace) -> None:
         chain_seed=args.seed, chain_slot_ms=args.slot_ms, programs_dir=args.programs_dir
     )
     _configure_logging(settings)
+    _start_tracing("eterna-api")
     host = args.host or settings.host
     port = args.port or settings.chain_port
     try:
@@ -233,7 +253,7 @@ def cmd_token(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise SystemExit(f"eterna token: {exc}") from None
     hours = args.hours or settings.token_ttl_hours
-    print(auth.issue(args.user, now=utcnow(), ttl=timedelta(hours=hours)))
+    print(auth.issue(args.user, now=utcnow(), ttl=timedelta(hours=hours), admin=args.admin))
     # On stderr, so `$(eterna token USER)` captures the token alone.
     source = "JWT_SECRET" if settings.jwt_secret is not None else local_secret_path(settings)
     print(f"signed with the secret in {source}", file=sys.stderr)
@@ -385,6 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("user", metavar="USER", help="user id (the token's sub)")
     token.add_argument("--hours", type=int, help="lifetime (default ETERNA_TOKEN_TTL_HOURS)")
+    token.add_argument(
+        "--admin",
+        action="store_true",
+        help='with the admin role ("role": "admin"): pause and resume trading, cancel any '
+        "user's orders, read any order and the audit trail",
+    )
     _command(
         sub,
         "schema",

@@ -7,8 +7,12 @@ this process serves or runs: subscriptions, orders in flight, the trigger watche
 
 from __future__ import annotations
 
+from typing import Any
+
+import redis.asyncio as aioredis
+
 from eterna import __version__
-from eterna.adapters.metrics import Metrics
+from eterna.adapters.metrics import Metrics, PoolUse
 from eterna.application.engine import ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.entrypoints.config import Settings
@@ -41,8 +45,14 @@ def watch(
     hub: EventHub,
     engine: ExecutionEngine | None,
     runner: WatcherRunner | None,
+    redis: aioredis.Redis | None = None,
+    repo: object = None,
 ) -> None:
-    """Report this process's subscriptions, running orders and watcher at each scrape."""
+    """Report this process's subscriptions, running orders, watcher and pools at each scrape."""
+    pools = {"database": lambda: database_pool_use(repo)}
+    if redis is not None:
+        pools["redis"] = lambda: redis_pool_use(redis)
+    metrics.watch_pools(pools)
     if role == "api":
         metrics.watch_subscriptions(hub.subscription_counts)
     if engine is not None:
@@ -51,3 +61,26 @@ def watch(
         metrics.watch_watcher(
             lambda: runner.holding, lambda: len(runner.watcher.book) if runner.holding else 0
         )
+
+
+def database_pool_use(store: object) -> PoolUse | None:
+    """Return the use of the order store's own asyncpg pool (None on SQLite's store).
+
+    The Postgres store exposes its pool; asyncpg's pool reports its size and its idle
+    connections through public methods.
+    """
+    pool: Any = getattr(store, "pool", None)
+    if pool is None or not hasattr(pool, "get_size"):
+        return None
+    size = int(pool.get_size())
+    return PoolUse(size=size, in_use=size - int(pool.get_idle_size()))
+
+
+def redis_pool_use(redis: aioredis.Redis) -> PoolUse | None:
+    """Return the Redis pool's use; redis-py keeps its idle and lent connections apart."""
+    pool = redis.connection_pool
+    idle = getattr(pool, "_available_connections", None)
+    lent = getattr(pool, "_in_use_connections", None)
+    if idle is None or lent is None:
+        return None
+    return PoolUse(size=len(idle) + len(lent), in_use=len(lent))

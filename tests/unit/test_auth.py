@@ -20,7 +20,9 @@ from eterna.adapters.auth import (
     check_secret,
     until_expired,
 )
+from eterna.core.clock import utcnow
 from eterna.entrypoints.bootstrap import jwt_auth
+from eterna.entrypoints.cli import main
 from eterna.entrypoints.config import Settings
 
 SECRET = "unit-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP"
@@ -377,3 +379,23 @@ async def test_one_timer_serves_a_whole_stream(monkeypatch: pytest.MonkeyPatch) 
     stream = until_expired(many(), _principal(60), lambda: datetime.now(UTC))
     assert [n async for n in stream] == list(range(200))
     assert len(armed) == 1
+
+
+def test_the_admin_role_comes_from_the_role_claim_only() -> None:
+    auth = JwtAuth("admin-role-secret-0123456789abcdefghijklmnop")
+    admin = auth.verify(auth.issue("root", now=utcnow(), ttl=timedelta(hours=1), admin=True))
+    plain = auth.verify(auth.issue("alice", now=utcnow(), ttl=timedelta(hours=1)))
+    assert (admin.user_id, admin.admin) == ("root", True)
+    assert (plain.user_id, plain.admin) == ("alice", False)
+
+
+def test_eterna_token_admin_issues_a_token_with_the_admin_role(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "admin-role-secret-0123456789abcdefghijklmnop"
+    monkeypatch.setenv("JWT_SECRET", secret)
+    main(["token", "--admin", "root"])
+    token = capsys.readouterr().out.strip()
+    assert JwtAuth(secret).verify(token).admin
+    main(["token", "alice"])
+    assert not JwtAuth(secret).verify(capsys.readouterr().out.strip()).admin

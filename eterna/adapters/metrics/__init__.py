@@ -9,6 +9,11 @@ The families (docs/operations.md "Metrics" lists them with their labels):
   ``eterna_order_duration_seconds{type,status}`` (placement to a terminal status);
 - ``eterna_routes_total{kind}`` and ``eterna_route_venue_uses_total{venue,kind}``;
 - ``eterna_queue_lag_messages`` and ``eterna_queue_pending_messages``;
+- ``eterna_graphql_operations_total{operation,type}``,
+  ``eterna_graphql_operation_duration_seconds{operation,type}``,
+  ``eterna_graphql_errors_total{operation,type,code}``, ``eterna_refusals_total{code}`` and
+  ``eterna_websocket_connections`` (API);
+- ``eterna_pool_connections{pool}`` and ``eterna_pool_connections_in_use{pool}``;
 - ``eterna_subscriptions{kind}`` (API), ``eterna_engine_orders_in_flight`` and
   ``eterna_watcher_active`` / ``eterna_watcher_resting_orders`` (where orders execute).
 
@@ -20,5 +25,6 @@ after it, and its event. Gauges are read when Prometheus scrapes.
 """
 
 from eterna.adapters.metrics.families import Metrics, QueueDepth
+from eterna.adapters.metrics.operations import PoolUse
 
-__all__ = ["Metrics", "QueueDepth"]
+__all__ = ["Metrics", "PoolUse", "QueueDepth"]

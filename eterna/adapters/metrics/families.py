@@ -31,6 +31,14 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
+from eterna.adapters.metrics.operations import (
+    KNOWN_REASONS,
+    OperationFamilies,
+    PoolUse,
+    at_zero,
+    watch_pools,
+    watch_websockets,
+)
 from eterna.adapters.metrics.tally import Tally
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.domain.routes import RouteKind
@@ -126,6 +134,10 @@ class Metrics:
         self._failures = tally.counter(
             "eterna_order_failures", "Orders that ended FAILED, by reason.", ["reason"]
         )
+        at_zero(self._retries, KNOWN_REASONS)
+        at_zero(self._failures, KNOWN_REASONS)
+        # Per GraphQL operation and refusal (the API's; idle families elsewhere).
+        self.graphql = OperationFamilies(tally)
         self._steps = tally.histogram(
             "eterna_order_step_duration_seconds",
             "Time from an order's previous step to this one, by the two statuses.",
@@ -247,6 +259,14 @@ class Metrics:
             "Resting limit and sniper orders in the trigger watcher's book (0 elsewhere).",
             registry=self.registry,
         ).set_function(resting)
+
+    def watch_websockets(self, open_now: Callable[[], int]) -> None:
+        """Report the websockets this process holds open, at each scrape."""
+        watch_websockets(self.registry, open_now)
+
+    def watch_pools(self, pools: dict[str, Callable[[], PoolUse | None]]) -> None:
+        """Report the size and use of each connection pool, at each scrape."""
+        watch_pools(self.registry, pools)
 
     async def refresh(self) -> None:
         """Read the scrape-time sources: orders in the database (cached), the queue's depth."""

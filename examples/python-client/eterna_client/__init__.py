@@ -1,4 +1,6 @@
+from .admin_order import AdminOrder, AdminOrderAdminOrder
 from .async_base_client import AsyncBaseClient
+from .audit_events import AuditEvents, AuditEventsAuditEvents
 from .base_model import BaseModel, Upload
 from .cancel_order import (
     CancelOrder,
@@ -6,6 +8,7 @@ from .cancel_order import (
     CancelOrderCancelOrderOrderCancelled,
     CancelOrderCancelOrderOrderCancelledOrder,
 )
+from .cancel_user_orders import CancelUserOrders, CancelUserOrdersCancelUserOrders
 from .client import EternaClient
 from .enums import FailureKind, OrderStatus, OrderType, RejectionCode
 from .exceptions import (
@@ -35,6 +38,7 @@ from .fragments import (
 from .input_types import OrderInput
 from .my_order_events import MyOrderEvents, MyOrderEventsMyOrderEvents
 from .order import Order, OrderOrder, OrderOrderEvents
+from .order_audit import OrderAudit, OrderAuditOrderAudit
 from .order_events import OrderEvents, OrderEventsOrderEvents
 from .orders import (
     Orders,
@@ -43,6 +47,7 @@ from .orders import (
     OrdersOrdersEdgesNode,
     OrdersOrdersPageInfo,
 )
+from .pause_trading import PauseTrading, PauseTradingPauseTrading
 from .place_limit_order import (
     PlaceLimitOrder,
     PlaceLimitOrderPlaceOrderOrderPlaced,
@@ -98,16 +103,24 @@ from .quote import (
     QuoteQuoteRouteQuoteQuotes,
     QuoteQuoteRouteQuoteRoute,
 )
+from .resume_trading import ResumeTrading, ResumeTradingResumeTrading
 from .tokens import Tokens, TokensTokens
+from .trading_pauses import TradingPauses, TradingPausesTradingPauses
 from .venues import Venues, VenuesVenues
 
 __all__ = [
+    "AdminOrder",
+    "AdminOrderAdminOrder",
     "AsyncBaseClient",
+    "AuditEvents",
+    "AuditEventsAuditEvents",
     "BaseModel",
     "CancelOrder",
     "CancelOrderCancelOrderCancelRejected",
     "CancelOrderCancelOrderOrderCancelled",
     "CancelOrderCancelOrderOrderCancelledOrder",
+    "CancelUserOrders",
+    "CancelUserOrdersCancelUserOrders",
     "EternaClient",
     "EventFields",
     "EventFieldsQuotes",
@@ -122,6 +135,8 @@ __all__ = [
     "MyOrderEvents",
     "MyOrderEventsMyOrderEvents",
     "Order",
+    "OrderAudit",
+    "OrderAuditOrderAudit",
     "OrderEvents",
     "OrderEventsOrderEvents",
     "OrderFields",
@@ -138,6 +153,8 @@ __all__ = [
     "OrdersOrdersEdges",
     "OrdersOrdersEdgesNode",
     "OrdersOrdersPageInfo",
+    "PauseTrading",
+    "PauseTradingPauseTrading",
     "PlaceLimitOrder",
     "PlaceLimitOrderPlaceOrderOrderPlaced",
     "PlaceLimitOrderPlaceOrderOrderPlacedOrder",
@@ -178,6 +195,8 @@ __all__ = [
     "QuoteQuoteRouteQuoteRoute",
     "RejectionCode",
     "RejectionFields",
+    "ResumeTrading",
+    "ResumeTradingResumeTrading",
     "RouteFields",
     "RouteFieldsLegs",
     "RouteFieldsLegsTokenIn",
@@ -185,6 +204,8 @@ __all__ = [
     "TokenFields",
     "Tokens",
     "TokensTokens",
+    "TradingPauses",
+    "TradingPausesTradingPauses",
     "Upload",
     "Venues",
     "VenuesVenues",

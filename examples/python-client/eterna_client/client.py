@@ -3,15 +3,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional, Union
 
+from .admin_order import AdminOrder
 from .async_base_client import AsyncBaseClient
+from .audit_events import AuditEvents
 from .base_model import UNSET, UnsetType
 from .cancel_order import CancelOrder
+from .cancel_user_orders import CancelUserOrders
 from .enums import OrderStatus, OrderType
 from .input_types import OrderInput
 from .my_order_events import MyOrderEvents
 from .order import Order
+from .order_audit import OrderAudit
 from .order_events import OrderEvents
 from .orders import Orders
+from .pause_trading import PauseTrading
 from .place_limit_order import PlaceLimitOrder
 from .place_market_order import PlaceMarketOrder
 from .place_order import PlaceOrder
@@ -21,7 +26,9 @@ from .place_stop_loss_order import PlaceStopLossOrder
 from .place_take_profit_order import PlaceTakeProfitOrder
 from .place_trailing_stop_order import PlaceTrailingStopOrder
 from .quote import Quote
+from .resume_trading import ResumeTrading
 from .tokens import Tokens
+from .trading_pauses import TradingPauses
 from .venues import Venues
 
 
@@ -30,6 +37,120 @@ def gql(q: str) -> str:
 
 
 class EternaClient(AsyncBaseClient):
+    async def pause_trading(
+        self, pair: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> PauseTrading:
+        query = gql("""
+            mutation PauseTrading($pair: String) {
+              pauseTrading(pair: $pair) {
+                key
+                label
+              }
+            }
+            """)
+        variables: dict[str, object] = {"pair": pair}
+        response = await self.execute(
+            query=query, operation_name="PauseTrading", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PauseTrading.model_validate(data)
+
+    async def resume_trading(
+        self, pair: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> ResumeTrading:
+        query = gql("""
+            mutation ResumeTrading($pair: String) {
+              resumeTrading(pair: $pair) {
+                key
+                label
+              }
+            }
+            """)
+        variables: dict[str, object] = {"pair": pair}
+        response = await self.execute(
+            query=query, operation_name="ResumeTrading", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ResumeTrading.model_validate(data)
+
+    async def cancel_user_orders(self, user_id: str, **kwargs: Any) -> CancelUserOrders:
+        query = gql("""
+            mutation CancelUserOrders($userId: String!) {
+              cancelUserOrders(userId: $userId) {
+                id
+                status
+              }
+            }
+            """)
+        variables: dict[str, object] = {"userId": user_id}
+        response = await self.execute(
+            query=query,
+            operation_name="CancelUserOrders",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CancelUserOrders.model_validate(data)
+
+    async def trading_pauses(self, **kwargs: Any) -> TradingPauses:
+        query = gql("""
+            query TradingPauses {
+              tradingPauses {
+                key
+                label
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="TradingPauses", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return TradingPauses.model_validate(data)
+
+    async def admin_order(self, id: str, **kwargs: Any) -> AdminOrder:
+        query = gql("""
+            query AdminOrder($id: ID!) {
+              adminOrder(id: $id) {
+                id
+                status
+                createdAt
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="AdminOrder", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return AdminOrder.model_validate(data)
+
+    async def audit_events(
+        self,
+        actor: Union[Optional[str], UnsetType] = UNSET,
+        subject: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> AuditEvents:
+        query = gql("""
+            query AuditEvents($actor: String, $subject: String) {
+              auditEvents(limit: 50, actor: $actor, subject: $subject) {
+                at
+                actor
+                action
+                subject
+                clientAddress
+                userAgent
+                detail
+              }
+            }
+            """)
+        variables: dict[str, object] = {"actor": actor, "subject": subject}
+        response = await self.execute(
+            query=query, operation_name="AuditEvents", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return AuditEvents.model_validate(data)
+
     async def cancel_order(self, id: str, **kwargs: Any) -> CancelOrder:
         query = gql("""
             mutation CancelOrder($id: ID!) {
@@ -242,6 +363,25 @@ class EternaClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return Order.model_validate(data)
+
+    async def order_audit(self, id: str, **kwargs: Any) -> OrderAudit:
+        query = gql("""
+            query OrderAudit($id: ID!) {
+              orderAudit(id: $id) {
+                at
+                actor
+                action
+                clientAddress
+                userAgent
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="OrderAudit", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return OrderAudit.model_validate(data)
 
     async def order_events(
         self,

@@ -13,6 +13,25 @@ export type Scalars = {
   Decimal: { input: string; output: string; }
 };
 
+/** One audited action: who did what to which order or setting. */
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  /** order.placed, order.cancelled, admin.paused, admin.resumed, admin.cancelled_user_orders or admin.read_order. */
+  action: Scalars['String']['output'];
+  /** The user id of who did it. */
+  actor: Scalars['String']['output'];
+  /** When it happened (UTC). */
+  at: Scalars['DateTime']['output'];
+  /** The caller's address (behind trusted proxies: the client's). */
+  clientAddress?: Maybe<Scalars['String']['output']>;
+  /** A short note, e.g. how many were cancelled. */
+  detail: Scalars['String']['output'];
+  /** The order id, the user whose orders were cancelled, or the paused pair (mints; * for all trading). */
+  subject: Scalars['String']['output'];
+  /** The caller's User-Agent header. */
+  userAgent?: Maybe<Scalars['String']['output']>;
+};
+
 /** The order cancelled, or why it was not. */
 export type CancelOrderResult = CancelRejected | OrderCancelled;
 
@@ -51,16 +70,34 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or WAITING order of yours. */
   cancelOrder: CancelOrderResult;
+  /** Admin only: cancel every PENDING and WAITING order of a user; returns the orders cancelled (one that a worker took meanwhile finishes). */
+  cancelUserOrders: Array<Order>;
+  /** Admin only: refuse new orders (TRADING_PAUSED) for all trading or one pair, on every API process. Orders already placed go on. Returns the pauses in force. */
+  pauseTrading: Array<TradingPause>;
   /** Place one order. Counts once against your mutation rate limit and once against your order budget (RATE_LIMITED), and must fit your caps on unfinished orders (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS). */
   placeOrder: PlaceOrderResult;
   /** Place several orders at once; results come in input order. Over the batch cap, every result is BATCH_TOO_LARGE and nothing is stored. The call counts once against your mutation rate limit; over it, every result is RATE_LIMITED. Each valid order then spends one unit of your order budget, all or none (over it, each is RATE_LIMITED), and each must fit your caps on unfinished orders, in input order (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS); a clientOrderId placed before always returns its order. */
   placeOrders: Array<PlaceOrderResult>;
+  /** Admin only: lift the pause of all trading or of one pair (a pair's pause is separate from the global one). Returns the pauses in force. */
+  resumeTrading: Array<TradingPause>;
 };
 
 
 /** Place and cancel your orders. */
 export type MutationCancelOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Place and cancel your orders. */
+export type MutationCancelUserOrdersArgs = {
+  userId: Scalars['String']['input'];
+};
+
+
+/** Place and cancel your orders. */
+export type MutationPauseTradingArgs = {
+  pair?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -73,6 +110,12 @@ export type MutationPlaceOrderArgs = {
 /** Place and cancel your orders. */
 export type MutationPlaceOrdersArgs = {
   inputs: Array<OrderInput>;
+};
+
+
+/** Place and cancel your orders. */
+export type MutationResumeTradingArgs = {
+  pair?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An order and its latest state. */
@@ -285,21 +328,49 @@ export type PlaceOrderResult = OrderPlaced | OrderRejected;
 /** Read your orders, and the tokens, venues and routes on offer. */
 export type Query = {
   __typename?: 'Query';
+  /** Admin only: any user's order; null if there is none. */
+  adminOrder?: Maybe<Order>;
+  /** Admin only: the audit trail, newest first. */
+  auditEvents: Array<AuditEvent>;
   /** One of your orders; null if it does not exist or is not yours. */
   order?: Maybe<Order>;
+  /** Who placed and cancelled one of your orders, when and from where; empty if it does not exist or is not yours. */
+  orderAudit: Array<AuditEvent>;
   /** Your orders, newest first (Relay connection, stable cursors). */
   orders: OrderConnection;
   /** Preview the route of a market order without placing it. Each quote (aliases too) counts against your quote budget, or without a token against your address's budget of anonymous reads (RATE_LIMITED). */
   quote: QuoteResult;
   /** Tokens you can trade. Without a token, counts against your address's budget of anonymous reads (RATE_LIMITED). */
   tokens: Array<Token>;
+  /** Admin only: the trading pauses in force. */
+  tradingPauses: Array<TradingPause>;
   /** The DEX venues the router quotes. Without a token, counts against your address's budget of anonymous reads (RATE_LIMITED). */
   venues: Array<Venue>;
 };
 
 
 /** Read your orders, and the tokens, venues and routes on offer. */
+export type QueryAdminOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Read your orders, and the tokens, venues and routes on offer. */
+export type QueryAuditEventsArgs = {
+  actor?: InputMaybe<Scalars['String']['input']>;
+  limit?: Scalars['Int']['input'];
+  subject?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read your orders, and the tokens, venues and routes on offer. */
 export type QueryOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Read your orders, and the tokens, venues and routes on offer. */
+export type QueryOrderAuditArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -354,6 +425,8 @@ export type QuoteResult = QuoteRejected | RouteQuote;
 export type RejectionCode =
   /** placeOrders got more orders than the batch cap; nothing was stored. */
   | 'BATCH_TOO_LARGE'
+  /** The operation needs a token with the admin role. */
+  | 'FORBIDDEN'
   /** An amount is not positive or has more decimals than its token. */
   | 'INVALID_AMOUNT'
   /** A field is malformed or out of its bounds; `field` names it. */
@@ -374,6 +447,8 @@ export type RejectionCode =
   | 'TOO_MANY_ORDERS_IN_FLIGHT'
   /** Over your cap on resting LIMIT, SNIPER and stop orders. */
   | 'TOO_MANY_RESTING_ORDERS'
+  /** An administrator paused all trading or this pair; nothing was stored. */
+  | 'TRADING_PAUSED'
   /** No token, or a token that is invalid or expired. */
   | 'UNAUTHENTICATED'
   /** The server cannot take it now (database down or not ready); nothing was stored, retry with the same clientOrderId. */
@@ -451,6 +526,15 @@ export type Token = {
   mint: Scalars['String']['output'];
   /** Ticker, when known. */
   symbol?: Maybe<Scalars['String']['output']>;
+};
+
+/** A trading pause in force. */
+export type TradingPause = {
+  __typename?: 'TradingPause';
+  /** * for all trading, else the pair's two mints. */
+  key: Scalars['String']['output'];
+  /** 'all trading' or the pair, e.g. SOL/USDC. */
+  label: Scalars['String']['output'];
 };
 
 /** What fired a resting order: the price seen and the pool whose change showed it. */
