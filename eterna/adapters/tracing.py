@@ -80,6 +80,17 @@ class Tracing:
 _open: list[Tracing] = []
 
 
+def flush_tracing(timeout_millis: int = 5000) -> None:
+    """Export the spans every open tracing of this process holds in its buffer, now.
+
+    For a process about to end without running its exit handlers (where the SDK's own flush
+    lives): uvicorn stops a server on SIGTERM and then raises the signal again, which kills
+    the process with what the batch processor still buffers.
+    """
+    for tracing in _open:
+        tracing.processor.force_flush(timeout_millis)
+
+
 def tracing_active() -> bool:
     """Tell whether this process traces (an app built now gets its request spans)."""
     return bool(_open)

@@ -18,7 +18,7 @@ from starlette.routing import Route as HttpRoute
 from starlette.types import Receive, Scope, Send
 
 from eterna.adapters.metrics.http import MetricsApp
-from eterna.adapters.tracing import TracedRequests, tracing_active
+from eterna.adapters.tracing import TracedRequests, flush_tracing, tracing_active
 from eterna.adapters.web.client_address import ClientAddress, TrustedProxies
 from eterna.adapters.web.connection_limits import ConnectionCap, OpenConnections
 from eterna.adapters.web.graphiql_files import GraphiqlFiles
@@ -137,6 +137,14 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            async with serving(app):
+                yield
+        finally:
+            flush_tracing()  # the process may die by its SIGTERM next: see flush_tracing
+
+    @contextlib.asynccontextmanager
+    async def serving(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, "api") as runtime:
             app.state.runtime = runtime
             app.state.metrics = MetricsApp(runtime.metrics)
