@@ -40,7 +40,8 @@ def _start_tracing(service: str) -> None:
         start_tracing(service)
     except TracingUnavailableError as exc:
         raise SystemExit(str(exc)) from None
-    log.info("tracing on: spans go to the OTLP exporter the OTEL_* variables name")
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER") or "otlp"
+    log.info("tracing on: spans go to the %s exporter the OTEL_* variables configure", exporter)
 
 
 def _on_system_allocator(settings: Settings) -> None:
@@ -177,7 +178,7 @@ def cmd_chain(args: argparse.Namespace) -> None:
         chain_seed=args.seed, chain_slot_ms=args.slot_ms, programs_dir=args.programs_dir
     )
     _configure_logging(settings)
-    _start_tracing("eterna-api")
+    _start_tracing("eterna-chain")
     host = args.host or settings.host
     port = args.port or settings.chain_port
     try:
