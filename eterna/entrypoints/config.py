@@ -239,7 +239,7 @@ class Settings(BaseSettings):
         "(through fragments too)",
     )
     max_fragments: int = Field(50, ge=0, description="most fragments in a GraphQL document")
-    max_operations: int = Field(20, ge=1, description="most operations in a GraphQL document")
+    max_operations: int = Field(40, ge=1, description="most operations in a GraphQL document")
     max_directives: int = Field(
         5, ge=1, description="most directives on one field, fragment, operation or variable"
     )
