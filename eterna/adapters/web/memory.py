@@ -115,6 +115,10 @@ class TrimAfterClosing:
 
     def check(self) -> bool:
         """Collect and release if a fall has settled; tell whether it did."""
+        return self._collected() and self._release()
+
+    def _collected(self) -> bool:
+        """Run a full collection if a fall has settled; tell whether it did."""
         now = self._count()
         self._peak = max(self._peak, now)
         if self._peak - now >= self._drop:
@@ -125,7 +129,7 @@ class TrimAfterClosing:
             return False  # nothing due, or connections are coming back: not now
         self._left -= 1
         gc.collect()
-        return self._release()
+        return True
 
     def start(self) -> None:
         """Check every ``every`` seconds in the background."""
@@ -142,5 +146,7 @@ class TrimAfterClosing:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._every)
-            if self.check():
+            # The collection holds the interpreter; malloc_trim, a foreign call, lets it go,
+            # so it walks the heap in a thread while the event loop serves everyone else.
+            if self._collected() and await asyncio.to_thread(self._release):
                 log.debug("collected and released free memory after connections closed")
