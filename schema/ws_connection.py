@@ -184,6 +184,14 @@ class Connection:
         self.context.connection_params = payload
         return await self.host.on_ws_connect(self.context)
 
+    async def acknowledge(self, ack: Mapping[str, object] | None) -> None:
+        """Send connection_ack (with the host's payload, if any); operations may start."""
+        frame: dict[str, object] = {"type": "connection_ack"}
+        if ack is not None:
+            frame["payload"] = ack
+        await self.send(frame)
+        self.acknowledged = True
+
     def start(self, op_id: str, work: Coroutine[Any, Any, None]) -> None:
         """Run an operation in a task of its own, under its id."""
         task = asyncio.create_task(self._guarded(op_id, work), name=f"graphql-ws-{op_id}")

@@ -57,15 +57,7 @@ class LegacyConnection(Connection):
             await self.send({"type": "connection_error", "payload": {"message": exc.reason}})
             await self.close(1011, "")
             return
-        await self.send(
-            {"type": "connection_ack"}
-            if ack is None
-            else {
-                "type": "connection_ack",
-                "payload": ack,
-            }
-        )
-        self.acknowledged = True
+        await self.acknowledge(ack)
 
     async def _start(self, op_id: str, payload: dict[str, Any]) -> None:
         if not self.acknowledged:

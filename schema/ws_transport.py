@@ -73,15 +73,7 @@ class TransportConnection(Connection):
         except InitRefusedError:
             await self.close(4403, "Forbidden")
             return
-        await self.send(
-            {"type": "connection_ack"}
-            if ack is None
-            else {
-                "type": "connection_ack",
-                "payload": ack,
-            }
-        )
-        self.acknowledged = True
+        await self.acknowledge(ack)
 
     async def _subscribe(self, op_id: str, payload: dict[str, Any]) -> None:
         if not self.acknowledged:
