@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,8 +14,9 @@ import redis.asyncio as aioredis
 from eterna.adapters.events.batching import BatchingPublisher
 from eterna.adapters.events.codec import event_to_json
 from eterna.adapters.events.transport import RedisStreamPublisher
-from eterna.domain.orders import OrderEvent, OrderStatus
+from eterna.domain.orders import OrderEvent
 from tests.conftest import REDIS_URL
+from tests.support.events import pending_event as _event
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -29,18 +28,6 @@ async def client() -> AsyncIterator[aioredis.Redis]:
         yield redis
     finally:
         await redis.aclose()
-
-
-def _event(user: str, seq: int = 1) -> OrderEvent:
-    return OrderEvent(
-        order_id=uuid.uuid4(),
-        user_id=user,
-        seq=seq,
-        status=OrderStatus.PENDING,
-        at=datetime(2030, 1, 1, tzinfo=UTC),
-        attempt=0,
-        message="accepted",
-    )
 
 
 class Counted:

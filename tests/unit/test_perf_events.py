@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from eterna.adapters.events.transport import RedisStreamDispatcher, RedisStreamP
 from eterna.application.events.hub import EventHub
 from eterna.domain.orders import OrderEvent, OrderStatus
 from tests.conftest import REDIS_URL
+from tests.support.events import pending_event as _event
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -29,18 +29,6 @@ async def client() -> AsyncIterator[aioredis.Redis]:
         yield redis
     finally:
         await redis.aclose()
-
-
-def _event(user: str, seq: int = 1) -> OrderEvent:
-    return OrderEvent(
-        order_id=uuid.uuid4(),
-        user_id=user,
-        seq=seq,
-        status=OrderStatus.PENDING,
-        at=datetime(2030, 1, 1, tzinfo=UTC),
-        attempt=0,
-        message="accepted",
-    )
 
 
 async def test_entries_carry_order_and_user(client: aioredis.Redis, redis_prefix: str) -> None:
@@ -66,7 +54,11 @@ async def test_a_dispatcher_hands_over_only_what_its_listeners_want(
     dispatcher = RedisStreamDispatcher(client, stream, hub, block_ms=100)
     await dispatcher.start()
     try:
-        mine, theirs, legacy = _event("alice"), _event("bob"), _event("alice", 2)
+        mine, theirs, legacy = (
+            _event("alice"),
+            _event("bob"),
+            _event("alice", 2),
+        )
         with hub.listen_user("alice") as by_user, hub.listen_order(theirs.order_id) as by_order:
             assert hub.wants(mine.order_id, "alice")
             assert hub.wants(theirs.order_id, "carol")
@@ -142,7 +134,10 @@ async def test_a_side_stream_gets_the_events_it_selects_as_well(
     publisher = RedisStreamPublisher(
         client, stream, side=(side, lambda e: e.status is OrderStatus.WAITING)
     )
-    pending, resting = _event("a"), replace(_event("b", 2), status=OrderStatus.WAITING)
+    pending, resting = (
+        _event("a"),
+        replace(_event("b", 2), status=OrderStatus.WAITING),
+    )
     await publisher.publish([pending])
     await publisher.publish([pending, resting])
     everything: Any = await client.xrange(stream)
