@@ -59,6 +59,7 @@ from eterna.application.ports import (
 )
 from eterna.application.triggers.checks import Cause, Firing, TriggerChecks
 from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.application.twap import TwapScheduler
 from eterna.core.logs import about
 from eterna.domain import steps
 from eterna.domain.errors import EternaError, LeaseLostError
@@ -102,8 +103,10 @@ class TriggerWatcher:
         queue: OrderQueue,
         clock: Callable[[], datetime],
         intake: Intake | None = None,
+        twap: TwapScheduler | None = None,
     ) -> None:
         self._repo = repo
+        self._twap = twap
         self._intake = intake
         self._pretrade = PreTrade(router, market)
         self._checks = TriggerChecks(router, market, concurrency=config.confirm_concurrency)
@@ -138,6 +141,8 @@ class TriggerWatcher:
                 group.create_task(self._evaluate(), name="watcher-evaluate")
                 if self._intake is not None:
                     group.create_task(self._follow_intake(self._intake), name="watcher-intake")
+                if self._twap is not None:  # TWAPs are scheduled by the same single holder
+                    group.create_task(self._twap.run(), name="watcher-twap")
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -149,7 +154,12 @@ class TriggerWatcher:
         log.info("watcher holds %d resting orders", len(self.book))
 
     def _remember(self, order: Order, cause: Cause | None) -> None:
-        """Index the order; with a cause, check its pair or mint on the next pass."""
+        """Index the order; with a cause, check its pair or mint on the next pass.
+
+        A working TWAP rests in WAITING too, but has no trigger: its scheduler drives it.
+        """
+        if order.type is OrderType.TWAP:
+            return
         self.book.remove(order.id)
         self.book.add(RestingOrder.of(order))
         self._orders[order.id] = order
