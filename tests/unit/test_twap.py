@@ -338,4 +338,8 @@ def test_completed_moves_the_totals_onto_the_parent() -> None:
     )
     after, event = parent.apply(step, T0)
     assert after.status is OrderStatus.CONFIRMED
-    assert (after.amount_out, event.amount_out, after.twap_reported) == (Decimal(150), Decimal(150), 3)
+    assert (after.amount_out, event.amount_out, after.twap_reported) == (
+        Decimal(150),
+        Decimal(150),
+        3,
+    )
