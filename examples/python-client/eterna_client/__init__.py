@@ -96,6 +96,12 @@ from .place_trailing_stop_order import (
     PlaceTrailingStopOrderPlaceOrderOrderPlacedOrder,
     PlaceTrailingStopOrderPlaceOrderOrderRejected,
 )
+from .place_twap_order import (
+    PlaceTwapOrder,
+    PlaceTwapOrderPlaceOrderOrderPlaced,
+    PlaceTwapOrderPlaceOrderOrderPlacedOrder,
+    PlaceTwapOrderPlaceOrderOrderRejected,
+)
 from .quote import (
     Quote,
     QuoteQuoteQuoteRejected,
@@ -106,6 +112,13 @@ from .quote import (
 from .resume_trading import ResumeTrading, ResumeTradingResumeTrading
 from .tokens import Tokens, TokensTokens
 from .trading_pauses import TradingPauses, TradingPausesTradingPauses
+from .twap_progress import (
+    TwapProgress,
+    TwapProgressOrder,
+    TwapProgressOrderChildren,
+    TwapProgressOrderProgress,
+    TwapProgressOrderTwap,
+)
 from .venues import Venues, VenuesVenues
 
 __all__ = [
@@ -187,6 +200,10 @@ __all__ = [
     "PlaceTrailingStopOrderPlaceOrderOrderPlaced",
     "PlaceTrailingStopOrderPlaceOrderOrderPlacedOrder",
     "PlaceTrailingStopOrderPlaceOrderOrderRejected",
+    "PlaceTwapOrder",
+    "PlaceTwapOrderPlaceOrderOrderPlaced",
+    "PlaceTwapOrderPlaceOrderOrderPlacedOrder",
+    "PlaceTwapOrderPlaceOrderOrderRejected",
     "Quote",
     "QuoteFields",
     "QuoteQuoteQuoteRejected",
@@ -206,6 +223,11 @@ __all__ = [
     "TokensTokens",
     "TradingPauses",
     "TradingPausesTradingPauses",
+    "TwapProgress",
+    "TwapProgressOrder",
+    "TwapProgressOrderChildren",
+    "TwapProgressOrderProgress",
+    "TwapProgressOrderTwap",
     "Upload",
     "Venues",
     "VenuesVenues",
