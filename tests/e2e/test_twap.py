@@ -15,8 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from httpx_ws import aconnect_ws
 
 from eterna.domain.twap import child_id
+from tests import graphql_ws
 from tests.e2e.conftest import Api
 from tests.e2e.test_limit_sniper import CANCEL, market_price, wait_for
 from tests.e2e.test_market_orders import ledger_of, place
@@ -117,6 +119,45 @@ async def test_a_twap_of_three_slices_over_three_seconds_completes_slice_by_slic
     for child in children:  # one transaction on the chain per slice, none for the parent
         assert len(ledger_of(api, child["id"])) == 1
     assert ledger_of(api, order_id) == []
+
+
+PROGRESS_EVENTS = """
+subscription Progress($id: ID!) {
+  orderEvents(orderId: $id) {
+    seq status message amountOut executedPrice
+    progress { slices slicesPlaced slicesDone slicesFilled slicesRemaining averagePrice }
+  }
+}
+"""
+
+
+async def test_a_twap_streams_its_progress_and_completes_after_its_last_slice(api: Api) -> None:
+    placed = await place(api, twap(slices=2, durationSeconds=1))
+    order_id = placed["order"]["id"]
+    async with aconnect_ws("/graphql", api.client, subprotocols=["graphql-transport-ws"]) as ws:
+        ack = await graphql_ws.init(ws, api.token("alice"))
+        assert ack["type"] == "connection_ack", ack
+        items, end = await graphql_ws.collect(ws, PROGRESS_EVENTS, {"id": order_id}, wait=30)
+    assert end is not None
+    assert end["type"] == "complete"
+    events = [i["orderEvents"] for i in items]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[-1]["status"] == "CONFIRMED"
+    progress = [e["progress"] for e in events if e["progress"]]
+    placed_counts = [p["slicesPlaced"] for p in progress]
+    assert placed_counts == sorted(placed_counts)
+    assert placed_counts[-1] == 2
+    done_counts = [p["slicesDone"] for p in progress]
+    assert done_counts == sorted(done_counts)  # progress only moves forward
+    assert progress[-1] | {"averagePrice": None} == {
+        "slices": 2,
+        "slicesPlaced": 2,
+        "slicesDone": 2,
+        "slicesFilled": 2,
+        "slicesRemaining": 0,
+        "averagePrice": None,
+    }
+    assert Decimal(progress[-1]["averagePrice"]) == Decimal(events[-1]["executedPrice"])
 
 
 async def test_cancelling_a_twap_stops_its_remaining_slices(api: Api) -> None:
