@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from httpx_ws import aconnect_ws
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
 from eterna.domain.twap import child_id
 from tests import graphql_ws
@@ -134,6 +134,7 @@ subscription Progress($id: ID!) {
 async def test_a_twap_streams_its_progress_and_completes_after_its_last_slice(api: Api) -> None:
     placed = await place(api, twap(slices=2, durationSeconds=1))
     order_id = placed["order"]["id"]
+    ws: AsyncWebSocketSession
     async with aconnect_ws("/graphql", api.client, subprotocols=["graphql-transport-ws"]) as ws:
         ack = await graphql_ws.init(ws, api.token("alice"))
         assert ack["type"] == "connection_ack", ack
