@@ -157,18 +157,28 @@ async def place_all(
 
     async def one(k: int, batch: list[dict[str, Any]]) -> None:
         nonlocal placed
-        async with gate:
-            response = await client.post(
-                cluster.graphql_url(0),
-                json={"query": PLACE_MANY, "variables": {"inputs": batch}},
-                headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"},
-            )
-        body = response.json()
-        error = graphql_errors(body)
-        refused = [r for r in (body.get("data") or {}).get("placeOrders") or [] if "code" in r]
-        if error or refused:
-            raise RuntimeError(error or str(refused[0]))
-        placed += len(batch)
+        while batch:
+            async with gate:
+                response = await client.post(
+                    cluster.graphql_url(0),
+                    json={"query": PLACE_MANY, "variables": {"inputs": batch}},
+                    headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"},
+                )
+            body = response.json()
+            error = graphql_errors(body)
+            if error:
+                raise RuntimeError(error)
+            results = (body.get("data") or {}).get("placeOrders") or []
+            # The in-flight cap counts stops until the watcher rests them: wait, as a client
+            # would, and send the refused ones again. Any other refusal is a failure.
+            again = [i for i, r in zip(batch, results, strict=True) if "code" in r]
+            codes = {r["code"] for r in results if "code" in r}
+            if codes - {"TOO_MANY_ORDERS_IN_FLIGHT"}:
+                raise RuntimeError(str(next(r for r in results if "code" in r)))
+            placed += len(batch) - len(again)
+            batch = again
+            if batch:
+                await asyncio.sleep(0.2)
 
     batches = [inputs[i : i + 100] for i in range(0, len(inputs), 100)]
     async with ticker(lambda: f"{placed}/{len(inputs)} orders placed"):

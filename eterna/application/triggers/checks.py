@@ -27,6 +27,7 @@ trades.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,7 +36,8 @@ from typing import Any
 from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
 from eterna.domain.orders import Order, OrderType
-from eterna.domain.stops import StopSeen, observe_order
+from eterna.domain.stop_book import GroupKey, StopGroup
+from eterna.domain.stops import StopSeen, observe
 from eterna.domain.tokens import Token, format_amount
 from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit, price_of
 from eterna.routing.router import Router
@@ -74,7 +76,7 @@ class Firing:
 
 Fire = Callable[[Firing], Awaitable[None]]
 # Trailing stops whose best price an observation raised, with the new best.
-Raised = Callable[[list[tuple[Order, Decimal]]], Awaitable[None]]
+Raised = Callable[[list[tuple[uuid.UUID, Decimal]]], Awaitable[None]]
 
 # The FIRE event's ``trigger`` detail of each stop kind.
 STOP_TRIGGERS = {
@@ -165,38 +167,48 @@ class TriggerChecks:
     async def stops(
         self,
         tokens: tuple[Token, Token],
-        orders: list[Order],
+        groups: list[tuple[GroupKey, StopGroup]],
+        orders: Callable[[uuid.UUID], Order | None],
+        *,
         cause: Cause,
         fire: Fire,
         raised: Raised,
+        only: set[uuid.UUID] | None = None,
     ) -> None:
         """Observe the pair's stops at their own prices: fire those that hold, raise trails.
 
-        Orders are grouped by what their route depends on (amount and impact filter): one
-        route per group, then a plain loop over its orders, so thousands of stops cost a
-        few routes and no task each.
+        One route per group (the stops sharing an amount and impact filter), then the
+        group's index (:mod:`eterna.domain.stop_book`) names the stops that fire and the
+        trailing bests that rise, so thousands of stops cost a few routes and bisects.
+        Each stop named to fire is confirmed by the rule itself (:func:`observe`).
         """
-        groups: dict[tuple[Decimal, int | None], list[Order]] = {}
-        for order in orders:
-            groups.setdefault((order.amount_in, order.max_price_impact_bps), []).append(order)
-        higher: list[tuple[Order, Decimal]] = []
+        higher: list[tuple[uuid.UUID, Decimal]] = []
         firings: list[Firing] = []
 
-        async def check(key: tuple[Decimal, int | None], members: list[Order]) -> None:
+        async def check(key: GroupKey, group: StopGroup) -> None:
             paid = await self.pays(*tokens, *key)
             if paid is None:
                 return
             price = price_of(key[0], paid)
-            for order in members:
-                seen = observe_order(order, price)
-                if seen.raised and seen.best is not None:
-                    higher.append((order, seen.best))
+            best_before = {i: group.best_of(i) for i in (only or ())}
+            seen_now = group.observe(price, only)
+            higher.extend(seen_now.raised)
+            for order_id in seen_now.fires:
+                order = orders(order_id)
+                if order is None:
+                    continue
+                best = best_before.get(order_id, group.best_of(order_id))
+                seen = observe(
+                    order.type,
+                    price,
+                    trigger_price=order.trigger_price,
+                    trail_bps=order.trail_bps,
+                    best=best,
+                )
                 if seen.fires:
                     firings.append(_stop_firing(order, tokens, price, seen, cause))
 
-        routed = await asyncio.gather(
-            *(check(k, m) for k, m in groups.items()), return_exceptions=True
-        )
+        routed = await asyncio.gather(*(check(k, g) for k, g in groups), return_exceptions=True)
         fired = await asyncio.gather(*map(fire, firings), return_exceptions=True)
         if higher:
             await raised(higher)
