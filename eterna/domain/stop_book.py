@@ -152,6 +152,20 @@ class StopGroup:
             fires += [i for _, i in members[:end]]
         return Observed(fires, raised)
 
+    def may_act(self, low: Decimal, high: Decimal) -> bool:
+        """Tell whether an observation at a price in [low, high] could fire or raise a stop.
+
+        False lets the caller skip the route that would give the exact price.
+        """
+        if self._losses and self._losses[-1][0] >= low:
+            return True
+        if self._profits and self._profits[0][0] <= high:
+            return True
+        if self._never_seen or (self._bests and self._bests[0] < high):
+            return True  # a best price may rise
+        # In each bucket the smallest trail has the highest trigger.
+        return any(trail_trigger(b, self._buckets[b][0][0]) >= low for b in self._bests)
+
     def _observe_some(self, price: Decimal, only: set[uuid.UUID]) -> Observed:
         fires: list[uuid.UUID] = []
         raised: list[tuple[uuid.UUID, Decimal]] = []

@@ -116,3 +116,18 @@ def test_a_stop_without_its_trigger_is_refused() -> None:
     with pytest.raises(ValueError, match="not a stop"):
         group.add(_entry(OrderType.LIMIT, Decimal(1), None, None))
     assert len(group) == 0
+
+
+@settings(max_examples=1_000, deadline=None)
+@given(st.lists(stop, max_size=30), prices, prices, prices)
+def test_a_group_that_may_not_act_neither_fires_nor_raises(
+    stops: list[Fields], a: Decimal, b: Decimal, c: Decimal
+) -> None:
+    low, price, high = sorted((a, b, c))
+    group = StopGroup()
+    for fields in stops:
+        group.add(_entry(*fields))
+    may_act = group.may_act(low, high)
+    observed = group.observe(price)
+    if not may_act:
+        assert observed == ([], [])

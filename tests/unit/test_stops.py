@@ -94,6 +94,22 @@ def drive(
         # One book across the path, as the watcher keeps it: the index holds the best price.
         book, pair = RestingBook(), (SOL.mint, USDC.mint)
         book.add(RestingOrder.of(order))
+        # Stops of a smaller and a larger amount that never fire: the order's group is then
+        # one the checks may skip when the ends' prices bound it away from its trigger.
+        companions = {
+            o.id: o
+            for o in (
+                world.repo.rest(
+                    type=OrderType.STOP_LOSS,
+                    trigger_price=Decimal("0.01"),
+                    amount_in=amount,
+                    limit_price=None,
+                )
+                for amount in (Decimal("0.5"), Decimal(2))
+            )
+        }
+        for companion in companions.values():
+            book.add(RestingOrder.of(companion))
         for i, price in enumerate(path):
             world.price(str(price))
 
@@ -109,7 +125,7 @@ def drive(
             await checks.stops(
                 (SOL, USDC),
                 book.stop_groups(pair),
-                {order.id: order}.get,
+                ({order.id: order} | companions).get,
                 cause=Cause("update"),
                 fire=fire,
                 raised=raised,

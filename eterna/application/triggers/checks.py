@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,9 @@ from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit, pric
 from eterna.routing.router import Router
 
 PROBE_SLIPPAGE_BPS = 50  # any value: the checks compare outputs and never send
+# How far outside the bounds of its pair's smallest and largest amounts a stop group's price
+# is taken to possibly lie (see _widened).
+BOUND_MARGIN_BPS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,16 +186,16 @@ class TriggerChecks:
         Each stop named to fire is confirmed by the rule itself (:func:`observe`).
         """
         higher: list[tuple[uuid.UUID, Decimal]] = []
-        firings: list[Firing] = []
 
-        async def check(key: GroupKey, group: StopGroup) -> None:
+        async def check(key: GroupKey, group: StopGroup) -> Decimal | None:
             paid = await self.pays(*tokens, *key)
             if paid is None:
-                return
+                return None
             price = price_of(key[0], paid)
             best_before = {i: group.best_of(i) for i in (only or ())}
             seen_now = group.observe(price, only)
             higher.extend(seen_now.raised)
+            firings: list[Firing] = []
             for order_id in seen_now.fires:
                 order = orders(order_id)
                 if order is None:
@@ -207,12 +210,26 @@ class TriggerChecks:
                 )
                 if seen.fires:
                     firings.append(_stop_firing(order, tokens, price, seen, cause))
+            # Fired as soon as the group is decided, not after every group's route.
+            _raise_first(await asyncio.gather(*map(fire, firings), return_exceptions=True))
+            return price
 
-        routed = await asyncio.gather(*(check(k, g) for k, g in groups), return_exceptions=True)
-        fired = await asyncio.gather(*map(fire, firings), return_exceptions=True)
+        first, rest = groups, []
+        plain = sorted((k for k, _ in groups if k[1] is None), key=lambda k: k[0])
+        if only is None and len(plain) > 2:
+            ends = {plain[0], plain[-1]}
+            first = [(k, g) for k, g in groups if k in ends]
+            rest = [(k, g) for k, g in groups if k not in ends]
+        results = await asyncio.gather(*(check(k, g) for k, g in first), return_exceptions=True)
+        if rest:
+            bounds = [r for r in results if isinstance(r, Decimal)]
+            if len(bounds) == 2:
+                low, high = _widened(min(bounds), max(bounds))
+                rest = [(k, g) for k, g in rest if k[1] is not None or g.may_act(low, high)]
+            results += await asyncio.gather(*(check(k, g) for k, g in rest), return_exceptions=True)
         if higher:
             await raised(higher)
-        _raise_first([*routed, *fired])
+        _raise_first(results)
 
     async def snipers(self, mint: str, orders: list[Order], cause: Cause, fire: Fire) -> None:
         """Fire the sniper orders awaiting mint that can buy it now within their filters."""
@@ -270,7 +287,18 @@ def _stop_firing(
     )
 
 
-def _raise_first(results: list[BaseException | None]) -> None:
+def _widened(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal]:
+    """Widen the price bounds of the smallest and largest stop amounts by a margin.
+
+    The executable price falls as the amount grows, so the prices of every amount in
+    between lie within them; the margin covers what routing on a grid and rounding to base
+    units may break of that rule.
+    """
+    margin = Decimal(BOUND_MARGIN_BPS) / 10_000
+    return low - low * margin, high + high * margin
+
+
+def _raise_first(results: Sequence[object]) -> None:
     """Raise the first error of gathered checks, once all of them finished."""
     for result in results:
         if isinstance(result, BaseException):
