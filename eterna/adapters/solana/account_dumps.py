@@ -29,7 +29,17 @@ from typing import Any, Final
 
 from solders.pubkey import Pubkey
 
+from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.discovery import pool_mints
+from eterna.adapters.solana.dlmm import decode_lb_pair
+from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM
+from eterna.adapters.solana.pools import PROGRAM_VENUES, PoolEntry
+from eterna.adapters.solana.rpc import AccountInfo, Commitment, SolanaRpc
+from eterna.adapters.solana.snapshots import needed_keys
+from eterna.adapters.solana.spl import decode_mint
+from eterna.adapters.solana.whirlpool import oracle_address as whirlpool_oracle_address
 from eterna.domain.errors import EternaError
+from eterna.domain.tokens import Token
 
 MANIFEST: Final = "snapshot.json"
 ACCOUNTS_DIR: Final = "accounts"
@@ -191,3 +201,81 @@ def write_dump(
         }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     (folder / "SOURCE.md").write_text(source)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedDump:
+    """What :func:`fetch_dump` read: every account, all at one slot, and the pools' mints."""
+
+    accounts: tuple[DumpedAccount, ...]
+    slot: int
+    mints: Mapping[Pubkey, MintNote]
+
+
+MAX_ACCOUNTS_PER_CALL: Final = 100
+
+
+async def fetch_dump(
+    rpc: SolanaRpc, pools: Sequence[Pubkey], *, commitment: Commitment = "confirmed"
+) -> FetchedDump:
+    """Read the pools and every account a swap on them needs, all at one slot.
+
+    The accounts are found as the engine's reader finds them
+    (:func:`~eterna.adapters.solana.snapshots.needed_keys`: vaults, config, tick or bin
+    arrays), plus the mints and what the swap instruction writes besides (CP-Swap's
+    observation, DLMM's oracle). A last ``getMultipleAccounts`` reads them all together, so
+    the dump is one slot's state.
+
+    :raises DumpError: when a pool is missing or not a pool of the three programs, or there
+        are more accounts than one call reads.
+    """
+    read: dict[Pubkey, AccountInfo | None] = {}
+
+    async def fetch(keys: Sequence[Pubkey]) -> None:
+        todo = [k for k in dict.fromkeys(keys) if k not in read]
+        for start in range(0, len(todo), MAX_ACCOUNTS_PER_CALL):
+            batch = todo[start : start + MAX_ACCOUNTS_PER_CALL]
+            answer = await rpc.get_multiple_accounts(batch, commitment=commitment)
+            read.update(zip(batch, answer.value, strict=True))
+
+    await fetch(pools)
+    mints: dict[Pubkey, MintNote] = {}
+    for pool in pools:
+        account = read[pool]
+        if account is None:
+            raise DumpError(f"no account at {pool}")
+        if account.owner not in PROGRAM_VENUES:
+            raise DumpError(f"{pool} is owned by {account.owner}, not a DEX program")
+        pair = pool_mints(account.owner, account.data)
+        await fetch(pair)
+        tokens = []
+        for mint in pair:
+            found = read[mint]
+            if found is None:
+                raise DumpError(f"pool {pool}: no mint account at {mint}")
+            note = MintNote(decode_mint(found.data).decimals)
+            mints[mint] = note
+            tokens.append(Token(str(mint), None, note.decimals))
+        entry = PoolEntry(PROGRAM_VENUES[account.owner], account.owner, pool, *tokens)
+        while missing := [k for k in needed_keys(entry, read) if k not in read]:
+            await fetch(missing)
+        await fetch(_swap_extras(account.owner, pool, account.data))
+    keys = [k for k, v in read.items() if v is not None]
+    if len(keys) > MAX_ACCOUNTS_PER_CALL:
+        raise DumpError(f"{len(keys)} accounts do not fit one getMultipleAccounts call")
+    answer = await rpc.get_multiple_accounts(keys, commitment=commitment)
+    accounts = tuple(
+        DumpedAccount(k, a.lamports, a.data, a.owner, a.executable, a.rent_epoch)
+        for k, a in zip(keys, answer.value, strict=True)
+        if a is not None
+    )
+    return FetchedDump(accounts, answer.slot, mints)
+
+
+def _swap_extras(program: Pubkey, pool: Pubkey, data: bytes) -> list[Pubkey]:
+    """Return the accounts a swap writes that a quote does not read."""
+    if program == CPSWAP_PROGRAM:
+        return [cpswap.decode_pool_state(data).observation_key]
+    if program == DLMM_PROGRAM:
+        return [decode_lb_pair(data).oracle]
+    return [whirlpool_oracle_address(pool)]

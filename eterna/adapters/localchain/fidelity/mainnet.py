@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,6 +39,7 @@ from eterna.amm.base import PoolMath
 RUN: Final = 10
 U64_MAX: Final = 2**64 - 1
 WALLET_LAMPORTS: Final = 10**18
+MAX_AMOUNT: Final = 10**17
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +129,14 @@ def run(chain: LocalChain, pool: LoadedPool, *, swaps: int, seed: int) -> Report
     if not first.tradable:
         raise ValueError(f"pool {entry.address} takes no swaps: {first.closed_reason}")
     now = first.unix_time
-    limits = (
-        most_in(first.math, a_to_b=True, now=now),
-        most_in(first.math, a_to_b=False, now=now),
+    # Up to what fills, and at most a few times the input reserve (a constant-product pool
+    # fills any amount) and what the wallet wraps.
+    limits = tuple(
+        min(most_in(first.math, a_to_b=side, now=now), 3 * reserve + 1, MAX_AMOUNT)
+        for side, reserve in ((True, first.reserves[0]), (False, first.reserves[1]))
     )
-    drawn = draw(random.Random(seed), limits, swaps)
+    drawn = draw(random.Random(seed), (limits[0], limits[1]), swaps)
     trader = chain.new_wallet(WALLET_LAMPORTS)
-    _fund(chain, trader, entry, drawn)
     dumped = chain.snapshot()
     outcome = Outcome()
     zero_fills: list[ZeroFill] = []
@@ -150,15 +151,13 @@ def run(chain: LocalChain, pool: LoadedPool, *, swaps: int, seed: int) -> Report
     return Report(outcome, tuple(zero_fills))
 
 
-def _fund(chain: LocalChain, trader: Keypair, entry: PoolEntry, swaps: Sequence[Swap]) -> None:
-    for side, token in ((True, entry.token_a), (False, entry.token_b)):
-        mint = Pubkey.from_string(token.mint)
-        if mint == WSOL_MINT:
-            continue  # the swap transaction wraps the wallet's SOL
-        needed = min(U64_MAX, sum(s.amount for s in swaps if s.a_to_b == side))
-        program = chain.token_program_of(mint)
-        account = associated_token_address(trader.pubkey(), mint, program)
-        put_token_account(chain, account, mint, trader.pubkey(), needed)
+def _hold(chain: LocalChain, trader: Keypair, mint_in: Pubkey, swap: Swap) -> None:
+    """Give the wallet exactly the swap's input (wrapped SOL: the transaction wraps lamports)."""
+    if mint_in == WSOL_MINT:
+        return
+    program = chain.token_program_of(mint_in)
+    account = associated_token_address(trader.pubkey(), mint_in, program)
+    put_token_account(chain, account, mint_in, trader.pubkey(), swap.amount)
 
 
 def _one(
@@ -168,6 +167,7 @@ def _one(
     (quote,) = before.math.quote_amounts([swap.amount], a_to_b=swap.a_to_b, now=before.unix_time)
     mints = [Pubkey.from_string(m) for m in entry.mints]
     mint_in, mint_out = mints if swap.a_to_b else mints[::-1]
+    _hold(chain, trader, mint_in, swap)
     planned = PlannedSwap(
         snapshot=before,
         a_to_b=swap.a_to_b,

@@ -1,0 +1,115 @@
+"""``eterna snapshots fetch`` against the local chain's JSON-RPC, and its dump loaded back.
+
+The command reads a pool of each program and every account a swap on it needs with
+getMultipleAccounts, at one slot; the dump then goes into a fresh chain (``set_account``),
+where the engine's path quotes and swaps on it exactly as on the chain it came from. This is
+the path a dump of mainnet takes on a machine with internet; here the local chain stands in.
+Also here: getProgramAccounts with the filters pool discovery uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from eterna.adapters.localchain.fidelity import mainnet
+from eterna.adapters.localchain.mainnet_pools import load_dump
+from eterna.adapters.localchain.programs import PROGRAMS_DIR_ENV, ProgramFile
+from eterna.adapters.localchain.svm import LocalChain
+from eterna.adapters.solana.account_dumps import fetch_dump, read_dump
+from eterna.adapters.solana.anchor import account_discriminator
+from eterna.adapters.solana.discovery import POOL_KINDS
+from eterna.adapters.solana.rpc import DataSizeFilter, MemcmpFilter
+from eterna.domain.tokens import SOL, USDC
+from eterna.entrypoints.cli import main
+from tests.chain.node_support import manual_node, pool_of
+from tests.chain.rpc_support import http_rpc, served
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_command_dumps_pools_that_swap_alike_in_a_fresh_chain(
+    program_files: list[ProgramFile], tmp_path: Path
+) -> None:
+    node = manual_node(program_files)
+    pools = {v: pool_of(node, v, SOL, USDC).address for v in ("raydium", "orca", "meteora")}
+    folders = {v: tmp_path / v for v in pools}
+    async with served(node) as url:
+        for venue, pool in pools.items():
+            command = [sys.executable, "-m", "eterna", "snapshots", "fetch", str(pool)]
+            command += ["--rpc", url, "--out", str(folders[venue]), "--cluster", "localchain"]
+            process = await asyncio.create_subprocess_exec(
+                *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+            out, err = await process.communicate()
+            assert process.returncode == 0, err.decode()
+            assert b"accounts at slot" in out
+
+    manifest = json.loads((folders["raydium"] / "snapshot.json").read_text())
+    assert manifest["pools"] == [str(pools["raydium"])]
+    assert manifest["slot"] > 0
+    assert url.split("//")[1].split(":")[0] in (folders["raydium"] / "SOURCE.md").read_text()
+    for venue, folder in folders.items():
+        dump = read_dump(folder)
+        chain = LocalChain(program_files)
+        (loaded,) = load_dump(chain, dump)
+        assert loaded.added == ()  # the dump holds every account a swap needs
+        report = mainnet.run(chain, loaded, swaps=200, seed=7)
+        detail = "\n".join(map(str, report.outcome.mismatches))
+        assert not report.outcome.mismatches, f"{venue}:\n{detail}"
+        assert report.outcome.filled >= 150, venue
+
+
+async def test_a_dump_is_one_slot_of_the_chain(program_files: list[ProgramFile]) -> None:
+    node = manual_node(program_files)
+    pool = pool_of(node, "meteora", SOL, USDC).address
+    async with http_rpc(node) as (rpc, _):
+        fetched = await fetch_dump(rpc, [pool])
+        slot = await rpc.get_slot()
+    assert fetched.slot == slot
+    by_key = {a.address: a for a in fetched.accounts}
+    assert pool in by_key
+    assert by_key[pool].data == node.account(pool).data  # type: ignore[union-attr]
+    assert {m.decimals for m in fetched.mints.values()} == {SOL.decimals, USDC.decimals}
+
+
+async def test_program_accounts_are_listed_with_size_and_memcmp_filters(
+    program_files: list[ProgramFile],
+) -> None:
+    node = manual_node(program_files)
+    async with http_rpc(node) as (rpc, _):
+        for kind in POOL_KINDS:
+            everything = await rpc.get_program_accounts(kind.program)
+            pools = await rpc.get_program_accounts(kind.program, kind.filters)
+            listed = {k.address for k in pools.value}
+            assert listed
+            assert all(len(k.account.data) == kind.size for k in pools.value)
+            assert listed < {k.address for k in everything.value}
+            none = await rpc.get_program_accounts(
+                kind.program,
+                [DataSizeFilter(kind.size), MemcmpFilter(0, account_discriminator("Nothing"))],
+            )
+            assert none.value == []
+
+
+def test_the_command_refuses_an_address_that_is_not_one(
+    program_files: list[ProgramFile], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    monkeypatch.setenv(PROGRAMS_DIR_ENV, str(program_files[0].path.parent))
+    with pytest.raises(SystemExit, match="not a pool address"):
+        main(
+            [
+                "snapshots",
+                "fetch",
+                "nope",
+                "--out",
+                str(tmp_path / "x"),
+                "--rpc",
+                "http://127.0.0.1:9",
+            ]
+        )
