@@ -27,6 +27,7 @@ from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.solana.account_dumps import Dump, DumpError, read_dump
 from eterna.adapters.solana.ids import DLMM_PROGRAM, WHIRLPOOL_PROGRAM
 from eterna.adapters.solana.whirlpool import decode_whirlpool
+from eterna.amm.whirlpool import WhirlpoolPool
 
 SWAPS_PER_POOL = 250
 SEED = 20_261_207
@@ -52,6 +53,21 @@ def test_the_dumps_hold_real_pools_of_whirlpool_and_dlmm(dumps: dict[str, Dump])
     owners = {d.accounts[p].owner for d in dumps.values() for p in d.pools}
     assert {WHIRLPOOL_PROGRAM, DLMM_PROGRAM} <= owners
     assert all(d.cluster == "mainnet-beta" for d in dumps.values())
+
+
+def test_a_whole_dump_needs_nothing_added_and_holds_ticks_a_swap_crosses(
+    program_files: list[ProgramFile], dumps: dict[str, Dump]
+) -> None:
+    crossing = 0
+    for dump in dumps.values():
+        if dump.accounts[dump.pools[0]].owner != WHIRLPOOL_PROGRAM:
+            continue
+        chain, pool = _load(program_files, dump)
+        math = mainnet.read(chain, pool.entry).math
+        if isinstance(math, WhirlpoolPool) and math.ticks:
+            crossing += 1
+            assert not any(a.startswith("vault") for a in pool.added)
+    assert crossing >= 1
 
 
 def test_a_loaded_pool_decodes_to_the_dumped_state_with_real_tokens(

@@ -33,13 +33,27 @@ from eterna.adapters.solana.pools import PoolEntry
 from eterna.adapters.solana.rpc import AccountInfo
 from eterna.adapters.solana.snapshots import PoolSnapshot, needed_keys, snapshot
 from eterna.adapters.solana.spl import associated_token_address
-from eterna.adapters.solana.transactions import TransactionConfig, build_swap_transaction
+from eterna.adapters.solana.transactions import (
+    MAX_COMPUTE_UNITS,
+    TransactionConfig,
+    build_swap_transaction,
+)
 from eterna.amm.base import PoolMath
 
 RUN: Final = 10
 U64_MAX: Final = 2**64 - 1
 WALLET_LAMPORTS: Final = 10**18
 MAX_AMOUNT: Final = 10**17
+# The most a transaction may use: a swap across many of a real pool's ticks passes the
+# engine's per-venue budgets (:class:`TransactionConfig`), and this checks the math.
+SWAP_BUDGET: Final = TransactionConfig(
+    compute_unit_price=0,
+    compute_units={
+        "raydium": MAX_COMPUTE_UNITS,
+        "orca": MAX_COMPUTE_UNITS,
+        "meteora": MAX_COMPUTE_UNITS,
+    },
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +130,15 @@ class ZeroFill:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A run's outcome, and the swaps that paid nothing but landed (counted as refused)."""
+    """A run's outcome, with what the program did beyond our math's answers.
+
+    ``zero_fills``: the swaps that paid nothing but landed (counted as refused);
+    ``max_compute_units``: the most a landed swap transaction used.
+    """
 
     outcome: Outcome
     zero_fills: tuple[ZeroFill, ...]
+    max_compute_units: int
 
 
 def run(chain: LocalChain, pool: LoadedPool, *, swaps: int, seed: int) -> Report:
@@ -140,15 +159,19 @@ def run(chain: LocalChain, pool: LoadedPool, *, swaps: int, seed: int) -> Report
     dumped = chain.snapshot()
     outcome = Outcome()
     zero_fills: list[ZeroFill] = []
+    units = 0
     for step, swap in enumerate(drawn):
         if step % RUN == 0:
             chain.restore(dumped)
         chain.advance(slots=1)
-        one, zero = _one(chain, entry, trader, swap, case=f"{entry.address}#{seed}", step=step)
+        one, zero, used = _one(
+            chain, entry, trader, swap, case=f"{entry.address}#{seed}", step=step
+        )
         outcome += one
+        units = max(units, used)
         if zero is not None:
             zero_fills.append(zero)
-    return Report(outcome, tuple(zero_fills))
+    return Report(outcome, tuple(zero_fills), units)
 
 
 def _hold(chain: LocalChain, trader: Keypair, mint_in: Pubkey, swap: Swap) -> None:
@@ -162,7 +185,7 @@ def _hold(chain: LocalChain, trader: Keypair, mint_in: Pubkey, swap: Swap) -> No
 
 def _one(
     chain: LocalChain, entry: PoolEntry, trader: Keypair, swap: Swap, *, case: str, step: int
-) -> tuple[Outcome, ZeroFill | None]:
+) -> tuple[Outcome, ZeroFill | None, int]:
     before = read(chain, entry)
     (quote,) = before.math.quote_amounts([swap.amount], a_to_b=swap.a_to_b, now=before.unix_time)
     mints = [Pubkey.from_string(m) for m in entry.mints]
@@ -182,7 +205,7 @@ def _one(
         wallet=trader,
         memo_text=f"{case} step {step}",
         blockhash=chain.latest_blockhash(),
-        config=TransactionConfig(compute_unit_price=0),
+        config=SWAP_BUDGET,
     )
     result = chain.send_transaction(tx.transaction)
     vault_in, vault_out = before.vaults if swap.a_to_b else before.vaults[::-1]
@@ -194,7 +217,8 @@ def _one(
         elif result.ok:
             # The program lands a swap that pays nothing (Whirlpool: the input goes to fees);
             # our math refuses it, so the engine never sends one.
-            return Outcome(swaps=1, refused=1), ZeroFill(swap, result.token_change(vault_in))
+            zero = ZeroFill(swap, result.token_change(vault_in))
+            return Outcome(swaps=1, refused=1), zero, result.compute_units
     elif not result.ok:
         problems.append(
             f"our math pays {quote.amount_out} for {swap}; the program failed: {result.error}"
@@ -217,7 +241,7 @@ def _one(
         refused=int(not problems and not result.ok),
         mismatches=tuple(Mismatch(case, step, p) for p in problems),
     )
-    return outcome, None
+    return outcome, None, result.compute_units if result.ok else 0
 
 
 __all__ = ["RUN", "Report", "Swap", "ZeroFill", "draw", "most_in", "read", "run"]
