@@ -12,19 +12,33 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.fidelity import mainnet
-from eterna.adapters.localchain.mainnet_pools import load_dump
+from eterna.adapters.localchain.mainnet_pools import load_dump, locate_snapshots
+from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import PROGRAMS_DIR_ENV, ProgramFile
 from eterna.adapters.localchain.svm import LocalChain
-from eterna.adapters.solana.account_dumps import fetch_dump, read_dump
+from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.account_dumps import (
+    DumpedAccount,
+    DumpError,
+    MintNote,
+    fetch_dump,
+    read_dump,
+    write_dump,
+)
 from eterna.adapters.solana.anchor import account_discriminator
 from eterna.adapters.solana.discovery import POOL_KINDS
+from eterna.adapters.solana.ids import WHIRLPOOL_PROGRAM, WSOL_MINT
+from eterna.adapters.solana.pool_list import MINT_OFFSETS
 from eterna.adapters.solana.rpc import DataSizeFilter, MemcmpFilter
-from eterna.domain.tokens import SOL, USDC
+from eterna.adapters.solana.spl import decode_token_account
+from eterna.domain.tokens import BONK, SOL, USDC
 from eterna.entrypoints.cli import main
 from tests.chain.node_support import manual_node, pool_of
 from tests.chain.rpc_support import http_rpc, served
@@ -113,3 +127,93 @@ def test_the_command_refuses_an_address_that_is_not_one(
                 "http://127.0.0.1:9",
             ]
         )
+
+
+async def _dump_of(node: LocalNode, pool: Pubkey, folder: Path) -> None:
+    async with http_rpc(node) as (rpc, _):
+        fetched = await fetch_dump(rpc, [pool])
+    write_dump(
+        folder,
+        fetched.accounts,
+        pools=[pool],
+        mints=fetched.mints,
+        cluster="localchain",
+        slot=fetched.slot,
+        source="test\n",
+    )
+
+
+async def test_a_cpswap_dump_without_vaults_takes_its_reserves_from_the_manifest(
+    program_files: list[ProgramFile], tmp_path: Path
+) -> None:
+    node = manual_node(program_files)
+    pool = pool_of(node, "raydium", SOL, USDC).address
+    await _dump_of(node, pool, tmp_path)
+    state = cpswap.decode_pool_state(node.account(pool).data)  # type: ignore[union-attr]
+    vaults = (state.token_0_vault, state.token_1_vault)
+    held = tuple(decode_token_account(node.account(v).data).amount for v in vaults)  # type: ignore[union-attr]
+    owed = (
+        state.protocol_fees_token_0 + state.fund_fees_token_0,
+        state.protocol_fees_token_1 + state.fund_fees_token_1,
+    )
+    for vault in vaults:
+        (tmp_path / "accounts" / f"{vault}.json").unlink()
+    with pytest.raises(DumpError, match="no reserves in the manifest"):
+        load_dump(LocalChain(program_files), read_dump(tmp_path))
+
+    manifest = json.loads((tmp_path / "snapshot.json").read_text())
+    manifest["reserves"] = {str(pool): [held[0] - owed[0], held[1] - owed[1]]}
+    (tmp_path / "snapshot.json").write_text(json.dumps(manifest))
+    chain = LocalChain(program_files)
+    (loaded,) = load_dump(chain, read_dump(tmp_path))
+
+    assert [a.split(":")[0] for a in loaded.added] == [f"vault {v}" for v in vaults]
+    assert tuple(chain.token_balance(v) for v in vaults) == held
+    report = mainnet.run(chain, loaded, swaps=60, seed=3)
+    assert not report.outcome.mismatches
+    assert report.outcome.filled > 30
+
+
+async def test_a_dump_missing_a_mint_needs_its_decimals(
+    program_files: list[ProgramFile], tmp_path: Path
+) -> None:
+    node = manual_node(program_files)
+    pool = pool_of(node, "orca", BONK, SOL).address
+    await _dump_of(node, pool, tmp_path)
+    (tmp_path / "accounts" / f"{BONK.mint}.json").unlink()
+    chain = LocalChain(program_files)
+    (loaded,) = load_dump(chain, read_dump(tmp_path))  # BONK is a well-known token
+    assert f"mint {BONK.mint} ({BONK.decimals} decimals)" in loaded.added
+    assert chain.mint(Pubkey.from_string(BONK.mint)).decimals == BONK.decimals
+
+    # A mint nobody knows: the manifest must give its decimals.
+    dump = read_dump(tmp_path)
+    stranger = Pubkey.new_unique()
+    offset = MINT_OFFSETS[WHIRLPOOL_PROGRAM][0]
+    data = bytearray(dump.accounts[pool].data)
+    data[offset : offset + 32] = bytes(stranger)
+    accounts = {**dump.accounts, pool: replace(dump.accounts[pool], data=bytes(data))}
+    with pytest.raises(DumpError, match="neither dumped nor given decimals"):
+        load_dump(LocalChain(program_files), replace(dump, accounts=accounts))
+    noted = replace(dump, accounts=accounts, mints={stranger: MintNote(3, "NEW")})
+    (loaded,) = load_dump(LocalChain(program_files), noted)
+    assert (loaded.entry.token_a.symbol, loaded.entry.token_a.decimals) == ("NEW", 3)
+
+
+def test_dump_files_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(DumpError, match="no pool dumps"):
+        locate_snapshots(tmp_path / "absent")
+    with pytest.raises(DumpError):
+        DumpedAccount.from_json({"pubkey": "x", "account": {}})
+    with pytest.raises(DumpError, match="base64"):
+        DumpedAccount.from_json(
+            {
+                "pubkey": str(WSOL_MINT),
+                "account": {"lamports": 1, "data": ["", "base58"], "owner": str(WSOL_MINT)},
+            }
+        )
+    account = DumpedAccount(WSOL_MINT, 5, b"\x01\x02", WSOL_MINT)
+    assert DumpedAccount.from_json(account.to_json()) == account
+    write_dump(tmp_path, [account], pools=[Pubkey.new_unique()], source="x\n")
+    with pytest.raises(DumpError, match="no account file of pool"):
+        read_dump(tmp_path)
