@@ -39,8 +39,7 @@ def main() -> int:
         help="the engine's per-venue compute budget instead of the maximum",
     )
     args = parser.parse_args()
-    if args.engine_budget:
-        mainnet.SWAP_BUDGET = TransactionConfig(compute_unit_price=0)  # type: ignore[misc]
+    budget = TransactionConfig(compute_unit_price=0) if args.engine_budget else mainnet.SWAP_BUDGET
     configured = os.environ.get(PROGRAMS_DIR_ENV)
     try:
         programs = locate_programs(Path(configured) if configured else None)
@@ -54,7 +53,7 @@ def main() -> int:
             chain = LocalChain(programs)
             (pool,) = load_dump(chain, dump)
             start = time.perf_counter()
-            report = mainnet.run(chain, pool, swaps=args.swaps, seed=seed)
+            report = mainnet.run(chain, pool, swaps=args.swaps, seed=seed, budget=budget)
             seconds = time.perf_counter() - start
             out = report.outcome
             compute = [m for m in out.mismatches if any(f in m.detail for f in COMPUTE_FAILURES)]

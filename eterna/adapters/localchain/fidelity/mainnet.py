@@ -141,8 +141,18 @@ class Report:
     max_compute_units: int
 
 
-def run(chain: LocalChain, pool: LoadedPool, *, swaps: int, seed: int) -> Report:
-    """Run swaps random swaps on a loaded pool through the engine's path; compare each."""
+def run(
+    chain: LocalChain,
+    pool: LoadedPool,
+    *,
+    swaps: int,
+    seed: int,
+    budget: TransactionConfig = SWAP_BUDGET,
+) -> Report:
+    """Run swaps random swaps on a loaded pool through the engine's path; compare each.
+
+    ``budget``: the transactions' compute budget (the maximum by default).
+    """
     entry = pool.entry
     first = read(chain, entry)
     if not first.tradable:
@@ -165,7 +175,7 @@ def run(chain: LocalChain, pool: LoadedPool, *, swaps: int, seed: int) -> Report
             chain.restore(dumped)
         chain.advance(slots=1)
         one, zero, used = _one(
-            chain, entry, trader, swap, case=f"{entry.address}#{seed}", step=step
+            chain, entry, trader, swap, budget, case=f"{entry.address}#{seed}", step=step
         )
         outcome += one
         units = max(units, used)
@@ -184,7 +194,14 @@ def _hold(chain: LocalChain, trader: Keypair, mint_in: Pubkey, swap: Swap) -> No
 
 
 def _one(
-    chain: LocalChain, entry: PoolEntry, trader: Keypair, swap: Swap, *, case: str, step: int
+    chain: LocalChain,
+    entry: PoolEntry,
+    trader: Keypair,
+    swap: Swap,
+    budget: TransactionConfig,
+    *,
+    case: str,
+    step: int,
 ) -> tuple[Outcome, ZeroFill | None, int]:
     before = read(chain, entry)
     (quote,) = before.math.quote_amounts([swap.amount], a_to_b=swap.a_to_b, now=before.unix_time)
@@ -205,7 +222,7 @@ def _one(
         wallet=trader,
         memo_text=f"{case} step {step}",
         blockhash=chain.latest_blockhash(),
-        config=SWAP_BUDGET,
+        config=budget,
     )
     result = chain.send_transaction(tx.transaction)
     vault_in, vault_out = before.vaults if swap.a_to_b else before.vaults[::-1]
