@@ -95,7 +95,15 @@ async def test_program_accounts_are_listed_with_size_and_memcmp_filters(
     program_files: list[ProgramFile],
 ) -> None:
     node = manual_node(program_files)
-    async with http_rpc(node) as (rpc, _):
+    async with http_rpc(node) as (rpc, client):
+        bad = {"encoding": "base64", "filters": [{"memcmp": {"bytes": "x"}}]}
+        body = {"jsonrpc": "2.0", "id": 1, "method": "getProgramAccounts"}
+        answer = await client.post("/", json={**body, "params": [str(WSOL_MINT), bad]})
+        assert answer.json()["error"]["code"] == -32602
+        plain = await client.post(
+            "/", json={**body, "params": [str(POOL_KINDS[0].program), {"encoding": "base64"}]}
+        )
+        assert isinstance(plain.json()["result"], list)  # no context unless asked, as a node
         for kind in POOL_KINDS:
             everything = await rpc.get_program_accounts(kind.program)
             pools = await rpc.get_program_accounts(kind.program, kind.filters)
