@@ -3,8 +3,9 @@
 The dumps (``ETERNA_SNAPSHOTS_DIR``, else ``../shared/mainnet-snapshots``; their sources in
 each folder's SOURCE.md) are loaded with ``set_account``; the engine's own reader, math and
 transaction builder then quote and swap on them, at least 200 swaps per program, and the
-pool's vaults must move by exactly the quote. Like the programs, a missing folder fails the
-tests with the fix in the message.
+pool's vaults must move by exactly the quote. The dumps are chain data taken from public
+repositories, which this repository does not hold: without the folder these checks are
+skipped, with the reason and the fix in the test report; a malformed or empty folder fails.
 """
 
 from __future__ import annotations
@@ -38,9 +39,17 @@ def dumps() -> dict[str, Dump]:
     configured = os.environ.get(SNAPSHOTS_DIR_ENV)
     try:
         root = locate_snapshots(Path(configured) if configured else None)
-        return {p.parent.name: read_dump(p.parent) for p in sorted(root.glob("*/snapshot.json"))}
+    except DumpError as exc:
+        # The dumps are public chain data that the repository must not hold; a checkout
+        # without them cannot run these checks, and says so in the test report.
+        pytest.skip(str(exc))
+    try:
+        found = {p.parent.name: read_dump(p.parent) for p in sorted(root.glob("*/snapshot.json"))}
     except DumpError as exc:
         pytest.fail(str(exc), pytrace=False)
+    if not found:
+        pytest.fail(f"no dumps in {root}", pytrace=False)
+    return found
 
 
 def _load(programs: list[ProgramFile], dump: Dump) -> tuple[LocalChain, LoadedPool]:
