@@ -30,6 +30,7 @@ from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
 from eterna.adapters.solana.http_transport import AiohttpTransport
 from eterna.adapters.solana.market_data import SolanaMarketData
+from eterna.adapters.solana.pool_list import ClusterPools, read_pool_list
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import SolanaRpc
@@ -66,11 +67,14 @@ class ChainLink:
     market: SolanaMarketData
     discovery: PoolDiscovery
     http: httpx.AsyncClient | None  # the client of a shared chain
+    pools: ClusterPools | None = None  # the pools file's pools, refreshed
 
     async def close(self) -> None:
         """End the subscriptions, then close the client or stop the in-process chain."""
         await self.market.stop()
         await self.discovery.stop()
+        if self.pools is not None:
+            await self.pools.stop()
         if self.http is not None:
             await self.http.aclose()
         if self.node is not None:
@@ -117,8 +121,26 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
         rpc = HttpRpc(
             http, url, ws_url=settings.solana_ws_url, timeout_seconds=settings.venue_timeout_seconds
         )
-        entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
-        return await _link(settings, rpc, entries, node=None, http=http)
+        if settings.pools_file is None:
+            entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
+            return await _link(settings, rpc, entries, node=None, http=http)
+        # A real cluster: the pools file's pools, validated and refreshed into the venues'
+        # registry.
+        pools = ClusterPools(
+            rpc,
+            read_pool_list(settings.pools_file),
+            refresh_seconds=settings.pools_refresh_seconds,
+        )
+        await pools.start()
+        try:
+            link = await _link(
+                settings, rpc, list(pools.registry), node=None, http=http, registry=pools.registry
+            )
+        except BaseException:
+            await pools.stop()
+            raise
+        link.pools = pools
+        return link
     except BaseException:
         await http.aclose()
         raise
@@ -131,8 +153,9 @@ async def _link(
     *,
     node: LocalNode | None,
     http: httpx.AsyncClient | None,
+    registry: PoolRegistry | None = None,
 ) -> ChainLink:
-    registry = PoolRegistry(entries)
+    registry = PoolRegistry(entries) if registry is None else registry
     reader = PoolReader(rpc)
 
     def also_for_venues(entry: PoolEntry) -> None:
