@@ -20,12 +20,12 @@ the watcher. For every fired order:
 ``--kind stops`` rests STOP_LOSS and TRAILING_STOP orders instead, half each: the near ladder
 holds a stop-loss and a trailing stop on each rung below the market (``--step-bps`` apart; the
 trailing stop's trail is the rung's distance, so it fires once the price fell that much from
-the best seen), the rest
-are stop-losses far below (0.33x to 0.67x) and trailing stops with trails of 20 to 50 %; and
-each round lowers the price of every SOL/USDC pool instead (the trigger moment is taken
-before the first of those moves). Every market update makes the watcher observe every
-stop of the pair at its own executable price: one route per distinct amount (10 here), then
-a loop over the orders.
+the best seen), the rest are stop-losses far below (0.33x to 0.67x) and trailing stops with
+trails of 20 to 50 %; and each round lowers the price of every SOL/USDC pool instead, in one
+request that moves them back to back (the trigger moment is taken just before it). Every
+market update makes the watcher observe the stops of the pair at their own executable
+price: the stops are indexed by trigger per amount (10 amounts here), and an update routes
+the smallest and largest amounts, then only the amounts whose stops those prices may reach.
 
 Every process runs on this machine, so the clocks agree. Figures are p50 / p99 / max over
 all rounds.
@@ -217,17 +217,23 @@ async def one_round(
 ) -> int:
     """Move the price once; record the fired orders' latencies; return how many fired."""
     started = time.time()
-    for pool, side in list(pools):
+    # Every pool in one request: they move back to back, as arbitrage moves every venue of
+    # the pair at once, so the trigger moment is one.
+    todo = list(pools)
+    while todo:
         moved = await client.post(
             f"{cluster.market_url}/admin/move-price",
-            json={"pool": pool, "bps": bps, "side": side},
+            json={"moves": [{"pool": p, "bps": bps, "side": s} for p, s in todo]},
         )
-        if moved.status_code == 400 and len(pools) > 1:
-            # A pool at the end of its range (a DLMM past its last bin): the others still move.
-            progress(f"pool {pool} cannot move further: {moved.json().get('error')}")
-            pools.remove((pool, side))
-            continue
-        moved.raise_for_status()
+        failed = moved.json().get("failed") if moved.status_code == 400 else None
+        if failed is None or len(pools) == 1:
+            moved.raise_for_status()
+            break
+        # A pool at the end of its range (a DLMM past its last bin): the others still move.
+        stuck = todo[failed]
+        progress(f"pool {stuck[0]} cannot move further: {moved.json().get('error')}")
+        pools.remove(stuck)
+        todo = todo[failed + 1 :]
     # Fired orders: a PENDING event after a WAITING one, written after the move.
     query = """
         SELECT f.order_id, extract(epoch FROM f.at) AS fired, extract(epoch FROM r.at) AS routed
