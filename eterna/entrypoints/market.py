@@ -35,6 +35,7 @@ from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import SolanaRpc
 from eterna.adapters.solana.venues import SolanaVenue
+from eterna.core.fair_gate import FairGate
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.tokens import WELL_KNOWN, Token
 from eterna.entrypoints.chain import build_local_node
@@ -47,7 +48,8 @@ CHAIN_WAIT_SECONDS = 30.0
 # A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
 CHAIN_MAX_LEGS = 2
 # Connections to the chain's RPC, all kept alive (httpx's own pool, by default 100 with 20
-# kept, opened and closed connections under load).
+# kept, opened and closed connections under load), and calls under way at once: a call
+# beyond them waits in its user's turn, not behind every call queued before it.
 RPC_CONNECTIONS = 16
 
 
@@ -119,7 +121,12 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
     http = httpx.AsyncClient(timeout=timeout, transport=transport)
     try:
         rpc = HttpRpc(
-            http, url, ws_url=settings.solana_ws_url, timeout_seconds=settings.venue_timeout_seconds
+            http,
+            url,
+            ws_url=settings.solana_ws_url,
+            timeout_seconds=settings.venue_timeout_seconds,
+            # As many calls under way as connections; the rest wait in their user's turn.
+            gate=FairGate(RPC_CONNECTIONS),
         )
         if settings.pools_file is None:
             entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
