@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     venue_timeout_seconds: float = Field(
         5.0, gt=0, description="timeout of one JSON-RPC call to the chain"
     )
+    solana_rpc_concurrency: int = Field(
+        16,
+        ge=1,
+        description="JSON-RPC calls one process has under way at once (and connections "
+        "kept); the rest wait, one user at a time in turn",
+    )
     pools_file: Path | None = Field(
         None,
         description="JSON file of the pools to trade at ETERNA_SOLANA_RPC_URL: addresses, and "
@@ -473,6 +479,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "solana_rpc_url",
         "solana_ws_url",
         "venue_timeout_seconds",
+        "solana_rpc_concurrency",
         "pools_file",
         "pools_refresh_seconds",
         "dex_api_key",

@@ -47,10 +47,6 @@ log = logging.getLogger(__name__)
 CHAIN_WAIT_SECONDS = 30.0
 # A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
 CHAIN_MAX_LEGS = 2
-# Connections to the chain's RPC, all kept alive (httpx's own pool, by default 100 with 20
-# kept, opened and closed connections under load), and calls under way at once: a call
-# beyond them waits in its user's turn, not behind every call queued before it.
-RPC_CONNECTIONS = 16
 
 
 class ChainListError(VenueUnavailableError):
@@ -117,7 +113,7 @@ async def open_chain(settings: Settings) -> ChainLink:
 
 async def _shared(settings: Settings, url: str) -> ChainLink:
     timeout = httpx.Timeout(settings.venue_timeout_seconds)
-    transport = AiohttpTransport(max_connections=RPC_CONNECTIONS)
+    transport = AiohttpTransport(max_connections=settings.solana_rpc_concurrency)
     http = httpx.AsyncClient(timeout=timeout, transport=transport)
     try:
         rpc = HttpRpc(
@@ -126,7 +122,7 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
             ws_url=settings.solana_ws_url,
             timeout_seconds=settings.venue_timeout_seconds,
             # As many calls under way as connections; the rest wait in their user's turn.
-            gate=FairGate(RPC_CONNECTIONS),
+            gate=FairGate(settings.solana_rpc_concurrency),
         )
         if settings.pools_file is None:
             entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
