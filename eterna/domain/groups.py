@@ -43,6 +43,14 @@ class StepWrite:
     event: OrderEvent
 
 
+@dataclass(frozen=True, slots=True)
+class OrderGroup:
+    """An OCO group as stored: its id and its legs."""
+
+    id: uuid.UUID
+    orders: list[Order]
+
+
 def is_open_leg(order: Order) -> bool:
     """Tell whether the order still rests untouched: neither fired nor routed, unfinished."""
     return (
