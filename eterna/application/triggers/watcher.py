@@ -22,8 +22,9 @@ touched; at ``expiresAt`` an order goes WAITING -> EXPIRED.
 Writes (FIRE, EXPIRE) are ``repo.apply`` calls guarded by the order's ``last_seq`` and by no
 lease, so a cancel, a worker, or a second watcher during a failover racing them ends in
 exactly one outcome. The FIRE of an OCO leg is written with its sibling's CANCEL, both
-guarded (:mod:`eterna.application.groups`): of two legs firing at once, one fires. Events are published after the commit, then a fired order is queued (if
-that fails, the reconciler queues the PENDING order later); the worker checks the trigger
+guarded (:mod:`eterna.application.groups`): of two legs firing at once, one fires.
+Events are published after the commit, then a fired order is queued (if that fails, the
+reconciler queues the PENDING order later); the worker checks the trigger
 again on a fresh quote before it routes. Lost events are covered by the database: every
 ``resync_seconds`` the watcher takes in the WAITING orders changed since its last look (an
 index range), and re-reads them all when its listener overflowed. An order that left WAITING
