@@ -85,7 +85,8 @@ class OrderGroupInput:
 
     legs: list[OrderInput] = strawberry.field(
         description="Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, "
-        "spending the same tokenIn, without clientOrderId. The first to fire cancels the other."
+        "spending the same tokenIn; a clientOrderId on each or on neither (placing the same "
+        "two again returns the first group). The first to fire cancels the other."
     )
 
     def to_requests(self) -> list[OrderRequest]:

@@ -35,6 +35,7 @@ from eterna.application.ports import (
     OpenOrders,
     OrderCursor,
     OrderQueue,
+    Placement,
     QueuedOrder,
     ServiceStore,
     StoredOrders,
@@ -558,10 +559,12 @@ class OrderService:
         Both legs are stored in one transaction, or neither. Each leg is validated as a
         placed order is (a refusal names the leg: ``legs[1].triggerPrice``), must be a
         LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, and both must spend the same
-        tokenIn (they close one position); tokenOut and amountIn may differ. A leg takes
-        no clientOrderId. The call counts once against the mutation rate limit and spends
-        two units of the order budget; the group counts as two orders against the caps on
-        unfinished orders, and is refused whole when its second leg does not fit.
+        tokenIn (they close one position); tokenOut and amountIn may differ. Legs take a
+        clientOrderId each, or neither: placing the same pair again returns the group placed
+        first (a key used by any other order is INVALID_INPUT). The call counts once against
+        the mutation rate limit and spends two units of the order budget; the group counts as
+        two orders against the caps on unfinished orders, and is refused whole when its
+        second leg does not fit.
         """
         try:
             return await self._place_group(user_id, legs, caller or Caller(user_id))
@@ -585,6 +588,9 @@ class OrderService:
             raise RateLimitedError(spent.retry_after_seconds)
         async with self._one_at_a_time(user_id):
             try:
+                known = await self._placed_group(user_id, commands)
+                if known is not None:
+                    return known  # placed before with these clientOrderIds
                 refusal = await self._group_over_cap(user_id, commands)
                 if refusal is not None:
                     raise refusal
@@ -599,6 +605,8 @@ class OrderService:
                 raise RejectedError(
                     RejectionCode.UNAVAILABLE, "storage unavailable: nothing was stored; retry"
                 ) from None
+        if not all(p.created for p in placements):
+            return await self._raced(user_id, placements, caller)
         orders = [p.order for p in placements]
         for order in orders:
             _log_placed(order, created=True)
@@ -607,6 +615,57 @@ class OrderService:
         else:
             self._announcing.spawn(self._announce(orders, caller))
         return OrderGroup(group_id, orders)
+
+    async def _placed_group(self, user_id: str, commands: list[PlaceOrder]) -> OrderGroup | None:
+        """Return the group placed before with the legs' clientOrderIds, if there is one.
+
+        :raises RejectedError: INVALID_INPUT when a leg's clientOrderId names an order that
+            is not a leg of one group with the other's.
+        """
+        keys = [c.client_order_id for c in commands if c.client_order_id is not None]
+        if not keys:
+            return None
+        found = await self._repo.placed_client_orders(user_id, keys)
+        if not found:
+            return None
+        legs = [found.get(k) for k in keys]
+        first, second = legs
+        if (
+            first is not None
+            and second is not None
+            and first.group_id is not None
+            and first.group_id == second.group_id
+        ):
+            return OrderGroup(first.group_id, [first, second])
+        i = next(i for i, leg in enumerate(legs) if leg is not None)
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            f"clientOrderId {keys[i]!r} names an order placed before, not a leg of a group "
+            "with the other leg's clientOrderId",
+            f"legs[{i}].clientOrderId",
+        )
+
+    async def _raced(self, user_id: str, placements: list[Placement], caller: Caller) -> OrderGroup:
+        """Settle a group placed at the same moment by another process, with the same keys.
+
+        Both legs found placed before: that group is the answer. One found and one new (two
+        different groups raced for the keys): the new leg is cancelled before anything looks
+        at it, and the placement refused.
+        """
+        first, second = (p.order for p in placements)
+        if not any(p.created for p in placements) and first.group_id == second.group_id:
+            assert first.group_id is not None  # noqa: S101 - legs placed as a group
+            return OrderGroup(first.group_id, [first, second])
+        for placement in placements:
+            if placement.created:
+                with contextlib.suppress(RejectedError):
+                    await self.cancel_of(user_id, str(placement.order.id), caller)
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            "another placement took one of these clientOrderIds at the same moment; nothing "
+            "was placed",
+            "legs",
+        )
 
     async def _group_commands(
         self, user_id: str, legs: Sequence[OrderRequest], group_id: uuid.UUID
@@ -629,12 +688,6 @@ class OrderService:
                     f"not {leg.type.value}",
                     f"{where}.type",
                 )
-            if leg.client_order_id is not None:
-                raise RejectedError(
-                    RejectionCode.INVALID_INPUT,
-                    "a leg of an OCO group takes no clientOrderId",
-                    f"{where}.clientOrderId",
-                )
             try:
                 command = self.validate(user_id, leg)
                 await self._check_notional(command)
@@ -643,6 +696,13 @@ class OrderService:
                     exc.code, exc.message, f"{where}.{exc.field}" if exc.field else where
                 ) from None
             commands.append(replace(command, group_id=group_id))
+        keys = [c.client_order_id for c in commands]
+        if (keys[0] is None) != (keys[1] is None) or (keys[0] is not None and keys[0] == keys[1]):
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "give both legs of an OCO group a clientOrderId, each its own, or neither",
+                "legs[1].clientOrderId",
+            )
         if commands[0].token_in.mint != commands[1].token_in.mint:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,

@@ -97,6 +97,11 @@ async def test_a_group_stores_both_legs_with_one_group_id_and_hands_them_to_the_
             RejectionCode.INVALID_INPUT,
             "legs[1].clientOrderId",
         ),
+        (
+            [replace(TAKE_PROFIT, client_order_id="k"), replace(STOP_LOSS, client_order_id="k")],
+            RejectionCode.INVALID_INPUT,
+            "legs[1].clientOrderId",
+        ),
     ],
 )
 async def test_a_bad_group_is_refused_whole_naming_the_leg(
@@ -107,6 +112,43 @@ async def test_a_bad_group_is_refused_whole_naming_the_leg(
     assert isinstance(refused, RejectedError)
     assert (refused.code, refused.field) == (code, field)
     assert (await world.store.open_orders("alice")).open == 0  # neither leg was stored
+
+
+async def test_placing_a_keyed_group_again_returns_the_first_and_announces_nothing() -> None:
+    world = ServiceWorld()
+    service = world.service()
+    keyed = [
+        replace(TAKE_PROFIT, client_order_id="tp-1"),
+        replace(STOP_LOSS, client_order_id="sl-1"),
+    ]
+    first = await service.place_group("alice", keyed)
+    assert not isinstance(first, RejectedError)
+    assert await service.settle(1)
+    announced = len(world.out.taken_in)
+    again = await service.place_group("alice", keyed)
+    assert not isinstance(again, RejectedError)
+    assert again.id == first.id
+    assert [o.id for o in again.orders] == [o.id for o in first.orders]
+    assert await service.settle(1)
+    assert len(world.out.taken_in) == announced
+    assert (await world.store.open_orders("alice")).open == 2
+    # A key another order holds: refused, naming the leg.
+    (plain,) = await service.place("alice", [replace(TAKE_PROFIT, client_order_id="solo")])
+    assert not isinstance(plain, RejectedError)
+    clash = [
+        replace(TAKE_PROFIT, client_order_id="tp-2"),
+        replace(STOP_LOSS, client_order_id="solo"),
+    ]
+    refused = await service.place_group("alice", clash)
+    assert isinstance(refused, RejectedError)
+    assert (refused.code, refused.field) == (RejectionCode.INVALID_INPUT, "legs[1].clientOrderId")
+    mixed = [
+        replace(TAKE_PROFIT, client_order_id="tp-1"),
+        replace(STOP_LOSS, client_order_id="x"),
+    ]
+    refused = await service.place_group("alice", mixed)
+    assert isinstance(refused, RejectedError)
+    assert refused.field == "legs[0].clientOrderId"
 
 
 async def test_a_group_counts_as_two_orders_against_the_caps_and_is_refused_whole() -> None:
