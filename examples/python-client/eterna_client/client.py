@@ -1073,12 +1073,14 @@ class EternaClient(AsyncBaseClient):
         take_profit_price: Decimal,
         stop_loss_price: Decimal,
         expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        take_profit_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        stop_loss_client_order_id: Union[Optional[str], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> PlaceOrderGroup:
         query = gql("""
-            mutation PlaceOrderGroup($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $takeProfitPrice: Decimal!, $stopLossPrice: Decimal!, $expiresAt: DateTime) {
+            mutation PlaceOrderGroup($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $takeProfitPrice: Decimal!, $stopLossPrice: Decimal!, $expiresAt: DateTime, $takeProfitClientOrderId: String, $stopLossClientOrderId: String) {
               placeOrderGroup(
-                input: {legs: [{type: TAKE_PROFIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $takeProfitPrice, expiresAt: $expiresAt}, {type: STOP_LOSS, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $stopLossPrice, expiresAt: $expiresAt}]}
+                input: {legs: [{type: TAKE_PROFIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $takeProfitPrice, expiresAt: $expiresAt, clientOrderId: $takeProfitClientOrderId}, {type: STOP_LOSS, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $stopLossPrice, expiresAt: $expiresAt, clientOrderId: $stopLossClientOrderId}]}
               ) {
                 __typename
                 ... on OrderGroupPlaced {
@@ -1130,6 +1132,8 @@ class EternaClient(AsyncBaseClient):
             "takeProfitPrice": take_profit_price,
             "stopLossPrice": stop_loss_price,
             "expiresAt": expires_at,
+            "takeProfitClientOrderId": take_profit_client_order_id,
+            "stopLossClientOrderId": stop_loss_client_order_id,
         }
         response = await self.execute(
             query=query, operation_name="PlaceOrderGroup", variables=variables, **kwargs

@@ -268,7 +268,7 @@ export type OrderGroupCancelled = {
 
 /** An OCO group to place: two resting orders, one position. */
 export type OrderGroupInput = {
-  /** Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, spending the same tokenIn, without clientOrderId. The first to fire cancels the other. */
+  /** Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, spending the same tokenIn; a clientOrderId on each or on neither (placing the same two again returns the first group). The first to fire cancels the other. */
   legs: Array<OrderInput>;
 };
 
