@@ -51,6 +51,7 @@ from eterna.application.ports import (
 from eterna.application.triggers.checks import STOP_TRIGGERS
 from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest, Verdict
 from eterna.core.clock import utcnow
+from eterna.core.fair_gate import CALLER
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.domain.failures import FailureKind
@@ -139,9 +140,12 @@ class ExecutionEngine:
             return None
         self._in_flight[order_id] = user_id
         self._idle.clear()
+        # The order's venue calls wait for a connection in its user's turn (fair_gate).
+        caller = CALLER.set(user_id)
         try:
             return await self._execute(order_id)
         finally:
+            CALLER.reset(caller)
             self._in_flight.pop(order_id, None)
             if not self._in_flight:
                 self._idle.set()

@@ -152,7 +152,14 @@ class TriggerWatcher:
         log.info("watcher holds %d resting orders", len(self.book))
 
     def _remember(self, order: Order, cause: Cause | None) -> None:
-        """Index the order; with a cause, check its pair or mint on the next pass."""
+        """Index the order; with a cause, check its pair or mint on the next pass.
+
+        A trailing stop keeps the higher of its best prices here and in the order read
+        (a raise may not be stored yet): its trigger never moves down.
+        """
+        held = self.book.trail_best(order.id)
+        if held is not None and (order.trail_best is None or order.trail_best < held):
+            order = replace(order, trail_best=held)
         self.book.remove(order.id)
         self.book.add(RestingOrder.of(order))
         self._orders[order.id] = order
@@ -416,26 +423,30 @@ class TriggerWatcher:
         self, pair: Pair, cause: Cause, only: set[uuid.UUID] | None = None
     ) -> None:
         """Observe the pair's stops (or only those named); a failure retries the whole pair."""
-        found = (
-            self._orders.get(r.order_id)
-            for r in self.book.stops_for(pair)
-            if only is None or r.order_id in only
-        )
-        orders, tokens = [o for o in found if o is not None], self._tokens.get(pair)
-        if orders and tokens is not None:
-            await self._checks.stops(tokens, orders, cause, self._fire, self._raise_trails)
+        groups, tokens = self.book.stop_groups(pair, only), self._tokens.get(pair)
+        if groups and tokens is not None:
+            await self._checks.stops(
+                tokens,
+                groups,
+                self._orders.get,
+                cause=cause,
+                fire=self._fire,
+                raised=self._raise_trails,
+                only=only,
+            )
 
-    async def _raise_trails(self, marks: list[tuple[Order, Decimal]]) -> None:
+    async def _raise_trails(self, marks: list[tuple[uuid.UUID, Decimal]]) -> None:
         """Keep trailing stops' higher best prices, here and in the store.
 
-        Kept in memory first, so the next observation compares with it even if the store
-        is away; stored (monotonically) so a restart or a takeover keeps it.
+        The book holds them first (the observation raised them there), so the next
+        observation compares with them even if the store is away; stored (monotonically)
+        so a restart or a takeover keeps them.
         """
-        for order, best in marks:
-            known = self._orders.get(order.id)
+        for order_id, best in marks:
+            known = self._orders.get(order_id)
             if known is not None and (known.trail_best is None or known.trail_best < best):
-                self._orders[order.id] = replace(known, trail_best=best)
-        await self._repo.raise_trail_best([(o.id, best) for o, best in marks])
+                self._orders[order_id] = replace(known, trail_best=best)
+        await self._repo.raise_trail_best(marks)
 
     async def _check_mint(self, mint: str, cause: Cause) -> None:
         found = (self._orders.get(r.order_id) for r in self.book.snipers_for(mint))
