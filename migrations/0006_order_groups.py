@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0005_audit_events')]
@@ -11,6 +12,10 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='OrderModel',
             name='group_id',
-            field=fields.UUIDField(null=True, db_index=True),
+            field=fields.UUIDField(null=True),
+        ),
+        ops.AddIndex(
+            model_name='OrderModel',
+            index=Index(fields=['group_id']),
         ),
     ]
