@@ -57,6 +57,7 @@ class PlaceOrder:
     client_order_id: str | None = None
     trigger_price: Decimal | None = None
     trail_bps: int | None = None
+    group_id: uuid.UUID | None = None  # a leg of an OCO group (eterna.domain.groups)
 
     def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the new order (PENDING, seq 1) and its first event, stored together."""
@@ -79,6 +80,7 @@ class PlaceOrder:
             expires_at=self.expires_at,
             trigger_price=self.trigger_price,
             trail_bps=self.trail_bps,
+            group_id=self.group_id,
         )
         return order, placed_event(order)
 
@@ -116,6 +118,8 @@ class Order:
     trail_best: Decimal | None = None
     # When the trigger watcher last fired it (FIRE): a fired stop trades as a market order.
     fired_at: datetime | None = None
+    # The OCO group the order is a leg of: the first leg to fire cancels the other.
+    group_id: uuid.UUID | None = None
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.

@@ -21,8 +21,10 @@ touched; at ``expiresAt`` an order goes WAITING -> EXPIRED.
 
 Writes (FIRE, EXPIRE) are ``repo.apply`` calls guarded by the order's ``last_seq`` and by no
 lease, so a cancel, a worker, or a second watcher during a failover racing them ends in
-exactly one outcome. Events are published after the commit, then a fired order is queued (if
-that fails, the reconciler queues the PENDING order later); the worker checks the trigger
+exactly one outcome. The FIRE of an OCO leg is written with its sibling's CANCEL, both
+guarded (:mod:`eterna.application.groups`): of two legs firing at once, one fires.
+Events are published after the commit, then a fired order is queued (if that fails, the
+reconciler queues the PENDING order later); the worker checks the trigger
 again on a fresh quote before it routes. Lost events are covered by the database: every
 ``resync_seconds`` the watcher takes in the WAITING orders changed since its last look (an
 index range), and re-reads them all when its listener overflowed. An order that left WAITING
@@ -47,6 +49,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from eterna.application import groups
 from eterna.application.events.hub import EventHub, Listener
 from eterna.application.ports import (
     EventPublisher,
@@ -456,9 +459,8 @@ class TriggerWatcher:
     async def _fire(self, firing: Firing) -> None:
         """Fire one order through one write guarded by its ``last_seq``, then queue it.
 
-        Every kind fires here, stops too: a contingent sibling (one leg of an OCO group)
-        would be cancelled by a second guarded step joined to this write, so the group
-        moves at once or not at all.
+        Every kind fires here, stops too: the open sibling of an OCO leg is cancelled by a
+        second guarded step joined to this write, so the group moves at once or not at all.
         """
         order = firing.order
         if order.id not in self.book:  # fired, cancelled or expired since it was picked
@@ -490,13 +492,23 @@ class TriggerWatcher:
                 raise
 
     async def _write(self, order: Order, step: steps.Step) -> bool:
-        """Apply the step unless the order moved on; return whether it was written."""
+        """Apply the step unless the order moved on; return whether it was written.
+
+        A FIRE of an OCO leg is written with its sibling's cancel (:mod:`..groups`): the
+        sibling leaves the book with it.
+        """
         self._forget(order.id)  # out of the book first: nothing else may fire it meanwhile
         now = self._clock()
         try:
-            _, event = await take_step(
-                self._repo, order, step, owner=None, now=now, lease_until=now
-            )
+            if isinstance(step, steps.Fired):
+                _, events = await groups.fire(
+                    self._repo, order, step, owner=None, now=now, lease_until=now
+                )
+            else:
+                _, event = await take_step(
+                    self._repo, order, step, owner=None, now=now, lease_until=now
+                )
+                events = [event]
         except LeaseLostError:
             fresh = await self._repo.get(order.id)
             if fresh is not None and fresh.status is OrderStatus.WAITING:
@@ -505,13 +517,16 @@ class TriggerWatcher:
         except BaseException:
             self._remember(order, None)  # not written: keep it; the caller retries later
             raise
-        await self._publisher.publish([event])
-        log.info(
-            "order %s seq=%d %s: %s",
-            order.id,
-            event.seq,
-            event.status.value,
-            step.message,
-            extra=about(order.id),
-        )
+        for joined in events[1:]:
+            self._forget(joined.order_id)
+        await self._publisher.publish(events)
+        for event in events:
+            log.info(
+                "order %s seq=%d %s: %s",
+                event.order_id,
+                event.seq,
+                event.status.value,
+                event.message,
+                extra=about(event.order_id),
+            )
         return True

@@ -8,6 +8,7 @@ from .async_base_client import AsyncBaseClient
 from .audit_events import AuditEvents
 from .base_model import UNSET, UnsetType
 from .cancel_order import CancelOrder
+from .cancel_order_group import CancelOrderGroup
 from .cancel_user_orders import CancelUserOrders
 from .enums import OrderStatus, OrderType
 from .input_types import OrderInput
@@ -15,11 +16,13 @@ from .my_order_events import MyOrderEvents
 from .order import Order
 from .order_audit import OrderAudit
 from .order_events import OrderEvents
+from .order_group import OrderGroup
 from .orders import Orders
 from .pause_trading import PauseTrading
 from .place_limit_order import PlaceLimitOrder
 from .place_market_order import PlaceMarketOrder
 from .place_order import PlaceOrder
+from .place_order_group import PlaceOrderGroup
 from .place_orders import PlaceOrders
 from .place_sniper_order import PlaceSniperOrder
 from .place_stop_loss_order import PlaceStopLossOrder
@@ -178,6 +181,39 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return CancelOrder.model_validate(data)
 
+    async def cancel_order_group(self, id: str, **kwargs: Any) -> CancelOrderGroup:
+        query = gql("""
+            mutation CancelOrderGroup($id: ID!) {
+              cancelOrderGroup(id: $id) {
+                __typename
+                ... on OrderGroupCancelled {
+                  group {
+                    id
+                    orders {
+                      id
+                      status
+                      updatedAt
+                    }
+                  }
+                }
+                ... on CancelRejected {
+                  code
+                  message
+                  retryAfterSeconds
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="CancelOrderGroup",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CancelOrderGroup.model_validate(data)
+
     async def my_order_events(self, **kwargs: Any) -> AsyncIterator[MyOrderEvents]:
         query = gql("""
             subscription MyOrderEvents {
@@ -212,6 +248,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment QuoteFields on Quote {
@@ -291,6 +328,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment OrderFields on Order {
@@ -321,6 +359,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment QuoteFields on Quote {
@@ -422,6 +461,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment QuoteFields on Quote {
@@ -463,6 +503,60 @@ class EternaClient(AsyncBaseClient):
             query=query, operation_name="OrderEvents", variables=variables, **kwargs
         ):
             yield OrderEvents.model_validate(data)
+
+    async def order_group(self, id: str, **kwargs: Any) -> OrderGroup:
+        query = gql("""
+            query OrderGroup($id: ID!) {
+              orderGroup(id: $id) {
+                ...GroupFields
+                orders {
+                  id
+                  events {
+                    seq
+                    status
+                    at
+                    message
+                    trigger {
+                      kind
+                      price
+                      pool
+                    }
+                    cancelledBySibling
+                  }
+                }
+              }
+            }
+
+            fragment GroupFields on OrderGroup {
+              id
+              orders {
+                id
+                type
+                status
+                tokenIn {
+                  symbol
+                }
+                tokenOut {
+                  symbol
+                }
+                amountIn
+                limitPrice
+                triggerPrice
+                trailBps
+                bestPrice
+                expiresAt
+                amountOut
+                executedPrice
+                groupId
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="OrderGroup", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return OrderGroup.model_validate(data)
 
     async def orders(
         self,
@@ -516,6 +610,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RouteFields on Route {
@@ -600,6 +695,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -697,6 +793,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -805,6 +902,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -912,6 +1010,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -966,6 +1065,82 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return PlaceSniperOrder.model_validate(data)
 
+    async def place_order_group(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        take_profit_price: Decimal,
+        stop_loss_price: Decimal,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        take_profit_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        stop_loss_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceOrderGroup:
+        query = gql("""
+            mutation PlaceOrderGroup($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $takeProfitPrice: Decimal!, $stopLossPrice: Decimal!, $expiresAt: DateTime, $takeProfitClientOrderId: String, $stopLossClientOrderId: String) {
+              placeOrderGroup(
+                input: {legs: [{type: TAKE_PROFIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $takeProfitPrice, expiresAt: $expiresAt, clientOrderId: $takeProfitClientOrderId}, {type: STOP_LOSS, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $stopLossPrice, expiresAt: $expiresAt, clientOrderId: $stopLossClientOrderId}]}
+              ) {
+                __typename
+                ... on OrderGroupPlaced {
+                  group {
+                    ...GroupFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment GroupFields on OrderGroup {
+              id
+              orders {
+                id
+                type
+                status
+                tokenIn {
+                  symbol
+                }
+                tokenOut {
+                  symbol
+                }
+                amountIn
+                limitPrice
+                triggerPrice
+                trailBps
+                bestPrice
+                expiresAt
+                amountOut
+                executedPrice
+                groupId
+              }
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "takeProfitPrice": take_profit_price,
+            "stopLossPrice": stop_loss_price,
+            "expiresAt": expires_at,
+            "takeProfitClientOrderId": take_profit_client_order_id,
+            "stopLossClientOrderId": stop_loss_client_order_id,
+        }
+        response = await self.execute(
+            query=query, operation_name="PlaceOrderGroup", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceOrderGroup.model_validate(data)
+
     async def place_orders(
         self, inputs: list[OrderInput], **kwargs: Any
     ) -> PlaceOrders:
@@ -1012,6 +1187,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1111,6 +1287,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1222,6 +1399,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1333,6 +1511,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
