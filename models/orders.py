@@ -44,6 +44,8 @@ class OrderModel(Model):
     trail_best = fields.CharField(max_length=PRICE_LENGTH, null=True)
     # When the trigger watcher last fired the order (a fired stop is a market order).
     fired_at = fields.DatetimeField(null=True)
+    # The OCO group the order is a leg of (its sibling shares it).
+    group_id = fields.UUIDField(null=True)
     expires_at = fields.DatetimeField(null=True)
     # TWAP: the plan, and where its schedule stands (the next slice to place, when it is
     # due, the slices finished as of its last event). A slice: its parent and index; its id
@@ -86,6 +88,8 @@ class OrderModel(Model):
             # A TWAP's children (slices), and the scheduler's look at the working TWAPs.
             ("parent_id", "slice_index"),
             ("type", "status"),
+            # The legs of an OCO group.
+            ("group_id",),
         )
 
 

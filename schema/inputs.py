@@ -100,6 +100,21 @@ class OrderInput:
         )
 
 
+@strawberry.input(description="An OCO group to place: two resting orders, one position.")
+class OrderGroupInput:
+    """An OCO group to place."""
+
+    legs: list[OrderInput] = strawberry.field(
+        description="Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, "
+        "spending the same tokenIn; a clientOrderId on each or on neither (placing the same "
+        "two again returns the first group). The first to fire cancels the other."
+    )
+
+    def to_requests(self) -> list[OrderRequest]:
+        """Return the service requests of the legs, in input order."""
+        return [leg.to_request() for leg in self.legs]
+
+
 _PLAIN = (str, int, bool, Decimal, datetime)
 
 _Table = list[tuple[str, str, StrawberryType | type | None]]

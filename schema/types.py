@@ -8,8 +8,8 @@ from typing import Annotated
 
 import strawberry
 
+from eterna.domain import groups, routes, twap
 from eterna.domain import orders as domain
-from eterna.domain import routes, twap
 from eterna.domain import tokens as tok
 from eterna.routing.venues import VenueInfo
 from schema.context import Info
@@ -284,6 +284,10 @@ class OrderEvent:
         description="A TWAP's steps (a slice placed, slices finished, the end): where it "
         "stood then.",
     )
+    cancelled_by_sibling: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CANCELLED because the other leg of its OCO group fired: that leg's id.",
+    )
 
     @classmethod
     def from_domain(cls, event: domain.OrderEvent) -> OrderEvent:
@@ -308,7 +312,18 @@ class OrderEvent:
             if event.status is OrderStatus.PENDING and event.details
             else None,
             progress=TwapProgress.from_details(event.details) if event.details else None,
+            cancelled_by_sibling=_sibling(event),
         )
+
+
+def _sibling(event: domain.OrderEvent) -> strawberry.ID | None:
+    """Return the leg whose firing cancelled this one, on its CANCELLED event."""
+    if event.status is not OrderStatus.CANCELLED:
+        return None
+    if event.details.get("reason") != groups.SIBLING_FIRED:
+        return None
+    sibling = event.details.get("siblingId")
+    return None if sibling is None else strawberry.ID(str(sibling))
 
 
 @strawberry.type(description="An order and its latest state.")
@@ -368,6 +383,10 @@ class Order:
     slice_index: int | None = strawberry.field(
         default=None, description="A TWAP's slice: its index, 0-based."
     )
+    group_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The OCO group the order is a leg of (placeOrderGroup); null for others.",
+    )
 
     @strawberry.field(description="Every step so far, ordered by seq.")
     async def events(self, info: Info) -> list[OrderEvent]:
@@ -405,6 +424,14 @@ class Order:
         found = await info.context.service.get(info.context.user_id, str(self.parent_id))
         return Order.from_domain(found) if found else None
 
+    @strawberry.field(description="The OCO group the order is a leg of, with both legs.")
+    async def group(self, info: Info) -> OrderGroup | None:
+        """Return the order's group, or null."""
+        if self.group_id is None:
+            return None
+        found = await info.context.service.get_group(info.context.user_id, str(self.group_id))
+        return OrderGroup.from_domain(found) if found else None
+
     @classmethod
     def from_domain(cls, order: domain.Order) -> Order:
         """Build from the domain order."""
@@ -433,6 +460,27 @@ class Order:
             twap=_twap_of(order),
             parent_id=strawberry.ID(str(order.parent_id)) if order.parent_id else None,
             slice_index=order.slice_index,
+            group_id=strawberry.ID(str(order.group_id)) if order.group_id else None,
+        )
+
+
+@strawberry.type(
+    description="An OCO group: two resting orders where the first to fire cancels the other."
+)
+class OrderGroup:
+    """An OCO group and its legs."""
+
+    id: strawberry.ID = strawberry.field(description="Group id (a UUID), each leg's groupId.")
+    orders: list[Order] = strawberry.field(
+        description="The two legs. At most one ever trades: the first to fire cancels the "
+        "other in the same write."
+    )
+
+    @classmethod
+    def from_domain(cls, group: groups.OrderGroup) -> OrderGroup:
+        """Build from the domain group."""
+        return cls(
+            id=strawberry.ID(str(group.id)), orders=[Order.from_domain(o) for o in group.orders]
         )
 
 
@@ -523,6 +571,22 @@ class OrderCancelled:
     order: Order = strawberry.field(description="The order, now CANCELLED.")
 
 
+@strawberry.type(description="The OCO group was accepted: both legs were stored.")
+class OrderGroupPlaced:
+    """A placed OCO group."""
+
+    group: OrderGroup = strawberry.field(description="The group as stored, both legs PENDING.")
+
+
+@strawberry.type(description="The legs of the OCO group that could still be cancelled were.")
+class OrderGroupCancelled:
+    """A cancelled OCO group."""
+
+    group: OrderGroup = strawberry.field(
+        description="The group after the cancel: a leg that had fired or finished is unchanged."
+    )
+
+
 @strawberry.type(description="The order could not be cancelled.")
 class CancelRejected:
     """A refused cancellation."""
@@ -562,6 +626,19 @@ PlaceOrderResult = Annotated[
 CancelOrderResult = Annotated[
     OrderCancelled | CancelRejected,
     strawberry.union("CancelOrderResult", description="The order cancelled, or why it was not."),
+]
+PlaceOrderGroupResult = Annotated[
+    OrderGroupPlaced | OrderRejected,
+    strawberry.union(
+        "PlaceOrderGroupResult",
+        description="The group placed, or why it was refused (field names the leg).",
+    ),
+]
+CancelOrderGroupResult = Annotated[
+    OrderGroupCancelled | CancelRejected,
+    strawberry.union(
+        "CancelOrderGroupResult", description="The group's open legs cancelled, or why not."
+    ),
 ]
 QuoteResult = Annotated[
     RouteQuote | QuoteRejected,

@@ -84,6 +84,7 @@ class PlaceOrder:
     twap: TwapPlan | None = None  # TWAP
     parent_id: uuid.UUID | None = None  # a TWAP's slice: its parent
     slice_index: int | None = None  # a TWAP's slice: 0, 1, ...
+    group_id: uuid.UUID | None = None  # a leg of an OCO group (eterna.domain.groups)
 
     def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the new order (PENDING, seq 1) and its first event, stored together."""
@@ -111,6 +112,7 @@ class PlaceOrder:
             slice_index=self.slice_index,
             # A TWAP's first slice is due as soon as it is placed.
             twap_next_at=now if self.twap is not None else None,
+            group_id=self.group_id,
         )
         return order, placed_event(order)
 
@@ -156,6 +158,8 @@ class Order:
     twap_reported: int = 0
     parent_id: uuid.UUID | None = None
     slice_index: int | None = None
+    # The OCO group the order is a leg of: the first leg to fire cancels the other.
+    group_id: uuid.UUID | None = None
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.

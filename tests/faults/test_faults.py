@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from tests.faults.harness import (
     Cluster,
@@ -25,9 +26,13 @@ from tests.faults.harness import (
     PrivateRedis,
     cluster,
     connect,
+    count_status,
+    move_sol_price,
     place,
+    place_resting,
     unfinished,
     verify,
+    verify_groups,
     wait_healthy,
 )
 from tests.faults.progress import chain_faults, described, progress
@@ -207,3 +212,79 @@ async def test_sigterm_hands_orders_back_and_exits_cleanly(
     _report("SIGTERM workers", outcome, "3 SIGTERMs with a 0.5 s grace period")
     assert codes == [0, 0, 0]
     assert outcome.confirmed == outcome.orders
+
+
+async def _watcher_holder(redis: PrivateRedis, running: Cluster) -> str | None:
+    """Return the name of the worker holding the trigger watcher's lock, if one does."""
+    client = aioredis.from_url(redis.url)
+    try:
+        owner = await client.get("eterna:watcher")
+    finally:
+        await client.aclose()
+    if owner is None:
+        return None
+    text = owner.decode() if isinstance(owner, bytes) else str(owner)
+    pid = int(text.split(":")[1])
+    return next((n for n, p in running.procs.items() if p.pid == pid), None)
+
+
+async def test_sigkilled_watcher_and_workers_fire_no_leg_twice_and_lose_none(
+    tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
+) -> None:
+    """Resting stops and OCO groups while the watcher's holder and the workers are SIGKILLed.
+
+    The market walks up and down through the triggers while a worker is killed every round
+    (every other round the one running the watcher), then falls until every stop-loss and
+    trailing stop has fired. Every order ends terminal (none lost), no order fired twice,
+    and each group fired exactly one leg while its sibling was cancelled by that firing.
+    """
+    db = _db(postgres_server)
+    rng = random.Random(22)
+    groups, stops = 40, 40
+    total = 2 * groups + stops
+    async with (
+        _running(tmp_path, db, redis_server, None) as (running, client),
+        progress("SIGKILL watcher with OCO groups", db, total, _faults_of(running)),
+    ):
+        started = time.monotonic()
+        ids, legs = await place_resting(client, running.api, rng, groups=groups, stops=stops)
+        deadline = time.monotonic() + 60
+        while await count_status(db, "WAITING") < total:
+            assert time.monotonic() < deadline, "the orders did not all come to rest"
+            await asyncio.sleep(0.2)
+        holders_killed = 0
+
+        async def kill_holder() -> None:
+            nonlocal holders_killed
+            until = time.monotonic() + 10  # a takeover takes TTL + TTL/3 at most
+            while (holder := await _watcher_holder(redis_server, running)) is None:
+                assert time.monotonic() < until, "no worker took the watcher over"
+                await asyncio.sleep(0.1)
+            running.kill(holder)
+            holders_killed += 1
+
+        for round_ in range(12):
+            bps = rng.randrange(100, 250)
+            await move_sol_price(client, running.chain, bps, up=rng.random() < 0.5)
+            await asyncio.sleep(rng.uniform(0.2, 1.0))
+            if round_ % 2 == 0:
+                await kill_holder()
+            else:
+                running.kill(f"worker{rng.randrange(2)}")
+        for fall in range(20):  # fall until every group's stop-loss and every lone stop fired
+            if await count_status(db, "WAITING") == 0:
+                break
+            assert await move_sol_price(client, running.chain, 200, up=False) > 0
+            if fall == 0:  # the crossing lands while nobody watches: the next holder fires it
+                await kill_holder()
+            await asyncio.sleep(1.5)
+        await _until_done(db, "after the watcher's SIGKILLs")
+        outcome = await verify(db, running.chain, ids, started)
+        counts = await verify_groups(db, legs)
+    _report(
+        "SIGKILL watcher with OCO groups",
+        outcome,
+        f"{running.kills} SIGKILLs ({holders_killed} of the watcher's holder); groups {counts}",
+    )
+    assert holders_killed >= 7
+    assert counts.get("take-profit", 0) + counts.get("stop-loss", 0) == groups

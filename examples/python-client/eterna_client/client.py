@@ -8,6 +8,7 @@ from .async_base_client import AsyncBaseClient
 from .audit_events import AuditEvents
 from .base_model import UNSET, UnsetType
 from .cancel_order import CancelOrder
+from .cancel_order_group import CancelOrderGroup
 from .cancel_user_orders import CancelUserOrders
 from .enums import OrderStatus, OrderType
 from .input_types import OrderInput
@@ -15,11 +16,13 @@ from .my_order_events import MyOrderEvents
 from .order import Order
 from .order_audit import OrderAudit
 from .order_events import OrderEvents
+from .order_group import OrderGroup
 from .orders import Orders
 from .pause_trading import PauseTrading
 from .place_limit_order import PlaceLimitOrder
 from .place_market_order import PlaceMarketOrder
 from .place_order import PlaceOrder
+from .place_order_group import PlaceOrderGroup
 from .place_orders import PlaceOrders
 from .place_sniper_order import PlaceSniperOrder
 from .place_stop_loss_order import PlaceStopLossOrder
@@ -180,6 +183,39 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return CancelOrder.model_validate(data)
 
+    async def cancel_order_group(self, id: str, **kwargs: Any) -> CancelOrderGroup:
+        query = gql("""
+            mutation CancelOrderGroup($id: ID!) {
+              cancelOrderGroup(id: $id) {
+                __typename
+                ... on OrderGroupCancelled {
+                  group {
+                    id
+                    orders {
+                      id
+                      status
+                      updatedAt
+                    }
+                  }
+                }
+                ... on CancelRejected {
+                  code
+                  message
+                  retryAfterSeconds
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="CancelOrderGroup",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CancelOrderGroup.model_validate(data)
+
     async def my_order_events(self, **kwargs: Any) -> AsyncIterator[MyOrderEvents]:
         query = gql("""
             subscription MyOrderEvents {
@@ -214,6 +250,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment QuoteFields on Quote {
@@ -293,6 +330,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment OrderFields on Order {
@@ -323,6 +361,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment QuoteFields on Quote {
@@ -424,6 +463,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment QuoteFields on Quote {
@@ -465,6 +505,60 @@ class EternaClient(AsyncBaseClient):
             query=query, operation_name="OrderEvents", variables=variables, **kwargs
         ):
             yield OrderEvents.model_validate(data)
+
+    async def order_group(self, id: str, **kwargs: Any) -> OrderGroup:
+        query = gql("""
+            query OrderGroup($id: ID!) {
+              orderGroup(id: $id) {
+                ...GroupFields
+                orders {
+                  id
+                  events {
+                    seq
+                    status
+                    at
+                    message
+                    trigger {
+                      kind
+                      price
+                      pool
+                    }
+                    cancelledBySibling
+                  }
+                }
+              }
+            }
+
+            fragment GroupFields on OrderGroup {
+              id
+              orders {
+                id
+                type
+                status
+                tokenIn {
+                  symbol
+                }
+                tokenOut {
+                  symbol
+                }
+                amountIn
+                limitPrice
+                triggerPrice
+                trailBps
+                bestPrice
+                expiresAt
+                amountOut
+                executedPrice
+                groupId
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="OrderGroup", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return OrderGroup.model_validate(data)
 
     async def orders(
         self,
@@ -518,6 +612,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RouteFields on Route {
@@ -602,6 +697,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -699,6 +795,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -807,6 +904,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -914,6 +1012,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -968,6 +1067,82 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return PlaceSniperOrder.model_validate(data)
 
+    async def place_order_group(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        take_profit_price: Decimal,
+        stop_loss_price: Decimal,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        take_profit_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        stop_loss_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceOrderGroup:
+        query = gql("""
+            mutation PlaceOrderGroup($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $takeProfitPrice: Decimal!, $stopLossPrice: Decimal!, $expiresAt: DateTime, $takeProfitClientOrderId: String, $stopLossClientOrderId: String) {
+              placeOrderGroup(
+                input: {legs: [{type: TAKE_PROFIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $takeProfitPrice, expiresAt: $expiresAt, clientOrderId: $takeProfitClientOrderId}, {type: STOP_LOSS, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $stopLossPrice, expiresAt: $expiresAt, clientOrderId: $stopLossClientOrderId}]}
+              ) {
+                __typename
+                ... on OrderGroupPlaced {
+                  group {
+                    ...GroupFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment GroupFields on OrderGroup {
+              id
+              orders {
+                id
+                type
+                status
+                tokenIn {
+                  symbol
+                }
+                tokenOut {
+                  symbol
+                }
+                amountIn
+                limitPrice
+                triggerPrice
+                trailBps
+                bestPrice
+                expiresAt
+                amountOut
+                executedPrice
+                groupId
+              }
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "takeProfitPrice": take_profit_price,
+            "stopLossPrice": stop_loss_price,
+            "expiresAt": expires_at,
+            "takeProfitClientOrderId": take_profit_client_order_id,
+            "stopLossClientOrderId": stop_loss_client_order_id,
+        }
+        response = await self.execute(
+            query=query, operation_name="PlaceOrderGroup", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceOrderGroup.model_validate(data)
+
     async def place_orders(
         self, inputs: list[OrderInput], **kwargs: Any
     ) -> PlaceOrders:
@@ -1014,6 +1189,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1113,6 +1289,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1224,6 +1401,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1335,6 +1513,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1410,7 +1589,20 @@ class EternaClient(AsyncBaseClient):
                 __typename
                 ... on OrderPlaced {
                   order {
-                    ...OrderFields
+                    id
+                    clientOrderId
+                    type
+                    status
+                    amountIn
+                    limitPrice
+                    twap {
+                      slices
+                      durationSeconds
+                      jitterBps
+                      nextSliceIndex
+                      nextSliceAt
+                    }
+                    createdAt
                   }
                 }
                 ... on OrderRejected {
@@ -1419,67 +1611,11 @@ class EternaClient(AsyncBaseClient):
               }
             }
 
-            fragment OrderFields on Order {
-              id
-              clientOrderId
-              type
-              status
-              tokenIn {
-                ...TokenFields
-              }
-              tokenOut {
-                ...TokenFields
-              }
-              amountIn
-              slippageBps
-              limitPrice
-              triggerPrice
-              trailBps
-              bestPrice
-              expiresAt
-              attempts
-              route {
-                ...RouteFields
-              }
-              amountOut
-              executedPrice
-              txSignature
-              failureReason
-              createdAt
-              updatedAt
-            }
-
             fragment RejectionFields on OrderRejected {
               code
               message
               field
               retryAfterSeconds
-            }
-
-            fragment RouteFields on Route {
-              amountIn
-              amountOut
-              minAmountOut
-              priceImpactBps
-              legs {
-                venue
-                pool
-                tokenIn {
-                  ...TokenFields
-                }
-                tokenOut {
-                  ...TokenFields
-                }
-                amountIn
-                amountOut
-                fee
-              }
-            }
-
-            fragment TokenFields on Token {
-              mint
-              symbol
-              decimals
             }
             """)
         variables: dict[str, object] = {

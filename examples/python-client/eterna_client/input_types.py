@@ -8,6 +8,13 @@ from .base_model import BaseModel
 from .enums import OrderType
 
 
+class OrderGroupInput(BaseModel):
+    """An OCO group to place: two resting orders, one position."""
+
+    legs: list["OrderInput"]
+    "Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, spending the same tokenIn; a clientOrderId on each or on neither (placing the same two again returns the first group). The first to fire cancels the other."
+
+
 class OrderInput(BaseModel):
     """An order to place."""
 
@@ -41,3 +48,6 @@ class OrderInput(BaseModel):
     "LIMIT, SNIPER and stops: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon."
     client_order_id: Optional[str] = Field(alias="clientOrderId", default=None)
     "Idempotency key, unique per user: placing it again returns the same order."
+
+
+OrderGroupInput.model_rebuild()

@@ -1,9 +1,12 @@
-from typing import Literal, Union
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, Optional, Union
 
 from pydantic import Field
 
 from .base_model import BaseModel
-from .fragments import OrderFields, RejectionFields
+from .enums import OrderStatus, OrderType
+from .fragments import RejectionFields
 
 
 class PlaceTwapOrder(BaseModel):
@@ -17,7 +20,23 @@ class PlaceTwapOrderPlaceOrderOrderPlaced(BaseModel):
     order: "PlaceTwapOrderPlaceOrderOrderPlacedOrder"
 
 
-PlaceTwapOrderPlaceOrderOrderPlacedOrder = OrderFields
+class PlaceTwapOrderPlaceOrderOrderPlacedOrder(BaseModel):
+    id: str
+    client_order_id: Optional[str] = Field(alias="clientOrderId")
+    type_: OrderType = Field(alias="type")
+    status: OrderStatus
+    amount_in: Decimal = Field(alias="amountIn")
+    limit_price: Optional[Decimal] = Field(alias="limitPrice")
+    twap: Optional["PlaceTwapOrderPlaceOrderOrderPlacedOrderTwap"]
+    created_at: datetime = Field(alias="createdAt")
+
+
+class PlaceTwapOrderPlaceOrderOrderPlacedOrderTwap(BaseModel):
+    slices: int
+    duration_seconds: int = Field(alias="durationSeconds")
+    jitter_bps: int = Field(alias="jitterBps")
+    next_slice_index: int = Field(alias="nextSliceIndex")
+    next_slice_at: Optional[datetime] = Field(alias="nextSliceAt")
 
 
 class PlaceTwapOrderPlaceOrderOrderRejected(RejectionFields):
@@ -26,3 +45,4 @@ class PlaceTwapOrderPlaceOrderOrderRejected(RejectionFields):
 
 PlaceTwapOrder.model_rebuild()
 PlaceTwapOrderPlaceOrderOrderPlaced.model_rebuild()
+PlaceTwapOrderPlaceOrderOrderPlacedOrder.model_rebuild()

@@ -6,7 +6,7 @@ export const ORDER_FIELDS = `id type status clientOrderId amountIn slippageBps l
   triggerPrice trailBps bestPrice expiresAt createdAt amountOut executedPrice txSignature failureReason
   parentId sliceIndex twap { slices durationSeconds nextSliceAt }
   progress { slicesPlaced slicesDone slicesFilled averagePrice }
-  tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
+  groupId tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
 
 export const EVENT_FIELDS = `orderId seq status at attempt message error txSignature amountOut
   executedPrice quotes { venue pool amountOut fee priceImpactBps }
