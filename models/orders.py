@@ -44,6 +44,8 @@ class OrderModel(Model):
     trail_best = fields.CharField(max_length=PRICE_LENGTH, null=True)
     # When the trigger watcher last fired the order (a fired stop is a market order).
     fired_at = fields.DatetimeField(null=True)
+    # Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: fixed).
+    max_slippage_bps = fields.IntField(null=True)
     expires_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
     last_seq = fields.IntField(default=0)

@@ -245,7 +245,14 @@ class Order:
     token_out: Token = strawberry.field(description="Token the order buys.")
     amount_in: Decimal = strawberry.field(description="Amount paid, in tokenIn units.")
     slippage_bps: int = strawberry.field(
-        description="Slippage allowed below the route's expected output, in bps."
+        description="Slippage allowed below the route's expected output, in bps; with "
+        "maxSlippageBps the cap."
+    )
+    max_slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="Adaptive slippage: the cap each attempt's chosen tolerance stays within "
+        "(null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say "
+        "what was chosen and why.",
     )
     limit_price: Decimal | None = strawberry.field(
         description="LIMIT: minimum tokenOut per 1 tokenIn. Stops: the least they accept once "
@@ -301,6 +308,7 @@ class Order:
             limit_price=order.limit_price,
             trigger_price=order.trigger_price,
             trail_bps=order.trail_bps,
+            max_slippage_bps=order.max_slippage_bps,
             best_price=order.trail_best,
             expires_at=order.expires_at,
             attempts=order.attempts,

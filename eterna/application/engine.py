@@ -20,6 +20,11 @@ attempt of a limit or sniper order failed on price (slippage, liquidity), it res
 rather than failing, until it fires anew or expires. A stop, once fired, is a market order:
 it fails rather than rest again (and fails at once, nothing sent, when the fresh quote pays
 below its ``limitPrice`` floor).
+
+An order giving ``maxSlippageBps`` gets each attempt's tolerance from
+:class:`~eterna.application.slippage.AdaptiveSlippage` (depth, the pools' recent moves, recent
+failures; widened after a slippage failure, never above the cap); the ROUTING event says
+what it chose and why.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from eterna.application.ports import (
     QueuedOrder,
     take_step,
 )
+from eterna.application.slippage import AdaptiveSlippage
 from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest
 from eterna.core.clock import utcnow
 from eterna.domain import steps
@@ -88,7 +94,9 @@ class ExecutionEngine:
     ) -> None:
         self._repo = repo
         self._router = router
-        self._pretrade = PreTrade(router, market)
+        self._market = market
+        self._slippage = AdaptiveSlippage(clock)
+        self._pretrade = PreTrade(router, market, self._slippage)
         self._gateway = gateway
         self._publisher = publisher
         self._config = config
@@ -136,8 +144,13 @@ class ExecutionEngine:
             return await self._execute(order_id)
         finally:
             self._in_flight.pop(order_id, None)
+            self._slippage.forget(order_id)
             if not self._in_flight:
                 self._idle.set()
+
+    async def close(self) -> None:
+        """Stop the background work (following the market's pool moves)."""
+        await self._slippage.close()
 
     @property
     def handed_back(self) -> list[QueuedOrder]:
@@ -194,6 +207,8 @@ class ExecutionEngine:
 
     async def _route(self, order: Order) -> Order:
         attempt = order.attempts + 1
+        if order.max_slippage_bps is not None:
+            self._slippage.follow(self._market)  # from the first adaptive order on
         try:
             verdict = await self._pretrade.check(order, self._clock())
         except NoRouteError as exc:
@@ -342,6 +357,8 @@ class ExecutionEngine:
         return await self._fail(order, order.attempts, error, failure)
 
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
+        if failure is FailureKind.SLIPPAGE:
+            self._slippage.slipped(order)
         if attempt >= self._config.max_attempts:
             if (
                 order.type.rests_on_price
