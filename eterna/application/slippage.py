@@ -8,7 +8,11 @@ The rule itself is pure (:mod:`eterna.domain.slippage`); this module gathers its
   worker: a worker that just started knows no moves and no failures, and picks from depth.
 - :class:`AdaptiveSlippage` follows the market data (from the first adaptive order on, in a
   task of its own), counts each order's slippage failures while the order runs here, and
-  turns an order's route into the route with the chosen floor.
+  turns an order's route into the route with the chosen floor. It also keeps what each pool
+  of an order's route paid for the whole amount at the last attempt: on the next attempt the
+  fresh quote of the same pool shows the adverse move there (the router may route around the
+  pool that moved, so the route's own output understates it), and that move is recorded as
+  the pool's too, before the market data reports it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from eterna.domain.slippage import (
     choose_tolerance,
 )
 from eterna.domain.triggers import MarketUpdate
+from eterna.routing.router import RoutingDecision
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +74,12 @@ class PoolMoves:
         self._spot[pool] = price
         if before is None or before == price:
             return
+        self.seen(pool, move_bps(before, price))
+
+    def seen(self, pool: str, bps: int) -> None:
+        """Record a move of the pool seen now."""
         moves = self._moves.setdefault(pool, deque(maxlen=MOVES_KEPT))
-        moves.append((self._clock(), move_bps(before, price)))
+        moves.append((self._clock(), bps))
 
     def failed(self, pools: set[str], tolerance_bps: int) -> None:
         """Record a slippage failure of a route through these pools at this tolerance."""
@@ -123,6 +132,8 @@ class AdaptiveSlippage:
     def __init__(self, clock: Callable[[], datetime], *, retry_seconds: float = 1.0) -> None:
         self.moves = PoolMoves(clock)
         self._slipped: dict[uuid.UUID, int] = {}
+        # Per order: what each pool of its last route paid for the whole amount (base units).
+        self._quoted: dict[uuid.UUID, dict[str, int]] = {}
         self._follower: asyncio.Task[None] | None = None
         self._retry_seconds = retry_seconds
 
@@ -165,24 +176,33 @@ class AdaptiveSlippage:
     def forget(self, order_id: uuid.UUID) -> None:
         """Drop what was counted for an order that left this worker."""
         self._slipped.pop(order_id, None)
+        self._quoted.pop(order_id, None)
 
-    def adapt(self, order: Order, route: Route, cap_bps: int) -> Adapted:
-        """Return the route with the floor of this attempt's tolerance, and the choice.
+    def adapt(self, order: Order, decision: RoutingDecision, cap_bps: int) -> Adapted:
+        """Return the decision's route with the floor of this attempt's tolerance, and why.
 
         ``order.route`` is the previous attempt's route when this is a retry: its floor
         gives the previous tolerance, and its expected output against the fresh one the
-        adverse move since.
+        adverse move since; so do the fresh quotes of the pools it went through.
         """
+        route = decision.route
+        whole = {q.pool: q.amount_out for q in decision.pool_quotes}
+        adverse = 0
+        for pool, before in self._quoted.get(order.id, {}).items():
+            if pool in whole and (moved := adverse_move_bps(before, whole[pool])) > 0:
+                self.moves.seen(pool, moved)
+                adverse = max(adverse, moved)
+        self._quoted[order.id] = {
+            leg.pool: whole[leg.pool] for leg in route.legs if leg.pool in whole
+        }
         previous = order.route if order.attempts > 0 else None
         units_now = route.token_out.to_base_units(route.amount_out)
-        adverse = 0
         previous_bps = None
         if previous is not None:
             previous_bps = tolerance_of(previous)
             if previous.token_out.mint == route.token_out.mint:
-                adverse = adverse_move_bps(
-                    previous.token_out.to_base_units(previous.amount_out), units_now
-                )
+                before = previous.token_out.to_base_units(previous.amount_out)
+                adverse = max(adverse, adverse_move_bps(before, units_now))
         pools = {leg.pool for leg in route.legs}
         choice = choose_tolerance(
             SlippageInputs(

@@ -18,9 +18,10 @@ the quoted output it may lose before the chain refuses the swap) from what it kn
     chosen   = min(cap, max(FLOOR, ...))
 
 On a retry after a slippage failure the tolerance widens: at least double the previous one,
-and at least the previous one plus the adverse move the fresh quote shows against the last
-(how much less the same amount buys now). A retry after another failure (an expired
-blockhash, a venue that did not answer) never narrows it. The cap always wins: never above
+and at least the previous one plus the adverse move the fresh quotes show against the last
+(how much less the same amount buys now, on the route or on a pool the last route used). A
+retry after another failure (an expired blockhash, a venue that did not answer) never
+narrows it. The cap always wins: never above
 it, and the floor (``FLOOR_BPS``, or the cap when that is lower) keeps a tolerance from
 being so tight that the slightest tick fails it.
 """

@@ -22,7 +22,7 @@ from eterna.application.slippage import (
     route_move_bps,
     tolerance_of,
 )
-from eterna.domain.orders import OrderStatus, OrderType
+from eterna.domain.orders import Order, OrderStatus, OrderType
 from eterna.domain.routes import Route, RouteLeg
 from eterna.domain.slippage import (
     FLOOR_BPS,
@@ -33,6 +33,8 @@ from eterna.domain.slippage import (
     floor_bps,
 )
 from eterna.domain.tokens import BONK, SOL, USDC
+from eterna.routing.router import RoutingDecision
+from eterna.routing.venues import PoolQuote
 from tests.unit.test_engine import World, landed, slipped
 
 pytestmark = pytest.mark.anyio
@@ -268,3 +270,45 @@ async def test_the_engine_follows_no_market_without_market_data(world: World) ->
     slippage.follow(None)
     await slippage.close()
     assert slippage.moves.largest_move("pool-1") == 0
+
+
+def _decision(pool: str, quotes: dict[str, int]) -> RoutingDecision:
+    leg = RouteLeg("v", pool, SOL, USDC, Decimal(1), Decimal(quotes[pool]) / 10**6, Decimal(0))
+    route = Route(SOL, USDC, Decimal(1), leg.amount_out, leg.amount_out, 0, (leg,))
+    whole = tuple(PoolQuote("v", p, SOL, USDC, 10**9, out, 0, 0) for p, out in quotes.items())
+    return RoutingDecision(route=route, quotes=(), pool_quotes=whole)
+
+
+def test_a_retry_sees_the_move_of_the_pool_it_failed_on_even_when_it_routes_elsewhere() -> None:
+    clock = Clock()
+    slippage = AdaptiveSlippage(clock)
+    order = Order(
+        id=uuid.uuid4(),
+        user_id="alice",
+        type=OrderType.MARKET,
+        status=OrderStatus.PENDING,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(1),
+        slippage_bps=150,
+        created_at=T0,
+        updated_at=T0,
+        last_seq=1,
+        max_slippage_bps=150,
+    )
+    first = slippage.adapt(order, _decision("a", {"a": 150_000_000, "b": 149_900_000}), 150)
+    assert first.choice.bps == FLOOR_BPS
+    order.route, order.attempts = first.route, 1
+    slippage.slipped(order)
+    # Pool a moved 80 bps against the order; the router now prefers pool b, which did not.
+    second = slippage.adapt(order, _decision("b", {"a": 148_800_000, "b": 149_900_000}), 150)
+    assert second.choice.inputs.adverse_move_bps == 80
+    assert second.choice.bps == FLOOR_BPS + 80 + MARGIN_BPS
+    assert second.route.min_amount_out == Decimal(149_900_000 * (10_000 - 100) // 10_000) / 10**6
+    assert slippage.moves.largest_move("a") == 80  # the next order through a starts wider
+    assert slippage.moves.largest_failure({"a"}) == FLOOR_BPS
+    slippage.forget(order.id)
+    order.route = second.route
+    third = slippage.adapt(order, _decision("b", {"a": 148_800_000, "b": 149_900_000}), 150)
+    assert third.choice.inputs.slippage_failures == 0  # forgotten: only never narrower
+    assert third.choice.bps == 100

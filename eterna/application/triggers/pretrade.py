@@ -107,7 +107,7 @@ class PreTrade:
         if not isinstance(verdict, Go) or cap is None or self._slippage is None:
             return verdict
         route = verdict.decision.route
-        adapted = self._slippage.adapt(order, route, cap)
+        adapted = self._slippage.adapt(order, verdict.decision, cap)
         choice = adapted.choice
         # A limit floor applied already stays: the chosen tolerance only raises the floor.
         floor = max(adapted.route.min_amount_out, route.min_amount_out)
