@@ -306,6 +306,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -501,6 +502,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -585,6 +587,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -650,12 +653,13 @@ class EternaClient(AsyncBaseClient):
         slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         max_price_impact_bps: Union[Optional[int], UnsetType] = UNSET,
         client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        max_slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> PlaceMarketOrder:
         query = gql("""
-            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String) {
+            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String, $maxSlippageBps: Int) {
               placeOrder(
-                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId}
+                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId, maxSlippageBps: $maxSlippageBps}
               ) {
                 __typename
                 ... on OrderPlaced {
@@ -682,6 +686,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -739,6 +744,7 @@ class EternaClient(AsyncBaseClient):
             "slippageBps": slippage_bps,
             "maxPriceImpactBps": max_price_impact_bps,
             "clientOrderId": client_order_id,
+            "maxSlippageBps": max_slippage_bps,
         }
         response = await self.execute(
             query=query,
@@ -790,6 +796,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -897,6 +904,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -997,6 +1005,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1096,6 +1105,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1207,6 +1217,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1318,6 +1329,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
