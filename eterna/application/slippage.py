@@ -167,10 +167,14 @@ class AdaptiveSlippage:
         self.moves.observe(update.pool.address, update.pool.price)
 
     def slipped(self, order: Order) -> None:
-        """Record that the order's attempt failed on slippage (its route's floor was missed)."""
+        """Record that the order's attempt failed on slippage (its route's floor was missed).
+
+        Any order's failure counts for the pools, a fixed-slippage one's too: the move that
+        beat its tolerance is there for the adaptive orders that come next.
+        """
         self._slipped[order.id] = self._slipped.get(order.id, 0) + 1
         route = order.route
-        if route is not None and order.max_slippage_bps is not None:
+        if route is not None:
             self.moves.failed({leg.pool for leg in route.legs}, tolerance_of(route))
 
     def forget(self, order_id: uuid.UUID) -> None:

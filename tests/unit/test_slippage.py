@@ -3,7 +3,9 @@ and the engine choosing, saying and widening each attempt's tolerance."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -22,6 +24,7 @@ from eterna.application.slippage import (
     route_move_bps,
     tolerance_of,
 )
+from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.orders import Order, OrderStatus, OrderType
 from eterna.domain.routes import Route, RouteLeg
 from eterna.domain.slippage import (
@@ -33,6 +36,7 @@ from eterna.domain.slippage import (
     floor_bps,
 )
 from eterna.domain.tokens import BONK, SOL, USDC
+from eterna.domain.triggers import MarketUpdate, PoolState
 from eterna.routing.router import RoutingDecision
 from eterna.routing.venues import PoolQuote
 from tests.unit.test_engine import World, landed, slipped
@@ -312,3 +316,51 @@ def test_a_retry_sees_the_move_of_the_pool_it_failed_on_even_when_it_routes_else
     third = slippage.adapt(order, _decision("b", {"a": 148_800_000, "b": 149_900_000}), 150)
     assert third.choice.inputs.slippage_failures == 0  # forgotten: only never narrower
     assert third.choice.bps == 100
+
+
+class Market:
+    """Market data whose feed first fails, then shows pool-1 moving 80 bps, then waits."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    async def pools_of(self, mint: str) -> list[PoolState]:
+        return []
+
+    async def cursor(self) -> int:
+        self.looks += 1
+        if self.looks == 1:
+            raise VenueUnavailableError("market down")
+        return 0
+
+    async def updates(self, after: int) -> AsyncIterator[MarketUpdate]:
+        for seq, price in enumerate((Fraction(150), Fraction(15120, 100)), start=1):
+            pool = PoolState("fake", "pool-1", SOL, USDC, 1, 1, price)
+            yield MarketUpdate(seq, "changed", pool)
+        await asyncio.Event().wait()
+
+
+async def test_the_worker_follows_the_market_after_an_outage_and_keeps_its_moves() -> None:
+    slippage = AdaptiveSlippage(Clock(), retry_seconds=0)
+    market = Market()
+    slippage.follow(market)
+    slippage.follow(market)  # once
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await slippage.close()
+    assert market.looks == 2
+    assert slippage.moves.largest_move("pool-1") == 80
+
+
+async def test_a_fixed_orders_slippage_failure_starts_the_next_adaptive_order_wider(
+    world: World,
+) -> None:
+    world.gateway.script = [slipped(), landed(), landed()]
+    engine = world.engine()
+    fixed = await world.place(slippage_bps=40)
+    await engine.execute(fixed.id, "alice")
+    adaptive = await world.place(max_slippage_bps=150, slippage_bps=150)
+    await engine.execute(adaptive.id, "alice")
+    (detail,) = await _routing_details(world, adaptive.id)
+    assert detail["recentFailureBps"] == 40
+    assert detail["chosenBps"] == 40 + MARGIN_BPS
