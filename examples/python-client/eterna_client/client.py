@@ -344,6 +344,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -595,6 +596,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -680,6 +682,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -746,12 +749,13 @@ class EternaClient(AsyncBaseClient):
         slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         max_price_impact_bps: Union[Optional[int], UnsetType] = UNSET,
         client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        max_slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> PlaceMarketOrder:
         query = gql("""
-            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String) {
+            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String, $maxSlippageBps: Int) {
               placeOrder(
-                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId}
+                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId, maxSlippageBps: $maxSlippageBps}
               ) {
                 __typename
                 ... on OrderPlaced {
@@ -778,6 +782,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -836,6 +841,7 @@ class EternaClient(AsyncBaseClient):
             "slippageBps": slippage_bps,
             "maxPriceImpactBps": max_price_impact_bps,
             "clientOrderId": client_order_id,
+            "maxSlippageBps": max_slippage_bps,
         }
         response = await self.execute(
             query=query,
@@ -887,6 +893,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -995,6 +1002,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1172,6 +1180,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1272,6 +1281,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1384,6 +1394,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1496,6 +1507,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
