@@ -46,6 +46,7 @@ ORDER_TYPES: Mapping[str, str] = {
     "trail_best": "varchar",
     "fired_at": "timestamptz",
     "group_id": "uuid",
+    "max_slippage_bps": "int4",
     "expires_at": "timestamptz",
     "twap_slices": "int4",
     "twap_duration_seconds": "int4",

@@ -29,7 +29,18 @@ class OrderInput:
         description="Symbol or mint; a SNIPER order may name a mint no venue lists yet."
     )
     amount_in: Decimal = strawberry.field(description="In tokenIn units, within its decimals.")
-    slippage_bps: int | None = strawberry.field(default=None, description="1..5000, default 50.")
+    slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="A fixed tolerance below the route's expected output, 1..5000, default 50. "
+        "Not with maxSlippageBps.",
+    )
+    max_slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from "
+        "the route's depth and the pools' recent moves and failures, widens it after a "
+        "slippage failure, never above this cap (the ROUTING event says what it chose and "
+        "why). Not with slippageBps.",
+    )
     limit_price: Decimal | None = strawberry.field(
         default=None,
         description="LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, "
@@ -97,6 +108,7 @@ class OrderInput:
             slices=self.slices,
             duration_seconds=self.duration_seconds,
             jitter_bps=self.jitter_bps,
+            max_slippage_bps=self.max_slippage_bps,
         )
 
 

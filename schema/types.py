@@ -163,6 +163,58 @@ class TriggerSeen:
         )
 
 
+@strawberry.type(
+    description="The slippage tolerance an attempt of an order with maxSlippageBps got, and the "
+    "inputs it was chosen from (all in bps)."
+)
+class SlippageChosen:
+    """An adaptive order's tolerance for one attempt, and why."""
+
+    chosen_bps: int = strawberry.field(
+        description="The tolerance: minAmountOut is the route's amountOut less this."
+    )
+    max_slippage_bps: int = strawberry.field(description="The order's cap; chosenBps <= it.")
+    price_impact_bps: int = strawberry.field(description="The route's price impact (depth).")
+    recent_move_bps: int = strawberry.field(
+        description="The largest recent price move of the route's pools (hops summed)."
+    )
+    recent_failure_bps: int | None = strawberry.field(
+        description="The widest tolerance that failed on slippage on those pools lately."
+    )
+    previous_bps: int | None = strawberry.field(
+        description="A retry: the previous attempt's tolerance."
+    )
+    slippage_failures: int = strawberry.field(
+        description="The order's attempts that failed on slippage so far."
+    )
+    adverse_move_bps: int = strawberry.field(
+        description="A retry: how much less the same amount buys than at the previous attempt."
+    )
+    reason: str = strawberry.field(description="The choice in words, for people.")
+
+    @classmethod
+    def from_details(cls, details: dict[str, object]) -> SlippageChosen | None:
+        """Build from a ROUTING event's stored details, or None when it has no choice."""
+        chosen = details.get("slippage")
+        if not isinstance(chosen, dict):
+            return None
+        return cls(
+            chosen_bps=int(chosen["chosenBps"]),
+            max_slippage_bps=int(chosen["maxSlippageBps"]),
+            price_impact_bps=int(chosen["priceImpactBps"]),
+            recent_move_bps=int(chosen["recentMoveBps"]),
+            recent_failure_bps=_int(chosen.get("recentFailureBps")),
+            previous_bps=_int(chosen.get("previousBps")),
+            slippage_failures=int(chosen["slippageFailures"]),
+            adverse_move_bps=int(chosen["adverseMoveBps"]),
+            reason=str(chosen["reason"]),
+        )
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
 def _decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -288,6 +340,11 @@ class OrderEvent:
         default=None,
         description="CANCELLED because the other leg of its OCO group fired: that leg's id.",
     )
+    slippage: SlippageChosen | None = strawberry.field(
+        default=None,
+        description="ROUTING of an order with maxSlippageBps: the tolerance this attempt got "
+        "and why.",
+    )
 
     @classmethod
     def from_domain(cls, event: domain.OrderEvent) -> OrderEvent:
@@ -313,6 +370,9 @@ class OrderEvent:
             else None,
             progress=TwapProgress.from_details(event.details) if event.details else None,
             cancelled_by_sibling=_sibling(event),
+            slippage=SlippageChosen.from_details(event.details)
+            if event.status is OrderStatus.ROUTING and event.details
+            else None,
         )
 
 
@@ -340,7 +400,14 @@ class Order:
     token_out: Token = strawberry.field(description="Token the order buys.")
     amount_in: Decimal = strawberry.field(description="Amount paid, in tokenIn units.")
     slippage_bps: int = strawberry.field(
-        description="Slippage allowed below the route's expected output, in bps."
+        description="Slippage allowed below the route's expected output, in bps; with "
+        "maxSlippageBps the cap."
+    )
+    max_slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="Adaptive slippage: the cap each attempt's chosen tolerance stays within "
+        "(null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say "
+        "what was chosen and why.",
     )
     limit_price: Decimal | None = strawberry.field(
         description="LIMIT: minimum tokenOut per 1 tokenIn. Stops: the least they accept once "
@@ -447,6 +514,7 @@ class Order:
             limit_price=order.limit_price,
             trigger_price=order.trigger_price,
             trail_bps=order.trail_bps,
+            max_slippage_bps=order.max_slippage_bps,
             best_price=order.trail_best,
             expires_at=order.expires_at,
             attempts=order.attempts,

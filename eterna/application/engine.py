@@ -25,6 +25,11 @@ A leg of an OCO group whose trigger holds on this first look (placed beyond its 
 queued before the watcher saw it) fires here before it routes: a FIRE step written with its
 sibling's cancel (:mod:`.groups`), as the watcher fires one. If the sibling fired first, that
 write loses and the leg (cancelled by it) is left alone.
+
+An order giving ``maxSlippageBps`` gets each attempt's tolerance from
+:class:`~eterna.application.slippage.AdaptiveSlippage` (depth, the pools' recent moves, recent
+failures; widened after a slippage failure, never above the cap); the ROUTING event says
+what it chose and why.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from eterna.application.ports import (
     QueuedOrder,
     take_step,
 )
+from eterna.application.slippage import AdaptiveSlippage
 from eterna.application.triggers.checks import STOP_TRIGGERS
 from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest, Verdict
 from eterna.core.clock import utcnow
@@ -96,7 +102,9 @@ class ExecutionEngine:
     ) -> None:
         self._repo = repo
         self._router = router
-        self._pretrade = PreTrade(router, market)
+        self._market = market
+        self._slippage = AdaptiveSlippage(clock)
+        self._pretrade = PreTrade(router, market, self._slippage)
         self._gateway = gateway
         self._publisher = publisher
         self._config = config
@@ -147,8 +155,13 @@ class ExecutionEngine:
         finally:
             CALLER.reset(caller)
             self._in_flight.pop(order_id, None)
+            self._slippage.forget(order_id)
             if not self._in_flight:
                 self._idle.set()
+
+    async def close(self) -> None:
+        """Stop the background work (following the market's pool moves)."""
+        await self._slippage.close()
 
     @property
     def handed_back(self) -> list[QueuedOrder]:
@@ -207,6 +220,8 @@ class ExecutionEngine:
 
     async def _route(self, order: Order) -> Order:
         attempt = order.attempts + 1
+        if order.max_slippage_bps is not None:
+            self._slippage.follow(self._market)  # from the first adaptive order on
         try:
             verdict = await self._pretrade.check(order, self._clock())
         except NoRouteError as exc:
@@ -383,6 +398,8 @@ class ExecutionEngine:
         return await self._fail(order, order.attempts, error, failure)
 
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
+        if failure is FailureKind.SLIPPAGE:
+            self._slippage.slipped(order)
         if attempt >= self._config.max_attempts:
             if (
                 order.type.rests_on_price

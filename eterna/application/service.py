@@ -113,6 +113,7 @@ class OrderRequest:
     slices: int | None = None  # TWAP
     duration_seconds: int | None = None  # TWAP
     jitter_bps: int | None = None  # TWAP, optional
+    max_slippage_bps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,13 +424,7 @@ class OrderService:
         amount = _token_amount(
             request.amount_in, token_in, "amountIn", RejectionCode.INVALID_AMOUNT
         )
-        slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
-        if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
-            raise RejectedError(
-                RejectionCode.INVALID_INPUT,
-                f"slippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
-                "slippageBps",
-            )
+        slippage, cap = _slippage(request)
         impact = request.max_price_impact_bps
         if impact is not None and not 1 <= impact <= 10_000:
             raise RejectedError(
@@ -481,6 +476,7 @@ class OrderService:
             trigger_price=request.trigger_price,
             trail_bps=request.trail_bps,
             twap=twap,
+            max_slippage_bps=cap,
         )
 
     def _check_type_fields(self, request: OrderRequest) -> None:
@@ -1221,3 +1217,37 @@ class OrderService:
             raise RejectedError(RejectionCode.NO_ROUTE, str(exc)) from None
         except TransientError as exc:
             raise RejectedError(RejectionCode.UNAVAILABLE, str(exc)) from None
+
+
+def _slippage(request: OrderRequest) -> tuple[int, int | None]:
+    """Return the order's slippageBps and its adaptive cap (None: a fixed tolerance).
+
+    With ``maxSlippageBps`` the engine picks each attempt's tolerance up to it, and
+    ``slippageBps`` holds the cap (the widest floor the order may get).
+
+    :raises RejectedError: INVALID_INPUT when both are given, or one is out of range.
+    """
+    cap = request.max_slippage_bps
+    if cap is not None:
+        if request.slippage_bps is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "give slippageBps (a fixed tolerance) or maxSlippageBps (adaptive, up to "
+                "it), not both",
+                "maxSlippageBps",
+            )
+        if not 1 <= cap <= MAX_SLIPPAGE_BPS:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"maxSlippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
+                "maxSlippageBps",
+            )
+        return cap, cap
+    slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
+    if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            f"slippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
+            "slippageBps",
+        )
+    return slippage, None

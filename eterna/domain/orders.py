@@ -85,6 +85,9 @@ class PlaceOrder:
     parent_id: uuid.UUID | None = None  # a TWAP's slice: its parent
     slice_index: int | None = None  # a TWAP's slice: 0, 1, ...
     group_id: uuid.UUID | None = None  # a leg of an OCO group (eterna.domain.groups)
+    # Adaptive slippage: the engine picks each attempt's tolerance up to this cap
+    # (slippage_bps then holds the cap too).
+    max_slippage_bps: int | None = None
 
     def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the new order (PENDING, seq 1) and its first event, stored together."""
@@ -113,6 +116,7 @@ class PlaceOrder:
             # A TWAP's first slice is due as soon as it is placed.
             twap_next_at=now if self.twap is not None else None,
             group_id=self.group_id,
+            max_slippage_bps=self.max_slippage_bps,
         )
         return order, placed_event(order)
 
@@ -160,6 +164,8 @@ class Order:
     slice_index: int | None = None
     # The OCO group the order is a leg of: the first leg to fire cancels the other.
     group_id: uuid.UUID | None = None
+    # Adaptive slippage (eterna.domain.slippage): each attempt's tolerance is chosen, up to it.
+    max_slippage_bps: int | None = None
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.

@@ -1,7 +1,7 @@
 """TWAP orders: ``amountIn`` cut into slices placed over a duration, each a child MARKET order.
 
 A TWAP order is a parent that never trades itself. Its slices are child orders (MARKET, with
-the parent's slippage, price impact filter and, when it has one, ``limitPrice`` as a floor)
+the parent's slippage (or adaptive slippage cap), price impact filter and, when it has one, ``limitPrice`` as a floor)
 that name their parent and their index. Everything here is a function of the stored parent,
 so the schedule is the same in whichever process reads it, after any restart:
 
@@ -92,6 +92,7 @@ def slice_command(parent: Order, index: int) -> PlaceOrder:
         token_out=parent.token_out,
         amount_in=amount,
         slippage_bps=parent.slippage_bps,
+        max_slippage_bps=parent.max_slippage_bps,
         limit_price=parent.limit_price,
         max_price_impact_bps=parent.max_price_impact_bps,
         parent_id=parent.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -319,8 +320,14 @@ async def wait_healthy(client: httpx.AsyncClient, url: str, within: float = 60) 
     raise TimeoutError(f"{url} not healthy")
 
 
-async def place(client: httpx.AsyncClient, api: str, orders: int, batch: int = 100) -> list[str]:
-    """Place orders in batches of SOL -> USDC and return their ids."""
+async def place(
+    client: httpx.AsyncClient,
+    api: str,
+    orders: int,
+    batch: int = 100,
+    fields: dict[str, Any] | None = None,
+) -> list[str]:
+    """Place orders in batches of SOL -> USDC (with the fields given) and return their ids."""
     ids: list[str] = []
     for start in range(0, orders, batch):
         inputs = [
@@ -329,6 +336,7 @@ async def place(client: httpx.AsyncClient, api: str, orders: int, batch: int = 1
                 "tokenIn": "SOL",
                 "tokenOut": "USDC",
                 "amountIn": f"0.{(start + i) % 900 + 100:03d}",
+                **(fields or {}),
             }
             for i in range(min(batch, orders - start))
         ]
@@ -569,3 +577,47 @@ async def verify_groups(db_url: str, legs: list[tuple[str, str]]) -> dict[str, i
         counts["take-profit" if winner == tp else "stop-loss"] += 1
         counts[str(orders[winner]["status"]).lower()] += 1
     return dict(counts)
+
+
+@dataclass
+class Fill:
+    """A CONFIRMED order's outcome against the route of its last attempt."""
+
+    order_id: str
+    amount_out: Decimal
+    quoted_out: Decimal  # the route's expected output: amountIn x quoted price
+    min_amount_out: Decimal
+
+
+async def fills(db_url: str) -> tuple[list[Fill], list[dict[str, Any]], list[str]]:
+    """Return every CONFIRMED order's fill, the slippage choice of every ROUTING event, and
+    the messages of the FAILED orders' events (why they failed)."""
+    conn = await connect(db_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT id::text, amount_out, route FROM orders WHERE status = 'CONFIRMED'"
+        )
+        routed = await conn.fetch(
+            "SELECT data FROM order_events WHERE status = 'ROUTING' ORDER BY order_id, seq"
+        )
+        failed = await conn.fetch(
+            "SELECT e.order_id::text, e.seq, e.status, e.message FROM order_events e "
+            "JOIN orders o ON o.id = e.order_id WHERE o.status = 'FAILED' AND e.seq > 1 "
+            "ORDER BY e.order_id, e.seq"
+        )
+    finally:
+        await conn.close()
+    found = []
+    for r in rows:
+        route = json.loads(r["route"])
+        found.append(
+            Fill(
+                r["id"],
+                Decimal(r["amount_out"]),
+                Decimal(route["amountOut"]),
+                Decimal(route["minAmountOut"]),
+            )
+        )
+    choices = [json.loads(e["data"]).get("details", {}).get("slippage", {}) for e in routed]
+    why = [f"{f['order_id'][:8]} #{f['seq']} {f['status']}: {f['message']}" for f in failed]
+    return found, choices, why

@@ -553,3 +553,36 @@ async def test_an_owners_cancel_racing_both_firings_ends_in_one_outcome(
         (other,) = [o for o in stored if o.id != fired.id]
         assert fired.status is OrderStatus.PENDING
         assert other.status is OrderStatus.CANCELLED
+
+
+async def test_max_slippage_round_trips_and_fixed_slippage_orders_have_none(
+    store: OrderStore,
+) -> None:
+    t0 = utcnow()
+    adaptive = PlaceOrder(
+        user_id="alice",
+        type=OrderType.MARKET,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(1),
+        slippage_bps=150,
+        max_slippage_bps=150,
+    )
+    fixed = _order(amount="2")
+    (a, b) = await store.place([adaptive, fixed], t0)
+    assert a.order.max_slippage_bps == 150
+    loaded = await store.get(a.order.id)
+    other = await store.get(b.order.id)
+    assert loaded is not None
+    assert other is not None
+    assert (loaded.max_slippage_bps, loaded.slippage_bps) == (150, 150)
+    assert (other.max_slippage_bps, other.slippage_bps) == (None, 50)
+    # A step (here the worker claiming and routing it) keeps the cap.
+    claimed = await store.claim(a.order.id, "w1", t0, t0 + timedelta(seconds=30))
+    assert claimed is not None
+    assert claimed.max_slippage_bps == 150
+    listed = await store.list_for_user("alice", first=10, after=None, status=None, order_type=None)
+    assert {o.id: o.max_slippage_bps for o in listed.orders} == {
+        a.order.id: 150,
+        b.order.id: None,
+    }

@@ -132,8 +132,9 @@ def _parent(slices: int = 3, seconds: int = 3, amount: str = "1", **kw: object) 
 
 
 def test_a_slice_is_a_market_order_naming_its_parent_with_its_floor() -> None:
-    parent = _parent(amount="1.000000001", limit_price=Decimal(140))
+    parent = _parent(amount="1.000000001", limit_price=Decimal(140), max_slippage_bps=300)
     last = slice_command(parent, 2)
+    assert last.max_slippage_bps == 300
     assert last.type is OrderType.MARKET
     assert (last.parent_id, last.slice_index) == (parent.id, 2)
     assert last.amount_in == Decimal("0.333333335")

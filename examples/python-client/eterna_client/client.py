@@ -346,6 +346,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -597,6 +598,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -682,6 +684,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -748,12 +751,13 @@ class EternaClient(AsyncBaseClient):
         slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         max_price_impact_bps: Union[Optional[int], UnsetType] = UNSET,
         client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        max_slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> PlaceMarketOrder:
         query = gql("""
-            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String) {
+            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String, $maxSlippageBps: Int) {
               placeOrder(
-                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId}
+                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId, maxSlippageBps: $maxSlippageBps}
               ) {
                 __typename
                 ... on OrderPlaced {
@@ -780,6 +784,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -838,6 +843,7 @@ class EternaClient(AsyncBaseClient):
             "slippageBps": slippage_bps,
             "maxPriceImpactBps": max_price_impact_bps,
             "clientOrderId": client_order_id,
+            "maxSlippageBps": max_slippage_bps,
         }
         response = await self.execute(
             query=query,
@@ -889,6 +895,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -997,6 +1004,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1174,6 +1182,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1274,6 +1283,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1386,6 +1396,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1498,6 +1509,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps

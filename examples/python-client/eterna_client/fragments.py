@@ -122,6 +122,7 @@ class OrderFields(BaseModel):
     token_out: "OrderFieldsTokenOut" = Field(alias="tokenOut")
     amount_in: Decimal = Field(alias="amountIn")
     slippage_bps: int = Field(alias="slippageBps")
+    max_slippage_bps: Optional[int] = Field(alias="maxSlippageBps")
     limit_price: Optional[Decimal] = Field(alias="limitPrice")
     trigger_price: Optional[Decimal] = Field(alias="triggerPrice")
     trail_bps: Optional[int] = Field(alias="trailBps")

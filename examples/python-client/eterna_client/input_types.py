@@ -27,7 +27,9 @@ class OrderInput(BaseModel):
     amount_in: Decimal = Field(alias="amountIn")
     "In tokenIn units, within its decimals."
     slippage_bps: Optional[int] = Field(alias="slippageBps", default=None)
-    "1..5000, default 50."
+    "A fixed tolerance below the route's expected output, 1..5000, default 50. Not with maxSlippageBps."
+    max_slippage_bps: Optional[int] = Field(alias="maxSlippageBps", default=None)
+    "Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps."
     limit_price: Optional[Decimal] = Field(alias="limitPrice", default=None)
     "LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. TWAP: optional floor of every slice (a slice whose best route pays less is skipped, nothing sent)."
     trigger_price: Optional[Decimal] = Field(alias="triggerPrice", default=None)

@@ -170,6 +170,8 @@ export type Order = {
   id: Scalars['ID']['output'];
   /** LIMIT: minimum tokenOut per 1 tokenIn. Stops: the least they accept once fired (optional). */
   limitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say what was chosen and why. */
+  maxSlippageBps?: Maybe<Scalars['Int']['output']>;
   /** A TWAP's slice: the TWAP order it belongs to. */
   parent?: Maybe<Order>;
   /** A TWAP's slice: the TWAP order it belongs to. */
@@ -180,7 +182,7 @@ export type Order = {
   route?: Maybe<Route>;
   /** A TWAP's slice: its index, 0-based. */
   sliceIndex?: Maybe<Scalars['Int']['output']>;
-  /** Slippage allowed below the route's expected output, in bps. */
+  /** Slippage allowed below the route's expected output, in bps; with maxSlippageBps the cap. */
   slippageBps: Scalars['Int']['output'];
   /** Where the order is now. */
   status: OrderStatus;
@@ -256,6 +258,8 @@ export type OrderEvent = {
   route?: Maybe<Route>;
   /** 1, 2, 3... per order with no gap; resume a subscription with afterSeq. */
   seq: Scalars['Int']['output'];
+  /** ROUTING of an order with maxSlippageBps: the tolerance this attempt got and why. */
+  slippage?: Maybe<SlippageChosen>;
   /** The order's status after this step. */
   status: OrderStatus;
   /** The PENDING step of a resting order that fired: what its trigger saw. */
@@ -309,11 +313,13 @@ export type OrderInput = {
   limitPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Refuse routes that move the price more than this. */
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
+  /** Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps. */
+  maxSlippageBps?: InputMaybe<Scalars['Int']['input']>;
   /** SNIPER: optional filter, in tokenIn units. */
   minLiquidity?: InputMaybe<Scalars['Decimal']['input']>;
   /** TWAP (required), 1..100: how many slices amountIn is cut into (exactly, to the base unit; the last slice takes the remainder). */
   slices?: InputMaybe<Scalars['Int']['input']>;
-  /** 1..5000, default 50. */
+  /** A fixed tolerance below the route's expected output, 1..5000, default 50. Not with maxSlippageBps. */
   slippageBps?: InputMaybe<Scalars['Int']['input']>;
   /** Symbol ("SOL") or mint address. */
   tokenIn: Scalars['String']['input'];
@@ -586,6 +592,29 @@ export type RouteQuote = {
   quotes: Array<Quote>;
   /** The route, with its floor at the given slippage. */
   route: Route;
+};
+
+/** The slippage tolerance an attempt of an order with maxSlippageBps got, and the inputs it was chosen from (all in bps). */
+export type SlippageChosen = {
+  __typename?: 'SlippageChosen';
+  /** A retry: how much less the same amount buys than at the previous attempt. */
+  adverseMoveBps: Scalars['Int']['output'];
+  /** The tolerance: minAmountOut is the route's amountOut less this. */
+  chosenBps: Scalars['Int']['output'];
+  /** The order's cap; chosenBps <= it. */
+  maxSlippageBps: Scalars['Int']['output'];
+  /** A retry: the previous attempt's tolerance. */
+  previousBps?: Maybe<Scalars['Int']['output']>;
+  /** The route's price impact (depth). */
+  priceImpactBps: Scalars['Int']['output'];
+  /** The choice in words, for people. */
+  reason: Scalars['String']['output'];
+  /** The widest tolerance that failed on slippage on those pools lately. */
+  recentFailureBps?: Maybe<Scalars['Int']['output']>;
+  /** The largest recent price move of the route's pools (hops summed). */
+  recentMoveBps: Scalars['Int']['output'];
+  /** The order's attempts that failed on slippage so far. */
+  slippageFailures: Scalars['Int']['output'];
 };
 
 /** Watch your orders step by step (websockets only). */
