@@ -1,9 +1,10 @@
 """TWAP orders: ``amountIn`` cut into slices placed over a duration, each a child MARKET order.
 
 A TWAP order is a parent that never trades itself. Its slices are child orders (MARKET, with
-the parent's slippage (or adaptive slippage cap), price impact filter and, when it has one, ``limitPrice`` as a floor)
-that name their parent and their index. Everything here is a function of the stored parent,
-so the schedule is the same in whichever process reads it, after any restart:
+the parent's slippage or adaptive slippage cap, its price impact filter and, when it has
+one, ``limitPrice`` as a floor) that name their parent and their index. Everything here is
+a function of the stored parent, so the schedule is the same in whichever process reads it,
+after any restart:
 
 - **The split is exact** (:func:`split_amount`): in base units, every slice gets
   ``floor(total / N)`` and the last one the remainder too, so the slices add up to
