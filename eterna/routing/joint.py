@@ -66,8 +66,23 @@ HEADROOM = 1_000
 Segment = tuple[float, int, int, str]
 
 
-def segments(owner: str, points: Mapping[int, int]) -> list[Segment]:
-    """Return the pieces of the concave curve through the upper hull of the points."""
+Cache = dict[str, tuple[tuple[int, int], list[Segment]]]
+
+
+def segments(owner: str, points: Mapping[int, int], cache: Cache | None = None) -> list[Segment]:
+    """Return the pieces of the concave curve through the upper hull of the points.
+
+    With a cache, an owner whose points are as many and pay as much in all as last time
+    (no new quote) reuses its pieces.
+    """
+    if cache is not None:
+        key = (len(points), sum(points.values()))
+        held = cache.get(owner)
+        if held is not None and held[0] == key:
+            return held[1]
+        pieces = segments(owner, points)
+        cache[owner] = (key, pieces)
+        return pieces
     hull = _hull(points)
     return [
         (-(y2 - y1) / (x2 - x1), x2 - x1, y2 - y1, owner) for (x1, y1), (x2, y2) in pairwise(hull)
@@ -91,9 +106,9 @@ class Merged:
         self.values = [0, *accumulate(self.dys)]
 
     @classmethod
-    def of(cls, curves: Mapping[str, Mapping[int, int]]) -> Merged:
+    def of(cls, curves: Mapping[str, Mapping[int, int]], cache: Cache | None = None) -> Merged:
         """Merge the curves of owners given by their quoted (input -> output) points."""
-        return cls(p for owner, points in curves.items() for p in segments(owner, points))
+        return cls(p for owner, pts in curves.items() for p in segments(owner, pts, cache))
 
     @property
     def capacity(self) -> int:
@@ -196,19 +211,21 @@ def solve(
     amount: int,
     direct: Mapping[str, Mapping[int, int]],
     hubs: Mapping[str, tuple[Mapping[str, Mapping[int, int]], Mapping[str, Mapping[int, int]]]],
+    cache: Cache | None = None,
 ) -> Allocation | None:
     """Return the best allocation of amount over the families, or None when they cannot take it.
 
     ``direct`` maps each direct pool to its quoted points (input -> output); ``hubs`` maps
     each hub to its first hop's and second hop's pools with their points. Owners of the
-    top-level merge are pool addresses and hub names, which cannot collide.
+    top-level merge are pool addresses and hub names, which cannot collide. A ``cache``
+    kept between calls spares the pieces of pools that got no new quote.
     """
-    pieces: list[Segment] = [p for pool, pts in direct.items() for p in segments(pool, pts)]
+    pieces: list[Segment] = [p for pool, pts in direct.items() for p in segments(pool, pts, cache)]
     paths: dict[str, HubPath] = {}
     for hub, (first, second) in hubs.items():
         if not first or not second:
             continue
-        path = HubPath(hub, Merged.of(first), Merged.of(second))
+        path = HubPath(hub, Merged.of(first, cache), Merged.of(second, cache))
         paths[hub] = path
         pieces += path.segments()
     top = Merged(pieces)

@@ -147,6 +147,10 @@ class _Book:
             if allowed is None or pool in allowed
         }
 
+    def pools(self, pair: Pair, allowed: set[str] | None) -> list[str]:
+        """Return the pools quoted for the pair, sorted."""
+        return sorted(p for p in self.quotes.get(pair, {}) if allowed is None or p in allowed)
+
     def leg(self, pair: Pair, pool: str, amount: int) -> PoolQuote | None:
         return self.quotes.get(pair, {}).get(pool, {}).get(amount)
 
@@ -194,6 +198,9 @@ def _marginal(quotes: Iterable[PoolQuote], *, fees: bool) -> Fraction | None:
 # How close (in parts of the output) the best route found must come to the ceiling of what
 # any allocation could pay for the joint allocation not to be tried: 0.5 bps.
 SETTLED = Fraction(1, 20_000)
+# A refinement that raises the estimated output by less than 1/CONVERGED (0.01 bps) is the
+# last one.
+CONVERGED = 1_000_000
 
 
 class _Families:
@@ -287,6 +294,77 @@ def _plan(
     return tuple(q for q in legs if q is not None) if None not in legs else ()
 
 
+class _Search:
+    """The state of one joint allocation: the families, their quotes, the windows' steps."""
+
+    def __init__(
+        self,
+        router: Router,
+        families: _Families,
+        units: int,
+        book: _Book,
+        allowed: set[str] | None,
+    ) -> None:
+        self.families, self.units, self.book, self.allowed = families, units, book, allowed
+        self.chunks, self.window = router.chunks, router.window
+        self.cache: joint.Cache = {}
+        self.chunk_mid: dict[str, int] = {}
+
+    def solve(self) -> joint.Allocation | None:
+        """Return the best allocation on every quote so far."""
+        book, allowed = self.book, self.allowed
+        return joint.solve(
+            self.units,
+            book.points(self.families.direct, allowed),
+            {
+                hub: (book.points(first, allowed), book.points(second, allowed))
+                for hub, (first, second) in self.families.paths.items()
+            },
+            self.cache,
+        )
+
+    def _mid_chunk(self, alloc: joint.Allocation, hub: str) -> int:
+        # A chunk of the middle of the first allocation that uses the hub, or for a hub
+        # left out of it, of the most its second hop was quoted at.
+        if hub not in self.chunk_mid:
+            if hub in alloc.middle:
+                top = alloc.middle[hub]
+            else:
+                quoted = self.book.points(self.families.paths[hub][1], self.allowed).values()
+                top = max((max(points, default=0) for points in quoted), default=0)
+            self.chunk_mid[hub] = top // self.chunks
+        return self.chunk_mid[hub]
+
+    def windows(
+        self, alloc: joint.Allocation, level: int, *, spends_in: bool, exact: bool
+    ) -> _Wanted:
+        """Return the amounts to quote around the allocation (or, exact, its own amounts).
+
+        ``spends_in``: the pools spending tokenIn (direct and first hops), else the second
+        hops. A pool the allocation leaves out is quoted only when it may take part.
+        """
+        families, book = self.families, self.book
+        shares = [(families.direct, alloc.direct)] if spends_in else []
+        for hub, (first, second) in families.paths.items():
+            if spends_in:
+                shares.append((first, alloc.first.get(hub, {})))
+            elif hub in alloc.middle or families.may_open(book, hub, alloc.marginal):
+                shares.append((second, alloc.second.get(hub, {})))
+        wanted: _Wanted = {}
+        for pair, share in shares:
+            width = self.units // self.chunks if spends_in else self._mid_chunk(alloc, pair[0])
+            for pool in book.pools(pair, self.allowed):
+                amount = share.get(pool, 0)
+                if amount == 0 and not _may_take_part(alloc, families, book, pair, pool):
+                    continue
+                if exact:
+                    points = [amount] if amount > 0 else []
+                else:
+                    points = joint.window(amount, width // self.window**level, self.window)
+                wanted.setdefault((pool, pair), set()).update(points)
+        return wanted
+
+
 class Router:
     """Find the best route for an exact-in swap across venues."""
 
@@ -312,6 +390,16 @@ class Router:
         self._max_legs = max_legs
         self._refinements = refinements
         self._window = window
+
+    @property
+    def chunks(self) -> int:
+        """Return the chunks of the candidates' ladders."""
+        return self._chunks
+
+    @property
+    def window(self) -> int:
+        """Return the points on each side of an amount in a refinement window."""
+        return self._window
 
     def venue_call_bound(self, hubs: int) -> int:
         """Return the most venue calls a decision takes with this many usable hubs.
@@ -469,77 +557,42 @@ class Router:
     ) -> Candidate | None:
         """Return the joint allocation over every family, quoted leg by leg, or None.
 
-        After the first two rounds: ``refinements`` rounds of windows around the allocation
-        (for every pool of every family, ``2·window + 1`` points around its amount, each
-        round's step ``1/window`` of the last's, the first's ``1/window`` of a chunk), one
-        round quoting the direct and first-hop legs exactly with a last window on the
-        second hops, and one quoting the second hops exactly. None when the allocation is a
-        single pool (the single candidate is that route already), when a pool no longer
-        fills its leg, or when no allocation fills the amount.
+        After the first two rounds: up to ``refinements`` rounds of windows around the
+        allocation (for each pool that may take part, ``2·window + 1`` points around its
+        amount, each round's step ``1/window`` of the last's, the first's ``1/window`` of a
+        chunk; a round that moves the estimate by less than 0.01 bps is the last), one round
+        quoting the direct and first-hop legs exactly with a last window on the second hops,
+        and one quoting the second hops exactly. None when a pool no longer fills its leg,
+        or when no allocation fills the amount.
         """
-        direct, paths, tokens = families.direct, families.paths, families.tokens
-
-        def solve() -> joint.Allocation | None:
-            return joint.solve(
-                units,
-                book.points(direct, allowed),
-                {
-                    hub: (book.points(first, allowed), book.points(second, allowed))
-                    for hub, (first, second) in paths.items()
-                },
-            )
-
-        alloc = solve()
+        search = _Search(self, families, units, book, allowed)
+        alloc = search.solve()
         if alloc is None:
             return None
-        chunk = units // self._chunks
-        chunk_mid = {hub: m // self._chunks for hub, m in alloc.middle.items()}
-
-        def mid_chunk(hub: str) -> int:
-            # The middle of the allocation, or for a hub it leaves out the most its second
-            # hop was quoted at: a chunk of it.
-            if alloc is not None and hub in alloc.middle:
-                return alloc.middle[hub] // self._chunks
-            quoted = book.points(paths[hub][1], allowed).values()
-            return max((max(points, default=0) for points in quoted), default=0) // self._chunks
-
-        def windows(
-            alloc: joint.Allocation, level: int, *, spends_in: bool, exact: bool
-        ) -> _Wanted:
-            wanted: _Wanted = {}
-            shares = [(direct, alloc.direct)] if spends_in else []
-            for hub, (first, second) in paths.items():
-                if spends_in:
-                    shares.append((first, alloc.first.get(hub, {})))
-                elif hub in alloc.middle or families.may_open(book, hub, alloc.marginal):
-                    shares.append((second, alloc.second.get(hub, {})))
-            for pair, share in shares:
-                width = chunk if spends_in else chunk_mid.setdefault(pair[0], mid_chunk(pair[0]))
-                for pool in book.points(pair, allowed):
-                    amount = share.get(pool, 0)
-                    if amount == 0 and not _may_take_part(alloc, families, book, pair, pool):
-                        continue
-                    if exact:
-                        points = [amount] if amount > 0 else []
-                    else:
-                        points = joint.window(amount, width // self._window**level, self._window)
-                    wanted.setdefault((pool, pair), set()).update(points)
-            return wanted
-
-        for level in range(1, self._refinements + 1):
-            both = windows(alloc, level, spends_in=True, exact=False)
-            both.update(windows(alloc, level, spends_in=False, exact=False))
-            await self._quote_more(both, book, calls, tokens)
-            alloc = solve()
+        level = 0
+        while level < self._refinements:
+            level += 1
+            wanted = search.windows(alloc, level, spends_in=True, exact=False)
+            wanted.update(search.windows(alloc, level, spends_in=False, exact=False))
+            await self._quote_more(wanted, book, calls, families.tokens)
+            before, alloc = alloc.expected_out, search.solve()
             if alloc is None:
                 log.debug("joint allocation dropped: no allocation fills the amount")
                 return None
-        last = self._refinements + 1
-        both = windows(alloc, last, spends_in=True, exact=True)
-        both.update(windows(alloc, last, spends_in=False, exact=False))
-        await self._quote_more(both, book, calls, tokens)
-        direct_legs = [book.leg(direct, pool, a) for pool, a in alloc.direct.items()]
-        firsts: dict[str, list[PoolQuote | None]] = {
+            if (alloc.expected_out - before) * CONVERGED <= before:
+                break  # the last window moved the estimate by less than 0.01 bps
+        wanted = search.windows(alloc, level + 1, spends_in=True, exact=True)
+        wanted.update(search.windows(alloc, level + 1, spends_in=False, exact=False))
+        await self._quote_more(wanted, book, calls, families.tokens)
+        return await self._exact(search, alloc, calls)
+
+    async def _exact(
+        self, search: _Search, alloc: joint.Allocation, calls: _Calls
+    ) -> Candidate | None:
+        """Return the allocation's legs as quoted: second hops split what the first paid."""
+        book, paths, allowed = search.book, search.families.paths, search.allowed
+        direct_legs = [book.leg(search.families.direct, p, a) for p, a in alloc.direct.items()]
+        firsts = {
             hub: [book.leg(paths[hub][0], pool, a) for pool, a in share.items()]
             for hub, share in alloc.first.items()
         }
@@ -548,7 +601,7 @@ class Router:
             middle = sum(q.amount_out for q in legs if q is not None)
             onward = joint.split_exact(middle, book.points(paths[hub][1], allowed))
             if onward is None or None in legs:
-                log.debug("joint allocation dropped: a second hop has no pool")
+                log.debug("joint allocation dropped: a first hop no longer fills its leg")
                 return None
             seconds[hub] = onward
         wanted: _Wanted = {
@@ -556,7 +609,7 @@ class Router:
             for hub, share in seconds.items()
             for pool, a in share.items()
         }
-        await self._quote_more(wanted, book, calls, tokens)
+        await self._quote_more(wanted, book, calls, search.families.tokens)
         paid = [
             (
                 [q for q in firsts[hub] if q is not None],
