@@ -21,6 +21,7 @@ from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
 from eterna.routing import joint
 from eterna.routing.candidates import all_in_cost_bps
 from eterna.routing.router import Router
+from eterna.routing.venues import SwapInstruction, SwapRequest, TxState
 from tests.support.genesis import REFERENCE_USD, genesis_market
 from tests.support.market import ModelMarket
 from tests.support.venue import ModelVenue
@@ -194,3 +195,29 @@ async def test_a_large_two_hop_order_splits_across_both_hubs() -> None:
     assert {leg.token_out for leg in route.legs} - {BONK} == {SOL, USDC}
     # Hundreds of bps more than the best single hub path.
     assert _out(route) * 10_000 > _out(before.route) * 10_100
+
+
+async def test_a_multi_route_executes_exactly_its_quote_on_an_unmoved_market() -> None:
+    market, router, _ = _routers()
+    route = (await router.route(SOL, JUP, Decimal(60_000), slippage_bps=50)).route
+    assert route.kind is RouteKind.MULTI
+    request = SwapRequest(
+        memo="multi",
+        payer="alice",
+        mint_in=SOL.mint,
+        mint_out=JUP.mint,
+        swaps=SwapInstruction.for_route(route),
+        min_amount_out=JUP.to_base_units(route.min_amount_out),
+    )
+    status = market.send(market.build(request))
+    assert status.state is TxState.CONFIRMED
+    assert status.amount_out == _out(route)
+
+
+async def test_small_orders_take_the_candidates_calls_only() -> None:
+    _, router, greedy = _routers()
+    for token_in, token_out, amount in ((SOL, USDC, Decimal(1)), (BONK, JUP, Decimal(50_000))):
+        decision = await router.route(token_in, token_out, amount, slippage_bps=50)
+        before = await greedy.route(token_in, token_out, amount, slippage_bps=50)
+        assert decision.venue_calls == before.venue_calls
+        assert decision.route == before.route
