@@ -582,7 +582,14 @@ class Router:
             if (alloc.expected_out - before) * CONVERGED <= before:
                 break  # the last window moved the estimate by less than 0.01 bps
         wanted = search.windows(alloc, level + 1, spends_in=True, exact=True)
-        wanted.update(search.windows(alloc, level + 1, spends_in=False, exact=False))
+        # The second hops get a fine window and, as the exact first hops may pay more than
+        # their chords said, the first round's wider one.
+        for windows in (
+            search.windows(alloc, level + 1, spends_in=False, exact=False),
+            search.windows(alloc, 1, spends_in=False, exact=False),
+        ):
+            for key, amounts in windows.items():
+                wanted.setdefault(key, set()).update(amounts)
         await self._quote_more(wanted, book, calls, families.tokens)
         return await self._exact(search, alloc, calls)
 
