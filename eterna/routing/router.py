@@ -11,23 +11,40 @@ Candidates for an exact-in swap of ``tokenIn`` for ``tokenOut``:
   the same way when that pays more, so a larger order never has to squeeze through a pool
   that ran dry: the second hop spends exactly what the first paid out.
 
-The best output wins; ties go to fewer legs (:mod:`eterna.routing.candidates`). A route moving the
-price more than ``max_price_impact_bps`` is not a candidate. ``max_legs`` caps the swaps of a
-route, for a chain whose transaction holds only so many (a Solana transaction without lookup
-tables holds two of these programs' swaps): a split then uses at most that many pools, a
-two-hop at most that many across both hops.
+- joint: one allocation over every family at once (each direct pool, each hub path with
+  both hops split), where the marginal outputs are equal (:mod:`eterna.routing.joint`): a
+  ``multi`` route when it mixes families. It is refined on windows of quotes around it and
+  then quoted leg by leg, and tried only when the best candidate above is more than
+  :data:`SETTLED` below the ceiling of what any allocation could pay (the amount at the best
+  family's spot price less fees); only pools whose ceiling reaches the allocation's marginal
+  output are quoted again.
 
-Venue calls, each a request to a remote venue one day, happen in two concurrent rounds, at
-most ``V·(1 + 2H)`` for V venues and H usable hubs (15 for three venues and two hubs):
+The best output wins; ties go to fewer legs (:mod:`eterna.routing.candidates`). A route moving
+the price more than ``max_price_impact_bps`` is not a candidate. ``max_legs`` caps the swaps
+of a route, for a chain whose transaction holds only so many (a Solana transaction without
+lookup tables holds two of these programs' swaps): a split then uses at most that many pools,
+a two-hop at most that many across both hops, and the joint allocation is made over the best
+candidate's own pools only.
+
+Venue calls, each a request to a remote venue one day, happen in concurrent rounds:
 
 1. per venue, one ``quote_amounts`` of the pair and one of ``tokenIn -> hub`` for each hub,
    at the chunk ladder (whose top is the whole amount, so it gives the single-pool quotes);
 2. per venue and hub, one ``quote_amounts`` of ``hub -> tokenOut`` at the ladder of what the
-   first hop pays out.
+   first hop pays out;
+3. for the joint allocation, up to ``refinements`` rounds of windows (one call per venue and
+   pair of any family), one quoting the direct and first-hop legs exactly (with a last
+   window on the second hops), one quoting the second hops exactly.
+
+That is at most ``V·(1 + 2H)`` calls for V venues and H usable hubs without the joint
+allocation (15 for three venues and two hubs) and ``V·(1 + 2H)·(refinements + 2) + V·H``
+with it (66): :meth:`Router.venue_call_bound`.
 
 A venue that fails (VenueError) is skipped and logged. When every call of the first round
 fails, or nothing routes while some call failed, the router raises VenueUnavailableError
-(transient: retry later); when every venue answered and nothing routes, NoRouteError.
+(transient: retry later); when every venue answered and nothing routes, NoRouteError. The
+decision's quotes and route carry the all-in cost against the best spot price, fee excluded,
+of any family (:func:`eterna.routing.candidates.all_in_cost_bps`).
 """
 
 from __future__ import annotations
@@ -428,7 +445,7 @@ class Router:
         slippage_bps: int,
         max_price_impact_bps: int | None = None,
     ) -> RoutingDecision:
-        """Quote every venue concurrently and return the best single, split or two-hop route.
+        """Quote every venue concurrently and return the best route: candidates or joint.
 
         :raises NoRouteError: when no route trades the pair for this amount, or none within
             ``max_price_impact_bps``.
