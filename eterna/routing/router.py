@@ -378,6 +378,12 @@ class _Search:
                     points = [amount] if amount > 0 else []
                 else:
                     points = joint.window(amount, width // self.window**level, self.window)
+                    if level == 1:
+                        # And a ladder up to the amount: for a small share, the coarse
+                        # ladder's first chord overstates the marginal just below the
+                        # window, which would hold the allocation at the window's edge.
+                        ladder = (amount * j // self.window for j in range(1, self.window))
+                        points += [a for a in ladder if a > 0]
                 wanted.setdefault((pool, pair), set()).update(points)
         return wanted
 
