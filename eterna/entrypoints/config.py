@@ -142,6 +142,21 @@ class Settings(BaseSettings):
     venue_timeout_seconds: float = Field(
         5.0, gt=0, description="timeout of one JSON-RPC call to the chain"
     )
+    solana_rpc_concurrency: int = Field(
+        16,
+        ge=1,
+        description="JSON-RPC calls one process has under way at once (and connections "
+        "kept); the rest wait, one user at a time in turn",
+    )
+    pools_file: Path | None = Field(
+        None,
+        description="JSON file of the pools to trade at ETERNA_SOLANA_RPC_URL: addresses, and "
+        "tokens whose pools are discovered with getProgramAccounts (unset: the chain's "
+        "/admin/pools)",
+    )
+    pools_refresh_seconds: float = Field(
+        300.0, gt=0, description="how often the pools of the pools file are read again"
+    )
 
     # -- the local chain: `eterna chain`, LiteSVM with the DEX programs behind Solana JSON-RPC --
     programs_dir: Path | None = Field(
@@ -460,7 +475,15 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "wallet_keypair",
     ),
     "trigger watcher": ("watcher_lock_ttl_ms", "watcher_resync_seconds", "watcher_concurrency"),
-    "market": ("solana_rpc_url", "solana_ws_url", "venue_timeout_seconds", "dex_api_key"),
+    "market": (
+        "solana_rpc_url",
+        "solana_ws_url",
+        "venue_timeout_seconds",
+        "solana_rpc_concurrency",
+        "pools_file",
+        "pools_refresh_seconds",
+        "dex_api_key",
+    ),
 }
 
 
