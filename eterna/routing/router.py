@@ -38,7 +38,7 @@ Venue calls, each a request to a remote venue one day, happen in concurrent roun
 
 That is at most ``V·(1 + 2H)`` calls for V venues and H usable hubs without the joint
 allocation (15 for three venues and two hubs) and ``V·(1 + 2H)·(refinements + 2) + V·H``
-with it (66): :meth:`Router.venue_call_bound`.
+with it (81): :meth:`Router.venue_call_bound`.
 
 A venue that fails (VenueError) is skipped and logged. When every call of the first round
 fails, or nothing routes while some call failed, the router raises VenueUnavailableError
@@ -69,7 +69,7 @@ BPS = 10_000
 
 # Rounds of windows quoted around the joint allocation before it is quoted exactly, and the
 # points on each side of an amount in a window.
-DEFAULT_REFINEMENTS = 2
+DEFAULT_REFINEMENTS = 3
 DEFAULT_WINDOW = 6
 
 __all__ = ["Router", "RoutingDecision", "min_amount_out"]
@@ -149,12 +149,32 @@ class _Book:
     def __init__(self) -> None:
         self.quotes: dict[Pair, dict[str, dict[int, PoolQuote]]] = {}
         self.venue_of: dict[str, VenueAdapter] = {}
+        # The least amount each pool was asked and could not fill (past its capacity).
+        self.unfilled: dict[str, int] = {}
 
-    def add(self, venue: VenueAdapter, quotes: Sequence[PoolQuote]) -> None:
+    def add(
+        self, venue: VenueAdapter, quotes: Sequence[PoolQuote], asked: Iterable[int] = ()
+    ) -> None:
+        """Keep the quotes; an amount asked that a pool answered none for did not fill."""
+        pools: set[str] = set()
         for q in quotes:
             pair = (q.token_in.mint, q.token_out.mint)
             self.quotes.setdefault(pair, {}).setdefault(q.pool, {})[q.amount_in] = q
             self.venue_of[q.pool] = venue
+            pools.add(q.pool)
+        asked = sorted(asked)
+        for pool in pools:
+            filled = {q.amount_in for q in quotes if q.pool == pool}
+            missed = next((a for a in asked if a not in filled), None)
+            if missed is not None and missed < self.unfilled.get(pool, missed + 1):
+                self.unfilled[pool] = missed
+
+    def capacity_gap(self, pair: Pair, pool: str) -> tuple[int, int] | None:
+        """Return the most a pool filled and the least it did not, when it failed above."""
+        quoted = self.quotes.get(pair, {}).get(pool, {})
+        failed = self.unfilled.get(pool)
+        top = max(quoted, default=0)
+        return (top, failed) if failed is not None and failed > top + 1 else None
 
     def points(self, pair: Pair, allowed: set[str] | None) -> dict[str, dict[int, int]]:
         """Return each pool's quoted (input -> output) points for the pair."""
@@ -384,6 +404,12 @@ class _Search:
                         # window, which would hold the allocation at the window's edge.
                         ladder = (amount * j // self.window for j in range(1, self.window))
                         points += [a for a in ladder if a > 0]
+                    gap = book.capacity_gap(pair, pool)
+                    if gap is not None and amount + width // self.window**level >= gap[0]:
+                        # At the most it is known to fill: close in on its capacity.
+                        top, failed = gap
+                        n = self.window + 1
+                        points += [top + (failed - top) * j // n for j in range(1, n)]
                 wanted.setdefault((pool, pair), set()).update(points)
         return wanted
 
@@ -536,7 +562,7 @@ class Router:
             raise VenueUnavailableError("no venue answered")
         book = _Book()
         for venue, answer in zip([*venues, *(v for _ in hubs for v in venues)], first, strict=True):
-            book.add(venue, answer or ())
+            book.add(venue, answer or (), ladder)
         direct = [q for q in _flatten(first[:n]) if q.token_out == token_out]
         whole = [q for q in direct if q.amount_in == units]
         found = [candidates.single(q) for q in whole]
@@ -565,8 +591,12 @@ class Router:
                 for v in venues
             ]
         )
-        for venue, answer in zip((v for _ in starts for v in venues), second, strict=True):
-            book.add(venue, answer or ())
+        for (venue, answer), middle in zip(
+            zip((v for _ in starts for v in venues), second, strict=True),
+            (m for m in middles for _ in venues),
+            strict=True,
+        ):
+            book.add(venue, answer or (), split.ladder(middle, chunks))
         for i, (hop, middle) in enumerate(zip(starts, middles, strict=True)):
             onward = [q for q in _flatten(second[i * n : i * n + n]) if q.token_out == token_out]
             left = None if self._max_legs is None else self._max_legs - len(hop)
@@ -666,9 +696,11 @@ class Router:
                 venue = book.venue_of[pool]
                 per_call.setdefault((venue.name, pair), set()).update(amounts)
         by_name = {v.name: v for v in self._venues}
+        asked = [sorted(wanted_amounts) for wanted_amounts in per_call.values()]
         requests = [
-            (by_name[name], by_name[name].quote_amounts(tokens[a], tokens[b], sorted(amounts)))
-            for (name, (a, b)), amounts in per_call.items()
+            (by_name[name], by_name[name].quote_amounts(tokens[a], tokens[b], ladder))
+            for ((name, (a, b)), ladder) in zip(per_call, asked, strict=True)
         ]
-        for (venue, _), answer in zip(requests, await calls.run(requests), strict=True):
-            book.add(venue, answer or ())
+        answers = await calls.run(requests)
+        for (venue, _), answer, ladder in zip(requests, answers, asked, strict=True):
+            book.add(venue, answer or (), ladder)

@@ -86,9 +86,9 @@ async def test_a_large_order_is_split_across_distinct_pools() -> None:
 async def test_venue_calls_stay_within_the_documented_bound() -> None:
     router = _router()
     venues, hubs = len(router.venues), 2
-    # Three venues, two hubs: 15 calls of candidates, 15 per refinement and for the exact
-    # first hops, 6 for the exact second hops.
-    assert router.venue_call_bound(hubs) == venues * (1 + 2 * hubs) * 4 + venues * hubs == 66
+    # Three venues, two hubs: 15 calls of candidates, 15 per refinement (3) and for the
+    # exact first hops, 6 for the exact second hops.
+    assert router.venue_call_bound(hubs) == venues * (1 + 2 * hubs) * 5 + venues * hubs == 81
     assert Router(router.venues, refinements=-1).venue_call_bound(hubs) == 15
     for token_in, token_out, amount in (
         (SOL, USDC, Decimal(1)),
