@@ -14,7 +14,7 @@ two hops or two hubs). Each pool is therefore quoted with exactly the flow that 
 it, and no family's output depends on another's.
 
 **How it is computed.** A pool's output is known at the amounts it was quoted at; between
-them it is taken as the chord (:class:`Curve`: the upper concave hull of the quoted points,
+them it is taken as the chord (:func:`segments`: the upper concave hull of the quoted points,
 which a concave output is never below). The best split of an amount over several such
 curves takes their segments steepest first, which is exact for piecewise-linear concave
 curves (:class:`Merged`); a hub path's curve is its second hop's merged curve evaluated on
@@ -22,7 +22,9 @@ its first hop's, at every breakpoint of either. All families are merged once mor
 amount is allocated down the steepest segments: marginal outputs are equalised, not
 rationed in fixed chunks. Points quoted near the result (:func:`window`) make the chords
 shorter where it matters, so a second pass lands closer to the true optimum (the router
-quotes windows around each allocation, then quotes the allocation itself exactly).
+quotes windows around each allocation, then quotes the allocation itself exactly). Past the
+most a pool was quoted to fill its curve stops: a hub path stops :data:`HEADROOM` short of
+what its second hop is known to take, since its first hop, quoted exactly, may pay more.
 
 Amounts are integer base units throughout; a segment's slope is compared as a float only
 to order segments, never to compute an amount.
