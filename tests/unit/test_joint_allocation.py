@@ -221,3 +221,53 @@ async def test_small_orders_take_the_candidates_calls_only() -> None:
         before = await greedy.route(token_in, token_out, amount, slippage_bps=50)
         assert decision.venue_calls == before.venue_calls
         assert decision.route == before.route
+
+
+def _dense_optimum(market: ModelMarket, token_in: Token, token_out: Token, units: int) -> int:
+    """Return the marginal optimum on 1,000 chords per pool, quoted exactly (the bench's)."""
+
+    def points(pool: str, token: Token, top: int) -> dict[int, int]:
+        amounts = [top * k // 1_000 for k in range(1, 1_001)]
+        answers = market.quote_amounts(pool, token.mint, amounts)
+        return {a: r[0].amount_out for a, r in zip(amounts, answers, strict=True) if r}
+
+    def of(a: Token, b: Token) -> list[str]:
+        return [p.address for p in market.pools() if p.direction(a.mint, b.mint) is not None]
+
+    def pay(token: Token, split: dict[str, int]) -> int:
+        return sum(
+            market.quote(pool, token.mint, amount)[0].amount_out for pool, amount in split.items()
+        )
+
+    direct = {p: points(p, token_in, units) for p in of(token_in, token_out)}
+    hubs = {}
+    for hub in (SOL, USDC):
+        if hub in (token_in, token_out):
+            continue
+        first = {p: points(p, token_in, units) for p in of(token_in, hub)}
+        top = joint.Merged.of(first).values[-1]
+        hubs[hub.mint] = (first, {p: points(p, hub, top) for p in of(hub, token_out)})
+    alloc = joint.solve(units, direct, hubs)
+    assert alloc is not None
+    total = pay(token_in, alloc.direct)
+    for mint, split in alloc.first.items():
+        onward = joint.split_exact(pay(token_in, split), hubs[mint][1])
+        assert onward is not None
+        total += pay(SOL if mint == SOL.mint else USDC, onward)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("token_in", "token_out", "usd"),
+    [(JUP, RAY, 1_000_000), (USDC, BONK, 10_000_000), (RAY, BONK, 10_000_000)],
+)
+async def test_large_orders_come_within_a_bps_of_the_marginal_optimum(
+    token_in: Token, token_out: Token, usd: int
+) -> None:
+    market, router, _ = _routers()
+    units = int(usd / REFERENCE_USD[token_in] * 10**token_in.decimals)
+    route = (
+        await router.route(token_in, token_out, token_in.from_base_units(units), slippage_bps=50)
+    ).route
+    best = _dense_optimum(market, token_in, token_out, units)
+    assert _out(route) * 10_000 >= best * 9_999
