@@ -50,6 +50,13 @@ class Quote:
     amount_out: Decimal = strawberry.field(description="Output in tokenOut units, after fees.")
     fee: Decimal = strawberry.field(description="Fee in tokenIn units.")
     price_impact_bps: int = strawberry.field(description="Shortfall below the spot price, in bps.")
+    all_in_cost_bps: int | None = strawberry.field(
+        description=(
+            "Shortfall of amountOut below the whole amount at the reference mid price (the "
+            "best spot price, fee excluded, of any path of the pair), in bps: fees, impact "
+            "and a worse price than the best pool's. Null when no venue gave a spot price."
+        )
+    )
 
     @classmethod
     def from_domain(cls, quote: routes.Quote) -> Quote:
@@ -60,6 +67,7 @@ class Quote:
             amount_out=quote.amount_out,
             fee=quote.fee,
             price_impact_bps=quote.price_impact_bps,
+            all_in_cost_bps=quote.all_in_cost_bps,
         )
 
 
@@ -103,10 +111,24 @@ class Route:
         description="The transaction fails rather than pay less than this."
     )
     price_impact_bps: int = strawberry.field(
-        description="Shortfall of amountOut below the spot price, in bps."
+        description=(
+            "Shortfall of amountOut below the spot prices of the pools it fills on, fees "
+            "excluded, in bps: how far the order moves the price."
+        )
+    )
+    all_in_cost_bps: int | None = strawberry.field(
+        description=(
+            "Shortfall of amountOut below amountIn at the reference mid price (the best spot "
+            "price, fee excluded, of any path of the pair when routed), in bps: fees, impact "
+            "and a worse price than the best pool's, all in. Null on routes recorded before "
+            "it existed, or when no venue gave a spot price."
+        )
     )
     legs: list[RouteLeg] = strawberry.field(
-        description="The swaps in order; split routes have several legs on the same pair."
+        description=(
+            "The swaps in order; split routes have several legs on the same pair, multi "
+            "routes direct legs and each hub path's legs (first hop, then second)."
+        )
     )
 
     @classmethod
@@ -117,6 +139,7 @@ class Route:
             amount_out=route.amount_out,
             min_amount_out=route.min_amount_out,
             price_impact_bps=route.price_impact_bps,
+            all_in_cost_bps=route.all_in_cost_bps,
             legs=[RouteLeg.from_domain(leg) for leg in route.legs],
         )
 

@@ -488,6 +488,8 @@ export type QueryQuoteArgs = {
 /** The best a single pool of one venue pays for the whole amount. */
 export type Quote = {
   __typename?: 'Quote';
+  /** Shortfall of amountOut below the whole amount at the reference mid price (the best spot price, fee excluded, of any path of the pair), in bps: fees, impact and a worse price than the best pool's. Null when no venue gave a spot price. */
+  allInCostBps?: Maybe<Scalars['Int']['output']>;
   /** Output in tokenOut units, after fees. */
   amountOut: Scalars['Decimal']['output'];
   /** Fee in tokenIn units. */
@@ -554,15 +556,17 @@ export type RejectionCode =
 /** The path the router chose and the floor slippage allows. */
 export type Route = {
   __typename?: 'Route';
+  /** Shortfall of amountOut below amountIn at the reference mid price (the best spot price, fee excluded, of any path of the pair when routed), in bps: fees, impact and a worse price than the best pool's, all in. Null on routes recorded before it existed, or when no venue gave a spot price. */
+  allInCostBps?: Maybe<Scalars['Int']['output']>;
   /** Input of the whole route, in the order's tokenIn units. */
   amountIn: Scalars['Decimal']['output'];
   /** Expected output, before slippage. */
   amountOut: Scalars['Decimal']['output'];
-  /** The swaps in order; split routes have several legs on the same pair. */
+  /** The swaps in order; split routes have several legs on the same pair, multi routes direct legs and each hub path's legs (first hop, then second). */
   legs: Array<RouteLeg>;
   /** The transaction fails rather than pay less than this. */
   minAmountOut: Scalars['Decimal']['output'];
-  /** Shortfall of amountOut below the spot price, in bps. */
+  /** Shortfall of amountOut below the spot prices of the pools it fills on, fees excluded, in bps: how far the order moves the price. */
   priceImpactBps: Scalars['Int']['output'];
 };
 
