@@ -75,6 +75,10 @@ class RateLimitedError(RejectedError):
         self.retry_after_seconds = retry_after_seconds
 
 
+# Times closer than this are equal (the Redis script counts whole microseconds).
+_RESOLUTION_SECONDS = 1e-6
+
+
 def gcra(
     tat: float | None, now: float, rate: RateLimit, cost: int = 1
 ) -> tuple[RateDecision, float | None]:
@@ -82,7 +86,8 @@ def gcra(
     start = now if tat is None else max(tat, now)
     new_tat = start + rate.interval * min(max(cost, 1), rate.limit)
     allow_at = new_tat - rate.limit * rate.interval
-    if now < allow_at:
+    # (now + x) - x may exceed now by a rounding step: a full bucket must not refuse by it.
+    if allow_at - now > _RESOLUTION_SECONDS:
         return RateDecision(allowed=False, retry_after_seconds=allow_at - now), None
     return RateDecision(allowed=True), new_tat
 

@@ -116,3 +116,14 @@ async def test_redis_limiter_fails_open_and_warns_once(caplog: pytest.LogCapture
     warnings = [r for r in caplog.records if r.name == "eterna.application.ratelimit"]
     assert len(warnings) == 1
     assert "allowing requests" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize("now", [0.1, 0.3, 12_345.678_9, 1e6 + 0.7])
+def test_gcra_lets_a_full_bucket_through_whatever_the_clock_reads(now: float) -> None:
+    """(now + 60) - 60 is not always now in floating point; a first request must pass."""
+    decision, tat = gcra(None, now, RateLimit(1, 60.0))
+    assert decision.allowed
+    assert tat is not None
+    refused, _ = gcra(tat, now + 1, RateLimit(1, 60.0))
+    assert not refused.allowed
+    assert refused.retry_after_seconds == pytest.approx(59, abs=1e-6)
