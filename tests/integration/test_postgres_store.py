@@ -735,12 +735,13 @@ async def _deadlock_once(
         await asyncio.wait_for(task, 15)  # run again once this session let go: it lands
 
 
+@pytest.mark.parametrize("kind", ["postgres", "tortoise"])
 async def test_a_joined_write_aborted_twice_is_a_transient_error(
-    pg: Stores, monkeypatch: pytest.MonkeyPatch
+    pg: Stores, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     now = utcnow()
-    repo = pg.fast
-    legs = await _resting_legs(repo, now)
+    legs = await _resting_legs(pg.fast, now)
+    repo: PostgresOrderStore | TortoiseOrderStore = pg.fast if kind == "postgres" else pg.orm
     runs = 0
 
     async def aborted(*args: object, **kwargs: object) -> None:
