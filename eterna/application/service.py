@@ -674,18 +674,21 @@ class OrderService:
         other leg, so where it would fire it is cancelled instead
         (:func:`eterna.application.groups.fire`), and it never trades.
         """
-        failure: EternaError | None = None
+        failure: Exception | None = None
         for attempt in range(LEG_CANCEL_TRIES):
             if attempt:
                 await asyncio.sleep(LEG_CANCEL_PAUSE_SECONDS)
             try:
                 await self.cancel_of(user_id, str(leg.id), caller)
                 return
-            except EternaError as exc:  # NOT_CANCELLABLE, or storage unavailable
+            # NOT_CANCELLABLE, storage unavailable, or anything else: the answer stays the
+            # refusal, and the leg is covered by its firing's check.
+            except Exception as exc:
                 failure = exc
             try:
                 fresh = await self.get(user_id, str(leg.id))
-            except EternaError:
+            except Exception as exc:
+                failure = exc
                 continue
             if fresh is None or not can_apply(fresh.status, Trigger.CANCEL):
                 return  # finished meanwhile (by its firing, which cancels a lone leg)

@@ -27,7 +27,12 @@ from eterna.application.ports import take_step
 from eterna.application.service import OrderRequest, ServiceLimits
 from eterna.application.triggers.checks import Cause
 from eterna.domain import steps
-from eterna.domain.errors import LeaseLostError, RejectedError, RejectionCode
+from eterna.domain.errors import (
+    LeaseLostError,
+    RejectedError,
+    RejectionCode,
+    StorageUnavailableError,
+)
 from eterna.domain.groups import (
     SIBLING_FIRED,
     SIBLING_MISSING,
@@ -203,6 +208,7 @@ class Busy(MemoryOrderStore):
         self.busy: dict[uuid.UUID | None, int] = {}
         self.finish: set[uuid.UUID] = set()
         self.hide_keys = False
+        self.down = False  # every write fails: storage unavailable
 
     async def placed_client_orders(
         self, user_id: str, client_order_ids: Sequence[str]
@@ -220,6 +226,8 @@ class Busy(MemoryOrderStore):
         owner: str | None,
         lease_until: datetime,
     ) -> None:
+        if self.down:
+            raise StorageUnavailableError("database unavailable: OSError")
         if before.id in self.finish:
             self.finish.discard(before.id)
             done, expired = before.apply(steps.Expired(message="expired"), lease_until)
@@ -309,6 +317,22 @@ async def test_a_refused_racing_placement_whose_cancel_fails_leaves_a_leg_that_n
     assert after is not None
     assert (after.status, after.fired_at) == (OrderStatus.CANCELLED, None)
     assert (await store.events(lone.id))[-1].details["reason"] == SIBLING_MISSING
+
+
+async def test_a_refused_racing_placement_answers_its_refusal_when_storage_fails() -> None:
+    store = Busy()
+    service = ServiceWorld(store=store).service()
+    (other,) = await service.place("alice", [replace(TAKE_PROFIT, client_order_id="tp-1")])
+    assert not isinstance(other, RejectedError)
+    store.hide_keys = True
+    store.down = True  # the cancel of the leg it stores cannot be written
+    keyed = [
+        replace(TAKE_PROFIT, client_order_id="tp-1"),
+        replace(STOP_LOSS, client_order_id="sl-1"),
+    ]
+    refused = await service.place_group("alice", keyed)
+    assert isinstance(refused, RejectedError)  # answered, not raised
+    assert refused.code is RejectionCode.INVALID_INPUT
 
 
 async def _lone_leg(world: World, *, rest: bool) -> Order:
