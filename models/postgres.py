@@ -11,6 +11,7 @@ its migrations. How placements, claims and steps reach the database is a layer o
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -32,6 +33,7 @@ from eterna.domain.errors import (
     LeaseLostError,
     StorageNotMigratedError,
     StorageUnavailableError,
+    TransientError,
 )
 from eterna.domain.groups import StepWrite
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
@@ -53,6 +55,10 @@ from models.rows import (
 _UNANSWERED = (*UNREACHABLE, asyncpg.UndefinedTableError)
 # Orders whose lease a terminal step cleared: release() has nothing left to do for them.
 _CLEARED_LIMIT = 10_000
+# How many times a joined write runs when Postgres aborts it (deadlock, serialization).
+_JOINED_TRIES = 2
+
+log = logging.getLogger(__name__)
 
 
 class PostgresOrderStore:
@@ -367,8 +373,33 @@ class PostgresOrderStore:
         holds rolls the whole transaction back. It bypasses the group commit: its steps
         must commit together, and with nothing else.
 
+        Every statement that writes several orders takes their locks in the same id order,
+        so none should deadlock with it; should Postgres still abort the transaction (a
+        deadlock or serialization failure), it is run once more, then reported transient.
+
         :raises LeaseLostError: when a guard refused its step, or a seq was already stored.
+        :raises TransientError: when Postgres aborted it twice (nothing was written).
         """
+        for attempt in range(_JOINED_TRIES):
+            try:
+                await self._record_joined(writes, owner=owner, lease_until=lease_until)
+            except asyncpg.TransactionRollbackError as exc:
+                if attempt + 1 < _JOINED_TRIES:
+                    log.warning(
+                        "joined write aborted by Postgres (%s); running it again",
+                        type(exc).__name__,
+                    )
+                    continue
+                ids = [w.before.id for w in writes]
+                raise TransientError(
+                    f"the joined write of orders {ids} was aborted ({type(exc).__name__}); "
+                    "nothing was written, retry"
+                ) from exc
+            return
+
+    async def _record_joined(
+        self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
+    ) -> None:
         ids = [w.before.id for w in writes]
         try:
             async with self._connections.acquire() as conn, conn.transaction():

@@ -177,12 +177,31 @@ RENEW = 'UPDATE "orders" SET "lease_until"=$1 WHERE "id"=$2 AND "lease_owner"=$3
 RELEASE = (
     'UPDATE "orders" SET "lease_owner"=NULL,"lease_until"=NULL WHERE "id"=$1 AND "lease_owner"=$2'
 )
+
+
+def _locked_in_id_order(name: str, source: str, where: str = "") -> str:
+    """Return a CTE ``name`` that locks the orders whose ids CTE ``source`` lists, in id order.
+
+    A statement that updates several orders joins this CTE, so it takes their row locks in
+    id order (the lock is taken as each row leaves the sort), whatever plan the update
+    gets: the order :data:`LOCK` (a joined write) takes them in. Two such writes sharing
+    orders then wait for each other instead of deadlocking.
+    """
+    return (
+        f'"{name}" AS MATERIALIZED (SELECT o."id" FROM "orders" AS o '  # noqa: S608
+        f'WHERE o."id" IN (SELECT "id" FROM "{source}"){where} ORDER BY o."id" FOR UPDATE)'
+    )
+
+
 # A trailing stop's best price only rises: the comparison is in the statement, as numbers
 # (the column is text, so "99.9" would sort above "150"). Not tied to last_seq: a best price
-# is no step of the order, and two watchers overlapping can only raise it.
+# is no step of the order, and two watchers overlapping can only raise it. Rows are locked
+# in id order first.
 RAISE_TRAIL_BEST = (
-    'UPDATE "orders" AS o SET "trail_best"=v."best" '
-    'FROM unnest($1::uuid[],$2::varchar[]) AS v("id","best") '
+    'WITH "v" AS (SELECT * FROM unnest($1::uuid[],$2::varchar[]) AS v("id","best")), '  # noqa: S608
+    + _locked_in_id_order("l", "v", " AND o.\"status\"='WAITING'")
+    + ' UPDATE "orders" AS o SET "trail_best"=v."best" '
+    'FROM "v" JOIN "l" USING ("id") '
     'WHERE o."id"=v."id" AND o."status"=\'WAITING\' '
     'AND (o."trail_best" IS NULL OR o."trail_best"::numeric<v."best"::numeric)'
 )
@@ -194,11 +213,13 @@ CLAIM = (
 )
 # Many claims at once: one row of (id, owner, lease until, now) each. One order claimed
 # twice in a batch is updated once: only the claim whose owner the row names has won it.
+# Rows are locked in id order first.
 CLAIMS = (
     'WITH "c" AS (SELECT * FROM unnest($1::uuid[],$2::varchar[],$3::timestamptz[],'  # noqa: S608
-    '$4::timestamptz[]) AS "c"("id","owner","until","now")) '
-    'UPDATE "orders" AS o SET "lease_owner"=c."owner","lease_until"=c."until" '
-    f'FROM "c" WHERE o."id"=c."id" AND o."status" NOT IN ({_FINISHED}) '
+    '$4::timestamptz[]) AS "c"("id","owner","until","now")), '
+    + _locked_in_id_order("l", "c", f' AND o."status" NOT IN ({_FINISHED})')
+    + ' UPDATE "orders" AS o SET "lease_owner"=c."owner","lease_until"=c."until" '  # noqa: S608
+    f'FROM "c" JOIN "l" USING ("id") WHERE o."id"=c."id" AND o."status" NOT IN ({_FINISHED}) '
     'AND (o."lease_until" IS NULL OR o."lease_until"<c."now" '
     f'OR o."lease_owner"=c."owner") RETURNING {_names(ORDER_COLUMNS, "o.")}'
 )
@@ -290,7 +311,7 @@ def _steps_sql() -> str:
     (unset columns keep their value) and its event. The event of a step is inserted only if
     its own guarded update matched, so a step that lost its guard writes nothing while the
     others commit; a duplicate seq fails the whole statement. The ordinals of the steps that
-    were written come back.
+    were written come back. The orders' rows are locked in id order first.
     """
     inputs = [("n", "int4"), ("id", "uuid"), ("prev_seq", "int4"), ("owner", "varchar")]
     inputs += [(f"v_{c}", ORDER_TYPES[c]) for c in (*STEP_COLUMNS, *STEP_OPTIONAL_COLUMNS)]
@@ -303,7 +324,8 @@ def _steps_sql() -> str:
     return (
         f'WITH "s" AS (SELECT * FROM unnest({_arrays([t for _, t in inputs])}) '  # noqa: S608
         f'AS "s"({_names([name for name, _ in inputs])})), '
-        f'"moved" AS (UPDATE "orders" AS o SET {",".join(sets)} FROM "s" '
+        f"{_locked_in_id_order('l', 's')}, "
+        f'"moved" AS (UPDATE "orders" AS o SET {",".join(sets)} FROM "s" JOIN "l" USING ("id") '
         'WHERE o."id"=s."id" AND o."last_seq"=s."prev_seq" '
         'AND (s."owner" IS NULL OR o."lease_owner"=s."owner") RETURNING s."n"), '
         f'"written" AS (INSERT INTO "order_events" ("order_id",{_names(_EVENT_VALUES)}) '

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -30,7 +31,7 @@ from eterna.application.ports import (
     StoredOrders,
     StoreObserver,
 )
-from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.errors import LeaseLostError, StorageUnavailableError, TransientError
 from eterna.domain.groups import StepWrite
 from eterna.domain.orders import (
     TERMINAL_STATUSES,
@@ -54,6 +55,8 @@ from models.rows import (
 )
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
+# How many times a joined write runs when Postgres aborts it (deadlock, serialization).
+_JOINED_TRIES = 2
 
 
 def _order_model(order: Order) -> OrderModel:
@@ -378,9 +381,28 @@ class TortoiseOrderStore:
         The guarded updates run in id order, so two joined writes of the same orders wait
         for each other on Postgres instead of deadlocking (SQLite runs one transaction at a
         time). A guard that refuses raises inside the transaction, which rolls it back.
+        Should Postgres still abort it (a deadlock or serialization failure, with a
+        transaction from elsewhere), it runs once more, then is reported transient.
 
         :raises LeaseLostError: when a guard refused its step, or a seq was already stored.
+        :raises TransientError: when Postgres aborted it twice (nothing was written).
         """
+        for attempt in range(_JOINED_TRIES):
+            try:
+                await self._record_joined(writes, owner=owner, lease_until=lease_until)
+            except asyncpg.TransactionRollbackError as exc:
+                if attempt + 1 < _JOINED_TRIES:
+                    continue
+                ids = [w.before.id for w in writes]
+                raise TransientError(
+                    f"the joined write of orders {ids} was aborted ({type(exc).__name__}); "
+                    "nothing was written, retry"
+                ) from exc
+            return
+
+    async def _record_joined(
+        self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
+    ) -> None:
         first = writes[0].before.id if writes else None
         try:
             async with in_transaction() as conn:

@@ -58,10 +58,11 @@ from eterna.application.triggers.checks import STOP_TRIGGERS
 from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest, Verdict
 from eterna.core.clock import utcnow
 from eterna.core.fair_gate import CALLER
+from eterna.core.logs import about
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.domain.failures import FailureKind
-from eterna.domain.groups import is_open_leg
+from eterna.domain.groups import LoneLegError, is_open_leg
 from eterna.domain.orders import Order, OrderStatus, OrderType
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import price_of
@@ -176,6 +177,8 @@ class ExecutionEngine:
             return None
         try:
             return await self._run(order)
+        except LoneLegError as lone:  # cancelled where it would have fired
+            return lone.order
         except LeaseLostError:
             log.warning("order %s: lease lost, leaving it to its new owner", order_id)
             return None
@@ -256,6 +259,8 @@ class ExecutionEngine:
         """Fire an OCO leg whose trigger held on this look, cancelling its open sibling.
 
         :raises LeaseLostError: when the sibling fired first (and cancelled this leg).
+        :raises LoneLegError: when its group holds no other leg: it was cancelled instead
+            (never trades alone), and its CANCELLED published.
         """
         now = self._clock()
         kind = STOP_TRIGGERS.get(order.type, "limit")
@@ -264,9 +269,19 @@ class ExecutionEngine:
             message="its trigger holds on the first look: firing before it routes",
             details=details,
         )
-        order, events = await groups.fire(
-            self._repo, order, step, owner=self.owner, now=now, lease_until=self._lease_until(now)
-        )
+        try:
+            order, events = await groups.fire(
+                self._repo,
+                order,
+                step,
+                owner=self.owner,
+                now=now,
+                lease_until=self._lease_until(now),
+            )
+        except LoneLegError as lone:
+            await self._publisher.publish([lone.event])
+            log.warning("%s", lone, extra=about(order.id))
+            raise
         await self._publisher.publish(events)
         for event in events:
             log.info(

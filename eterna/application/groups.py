@@ -2,17 +2,19 @@
 
 The trigger watcher (a leg's trigger held on a market update) and the engine (it held on
 the worker's first look at a new leg) fire legs here; :mod:`eterna.domain.groups` states
-the rule. An order of no group fires with a plain guarded step.
+the rule. An order of no group fires with a plain guarded step; a leg whose group holds no
+other leg is cancelled instead (:class:`~eterna.domain.groups.LoneLegError`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NoReturn
 
 from eterna.application.ports import StepStore
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError
-from eterna.domain.groups import StepWrite, cancel_sibling, sibling_of
+from eterna.domain.groups import LoneLegError, StepWrite, cancel_lone, cancel_sibling, sibling_of
 from eterna.domain.orders import Order, OrderEvent
 
 # How often a firing reads its sibling again when the sibling (not the leg) moved on between
@@ -36,6 +38,8 @@ async def fire(
 
     :raises LeaseLostError: when the order moved on (cancelled, expired, or its sibling's
         firing cancelled it): nothing was written.
+    :raises LoneLegError: when the order is a leg whose group has no other leg stored: it
+        was cancelled (the error carries the CANCELLED event to publish), never fired.
     """
     group = order.group_id
     legs = [] if group is None else await store.group_orders(group)
@@ -44,7 +48,9 @@ async def fire(
         writes = [StepWrite(order, after, event)]
         if group is not None:
             sibling = sibling_of(order, legs)
-            joined = None if sibling is None else cancel_sibling(sibling, order, now)
+            if sibling is None:
+                await _cancel_lone(store, order, owner=owner, now=now, lease_until=lease_until)
+            joined = cancel_sibling(sibling, order, now)
             if joined is not None:
                 writes.append(joined)
         try:
@@ -62,3 +68,16 @@ async def fire(
             continue  # only the sibling moved: read it again
         return after, [w.event for w in writes]
     raise LeaseLostError(f"order {order.id}: its OCO sibling kept changing; fire it later")
+
+
+async def _cancel_lone(
+    store: StepStore, leg: Order, *, owner: str | None, now: datetime, lease_until: datetime
+) -> NoReturn:
+    """Cancel a leg found without its sibling (guarded like its firing), then say so.
+
+    :raises LoneLegError: always, once the CANCEL is written.
+    :raises LeaseLostError: when the leg moved on meanwhile: nothing was written.
+    """
+    after, event = cancel_lone(leg, now)
+    await store.record(leg, after, event, owner=owner, lease_until=lease_until)
+    raise LoneLegError(after, event)

@@ -92,6 +92,10 @@ PRICE_TTL = timedelta(seconds=60)
 # Placements whose seq 1 and queue message may be in flight after their answer at once;
 # beyond them a placement waits for its own (see OrderService.place).
 MAX_ANNOUNCING = 256
+# How many times a group's cancel (and a refused group's withdrawal of a leg it stored) tries
+# again a leg that is still open but changing right now, and the pause between tries.
+LEG_CANCEL_TRIES = 3
+LEG_CANCEL_PAUSE_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -703,7 +707,7 @@ class OrderService:
 
         Both legs found placed before: that group is the answer. One found and one new (two
         different groups raced for the keys): the new leg is cancelled before anything looks
-        at it, and the placement refused.
+        at it (:meth:`_withdraw`), and the placement refused.
         """
         first, second = (p.order for p in placements)
         if not any(p.created for p in placements) and first.group_id == second.group_id:
@@ -711,13 +715,46 @@ class OrderService:
             return OrderGroup(first.group_id, [first, second])
         for placement in placements:
             if placement.created:
-                with contextlib.suppress(RejectedError):
-                    await self.cancel_of(user_id, str(placement.order.id), caller)
+                await self._withdraw(user_id, placement.order, caller)
         raise RejectedError(
             RejectionCode.INVALID_INPUT,
             "another placement took one of these clientOrderIds at the same moment; nothing "
             "was placed",
             "legs",
+        )
+
+    async def _withdraw(self, user_id: str, leg: Order, caller: Caller) -> None:
+        """Cancel a leg stored by a group placement that is being refused.
+
+        Tried :data:`LEG_CANCEL_TRIES` times. A cancel that still fails (the leg changing
+        right now, storage away) is logged and left to the leg's firing: its group holds no
+        other leg, so where it would fire it is cancelled instead
+        (:func:`eterna.application.groups.fire`), and it never trades.
+        """
+        failure: Exception | None = None
+        for attempt in range(LEG_CANCEL_TRIES):
+            if attempt:
+                await asyncio.sleep(LEG_CANCEL_PAUSE_SECONDS)
+            try:
+                await self.cancel_of(user_id, str(leg.id), caller)
+                return
+            # NOT_CANCELLABLE, storage unavailable, or anything else: the answer stays the
+            # refusal, and the leg is covered by its firing's check.
+            except Exception as exc:
+                failure = exc
+            try:
+                fresh = await self.get(user_id, str(leg.id))
+            except Exception as exc:
+                failure = exc
+                continue
+            if fresh is None or not can_apply(fresh.status, Trigger.CANCEL):
+                return  # finished meanwhile (by its firing, which cancels a lone leg)
+        log.warning(
+            "leg %s of a refused group placement not cancelled (%s); it is cancelled "
+            "where it would fire, since its group holds no other leg",
+            leg.id,
+            failure,
+            extra={**about(leg.id), "user_id": user_id},
         )
 
     async def _group_commands(
@@ -1055,10 +1092,14 @@ class OrderService:
         """Cancel the legs of the caller's OCO group that can still be cancelled.
 
         Each leg is cancelled as ``cancelOrder`` cancels it (guarded by its ``last_seq``);
-        a leg that fired (routing or later) or finished is left as it is.
+        a leg that fired (routing or later) or finished is left as it is. A leg still open
+        but changing right now is tried again (:data:`LEG_CANCEL_TRIES` rounds); one still
+        open after them refuses the call, naming it, so that success always means no leg
+        of the group is left open.
 
-        :raises RejectedError: NOT_FOUND, NOT_CANCELLABLE when no leg could be cancelled,
-            or RATE_LIMITED.
+        :raises RejectedError: NOT_FOUND, NOT_CANCELLABLE when no leg could be cancelled or
+            a leg stayed open (its id in the message; a retry cancels what is left), or
+            RATE_LIMITED.
         """
         decision = await self._rate_limiter.hit(user_id)
         if not decision.allowed:
@@ -1069,14 +1110,7 @@ class OrderService:
         caller = caller or Caller(user_id)
         cancelled = 0
         for leg in group.orders:
-            if not can_apply(leg.status, Trigger.CANCEL):
-                continue
-            try:
-                await self.cancel_of(user_id, str(leg.id), caller)
-            except RejectedError as exc:
-                if exc.code is not RejectionCode.NOT_CANCELLABLE:
-                    raise
-            else:
+            if can_apply(leg.status, Trigger.CANCEL) and await self._cancel_leg(leg, caller):
                 cancelled += 1
         if not cancelled:
             raise RejectedError(
@@ -1085,6 +1119,36 @@ class OrderService:
                 "id",
             )
         return await self.get_group(user_id, group_id) or group
+
+    async def _cancel_leg(self, leg: Order, caller: Caller) -> bool:
+        """Cancel an open leg of a group; tell whether this call cancelled it.
+
+        ``cancel_of`` answers NOT_CANCELLABLE both for a leg that finished or fired (left
+        as it is: False) and for one that kept changing while it tried: read again, a leg
+        still open is tried again.
+
+        :raises RejectedError: NOT_CANCELLABLE naming the leg when it is still open after
+            :data:`LEG_CANCEL_TRIES` rounds; NOT_FOUND.
+        """
+        for attempt in range(LEG_CANCEL_TRIES):
+            if attempt:
+                await asyncio.sleep(LEG_CANCEL_PAUSE_SECONDS)
+            try:
+                await self.cancel_of(leg.user_id, str(leg.id), caller)
+            except RejectedError as exc:
+                if exc.code is not RejectionCode.NOT_CANCELLABLE:
+                    raise
+            else:
+                return True
+            fresh = await self.get(leg.user_id, str(leg.id))
+            if fresh is None or not can_apply(fresh.status, Trigger.CANCEL):
+                return False  # fired or finished meanwhile: left as it is
+        raise RejectedError(
+            RejectionCode.NOT_CANCELLABLE,
+            f"leg {leg.id} of the group is still open but kept changing while it was being "
+            "cancelled; try cancelOrderGroup again",
+            "id",
+        )
 
     async def get_group(self, user_id: str, group_id: str) -> OrderGroup | None:
         """Return the caller's OCO group, or None (also for someone else's)."""

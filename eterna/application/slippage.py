@@ -138,8 +138,12 @@ class AdaptiveSlippage:
         self._retry_seconds = retry_seconds
 
     def follow(self, market: MarketData | None) -> None:
-        """Start following the market's pool updates, once (nothing without market data)."""
-        if market is None or self._follower is not None:
+        """Start following the market's pool updates, once (nothing without market data).
+
+        A follower that ended anyway (it should not: :meth:`_follow` outlives every error)
+        is started again.
+        """
+        if market is None or (self._follower is not None and not self._follower.done()):
             return
         self._follower = asyncio.get_running_loop().create_task(
             self._follow(market), name="slippage-moves"
@@ -161,7 +165,9 @@ class AdaptiveSlippage:
                     self._observe(update)
             except EternaError as exc:
                 log.warning("pool moves: market data unavailable (%s); retrying", exc)
-                await asyncio.sleep(self._retry_seconds)
+            except Exception:  # any other failure: the moves must keep being followed
+                log.exception("pool moves: following the market failed; retrying")
+            await asyncio.sleep(self._retry_seconds)  # also when the updates simply ended
 
     def _observe(self, update: MarketUpdate) -> None:
         self.moves.observe(update.pool.address, update.pool.price)

@@ -11,6 +11,10 @@ A leg is **open** while it has neither fired nor been routed: PENDING (not looke
 or WAITING. Once one leg fired, its sibling is finished (cancelled, or it had already
 ended), so at most one leg of a group ever trades. A fired LIMIT leg that the worker sends
 back to WAITING (its limit no longer met on a fresh quote) rests on alone.
+
+A leg whose sibling is **missing** (not stored at all: a placement refused after a race
+on its clientOrderIds, whose cancel of the leg it did store failed) never fires: the firing
+cancels it instead (:func:`cancel_lone`), so no leg trades without a sibling it cancelled.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ LEG_TYPES = frozenset(
 LEGS = 2
 # The ``reason`` detail of a leg's CANCELLED event when its sibling's firing cancelled it.
 SIBLING_FIRED = "siblingFired"
+# The ``reason`` detail of a leg's CANCELLED event when it was about to fire without a sibling.
+SIBLING_MISSING = "siblingMissing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,34 @@ def cancel_sibling(sibling: Order, fired: Order, now: datetime) -> StepWrite | N
         now,
     )
     return StepWrite(sibling, after, event)
+
+
+class LoneLegError(LeaseLostError):
+    """A leg of a group without its sibling was cancelled where it would have fired.
+
+    Like any :class:`LeaseLostError` it tells its writer to leave the order alone; unlike
+    one, a step was written: the leg's CANCELLED, carried here to be published.
+    """
+
+    def __init__(self, order: Order, event: OrderEvent) -> None:
+        super().__init__(
+            f"order {order.id}: its OCO group {order.group_id} has no other leg; "
+            "cancelled instead of fired"
+        )
+        self.order = order
+        self.event = event
+
+
+def cancel_lone(leg: Order, now: datetime) -> tuple[Order, OrderEvent]:
+    """Return the CANCEL of a leg found without its sibling, instead of its firing."""
+    return leg.apply(
+        Cancelled(
+            message="cancelled: its OCO group has no other leg (the group's placement was "
+            "refused), and a leg never fires alone",
+            details={"reason": SIBLING_MISSING, "groupId": str(leg.group_id)},
+        ),
+        now,
+    )
 
 
 def new_group_id() -> uuid.UUID:

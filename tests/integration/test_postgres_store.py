@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,8 +24,9 @@ from eterna.adapters.events.codec import event_data
 from eterna.application.ports import OrderStore, take_step
 from eterna.core.clock import utcnow
 from eterna.domain import steps
-from eterna.domain.errors import LeaseLostError
+from eterna.domain.errors import LeaseLostError, TransientError
 from eterna.domain.failures import FailureKind
+from eterna.domain.groups import StepWrite, cancel_sibling
 from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder, placed_event
 from eterna.domain.routes import Quote, Route, RouteLeg
 from eterna.domain.tokens import SOL, USDC, Token
@@ -561,3 +563,193 @@ async def test_a_url_with_tortoises_pool_options_opens_the_store(pg: Stores) -> 
         assert await pg.fast.get(placed.order.id) == placed.order
     finally:
         await store.close()
+
+
+# -- statements that write several orders lock them in id order -------------------------------
+
+_LOCK_ONE = 'SELECT 1 FROM "orders" WHERE "id"=$1 FOR UPDATE'
+
+
+async def _until_a_lock_wait(pool: asyncpg.Pool) -> None:
+    """Return once some session of this database waits for a lock (5 s at most)."""
+    for _ in range(500):
+        waiting = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname=current_database() AND wait_event_type='Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nothing waited for a lock")
+
+
+async def _takes_rows_in_id_order(
+    pg: Stores,
+    ids: list[uuid.UUID],
+    write: Callable[[list[uuid.UUID]], Coroutine[Any, Any, object]],
+) -> None:
+    """Hold the lowest id's row; the write, given the ids highest first, must wait there.
+
+    Locking in id order it then holds no other row yet: another session takes the highest
+    without waiting (NOWAIT). A write that took the highest first would make that fail.
+    """
+    low, high = min(ids), max(ids)
+    # Rewritten highest first, the rows' live versions lie highest first in the table: a
+    # plan that follows either the input or a scan of the table reaches the highest first.
+    for order_id in sorted(ids, reverse=True):
+        await pg.pool.execute('UPDATE "orders" SET "id"="id" WHERE "id"=$1', order_id)
+    async with pg.pool.acquire() as conn, conn.transaction():
+        await conn.execute(_LOCK_ONE, low)
+        task = asyncio.create_task(write(sorted(ids, reverse=True)))
+        await _until_a_lock_wait(pg.pool)
+        await conn.execute(_LOCK_ONE + " NOWAIT", high)
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_batch_of_steps_locks_its_orders_in_id_order(pg: Stores) -> None:
+    now = utcnow()
+    repo = pg.fast
+    runs = _CountingRuns(pg.writes)
+    placed = {p.order.id: p.order for p in await repo.place([_command()] * 3, now)}
+
+    async def steps_together(ids: list[uuid.UUID]) -> object:
+        step = _steps()[0]
+        return await asyncio.gather(
+            *(take_step(repo, placed[i], step, owner=None, now=now, lease_until=now) for i in ids)
+        )
+
+    await _takes_rows_in_id_order(pg, list(placed), steps_together)
+    assert runs.sizes == [3]
+    for order_id in placed:
+        order = await repo.get(order_id)
+        assert order is not None
+        assert (order.status, order.last_seq) == (OrderStatus.ROUTING, 2)
+
+
+async def test_claims_made_together_lock_their_orders_in_id_order(pg: Stores) -> None:
+    now = utcnow()
+    repo = pg.fast
+    sizes = _CountingRuns(pg.writes, claims=True).sizes
+    ids = [p.order.id for p in await repo.place([_command()] * 3, now)]
+    sizes.clear()
+
+    async def claims_together(ordered: list[uuid.UUID]) -> object:
+        return await asyncio.gather(*(repo.claim(i, "w1", now, now + LEASE) for i in ordered))
+
+    await _takes_rows_in_id_order(pg, ids, claims_together)
+    assert sizes == [3]
+    for order_id in ids:
+        assert await repo.renew(order_id, "w1", now + LEASE)
+
+
+async def test_raising_trailing_bests_locks_the_stops_in_id_order(pg: Stores) -> None:
+    now = utcnow()
+    repo = pg.fast
+    trailing = PlaceOrder(
+        user_id="alice",
+        type=OrderType.TRAILING_STOP,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(2),
+        trail_bps=250,
+    )
+    placed = [p.order for p in await repo.place([trailing] * 3, now)]
+    # Rested highest id first, the status index lists them so: a plan scanning it (as the
+    # statement's did) reaches the highest first.
+    for order in sorted(placed, key=lambda o: o.id, reverse=True):
+        await take_step(
+            repo, order, steps.Rested(message="waiting"), owner=None, now=now, lease_until=now
+        )
+
+    async def raise_bests(ids: list[uuid.UUID]) -> None:
+        await repo.raise_trail_best([(i, Decimal("151.5")) for i in ids])
+
+    await _takes_rows_in_id_order(pg, [o.id for o in placed], raise_bests)
+    for order in placed:
+        stored = await repo.get(order.id)
+        assert stored is not None
+        assert stored.trail_best == Decimal("151.5")
+
+
+async def _resting_legs(repo: PostgresOrderStore, now: datetime) -> list[Order]:
+    group_id = uuid.uuid4()
+    legs = [
+        replace(_command(), type=kind, trigger_price=Decimal(price), group_id=group_id)
+        for kind, price in ((OrderType.STOP_LOSS, 140), (OrderType.TAKE_PROFIT, 170))
+    ]
+    placed = [p.order for p in await repo.place(legs, now)]
+    rested = [
+        (await take_step(repo, o, steps.Rested(message="w"), owner=None, now=now, lease_until=now))[
+            0
+        ]
+        for o in placed
+    ]
+    return sorted(rested, key=lambda o: o.id)
+
+
+def _firing(legs: list[Order], now: datetime) -> list[StepWrite]:
+    low, high = legs
+    fired, event = low.apply(steps.Fired(message="fired"), now)
+    joined = cancel_sibling(high, low, now)
+    assert joined is not None
+    return [StepWrite(low, fired, event), joined]
+
+
+async def test_a_joined_write_aborted_by_a_deadlock_runs_again(
+    pg: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = utcnow()
+    # Postgres looks for a deadlock once, deadlock_timeout after a session starts waiting:
+    # the joined write looks (after 3 s, time enough for the cycle to close however loaded
+    # the machine), the other session would only after a minute.
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(pg.url), min_size=0, max_size=2, server_settings={"deadlock_timeout": "3s"}
+    )
+    repo = PostgresOrderStore(pool, writes=GroupCommit(pool))
+    low, high = await _resting_legs(repo, now)
+    try:
+        with caplog.at_level(logging.WARNING, logger="models.postgres"):
+            await _deadlock_once(pg, repo, low, high, now)
+    finally:
+        await repo.close()
+    assert "DeadlockDetectedError" in caplog.text  # it was aborted once, and ran again
+    statuses = [(await pg.fast.get(o.id)) for o in (low, high)]
+    assert [o.status for o in statuses if o is not None] == [
+        OrderStatus.PENDING,
+        OrderStatus.CANCELLED,
+    ]
+
+
+async def _deadlock_once(
+    pg: Stores, repo: PostgresOrderStore, low: Order, high: Order, now: datetime
+) -> None:
+    async with pg.pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL deadlock_timeout='60s'")
+            await conn.execute(_LOCK_ONE, high.id)
+            task = asyncio.create_task(
+                repo.record_joined(_firing([low, high], now), owner=None, lease_until=now)
+            )
+            await _until_a_lock_wait(pg.pool)  # it holds low, waits for high
+            await conn.execute(_LOCK_ONE, low.id)  # a cycle: Postgres aborts the joined write
+        await asyncio.wait_for(task, 15)  # run again once this session let go: it lands
+
+
+@pytest.mark.parametrize("kind", ["postgres", "tortoise"])
+async def test_a_joined_write_aborted_twice_is_a_transient_error(
+    pg: Stores, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    now = utcnow()
+    legs = await _resting_legs(pg.fast, now)
+    repo: PostgresOrderStore | TortoiseOrderStore = pg.fast if kind == "postgres" else pg.orm
+    runs = 0
+
+    async def aborted(*args: object, **kwargs: object) -> None:
+        nonlocal runs
+        runs += 1
+        raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    monkeypatch.setattr(repo, "_record_joined", aborted)
+    with pytest.raises(TransientError):
+        await repo.record_joined(_firing(legs, now), owner=None, lease_until=now)
+    assert runs == 2

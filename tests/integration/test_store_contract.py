@@ -18,7 +18,7 @@ from eterna.application.ports import OrderCursor, OrderStore, QueuedOrder, take_
 from eterna.core.clock import utcnow
 from eterna.domain.errors import InvalidTransitionError, LeaseLostError
 from eterna.domain.failures import FailureKind
-from eterna.domain.groups import StepWrite, cancel_sibling
+from eterna.domain.groups import SIBLING_MISSING, LoneLegError, StepWrite, cancel_sibling
 from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.steps import Fired as StepFired
 from eterna.domain.steps import Rested
@@ -553,6 +553,29 @@ async def test_an_owners_cancel_racing_both_firings_ends_in_one_outcome(
         (other,) = [o for o in stored if o.id != fired.id]
         assert fired.status is OrderStatus.PENDING
         assert other.status is OrderStatus.CANCELLED
+
+
+async def test_a_leg_without_its_sibling_is_cancelled_where_it_would_fire(
+    store: OrderStore,
+) -> None:
+    # One leg stored under a group id with no other leg: what a placement refused after a
+    # race on its clientOrderIds leaves behind when its cancel of that leg failed.
+    lone = replace(_order(kind=OrderType.STOP_LOSS), trigger_price=Decimal(140))
+    (placed,) = await store.place([replace(lone, group_id=uuid.uuid4())], utcnow())
+    leg = placed.order
+    now = utcnow()
+    assert await store.claim(leg.id, "w1", now, now + timedelta(seconds=30)) is not None
+    with pytest.raises(LoneLegError) as refused:
+        await fire_leg(store, leg, StepFired(message="f"), owner="w1", now=now, lease_until=now)
+    assert refused.value.order.status is OrderStatus.CANCELLED
+    stored = await store.get(leg.id)
+    assert stored is not None
+    assert (stored.status, stored.fired_at, stored.route) == (OrderStatus.CANCELLED, None, None)
+    events = await store.events(leg.id)
+    assert [e.status for e in events] == [OrderStatus.PENDING, OrderStatus.CANCELLED]
+    assert events[-1].details["reason"] == SIBLING_MISSING
+    assert events[-1] == refused.value.event
+    assert await store.claim(leg.id, "w2", now, now + timedelta(seconds=30)) is None
 
 
 async def test_max_slippage_round_trips_and_fixed_slippage_orders_have_none(

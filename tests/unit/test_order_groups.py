@@ -10,9 +10,11 @@ an expiry thrown in at random updates.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,16 +22,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eterna.application.engine import EngineConfig, ExecutionEngine
+from eterna.application.groups import fire as fire_leg
 from eterna.application.ports import take_step
 from eterna.application.service import OrderRequest, ServiceLimits
 from eterna.application.triggers.checks import Cause
 from eterna.domain import steps
-from eterna.domain.errors import LeaseLostError, RejectedError, RejectionCode
-from eterna.domain.groups import SIBLING_FIRED, StepWrite, cancel_sibling
+from eterna.domain.errors import (
+    LeaseLostError,
+    RejectedError,
+    RejectionCode,
+    StorageUnavailableError,
+)
+from eterna.domain.groups import (
+    SIBLING_FIRED,
+    SIBLING_MISSING,
+    LoneLegError,
+    StepWrite,
+    cancel_sibling,
+)
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.stops import trail_trigger
 from eterna.domain.tokens import SOL, USDC
 from eterna.routing.venues import Transaction, TxState, TxStatus
+from models.memory import MemoryOrderStore
 from tests.unit.test_engine import Gateway
 from tests.unit.test_service import World as ServiceWorld
 from tests.unit.test_watcher import World, now
@@ -177,6 +192,224 @@ async def test_cancelling_a_group_cancels_its_open_legs_and_then_refuses() -> No
     with pytest.raises(RejectedError) as again:
         await service.cancel_group("alice", str(group.id))
     assert again.value.code is RejectionCode.NOT_CANCELLABLE
+
+
+class Busy(MemoryOrderStore):
+    """The in-memory store where chosen orders keep changing under whoever writes them.
+
+    ``busy`` counts the writes refused per order id (None: any order) as if another writer
+    had just moved it; ``finish`` lists orders another writer finishes (EXPIRED) just before
+    the next write; ``hide_keys`` answers no clientOrderId placed before, as when another
+    process stores them between the check and the placement.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy: dict[uuid.UUID | None, int] = {}
+        self.finish: set[uuid.UUID] = set()
+        self.hide_keys = False
+        self.down = False  # every write fails: storage unavailable
+
+    async def placed_client_orders(
+        self, user_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, Order]:
+        if self.hide_keys:
+            return {}
+        return await super().placed_client_orders(user_id, client_order_ids)
+
+    async def record(
+        self,
+        before: Order,
+        after: Order,
+        event: OrderEvent,
+        *,
+        owner: str | None,
+        lease_until: datetime,
+    ) -> None:
+        if self.down:
+            raise StorageUnavailableError("database unavailable: OSError")
+        if before.id in self.finish:
+            self.finish.discard(before.id)
+            done, expired = before.apply(steps.Expired(message="expired"), lease_until)
+            await super().record(before, done, expired, owner=None, lease_until=lease_until)
+            raise LeaseLostError(f"order {before.id} moved on")
+        for key in (before.id, None):
+            if self.busy.get(key, 0) > 0:
+                self.busy[key] -= 1
+                raise LeaseLostError(f"order {before.id} is changing")
+        await super().record(before, after, event, owner=owner, lease_until=lease_until)
+
+
+async def test_cancelling_a_group_tries_a_changing_leg_again_until_it_is_cancelled() -> None:
+    store = Busy()
+    service = ServiceWorld(store=store).service()
+    group = await service.place_group("alice", [TAKE_PROFIT, STOP_LOSS])
+    assert not isinstance(group, RejectedError)
+    # cancelOrder gives up on the second leg after 3 lost writes; the group's cancel tries
+    # it again, and the fifth write lands.
+    store.busy[group.orders[1].id] = 4
+    cancelled = await service.cancel_group("alice", str(group.id))
+    assert [o.status for o in cancelled.orders] == [OrderStatus.CANCELLED] * 2
+
+
+async def test_cancelling_a_group_refuses_naming_a_leg_that_stays_open() -> None:
+    store = Busy()
+    service = ServiceWorld(store=store).service()
+    group = await service.place_group("alice", [TAKE_PROFIT, STOP_LOSS])
+    assert not isinstance(group, RejectedError)
+    stuck = group.orders[1]
+    store.busy[stuck.id] = 1_000
+    with pytest.raises(RejectedError) as refused:
+        await service.cancel_group("alice", str(group.id))
+    assert refused.value.code is RejectionCode.NOT_CANCELLABLE
+    assert str(stuck.id) in refused.value.message
+    leg = await store.get(stuck.id)
+    assert leg is not None
+    assert leg.status is OrderStatus.PENDING  # still open: no success was reported
+    store.busy.clear()
+    again = await service.cancel_group("alice", str(group.id))  # a retry cancels the rest
+    assert [o.status for o in again.orders] == [OrderStatus.CANCELLED] * 2
+
+
+async def test_cancelling_a_group_whose_leg_finished_meanwhile_succeeds() -> None:
+    store = Busy()
+    service = ServiceWorld(store=store).service()
+    group = await service.place_group("alice", [TAKE_PROFIT, STOP_LOSS])
+    assert not isinstance(group, RejectedError)
+    finished, other = group.orders
+    store.finish.add(finished.id)
+    cancelled = await service.cancel_group("alice", str(group.id))
+    statuses = {o.id: o.status for o in cancelled.orders}
+    assert statuses == {finished.id: OrderStatus.EXPIRED, other.id: OrderStatus.CANCELLED}
+
+
+async def test_a_refused_racing_placement_whose_cancel_fails_leaves_a_leg_that_never_trades(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Busy()
+    service = ServiceWorld(store=store).service()
+    # Another process took leg 0's key between the check and the placement.
+    (other,) = await service.place("alice", [replace(TAKE_PROFIT, client_order_id="tp-1")])
+    assert not isinstance(other, RejectedError)
+    store.hide_keys = True
+    store.busy[None] = 1_000  # every cancel of the leg it stores fails
+    keyed = [
+        replace(TAKE_PROFIT, client_order_id="tp-1"),
+        replace(STOP_LOSS, client_order_id="sl-1"),
+    ]
+    with caplog.at_level(logging.WARNING):
+        refused = await service.place_group("alice", keyed)
+    assert isinstance(refused, RejectedError)
+    assert refused.code is RejectionCode.INVALID_INPUT
+    store.busy.clear()
+    store.hide_keys = False
+    found = await store.placed_client_orders("alice", ["sl-1"])
+    lone = found["sl-1"]
+    assert lone.status is OrderStatus.PENDING  # the cancel failed: it is still stored, open
+    assert lone.group_id is not None
+    assert str(lone.id) in caplog.text  # not ignored: said, and left to the firing
+    assert [o.id for o in await store.group_orders(lone.group_id)] == [lone.id]
+    # Its trigger holds: where it would fire, it is cancelled instead.
+    at = now()
+    with pytest.raises(LoneLegError):
+        await fire_leg(store, lone, steps.Fired(message="f"), owner=None, now=at, lease_until=at)
+    after = await store.get(lone.id)
+    assert after is not None
+    assert (after.status, after.fired_at) == (OrderStatus.CANCELLED, None)
+    assert (await store.events(lone.id))[-1].details["reason"] == SIBLING_MISSING
+
+
+async def test_a_refused_racing_placement_answers_its_refusal_when_storage_fails() -> None:
+    store = Busy()
+    service = ServiceWorld(store=store).service()
+    (other,) = await service.place("alice", [replace(TAKE_PROFIT, client_order_id="tp-1")])
+    assert not isinstance(other, RejectedError)
+    store.hide_keys = True
+    store.down = True  # the cancel of the leg it stores cannot be written
+    keyed = [
+        replace(TAKE_PROFIT, client_order_id="tp-1"),
+        replace(STOP_LOSS, client_order_id="sl-1"),
+    ]
+    refused = await service.place_group("alice", keyed)
+    assert isinstance(refused, RejectedError)  # answered, not raised
+    assert refused.code is RejectionCode.INVALID_INPUT
+
+
+async def _lone_leg(world: World, *, rest: bool) -> Order:
+    """Store one STOP_LOSS leg (trigger 160) under a group id that holds no other leg."""
+    command = PlaceOrder(
+        user_id="alice",
+        type=OrderType.STOP_LOSS,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(1),
+        trigger_price=Decimal(160),
+        group_id=uuid.uuid4(),
+        expires_at=now() + timedelta(days=1),
+    )
+    (placed,) = await world.repo.place([command], now())
+    if not rest:
+        return placed.order
+    after, _ = await take_step(
+        world.repo,
+        placed.order,
+        steps.Rested(message="waiting"),
+        owner=None,
+        now=now(),
+        lease_until=now(),
+    )
+    return after
+
+
+def _published(world: World) -> list[OrderEvent]:
+    """Collect the events published from now on (they still reach the hub)."""
+    published: list[OrderEvent] = []
+    dispatch = world.out.publish
+
+    async def publish(events: Sequence[OrderEvent]) -> None:
+        published.extend(events)
+        await dispatch(events)
+
+    world.out.publish = publish  # type: ignore[method-assign]
+    return published
+
+
+async def test_the_watcher_cancels_a_lone_leg_whose_trigger_holds_and_queues_nothing() -> None:
+    world = World()
+    world.price("150")
+    leg = await _lone_leg(world, rest=True)
+    published = _published(world)
+    watcher = world.watcher()
+    cause = Cause("update", {"pool": "pool-sol", "venue": "fake"})
+    await watcher._load(cause)
+    await watcher._check_stops((SOL.mint, USDC.mint), cause)
+    stored = await world.repo.get(leg.id)
+    assert stored is not None
+    assert (stored.status, stored.fired_at) == (OrderStatus.CANCELLED, None)
+    assert world.out.queued == []
+    assert leg.id not in watcher.book
+    statuses = [e.status for e in world.repo.all_events() if e.order_id == leg.id]
+    assert statuses == [OrderStatus.PENDING, OrderStatus.WAITING, OrderStatus.CANCELLED]
+    assert [e.details.get("reason") for e in published] == [SIBLING_MISSING]
+
+
+async def test_a_worker_cancels_a_lone_leg_on_its_first_look_and_sends_nothing() -> None:
+    world = World()
+    world.price("150")  # below the stop's 160: its trigger holds on the first look
+    leg = await _lone_leg(world, rest=False)
+    published = _published(world)
+    chain = Chain()
+    engine = ExecutionEngine(
+        world.repo, world.router, chain, world.out, EngineConfig(), owner="w1", clock=now
+    )
+    done = await engine.execute(leg.id, "alice")
+    assert done is not None
+    assert done.status is OrderStatus.CANCELLED
+    assert chain.built == []
+    assert chain.sent == []
+    statuses = [e.status for e in world.repo.all_events() if e.order_id == leg.id]
+    assert statuses == [OrderStatus.PENDING, OrderStatus.CANCELLED]
+    assert [e.details.get("reason") for e in published] == [SIBLING_MISSING]
 
 
 # -- the joined write ------------------------------------------------------------------------

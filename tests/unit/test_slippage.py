@@ -352,6 +352,44 @@ async def test_the_worker_follows_the_market_after_an_outage_and_keeps_its_moves
     assert slippage.moves.largest_move("pool-1") == 80
 
 
+class BrokenMarket(Market):
+    """Market data whose feed first breaks with a bug (no EternaError), then works."""
+
+    async def cursor(self) -> int:
+        self.looks += 1
+        if self.looks == 1:
+            raise RuntimeError("a bug in the market feed")
+        return 0
+
+
+async def test_the_follower_outlives_an_unexpected_error_and_keeps_following() -> None:
+    slippage = AdaptiveSlippage(Clock(), retry_seconds=0)
+    market = BrokenMarket()
+    slippage.follow(market)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    follower = slippage._follower
+    assert follower is not None
+    assert not follower.done()  # the error did not end it
+    await slippage.close()
+    assert market.looks == 2
+    assert slippage.moves.largest_move("pool-1") == 80
+
+
+async def test_a_follower_that_ended_is_started_again() -> None:
+    slippage = AdaptiveSlippage(Clock(), retry_seconds=0)
+    market = Market()
+    ended: asyncio.Task[None] = asyncio.get_running_loop().create_task(asyncio.sleep(0))
+    await ended
+    slippage._follower = ended  # as if the follower had ended
+    slippage.follow(market)
+    assert slippage._follower is not ended
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await slippage.close()
+    assert slippage.moves.largest_move("pool-1") == 80
+
+
 async def test_a_fixed_orders_slippage_failure_starts_the_next_adaptive_order_wider(
     world: World,
 ) -> None:

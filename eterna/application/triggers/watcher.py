@@ -66,6 +66,7 @@ from eterna.application.twap import TwapScheduler
 from eterna.core.logs import about
 from eterna.domain import steps
 from eterna.domain.errors import EternaError, LeaseLostError
+from eterna.domain.groups import LoneLegError
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.domain.triggers import Pair, RestingBook, RestingOrder
@@ -503,7 +504,8 @@ class TriggerWatcher:
         """Apply the step unless the order moved on; return whether it was written.
 
         A FIRE of an OCO leg is written with its sibling's cancel (:mod:`..groups`): the
-        sibling leaves the book with it.
+        sibling leaves the book with it. A leg whose group holds no other leg is cancelled
+        instead (not written as fired: False).
         """
         self._forget(order.id)  # out of the book first: nothing else may fire it meanwhile
         now = self._clock()
@@ -517,6 +519,10 @@ class TriggerWatcher:
                     self._repo, order, step, owner=None, now=now, lease_until=now
                 )
                 events = [event]
+        except LoneLegError as lone:  # a leg without its sibling: cancelled, not fired
+            await self._publisher.publish([lone.event])
+            log.warning("%s", lone, extra=about(order.id))
+            return False
         except LeaseLostError:
             fresh = await self._repo.get(order.id)
             if fresh is not None and fresh.status is OrderStatus.WAITING:
