@@ -1094,18 +1094,25 @@ class OrderService:
     ) -> AsyncIterator[OrderEvent]:
         """Return the gap-free event stream of the caller's order.
 
+        The owner's check and the history are one read, made by the stream once its listener
+        is registered: when the order is not the caller's, the stream raises NOT_FOUND before
+        yielding anything (an unreadable id or a negative afterSeq are refused here).
+
         :raises RejectedError: NOT_FOUND when the order is not the caller's.
         """
-        order = await self.get(user_id, order_id)
-        if order is None:
+        parsed = parse_order_id(order_id)
+        if parsed is None:
             raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
         if after_seq < 0:
+            if await self.get(user_id, order_id) is None:  # the order's absence comes first
+                raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
             raise RejectedError(RejectionCode.INVALID_INPUT, "afterSeq must be >= 0", "afterSeq")
         return order_event_stream(
             self._hub,
             self._repo,
-            order.id,
+            parsed,
             after_seq=after_seq,
+            owner=user_id,
         )
 
     def my_order_events(self, user_id: str) -> AsyncIterator[OrderEvent]:
