@@ -259,6 +259,20 @@ class _UserLock:
 
     lock: asyncio.Lock
     users: int = 0
+    # Placements of the user waiting for the lock: whoever takes it next stores them all.
+    waiting: list[_Waiting] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Waiting:
+    """One placeOrder(s) call's admitted-or-not commands, waiting to be stored."""
+
+    commands: list[tuple[int, PlaceOrder]]
+    results: list[Order | RejectedError | None]
+    caller: Caller
+    placements: list[tuple[int, Placement]] = field(default_factory=list)
+    refusal: RejectedError | None = None  # storage unavailable: the whole call is refused
+    storing: asyncio.Future[None] | None = None  # the storing of the batch it is part of
 
 
 def _over_cap(
@@ -783,30 +797,33 @@ class OrderService:
     ) -> RejectedError | None:
         """Admit the commands within the caps, store them, fill in results; announce them.
 
+        Calls of one user are stored one after the other, under the user's lock. The calls
+        that queued for the lock meanwhile are stored together by the first of them to take
+        it: one count of the open orders and one insert for all, in the order they came,
+        so each answer is the one it would have had alone (the caps count the earlier
+        calls' orders; a repeated clientOrderId returns the order placed first).
+
         Return the refusal of the whole call when storage is unavailable.
         """
-        async with self._one_at_a_time(user_id):
-            try:
-                admitted = await self._admit(user_id, commands, results)
-                placements = await self._repo.place([c for _, c in admitted], self._clock())
-            except StorageNotMigratedError:
-                return RejectedError(
-                    RejectionCode.UNAVAILABLE,
-                    "the database is not migrated: nothing was stored; the operator must run "
-                    "`eterna migrate`, then retry",
-                )
-            except StorageUnavailableError:
-                return RejectedError(
-                    RejectionCode.UNAVAILABLE,
-                    "storage unavailable: nothing was stored; retry (with the same "
-                    "clientOrderId to stay idempotent)",
-                )
+        own = _Waiting(commands, results, caller)
+        async with self._one_at_a_time(user_id, own) as entry:
+            storing = own.storing
+            if storing is None:  # nobody took it yet: store every call waiting, in order
+                batch, entry.waiting = entry.waiting, []
+                storing = asyncio.ensure_future(self._store_together(user_id, batch))
+                for waiting in batch:
+                    waiting.storing = storing
+            # Shielded: a caller that gives up does not stop the others' orders being stored;
+            # the next to take the lock waits for this batch first.
+            await asyncio.shield(storing)
+        if own.refusal is not None:
+            return own.refusal
         logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
-        for (i, _), placement in zip(admitted, placements, strict=True):
+        for i, placement in own.placements:
             results[i] = placement.order
             if logged:
                 _log_placed(placement.order, created=placement.created)
-        fresh = [p.order for p in placements if p.created]
+        fresh = [p.order for _, p in own.placements if p.created]
         if fresh and len(self._announcing) >= MAX_ANNOUNCING:
             # Redis is slow or away: placing waits for it again rather than piling up.
             await self._announce(fresh, caller)
@@ -814,17 +831,70 @@ class OrderService:
             self._announcing.spawn(self._announce(fresh, caller))
         return None
 
+    async def _store_together(self, user_id: str, batch: list[_Waiting]) -> None:
+        """Admit and store the commands of the waiting calls as one, in order."""
+        merged: list[tuple[int, PlaceOrder]] = []
+        owner: list[tuple[_Waiting, int]] = []
+        for waiting in batch:
+            for i, command in waiting.commands:
+                owner.append((waiting, i))
+                merged.append((len(merged), command))
+        refusals: list[Order | RejectedError | None] = [None] * len(merged)
+        try:
+            admitted = await self._admit(user_id, merged, refusals)
+            placements = await self._repo.place([c for _, c in admitted], self._clock())
+        except (StorageNotMigratedError, StorageUnavailableError) as exc:
+            refusal = RejectedError(
+                RejectionCode.UNAVAILABLE,
+                "the database is not migrated: nothing was stored; the operator must run "
+                "`eterna migrate`, then retry"
+                if isinstance(exc, StorageNotMigratedError)
+                else "storage unavailable: nothing was stored; retry (with the same "
+                "clientOrderId to stay idempotent)",
+            )
+            for waiting in batch:
+                waiting.refusal = refusal
+            return
+        first_of_key: dict[str, tuple[int, Order]] = {}
+        for (k, command), placement in zip(admitted, placements, strict=True):
+            waiting, i = owner[k]
+            waiting.placements.append((i, placement))
+            key = command.client_order_id
+            if key and key not in first_of_key:
+                first_of_key[key] = (k, placement.order)
+        for k, refused in enumerate(refusals):
+            if refused is None:
+                continue
+            # A repeat refused by a cap returns the order placed first, also when an earlier
+            # call of this batch placed it (``_admit`` looked before the insert).
+            key = merged[k][1].client_order_id
+            known = first_of_key.get(key) if key else None
+            waiting, i = owner[k]
+            if isinstance(refused, RejectedError) and known is not None and known[0] < k:
+                waiting.results[i] = known[1]
+            else:
+                waiting.results[i] = refused
+
     @contextlib.asynccontextmanager
-    async def _one_at_a_time(self, user_id: str) -> AsyncIterator[None]:
-        """Hold the user's placement lock; the lock is forgotten once nobody holds or waits."""
+    async def _one_at_a_time(
+        self, user_id: str, waiting: _Waiting | None = None
+    ) -> AsyncIterator[_UserLock]:
+        """Hold the user's placement lock; the lock is forgotten once nobody holds or waits.
+
+        ``waiting`` joins the calls whoever takes the lock next stores (``_store``).
+        """
         entry = self._placing.get(user_id)
         if entry is None:
             entry = self._placing[user_id] = _UserLock(asyncio.Lock())
         entry.users += 1
+        if waiting is not None:
+            entry.waiting.append(waiting)
         try:
             async with entry.lock:
-                yield
+                yield entry
         finally:
+            if waiting is not None and waiting.storing is None and waiting in entry.waiting:
+                entry.waiting.remove(waiting)  # given up before anyone took it: not stored
             entry.users -= 1
             if entry.users == 0:
                 del self._placing[user_id]
