@@ -52,7 +52,7 @@ class _GatedStore(MemoryOrderStore):
         return await super().place(commands, now)
 
 
-def _service(store: MemoryOrderStore, **limits: int) -> OrderService:
+def _service(store: MemoryOrderStore, max_in_flight: int = 0) -> OrderService:
     out = Outbox()
     return OrderService(
         store,
@@ -61,13 +61,15 @@ def _service(store: MemoryOrderStore, **limits: int) -> OrderService:
         router=Router([]),
         hub=EventHub(),
         publisher=out,
-        limits=ServiceLimits(max_notional_usd=Decimal(0), **limits),
+        limits=ServiceLimits(max_notional_usd=Decimal(0), max_in_flight=max_in_flight),
         clock=lambda: T0,
         intake=out,
     )
 
 
-async def _queued(service: OrderService, calls: list[list[OrderRequest]]) -> list[asyncio.Task]:
+async def _queued(
+    service: OrderService, calls: list[list[OrderRequest]]
+) -> list[asyncio.Task[list[Order | RejectedError]]]:
     """Start the first call (its insert held at the gate), then the others behind it."""
     tasks = [asyncio.create_task(service.place("alice", calls[0]))]
     for _ in range(5):
@@ -114,8 +116,8 @@ async def test_storage_failing_refuses_every_call_stored_together() -> None:
     answers = await asyncio.gather(*tasks)
     assert store.inserts == [1, 3]
     for answer in answers:
-        assert all(isinstance(r, RejectedError) for r in answer)
-        assert all(r.code is RejectionCode.UNAVAILABLE for r in answer)  # type: ignore[union-attr]
+        codes = [r.code if isinstance(r, RejectedError) else None for r in answer]
+        assert codes == [RejectionCode.UNAVAILABLE] * len(answer)
     assert store._orders == {}
 
 
