@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cluster import Cluster, CpuMeter, RssSampler
@@ -50,6 +51,8 @@ from common import (
     print_table,
     progress,
     settle,
+    start_profilers,
+    stop_profilers,
     ticker,
 )
 from rawws import Closed, RawWebSocket
@@ -241,6 +244,10 @@ async def run(args: argparse.Namespace) -> int:
         # Warm-up, not counted: every code path once, connections opened.
         await run_closed(clients[: min(8, len(clients))], args.warmup)
         await settle(args.settle)
+        spies = []
+        if args.profile:
+            spies = start_profilers(cluster.procs, args.profile, args.sample_rate)
+            await asyncio.sleep(1.0)  # py-spy attaches
         rss = RssSampler(cluster.procs).start()
         cpu = CpuMeter(cluster.procs).start()
         started = time.perf_counter()
@@ -250,6 +257,7 @@ async def run(args: argparse.Namespace) -> int:
             outcomes = await run_closed(clients, args.orders)
         wall = time.perf_counter() - started
         cpu.stop()
+        stop_profilers(spies)
         await rss.stop()
         for client in clients:
             await client.close()
@@ -295,6 +303,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="open-loop orders/s (100)")
     parser.add_argument("--warmup", type=int, default=50, help="orders before measuring (50)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record py-spy profiles of the measured window into DIR/ (the figures then "
+        "include py-spy's own cost)",
+    )
+    parser.add_argument(
+        "--sample-rate", type=int, default=100, help="py-spy samples per second (100)"
+    )
     add_cluster_arguments(parser)
     args = parser.parse_args()
     sys.exit(asyncio.run(run(args)))

@@ -148,6 +148,16 @@ class MemoryOrderStore:
         await asyncio.sleep(0)
         return [e for e in self._events.get(order_id, []) if e.seq > after_seq]
 
+    async def owned_events(
+        self, order_id: uuid.UUID, user_id: str, after_seq: int = 0
+    ) -> list[OrderEvent] | None:
+        """Return the events after after_seq of the user's order (None: not the user's)."""
+        await asyncio.sleep(0)
+        order = self._orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            return None
+        return [e for e in self._events.get(order_id, []) if e.seq > after_seq]
+
     async def events_of_orders(
         self, order_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderEvent]]:

@@ -201,6 +201,15 @@ class PostgresOrderStore:
         rows = await self._connections.fetch(sql.EVENTS, order_id, after_seq)
         return [event_from_row(r) for r in rows]
 
+    async def owned_events(
+        self, order_id: uuid.UUID, user_id: str, after_seq: int = 0
+    ) -> list[OrderEvent] | None:
+        """Return the events after after_seq of the user's order (None: not the user's)."""
+        rows = await self._connections.fetch(sql.OWNED_EVENTS, order_id, user_id, after_seq)
+        if not rows:
+            return None
+        return [event_from_row(r) for r in rows if r["seq"] is not None]
+
     async def events_of_orders(
         self, order_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderEvent]]:

@@ -169,6 +169,13 @@ EVENTS = (
     f'SELECT {_EVENTS} FROM "order_events" '  # noqa: S608
     'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'
 )
+# The owner's check and the history in one read: the order's row comes out once even when
+# no event follows after_seq (its event columns then NULL).
+OWNED_EVENTS = (
+    "SELECT " + ",".join(f'"e"."{c}"' for c in EVENT_COLUMNS) + ' FROM "orders" "o" '  # noqa: S608
+    'LEFT JOIN "order_events" "e" ON "e"."order_id"="o"."id" AND "e"."seq">$3 '
+    'WHERE "o"."id"=$1 AND "o"."user_id"=$2 ORDER BY "e"."seq"'
+)
 EVENTS_OF_ORDERS = (
     f'SELECT {_EVENTS} FROM "order_events" '  # noqa: S608
     'WHERE "order_id"=ANY($1::uuid[]) ORDER BY "order_id","seq"'

@@ -219,6 +219,18 @@ class TortoiseOrderStore:
         query = OrderEventModel.filter(order_id=order_id, seq__gt=after_seq).order_by("seq")
         return [event_from_row(r) for r in await query.values(*EVENT_COLUMNS)]
 
+    async def owned_events(
+        self, order_id: uuid.UUID, user_id: str, after_seq: int = 0
+    ) -> list[OrderEvent] | None:
+        """Return the events after after_seq of the user's order (None: not the user's).
+
+        Two reads here (Tortoise has no outer join of unrelated models); the asyncpg store
+        makes it one.
+        """
+        if not await OrderModel.filter(id=order_id, user_id=user_id).exists():
+            return None
+        return await self.events(order_id, after_seq)
+
     async def events_of_orders(
         self, order_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderEvent]]:

@@ -86,8 +86,11 @@ class Subscription:
         except RejectedError as exc:
             raise ApiError.from_rejection(exc) from None
         async with aclosing(_while_valid(stream, principal)) as events:
-            async for event in events:
-                yield event
+            try:  # the stream's first read refuses someone else's order
+                async for event in events:
+                    yield event
+            except RejectedError as exc:
+                raise ApiError.from_rejection(exc) from None
 
     @strawberry.subscription(
         description=(

@@ -174,6 +174,16 @@ class OrderReader(Protocol):
         """Return the order's events with seq > after_seq, in seq order."""
         ...
 
+    async def owned_events(
+        self, order_id: uuid.UUID, user_id: str, after_seq: int = 0
+    ) -> list[OrderEvent] | None:
+        """Return the events after after_seq of the user's order (None: not the user's).
+
+        One read: what a subscription to one order needs at its start (the owner's check
+        and the history it replays).
+        """
+        ...
+
     async def events_of_orders(
         self, order_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderEvent]]:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -77,6 +77,13 @@ from eterna.routing.router import Router, RoutingDecision
 from eterna.routing.venues import VenueInfo
 
 log = logging.getLogger(__name__)
+
+
+def _retrieved(future: asyncio.Future[frozenset[str]]) -> None:
+    """Mark a background read's failure as seen: the caller may have stopped waiting."""
+    if not future.cancelled():
+        future.exception()
+
 
 CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 MAX_SLIPPAGE_BPS = 5_000
@@ -301,6 +308,20 @@ class _UserLock:
 
     lock: asyncio.Lock
     users: int = 0
+    # Placements of the user waiting for the lock: whoever takes it next stores them all.
+    waiting: list[_Waiting] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Waiting:
+    """One placeOrder(s) call's admitted-or-not commands, waiting to be stored."""
+
+    commands: list[tuple[int, PlaceOrder]]
+    results: list[Order | RejectedError | None]
+    caller: Caller
+    placements: list[tuple[int, Placement]] = field(default_factory=list)
+    refusal: RejectedError | None = None  # storage unavailable: the whole call is refused
+    storing: asyncio.Future[None] | None = None  # the storing of the batch it is part of
 
 
 def _over_cap(
@@ -573,6 +594,9 @@ class OrderService:
         subscribers read seq 1 from Postgres, and the reconciler queues a stored order whose
         message never went out.
         """
+        # The pauses in force are read while the rate limit is hit: one round trip fewer to
+        # wait for; the answer is read only when the call gets that far.
+        pauses = self._read_pauses()
         decision = await self._rate_limiter.hit(user_id)
         if not decision.allowed:
             limited = RateLimitedError(decision.retry_after_seconds)
@@ -595,7 +619,7 @@ class OrderService:
             else:
                 commands.append((i, command))
         if commands:
-            commands = await self._unpaused(commands, results)
+            commands = await self._unpaused(commands, results, pauses)
         if commands:
             spent = await self._order_budget.hit(user_id, len(commands))
             if not spent.allowed:
@@ -816,14 +840,24 @@ class OrderService:
             counts = _counted(counts, command)
         return None
 
+    def _read_pauses(self) -> asyncio.Future[frozenset[str]]:
+        """Start reading the pauses in force (a failure is kept for whoever awaits it)."""
+        reading = asyncio.ensure_future(self.pauses.paused())
+        reading.add_done_callback(_retrieved)
+        return reading
+
     async def _unpaused(
         self,
         commands: list[tuple[int, PlaceOrder]],
         results: list[Order | RejectedError | None],
+        reading: Awaitable[frozenset[str]] | None = None,
     ) -> list[tuple[int, PlaceOrder]]:
-        """Refuse the commands whose pair (or all trading) an administrator paused."""
+        """Refuse the commands whose pair (or all trading) an administrator paused.
+
+        ``reading`` is a read of the pauses already under way (else one is made here).
+        """
         try:
-            paused = await self.pauses.paused()
+            paused = await (self.pauses.paused() if reading is None else reading)
         except StorageUnavailableError:
             refusal = RejectedError(
                 RejectionCode.UNAVAILABLE, "cannot tell whether trading is paused; retry"
@@ -853,30 +887,33 @@ class OrderService:
     ) -> RejectedError | None:
         """Admit the commands within the caps, store them, fill in results; announce them.
 
+        Calls of one user are stored one after the other, under the user's lock. The calls
+        that queued for the lock meanwhile are stored together by the first of them to take
+        it: one count of the open orders and one insert for all, in the order they came,
+        so each answer is the one it would have had alone (the caps count the earlier
+        calls' orders; a repeated clientOrderId returns the order placed first).
+
         Return the refusal of the whole call when storage is unavailable.
         """
-        async with self._one_at_a_time(user_id):
-            try:
-                admitted = await self._admit(user_id, commands, results)
-                placements = await self._repo.place([c for _, c in admitted], self._clock())
-            except StorageNotMigratedError:
-                return RejectedError(
-                    RejectionCode.UNAVAILABLE,
-                    "the database is not migrated: nothing was stored; the operator must run "
-                    "`eterna migrate`, then retry",
-                )
-            except StorageUnavailableError:
-                return RejectedError(
-                    RejectionCode.UNAVAILABLE,
-                    "storage unavailable: nothing was stored; retry (with the same "
-                    "clientOrderId to stay idempotent)",
-                )
+        own = _Waiting(commands, results, caller)
+        async with self._one_at_a_time(user_id, own) as entry:
+            storing = own.storing
+            if storing is None:  # nobody took it yet: store every call waiting, in order
+                batch, entry.waiting = entry.waiting, []
+                storing = asyncio.ensure_future(self._store_together(user_id, batch))
+                for waiting in batch:
+                    waiting.storing = storing
+            # Shielded: a caller that gives up does not stop the others' orders being stored;
+            # the next to take the lock waits for this batch first.
+            await asyncio.shield(storing)
+        if own.refusal is not None:
+            return own.refusal
         logged = log.isEnabledFor(logging.INFO)  # skip formatting the lines when off
-        for (i, _), placement in zip(admitted, placements, strict=True):
+        for i, placement in own.placements:
             results[i] = placement.order
             if logged:
                 _log_placed(placement.order, created=placement.created)
-        fresh = [p.order for p in placements if p.created]
+        fresh = [p.order for _, p in own.placements if p.created]
         if fresh and len(self._announcing) >= MAX_ANNOUNCING:
             # Redis is slow or away: placing waits for it again rather than piling up.
             await self._announce(fresh, caller)
@@ -884,17 +921,70 @@ class OrderService:
             self._announcing.spawn(self._announce(fresh, caller))
         return None
 
+    async def _store_together(self, user_id: str, batch: list[_Waiting]) -> None:
+        """Admit and store the commands of the waiting calls as one, in order."""
+        merged: list[tuple[int, PlaceOrder]] = []
+        owner: list[tuple[_Waiting, int]] = []
+        for waiting in batch:
+            for i, command in waiting.commands:
+                owner.append((waiting, i))
+                merged.append((len(merged), command))
+        refusals: list[Order | RejectedError | None] = [None] * len(merged)
+        try:
+            admitted = await self._admit(user_id, merged, refusals)
+            placements = await self._repo.place([c for _, c in admitted], self._clock())
+        except (StorageNotMigratedError, StorageUnavailableError) as exc:
+            refusal = RejectedError(
+                RejectionCode.UNAVAILABLE,
+                "the database is not migrated: nothing was stored; the operator must run "
+                "`eterna migrate`, then retry"
+                if isinstance(exc, StorageNotMigratedError)
+                else "storage unavailable: nothing was stored; retry (with the same "
+                "clientOrderId to stay idempotent)",
+            )
+            for waiting in batch:
+                waiting.refusal = refusal
+            return
+        first_of_key: dict[str, tuple[int, Order]] = {}
+        for (k, command), placement in zip(admitted, placements, strict=True):
+            waiting, i = owner[k]
+            waiting.placements.append((i, placement))
+            key = command.client_order_id
+            if key and key not in first_of_key:
+                first_of_key[key] = (k, placement.order)
+        for k, refused in enumerate(refusals):
+            if refused is None:
+                continue
+            # A repeat refused by a cap returns the order placed first, also when an earlier
+            # call of this batch placed it (``_admit`` looked before the insert).
+            key = merged[k][1].client_order_id
+            known = first_of_key.get(key) if key else None
+            waiting, i = owner[k]
+            if isinstance(refused, RejectedError) and known is not None and known[0] < k:
+                waiting.results[i] = known[1]
+            else:
+                waiting.results[i] = refused
+
     @contextlib.asynccontextmanager
-    async def _one_at_a_time(self, user_id: str) -> AsyncIterator[None]:
-        """Hold the user's placement lock; the lock is forgotten once nobody holds or waits."""
+    async def _one_at_a_time(
+        self, user_id: str, waiting: _Waiting | None = None
+    ) -> AsyncIterator[_UserLock]:
+        """Hold the user's placement lock; the lock is forgotten once nobody holds or waits.
+
+        ``waiting`` joins the calls whoever takes the lock next stores (``_store``).
+        """
         entry = self._placing.get(user_id)
         if entry is None:
             entry = self._placing[user_id] = _UserLock(asyncio.Lock())
         entry.users += 1
+        if waiting is not None:
+            entry.waiting.append(waiting)
         try:
             async with entry.lock:
-                yield
+                yield entry
         finally:
+            if waiting is not None and waiting.storing is None and waiting in entry.waiting:
+                entry.waiting.remove(waiting)  # given up before anyone took it: not stored
             entry.users -= 1
             if entry.users == 0:
                 del self._placing[user_id]
@@ -1220,18 +1310,25 @@ class OrderService:
     ) -> AsyncIterator[OrderEvent]:
         """Return the gap-free event stream of the caller's order.
 
+        The owner's check and the history are one read, made by the stream once its listener
+        is registered: when the order is not the caller's, the stream raises NOT_FOUND before
+        yielding anything (an unreadable id or a negative afterSeq are refused here).
+
         :raises RejectedError: NOT_FOUND when the order is not the caller's.
         """
-        order = await self.get(user_id, order_id)
-        if order is None:
+        parsed = parse_order_id(order_id)
+        if parsed is None:
             raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
         if after_seq < 0:
+            if await self.get(user_id, order_id) is None:  # the order's absence comes first
+                raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
             raise RejectedError(RejectionCode.INVALID_INPUT, "afterSeq must be >= 0", "afterSeq")
         return order_event_stream(
             self._hub,
             self._repo,
-            order.id,
+            parsed,
             after_seq=after_seq,
+            owner=user_id,
         )
 
     def my_order_events(self, user_id: str) -> AsyncIterator[OrderEvent]:

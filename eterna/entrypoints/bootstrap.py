@@ -41,6 +41,7 @@ from eterna.adapters.events.transport import (
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.metrics import Metrics
 from eterna.application.admin import AdminService
+from eterna.application.audit import BatchingAuditLog
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.application.events.hub import EventHub
 from eterna.application.events.sweep import MissedEventSweep
@@ -328,7 +329,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
         rate_limiter=rate_limiter(settings, redis),
         order_budget=order_budget(settings, redis),
         pauses=trading_pauses(settings, redis),
-        audit=TortoiseAuditLog(),
+        audit=BatchingAuditLog(TortoiseAuditLog()),
     )
     runtime = Runtime(
         settings=settings,

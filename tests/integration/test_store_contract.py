@@ -609,3 +609,29 @@ async def test_max_slippage_round_trips_and_fixed_slippage_orders_have_none(
         a.order.id: 150,
         b.order.id: None,
     }
+
+
+async def test_owned_events_checks_the_owner_and_reads_the_history_once(
+    store: OrderStore,
+) -> None:
+    """A subscription's first read: someone else's order is None, the history after a seq."""
+    placed = (await store.place([_order(user="alice")], utcnow()))[0].order
+    assert await store.owned_events(placed.id, "bob") is None
+    assert await store.owned_events(uuid.uuid4(), "alice") is None
+    history = await store.owned_events(placed.id, "alice")
+    assert history == await store.events(placed.id)
+    assert [e.seq for e in history or []] == [1]
+    # Nothing after the last seq: the order is still found (an empty history, not None).
+    assert await store.owned_events(placed.id, "alice", after_seq=1) == []
+    now = utcnow()
+    order = placed
+    for step in (steps.routed("r"), steps.built("b"), steps.submitted("s")):
+        order, _ = await take_step(store, order, step, owner=None, now=now, lease_until=now)
+    later = await store.owned_events(placed.id, "alice", after_seq=2)
+    assert later == await store.events(placed.id, 2)
+    assert [(e.seq, e.status) for e in later or []] == [
+        (3, OrderStatus.BUILDING),
+        (4, OrderStatus.SUBMITTED),
+    ]
+    assert await store.owned_events(placed.id, "bob", after_seq=2) is None
+    assert await store.owned_events(placed.id, "alice", after_seq=4) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -10,11 +12,12 @@ from decimal import Decimal
 import pytest
 
 from eterna.application.events.hub import EventHub
+from eterna.application.pauses import ALL, MemoryPauses
 from eterna.application.ports import QueuedOrder, take_step
 from eterna.application.ratelimit import InMemoryRateLimiter, RateLimit, RateLimitedError
 from eterna.application.service import OrderRequest, OrderService, ServiceLimits
 from eterna.domain import steps
-from eterna.domain.errors import RejectedError, RejectionCode
+from eterna.domain.errors import RejectedError, RejectionCode, StorageUnavailableError
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, TwapPlan
 from eterna.domain.tokens import SOL, USDC, TokenRegistry
 from eterna.routing.router import Router
@@ -240,3 +243,46 @@ async def test_twap_fields_are_checked_and_named(world: World) -> None:
     for (_, field_name), result in zip(cases, results, strict=True):
         assert isinstance(result, RejectedError), result
         assert result.field == field_name
+
+
+class _UnreadablePauses:
+    """Pauses that cannot be read (Redis away), counting the reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def paused(self) -> frozenset[str]:
+        self.reads += 1
+        raise StorageUnavailableError("trading pauses unreadable")
+
+    async def pause(self, key: str) -> None:
+        raise StorageUnavailableError("trading pauses unwritable")
+
+    async def resume(self, key: str) -> None:
+        raise StorageUnavailableError("trading pauses unwritable")
+
+
+async def test_pauses_read_beside_the_rate_limit_keep_the_refusals_in_their_order(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pauses are read while the rate limit is hit; the answers are what they were."""
+    pauses = _UnreadablePauses()
+    service = world.service(
+        rate_limiter=InMemoryRateLimiter(RateLimit(1), clock=lambda: 0.0), pauses=pauses
+    )
+    (unknown,) = await service.place("alice", [MARKET])
+    assert isinstance(unknown, RejectedError)
+    assert unknown.code is RejectionCode.UNAVAILABLE  # within the rate: the pauses' failure
+    (limited,) = await service.place("alice", [MARKET])
+    assert isinstance(limited, RateLimitedError)  # over it: the rate limit comes first
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert pauses.reads == 2  # read beside the refused call too, and its failure unread
+    gc.collect()
+    assert "never retrieved" not in caplog.text  # ... but not left dangling
+    paused = world.service(pauses=MemoryPauses())
+    await paused.pauses.pause(ALL)
+    (refused,) = await paused.place("bob", [MARKET])
+    assert isinstance(refused, RejectedError)
+    assert refused.code is RejectionCode.TRADING_PAUSED
+    assert world.store._orders == {}

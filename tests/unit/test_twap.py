@@ -85,15 +85,15 @@ def test_jitter_stays_within_its_share_keeps_order_and_is_reproducible(
     slices: int, jitter: int, seed: uuid.UUID
 ) -> None:
     plan = TwapPlan(slices=slices, duration_seconds=600, jitter_bps=jitter)
-    interval = timedelta(seconds=600) / slices
+    # The schedule counts whole microseconds: the interval is rounded down once, not per slice.
+    interval = 600_000_000 // slices
     due = [slice_due(plan, T0, seed, k) for k in range(slices)]
     assert due == [slice_due(plan, T0, seed, k) for k in range(slices)]  # same after a restart
     assert due[0] >= T0
     assert due == sorted(due)
     for k, at in enumerate(due):
-        assert abs(at - (T0 + interval * k)) <= interval * jitter / 10_000 + timedelta(
-            microseconds=1
-        )
+        nominal = T0 + timedelta(microseconds=interval * k)
+        assert abs(at - nominal) <= timedelta(microseconds=interval * jitter // 10_000)
 
 
 def test_child_ids_are_one_per_parent_and_index() -> None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from eterna.application.events.hub import EventHub
 from eterna.application.ports import OrderReader
+from eterna.domain.errors import RejectedError, RejectionCode
 from eterna.domain.orders import OrderEvent
 
 
@@ -26,11 +27,23 @@ async def order_event_stream(
     order_id: uuid.UUID,
     *,
     after_seq: int = 0,
+    owner: str | None = None,
 ) -> AsyncIterator[OrderEvent]:
-    """Yield the order's events after after_seq, history then live; stop after a terminal one."""
+    """Yield the order's events after after_seq, history then live; stop after a terminal one.
+
+    With ``owner``, the first read also checks that the order is the owner's: when it is not
+    (or does not exist), the stream raises NOT_FOUND before it yields anything.
+    """
     with hub.listen_order(order_id) as listener:
         last = after_seq
-        for event in await repo.events(order_id, last):
+        if owner is None:
+            history = await repo.events(order_id, last)
+        else:
+            owned = await repo.owned_events(order_id, owner, last)
+            if owned is None:
+                raise RejectedError(RejectionCode.NOT_FOUND, "order not found", "orderId")
+            history = owned
+        for event in history:
             yield event
             last = event.seq
             if event.status.is_terminal:
