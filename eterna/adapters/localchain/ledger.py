@@ -15,7 +15,7 @@ ledger grows past its capacity instead.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
@@ -109,6 +109,10 @@ class Ledger:
     def entries(self) -> list[LedgerEntry]:
         """Return every entry kept, oldest first."""
         return list(self._entries.values())
+
+    def newest_first(self) -> Iterator[LedgerEntry]:
+        """Iterate the entries kept, newest first (stop early to read only recent ones)."""
+        return reversed(self._entries.values())
 
     def _evict(self, slot: int) -> None:
         while len(self._entries) > self.capacity:
