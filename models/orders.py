@@ -44,6 +44,8 @@ class OrderModel(Model):
     trail_best = fields.CharField(max_length=PRICE_LENGTH, null=True)
     # When the trigger watcher last fired the order (a fired stop is a market order).
     fired_at = fields.DatetimeField(null=True)
+    # Dry run: the order ended with its simulated fill; nothing was sent.
+    simulated = fields.BooleanField(default=False)
     expires_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
     last_seq = fields.IntField(default=0)

@@ -45,6 +45,7 @@ ORDER_TYPES: Mapping[str, str] = {
     "trail_bps": "int4",
     "trail_best": "varchar",
     "fired_at": "timestamptz",
+    "simulated": "bool",
     "expires_at": "timestamptz",
     "attempts": "int4",
     "last_seq": "int4",

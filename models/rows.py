@@ -44,6 +44,7 @@ ORDER_COLUMNS = (
     "trail_bps",
     "trail_best",
     "fired_at",
+    "simulated",
     "expires_at",
     "attempts",
     "last_seq",
@@ -82,6 +83,7 @@ STEP_OPTIONAL_COLUMNS = (
     "executed_price",
     "failure_reason",
     "fired_at",
+    "simulated",
     "token_out_symbol",
     "token_out_decimals",
 )
@@ -110,6 +112,7 @@ def order_row(order: Order) -> dict[str, Any]:
         "trail_bps": order.trail_bps,
         "trail_best": _price_text(order.trail_best),
         "fired_at": order.fired_at,
+        "simulated": order.simulated,
         "expires_at": order.expires_at,
         "attempts": order.attempts,
         "last_seq": order.last_seq,
@@ -171,6 +174,8 @@ def step_row(
         columns["executed_price"] = format_amount(after.executed_price)
     if after.fired_at != before.fired_at:
         columns["fired_at"] = after.fired_at
+    if after.simulated != before.simulated:
+        columns["simulated"] = after.simulated
     if after.failure_reason != before.failure_reason:
         columns["failure_reason"] = after.failure_reason
     if after.token_out != before.token_out:
@@ -204,6 +209,7 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         trail_bps=row["trail_bps"],
         trail_best=_price(row["trail_best"]),
         fired_at=row["fired_at"],
+        simulated=bool(row["simulated"]),
         route=Route.from_json(route) if route else None,
         amount_out=_exact_or_none(row["amount_out"]),
         executed_price=_price(row["executed_price"]),

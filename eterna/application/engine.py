@@ -12,6 +12,12 @@ Rules that make execution effectively-once on an at-least-once queue:
 - Transient failures go back to the queue (RETRY) with exponential backoff and jitter, and a
   fresh quote, up to ``max_attempts``; permanent ones end the order FAILED with the reason.
 
+Before a transaction is sent, the gateway may simulate it (always on a live cluster): a
+failing simulation sends nothing - a limit or sniper order whose transaction would miss its
+floor goes back to WAITING, a market order re-quotes on a retryable failure, anything else
+fails (SIMULATION_FAILED). In dry-run mode the transaction is never sent: the order ends
+CONFIRMED with the simulation's fill, marked simulated.
+
 Limit and sniper orders take the same path once their trigger holds. Before routing, the
 engine checks the trigger on a fresh quote (:mod:`.triggers.pretrade`): an order whose trigger
 does not hold goes back to WAITING (REST), where the trigger watcher looks after it. A REST
@@ -52,7 +58,14 @@ from eterna.domain.orders import Order, OrderStatus
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import price_of
 from eterna.routing.router import Router
-from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
+from eterna.routing.venues import (
+    ChainGateway,
+    Landing,
+    SwapInstruction,
+    SwapRequest,
+    Transaction,
+    TxState,
+)
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("eterna.engine")
@@ -259,23 +272,55 @@ class ExecutionEngine:
             return await self._fail(
                 order, order.attempts, f"{type(exc).__name__}: {exc}", exc.failure
             )
+        landing = tx.landing
+        if landing is not None and landing.failure is not None:
+            return await self._simulation_failed(order, landing)
         built_here.add(tx.signature)
         parts = ["wrap SOL"] if tx.wrap_sol else []
         parts.append(f"{len(tx.swaps)} swap(s)")
         if tx.unwrap_sol:
             parts.append("unwrap SOL")
+        details: dict[str, Any] = {"signature": tx.signature, "lastValidSlot": tx.last_valid_slot}
+        note = ""
+        if landing is not None:
+            details["landing"] = landing.to_json()
+            note = _landing_note(landing, order.token_out)
         return await self._step(
             order,
             steps.Built(
                 message=f"transaction built: {', '.join(parts)}; "
-                f"valid until slot {tx.last_valid_slot}",
-                details={"signature": tx.signature, "lastValidSlot": tx.last_valid_slot},
+                f"valid until slot {tx.last_valid_slot}{note}",
+                details=details,
                 pending_tx=tx.to_json(),
             ),
         )
 
+    async def _simulation_failed(self, order: Order, landing: Landing) -> Order:
+        """Act on a simulation that failed: nothing was sent.
+
+        A limit or sniper whose transaction would miss its floor waits for its trigger
+        again; a market order (or a stop, which trades as one once fired) re-quotes on a
+        retryable failure; anything else fails for good.
+        """
+        failure = landing.failure or FailureKind.SIMULATION_FAILED
+        error = landing.error or failure.value
+        if failure.on_price and order.type.rests_on_price:
+            return await self._rest(
+                order,
+                f"the simulation misses the floor ({error}): nothing sent; "
+                "waiting for the trigger again",
+                {"error": error, "landing": landing.to_json()},
+                failure=failure,
+            )
+        reason = f"simulation: {error}; nothing sent"
+        if failure.retryable:
+            return await self._retry(order, order.attempts, reason, failure)
+        return await self._fail(order, order.attempts, reason, failure)
+
     async def _submit(self, order: Order, built_here: set[str]) -> Order:
         tx = self._pending_tx(order)
+        if tx.dry_run:
+            return await self._settle_simulated(order, tx)
         message = "transaction sent"
         try:
             if tx.signature not in built_here:
@@ -341,6 +386,29 @@ class ExecutionEngine:
             return await self._retry(order, order.attempts, error, failure)
         return await self._fail(order, order.attempts, error, failure)
 
+    async def _settle_simulated(self, order: Order, tx: Transaction) -> Order:
+        """End a dry-run order with its simulated fill: the transaction is never sent."""
+        landing = tx.landing
+        if landing is None or landing.amount_out is None:
+            return await self._fail(
+                order,
+                order.attempts,
+                "internal: a dry-run transaction without a simulated fill",
+                FailureKind.INTERNAL,
+            )
+        amount_out = order.token_out.from_base_units(landing.amount_out)
+        price = price_of(order.amount_in, amount_out)
+        return await self._step(
+            order,
+            steps.SimulatedFill(
+                message=f"dry run: the simulation pays {amount_out} {order.token_out.label} "
+                f"at {price}; nothing was sent",
+                amount_out=amount_out,
+                executed_price=price,
+                details={"simulated": True, "signature": tx.signature},
+            ),
+        )
+
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
         if attempt >= self._config.max_attempts:
             if (
@@ -388,6 +456,19 @@ class ExecutionEngine:
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self._config.lease_seconds)
+
+
+def _landing_note(landing: Landing, token_out: Token) -> str:
+    """Say how the transaction was readied to land, for the BUILDING event's message."""
+    note = (
+        f"; compute limit {landing.compute_unit_limit}, "
+        f"priority fee {landing.priority_fee} micro-lamports per unit"
+    )
+    if landing.simulated and landing.units_consumed is not None:
+        note += f"; simulated: {landing.units_consumed} units"
+        if landing.amount_out is not None:
+            note += f", pays {token_out.from_base_units(landing.amount_out)} {token_out.label}"
+    return note
 
 
 def _kind(exc: TransientError) -> FailureKind:

@@ -20,6 +20,7 @@ from eterna.domain.steps import (
     Rested,
     Retried,
     Routed,
+    SimulatedFill,
     Step,
     Submitted,
 )
@@ -116,6 +117,8 @@ class Order:
     trail_best: Decimal | None = None
     # When the trigger watcher last fired it (FIRE): a fired stop trades as a market order.
     fired_at: datetime | None = None
+    # Dry run: the order ended with its simulated fill; no transaction was sent.
+    simulated: bool = False
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.
@@ -189,6 +192,13 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
                 "amount_out": step.amount_out,
                 "executed_price": step.executed_price,
             }
+        case SimulatedFill():
+            on_order = {
+                "amount_out": step.amount_out,
+                "executed_price": step.executed_price,
+                "simulated": True,
+            }
+            on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
         case Failed():
             on_order = {"failure_reason": step.error}
             on_event = {"error": step.error, "failure": step.failure}
