@@ -51,6 +51,8 @@ _NAMES: Final = {
     FailureKind.SLIPPAGE: "SlippageToleranceExceeded",
     FailureKind.INSUFFICIENT_LIQUIDITY: "InsufficientLiquidity",
     FailureKind.TRANSACTION_FAILED: "TransactionFailed",
+    FailureKind.SIMULATION_FAILED: "SimulationFailed",
+    FailureKind.BLOCKHASH_EXPIRED: "BlockhashExpired",
 }
 
 
@@ -64,6 +66,19 @@ def failure_kind(err: TxErr, program: Pubkey | None) -> FailureKind:
     if code in _CANNOT_FILL.get(program, ()):
         return FailureKind.INSUFFICIENT_LIQUIDITY
     return FailureKind.TRANSACTION_FAILED
+
+
+def simulation_failure(err: TxErr, program: Pubkey | None) -> FailureKind:
+    """Return the kind of a failed simulation: as a landed failure's, told apart when not on price.
+
+    A simulation that fails on price (slippage, liquidity) fails as the transaction would;
+    a stale blockhash is an expired one (retried on a fresh one); anything else would fail
+    on chain for good, but nothing was sent: SIMULATION_FAILED.
+    """
+    if err.kind == "BlockhashNotFound":
+        return FailureKind.BLOCKHASH_EXPIRED
+    kind = failure_kind(err, program)
+    return FailureKind.SIMULATION_FAILED if kind is FailureKind.TRANSACTION_FAILED else kind
 
 
 def describe(err: TxErr, program: Pubkey | None, kind: FailureKind) -> str:
