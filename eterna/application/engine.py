@@ -12,8 +12,9 @@ Rules that make execution effectively-once on an at-least-once queue:
 - Transient failures go back to the queue (RETRY) with exponential backoff and jitter, and a
   fresh quote, up to ``max_attempts``; permanent ones end the order FAILED with the reason.
 
-Before a transaction is sent, the gateway may simulate it (always on a live cluster): a
-failing simulation sends nothing - a limit or sniper order whose transaction would miss its
+Before a transaction is sent, the gateway simulates it (by default; always on a live
+cluster), and says so on the transaction it builds (``Transaction.landing``): a failing
+simulation sends nothing - a limit or sniper order whose transaction would miss its
 floor goes back to WAITING, a market order re-quotes on a retryable failure, anything else
 fails (SIMULATION_FAILED). In dry-run mode the transaction is never sent: the order ends
 CONFIRMED with the simulation's fill, marked simulated.

@@ -160,11 +160,11 @@ class Settings(BaseSettings):
         default=False,
         description="send real transactions on devnet and mainnet (unset there: dry run)",
     )
-    simulate: bool | None = Field(
-        None,
+    simulate: bool = Field(
+        default=True,
         description="simulate each transaction before sending it (compute limit from its "
-        "units, priority fee from recent fees, a failing one is never sent); unset: on for "
-        "devnet, mainnet and dry runs, off on the local chain",
+        "units, priority fee from recent fees, a failing one is never sent); false is "
+        "honoured on the local chain only",
     )
     priority_fee_percentile: int = Field(
         75,

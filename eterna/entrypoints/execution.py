@@ -8,10 +8,10 @@ The rules, in one place:
   ``ETERNA_DRY_RUN=true``, and on devnet and mainnet unless ``ETERNA_LIVE=true``: pointing a
   deployment at a real cluster never spends anything by itself. ``ETERNA_DRY_RUN=true``
   wins over ``ETERNA_LIVE=true``.
-- **Simulation before every send** is on for devnet, mainnet and every dry run, and off on
-  the local chain unless ``ETERNA_SIMULATE=true`` (the programs there are the ones the
-  quote was checked against, and the extra call costs CPU per order; see
-  docs/performance.md); it cannot be switched off on a live cluster.
+- **Simulation before every send** is on by default everywhere. ``ETERNA_SIMULATE=false``
+  switches it off on the local chain only (a benchmark of the engine alone; it costs the
+  worker about 0.5 ms of CPU per order, docs/performance.md); on devnet, mainnet and in a dry
+  run it cannot be switched off.
 - **The wallet** is ``ETERNA_WALLET``; on the local chain, unset, the chain seed's wallet
   (funded at genesis). A live cluster without ``ETERNA_WALLET`` is refused.
 """
@@ -77,7 +77,7 @@ class Execution:
 def execution_of(settings: Settings, cluster: Cluster) -> Execution:
     """Return how orders execute on the cluster under the settings (module docstring)."""
     dry_run = settings.dry_run or (cluster.live and not settings.live)
-    simulate = cluster.live or dry_run or bool(settings.simulate)
+    simulate = cluster.live or dry_run or settings.simulate
     return Execution(cluster=cluster, dry_run=dry_run, simulate=simulate)
 
 

@@ -150,13 +150,13 @@ def test_program_ids_differ_on_devnet_for_cp_swap_only() -> None:
 @pytest.mark.parametrize(
     ("cluster", "dry_run", "live", "simulate", "expected"),
     [
-        (Cluster.LOCALNET, False, False, None, (False, False)),
         (Cluster.LOCALNET, False, False, True, (False, True)),
-        (Cluster.LOCALNET, True, False, None, (True, True)),
-        (Cluster.MAINNET, False, False, None, (True, True)),
+        (Cluster.LOCALNET, False, False, False, (False, False)),
+        (Cluster.LOCALNET, True, False, False, (True, True)),  # a dry run simulates
+        (Cluster.MAINNET, False, False, True, (True, True)),
         (Cluster.MAINNET, False, True, False, (False, True)),  # never unsimulated live
-        (Cluster.DEVNET, False, True, None, (False, True)),
-        (Cluster.DEVNET, True, True, None, (True, True)),  # dry run wins
+        (Cluster.DEVNET, False, True, True, (False, True)),
+        (Cluster.DEVNET, True, True, True, (True, True)),  # dry run wins
     ],
 )
 def test_dry_run_is_the_default_on_live_clusters(

@@ -1,9 +1,14 @@
 """The chain gateway on a Solana cluster: build, sign, send and track swap transactions.
 
-- ``build`` reads the route's pools, plans each leg's amount and minimum (:mod:`.legs`) and
-  signs one transaction (:mod:`.transactions`) with the deployment wallet under a fresh
-  blockhash; its signature is the transaction's first signature, and the transaction can
-  land until the block height passes the blockhash's ``lastValidBlockHeight``.
+- ``build`` reads the route's pools, plans each leg's amount and minimum (:mod:`.legs`),
+  refuses a Token-2022 mint with a transfer fee, and signs one transaction
+  (:mod:`.transactions`) with the deployment wallet under a fresh blockhash; with
+  simulation on it first simulates it and signs it with the compute limit and priority fee
+  that calls for (:mod:`.landing`), and a failing simulation comes back on the transaction
+  (``landing.failure``) for the engine, which never sends it. Its signature is the
+  transaction's first signature, and it can land until the block height passes the
+  blockhash's ``lastValidBlockHeight``. In dry-run mode the transaction is marked so, and
+  ``send`` refuses it.
 - ``send`` submits the stored bytes; sending them again is harmless (one signature lands
   once), and a node saying it already processed them is no error.
 - ``status`` asks for the transaction first (``getTransaction``): one that landed is read
