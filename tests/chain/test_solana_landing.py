@@ -19,7 +19,8 @@ from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.clusters import Cluster, cluster_of
 from eterna.adapters.solana.gateway import SolanaGateway
-from eterna.adapters.solana.landing import DryRunSendError, LandingConfig
+from eterna.adapters.solana.ids import TOKEN_2022_PROGRAM, USDC_MINT
+from eterna.adapters.solana.landing import DryRunSendError, LandingConfig, TransferFeeMintError
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.transactions import MAX_COMPUTE_UNITS
 from eterna.domain.failures import FailureKind
@@ -190,3 +191,20 @@ async def test_the_local_chain_has_its_own_genesis_hash(node: LocalNode) -> None
     genesis = await LocalRpc(node).get_genesis_hash()
     assert genesis == node.genesis_hash
     assert cluster_of(genesis) is Cluster.LOCALNET
+
+
+async def test_a_token_2022_mint_with_a_transfer_fee_is_refused_before_anything_is_built(
+    node: LocalNode,
+) -> None:
+    eterna = landing_on(node, LandingConfig(simulate=True))
+    quote = await eterna.quote("orca", SOL, USDC, ONE_SOL)
+    # USDC's mint as Token-2022 with the transfer-fee extension (the base mint kept).
+    base = node.chain.account_data(USDC_MINT)[:82]
+    fee_config = bytes(108)
+    data = base + bytes(165 - 82) + bytes([1]) + (1).to_bytes(2, "little")
+    data += len(fee_config).to_bytes(2, "little") + fee_config
+    node.chain.put_account(USDC_MINT, data, TOKEN_2022_PROGRAM)
+    with pytest.raises(TransferFeeMintError, match="transfer fee") as refused:
+        await eterna.gateway.build(request_for(single(quote), memo="fee-mint"))
+    assert refused.value.failure is FailureKind.UNSUPPORTED_TOKEN
+    assert node.transactions("fee-mint") == []
