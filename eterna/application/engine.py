@@ -313,7 +313,8 @@ class ExecutionEngine:
                 {"error": error, "landing": landing.to_json()},
                 failure=failure,
             )
-        reason = f"simulation: {error}; nothing sent"
+        # The error first: its first word names the failure (the metrics' reason label).
+        reason = f"{error} (in the simulation; nothing sent)"
         if failure.retryable:
             return await self._retry(order, order.attempts, reason, failure)
         return await self._fail(order, order.attempts, reason, failure)
