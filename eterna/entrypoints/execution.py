@@ -52,24 +52,28 @@ class Execution:
             dry_run=self.dry_run,
         )
 
+    @property
+    def loud(self) -> bool:
+        """Tell whether start-up must say it loudly: a dry run, or real funds at stake."""
+        return self.dry_run or self.cluster.live
+
     def banner(self, wallet: Wallet) -> str:
-        """Return the lines a process logs at start-up: live or dry run, where, which wallet."""
-        where = f"on {self.cluster.value}, wallet {wallet.pubkey}"
+        """Return what a process logs at start-up: live or dry run, where, which wallet."""
         checks = (
             "each transaction simulated before it is sent"
             if self.simulate
-            else ("transactions sent without a simulation first")
+            else "transactions sent without a simulation first"
         )
+        where = f"on {self.cluster.value}, wallet {wallet.pubkey}"
+        if not self.loud:
+            return f"trading on the local chain, wallet {wallet.pubkey}: {checks}"
         if self.dry_run:
             head = f"DRY RUN {where}: orders are simulated and end with the simulated fill;"
             tail = "NOTHING IS SENT" + (
                 " (ETERNA_LIVE=true sends real transactions)" if self.cluster.live else ""
             )
-        elif self.cluster.live:
-            head = f"LIVE TRADING {where}: orders send REAL transactions that spend real funds;"
-            tail = checks
         else:
-            head = f"trading on the local chain, {where.removeprefix('on localnet, ')}:"
+            head = f"LIVE TRADING {where}: orders send REAL transactions that spend real funds;"
             tail = checks
         return f"{LINE}\n{head}\n{tail}\n{LINE}"
 

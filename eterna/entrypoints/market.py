@@ -148,8 +148,9 @@ async def _link(
 ) -> ChainLink:
     wallet = wallet_of(settings, cluster)
     execution = execution_of(settings, cluster)
-    # Loud on purpose: whoever starts a process must see whether it spends real funds.
-    log.warning("%s", execution.banner(wallet))
+    # Loud on purpose when it matters: whoever starts a process must see whether it runs dry
+    # or spends real funds.
+    log.log(logging.WARNING if execution.loud else logging.INFO, "%s", execution.banner(wallet))
     registry = PoolRegistry(entries)
     reader = PoolReader(rpc)
 
