@@ -9,6 +9,7 @@ answers ``getRecentPrioritizationFees`` and ``getGenesisHash`` as a cluster does
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from solders.pubkey import Pubkey
@@ -17,7 +18,7 @@ from solders.transaction import VersionedTransaction
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
-from eterna.adapters.solana.clusters import Cluster, cluster_of
+from eterna.adapters.solana.clusters import Cluster, ClusterMismatchError, cluster_of
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.ids import TOKEN_2022_PROGRAM, USDC_MINT
 from eterna.adapters.solana.landing import DryRunSendError, LandingConfig, TransferFeeMintError
@@ -25,6 +26,8 @@ from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.transactions import MAX_COMPUTE_UNITS
 from eterna.domain.failures import FailureKind
 from eterna.domain.tokens import SOL, USDC
+from eterna.entrypoints.config import Settings
+from eterna.entrypoints.market import open_chain
 from eterna.routing.venues import TxState
 from tests.chain.eterna_support import (
     Eterna,
@@ -208,3 +211,21 @@ async def test_a_token_2022_mint_with_a_transfer_fee_is_refused_before_anything_
         await eterna.gateway.build(request_for(single(quote), memo="fee-mint"))
     assert refused.value.failure is FailureKind.UNSUPPORTED_TOKEN
     assert node.transactions("fee-mint") == []
+
+
+async def test_a_process_refuses_a_node_of_another_cluster_than_configured(
+    tmp_path: Path, program_files: list[ProgramFile]
+) -> None:
+    folder = program_files[0].path.parent
+    told = Settings(
+        data_dir=tmp_path, chain_slot_ms=0, programs_dir=folder, solana_cluster="mainnet"
+    )
+    with pytest.raises(ClusterMismatchError, match="localnet"):
+        await open_chain(told)
+    link = await open_chain(Settings(data_dir=tmp_path, chain_slot_ms=0, programs_dir=folder))
+    try:
+        assert link.execution.cluster is Cluster.LOCALNET
+        assert not link.execution.dry_run
+        assert link.gateway.landing.simulate
+    finally:
+        await link.close()
