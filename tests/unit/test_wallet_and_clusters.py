@@ -27,6 +27,8 @@ from eterna.adapters.solana.clusters import (
     programs_on,
     resolve_cluster,
 )
+from eterna.adapters.solana.cpswap import ErrorCode as CpswapError
+from eterna.adapters.solana.failures import describe, failure_kind
 from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
 from eterna.adapters.solana.landing import (
     TRANSFER_FEE_CONFIG,
@@ -36,8 +38,9 @@ from eterna.adapters.solana.landing import (
     mint_extensions,
     priority_fee,
 )
-from eterna.adapters.solana.rpc import AccountInfo, PrioritizationFee
+from eterna.adapters.solana.rpc import AccountInfo, PrioritizationFee, TxErr
 from eterna.adapters.solana.wallet import Wallet, WalletFileError, load_wallet
+from eterna.domain.failures import FailureKind
 from eterna.entrypoints.cli import main
 from eterna.entrypoints.config import Settings
 from eterna.entrypoints.execution import WalletRequiredError, execution_of, wallet_of
@@ -244,3 +247,12 @@ def test_serve_and_worker_refuse_a_shared_wallet_file_at_start_up(
     for secret in secrets_of(keypair):
         assert secret not in message
     assert not (tmp_path / "data").exists()  # refused before anything started
+
+
+def test_failures_are_read_on_the_devnet_cp_swap_too() -> None:
+    devnet_cpswap = PROGRAM_IDS[Cluster.DEVNET].raydium
+    slipped = TxErr("InstructionError", 5, "Custom", CpswapError.EXCEEDED_SLIPPAGE)
+    assert failure_kind(slipped, devnet_cpswap) is FailureKind.SLIPPAGE
+    assert failure_kind(slipped, CPSWAP_PROGRAM) is FailureKind.SLIPPAGE
+    assert "(raydium)" in describe(slipped, devnet_cpswap, FailureKind.SLIPPAGE)
+    assert failure_kind(slipped, Pubkey.new_unique()) is FailureKind.TRANSACTION_FAILED
