@@ -229,3 +229,14 @@ async def test_a_process_refuses_a_node_of_another_cluster_than_configured(
         assert link.gateway.landing.simulate
     finally:
         await link.close()
+
+
+async def test_prioritization_fees_are_read_while_slots_bring_drift_swaps(
+    program_files: list[ProgramFile],
+) -> None:
+    node = manual_node(program_files, drift=True)
+    rpc = LocalRpc(node)
+    for _ in range(5):
+        node.clock.advance(1)  # the node reaches the slot (and drifts) inside the call
+        fees = await rpc.get_recent_prioritization_fees()
+        assert fees[-1].slot == node.slot

@@ -304,7 +304,8 @@ class LocalNode:
 
     def prioritization_fees(self, accounts: Sequence[Pubkey]) -> list[tuple[int, int]]:
         """Return ``(slot, fee)`` of the recent slots (see :mod:`.fees`), oldest first."""
-        return self._fees.prioritization_fees(self.ledger.newest_first(), self.slot, accounts)
+        slot = self.slot  # first: reaching the slot may land drift swaps in the ledger
+        return self._fees.prioritization_fees(self.ledger.newest_first(), slot, accounts)
 
     def signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureState | None]:
         """Return each signature's state, None where the node never processed it."""
