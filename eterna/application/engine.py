@@ -13,11 +13,8 @@ Rules that make execution effectively-once on an at-least-once queue:
   fresh quote, up to ``max_attempts``; permanent ones end the order FAILED with the reason.
 
 Before a transaction is sent, the gateway simulates it (by default; always on a live
-cluster), and says so on the transaction it builds (``Transaction.landing``): a failing
-simulation sends nothing - a limit or sniper order whose transaction would miss its
-floor goes back to WAITING, a market order re-quotes on a retryable failure, anything else
-fails (SIMULATION_FAILED). In dry-run mode the transaction is never sent: the order ends
-CONFIRMED with the simulation's fill, marked simulated.
+cluster): a failing simulation sends nothing, and a dry run sends nothing at all - the
+rules are in :mod:`.simulation`.
 
 Limit and sniper orders take the same path once their trigger holds. Before routing, the
 engine checks the trigger on a fresh quote (:mod:`.triggers.pretrade`): an order whose trigger
@@ -49,6 +46,12 @@ from eterna.application.ports import (
     MarketData,
     QueuedOrder,
     take_step,
+)
+from eterna.application.simulation import (
+    RestAgain,
+    after_failed_simulation,
+    landing_note,
+    simulated_fill,
 )
 from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest
 from eterna.core.clock import utcnow
@@ -285,7 +288,7 @@ class ExecutionEngine:
         note = ""
         if landing is not None:
             details["landing"] = landing.to_json()
-            note = _landing_note(landing, order.token_out)
+            note = landing_note(landing, order.token_out)
         return await self._step(
             order,
             steps.Built(
@@ -297,27 +300,15 @@ class ExecutionEngine:
         )
 
     async def _simulation_failed(self, order: Order, landing: Landing) -> Order:
-        """Act on a simulation that failed: nothing was sent.
-
-        A limit or sniper whose transaction would miss its floor waits for its trigger
-        again; a market order (or a stop, which trades as one once fired) re-quotes on a
-        retryable failure; anything else fails for good.
-        """
-        failure = landing.failure or FailureKind.SIMULATION_FAILED
-        error = landing.error or failure.value
-        if failure.on_price and order.type.rests_on_price:
+        """Act on a simulation that failed, nothing sent (:mod:`.simulation` says how)."""
+        verdict = after_failed_simulation(order, landing)
+        if isinstance(verdict, RestAgain):
             return await self._rest(
-                order,
-                f"the simulation misses the floor ({error}): nothing sent; "
-                "waiting for the trigger again",
-                {"error": error, "landing": landing.to_json()},
-                failure=failure,
+                order, verdict.message, verdict.details, failure=verdict.failure
             )
-        # The error first: its first word names the failure (the metrics' reason label).
-        reason = f"{error} (in the simulation; nothing sent)"
-        if failure.retryable:
-            return await self._retry(order, order.attempts, reason, failure)
-        return await self._fail(order, order.attempts, reason, failure)
+        if verdict.failure.retryable:
+            return await self._retry(order, order.attempts, verdict.reason, verdict.failure)
+        return await self._fail(order, order.attempts, verdict.reason, verdict.failure)
 
     async def _submit(self, order: Order, built_here: set[str]) -> Order:
         tx = self._pending_tx(order)
@@ -390,26 +381,15 @@ class ExecutionEngine:
 
     async def _settle_simulated(self, order: Order, tx: Transaction) -> Order:
         """End a dry-run order with its simulated fill: the transaction is never sent."""
-        landing = tx.landing
-        if landing is None or landing.amount_out is None:
+        step = simulated_fill(order, tx)
+        if step is None:
             return await self._fail(
                 order,
                 order.attempts,
                 "internal: a dry-run transaction without a simulated fill",
                 FailureKind.INTERNAL,
             )
-        amount_out = order.token_out.from_base_units(landing.amount_out)
-        price = price_of(order.amount_in, amount_out)
-        return await self._step(
-            order,
-            steps.SimulatedFill(
-                message=f"dry run: the simulation pays {amount_out} {order.token_out.label} "
-                f"at {price}; nothing was sent",
-                amount_out=amount_out,
-                executed_price=price,
-                details={"simulated": True, "signature": tx.signature},
-            ),
-        )
+        return await self._step(order, step)
 
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
         if attempt >= self._config.max_attempts:
@@ -458,19 +438,6 @@ class ExecutionEngine:
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self._config.lease_seconds)
-
-
-def _landing_note(landing: Landing, token_out: Token) -> str:
-    """Say how the transaction was readied to land, for the BUILDING event's message."""
-    note = (
-        f"; compute limit {landing.compute_unit_limit}, "
-        f"priority fee {landing.priority_fee} micro-lamports per unit"
-    )
-    if landing.simulated and landing.units_consumed is not None:
-        note += f"; simulated: {landing.units_consumed} units"
-        if landing.amount_out is not None:
-            note += f", pays {token_out.from_base_units(landing.amount_out)} {token_out.label}"
-    return note
 
 
 def _kind(exc: TransientError) -> FailureKind:
