@@ -10,7 +10,7 @@ transaction writing them all had to pay to land there. A slot without a transact
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,13 +28,12 @@ _SET_COMPUTE_UNIT_PRICE: Final = 3
 _PRICE_DATA_LEN: Final = 9
 
 
-@dataclass(frozen=True, slots=True)
-class _Landed:
-    """What one landed transaction tells the fee cache."""
+@dataclass(slots=True)
+class _SlotFees:
+    """One slot's lowest landed price, overall and per account written."""
 
-    slot: int
-    price: int
-    writable: frozenset[Pubkey]
+    lowest: int
+    accounts: dict[Pubkey, int]
 
 
 def compute_unit_price(tx: VersionedTransaction) -> int:
@@ -58,44 +57,37 @@ def writable_accounts(tx: VersionedTransaction) -> frozenset[Pubkey]:
 
 
 class FeeCache:
-    """The recent slots' lowest landed prices; see the module docstring."""
+    """The recent slots' lowest landed prices, kept as transactions land; see the module."""
 
     def __init__(self) -> None:
-        self._seen: dict[object, _Landed] = {}
+        self._slots: dict[int, _SlotFees] = {}
 
-    def prioritization_fees(
-        self, entries: Iterable[LedgerEntry], slot: int, accounts: Sequence[Pubkey]
-    ) -> list[tuple[int, int]]:
-        """Return ``(slot, fee)`` for each slot of the window ending at slot, oldest first.
+    def record(self, entry: LedgerEntry) -> None:
+        """Count a transaction that landed (a failed one pays no priority to land)."""
+        if not entry.ok:
+            return
+        price = compute_unit_price(entry.transaction)
+        fees = self._slots.get(entry.slot)
+        if fees is None:
+            fees = self._slots[entry.slot] = _SlotFees(price, {})
+            self._forget_before(entry.slot - FEE_WINDOW_SLOTS)
+        fees.lowest = min(fees.lowest, price)
+        for account in writable_accounts(entry.transaction):
+            fees.accounts[account] = min(fees.accounts.get(account, price), price)
 
-        entries: the ledger, newest first (only those inside the window are read).
-        """
-        first = max(slot - FEE_WINDOW_SLOTS + 1, 0)
-        lowest: dict[int, int] = {}
-        per_account: dict[int, dict[Pubkey, int]] = {}
-        wanted = frozenset(accounts)
-        kept: dict[object, _Landed] = {}
-        for entry in entries:
-            if entry.slot < first:
-                break
-            if not entry.ok:
-                continue
-            landed = self._seen.get(entry.signature) or _Landed(
-                entry.slot,
-                compute_unit_price(entry.transaction),
-                writable_accounts(entry.transaction),
-            )
-            kept[entry.signature] = landed
-            at = landed.slot
-            lowest[at] = min(lowest.get(at, landed.price), landed.price)
-            for account in wanted & landed.writable:
-                seen = per_account.setdefault(at, {})
-                seen[account] = min(seen.get(account, landed.price), landed.price)
-        self._seen = kept  # what left the window is forgotten
+    def _forget_before(self, slot: int) -> None:
+        for old in [s for s in self._slots if s < slot]:
+            del self._slots[old]
+
+    def prioritization_fees(self, slot: int, accounts: Sequence[Pubkey]) -> list[tuple[int, int]]:
+        """Return ``(slot, fee)`` for each slot of the window ending at slot, oldest first."""
         answer: list[tuple[int, int]] = []
-        for at in range(first, slot + 1):
-            fee = lowest.get(at, 0)
-            for account_fee in per_account.get(at, {}).values():
-                fee = max(fee, account_fee)
+        for at in range(max(slot - FEE_WINDOW_SLOTS + 1, 0), slot + 1):
+            fees = self._slots.get(at)
+            fee = 0
+            if fees is not None:
+                fee = fees.lowest
+                for account in accounts:
+                    fee = max(fee, fees.accounts.get(account, fee))
             answer.append((at, fee))
         return answer

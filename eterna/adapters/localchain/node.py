@@ -132,7 +132,8 @@ class LocalNode:
         self.clock = SlotClock(
             seed=config.seed, slot_ms=config.slot_ms, genesis_unix_time=GENESIS_UNIX_TIME
         )
-        self.ledger = Ledger(config.ledger_capacity)
+        self._fees = FeeCache()
+        self.ledger = Ledger(config.ledger_capacity, on_add=self._fees.record)
         self._account_feed: Feed[AccountChange] = Feed()
         self._slot_feed: Feed[SlotChange] = Feed()
         self._slot = self.clock.slot()
@@ -147,7 +148,6 @@ class LocalNode:
         fund_wallet(self.chain, self.wallet)
         self.faults = FaultPlan(config.faults, seed=config.seed)
         self.genesis_hash = Hash(hashlib.sha256(f"eterna-chain/{config.seed}".encode()).digest())
-        self._fees = FeeCache()
         self._ticker: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -304,8 +304,7 @@ class LocalNode:
 
     def prioritization_fees(self, accounts: Sequence[Pubkey]) -> list[tuple[int, int]]:
         """Return ``(slot, fee)`` of the recent slots (see :mod:`.fees`), oldest first."""
-        slot = self.slot  # first: reaching the slot may land drift swaps in the ledger
-        return self._fees.prioritization_fees(self.ledger.newest_first(), slot, accounts)
+        return self._fees.prioritization_fees(self.slot, accounts)
 
     def signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureState | None]:
         """Return each signature's state, None where the node never processed it."""
