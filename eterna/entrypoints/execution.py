@@ -10,7 +10,7 @@ The rules, in one place:
   wins over ``ETERNA_LIVE=true``.
 - **Simulation before every send** is on by default everywhere. ``ETERNA_SIMULATE=false``
   switches it off on the local chain only (a benchmark of the engine alone; it costs the
-  worker about 0.5 ms of CPU per order, docs/performance.md); on devnet, mainnet and in a dry
+  worker 0.5-1.6 ms of CPU per order, docs/performance.md); on devnet, mainnet and in a dry
   run it cannot be switched off.
 - **The wallet** is ``ETERNA_WALLET``; on the local chain, unset, the chain seed's wallet
   (funded at genesis). A live cluster without ``ETERNA_WALLET`` is refused.
