@@ -169,15 +169,38 @@ async def test_the_priority_fee_is_the_percentile_of_recent_fees_capped(node: Lo
     assert tx.landing.priority_fee == 9_000
 
 
-async def test_prioritization_fees_count_only_transactions_writing_every_account(
+async def test_prioritization_fees_are_the_lowest_landed_price_raised_per_account(
     node: LocalNode,
 ) -> None:
-    rpc = LocalRpc(node)
+    eterna = landing_on(node, LandingConfig(simulate=False))
+    rpc = eterna.rpc
     fees = await rpc.get_recent_prioritization_fees()
     assert fees
     assert all(f.fee == 0 for f in fees)  # nothing paid anything yet
     assert fees[-1].slot == node.slot
     assert len(fees) <= 150
+    node.advance(1)
+    pools = {}
+    for venue, price in (("raydium", 9_000), ("orca", 3_000)):
+        quote = await eterna.quote(venue, SOL, USDC, ONE_SOL)
+        pools[venue] = Pubkey.from_string(quote.pool)
+        paying = SolanaGateway(
+            rpc, eterna.registry, eterna.reader, node.wallet, landing=LandingConfig(simulate=False)
+        )
+        paying._config = type(paying._config)(compute_unit_price=price)
+        tx = await paying.build(request_for(single(quote), memo=f"{venue}-{price}"))
+        await paying.send(tx)
+    slot = node.slot
+
+    async def fee_at(*accounts: Pubkey) -> int:
+        found = await rpc.get_recent_prioritization_fees(list(accounts))
+        return {f.slot: f.fee for f in found}[slot]
+
+    assert await fee_at() == 3_000  # the lowest price that landed in the slot
+    assert await fee_at(pools["raydium"]) == 9_000  # what writing that pool took
+    assert await fee_at(pools["orca"]) == 3_000
+    assert await fee_at(pools["raydium"], pools["orca"]) == 9_000
+    assert await fee_at(Pubkey.new_unique()) == 3_000  # an account nobody wrote
 
 
 async def test_a_dry_run_transaction_is_never_sent(node: LocalNode) -> None:
