@@ -386,6 +386,7 @@ class Cluster:
             # above what a benchmark sends; the same for the read budgets and the caps on
             # websockets (every benchmark connects from one address).
             "ETERNA_RATE_LIMIT_PER_MINUTE": "100000000",
+            "ETERNA_ORDERS_PER_MINUTE": "100000000",
             "ETERNA_QUOTE_RATE_LIMIT_PER_MINUTE": "100000000",
             "ETERNA_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "100000000",
             "ETERNA_MAX_CONNECTIONS_PER_ADDRESS": "1000000",

@@ -20,12 +20,12 @@ the watcher. For every fired order:
 ``--kind stops`` rests STOP_LOSS and TRAILING_STOP orders instead, half each: the near ladder
 holds a stop-loss and a trailing stop on each rung below the market (``--step-bps`` apart; the
 trailing stop's trail is the rung's distance, so it fires once the price fell that much from
-the best seen), the rest
-are stop-losses far below (0.33x to 0.67x) and trailing stops with trails of 20 to 50 %; and
-each round lowers the price of every SOL/USDC pool instead (the trigger moment is taken
-before the first of those moves). Every market update makes the watcher observe every
-stop of the pair at its own executable price: one route per distinct amount (10 here), then
-a loop over the orders.
+the best seen), the rest are stop-losses far below (0.33x to 0.67x) and trailing stops with
+trails of 20 to 50 %; and each round lowers the price of every SOL/USDC pool instead, in one
+request that moves them back to back (the trigger moment is taken just before it). Every
+market update makes the watcher observe the stops of the pair at their own executable
+price: the stops are indexed by trigger per amount (10 amounts here), and an update routes
+the smallest and largest amounts, then only the amounts whose stops those prices may reach.
 
 Every process runs on this machine, so the clocks agree. Figures are p50 / p99 / max over
 all rounds.
@@ -157,18 +157,28 @@ async def place_all(
 
     async def one(k: int, batch: list[dict[str, Any]]) -> None:
         nonlocal placed
-        async with gate:
-            response = await client.post(
-                cluster.graphql_url(0),
-                json={"query": PLACE_MANY, "variables": {"inputs": batch}},
-                headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"},
-            )
-        body = response.json()
-        error = graphql_errors(body)
-        refused = [r for r in (body.get("data") or {}).get("placeOrders") or [] if "code" in r]
-        if error or refused:
-            raise RuntimeError(error or str(refused[0]))
-        placed += len(batch)
+        while batch:
+            async with gate:
+                response = await client.post(
+                    cluster.graphql_url(0),
+                    json={"query": PLACE_MANY, "variables": {"inputs": batch}},
+                    headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"},
+                )
+            body = response.json()
+            error = graphql_errors(body)
+            if error:
+                raise RuntimeError(error)
+            results = (body.get("data") or {}).get("placeOrders") or []
+            # The in-flight cap counts stops until the watcher rests them: wait, as a client
+            # would, and send the refused ones again. Any other refusal is a failure.
+            again = [i for i, r in zip(batch, results, strict=True) if "code" in r]
+            codes = {r["code"] for r in results if "code" in r}
+            if codes - {"TOO_MANY_ORDERS_IN_FLIGHT"}:
+                raise RuntimeError(str(next(r for r in results if "code" in r)))
+            placed += len(batch) - len(again)
+            batch = again
+            if batch:
+                await asyncio.sleep(0.2)
 
     batches = [inputs[i : i + 100] for i in range(0, len(inputs), 100)]
     async with ticker(lambda: f"{placed}/{len(inputs)} orders placed"):
@@ -207,17 +217,23 @@ async def one_round(
 ) -> int:
     """Move the price once; record the fired orders' latencies; return how many fired."""
     started = time.time()
-    for pool, side in list(pools):
+    # Every pool in one request: they move back to back, as arbitrage moves every venue of
+    # the pair at once, so the trigger moment is one.
+    todo = list(pools)
+    while todo:
         moved = await client.post(
             f"{cluster.market_url}/admin/move-price",
-            json={"pool": pool, "bps": bps, "side": side},
+            json={"moves": [{"pool": p, "bps": bps, "side": s} for p, s in todo]},
         )
-        if moved.status_code == 400 and len(pools) > 1:
-            # A pool at the end of its range (a DLMM past its last bin): the others still move.
-            progress(f"pool {pool} cannot move further: {moved.json().get('error')}")
-            pools.remove((pool, side))
-            continue
-        moved.raise_for_status()
+        failed = moved.json().get("failed") if moved.status_code == 400 else None
+        if failed is None or len(pools) == 1:
+            moved.raise_for_status()
+            break
+        # A pool at the end of its range (a DLMM past its last bin): the others still move.
+        stuck = todo[failed]
+        progress(f"pool {stuck[0]} cannot move further: {moved.json().get('error')}")
+        pools.remove(stuck)
+        todo = todo[failed + 1 :]
     # Fired orders: a PENDING event after a WAITING one, written after the move.
     query = """
         SELECT f.order_id, extract(epoch FROM f.at) AS fired, extract(epoch FROM r.at) AS routed

@@ -28,6 +28,7 @@ from eterna.application.ports import (
     StoreObserver,
 )
 from eterna.domain.errors import LeaseLostError
+from eterna.domain.groups import StepWrite
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 
 
@@ -261,6 +262,42 @@ class MemoryOrderStore:
             lease.until = lease_until
         if self._observer is not None:
             self._observer.recorded(before, after, event)
+
+    async def record_joined(
+        self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
+    ) -> None:
+        """Store every step if every guard holds (the first's with owner), else none."""
+        await asyncio.sleep(0)
+        for i, write in enumerate(writes):
+            before, event = write.before, write.event
+            stored = self._orders.get(before.id)
+            lease = self._leases.get(before.id)
+            guarded = owner if i == 0 else None
+            if (
+                stored is None
+                or stored.last_seq != before.last_seq
+                or (guarded is not None and (lease is None or lease.owner != guarded))
+                or self._events[before.id][-1].seq >= event.seq
+            ):
+                raise LeaseLostError(f"order {before.id} moved on or its lease was taken")
+        for i, write in enumerate(writes):
+            before, after, event = write.before, write.after, write.event
+            self._orders[before.id] = replace(after)
+            self._events[before.id].append(event)
+            lease = self._leases.get(before.id)
+            if after.status.is_terminal:
+                self._leases.pop(before.id, None)
+            elif i == 0 and owner is not None and lease is not None:
+                lease.until = lease_until
+        if self._observer is not None:
+            for write in writes:
+                self._observer.recorded(write.before, write.after, write.event)
+
+    async def group_orders(self, group_id: uuid.UUID) -> list[Order]:
+        """Return the legs of the group, oldest first."""
+        await asyncio.sleep(0)
+        legs = [replace(o) for o in self._orders.values() if o.group_id == group_id]
+        return sorted(legs, key=lambda o: (o.created_at, o.id))
 
     async def stuck_orders(
         self, now: datetime, older_than: datetime, limit: int

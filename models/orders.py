@@ -44,6 +44,10 @@ class OrderModel(Model):
     trail_best = fields.CharField(max_length=PRICE_LENGTH, null=True)
     # When the trigger watcher last fired the order (a fired stop is a market order).
     fired_at = fields.DatetimeField(null=True)
+    # The OCO group the order is a leg of (its sibling shares it).
+    group_id = fields.UUIDField(null=True)
+    # Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: fixed).
+    max_slippage_bps = fields.IntField(null=True)
     # Dry run: the order ended with its simulated fill; nothing was sent.
     simulated = fields.BooleanField(default=False)
     expires_at = fields.DatetimeField(null=True)
@@ -73,6 +77,8 @@ class OrderModel(Model):
             ("user_id", "updated_at"),
             # Counts of a user's unfinished orders (the placement caps).
             ("user_id", "status"),
+            # The legs of an OCO group.
+            ("group_id",),
         )
 
 

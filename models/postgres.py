@@ -33,6 +33,7 @@ from eterna.domain.errors import (
     StorageNotMigratedError,
     StorageUnavailableError,
 )
+from eterna.domain.groups import StepWrite
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.tokens import format_amount
 from models import postgres_sql as sql
@@ -248,6 +249,11 @@ class PostgresOrderStore:
         bests = [format_amount(best) for _, best in marks]
         await self._connections.execute(sql.RAISE_TRAIL_BEST, ids, bests)
 
+    async def group_orders(self, group_id: uuid.UUID) -> list[Order]:
+        """Return the legs of an OCO group (index group_id)."""
+        rows = await self._connections.fetch(sql.GROUP, group_id)
+        return [order_from_row(r) for r in rows]
+
     async def stuck_orders(
         self, now: datetime, older_than: datetime, limit: int
     ) -> list[QueuedOrder]:
@@ -313,6 +319,43 @@ class PostgresOrderStore:
             self._cleared[before.id] = owner
         if self._observer is not None:
             self._observer.recorded(before, after, event)
+
+    async def record_joined(
+        self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
+    ) -> None:
+        """Store several orders' steps in one transaction, each guarded; all or none.
+
+        The orders' rows are locked in id order first, then each step is the statement of
+        a single step (:func:`models.postgres_sql.step_sql`); a step whose guard no longer
+        holds rolls the whole transaction back. It bypasses the group commit: its steps
+        must commit together, and with nothing else.
+
+        :raises LeaseLostError: when a guard refused its step, or a seq was already stored.
+        """
+        ids = [w.before.id for w in writes]
+        try:
+            async with self._connections.acquire() as conn, conn.transaction():
+                await conn.execute(sql.LOCK, ids)
+                for i, write in enumerate(writes):
+                    guarded = owner if i == 0 else None
+                    sets = step_row(write.before, write.after, guarded, lease_until)
+                    statement = sql.step_sql(tuple(sets), guard_owner=guarded is not None)
+                    values = sql.step_values(
+                        write.before.id,
+                        write.before.last_seq,
+                        guarded,
+                        sets,
+                        event_row(write.event),
+                    )
+                    if await conn.fetchrow(statement, *values) is None:
+                        raise LeaseLostError(
+                            f"order {write.before.id} moved on or its lease was taken"
+                        )
+        except asyncpg.UniqueViolationError as exc:
+            raise LeaseLostError(f"one of orders {ids} already has the seq written") from exc
+        if self._observer is not None:
+            for write in writes:
+                self._observer.recorded(write.before, write.after, write.event)
 
 
 def _unavailable(exc: BaseException) -> StorageUnavailableError:

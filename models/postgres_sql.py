@@ -45,6 +45,8 @@ ORDER_TYPES: Mapping[str, str] = {
     "trail_bps": "int4",
     "trail_best": "varchar",
     "fired_at": "timestamptz",
+    "group_id": "uuid",
+    "max_slippage_bps": "int4",
     "simulated": "bool",
     "expires_at": "timestamptz",
     "attempts": "int4",
@@ -143,6 +145,11 @@ STUCK = (
     'AND ("lease_until" IS NULL OR "lease_until"<$1) AND "updated_at"<$2 '
     'ORDER BY "updated_at" LIMIT $3'
 )
+# The legs of an OCO group (index group_id), in a stable order.
+GROUP = f'SELECT {_ORDERS} FROM "orders" WHERE "group_id"=$1 ORDER BY "created_at","id"'  # noqa: S608
+# Joined steps lock their orders first, in id order: two of them over the same orders queue
+# behind each other instead of deadlocking.
+LOCK = 'SELECT "id" FROM "orders" WHERE "id"=ANY($1::uuid[]) ORDER BY "id" FOR UPDATE'
 EVENTS = (
     f'SELECT {_EVENTS} FROM "order_events" '  # noqa: S608
     'WHERE "order_id"=$1 AND "seq">$2 ORDER BY "seq"'

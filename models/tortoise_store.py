@@ -31,6 +31,7 @@ from eterna.application.ports import (
     StoreObserver,
 )
 from eterna.domain.errors import LeaseLostError, StorageUnavailableError
+from eterna.domain.groups import StepWrite
 from eterna.domain.orders import (
     TERMINAL_STATUSES,
     Order,
@@ -323,6 +324,44 @@ class TortoiseOrderStore:
             raise LeaseLostError(f"order {before.id} already has seq {event.seq}") from exc
         if self._observer is not None:
             self._observer.recorded(before, after, event)
+
+    async def record_joined(
+        self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
+    ) -> None:
+        """Store several orders' steps in one transaction, each guarded; all or none.
+
+        The guarded updates run in id order, so two joined writes of the same orders wait
+        for each other on Postgres instead of deadlocking (SQLite runs one transaction at a
+        time). A guard that refuses raises inside the transaction, which rolls it back.
+
+        :raises LeaseLostError: when a guard refused its step, or a seq was already stored.
+        """
+        first = writes[0].before.id if writes else None
+        try:
+            async with in_transaction() as conn:
+                for write in sorted(writes, key=lambda w: w.before.id):
+                    before = write.before
+                    guarded = owner if before.id == first else None
+                    guard = OrderModel.filter(id=before.id, last_seq=before.last_seq)
+                    if guarded is not None:
+                        guard = guard.filter(lease_owner=guarded)
+                    changed = await guard.using_db(conn).update(
+                        **step_row(before, write.after, guarded, lease_until)
+                    )
+                    if not changed:
+                        raise LeaseLostError(f"order {before.id} moved on or its lease was taken")
+                for write in writes:
+                    await _event_model(write.event).save(using_db=conn, force_create=True)
+        except IntegrityError as exc:
+            ids = [w.before.id for w in writes]
+            raise LeaseLostError(f"one of orders {ids} already has the seq written") from exc
+        if self._observer is not None:
+            for write in writes:
+                self._observer.recorded(write.before, write.after, write.event)
+
+    async def group_orders(self, group_id: uuid.UUID) -> list[Order]:
+        """Return the legs of an OCO group, in a stable order."""
+        return await _orders(OrderModel.filter(group_id=group_id).order_by("created_at", "id"))
 
     async def stuck_orders(
         self, now: datetime, older_than: datetime, limit: int

@@ -27,7 +27,18 @@ class OrderInput:
         description="Symbol or mint; a SNIPER order may name a mint no venue lists yet."
     )
     amount_in: Decimal = strawberry.field(description="In tokenIn units, within its decimals.")
-    slippage_bps: int | None = strawberry.field(default=None, description="1..5000, default 50.")
+    slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="A fixed tolerance below the route's expected output, 1..5000, default 50. "
+        "Not with maxSlippageBps.",
+    )
+    max_slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from "
+        "the route's depth and the pools' recent moves and failures, widens it after a "
+        "slippage failure, never above this cap (the ROUTING event says what it chose and "
+        "why). Not with slippageBps.",
+    )
     limit_price: Decimal | None = strawberry.field(
         default=None,
         description="LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, "
@@ -76,7 +87,23 @@ class OrderInput:
             client_order_id=self.client_order_id,
             trigger_price=self.trigger_price,
             trail_bps=self.trail_bps,
+            max_slippage_bps=self.max_slippage_bps,
         )
+
+
+@strawberry.input(description="An OCO group to place: two resting orders, one position.")
+class OrderGroupInput:
+    """An OCO group to place."""
+
+    legs: list[OrderInput] = strawberry.field(
+        description="Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, "
+        "spending the same tokenIn; a clientOrderId on each or on neither (placing the same "
+        "two again returns the first group). The first to fire cancels the other."
+    )
+
+    def to_requests(self) -> list[OrderRequest]:
+        """Return the service requests of the legs, in input order."""
+        return [leg.to_request() for leg in self.legs]
 
 
 _PLAIN = (str, int, bool, Decimal, datetime)

@@ -9,14 +9,19 @@ import strawberry
 from eterna.domain.errors import RejectedError
 from schema.context import Info
 from schema.errors import retry_after
-from schema.inputs import OrderInput
+from schema.inputs import OrderGroupInput, OrderInput
 from schema.types import (
+    CancelOrderGroupResult,
     CancelOrderResult,
     CancelRejected,
     Order,
     OrderCancelled,
+    OrderGroup,
+    OrderGroupCancelled,
+    OrderGroupPlaced,
     OrderPlaced,
     OrderRejected,
+    PlaceOrderGroupResult,
     PlaceOrderResult,
 )
 
@@ -102,3 +107,57 @@ class Mutation:
                 code=exc.code, message=exc.message, retry_after_seconds=retry_after(exc)
             )
         return OrderCancelled(order=Order.from_domain(order))
+
+    @strawberry.mutation(
+        description=(
+            "Place an OCO group: two resting orders (LIMIT, STOP_LOSS, TAKE_PROFIT, "
+            "TRAILING_STOP) spending the same tokenIn, where the first to fire cancels the "
+            "other, exactly once. Both legs are stored or neither; a refusal's field names the "
+            "leg (legs[1].triggerPrice). Counts once against your mutation rate limit, two "
+            "units of your order budget, and as two orders against your caps."
+        )
+    )
+    async def place_order_group(
+        self,
+        info: Info,
+        input: Annotated[  # noqa: A002
+            OrderGroupInput, strawberry.argument(description="The group's two legs.")
+        ],
+    ) -> PlaceOrderGroupResult:
+        """Place an OCO group."""
+        context = info.context
+        outcome = await context.service.place_group(
+            context.user_id, input.to_requests(), caller=context.caller
+        )
+        if isinstance(outcome, RejectedError):
+            context.refusals.append(outcome.code.value)
+            return OrderRejected(
+                code=outcome.code,
+                message=outcome.message,
+                field=outcome.field,
+                retry_after_seconds=retry_after(outcome),
+            )
+        return OrderGroupPlaced(group=OrderGroup.from_domain(outcome))
+
+    @strawberry.mutation(
+        description="Cancel the legs of your OCO group that are still PENDING or WAITING; "
+        "NOT_CANCELLABLE when none is."
+    )
+    async def cancel_order_group(
+        self,
+        info: Info,
+        id: Annotated[  # noqa: A002
+            strawberry.ID, strawberry.argument(description="The group to cancel.")
+        ],
+    ) -> CancelOrderGroupResult:
+        """Cancel an OCO group's open legs."""
+        try:
+            group = await info.context.service.cancel_group(
+                info.context.user_id, str(id), caller=info.context.caller
+            )
+        except RejectedError as exc:
+            info.context.refusals.append(exc.code.value)
+            return CancelRejected(
+                code=exc.code, message=exc.message, retry_after_seconds=retry_after(exc)
+            )
+        return OrderGroupCancelled(group=OrderGroup.from_domain(group))

@@ -118,6 +118,7 @@ fragment OrderFields on Order {
   failureReason
   createdAt
   updatedAt
+  groupId
 }
 
 fragment EventFields on OrderEvent {
@@ -134,6 +135,7 @@ fragment EventFields on OrderEvent {
   executedPrice
   error
   trigger { kind price triggerPrice bestPrice limitPrice pool venue }
+  cancelledBySibling
 }
 
 fragment RejectionFields on OrderRejected {

@@ -14,6 +14,7 @@ from schema.types import (
     Order,
     OrderConnection,
     OrderEdge,
+    OrderGroup,
     OrderStatus,
     OrderType,
     PageInfo,
@@ -40,6 +41,19 @@ class Query:
         """Return the caller's order or null."""
         order = await info.context.service.get(info.context.user_id, str(id))
         return Order.from_domain(order) if order else None
+
+    @strawberry.field(
+        description="One of your OCO groups with both legs; null if it does not exist or is "
+        "not yours."
+    )
+    async def order_group(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The group's id.")],  # noqa: A002
+    ) -> OrderGroup | None:
+        """Return the caller's OCO group or null."""
+        group = await info.context.service.get_group(info.context.user_id, str(id))
+        return OrderGroup.from_domain(group) if group else None
 
     @strawberry.field(description="Your orders, newest first (Relay connection, stable cursors).")
     async def orders(

@@ -35,6 +35,7 @@ EVENT_DATA = {
     "executedPrice": "executed_price",
     "error": "error",
     "failure": "failure",
+    "cancelledBySibling": "cancelled_by_sibling",
     "simulated": "simulated",
 }
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import strawberry
 
+from eterna.domain import groups, routes
 from eterna.domain import orders as domain
-from eterna.domain import routes
 from eterna.domain import tokens as tok
 from eterna.routing.venues import VenueInfo
 from schema.context import Info
@@ -207,6 +207,58 @@ class Landing:
         )
 
 
+@strawberry.type(
+    description="The slippage tolerance an attempt of an order with maxSlippageBps got, and the "
+    "inputs it was chosen from (all in bps)."
+)
+class SlippageChosen:
+    """An adaptive order's tolerance for one attempt, and why."""
+
+    chosen_bps: int = strawberry.field(
+        description="The tolerance: minAmountOut is the route's amountOut less this."
+    )
+    max_slippage_bps: int = strawberry.field(description="The order's cap; chosenBps <= it.")
+    price_impact_bps: int = strawberry.field(description="The route's price impact (depth).")
+    recent_move_bps: int = strawberry.field(
+        description="The largest recent price move of the route's pools (hops summed)."
+    )
+    recent_failure_bps: int | None = strawberry.field(
+        description="The widest tolerance that failed on slippage on those pools lately."
+    )
+    previous_bps: int | None = strawberry.field(
+        description="A retry: the previous attempt's tolerance."
+    )
+    slippage_failures: int = strawberry.field(
+        description="The order's attempts that failed on slippage so far."
+    )
+    adverse_move_bps: int = strawberry.field(
+        description="A retry: how much less the same amount buys than at the previous attempt."
+    )
+    reason: str = strawberry.field(description="The choice in words, for people.")
+
+    @classmethod
+    def from_details(cls, details: dict[str, object]) -> SlippageChosen | None:
+        """Build from a ROUTING event's stored details, or None when it has no choice."""
+        chosen = details.get("slippage")
+        if not isinstance(chosen, dict):
+            return None
+        return cls(
+            chosen_bps=int(chosen["chosenBps"]),
+            max_slippage_bps=int(chosen["maxSlippageBps"]),
+            price_impact_bps=int(chosen["priceImpactBps"]),
+            recent_move_bps=int(chosen["recentMoveBps"]),
+            recent_failure_bps=_int(chosen.get("recentFailureBps")),
+            previous_bps=_int(chosen.get("previousBps")),
+            slippage_failures=int(chosen["slippageFailures"]),
+            adverse_move_bps=int(chosen["adverseMoveBps"]),
+            reason=str(chosen["reason"]),
+        )
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
 def _decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -259,6 +311,15 @@ class OrderEvent:
         description="CONFIRMED in dry-run mode: amountOut is the simulation's fill; no "
         "transaction was sent (txSignature is null).",
     )
+    cancelled_by_sibling: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CANCELLED because the other leg of its OCO group fired: that leg's id.",
+    )
+    slippage: SlippageChosen | None = strawberry.field(
+        default=None,
+        description="ROUTING of an order with maxSlippageBps: the tolerance this attempt got "
+        "and why.",
+    )
 
     @classmethod
     def from_domain(cls, event: domain.OrderEvent) -> OrderEvent:
@@ -284,7 +345,21 @@ class OrderEvent:
             else None,
             landing=Landing.from_details(event.details) if event.details else None,
             simulated=event.details.get("simulated") is True,
+            cancelled_by_sibling=_sibling(event),
+            slippage=SlippageChosen.from_details(event.details)
+            if event.status is OrderStatus.ROUTING and event.details
+            else None,
         )
+
+
+def _sibling(event: domain.OrderEvent) -> strawberry.ID | None:
+    """Return the leg whose firing cancelled this one, on its CANCELLED event."""
+    if event.status is not OrderStatus.CANCELLED:
+        return None
+    if event.details.get("reason") != groups.SIBLING_FIRED:
+        return None
+    sibling = event.details.get("siblingId")
+    return None if sibling is None else strawberry.ID(str(sibling))
 
 
 @strawberry.type(description="An order and its latest state.")
@@ -301,7 +376,14 @@ class Order:
     token_out: Token = strawberry.field(description="Token the order buys.")
     amount_in: Decimal = strawberry.field(description="Amount paid, in tokenIn units.")
     slippage_bps: int = strawberry.field(
-        description="Slippage allowed below the route's expected output, in bps."
+        description="Slippage allowed below the route's expected output, in bps; with "
+        "maxSlippageBps the cap."
+    )
+    max_slippage_bps: int | None = strawberry.field(
+        default=None,
+        description="Adaptive slippage: the cap each attempt's chosen tolerance stays within "
+        "(null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say "
+        "what was chosen and why.",
     )
     limit_price: Decimal | None = strawberry.field(
         description="LIMIT: minimum tokenOut per 1 tokenIn. Stops: the least they accept once "
@@ -340,12 +422,24 @@ class Order:
     )
     created_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     updated_at: datetime = strawberry.field(description="When the order last changed (UTC).")
+    group_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The OCO group the order is a leg of (placeOrderGroup); null for others.",
+    )
 
     @strawberry.field(description="Every step so far, ordered by seq.")
     async def events(self, info: Info) -> list[OrderEvent]:
         """Return the order's events."""
         events = await info.context.events_loader.load(str(self.id))
         return [OrderEvent.from_domain(e) for e in events]
+
+    @strawberry.field(description="The OCO group the order is a leg of, with both legs.")
+    async def group(self, info: Info) -> OrderGroup | None:
+        """Return the order's group, or null."""
+        if self.group_id is None:
+            return None
+        found = await info.context.service.get_group(info.context.user_id, str(self.group_id))
+        return OrderGroup.from_domain(found) if found else None
 
     @classmethod
     def from_domain(cls, order: domain.Order) -> Order:
@@ -362,6 +456,7 @@ class Order:
             limit_price=order.limit_price,
             trigger_price=order.trigger_price,
             trail_bps=order.trail_bps,
+            max_slippage_bps=order.max_slippage_bps,
             best_price=order.trail_best,
             expires_at=order.expires_at,
             attempts=order.attempts,
@@ -373,6 +468,27 @@ class Order:
             simulated=order.simulated,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            group_id=strawberry.ID(str(order.group_id)) if order.group_id else None,
+        )
+
+
+@strawberry.type(
+    description="An OCO group: two resting orders where the first to fire cancels the other."
+)
+class OrderGroup:
+    """An OCO group and its legs."""
+
+    id: strawberry.ID = strawberry.field(description="Group id (a UUID), each leg's groupId.")
+    orders: list[Order] = strawberry.field(
+        description="The two legs. At most one ever trades: the first to fire cancels the "
+        "other in the same write."
+    )
+
+    @classmethod
+    def from_domain(cls, group: groups.OrderGroup) -> OrderGroup:
+        """Build from the domain group."""
+        return cls(
+            id=strawberry.ID(str(group.id)), orders=[Order.from_domain(o) for o in group.orders]
         )
 
 
@@ -450,6 +566,22 @@ class OrderCancelled:
     order: Order = strawberry.field(description="The order, now CANCELLED.")
 
 
+@strawberry.type(description="The OCO group was accepted: both legs were stored.")
+class OrderGroupPlaced:
+    """A placed OCO group."""
+
+    group: OrderGroup = strawberry.field(description="The group as stored, both legs PENDING.")
+
+
+@strawberry.type(description="The legs of the OCO group that could still be cancelled were.")
+class OrderGroupCancelled:
+    """A cancelled OCO group."""
+
+    group: OrderGroup = strawberry.field(
+        description="The group after the cancel: a leg that had fired or finished is unchanged."
+    )
+
+
 @strawberry.type(description="The order could not be cancelled.")
 class CancelRejected:
     """A refused cancellation."""
@@ -489,6 +621,19 @@ PlaceOrderResult = Annotated[
 CancelOrderResult = Annotated[
     OrderCancelled | CancelRejected,
     strawberry.union("CancelOrderResult", description="The order cancelled, or why it was not."),
+]
+PlaceOrderGroupResult = Annotated[
+    OrderGroupPlaced | OrderRejected,
+    strawberry.union(
+        "PlaceOrderGroupResult",
+        description="The group placed, or why it was refused (field names the leg).",
+    ),
+]
+CancelOrderGroupResult = Annotated[
+    OrderGroupCancelled | CancelRejected,
+    strawberry.union(
+        "CancelOrderGroupResult", description="The group's open legs cancelled, or why not."
+    ),
 ]
 QuoteResult = Annotated[
     RouteQuote | QuoteRejected,

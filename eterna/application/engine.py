@@ -24,6 +24,16 @@ attempt of a limit or sniper order failed on price (slippage, liquidity), it res
 rather than failing, until it fires anew or expires. A stop, once fired, is a market order:
 it fails rather than rest again (and fails at once, nothing sent, when the fresh quote pays
 below its ``limitPrice`` floor).
+
+A leg of an OCO group whose trigger holds on this first look (placed beyond its trigger, or
+queued before the watcher saw it) fires here before it routes: a FIRE step written with its
+sibling's cancel (:mod:`.groups`), as the watcher fires one. If the sibling fired first, that
+write loses and the leg (cancelled by it) is left alone.
+
+An order giving ``maxSlippageBps`` gets each attempt's tolerance from
+:class:`~eterna.application.slippage.AdaptiveSlippage` (depth, the pools' recent moves, recent
+failures; widened after a slippage failure, never above the cap); the ROUTING event says
+what it chose and why.
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from eterna.application import spans
+from eterna.application import groups, spans
 from eterna.application.ports import (
     EventPublisher,
     ExecutionStore,
@@ -53,11 +63,15 @@ from eterna.application.simulation import (
     landing_note,
     simulated_fill,
 )
-from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest
+from eterna.application.slippage import AdaptiveSlippage
+from eterna.application.triggers.checks import STOP_TRIGGERS
+from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest, Verdict
 from eterna.core.clock import utcnow
+from eterna.core.fair_gate import CALLER
 from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.domain.failures import FailureKind
+from eterna.domain.groups import is_open_leg
 from eterna.domain.orders import Order, OrderStatus
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import price_of
@@ -105,7 +119,9 @@ class ExecutionEngine:
     ) -> None:
         self._repo = repo
         self._router = router
-        self._pretrade = PreTrade(router, market)
+        self._market = market
+        self._slippage = AdaptiveSlippage(clock)
+        self._pretrade = PreTrade(router, market, self._slippage)
         self._gateway = gateway
         self._publisher = publisher
         self._config = config
@@ -149,12 +165,20 @@ class ExecutionEngine:
             return None
         self._in_flight[order_id] = user_id
         self._idle.clear()
+        # The order's venue calls wait for a connection in its user's turn (fair_gate).
+        caller = CALLER.set(user_id)
         try:
             return await self._execute(order_id)
         finally:
+            CALLER.reset(caller)
             self._in_flight.pop(order_id, None)
+            self._slippage.forget(order_id)
             if not self._in_flight:
                 self._idle.set()
+
+    async def close(self) -> None:
+        """Stop the background work (following the market's pool moves)."""
+        await self._slippage.close()
 
     @property
     def handed_back(self) -> list[QueuedOrder]:
@@ -211,6 +235,8 @@ class ExecutionEngine:
 
     async def _route(self, order: Order) -> Order:
         attempt = order.attempts + 1
+        if order.max_slippage_bps is not None:
+            self._slippage.follow(self._market)  # from the first adaptive order on
         try:
             verdict = await self._pretrade.check(order, self._clock())
         except NoRouteError as exc:
@@ -221,6 +247,8 @@ class ExecutionEngine:
             return await self._step(order, steps.Expired(message=verdict.message))
         if isinstance(verdict, Rest):
             return await self._rest(order, verdict.message, verdict.details, verdict.token_out)
+        if order.group_id is not None and is_open_leg(order):
+            order = await self._fire_leg(order, verdict)
         if isinstance(verdict, Refuse):
             return await self._fail(order, attempt, verdict.message, verdict.failure)
         decision = verdict.decision
@@ -238,6 +266,32 @@ class ExecutionEngine:
                 token_out=verdict.token_out,
             ),
         )
+
+    async def _fire_leg(self, order: Order, verdict: Verdict) -> Order:
+        """Fire an OCO leg whose trigger held on this look, cancelling its open sibling.
+
+        :raises LeaseLostError: when the sibling fired first (and cancelled this leg).
+        """
+        now = self._clock()
+        kind = STOP_TRIGGERS.get(order.type, "limit")
+        details = {"trigger": kind} | dict(getattr(verdict, "details", {}))
+        step = steps.Fired(
+            message="its trigger holds on the first look: firing before it routes",
+            details=details,
+        )
+        order, events = await groups.fire(
+            self._repo, order, step, owner=self.owner, now=now, lease_until=self._lease_until(now)
+        )
+        await self._publisher.publish(events)
+        for event in events:
+            log.info(
+                "order %s seq=%d %s: %s",
+                event.order_id,
+                event.seq,
+                event.status.value,
+                event.message,
+            )
+        return order
 
     async def _rest(
         self,
@@ -392,6 +446,8 @@ class ExecutionEngine:
         return await self._step(order, step)
 
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
+        if failure is FailureKind.SLIPPAGE:
+            self._slippage.slipped(order)
         if attempt >= self._config.max_attempts:
             if (
                 order.type.rests_on_price

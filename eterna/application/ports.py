@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
+from eterna.domain.groups import StepWrite
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.steps import Step
 from eterna.domain.triggers import MarketUpdate, PoolState
@@ -108,6 +109,24 @@ class StepStore(Protocol):
 
         :raises LeaseLostError: when another writer moved the order on or holds its lease.
         """
+        ...
+
+    async def record_joined(
+        self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
+    ) -> None:
+        """Store the steps of several orders in one transaction: all of them, or none.
+
+        Each is guarded by the ``last_seq`` its writer read; the first also by ``owner``, as
+        :meth:`record` guards (the others are written whoever leases them). An OCO leg's
+        firing and its sibling's cancel are written so (:mod:`eterna.domain.groups`). Rows
+        are locked in id order, so two joined writes of the same orders never deadlock.
+
+        :raises LeaseLostError: when any guard refused its step; nothing was written.
+        """
+        ...
+
+    async def group_orders(self, group_id: uuid.UUID) -> list[Order]:
+        """Return the legs of an OCO group (empty when there is no such group)."""
         ...
 
 

@@ -35,6 +35,7 @@ from eterna.application.ports import (
     OpenOrders,
     OrderCursor,
     OrderQueue,
+    Placement,
     QueuedOrder,
     ServiceStore,
     StoredOrders,
@@ -53,6 +54,7 @@ from eterna.domain.errors import (
     StorageUnavailableError,
     TransientError,
 )
+from eterna.domain.groups import LEG_TYPES, LEGS, OrderGroup, new_group_id
 from eterna.domain.orders import (
     DEFAULT_SLIPPAGE_BPS,
     Order,
@@ -103,6 +105,7 @@ class OrderRequest:
     client_order_id: str | None = None
     trigger_price: Decimal | None = None
     trail_bps: int | None = None
+    max_slippage_bps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,13 +379,7 @@ class OrderService:
         amount = _token_amount(
             request.amount_in, token_in, "amountIn", RejectionCode.INVALID_AMOUNT
         )
-        slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
-        if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
-            raise RejectedError(
-                RejectionCode.INVALID_INPUT,
-                f"slippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
-                "slippageBps",
-            )
+        slippage, cap = _slippage(request)
         impact = request.max_price_impact_bps
         if impact is not None and not 1 <= impact <= 10_000:
             raise RejectedError(
@@ -423,6 +420,7 @@ class OrderService:
             client_order_id=coid,
             trigger_price=request.trigger_price,
             trail_bps=request.trail_bps,
+            max_slippage_bps=cap,
         )
 
     def _check_type_fields(self, request: OrderRequest) -> None:
@@ -548,6 +546,181 @@ class OrderService:
         if commands and (unstored := await self._store(user_id, commands, results, caller)):
             return [unstored] * len(requests)
         return [r for r in results if r is not None]
+
+    async def place_group(
+        self, user_id: str, legs: Sequence[OrderRequest], *, caller: Caller | None = None
+    ) -> OrderGroup | RejectedError:
+        """Place an OCO group: two resting orders where the first to fire cancels the other.
+
+        Both legs are stored in one transaction, or neither. Each leg is validated as a
+        placed order is (a refusal names the leg: ``legs[1].triggerPrice``), must be a
+        LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, and both must spend the same
+        tokenIn (they close one position); tokenOut and amountIn may differ. Legs take a
+        clientOrderId each, or neither: placing the same pair again returns the group placed
+        first (a key used by any other order is INVALID_INPUT). The call counts once against
+        the mutation rate limit and spends two units of the order budget; the group counts as
+        two orders against the caps on unfinished orders, and is refused whole when its
+        second leg does not fit.
+        """
+        try:
+            return await self._place_group(user_id, legs, caller or Caller(user_id))
+        except RejectedError as exc:
+            return exc
+
+    async def _place_group(
+        self, user_id: str, legs: Sequence[OrderRequest], caller: Caller
+    ) -> OrderGroup:
+        decision = await self._rate_limiter.hit(user_id)
+        if not decision.allowed:
+            raise RateLimitedError(decision.retry_after_seconds)
+        group_id = new_group_id()
+        commands = await self._group_commands(user_id, legs, group_id)
+        results: list[Order | RejectedError | None] = [None] * len(commands)
+        kept = await self._unpaused(list(enumerate(commands)), results)
+        if len(kept) < len(commands):
+            raise next(r for r in results if isinstance(r, RejectedError))
+        spent = await self._order_budget.hit(user_id, len(commands))
+        if not spent.allowed:
+            raise RateLimitedError(spent.retry_after_seconds)
+        async with self._one_at_a_time(user_id):
+            try:
+                known = await self._placed_group(user_id, commands)
+                if known is not None:
+                    return known  # placed before with these clientOrderIds
+                refusal = await self._group_over_cap(user_id, commands)
+                if refusal is not None:
+                    raise refusal
+                placements = await self._repo.place(commands, self._clock())
+            except StorageNotMigratedError:
+                raise RejectedError(
+                    RejectionCode.UNAVAILABLE,
+                    "the database is not migrated: nothing was stored; the operator must run "
+                    "`eterna migrate`, then retry",
+                ) from None
+            except StorageUnavailableError:
+                raise RejectedError(
+                    RejectionCode.UNAVAILABLE, "storage unavailable: nothing was stored; retry"
+                ) from None
+        if not all(p.created for p in placements):
+            return await self._raced(user_id, placements, caller)
+        orders = [p.order for p in placements]
+        for order in orders:
+            _log_placed(order, created=True)
+        if len(self._announcing) >= MAX_ANNOUNCING:
+            await self._announce(orders, caller)
+        else:
+            self._announcing.spawn(self._announce(orders, caller))
+        return OrderGroup(group_id, orders)
+
+    async def _placed_group(self, user_id: str, commands: list[PlaceOrder]) -> OrderGroup | None:
+        """Return the group placed before with the legs' clientOrderIds, if there is one.
+
+        :raises RejectedError: INVALID_INPUT when a leg's clientOrderId names an order that
+            is not a leg of one group with the other's.
+        """
+        keys = [c.client_order_id for c in commands if c.client_order_id is not None]
+        if not keys:
+            return None
+        found = await self._repo.placed_client_orders(user_id, keys)
+        if not found:
+            return None
+        legs = [found.get(k) for k in keys]
+        first, second = legs
+        if (
+            first is not None
+            and second is not None
+            and first.group_id is not None
+            and first.group_id == second.group_id
+        ):
+            return OrderGroup(first.group_id, [first, second])
+        i = next(i for i, leg in enumerate(legs) if leg is not None)
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            f"clientOrderId {keys[i]!r} names an order placed before, not a leg of a group "
+            "with the other leg's clientOrderId",
+            f"legs[{i}].clientOrderId",
+        )
+
+    async def _raced(self, user_id: str, placements: list[Placement], caller: Caller) -> OrderGroup:
+        """Settle a group placed at the same moment by another process, with the same keys.
+
+        Both legs found placed before: that group is the answer. One found and one new (two
+        different groups raced for the keys): the new leg is cancelled before anything looks
+        at it, and the placement refused.
+        """
+        first, second = (p.order for p in placements)
+        if not any(p.created for p in placements) and first.group_id == second.group_id:
+            assert first.group_id is not None  # noqa: S101 - legs placed as a group
+            return OrderGroup(first.group_id, [first, second])
+        for placement in placements:
+            if placement.created:
+                with contextlib.suppress(RejectedError):
+                    await self.cancel_of(user_id, str(placement.order.id), caller)
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            "another placement took one of these clientOrderIds at the same moment; nothing "
+            "was placed",
+            "legs",
+        )
+
+    async def _group_commands(
+        self, user_id: str, legs: Sequence[OrderRequest], group_id: uuid.UUID
+    ) -> list[PlaceOrder]:
+        """Validate a group's legs; return their commands, sharing the group id."""
+        if len(legs) != LEGS:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"an OCO group has exactly {LEGS} legs, got {len(legs)}",
+                "legs",
+            )
+        commands: list[PlaceOrder] = []
+        for i, leg in enumerate(legs):
+            where = f"legs[{i}]"
+            if leg.type not in LEG_TYPES:
+                names = ", ".join(sorted(t.value for t in LEG_TYPES))
+                raise RejectedError(
+                    RejectionCode.INVALID_INPUT,
+                    f"a leg of an OCO group rests until its trigger holds: one of {names}, "
+                    f"not {leg.type.value}",
+                    f"{where}.type",
+                )
+            try:
+                command = self.validate(user_id, leg)
+                await self._check_notional(command)
+            except RejectedError as exc:
+                raise RejectedError(
+                    exc.code, exc.message, f"{where}.{exc.field}" if exc.field else where
+                ) from None
+            commands.append(replace(command, group_id=group_id))
+        keys = [c.client_order_id for c in commands]
+        if (keys[0] is None) != (keys[1] is None) or (keys[0] is not None and keys[0] == keys[1]):
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "give both legs of an OCO group a clientOrderId, each its own, or neither",
+                "legs[1].clientOrderId",
+            )
+        if commands[0].token_in.mint != commands[1].token_in.mint:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "both legs of an OCO group spend the same tokenIn (they close one position)",
+                "legs[1].tokenIn",
+            )
+        return commands
+
+    async def _group_over_cap(
+        self, user_id: str, commands: list[PlaceOrder]
+    ) -> RejectedError | None:
+        """Return why the group's legs (two orders) do not both fit the caps, or None."""
+        limits = self._limits
+        if not (limits.max_in_flight or limits.max_open or limits.max_resting):
+            return None
+        counts = await self._repo.open_orders(user_id)
+        for command in commands:
+            refusal = _over_cap(counts, command, limits)
+            if refusal is not None:
+                return refusal
+            counts = _counted(counts, command)
+        return None
 
     async def _unpaused(
         self,
@@ -814,6 +987,53 @@ class OrderService:
             RejectionCode.NOT_CANCELLABLE, "the order is changing right now; try again", "id"
         )
 
+    async def cancel_group(
+        self, user_id: str, group_id: str, *, caller: Caller | None = None
+    ) -> OrderGroup:
+        """Cancel the legs of the caller's OCO group that can still be cancelled.
+
+        Each leg is cancelled as ``cancelOrder`` cancels it (guarded by its ``last_seq``);
+        a leg that fired (routing or later) or finished is left as it is.
+
+        :raises RejectedError: NOT_FOUND, NOT_CANCELLABLE when no leg could be cancelled,
+            or RATE_LIMITED.
+        """
+        decision = await self._rate_limiter.hit(user_id)
+        if not decision.allowed:
+            raise RateLimitedError(decision.retry_after_seconds)
+        group = await self.get_group(user_id, group_id)
+        if group is None:
+            raise RejectedError(RejectionCode.NOT_FOUND, "order group not found", "id")
+        caller = caller or Caller(user_id)
+        cancelled = 0
+        for leg in group.orders:
+            if not can_apply(leg.status, Trigger.CANCEL):
+                continue
+            try:
+                await self.cancel_of(user_id, str(leg.id), caller)
+            except RejectedError as exc:
+                if exc.code is not RejectionCode.NOT_CANCELLABLE:
+                    raise
+            else:
+                cancelled += 1
+        if not cancelled:
+            raise RejectedError(
+                RejectionCode.NOT_CANCELLABLE,
+                "no leg of the group can be cancelled any more (fired or finished)",
+                "id",
+            )
+        return await self.get_group(user_id, group_id) or group
+
+    async def get_group(self, user_id: str, group_id: str) -> OrderGroup | None:
+        """Return the caller's OCO group, or None (also for someone else's)."""
+        parsed = parse_order_id(group_id)
+        if parsed is None:
+            return None
+        legs = await self._repo.group_orders(parsed)
+        if not legs or any(o.user_id != user_id for o in legs):
+            return None
+        return OrderGroup(parsed, legs)
+
     async def _audit_cancel(self, caller: Caller, order: Order) -> None:
         try:
             await self.audit.record(
@@ -931,3 +1151,37 @@ class OrderService:
             raise RejectedError(RejectionCode.NO_ROUTE, str(exc)) from None
         except TransientError as exc:
             raise RejectedError(RejectionCode.UNAVAILABLE, str(exc)) from None
+
+
+def _slippage(request: OrderRequest) -> tuple[int, int | None]:
+    """Return the order's slippageBps and its adaptive cap (None: a fixed tolerance).
+
+    With ``maxSlippageBps`` the engine picks each attempt's tolerance up to it, and
+    ``slippageBps`` holds the cap (the widest floor the order may get).
+
+    :raises RejectedError: INVALID_INPUT when both are given, or one is out of range.
+    """
+    cap = request.max_slippage_bps
+    if cap is not None:
+        if request.slippage_bps is not None:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                "give slippageBps (a fixed tolerance) or maxSlippageBps (adaptive, up to "
+                "it), not both",
+                "maxSlippageBps",
+            )
+        if not 1 <= cap <= MAX_SLIPPAGE_BPS:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"maxSlippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
+                "maxSlippageBps",
+            )
+        return cap, cap
+    slippage = DEFAULT_SLIPPAGE_BPS if request.slippage_bps is None else request.slippage_bps
+    if not 1 <= slippage <= MAX_SLIPPAGE_BPS:
+        raise RejectedError(
+            RejectionCode.INVALID_INPUT,
+            f"slippageBps must be between 1 and {MAX_SLIPPAGE_BPS}",
+            "slippageBps",
+        )
+    return slippage, None

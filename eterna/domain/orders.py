@@ -58,6 +58,10 @@ class PlaceOrder:
     client_order_id: str | None = None
     trigger_price: Decimal | None = None
     trail_bps: int | None = None
+    group_id: uuid.UUID | None = None  # a leg of an OCO group (eterna.domain.groups)
+    # Adaptive slippage: the engine picks each attempt's tolerance up to this cap
+    # (slippage_bps then holds the cap too).
+    max_slippage_bps: int | None = None
 
     def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the new order (PENDING, seq 1) and its first event, stored together."""
@@ -80,6 +84,8 @@ class PlaceOrder:
             expires_at=self.expires_at,
             trigger_price=self.trigger_price,
             trail_bps=self.trail_bps,
+            group_id=self.group_id,
+            max_slippage_bps=self.max_slippage_bps,
         )
         return order, placed_event(order)
 
@@ -117,6 +123,10 @@ class Order:
     trail_best: Decimal | None = None
     # When the trigger watcher last fired it (FIRE): a fired stop trades as a market order.
     fired_at: datetime | None = None
+    # The OCO group the order is a leg of: the first leg to fire cancels the other.
+    group_id: uuid.UUID | None = None
+    # Adaptive slippage (eterna.domain.slippage): each attempt's tolerance is chosen, up to it.
+    max_slippage_bps: int | None = None
     # Dry run: the order ended with its simulated fill; no transaction was sent.
     simulated: bool = False
 

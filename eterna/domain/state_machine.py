@@ -41,6 +41,9 @@ TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
         (S.PENDING, Trigger.CANCEL): S.CANCELLED,
         # A limit order whose expiresAt passes while still queued never starts.
         (S.PENDING, Trigger.EXPIRE): S.EXPIRED,
+        # A leg of an OCO group whose trigger holds on the worker's first look fires before
+        # it routes: the FIRE write is the one that cancels its sibling (eterna.domain.groups).
+        (S.PENDING, Trigger.FIRE): S.PENDING,
         (S.WAITING, Trigger.ROUTE): S.ROUTING,
         # The watcher saw the trigger: the order goes back to the queue like a market order,
         # and the worker that claims it re-checks the trigger on a fresh quote before routing.

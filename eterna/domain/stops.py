@@ -28,8 +28,7 @@ from typing import NamedTuple
 
 from eterna.domain.orders import Order
 from eterna.domain.status import OrderType
-from eterna.domain.tokens import EXACT
-from eterna.domain.triggers import PRICE_QUANTUM
+from eterna.domain.tokens import EXACT, PRICE_QUANTUM
 
 BPS = 10_000
 MAX_TRAIL_BPS = 5_000

@@ -17,6 +17,8 @@ _B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
 
 # Amounts are exact; this context only guards division and quantisation.
 EXACT = decimal.Context(prec=60, rounding=decimal.ROUND_DOWN, traps=[decimal.InvalidOperation])
+# Prices (tokenOut per 1 tokenIn) are kept to 18 places.
+PRICE_QUANTUM = Decimal(10) ** -18
 
 
 def b58encode(data: bytes) -> str:

@@ -30,12 +30,10 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 from eterna.domain.orders import Order, OrderType
-from eterna.domain.tokens import EXACT, Token
+from eterna.domain.stop_book import GroupKey, StopEntry, StopGroup
+from eterna.domain.tokens import EXACT, PRICE_QUANTUM, Token
 
 Pair = tuple[str, str]
-
-
-PRICE_QUANTUM = Decimal(10) ** -18
 
 
 def price_of(amount_in: Decimal, amount_out: Decimal) -> Decimal:
@@ -148,6 +146,10 @@ class RestingOrder:
     limit_price: Decimal | None
     min_liquidity: Decimal | None
     expires_at: datetime | None
+    max_price_impact_bps: int | None = None
+    trigger_price: Decimal | None = None
+    trail_bps: int | None = None
+    trail_best: Decimal | None = None
 
     @classmethod
     def of(cls, order: Order) -> RestingOrder:
@@ -161,6 +163,21 @@ class RestingOrder:
             limit_price=order.limit_price,
             min_liquidity=order.min_liquidity,
             expires_at=order.expires_at,
+            max_price_impact_bps=order.max_price_impact_bps,
+            trigger_price=order.trigger_price,
+            trail_bps=order.trail_bps,
+            trail_best=order.trail_best,
+        )
+
+    @property
+    def stop_group(self) -> GroupKey:
+        """Return what a stop's observed price depends on: its amount and impact filter."""
+        return (self.amount_in, self.max_price_impact_bps)
+
+    def stop_entry(self) -> StopEntry:
+        """Return what the stop index keeps of a stop."""
+        return StopEntry(
+            self.order_id, self.type, self.trigger_price, self.trail_bps, self.trail_best
         )
 
     @property
@@ -177,7 +194,7 @@ class RestingBook:
         self._limits: dict[Pair, list[tuple[Decimal, str]]] = {}
         self._amounts: dict[Pair, list[Decimal]] = {}
         self._snipers: dict[str, set[uuid.UUID]] = {}
-        self._stops: dict[Pair, set[uuid.UUID]] = {}
+        self._stops: dict[Pair, dict[GroupKey, StopGroup]] = {}
         self._expiries: list[tuple[datetime, str]] = []
 
     def __len__(self) -> int:
@@ -202,7 +219,8 @@ class RestingBook:
         elif order.type is OrderType.SNIPER:
             self._snipers.setdefault(order.mint_out, set()).add(order.order_id)
         elif order.type.is_stop:
-            self._stops.setdefault(order.pair, set()).add(order.order_id)
+            groups = self._stops.setdefault(order.pair, {})
+            groups.setdefault(order.stop_group, StopGroup()).add(order.stop_entry())
         if order.expires_at is not None:
             heapq.heappush(self._expiries, (order.expires_at, str(order.order_id)))
 
@@ -231,11 +249,14 @@ class RestingBook:
                 if not waiting:
                     del self._snipers[order.mint_out]
         elif order.type.is_stop:
-            stops = self._stops.get(order.pair)
-            if stops is not None:
-                stops.discard(order_id)
-                if not stops:
-                    del self._stops[order.pair]
+            groups = self._stops.get(order.pair, {})
+            group = groups.get(order.stop_group)
+            if group is not None:
+                group.remove(order_id)
+                if not group:
+                    del groups[order.stop_group]
+                if not groups:
+                    self._stops.pop(order.pair, None)
         # Expiry entries are dropped lazily when they surface.
         return order
 
@@ -249,7 +270,29 @@ class RestingBook:
 
     def stops_for(self, pair: Pair) -> list[RestingOrder]:
         """Return the stop orders resting on the pair."""
-        return [self._orders[i] for i in self._stops.get(pair, ())]
+        return [
+            self._orders[i]
+            for group in self._stops.get(pair, {}).values()
+            for i in group.order_ids()
+        ]
+
+    def stop_groups(
+        self, pair: Pair, only: set[uuid.UUID] | None = None
+    ) -> list[tuple[GroupKey, StopGroup]]:
+        """Return the pair's stop groups (with ``only``: those holding one of these orders)."""
+        groups = self._stops.get(pair, {})
+        if only is None:
+            return list(groups.items())
+        keys = {o.stop_group for i in only if (o := self._orders.get(i)) is not None}
+        return [(k, groups[k]) for k in keys if k in groups]
+
+    def trail_best(self, order_id: uuid.UUID) -> Decimal | None:
+        """Return a resting trailing stop's best price as the index holds it (or None)."""
+        order = self._orders.get(order_id)
+        if order is None or order.type is not OrderType.TRAILING_STOP:
+            return None
+        group = self._stops.get(order.pair, {}).get(order.stop_group)
+        return None if group is None else group.best_of(order_id)
 
     def get(self, order_id: uuid.UUID) -> RestingOrder | None:
         """Return the resting order, or None."""

@@ -361,8 +361,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             log.warning("some orders placed last were not queued; the reconciler will")
         if watcher is not None:
             await watcher.stop()
-        if consumer is not None and not settings.distributed:
-            await consumer.stop(settings.shutdown_grace_seconds)
+        await _stop_execution(runtime)
         if reconciler is not None:
             await reconciler.stop()
         if runtime.sweep is not None:
@@ -374,6 +373,14 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             await redis.aclose()
         await link.close()
         await close_store(repo, and_database=True)
+
+
+async def _stop_execution(runtime: Runtime) -> None:
+    """Stop the embedded mode's worker, then the engine's background work."""
+    if runtime.consumer is not None and not runtime.settings.distributed:
+        await runtime.consumer.stop(runtime.settings.shutdown_grace_seconds)
+    if runtime.engine is not None:
+        await runtime.engine.close()
 
 
 async def _migration_state(settings: Settings) -> MigrationState | None:

@@ -242,6 +242,58 @@ def cmd_programs(args: argparse.Namespace) -> None:
             print(f"{digest}  {fetched.path}  ({spec.name}, {spec.program_id})", flush=True)
 
 
+def cmd_snapshots(args: argparse.Namespace) -> None:
+    """Dump pools' accounts from a Solana RPC into a folder the local chain loads."""
+    import datetime  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+    from solders.pubkey import Pubkey  # noqa: PLC0415
+
+    from eterna.adapters.solana.account_dumps import (  # noqa: PLC0415
+        DumpError,
+        fetch_dump,
+        write_dump,
+    )
+    from eterna.adapters.solana.http_rpc import HttpRpc  # noqa: PLC0415
+    from eterna.domain.errors import VenueError  # noqa: PLC0415
+
+    rpc_url = args.rpc or MAINNET_RPC_URL
+    try:
+        pools = [Pubkey.from_string(p) for p in args.pools]
+    except ValueError as exc:
+        raise SystemExit(f"eterna snapshots fetch: not a pool address: {exc}") from None
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as client:
+            fetched = await fetch_dump(HttpRpc(client, rpc_url), pools)
+        # An RPC URL may carry a key in its query or user part: only its host is written.
+        host = urlsplit(rpc_url).hostname or "?"
+        when = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        source = (
+            f"# Pools {', '.join(map(str, pools))}\n\n"
+            f"Read with getMultipleAccounts from the {args.cluster} RPC at {host}, "
+            f"slot {fetched.slot}, {when}, by `eterna snapshots fetch`; every account at "
+            "that one slot.\n"
+        )
+        write_dump(
+            Path(args.out),
+            fetched.accounts,
+            pools=pools,
+            mints=fetched.mints,
+            cluster=args.cluster,
+            slot=fetched.slot,
+            source=source,
+        )
+        print(f"{len(fetched.accounts)} accounts at slot {fetched.slot} in {args.out}", flush=True)
+
+    try:
+        asyncio.run(run())
+    except (DumpError, VenueError) as exc:
+        raise SystemExit(f"eterna snapshots fetch: {exc}") from None
+
+
 def cmd_migrate(_args: argparse.Namespace) -> None:
     """Apply the database migrations to DATABASE_URL (or the local SQLite file)."""
     from eterna.entrypoints.bootstrap import close_database, open_database  # noqa: PLC0415
@@ -397,6 +449,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--rpc",
         metavar="URL",
         help=f"the Solana JSON-RPC to read them from (default {MAINNET_RPC_URL})",
+    )
+    snapshots = _command(
+        sub,
+        "snapshots",
+        "dump pools' accounts for the local chain",
+        "`eterna snapshots fetch POOL...` reads the pools and every account a swap on them "
+        "needs (mints, vaults, config, tick or bin arrays, oracle) with getMultipleAccounts, "
+        "all at one slot, from a Solana RPC, and writes them as a dump folder (accounts/, "
+        "snapshot.json, SOURCE.md) that the local chain's tests load into the chain.",
+        cmd_snapshots,
+    )
+    snapshots.add_argument("action", choices=["fetch"], help="what to do: fetch")
+    snapshots.add_argument("pools", nargs="+", metavar="POOL", help="pool account addresses")
+    snapshots.add_argument("--out", required=True, metavar="DIR", help="the dump folder")
+    snapshots.add_argument(
+        "--rpc",
+        metavar="URL",
+        help=f"the Solana JSON-RPC to read them from (default {MAINNET_RPC_URL})",
+    )
+    snapshots.add_argument(
+        "--cluster",
+        default="mainnet-beta",
+        help="the cluster's name, written in the manifest (default mainnet-beta)",
     )
     _command(
         sub,

@@ -182,6 +182,21 @@ class Settings(BaseSettings):
         le=500,
         description="compute-unit limit: the simulation's units plus this margin",
     )
+    solana_rpc_concurrency: int = Field(
+        16,
+        ge=1,
+        description="JSON-RPC calls one process has under way at once (and connections "
+        "kept); the rest wait, one user at a time in turn",
+    )
+    pools_file: Path | None = Field(
+        None,
+        description="JSON file of the pools to trade at ETERNA_SOLANA_RPC_URL: addresses, and "
+        "tokens whose pools are discovered with getProgramAccounts (unset: the chain's "
+        "/admin/pools)",
+    )
+    pools_refresh_seconds: float = Field(
+        300.0, gt=0, description="how often the pools of the pools file are read again"
+    )
 
     # -- the local chain: `eterna chain`, LiteSVM with the DEX programs behind Solana JSON-RPC --
     programs_dir: Path | None = Field(
@@ -505,6 +520,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "solana_rpc_url",
         "solana_ws_url",
         "venue_timeout_seconds",
+        "solana_rpc_concurrency",
+        "pools_file",
+        "pools_refresh_seconds",
         "solana_cluster",
         "solana_commitment",
         "wallet",

@@ -31,10 +31,12 @@ from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
 from eterna.adapters.solana.http_transport import AiohttpTransport
 from eterna.adapters.solana.market_data import SolanaMarketData
+from eterna.adapters.solana.pool_list import ClusterPools, read_pool_list
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import SolanaRpc
 from eterna.adapters.solana.venues import SolanaVenue
+from eterna.core.fair_gate import FairGate
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.tokens import WELL_KNOWN, Token
 from eterna.entrypoints.chain import build_local_node
@@ -49,9 +51,6 @@ log = logging.getLogger(__name__)
 CHAIN_WAIT_SECONDS = 30.0
 # A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
 CHAIN_MAX_LEGS = 2
-# Connections to the chain's RPC, all kept alive (httpx's own pool, by default 100 with 20
-# kept, opened and closed connections under load).
-RPC_CONNECTIONS = 16
 
 
 class ChainListError(VenueUnavailableError):
@@ -71,11 +70,14 @@ class ChainLink:
     discovery: PoolDiscovery
     http: httpx.AsyncClient | None  # the client of a shared chain
     execution: Execution
+    pools: ClusterPools | None = None  # the pools file's pools, refreshed
 
     async def close(self) -> None:
         """End the subscriptions, then close the client or stop the in-process chain."""
         await self.market.stop()
         await self.discovery.stop()
+        if self.pools is not None:
+            await self.pools.stop()
         if self.http is not None:
             await self.http.aclose()
         if self.node is not None:
@@ -109,21 +111,48 @@ async def open_chain(settings: Settings) -> ChainLink:
 
 async def _shared(settings: Settings, url: str) -> ChainLink:
     timeout = httpx.Timeout(settings.venue_timeout_seconds)
-    transport = AiohttpTransport(max_connections=RPC_CONNECTIONS)
+    transport = AiohttpTransport(max_connections=settings.solana_rpc_concurrency)
     http = httpx.AsyncClient(timeout=timeout, transport=transport)
     try:
         rpc = HttpRpc(
-            http, url, ws_url=settings.solana_ws_url, timeout_seconds=settings.venue_timeout_seconds
+            http,
+            url,
+            ws_url=settings.solana_ws_url,
+            timeout_seconds=settings.venue_timeout_seconds,
+            # As many calls under way as connections; the rest wait in their user's turn.
+            gate=FairGate(settings.solana_rpc_concurrency),
         )
         cluster = await _first_answer(lambda: _cluster(settings, rpc), url)
-        if cluster.live:
-            # A public cluster has no pool list to read: its pools come from a registry
-            # (not part of this build), so nothing routes until one is configured.
-            log.warning("no pool registry for %s: no pool is listed", cluster.value)
-            entries: list[PoolEntry] = []
-        else:
+        if settings.pools_file is None:
+            if cluster.live:
+                # A public cluster has no /admin/pools: without a pools file nothing routes.
+                log.warning("no ETERNA_POOLS_FILE for %s: no pool is listed", cluster.value)
+                return await _link(settings, rpc, [], cluster, node=None, http=http)
             entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
-        return await _link(settings, rpc, entries, cluster, node=None, http=http)
+            return await _link(settings, rpc, entries, cluster, node=None, http=http)
+        # A real cluster: the pools file's pools, validated and refreshed into the venues'
+        # registry.
+        pools = ClusterPools(
+            rpc,
+            read_pool_list(settings.pools_file),
+            refresh_seconds=settings.pools_refresh_seconds,
+        )
+        await pools.start()
+        try:
+            link = await _link(
+                settings,
+                rpc,
+                list(pools.registry),
+                cluster,
+                node=None,
+                http=http,
+                registry=pools.registry,
+            )
+        except BaseException:
+            await pools.stop()
+            raise
+        link.pools = pools
+        return link
     except BaseException:
         await http.aclose()
         raise
@@ -145,13 +174,14 @@ async def _link(
     *,
     node: LocalNode | None,
     http: httpx.AsyncClient | None,
+    registry: PoolRegistry | None = None,
 ) -> ChainLink:
     wallet = wallet_of(settings, cluster)
     execution = execution_of(settings, cluster)
     # Loud on purpose when it matters: whoever starts a process must see whether it runs dry
     # or spends real funds.
     log.log(logging.WARNING if execution.loud else logging.INFO, "%s", execution.banner(wallet))
-    registry = PoolRegistry(entries)
+    registry = PoolRegistry(entries) if registry is None else registry
     reader = PoolReader(rpc)
 
     def also_for_venues(entry: PoolEntry) -> None:

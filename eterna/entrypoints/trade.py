@@ -60,6 +60,7 @@ def _order_input(args: argparse.Namespace) -> Json:
         "tokenOut": args.token_out,
         "amountIn": args.amount,
         "slippageBps": args.slippage_bps,
+        "maxSlippageBps": args.max_slippage_bps,
         "limitPrice": args.limit_price,
         "triggerPrice": args.trigger_price,
         "trailBps": args.trail_bps,
@@ -176,6 +177,12 @@ def _place_parser(orders: Any) -> None:
     place.add_argument("token_out", metavar="TOKEN_OUT", help="symbol or mint to buy")
     place.add_argument("amount", metavar="AMOUNT", help='amount of TOKEN_IN, exact ("1.25")')
     place.add_argument("--slippage-bps", type=int, metavar="BPS", help="1..5000 (default 50)")
+    place.add_argument(
+        "--max-slippage-bps",
+        type=int,
+        metavar="BPS",
+        help="1..5000: adaptive, each attempt's tolerance up to this (not with --slippage-bps)",
+    )
     place.add_argument("--limit-price", metavar="PRICE", help="limit: least TOKEN_OUT per 1 in")
     place.add_argument("--min-liquidity", metavar="AMOUNT", help="sniper: least pool depth")
     place.add_argument(

@@ -38,7 +38,12 @@ def order_text(order: Json) -> str:
         ("type", order["type"]),
         ("status", order["status"]),
         ("swap", pair(order)),
-        ("slippage", f"{order['slippageBps']} bps"),
+        (
+            "slippage",
+            f"adaptive, at most {order['maxSlippageBps']} bps"
+            if order.get("maxSlippageBps")
+            else f"{order['slippageBps']} bps",
+        ),
         ("limit price", order.get("limitPrice")),
         ("trigger price", order.get("triggerPrice")),
         ("trail", f"{order['trailBps']} bps" if order.get("trailBps") else None),

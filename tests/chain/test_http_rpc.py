@@ -25,6 +25,7 @@ from eterna.adapters.solana.rpc_errors import (
     NodeUnhealthyError,
     RpcUnavailableError,
 )
+from eterna.core.fair_gate import CALLER, FairGate
 from eterna.domain.errors import TransientError
 from tests.chain.node_support import manual_node
 from tests.chain.rpc_support import served
@@ -162,3 +163,32 @@ async def test_the_aiohttp_transport_times_out_as_rpc_unavailable() -> None:
             with pytest.raises(RpcUnavailableError, match="no answer"):
                 await rpc.get_health()
         await asyncio.wait_for(hung_up.wait(), 5)
+
+
+async def test_with_a_gate_calls_wait_for_a_connection_in_their_users_turn() -> None:
+    """One user's queued calls do not hold back another user's call beyond one of them."""
+    arrived: list[int] = []
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        arrived.append(orjson.loads(request.content)["params"][0])
+        await release.wait()
+        return httpx.Response(200, json={"jsonrpc": "2.0", "result": 1, "id": 1})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    rpc = HttpRpc(client, URL, timeout_seconds=5, gate=FairGate(1))
+
+    async def call(user: str, n: int) -> None:
+        CALLER.set(user)
+        await rpc.call("getBalance", [n])
+
+    async with client:
+        calls = [asyncio.create_task(call("flooder", n)) for n in range(5)]
+        await asyncio.sleep(0.01)
+        calls.append(asyncio.create_task(call("quiet", 99)))
+        await asyncio.sleep(0.01)
+        assert arrived == [0]  # one connection: the rest wait
+        release.set()
+        await asyncio.gather(*calls)
+    # After the call in flight, one call of the flooder (first in the ring), then the quiet one.
+    assert arrived == [0, 1, 99, 2, 3, 4]

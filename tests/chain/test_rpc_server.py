@@ -192,6 +192,37 @@ async def test_admin_move_price_lands_an_adverse_swap(node: LocalNode) -> None:
     assert health.text == "ok"
 
 
+async def test_admin_move_price_moves_several_pools_back_to_back(node: LocalNode) -> None:
+    meteora, raydium = pool_of(node, "meteora", SOL, USDC), pool_of(node, "raydium", SOL, USDC)
+    before = [node.pool_math(p.address).spot_price(a_to_b=True) for p in (meteora, raydium)]
+    move = {"bps": 100, "side": "sellA"}
+    async with http_rpc(node) as (_, client):
+        moved = await client.post(
+            "/admin/move-price",
+            json={"moves": [{"pool": str(p.address)} | move for p in (meteora, raydium)]},
+        )
+        after = [node.pool_math(p.address).spot_price(a_to_b=True) for p in (meteora, raydium)]
+        stuck = await client.post(
+            "/admin/move-price",
+            json={
+                "moves": [{"pool": str(raydium.address)} | move, {"pool": str(USDC.mint)} | move]
+            },
+        )
+        moved_again = node.pool_math(raydium.address).spot_price(a_to_b=True)
+        malformed = await client.post(
+            "/admin/move-price", json={"moves": [{"pool": str(raydium.address), "side": "up"}]}
+        )
+    assert moved.status_code == 200, moved.text
+    assert len(moved.json()["prices"]) == 2
+    assert all(a < b for a, b in zip(after, before, strict=True))
+    # The unknown pool stops the batch; the move before it has landed.
+    assert stuck.status_code == 400
+    assert stuck.json()["failed"] == 1
+    assert moved_again < after[1]
+    assert malformed.status_code == 400
+    assert node.pool_math(raydium.address).spot_price(a_to_b=True) == moved_again
+
+
 async def test_admin_advance_moves_manual_slots(node: LocalNode) -> None:
     start = node.slot
     async with http_rpc(node) as (rpc, client):

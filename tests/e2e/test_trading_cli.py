@@ -60,6 +60,31 @@ def test_place_market_and_watch_shows_every_step_to_confirmed(
     assert steps[-1].startswith("[#####]   5  CONFIRMED")
 
 
+def test_an_adaptive_market_order_shows_its_cap(
+    env: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(
+        capsys, "order", "place", "market", "SOL", "USDC", "0.5", "--max-slippage-bps", "150"
+    )
+    assert (status, err) == (0, "")
+    assert "slippage:        adaptive, at most 150 bps" in out
+    status, out, err = run(
+        capsys,
+        "order",
+        "place",
+        "market",
+        "SOL",
+        "USDC",
+        "0.5",
+        "--max-slippage-bps",
+        "150",
+        "--slippage-bps",
+        "50",
+    )
+    assert status == 1
+    assert err.startswith("eterna: INVALID_INPUT: "), err
+
+
 def test_stops_are_placed_with_their_trigger_or_trail_and_listed_by_type(
     env: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:

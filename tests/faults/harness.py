@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -22,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -317,8 +320,14 @@ async def wait_healthy(client: httpx.AsyncClient, url: str, within: float = 60) 
     raise TimeoutError(f"{url} not healthy")
 
 
-async def place(client: httpx.AsyncClient, api: str, orders: int, batch: int = 100) -> list[str]:
-    """Place orders in batches of SOL -> USDC and return their ids."""
+async def place(
+    client: httpx.AsyncClient,
+    api: str,
+    orders: int,
+    batch: int = 100,
+    fields: dict[str, Any] | None = None,
+) -> list[str]:
+    """Place orders in batches of SOL -> USDC (with the fields given) and return their ids."""
     ids: list[str] = []
     for start in range(0, orders, batch):
         inputs = [
@@ -327,6 +336,7 @@ async def place(client: httpx.AsyncClient, api: str, orders: int, batch: int = 1
                 "tokenIn": "SOL",
                 "tokenOut": "USDC",
                 "amountIn": f"0.{(start + i) % 900 + 100:03d}",
+                **(fields or {}),
             }
             for i in range(min(batch, orders - start))
         ]
@@ -413,3 +423,201 @@ async def verify(db_url: str, chain: str, ids: list[str], started: float) -> Out
         retries=retries,
         seconds=round(seconds, 1),
     )
+
+
+PLACE_GROUP = """
+mutation Group($input: OrderGroupInput!) {
+  placeOrderGroup(input: $input) {
+    __typename
+    ... on OrderGroupPlaced { group { id orders { id } } }
+    ... on OrderRejected { code message field }
+  }
+}
+"""
+QUOTE = """
+query Price($amount: Decimal!) {
+  quote(tokenIn: "SOL", tokenOut: "USDC", amountIn: $amount) {
+    ... on RouteQuote { route { amountOut } }
+  }
+}
+"""
+
+
+async def graphql(
+    client: httpx.AsyncClient, api: str, query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """Run one operation as the fault suite's trader; return its data."""
+    response = await client.post(
+        f"{api}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token()}"},
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def sol_price(client: httpx.AsyncClient, api: str, amount: str = "0.2") -> Decimal:
+    """Return what the best route pays in USDC per SOL for amount SOL now."""
+    data = await graphql(client, api, QUOTE, {"amount": amount})
+    return Decimal(data["quote"]["route"]["amountOut"]) / Decimal(amount)
+
+
+async def move_sol_price(client: httpx.AsyncClient, chain: str, bps: int, *, up: bool) -> int:
+    """Move every SOL/USDC pool's price about bps up or down, by a swap on each.
+
+    A pool too thin to move so far is left as it is; return how many pools moved.
+    """
+    pools = (await client.get(f"{chain}/admin/pools")).json()
+    moved_pools = 0
+    for pool in pools:
+        mints = {pool["tokenA"]["symbol"], pool["tokenB"]["symbol"]}
+        if mints != {"SOL", "USDC"}:
+            continue
+        sol_is_a = pool["tokenA"]["symbol"] == "SOL"
+        side = "sellB" if sol_is_a == up else "sellA"
+        moved = await client.post(
+            f"{chain}/admin/move-price", json={"pool": pool["address"], "bps": bps, "side": side}
+        )
+        if moved.status_code == 400 and "cannot move" in moved.text:
+            continue
+        assert moved.status_code == 200, moved.text
+        moved_pools += 1
+    return moved_pools
+
+
+async def place_resting(
+    client: httpx.AsyncClient, api: str, rng: random.Random, *, groups: int, stops: int
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Place OCO groups (take-profit and stop-loss, 1-3 % away) and lone stops around the price.
+
+    Return every order id, and each group's legs (take-profit, stop-loss).
+    """
+    price = await sol_price(client, api)
+    ids: list[str] = []
+    legs: list[tuple[str, str]] = []
+
+    def away(fraction: float) -> str:
+        return str((price * Decimal(str(1 + fraction))).quantize(Decimal("0.000001")))
+
+    for _ in range(groups):
+        amount = f"0.{rng.randrange(100, 300)}"
+        group = [
+            {"type": "TAKE_PROFIT", "triggerPrice": away(rng.uniform(0.01, 0.03))},
+            {"type": "STOP_LOSS", "triggerPrice": away(-rng.uniform(0.01, 0.03))},
+        ]
+        inputs = [leg | {"tokenIn": "SOL", "tokenOut": "USDC", "amountIn": amount} for leg in group]
+        data = await graphql(client, api, PLACE_GROUP, {"input": {"legs": inputs}})
+        placed = data["placeOrderGroup"]
+        assert placed["__typename"] == "OrderGroupPlaced", placed
+        tp, sl = (o["id"] for o in placed["group"]["orders"])
+        legs.append((tp, sl))
+        ids += [tp, sl]
+    lone: list[dict[str, object]] = [
+        {"type": "STOP_LOSS", "triggerPrice": away(-rng.uniform(0.01, 0.03))}
+        if i % 2
+        else {"type": "TRAILING_STOP", "trailBps": rng.randrange(150, 300)}
+        for i in range(stops)
+    ]
+    sells: list[dict[str, object]] = [
+        o | {"tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "0.2"} for o in lone
+    ]
+    data = await graphql(client, api, PLACE_MANY, {"inputs": sells})
+    assert all(p["__typename"] == "OrderPlaced" for p in data["placeOrders"]), data
+    ids += [p["order"]["id"] for p in data["placeOrders"]]
+    return ids, legs
+
+
+async def count_status(db_url: str, status: str) -> int:
+    """Return how many orders are in status (-1 when the database is down)."""
+    try:
+        conn = await connect(db_url, connect_timeout=2)
+    except (OSError, asyncpg.PostgresError):
+        return -1
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM orders WHERE status=$1", status))
+    finally:
+        await conn.close()
+
+
+async def verify_groups(db_url: str, legs: list[tuple[str, str]]) -> dict[str, int]:
+    """Check that no order fired twice and each group fired exactly one leg; count outcomes.
+
+    A firing is a PENDING event with trigger details (the watcher's FIRE, or a worker's
+    first look that fired a leg). The leg that did not fire must be CANCELLED by its
+    sibling's firing, naming it.
+    """
+    conn = await connect(db_url)
+    try:
+        rows = await conn.fetch("SELECT id::text, status, fired_at FROM orders")
+        fires = await conn.fetch(
+            "SELECT order_id::text, count(*) AS n FROM order_events "
+            "WHERE status='PENDING' AND data->'details' ? 'trigger' GROUP BY order_id"
+        )
+        cancels = await conn.fetch(
+            "SELECT order_id::text, data->'details'->>'siblingId' AS sibling FROM order_events "
+            "WHERE status='CANCELLED'"
+        )
+    finally:
+        await conn.close()
+    fired = {r["order_id"]: r["n"] for r in fires}
+    assert all(n == 1 for n in fired.values()), fired  # no order fired twice
+    orders = {r["id"]: r for r in rows}
+    assert all((r["fired_at"] is not None) == (i in fired) for i, r in orders.items())
+    by_sibling = {r["order_id"]: r["sibling"] for r in cancels}
+    counts = Counter[str]()
+    for tp, sl in legs:
+        fired_legs = [leg for leg in (tp, sl) if leg in fired]
+        assert len(fired_legs) == 1, (tp, sl, fired_legs)  # exactly one leg, never two
+        (winner,) = fired_legs
+        loser = sl if winner == tp else tp
+        assert orders[loser]["status"] == "CANCELLED", (loser, orders[loser]["status"])
+        assert by_sibling.get(loser) == winner, loser
+        counts["take-profit" if winner == tp else "stop-loss"] += 1
+        counts[str(orders[winner]["status"]).lower()] += 1
+    return dict(counts)
+
+
+@dataclass
+class Fill:
+    """A CONFIRMED order's outcome against the route of its last attempt."""
+
+    order_id: str
+    amount_out: Decimal
+    quoted_out: Decimal  # the route's expected output: amountIn x quoted price
+    min_amount_out: Decimal
+
+
+async def fills(db_url: str) -> tuple[list[Fill], list[dict[str, Any]], list[str]]:
+    """Return every CONFIRMED order's fill, the slippage choice of every ROUTING event, and
+    the messages of the FAILED orders' events (why they failed)."""
+    conn = await connect(db_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT id::text, amount_out, route FROM orders WHERE status = 'CONFIRMED'"
+        )
+        routed = await conn.fetch(
+            "SELECT data FROM order_events WHERE status = 'ROUTING' ORDER BY order_id, seq"
+        )
+        failed = await conn.fetch(
+            "SELECT e.order_id::text, e.seq, e.status, e.message FROM order_events e "
+            "JOIN orders o ON o.id = e.order_id WHERE o.status = 'FAILED' AND e.seq > 1 "
+            "ORDER BY e.order_id, e.seq"
+        )
+    finally:
+        await conn.close()
+    found = []
+    for r in rows:
+        route = json.loads(r["route"])
+        found.append(
+            Fill(
+                r["id"],
+                Decimal(r["amount_out"]),
+                Decimal(route["amountOut"]),
+                Decimal(route["minAmountOut"]),
+            )
+        )
+    choices = [json.loads(e["data"]).get("details", {}).get("slippage", {}) for e in routed]
+    why = [f"{f['order_id'][:8]} #{f['seq']} {f['status']}: {f['message']}" for f in failed]
+    return found, choices, why

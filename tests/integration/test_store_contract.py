@@ -6,18 +6,22 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from eterna.application.groups import fire as fire_leg
 from eterna.application.ports import OrderCursor, OrderStore, QueuedOrder, take_step
 from eterna.core.clock import utcnow
 from eterna.domain.errors import InvalidTransitionError, LeaseLostError
 from eterna.domain.failures import FailureKind
-from eterna.domain.orders import OrderStatus, OrderType, PlaceOrder
+from eterna.domain.groups import StepWrite, cancel_sibling
+from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.steps import Fired as StepFired
+from eterna.domain.steps import Rested
 from eterna.domain.tokens import BONK, SOL, USDC, Token, format_amount
 from eterna.entrypoints.bootstrap import close_database, open_database
 from eterna.entrypoints.config import Settings
@@ -409,3 +413,176 @@ async def test_racing_raises_of_a_best_price_keep_the_highest(store: OrderStore)
     loaded = await store.get(placed.order.id)
     assert loaded is not None
     assert loaded.trail_best == max(bests)
+
+
+# -- OCO groups: a leg's firing and its sibling's cancel in one guarded write ---------------
+
+
+async def _group(store: OrderStore, *, rest: bool = True) -> list[Order]:
+    """Place a stop-loss and a take-profit sharing a group id; rest both (WAITING, seq 2)."""
+    group_id = uuid.uuid4()
+    legs = [
+        replace(_order(kind=kind), trigger_price=Decimal(price), group_id=group_id)
+        for kind, price in ((OrderType.STOP_LOSS, 140), (OrderType.TAKE_PROFIT, 170))
+    ]
+    placed = [p.order for p in await store.place(legs, utcnow())]
+    if not rest:
+        return placed
+    now = utcnow()
+    return [
+        (
+            await take_step(
+                store, o, Rested(message="waiting"), owner=None, now=now, lease_until=now
+            )
+        )[0]
+        for o in placed
+    ]
+
+
+async def test_a_group_id_round_trips_and_finds_both_legs(store: OrderStore) -> None:
+    legs = await _group(store, rest=False)
+    group_id = legs[0].group_id
+    assert group_id is not None
+    loaded = await store.get(legs[0].id)
+    assert loaded is not None
+    assert loaded.group_id == group_id
+    found = await store.group_orders(group_id)
+    assert sorted(o.id for o in found) == sorted(o.id for o in legs)
+    assert {o.group_id for o in found} == {group_id}
+    assert await store.group_orders(uuid.uuid4()) == []
+    (plain,) = await store.place([_order()], utcnow())
+    assert plain.order.group_id is None
+    assert (await store.get(plain.order.id)).group_id is None  # type: ignore[union-attr]
+
+
+async def test_a_joined_write_is_all_or_none(store: OrderStore) -> None:
+    a, b = await _group(store)
+    now = utcnow()
+    # b moves on first: the joined write's guard on b fails, and a is not written either.
+    await take_step(store, b, steps.cancelled("by its owner"), owner=None, now=now, lease_until=now)
+    fired, event = a.apply(StepFired(message="fired"), now)
+    joined = cancel_sibling(b, a, now)
+    assert joined is not None
+    with pytest.raises(LeaseLostError):
+        await store.record_joined([StepWrite(a, fired, event), joined], owner=None, lease_until=now)
+    still = await store.get(a.id)
+    assert still is not None
+    assert (still.status, still.last_seq) == (OrderStatus.WAITING, 2)
+    assert [e.seq for e in await store.events(a.id)] == [1, 2]
+    assert [e.seq for e in await store.events(b.id)] == [1, 2, 3]
+    # Read again, b is finished: a fires alone.
+    after, events = await fire_leg(
+        store, a, StepFired(message="fired"), owner=None, now=now, lease_until=now
+    )
+    assert after.status is OrderStatus.PENDING
+    assert [e.order_id for e in events] == [a.id]
+
+
+async def test_a_joined_write_guards_the_first_order_by_its_lease(store: OrderStore) -> None:
+    a, b = await _group(store)
+    now = utcnow()
+    assert await store.claim(a.id, "w1", now, now + timedelta(seconds=30)) is not None
+    with pytest.raises(LeaseLostError):
+        await fire_leg(store, a, StepFired(message="f"), owner="w2", now=now, lease_until=now)
+    after, events = await fire_leg(
+        store, a, StepFired(message="f"), owner="w1", now=now, lease_until=now
+    )
+    assert [e.status for e in events] == [OrderStatus.PENDING, OrderStatus.CANCELLED]
+    assert after.fired_at is not None
+    sibling = await store.get(b.id)
+    assert sibling is not None
+    assert sibling.status is OrderStatus.CANCELLED
+
+
+async def test_both_legs_firing_at_once_fire_one_and_cancel_the_other(store: OrderStore) -> None:
+    groups = [await _group(store) for _ in range(12)]
+    now = utcnow()
+
+    async def attempt(leg: Order) -> bool:
+        try:
+            await fire_leg(store, leg, StepFired(message="f"), owner=None, now=now, lease_until=now)
+        except LeaseLostError:
+            return False
+        return True
+
+    won = await asyncio.gather(*(attempt(leg) for legs in groups for leg in legs))
+    for i, legs in enumerate(groups):
+        assert sum(won[2 * i : 2 * i + 2]) == 1, f"group {i}: {won[2 * i : 2 * i + 2]}"
+        stored = [await store.get(leg.id) for leg in legs]
+        statuses = sorted(o.status.value for o in stored if o is not None)
+        assert statuses == ["CANCELLED", "PENDING"]
+        (winner,) = [o for o in stored if o is not None and o.status is OrderStatus.PENDING]
+        (loser,) = [o for o in stored if o is not None and o.status is OrderStatus.CANCELLED]
+        events = await store.events(loser.id)
+        assert [e.seq for e in events] == [1, 2, 3]
+        assert events[-1].details["siblingId"] == str(winner.id)
+        assert [e.seq for e in await store.events(winner.id)] == [1, 2, 3]
+
+
+async def test_an_owners_cancel_racing_both_firings_ends_in_one_outcome(
+    store: OrderStore,
+) -> None:
+    groups = [await _group(store) for _ in range(12)]
+    now = utcnow()
+
+    async def fire(leg: Order) -> None:
+        with contextlib.suppress(LeaseLostError):
+            await fire_leg(store, leg, StepFired(message="f"), owner=None, now=now, lease_until=now)
+
+    async def cancel(leg: Order) -> None:
+        with contextlib.suppress(LeaseLostError):
+            await take_step(
+                store, leg, steps.cancelled("by its owner"), owner=None, now=now, lease_until=now
+            )
+
+    await asyncio.gather(
+        *(
+            task
+            for i, (a, b) in enumerate(groups)
+            for task in (fire(a), fire(b), cancel((a, b)[i % 2]))
+        )
+    )
+    for legs in groups:
+        stored = [o for leg in legs if (o := await store.get(leg.id)) is not None]
+        for order in stored:
+            events = await store.events(order.id)
+            assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        # Whichever write landed first, exactly one leg fired and the other is cancelled: by
+        # the firing, or by its owner (then the other leg fired alone, its sibling finished).
+        (fired,) = [o for o in stored if o.fired_at is not None]
+        (other,) = [o for o in stored if o.id != fired.id]
+        assert fired.status is OrderStatus.PENDING
+        assert other.status is OrderStatus.CANCELLED
+
+
+async def test_max_slippage_round_trips_and_fixed_slippage_orders_have_none(
+    store: OrderStore,
+) -> None:
+    t0 = utcnow()
+    adaptive = PlaceOrder(
+        user_id="alice",
+        type=OrderType.MARKET,
+        token_in=SOL,
+        token_out=USDC,
+        amount_in=Decimal(1),
+        slippage_bps=150,
+        max_slippage_bps=150,
+    )
+    fixed = _order(amount="2")
+    (a, b) = await store.place([adaptive, fixed], t0)
+    assert a.order.max_slippage_bps == 150
+    loaded = await store.get(a.order.id)
+    other = await store.get(b.order.id)
+    assert loaded is not None
+    assert other is not None
+    assert (loaded.max_slippage_bps, loaded.slippage_bps) == (150, 150)
+    assert (other.max_slippage_bps, other.slippage_bps) == (None, 50)
+    # A step (here the worker claiming and routing it) keeps the cap.
+    claimed = await store.claim(a.order.id, "w1", t0, t0 + timedelta(seconds=30))
+    assert claimed is not None
+    assert claimed.max_slippage_bps == 150
+    listed = await store.list_for_user("alice", first=10, after=None, status=None, order_type=None)
+    assert {o.id: o.max_slippage_bps for o in listed.orders} == {
+        a.order.id: 150,
+        b.order.id: None,
+    }

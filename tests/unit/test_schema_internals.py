@@ -19,7 +19,7 @@ from graphql.execution import Executor
 from strawberry.types.base import get_object_definition
 
 from schema import EternaExecutor, build_schema, graphql_schema
-from schema.inputs import OrderInput
+from schema.inputs import OrderGroupInput, OrderInput
 
 pytestmark = pytest.mark.anyio
 
@@ -111,7 +111,7 @@ def test_the_schema_has_no_input_that_needs_strawberrys_own_validation_rules() -
 
 
 def _origin(input_type: GraphQLInputObjectType) -> type:
-    return {"OrderInput": OrderInput}[input_type.name]
+    return {"OrderInput": OrderInput, "OrderGroupInput": OrderGroupInput}[input_type.name]
 
 
 async def test_strawberry_builds_order_inputs_through_their_from_input_hook() -> None:

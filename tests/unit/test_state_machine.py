@@ -16,6 +16,7 @@ EXPECTED = {
     (S.PENDING, T.FAIL): S.FAILED,
     (S.PENDING, T.CANCEL): S.CANCELLED,
     (S.PENDING, T.EXPIRE): S.EXPIRED,
+    (S.PENDING, T.FIRE): S.PENDING,
     (S.WAITING, T.ROUTE): S.ROUTING,
     (S.WAITING, T.FIRE): S.PENDING,
     (S.WAITING, T.CANCEL): S.CANCELLED,
@@ -71,5 +72,7 @@ def test_limit_rests_fires_and_is_routed_like_a_market_order() -> None:
     assert status is S.CONFIRMED
 
 
-def test_only_a_resting_order_can_fire() -> None:
-    assert [s for s in S if can_apply(s, T.FIRE)] == [S.WAITING]
+def test_only_a_resting_or_not_yet_looked_at_order_can_fire() -> None:
+    # PENDING: an OCO leg whose trigger holds on the worker's first look fires before routing.
+    assert [s for s in S if can_apply(s, T.FIRE)] == [S.PENDING, S.WAITING]
+    assert next_status(S.PENDING, T.FIRE) is S.PENDING

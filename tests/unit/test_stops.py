@@ -23,6 +23,7 @@ from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
 from eterna.domain.stops import observe, trail_trigger
 from eterna.domain.tokens import SOL, USDC
+from eterna.domain.triggers import RestingBook, RestingOrder
 from models.memory import MemoryOrderStore
 from tests.unit.test_service import T0
 from tests.unit.test_service import World as ServiceWorld
@@ -90,6 +91,25 @@ def drive(
         order = world.repo.rest(**fields)
         fired: list[int] = []
         triggers: list[Decimal] = []
+        # One book across the path, as the watcher keeps it: the index holds the best price.
+        book, pair = RestingBook(), (SOL.mint, USDC.mint)
+        book.add(RestingOrder.of(order))
+        # Stops of a smaller and a larger amount that never fire: the order's group is then
+        # one the checks may skip when the ends' prices bound it away from its trigger.
+        companions = {
+            o.id: o
+            for o in (
+                world.repo.rest(
+                    type=OrderType.STOP_LOSS,
+                    trigger_price=Decimal("0.01"),
+                    amount_in=amount,
+                    limit_price=None,
+                )
+                for amount in (Decimal("0.5"), Decimal(2))
+            )
+        }
+        for companion in companions.values():
+            book.add(RestingOrder.of(companion))
         for i, price in enumerate(path):
             world.price(str(price))
 
@@ -97,12 +117,19 @@ def drive(
                 assert Decimal(firing.details["price"]) == seen
                 fired.append(i)
 
-            async def raised(marks: list[tuple[Order, Decimal]]) -> None:
+            async def raised(marks: list[tuple[uuid.UUID, Decimal]]) -> None:
                 nonlocal order
                 ((_, best),) = marks
                 order = replace(order, trail_best=best)
 
-            await checks.stops((SOL, USDC), [order], Cause("update"), fire, raised)
+            await checks.stops(
+                (SOL, USDC),
+                book.stop_groups(pair),
+                ({order.id: order} | companions).get,
+                cause=Cause("update"),
+                fire=fire,
+                raised=raised,
+            )
             if order.trail_best is not None and order.trail_bps is not None:
                 triggers.append(trail_trigger(order.trail_best, order.trail_bps))
             if fired:

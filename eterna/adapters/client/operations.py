@@ -4,8 +4,8 @@ from __future__ import annotations
 
 ORDER_FIELDS = """
 fragment CliOrder on Order {
-  id clientOrderId type status amountIn slippageBps limitPrice triggerPrice trailBps bestPrice
-  expiresAt attempts
+  id clientOrderId type status amountIn slippageBps maxSlippageBps limitPrice triggerPrice
+  trailBps bestPrice expiresAt attempts
   tokenIn { symbol mint } tokenOut { symbol mint }
   amountOut executedPrice txSignature failureReason createdAt updatedAt
 }

@@ -7,7 +7,8 @@ JSON in and out (integers in base units are strings, prices decimal strings):
 - ``POST /admin/launch`` ``{symbol, decimals, quote, price, liquidity, venue?, mint?}``
   launches a token with a real pool (``price`` in quote per token, ``liquidity`` in quote
   units);
-- ``POST /admin/move-price`` ``{pool, bps, side: "sellA"|"sellB"}`` lands an adverse swap;
+- ``POST /admin/move-price`` ``{pool, bps, side: "sellA"|"sellB"}`` lands an adverse swap
+  (``{moves: [...]}`` several, back to back);
 - ``GET /admin/ledger?memo=`` the transactions the node processed (all, or one memo's);
 - ``GET /admin/pools`` the registered pools; ``POST /admin/advance`` ``{slots}`` moves
   manual slots (``slot_ms`` 0).
@@ -32,6 +33,14 @@ from eterna.adapters.localchain.results import ChainError
 from eterna.adapters.localchain.rpc_wire import tx_error_json
 
 _BAD_INPUT = (KeyError, ValueError, TypeError, InvalidOperation, ChainError)
+
+
+def _move(body: Any) -> tuple[Pubkey, int, bool]:
+    """Read one move: ``{pool, bps, side: "sellA"|"sellB"}``."""
+    side = str(body.get("side", "sellA"))
+    if side not in ("sellA", "sellB"):
+        raise ValueError("side is sellA or sellB")
+    return Pubkey.from_string(str(body["pool"])), int(body["bps"]), side == "sellA"
 
 
 def pool_json(pool: ChainPool) -> dict[str, Any]:
@@ -115,18 +124,31 @@ class AdminApi:
         )
 
     async def move_price(self, request: Request) -> Response:
-        """Land a swap moving a pool's price."""
+        """Land a swap moving a pool's price, or several back to back (``moves``).
+
+        Several pools moved in one request move together, as arbitrage moves every venue of
+        a pair within a slot: their changes reach subscribers in one burst. Every move is
+        read before any lands; a pool that cannot move stops the rest, and the answer (400)
+        says which (``failed``, its index): the moves before it have landed.
+        """
         try:
             body = await request.json()
-            side = str(body.get("side", "sellA"))
-            if side not in ("sellA", "sellB"):
-                raise ValueError("side is sellA or sellB")
-            price = self.node.move_price(
-                Pubkey.from_string(str(body["pool"])), int(body["bps"]), a_to_b=side == "sellA"
-            )
+            many = "moves" in body
+            moves = [_move(m) for m in (body["moves"] if many else [body])]
+            if not moves:
+                raise ValueError("moves is empty")
         except _BAD_INPUT as exc:
             return _bad_request(exc)
-        return JSONResponse({"price": str(Decimal(price.numerator) / price.denominator)})
+        prices: list[Fraction] = []
+        for i, (pool, bps, a_to_b) in enumerate(moves):
+            try:
+                prices.append(self.node.move_price(pool, bps, a_to_b=a_to_b))
+            except _BAD_INPUT as exc:
+                return JSONResponse(
+                    {"error": f"{type(exc).__name__}: {exc}", "failed": i}, status_code=400
+                )
+        shown = [str(Decimal(p.numerator) / p.denominator) for p in prices]
+        return JSONResponse({"prices": shown} if many else {"price": shown[0]})
 
     async def ledger(self, request: Request) -> Response:
         """Return the processed transactions, or those of one memo."""

@@ -22,6 +22,7 @@ from eterna.adapters.localchain.node import LocalNode, SignatureState
 from eterna.adapters.localchain.results import TokenBalance
 from eterna.adapters.localchain.rpc_dispatch import Handler
 from eterna.adapters.localchain.rpc_params import RpcFault
+from eterna.adapters.localchain.rpc_pubsub import program_filter
 from eterna.adapters.localchain.rpc_send import send_transaction, simulate_transaction
 from eterna.adapters.localchain.rpc_wire import account_json, tx_error_json, ui_amount_string
 from eterna.adapters.solana.spl import decode_mint
@@ -31,6 +32,7 @@ UNSUPPORTED_TRANSACTION_VERSION = -32015
 MAX_PRIORITIZATION_FEE_ACCOUNTS = 128
 _COMMITMENT = frozenset({"commitment", "minContextSlot"})
 _ACCOUNT_CONFIG = _COMMITMENT | {"encoding", "dataSlice"}
+_PROGRAM_ACCOUNTS_CONFIG = _ACCOUNT_CONFIG | {"filters", "withContext"}
 _TX_CONFIG = _COMMITMENT | {"encoding", "maxSupportedTransactionVersion"}
 
 
@@ -47,6 +49,7 @@ def method_table(node: LocalNode) -> dict[str, Handler]:
         "isBlockhashValid": methods.is_blockhash_valid,
         "getAccountInfo": methods.get_account_info,
         "getMultipleAccounts": methods.get_multiple_accounts,
+        "getProgramAccounts": methods.get_program_accounts,
         "getBalance": methods.get_balance,
         "getSignatureStatuses": methods.get_signature_statuses,
         "getTransaction": methods.get_transaction,
@@ -130,6 +133,18 @@ class _Methods:
         addresses = p.pubkeys(raw, p.MAX_MULTIPLE_ACCOUNTS)
         accounts = self.node.accounts(addresses)
         return context(self.node, [None if a is None else account_json(a) for a in accounts])
+
+    def get_program_accounts(self, params: Any) -> Any:
+        raw, config = p.positional(params, 1, 2)
+        options = p.options(config, _PROGRAM_ACCOUNTS_CONFIG)
+        self._account_config({k: v for k, v in options.items() if k in _ACCOUNT_CONFIG})
+        keep = program_filter(options.get("filters"))
+        found = [
+            {"pubkey": str(address), "account": account_json(account)}
+            for address, account in self.node.program_accounts(p.pubkey(raw))
+            if keep(account)
+        ]
+        return context(self.node, found) if options.get("withContext") else found
 
     def get_balance(self, params: Any) -> dict[str, Any]:
         raw, config = p.positional(params, 1, 2)

@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from eterna.adapters.solana.rpc_channel import ChannelSubscriptions
 from eterna.adapters.solana.rpc_client import RpcClient, SubscribeRequest, unwrap_response
 from eterna.adapters.solana.rpc_errors import InvalidResponseError, RpcUnavailableError
+from eterna.core.fair_gate import FairGate
 
 _HEADERS = {"content-type": "application/json"}
 _TOO_MANY_REQUESTS = 429
@@ -54,22 +55,30 @@ class HttpRpc(RpcClient):
         *,
         ws_url: str | None = None,
         timeout_seconds: float = 10.0,
+        gate: FairGate | None = None,
     ) -> None:
         self._http = http
         self._url = url
         self._ws_url = ws_url or websocket_url(url)
         self._timeout = timeout_seconds
         self._ids = itertools.count(1)
+        self._gate = gate
 
     async def call(self, method: str, params: list[Any]) -> Any:
-        """POST one JSON-RPC request and return its result; errors are typed."""
+        """POST one JSON-RPC request and return its result; errors are typed.
+
+        With a ``gate``, at most its capacity of calls are under way at once, and a call
+        that waits is served in its user's turn (:mod:`eterna.core.fair_gate`).
+        """
         body = orjson.dumps(
             {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         )
         try:
-            response = await self._http.post(
-                self._url, content=body, headers=_HEADERS, timeout=self._timeout
-            )
+            if self._gate is None:
+                response = await self._post(body)
+            else:
+                async with self._gate.slot():
+                    response = await self._post(body)
         except httpx.TimeoutException as exc:
             raise RpcUnavailableError(f"{method}: no answer in {self._timeout} s") from exc
         except httpx.HTTPError as exc:
@@ -82,6 +91,11 @@ class HttpRpc(RpcClient):
         except orjson.JSONDecodeError as exc:
             raise InvalidResponseError(f"{method}: HTTP {status}, not JSON") from exc
         return unwrap_response(method, status, payload)
+
+    async def _post(self, body: bytes) -> httpx.Response:
+        return await self._http.post(
+            self._url, content=body, headers=_HEADERS, timeout=self._timeout
+        )
 
     def subscribe(self, requests: Sequence[SubscribeRequest]) -> WebsocketSubscriptions:
         """Open the subscriptions on a new websocket; leaving closes it."""

@@ -122,6 +122,19 @@ class PoolRegistry:
         self._by_pair.setdefault(key, []).append(entry)
         return True
 
+    def discard(self, address: Pubkey) -> bool:
+        """Unregister a pool; return False when it was not registered."""
+        entry = self._by_address.pop(address, None)
+        if entry is None:
+            return False
+        key = (entry.venue, frozenset(entry.mints))
+        same = [e for e in self._by_pair.get(key, ()) if e.address != address]
+        if same:
+            self._by_pair[key] = same
+        else:
+            self._by_pair.pop(key, None)
+        return True
+
     def __contains__(self, address: object) -> bool:
         return address in self._by_address
 

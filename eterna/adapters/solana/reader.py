@@ -30,6 +30,7 @@ from eterna.adapters.solana.rpc import AccountInfo, Commitment, SolanaRpc
 from eterna.adapters.solana.slots import SlotFeed
 from eterna.adapters.solana.snapshots import PoolSnapshot, PoolStateError, needed_keys, snapshot
 from eterna.core.coalesce import Coalescer
+from eterna.core.fair_gate import CALLER
 
 # A node answers getMultipleAccounts for at most 100 addresses.
 MAX_ACCOUNTS_PER_CALL: Final = 100
@@ -162,7 +163,12 @@ class PoolReader:
         return await self._batches.submit(tuple(keys))
 
     async def _fetch_together(self, wanted: Sequence[tuple[Pubkey, ...]]) -> list[Fetched]:
-        """Read the keys of every waiting fetch in as few requests as possible; split them."""
+        """Read the keys of every waiting fetch in as few requests as possible; split them.
+
+        A batch serves whoever asked, so it waits for a connection in the process's own
+        turn, not in the lane of the user whose read happened to start it (fair_gate).
+        """
+        CALLER.set("")
         keys = list(dict.fromkeys(key for keys in wanted for key in keys))
         found: dict[Pubkey, AccountInfo | None] = {}
         slot = 0

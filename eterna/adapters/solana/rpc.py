@@ -198,6 +198,14 @@ ProgramFilter: TypeAlias = MemcmpFilter | DataSizeFilter
 
 
 @dataclass(frozen=True, slots=True)
+class KeyedAccount:
+    """One of a program's accounts with its address (``getProgramAccounts``)."""
+
+    address: Pubkey
+    account: AccountInfo
+
+
+@dataclass(frozen=True, slots=True)
 class AccountUpdate:
     """A subscribed account changed (``accountNotification`` / ``programNotification``)."""
 
@@ -259,6 +267,16 @@ class SolanaRpc(Protocol):
         self, addresses: Sequence[Pubkey], *, commitment: Commitment | None = None
     ) -> Context[list[AccountInfo | None]]:
         """Return the accounts at addresses, in order, all read at one slot."""
+        ...
+
+    async def get_program_accounts(
+        self,
+        program: Pubkey,
+        filters: Sequence[ProgramFilter] = (),
+        *,
+        commitment: Commitment | None = None,
+    ) -> Context[list[KeyedAccount]]:
+        """Return every account of the program that passes every filter, read at one slot."""
         ...
 
     async def send_transaction(

@@ -25,6 +25,7 @@ from eterna.adapters.solana.rpc import (
     BlockhashInfo,
     Commitment,
     Context,
+    KeyedAccount,
     PrioritizationFee,
     ProgramFilter,
     SignatureStatus,
@@ -137,6 +138,23 @@ class RpcClient(abc.ABC):
             codec.config(encoding="base64", commitment=commitment),
         ]
         return await self._context("getMultipleAccounts", params, codec.decode_accounts)
+
+    async def get_program_accounts(
+        self,
+        program: Pubkey,
+        filters: Sequence[ProgramFilter] = (),
+        *,
+        commitment: Commitment | None = None,
+    ) -> Context[list[KeyedAccount]]:
+        """Return every account of the program that passes every filter, read at one slot."""
+        options = codec.config(
+            encoding="base64",
+            commitment=commitment,
+            filters=[codec.encode_filter(f) for f in filters] or None,
+            withContext=True,
+        )
+        params = [str(program), options]
+        return await self._context("getProgramAccounts", params, codec.decode_keyed_accounts)
 
     async def send_transaction(
         self,

@@ -24,6 +24,7 @@ from eterna.adapters.solana.rpc import (
     Commitment,
     Context,
     DataSizeFilter,
+    KeyedAccount,
     PrioritizationFee,
     ProgramFilter,
     SignatureStatus,
@@ -119,6 +120,17 @@ def decode_account(raw: Any) -> AccountInfo | None:
 def decode_accounts(raw: Any) -> list[AccountInfo | None]:
     """Decode getMultipleAccounts' value: one account or None per address."""
     return [decode_account(item) for item in raw]
+
+
+def decode_keyed_accounts(raw: Any) -> list[KeyedAccount]:
+    """Decode getProgramAccounts' value: ``{pubkey, account}`` per account."""
+    found = []
+    for item in raw:
+        account = decode_account(item["account"])
+        if account is None:
+            raise ValueError("getProgramAccounts listed an account without its data")
+        found.append(KeyedAccount(pubkey(item["pubkey"]), account))
+    return found
 
 
 def decode_tx_err(raw: Any) -> TxErr | None:

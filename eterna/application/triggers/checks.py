@@ -27,7 +27,8 @@ trades.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,12 +36,16 @@ from typing import Any
 from eterna.application.ports import MarketData
 from eterna.domain.errors import NoRouteError
 from eterna.domain.orders import Order, OrderType
-from eterna.domain.stops import StopSeen, observe_order
+from eterna.domain.stop_book import GroupKey, StopGroup
+from eterna.domain.stops import StopSeen, observe
 from eterna.domain.tokens import Token, format_amount
 from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit, price_of
 from eterna.routing.router import Router
 
 PROBE_SLIPPAGE_BPS = 50  # any value: the checks compare outputs and never send
+# How far outside the bounds of its pair's smallest and largest amounts a stop group's price
+# is taken to possibly lie (see _widened).
+BOUND_MARGIN_BPS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,7 @@ class Firing:
 
 Fire = Callable[[Firing], Awaitable[None]]
 # Trailing stops whose best price an observation raised, with the new best.
-Raised = Callable[[list[tuple[Order, Decimal]]], Awaitable[None]]
+Raised = Callable[[list[tuple[uuid.UUID, Decimal]]], Awaitable[None]]
 
 # The FIRE event's ``trigger`` detail of each stop kind.
 STOP_TRIGGERS = {
@@ -165,42 +170,66 @@ class TriggerChecks:
     async def stops(
         self,
         tokens: tuple[Token, Token],
-        orders: list[Order],
+        groups: list[tuple[GroupKey, StopGroup]],
+        orders: Callable[[uuid.UUID], Order | None],
+        *,
         cause: Cause,
         fire: Fire,
         raised: Raised,
+        only: set[uuid.UUID] | None = None,
     ) -> None:
         """Observe the pair's stops at their own prices: fire those that hold, raise trails.
 
-        Orders are grouped by what their route depends on (amount and impact filter): one
-        route per group, then a plain loop over its orders, so thousands of stops cost a
-        few routes and no task each.
+        One route per group (the stops sharing an amount and impact filter), then the
+        group's index (:mod:`eterna.domain.stop_book`) names the stops that fire and the
+        trailing bests that rise, so thousands of stops cost a few routes and bisects.
+        Each stop named to fire is confirmed by the rule itself (:func:`observe`).
         """
-        groups: dict[tuple[Decimal, int | None], list[Order]] = {}
-        for order in orders:
-            groups.setdefault((order.amount_in, order.max_price_impact_bps), []).append(order)
-        higher: list[tuple[Order, Decimal]] = []
-        firings: list[Firing] = []
+        higher: list[tuple[uuid.UUID, Decimal]] = []
 
-        async def check(key: tuple[Decimal, int | None], members: list[Order]) -> None:
+        async def check(key: GroupKey, group: StopGroup) -> Decimal | None:
             paid = await self.pays(*tokens, *key)
             if paid is None:
-                return
+                return None
             price = price_of(key[0], paid)
-            for order in members:
-                seen = observe_order(order, price)
-                if seen.raised and seen.best is not None:
-                    higher.append((order, seen.best))
+            best_before = {i: group.best_of(i) for i in (only or ())}
+            seen_now = group.observe(price, only)
+            higher.extend(seen_now.raised)
+            firings: list[Firing] = []
+            for order_id in seen_now.fires:
+                order = orders(order_id)
+                if order is None:
+                    continue
+                best = best_before.get(order_id, group.best_of(order_id))
+                seen = observe(
+                    order.type,
+                    price,
+                    trigger_price=order.trigger_price,
+                    trail_bps=order.trail_bps,
+                    best=best,
+                )
                 if seen.fires:
                     firings.append(_stop_firing(order, tokens, price, seen, cause))
+            # Fired as soon as the group is decided, not after every group's route.
+            _raise_first(await asyncio.gather(*map(fire, firings), return_exceptions=True))
+            return price
 
-        routed = await asyncio.gather(
-            *(check(k, m) for k, m in groups.items()), return_exceptions=True
-        )
-        fired = await asyncio.gather(*map(fire, firings), return_exceptions=True)
+        first, rest = groups, []
+        plain = sorted((k for k, _ in groups if k[1] is None), key=lambda k: k[0])
+        if only is None and len(plain) > 2:
+            ends = {plain[0], plain[-1]}
+            first = [(k, g) for k, g in groups if k in ends]
+            rest = [(k, g) for k, g in groups if k not in ends]
+        results = await asyncio.gather(*(check(k, g) for k, g in first), return_exceptions=True)
+        if rest:
+            bounds = [r for r in results if isinstance(r, Decimal)]
+            if len(bounds) == 2:
+                low, high = _widened(min(bounds), max(bounds))
+                rest = [(k, g) for k, g in rest if k[1] is not None or g.may_act(low, high)]
+            results += await asyncio.gather(*(check(k, g) for k, g in rest), return_exceptions=True)
         if higher:
             await raised(higher)
-        _raise_first([*routed, *fired])
+        _raise_first(results)
 
     async def snipers(self, mint: str, orders: list[Order], cause: Cause, fire: Fire) -> None:
         """Fire the sniper orders awaiting mint that can buy it now within their filters."""
@@ -258,7 +287,18 @@ def _stop_firing(
     )
 
 
-def _raise_first(results: list[BaseException | None]) -> None:
+def _widened(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal]:
+    """Widen the price bounds of the smallest and largest stop amounts by a margin.
+
+    The executable price falls as the amount grows, so the prices of every amount in
+    between lie within them; the margin covers what routing on a grid and rounding to base
+    units may break of that rule.
+    """
+    margin = Decimal(BOUND_MARGIN_BPS) / 10_000
+    return low - low * margin, high + high * margin
+
+
+def _raise_first(results: Sequence[object]) -> None:
     """Raise the first error of gathered checks, once all of them finished."""
     for result in results:
         if isinstance(result, BaseException):

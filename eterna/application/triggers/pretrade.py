@@ -24,6 +24,10 @@ own executable price, and the order rests unless it holds. Once fired (and on ev
 after) a stop trades as a market order: no trigger check, the slippage floor, raised to the
 limit floor when it has a ``limitPrice``.
 
+An order giving ``maxSlippageBps`` has its :class:`Go` route's floor set by the tolerance
+:class:`~eterna.application.slippage.AdaptiveSlippage` picks for the attempt (never below a
+limit floor already applied), and the choice on the verdict's details (``slippage``).
+
 A market order always gets :class:`Go`. Errors propagate: the engine retries transient ones
 (a venue or the market data unreachable) and fails an order on a permanent one, as ever.
 """
@@ -35,6 +39,7 @@ from datetime import datetime
 from typing import Any
 
 from eterna.application.ports import MarketData
+from eterna.application.slippage import AdaptiveSlippage
 from eterna.domain.errors import NoRouteError
 from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, OrderType
@@ -85,12 +90,33 @@ Verdict = Expired | Rest | Go | Refuse
 class PreTrade:
     """Check a limit or sniper order's trigger on fresh quotes."""
 
-    def __init__(self, router: Router, market: MarketData | None) -> None:
+    def __init__(
+        self,
+        router: Router,
+        market: MarketData | None,
+        slippage: AdaptiveSlippage | None = None,
+    ) -> None:
         self._router = router
         self._market = market
+        self._slippage = slippage
 
     async def check(self, order: Order, now: datetime) -> Verdict:
         """Return whether the order expires, rests or routes now (a market order routes)."""
+        verdict = await self._check(order, now)
+        cap = order.max_slippage_bps
+        if not isinstance(verdict, Go) or cap is None or self._slippage is None:
+            return verdict
+        route = verdict.decision.route
+        adapted = self._slippage.adapt(order, verdict.decision, cap)
+        choice = adapted.choice
+        # A limit floor applied already stays: the chosen tolerance only raises the floor.
+        floor = max(adapted.route.min_amount_out, route.min_amount_out)
+        decision = replace(verdict.decision, route=replace(route, min_amount_out=floor))
+        note = f"{verdict.note}; slippage {choice.bps} bps of at most {cap}: {choice.reason}"
+        details = {**verdict.details, "slippage": choice.to_json()}
+        return replace(verdict, decision=decision, note=note, details=details)
+
+    async def _check(self, order: Order, now: datetime) -> Verdict:
         if order.type is OrderType.MARKET:
             return Go(await self._route(order, order.token_out), "")
         if order.expires_at is not None and now >= order.expires_at:

@@ -21,8 +21,10 @@ touched; at ``expiresAt`` an order goes WAITING -> EXPIRED.
 
 Writes (FIRE, EXPIRE) are ``repo.apply`` calls guarded by the order's ``last_seq`` and by no
 lease, so a cancel, a worker, or a second watcher during a failover racing them ends in
-exactly one outcome. Events are published after the commit, then a fired order is queued (if
-that fails, the reconciler queues the PENDING order later); the worker checks the trigger
+exactly one outcome. The FIRE of an OCO leg is written with its sibling's CANCEL, both
+guarded (:mod:`eterna.application.groups`): of two legs firing at once, one fires.
+Events are published after the commit, then a fired order is queued (if that fails, the
+reconciler queues the PENDING order later); the worker checks the trigger
 again on a fresh quote before it routes. Lost events are covered by the database: every
 ``resync_seconds`` the watcher takes in the WAITING orders changed since its last look (an
 index range), and re-reads them all when its listener overflowed. An order that left WAITING
@@ -47,6 +49,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from eterna.application import groups
 from eterna.application.events.hub import EventHub, Listener
 from eterna.application.ports import (
     EventPublisher,
@@ -149,7 +152,14 @@ class TriggerWatcher:
         log.info("watcher holds %d resting orders", len(self.book))
 
     def _remember(self, order: Order, cause: Cause | None) -> None:
-        """Index the order; with a cause, check its pair or mint on the next pass."""
+        """Index the order; with a cause, check its pair or mint on the next pass.
+
+        A trailing stop keeps the higher of its best prices here and in the order read
+        (a raise may not be stored yet): its trigger never moves down.
+        """
+        held = self.book.trail_best(order.id)
+        if held is not None and (order.trail_best is None or order.trail_best < held):
+            order = replace(order, trail_best=held)
         self.book.remove(order.id)
         self.book.add(RestingOrder.of(order))
         self._orders[order.id] = order
@@ -413,26 +423,30 @@ class TriggerWatcher:
         self, pair: Pair, cause: Cause, only: set[uuid.UUID] | None = None
     ) -> None:
         """Observe the pair's stops (or only those named); a failure retries the whole pair."""
-        found = (
-            self._orders.get(r.order_id)
-            for r in self.book.stops_for(pair)
-            if only is None or r.order_id in only
-        )
-        orders, tokens = [o for o in found if o is not None], self._tokens.get(pair)
-        if orders and tokens is not None:
-            await self._checks.stops(tokens, orders, cause, self._fire, self._raise_trails)
+        groups, tokens = self.book.stop_groups(pair, only), self._tokens.get(pair)
+        if groups and tokens is not None:
+            await self._checks.stops(
+                tokens,
+                groups,
+                self._orders.get,
+                cause=cause,
+                fire=self._fire,
+                raised=self._raise_trails,
+                only=only,
+            )
 
-    async def _raise_trails(self, marks: list[tuple[Order, Decimal]]) -> None:
+    async def _raise_trails(self, marks: list[tuple[uuid.UUID, Decimal]]) -> None:
         """Keep trailing stops' higher best prices, here and in the store.
 
-        Kept in memory first, so the next observation compares with it even if the store
-        is away; stored (monotonically) so a restart or a takeover keeps it.
+        The book holds them first (the observation raised them there), so the next
+        observation compares with them even if the store is away; stored (monotonically)
+        so a restart or a takeover keeps them.
         """
-        for order, best in marks:
-            known = self._orders.get(order.id)
+        for order_id, best in marks:
+            known = self._orders.get(order_id)
             if known is not None and (known.trail_best is None or known.trail_best < best):
-                self._orders[order.id] = replace(known, trail_best=best)
-        await self._repo.raise_trail_best([(o.id, best) for o, best in marks])
+                self._orders[order_id] = replace(known, trail_best=best)
+        await self._repo.raise_trail_best(marks)
 
     async def _check_mint(self, mint: str, cause: Cause) -> None:
         found = (self._orders.get(r.order_id) for r in self.book.snipers_for(mint))
@@ -445,9 +459,8 @@ class TriggerWatcher:
     async def _fire(self, firing: Firing) -> None:
         """Fire one order through one write guarded by its ``last_seq``, then queue it.
 
-        Every kind fires here, stops too: a contingent sibling (one leg of an OCO group)
-        would be cancelled by a second guarded step joined to this write, so the group
-        moves at once or not at all.
+        Every kind fires here, stops too: the open sibling of an OCO leg is cancelled by a
+        second guarded step joined to this write, so the group moves at once or not at all.
         """
         order = firing.order
         if order.id not in self.book:  # fired, cancelled or expired since it was picked
@@ -479,13 +492,23 @@ class TriggerWatcher:
                 raise
 
     async def _write(self, order: Order, step: steps.Step) -> bool:
-        """Apply the step unless the order moved on; return whether it was written."""
+        """Apply the step unless the order moved on; return whether it was written.
+
+        A FIRE of an OCO leg is written with its sibling's cancel (:mod:`..groups`): the
+        sibling leaves the book with it.
+        """
         self._forget(order.id)  # out of the book first: nothing else may fire it meanwhile
         now = self._clock()
         try:
-            _, event = await take_step(
-                self._repo, order, step, owner=None, now=now, lease_until=now
-            )
+            if isinstance(step, steps.Fired):
+                _, events = await groups.fire(
+                    self._repo, order, step, owner=None, now=now, lease_until=now
+                )
+            else:
+                _, event = await take_step(
+                    self._repo, order, step, owner=None, now=now, lease_until=now
+                )
+                events = [event]
         except LeaseLostError:
             fresh = await self._repo.get(order.id)
             if fresh is not None and fresh.status is OrderStatus.WAITING:
@@ -494,13 +517,16 @@ class TriggerWatcher:
         except BaseException:
             self._remember(order, None)  # not written: keep it; the caller retries later
             raise
-        await self._publisher.publish([event])
-        log.info(
-            "order %s seq=%d %s: %s",
-            order.id,
-            event.seq,
-            event.status.value,
-            step.message,
-            extra=about(order.id),
-        )
+        for joined in events[1:]:
+            self._forget(joined.order_id)
+        await self._publisher.publish(events)
+        for event in events:
+            log.info(
+                "order %s seq=%d %s: %s",
+                event.order_id,
+                event.seq,
+                event.status.value,
+                event.message,
+                extra=about(event.order_id),
+            )
         return True

@@ -8,6 +8,13 @@ from .cancel_order import (
     CancelOrderCancelOrderOrderCancelled,
     CancelOrderCancelOrderOrderCancelledOrder,
 )
+from .cancel_order_group import (
+    CancelOrderGroup,
+    CancelOrderGroupCancelOrderGroupCancelRejected,
+    CancelOrderGroupCancelOrderGroupOrderGroupCancelled,
+    CancelOrderGroupCancelOrderGroupOrderGroupCancelledGroup,
+    CancelOrderGroupCancelOrderGroupOrderGroupCancelledGroupOrders,
+)
 from .cancel_user_orders import CancelUserOrders, CancelUserOrdersCancelUserOrders
 from .client import EternaClient
 from .enums import FailureKind, OrderStatus, OrderType, RejectionCode
@@ -23,6 +30,10 @@ from .fragments import (
     EventFieldsQuotes,
     EventFieldsRoute,
     EventFieldsTrigger,
+    GroupFields,
+    GroupFieldsOrders,
+    GroupFieldsOrdersTokenIn,
+    GroupFieldsOrdersTokenOut,
     OrderFields,
     OrderFieldsRoute,
     OrderFieldsTokenIn,
@@ -35,11 +46,18 @@ from .fragments import (
     RouteFieldsLegsTokenOut,
     TokenFields,
 )
-from .input_types import OrderInput
+from .input_types import OrderGroupInput, OrderInput
 from .my_order_events import MyOrderEvents, MyOrderEventsMyOrderEvents
 from .order import Order, OrderOrder, OrderOrderEvents
 from .order_audit import OrderAudit, OrderAuditOrderAudit
 from .order_events import OrderEvents, OrderEventsOrderEvents
+from .order_group import (
+    OrderGroup,
+    OrderGroupOrderGroup,
+    OrderGroupOrderGroupOrders,
+    OrderGroupOrderGroupOrdersEvents,
+    OrderGroupOrderGroupOrdersEventsTrigger,
+)
 from .orders import (
     Orders,
     OrdersOrders,
@@ -65,6 +83,12 @@ from .place_order import (
     PlaceOrderPlaceOrderOrderPlaced,
     PlaceOrderPlaceOrderOrderPlacedOrder,
     PlaceOrderPlaceOrderOrderRejected,
+)
+from .place_order_group import (
+    PlaceOrderGroup,
+    PlaceOrderGroupPlaceOrderGroupOrderGroupPlaced,
+    PlaceOrderGroupPlaceOrderGroupOrderGroupPlacedGroup,
+    PlaceOrderGroupPlaceOrderGroupOrderRejected,
 )
 from .place_orders import (
     PlaceOrders,
@@ -119,6 +143,11 @@ __all__ = [
     "CancelOrderCancelOrderCancelRejected",
     "CancelOrderCancelOrderOrderCancelled",
     "CancelOrderCancelOrderOrderCancelledOrder",
+    "CancelOrderGroup",
+    "CancelOrderGroupCancelOrderGroupCancelRejected",
+    "CancelOrderGroupCancelOrderGroupOrderGroupCancelled",
+    "CancelOrderGroupCancelOrderGroupOrderGroupCancelledGroup",
+    "CancelOrderGroupCancelOrderGroupOrderGroupCancelledGroupOrders",
     "CancelUserOrders",
     "CancelUserOrdersCancelUserOrders",
     "EternaClient",
@@ -132,6 +161,10 @@ __all__ = [
     "GraphQLClientGraphQLMultiError",
     "GraphQLClientHttpError",
     "GraphQLClientInvalidResponseError",
+    "GroupFields",
+    "GroupFieldsOrders",
+    "GroupFieldsOrdersTokenIn",
+    "GroupFieldsOrdersTokenOut",
     "MyOrderEvents",
     "MyOrderEventsMyOrderEvents",
     "Order",
@@ -143,6 +176,12 @@ __all__ = [
     "OrderFieldsRoute",
     "OrderFieldsTokenIn",
     "OrderFieldsTokenOut",
+    "OrderGroup",
+    "OrderGroupInput",
+    "OrderGroupOrderGroup",
+    "OrderGroupOrderGroupOrders",
+    "OrderGroupOrderGroupOrdersEvents",
+    "OrderGroupOrderGroupOrdersEventsTrigger",
     "OrderInput",
     "OrderOrder",
     "OrderOrderEvents",
@@ -164,6 +203,10 @@ __all__ = [
     "PlaceMarketOrderPlaceOrderOrderPlacedOrder",
     "PlaceMarketOrderPlaceOrderOrderRejected",
     "PlaceOrder",
+    "PlaceOrderGroup",
+    "PlaceOrderGroupPlaceOrderGroupOrderGroupPlaced",
+    "PlaceOrderGroupPlaceOrderGroupOrderGroupPlacedGroup",
+    "PlaceOrderGroupPlaceOrderGroupOrderRejected",
     "PlaceOrderPlaceOrderOrderPlaced",
     "PlaceOrderPlaceOrderOrderPlacedOrder",
     "PlaceOrderPlaceOrderOrderRejected",

@@ -8,6 +8,7 @@ from .async_base_client import AsyncBaseClient
 from .audit_events import AuditEvents
 from .base_model import UNSET, UnsetType
 from .cancel_order import CancelOrder
+from .cancel_order_group import CancelOrderGroup
 from .cancel_user_orders import CancelUserOrders
 from .enums import OrderStatus, OrderType
 from .input_types import OrderInput
@@ -15,11 +16,13 @@ from .my_order_events import MyOrderEvents
 from .order import Order
 from .order_audit import OrderAudit
 from .order_events import OrderEvents
+from .order_group import OrderGroup
 from .orders import Orders
 from .pause_trading import PauseTrading
 from .place_limit_order import PlaceLimitOrder
 from .place_market_order import PlaceMarketOrder
 from .place_order import PlaceOrder
+from .place_order_group import PlaceOrderGroup
 from .place_orders import PlaceOrders
 from .place_sniper_order import PlaceSniperOrder
 from .place_stop_loss_order import PlaceStopLossOrder
@@ -178,6 +181,39 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return CancelOrder.model_validate(data)
 
+    async def cancel_order_group(self, id: str, **kwargs: Any) -> CancelOrderGroup:
+        query = gql("""
+            mutation CancelOrderGroup($id: ID!) {
+              cancelOrderGroup(id: $id) {
+                __typename
+                ... on OrderGroupCancelled {
+                  group {
+                    id
+                    orders {
+                      id
+                      status
+                      updatedAt
+                    }
+                  }
+                }
+                ... on CancelRejected {
+                  code
+                  message
+                  retryAfterSeconds
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="CancelOrderGroup",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CancelOrderGroup.model_validate(data)
+
     async def my_order_events(self, **kwargs: Any) -> AsyncIterator[MyOrderEvents]:
         query = gql("""
             subscription MyOrderEvents {
@@ -212,6 +248,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment QuoteFields on Quote {
@@ -291,6 +328,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment OrderFields on Order {
@@ -306,6 +344,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -321,6 +360,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment QuoteFields on Quote {
@@ -422,6 +462,7 @@ class EternaClient(AsyncBaseClient):
                 pool
                 venue
               }
+              cancelledBySibling
             }
 
             fragment QuoteFields on Quote {
@@ -464,6 +505,60 @@ class EternaClient(AsyncBaseClient):
         ):
             yield OrderEvents.model_validate(data)
 
+    async def order_group(self, id: str, **kwargs: Any) -> OrderGroup:
+        query = gql("""
+            query OrderGroup($id: ID!) {
+              orderGroup(id: $id) {
+                ...GroupFields
+                orders {
+                  id
+                  events {
+                    seq
+                    status
+                    at
+                    message
+                    trigger {
+                      kind
+                      price
+                      pool
+                    }
+                    cancelledBySibling
+                  }
+                }
+              }
+            }
+
+            fragment GroupFields on OrderGroup {
+              id
+              orders {
+                id
+                type
+                status
+                tokenIn {
+                  symbol
+                }
+                tokenOut {
+                  symbol
+                }
+                amountIn
+                limitPrice
+                triggerPrice
+                trailBps
+                bestPrice
+                expiresAt
+                amountOut
+                executedPrice
+                groupId
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="OrderGroup", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return OrderGroup.model_validate(data)
+
     async def orders(
         self,
         first: Union[Optional[int], UnsetType] = UNSET,
@@ -501,6 +596,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -516,6 +612,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RouteFields on Route {
@@ -585,6 +682,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -600,6 +698,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -650,12 +749,13 @@ class EternaClient(AsyncBaseClient):
         slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         max_price_impact_bps: Union[Optional[int], UnsetType] = UNSET,
         client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        max_slippage_bps: Union[Optional[int], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> PlaceMarketOrder:
         query = gql("""
-            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String) {
+            mutation PlaceMarketOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slippageBps: Int, $maxPriceImpactBps: Int, $clientOrderId: String, $maxSlippageBps: Int) {
               placeOrder(
-                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId}
+                input: {type: MARKET, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slippageBps: $slippageBps, maxPriceImpactBps: $maxPriceImpactBps, clientOrderId: $clientOrderId, maxSlippageBps: $maxSlippageBps}
               ) {
                 __typename
                 ... on OrderPlaced {
@@ -682,6 +782,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -697,6 +798,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -739,6 +841,7 @@ class EternaClient(AsyncBaseClient):
             "slippageBps": slippage_bps,
             "maxPriceImpactBps": max_price_impact_bps,
             "clientOrderId": client_order_id,
+            "maxSlippageBps": max_slippage_bps,
         }
         response = await self.execute(
             query=query,
@@ -790,6 +893,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -805,6 +909,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -897,6 +1002,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -912,6 +1018,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -966,6 +1073,82 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return PlaceSniperOrder.model_validate(data)
 
+    async def place_order_group(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        take_profit_price: Decimal,
+        stop_loss_price: Decimal,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        take_profit_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        stop_loss_client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceOrderGroup:
+        query = gql("""
+            mutation PlaceOrderGroup($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $takeProfitPrice: Decimal!, $stopLossPrice: Decimal!, $expiresAt: DateTime, $takeProfitClientOrderId: String, $stopLossClientOrderId: String) {
+              placeOrderGroup(
+                input: {legs: [{type: TAKE_PROFIT, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $takeProfitPrice, expiresAt: $expiresAt, clientOrderId: $takeProfitClientOrderId}, {type: STOP_LOSS, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, triggerPrice: $stopLossPrice, expiresAt: $expiresAt, clientOrderId: $stopLossClientOrderId}]}
+              ) {
+                __typename
+                ... on OrderGroupPlaced {
+                  group {
+                    ...GroupFields
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment GroupFields on OrderGroup {
+              id
+              orders {
+                id
+                type
+                status
+                tokenIn {
+                  symbol
+                }
+                tokenOut {
+                  symbol
+                }
+                amountIn
+                limitPrice
+                triggerPrice
+                trailBps
+                bestPrice
+                expiresAt
+                amountOut
+                executedPrice
+                groupId
+              }
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "takeProfitPrice": take_profit_price,
+            "stopLossPrice": stop_loss_price,
+            "expiresAt": expires_at,
+            "takeProfitClientOrderId": take_profit_client_order_id,
+            "stopLossClientOrderId": stop_loss_client_order_id,
+        }
+        response = await self.execute(
+            query=query, operation_name="PlaceOrderGroup", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceOrderGroup.model_validate(data)
+
     async def place_orders(
         self, inputs: list[OrderInput], **kwargs: Any
     ) -> PlaceOrders:
@@ -997,6 +1180,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1012,6 +1196,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1096,6 +1281,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1111,6 +1297,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1207,6 +1394,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1222,6 +1410,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {
@@ -1318,6 +1507,7 @@ class EternaClient(AsyncBaseClient):
               }
               amountIn
               slippageBps
+              maxSlippageBps
               limitPrice
               triggerPrice
               trailBps
@@ -1333,6 +1523,7 @@ class EternaClient(AsyncBaseClient):
               failureReason
               createdAt
               updatedAt
+              groupId
             }
 
             fragment RejectionFields on OrderRejected {

@@ -62,6 +62,7 @@ class EventFields(BaseModel):
     executed_price: Optional[Decimal] = Field(alias="executedPrice")
     error: Optional[str]
     trigger: Optional["EventFieldsTrigger"]
+    cancelled_by_sibling: Optional[str] = Field(alias="cancelledBySibling")
 
 
 class EventFieldsQuotes(QuoteFields):
@@ -82,6 +83,36 @@ class EventFieldsTrigger(BaseModel):
     venue: Optional[str]
 
 
+class GroupFields(BaseModel):
+    id: str
+    orders: list["GroupFieldsOrders"]
+
+
+class GroupFieldsOrders(BaseModel):
+    id: str
+    type_: OrderType = Field(alias="type")
+    status: OrderStatus
+    token_in: "GroupFieldsOrdersTokenIn" = Field(alias="tokenIn")
+    token_out: "GroupFieldsOrdersTokenOut" = Field(alias="tokenOut")
+    amount_in: Decimal = Field(alias="amountIn")
+    limit_price: Optional[Decimal] = Field(alias="limitPrice")
+    trigger_price: Optional[Decimal] = Field(alias="triggerPrice")
+    trail_bps: Optional[int] = Field(alias="trailBps")
+    best_price: Optional[Decimal] = Field(alias="bestPrice")
+    expires_at: Optional[datetime] = Field(alias="expiresAt")
+    amount_out: Optional[Decimal] = Field(alias="amountOut")
+    executed_price: Optional[Decimal] = Field(alias="executedPrice")
+    group_id: Optional[str] = Field(alias="groupId")
+
+
+class GroupFieldsOrdersTokenIn(BaseModel):
+    symbol: Optional[str]
+
+
+class GroupFieldsOrdersTokenOut(BaseModel):
+    symbol: Optional[str]
+
+
 class OrderFields(BaseModel):
     id: str
     client_order_id: Optional[str] = Field(alias="clientOrderId")
@@ -91,6 +122,7 @@ class OrderFields(BaseModel):
     token_out: "OrderFieldsTokenOut" = Field(alias="tokenOut")
     amount_in: Decimal = Field(alias="amountIn")
     slippage_bps: int = Field(alias="slippageBps")
+    max_slippage_bps: Optional[int] = Field(alias="maxSlippageBps")
     limit_price: Optional[Decimal] = Field(alias="limitPrice")
     trigger_price: Optional[Decimal] = Field(alias="triggerPrice")
     trail_bps: Optional[int] = Field(alias="trailBps")
@@ -104,6 +136,7 @@ class OrderFields(BaseModel):
     failure_reason: Optional[str] = Field(alias="failureReason")
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
+    group_id: Optional[str] = Field(alias="groupId")
 
 
 class OrderFieldsTokenIn(TokenFields):
@@ -129,5 +162,6 @@ QuoteFields.model_rebuild()
 TokenFields.model_rebuild()
 RouteFields.model_rebuild()
 EventFields.model_rebuild()
+GroupFields.model_rebuild()
 OrderFields.model_rebuild()
 RejectionFields.model_rebuild()

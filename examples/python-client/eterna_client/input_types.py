@@ -8,6 +8,13 @@ from .base_model import BaseModel
 from .enums import OrderType
 
 
+class OrderGroupInput(BaseModel):
+    """An OCO group to place: two resting orders, one position."""
+
+    legs: list["OrderInput"]
+    "Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, spending the same tokenIn; a clientOrderId on each or on neither (placing the same two again returns the first group). The first to fire cancels the other."
+
+
 class OrderInput(BaseModel):
     """An order to place."""
 
@@ -20,7 +27,9 @@ class OrderInput(BaseModel):
     amount_in: Decimal = Field(alias="amountIn")
     "In tokenIn units, within its decimals."
     slippage_bps: Optional[int] = Field(alias="slippageBps", default=None)
-    "1..5000, default 50."
+    "A fixed tolerance below the route's expected output, 1..5000, default 50. Not with maxSlippageBps."
+    max_slippage_bps: Optional[int] = Field(alias="maxSlippageBps", default=None)
+    "Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps."
     limit_price: Optional[Decimal] = Field(alias="limitPrice", default=None)
     "LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice."
     trigger_price: Optional[Decimal] = Field(alias="triggerPrice", default=None)
@@ -35,3 +44,6 @@ class OrderInput(BaseModel):
     "LIMIT, SNIPER and stops: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon."
     client_order_id: Optional[str] = Field(alias="clientOrderId", default=None)
     "Idempotency key, unique per user: placing it again returns the same order."
+
+
+OrderGroupInput.model_rebuild()

@@ -4,7 +4,7 @@ const TOKEN_FIELDS = "mint symbol decimals";
 
 export const ORDER_FIELDS = `id type status clientOrderId amountIn slippageBps limitPrice
   triggerPrice trailBps bestPrice expiresAt createdAt amountOut executedPrice txSignature failureReason
-  tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
+  groupId tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
 
 export const EVENT_FIELDS = `orderId seq status at attempt message error txSignature amountOut
   executedPrice quotes { venue pool amountOut fee priceImpactBps }

@@ -14,7 +14,13 @@ export function renderCard(entry, { onCancel }) {
 
   return h(
     "li",
-    { class: "order", "data-order-id": entry.id, "data-status": status, "data-type": order?.type },
+    {
+      class: order?.groupId ? "order oco" : "order",
+      "data-order-id": entry.id,
+      "data-status": status,
+      "data-type": order?.type,
+      "data-group-id": order?.groupId ?? null,
+    },
     head(entry, status, onCancel),
     entry.note ? h("p", { class: "note", role: "status" }, entry.note) : null,
     stepsTable(steps),
@@ -59,6 +65,10 @@ function head(entry, status, onCancel) {
       h("span", { class: "mono order-id", title: order.id }, order.id.slice(0, 8)),
       ` · placed ${dateTime(order.createdAt)}`,
       order.clientOrderId ? ` · client id ${order.clientOrderId}` : "",
+      // Both legs of an OCO group were placed together: they sit side by side, each naming it.
+      order.groupId
+        ? h("span", { class: "group", title: order.groupId }, ` · OCO group ${order.groupId.slice(0, 8)}: the first leg to fire cancels the other`)
+        : "",
     ),
   );
 }

@@ -32,6 +32,9 @@ export type AuditEvent = {
   userAgent?: Maybe<Scalars['String']['output']>;
 };
 
+/** The group's open legs cancelled, or why not. */
+export type CancelOrderGroupResult = CancelRejected | OrderGroupCancelled;
+
 /** The order cancelled, or why it was not. */
 export type CancelOrderResult = CancelRejected | OrderCancelled;
 
@@ -91,12 +94,16 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a PENDING or WAITING order of yours. */
   cancelOrder: CancelOrderResult;
+  /** Cancel the legs of your OCO group that are still PENDING or WAITING; NOT_CANCELLABLE when none is. */
+  cancelOrderGroup: CancelOrderGroupResult;
   /** Admin only: cancel every PENDING and WAITING order of a user; returns the orders cancelled (one that a worker took meanwhile finishes). */
   cancelUserOrders: Array<Order>;
   /** Admin only: refuse new orders (TRADING_PAUSED) for all trading or one pair, on every API process. Orders already placed go on. Returns the pauses in force. */
   pauseTrading: Array<TradingPause>;
   /** Place one order. Counts once against your mutation rate limit and once against your order budget (RATE_LIMITED), and must fit your caps on unfinished orders (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS). */
   placeOrder: PlaceOrderResult;
+  /** Place an OCO group: two resting orders (LIMIT, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP) spending the same tokenIn, where the first to fire cancels the other, exactly once. Both legs are stored or neither; a refusal's field names the leg (legs[1].triggerPrice). Counts once against your mutation rate limit, two units of your order budget, and as two orders against your caps. */
+  placeOrderGroup: PlaceOrderGroupResult;
   /** Place several orders at once; results come in input order. Over the batch cap, every result is BATCH_TOO_LARGE and nothing is stored. The call counts once against your mutation rate limit; over it, every result is RATE_LIMITED. Each valid order then spends one unit of your order budget, all or none (over it, each is RATE_LIMITED), and each must fit your caps on unfinished orders, in input order (TOO_MANY_ORDERS_IN_FLIGHT, TOO_MANY_OPEN_ORDERS, TOO_MANY_RESTING_ORDERS); a clientOrderId placed before always returns its order. */
   placeOrders: Array<PlaceOrderResult>;
   /** Admin only: lift the pause of all trading or of one pair (a pair's pause is separate from the global one). Returns the pauses in force. */
@@ -106,6 +113,12 @@ export type Mutation = {
 
 /** Place and cancel your orders. */
 export type MutationCancelOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Place and cancel your orders. */
+export type MutationCancelOrderGroupArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -125,6 +138,12 @@ export type MutationPauseTradingArgs = {
 /** Place and cancel your orders. */
 export type MutationPlaceOrderArgs = {
   input: OrderInput;
+};
+
+
+/** Place and cancel your orders. */
+export type MutationPlaceOrderGroupArgs = {
+  input: OrderGroupInput;
 };
 
 
@@ -162,15 +181,21 @@ export type Order = {
   expiresAt?: Maybe<Scalars['DateTime']['output']>;
   /** FAILED: why, for people. */
   failureReason?: Maybe<Scalars['String']['output']>;
+  /** The OCO group the order is a leg of, with both legs. */
+  group?: Maybe<OrderGroup>;
+  /** The OCO group the order is a leg of (placeOrderGroup); null for others. */
+  groupId?: Maybe<Scalars['ID']['output']>;
   /** Order id (a UUID). */
   id: Scalars['ID']['output'];
   /** LIMIT: minimum tokenOut per 1 tokenIn. Stops: the least they accept once fired (optional). */
   limitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say what was chosen and why. */
+  maxSlippageBps?: Maybe<Scalars['Int']['output']>;
   /** The chosen route, once ROUTING has happened. */
   route?: Maybe<Route>;
   /** Dry run: the order ended CONFIRMED with its simulation's fill (amountOut, executedPrice); no transaction was sent. */
   simulated: Scalars['Boolean']['output'];
-  /** Slippage allowed below the route's expected output, in bps. */
+  /** Slippage allowed below the route's expected output, in bps; with maxSlippageBps the cap. */
   slippageBps: Scalars['Int']['output'];
   /** Where the order is now. */
   status: OrderStatus;
@@ -224,6 +249,8 @@ export type OrderEvent = {
   at: Scalars['DateTime']['output'];
   /** Execution attempt this step belongs to (0 = none yet). */
   attempt: Scalars['Int']['output'];
+  /** CANCELLED because the other leg of its OCO group fired: that leg's id. */
+  cancelledBySibling?: Maybe<Scalars['ID']['output']>;
   /** A retry or FAILED: the error, for people. */
   error?: Maybe<Scalars['String']['output']>;
   /** tokenOut per 1 tokenIn. */
@@ -244,12 +271,43 @@ export type OrderEvent = {
   seq: Scalars['Int']['output'];
   /** CONFIRMED in dry-run mode: amountOut is the simulation's fill; no transaction was sent (txSignature is null). */
   simulated: Scalars['Boolean']['output'];
+  /** ROUTING of an order with maxSlippageBps: the tolerance this attempt got and why. */
+  slippage?: Maybe<SlippageChosen>;
   /** The order's status after this step. */
   status: OrderStatus;
   /** The PENDING step of a resting order that fired: what its trigger saw. */
   trigger?: Maybe<TriggerSeen>;
   /** SUBMITTED, CONFIRMED: the transaction's signature. */
   txSignature?: Maybe<Scalars['String']['output']>;
+};
+
+/** An OCO group: two resting orders where the first to fire cancels the other. */
+export type OrderGroup = {
+  __typename?: 'OrderGroup';
+  /** Group id (a UUID), each leg's groupId. */
+  id: Scalars['ID']['output'];
+  /** The two legs. At most one ever trades: the first to fire cancels the other in the same write. */
+  orders: Array<Order>;
+};
+
+/** The legs of the OCO group that could still be cancelled were. */
+export type OrderGroupCancelled = {
+  __typename?: 'OrderGroupCancelled';
+  /** The group after the cancel: a leg that had fired or finished is unchanged. */
+  group: OrderGroup;
+};
+
+/** An OCO group to place: two resting orders, one position. */
+export type OrderGroupInput = {
+  /** Exactly two legs, each LIMIT, STOP_LOSS, TAKE_PROFIT or TRAILING_STOP, spending the same tokenIn; a clientOrderId on each or on neither (placing the same two again returns the first group). The first to fire cancels the other. */
+  legs: Array<OrderInput>;
+};
+
+/** The OCO group was accepted: both legs were stored. */
+export type OrderGroupPlaced = {
+  __typename?: 'OrderGroupPlaced';
+  /** The group as stored, both legs PENDING. */
+  group: OrderGroup;
 };
 
 /** An order to place. */
@@ -264,9 +322,11 @@ export type OrderInput = {
   limitPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Refuse routes that move the price more than this. */
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
+  /** Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps. */
+  maxSlippageBps?: InputMaybe<Scalars['Int']['input']>;
   /** SNIPER: optional filter, in tokenIn units. */
   minLiquidity?: InputMaybe<Scalars['Decimal']['input']>;
-  /** 1..5000, default 50. */
+  /** A fixed tolerance below the route's expected output, 1..5000, default 50. Not with maxSlippageBps. */
   slippageBps?: InputMaybe<Scalars['Int']['input']>;
   /** Symbol ("SOL") or mint address. */
   tokenIn: Scalars['String']['input'];
@@ -349,6 +409,9 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/** The group placed, or why it was refused (field names the leg). */
+export type PlaceOrderGroupResult = OrderGroupPlaced | OrderRejected;
+
 /** The order placed, or why it was refused. */
 export type PlaceOrderResult = OrderPlaced | OrderRejected;
 
@@ -363,6 +426,8 @@ export type Query = {
   order?: Maybe<Order>;
   /** Who placed and cancelled one of your orders, when and from where; empty if it does not exist or is not yours. */
   orderAudit: Array<AuditEvent>;
+  /** One of your OCO groups with both legs; null if it does not exist or is not yours. */
+  orderGroup?: Maybe<OrderGroup>;
   /** Your orders, newest first (Relay connection, stable cursors). */
   orders: OrderConnection;
   /** Preview the route of a market order without placing it. Each quote (aliases too) counts against your quote budget, or without a token against your address's budget of anonymous reads (RATE_LIMITED). */
@@ -398,6 +463,12 @@ export type QueryOrderArgs = {
 
 /** Read your orders, and the tokens, venues and routes on offer. */
 export type QueryOrderAuditArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Read your orders, and the tokens, venues and routes on offer. */
+export type QueryOrderGroupArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -526,6 +597,29 @@ export type RouteQuote = {
   quotes: Array<Quote>;
   /** The route, with its floor at the given slippage. */
   route: Route;
+};
+
+/** The slippage tolerance an attempt of an order with maxSlippageBps got, and the inputs it was chosen from (all in bps). */
+export type SlippageChosen = {
+  __typename?: 'SlippageChosen';
+  /** A retry: how much less the same amount buys than at the previous attempt. */
+  adverseMoveBps: Scalars['Int']['output'];
+  /** The tolerance: minAmountOut is the route's amountOut less this. */
+  chosenBps: Scalars['Int']['output'];
+  /** The order's cap; chosenBps <= it. */
+  maxSlippageBps: Scalars['Int']['output'];
+  /** A retry: the previous attempt's tolerance. */
+  previousBps?: Maybe<Scalars['Int']['output']>;
+  /** The route's price impact (depth). */
+  priceImpactBps: Scalars['Int']['output'];
+  /** The choice in words, for people. */
+  reason: Scalars['String']['output'];
+  /** The widest tolerance that failed on slippage on those pools lately. */
+  recentFailureBps?: Maybe<Scalars['Int']['output']>;
+  /** The largest recent price move of the route's pools (hops summed). */
+  recentMoveBps: Scalars['Int']['output'];
+  /** The order's attempts that failed on slippage so far. */
+  slippageFailures: Scalars['Int']['output'];
 };
 
 /** Watch your orders step by step (websockets only). */
