@@ -18,7 +18,7 @@ class AlterDescription(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_order_groups')]
+    dependencies = [('models', '0007_twap')]
 
     initial = False
 

@@ -180,6 +180,45 @@ class MemoryOrderStore:
             if (o.user_id in users or o.id in ids) and since <= o.updated_at < until
         ]
 
+    async def children_of(self, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Order]]:
+        """Return the children of each parent, by slice index."""
+        await asyncio.sleep(0)
+        result: dict[uuid.UUID, list[Order]] = {i: [] for i in parent_ids}
+        for order in self._orders.values():
+            if order.parent_id is not None and order.parent_id in result:
+                result[order.parent_id].append(replace(order))
+        for children in result.values():
+            children.sort(key=lambda o: o.slice_index or 0)
+        return result
+
+    async def active_twaps(self) -> list[Order]:
+        """Return every TWAP order still PENDING or WAITING."""
+        await asyncio.sleep(0)
+        working = (OrderStatus.PENDING, OrderStatus.WAITING)
+        return [
+            replace(o)
+            for o in self._orders.values()
+            if o.type is OrderType.TWAP and o.status in working
+        ]
+
+    async def place_child(
+        self, before: Order, after: Order, event: OrderEvent, child: Order, child_event: OrderEvent
+    ) -> None:
+        """Store the parent's step and the new child together, or nothing."""
+        await asyncio.sleep(0)
+        stored = self._orders.get(before.id)
+        if stored is None or stored.last_seq != before.last_seq:
+            raise LeaseLostError(f"order {before.id} moved on")
+        if child.id in self._orders:  # the primary key's uniqueness
+            raise LeaseLostError(f"order {child.id} exists already")
+        self._orders[before.id] = replace(after)
+        self._events[before.id].append(event)
+        self._orders[child.id] = replace(child)
+        self._events[child.id] = [child_event]
+        if self._observer is not None:
+            self._observer.recorded(before, after, event)
+            self._observer.placed([child])
+
     async def raise_trail_best(self, marks: Sequence[tuple[uuid.UUID, Decimal]]) -> None:
         """Raise trailing stops' best prices, each only if higher and the order still WAITING."""
         await asyncio.sleep(0)

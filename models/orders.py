@@ -51,6 +51,18 @@ class OrderModel(Model):
     # Dry run: the order ended with its simulated fill; nothing was sent.
     simulated = fields.BooleanField(default=False)
     expires_at = fields.DatetimeField(null=True)
+    # TWAP: the plan, and where its schedule stands (the next slice to place, when it is
+    # due, the slices finished as of its last event). A slice: its parent and index; its id
+    # is derived from both (eterna.domain.twap.child_id), so the primary key keeps a slice
+    # from being stored twice.
+    twap_slices = fields.IntField(null=True)
+    twap_duration_seconds = fields.IntField(null=True)
+    twap_jitter_bps = fields.IntField(null=True)
+    twap_next_slice = fields.IntField(null=True)
+    twap_next_at = fields.DatetimeField(null=True)
+    twap_reported = fields.IntField(null=True)
+    parent_id = fields.UUIDField(null=True)
+    slice_index = fields.IntField(null=True)
     attempts = fields.IntField(default=0)
     last_seq = fields.IntField(default=0)
     route = fields.JSONField[dict[str, object]](null=True)
@@ -77,6 +89,9 @@ class OrderModel(Model):
             ("user_id", "updated_at"),
             # Counts of a user's unfinished orders (the placement caps).
             ("user_id", "status"),
+            # A TWAP's children (slices), and the scheduler's look at the working TWAPs.
+            ("parent_id", "slice_index"),
+            ("type", "status"),
             # The legs of an OCO group.
             ("group_id",),
         )

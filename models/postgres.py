@@ -229,6 +229,43 @@ class PostgresOrderStore:
             OrderMark(as_uuid(r["id"]), r["user_id"], r["last_seq"], r["updated_at"]) for r in rows
         ]
 
+    async def children_of(self, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Order]]:
+        """Return the children of each parent, by slice index (index parent_id, slice_index)."""
+        result: dict[uuid.UUID, list[Order]] = {i: [] for i in parent_ids}
+        if not parent_ids:
+            return result
+        for row in await self._connections.fetch(sql.CHILDREN, list(parent_ids)):
+            order = order_from_row(row)
+            if order.parent_id is not None:
+                result[order.parent_id].append(order)
+        return result
+
+    async def active_twaps(self) -> list[Order]:
+        """Return every TWAP order still PENDING or WAITING (index type, status)."""
+        return [order_from_row(r) for r in await self._connections.fetch(sql.ACTIVE_TWAPS)]
+
+    async def place_child(
+        self, before: Order, after: Order, event: OrderEvent, child: Order, child_event: OrderEvent
+    ) -> None:
+        """Store the parent's guarded step and the new child in one transaction.
+
+        :raises LeaseLostError: when the parent moved on or the child exists already.
+        """
+        sets = step_row(before, after, None, after.updated_at)
+        step = sql.step_sql(tuple(sets), guard_owner=False)
+        values = sql.step_values(before.id, before.last_seq, None, sets, event_row(event))
+        placement = sql.placement_values([order_row(child)], [event_row(child_event)])
+        try:
+            async with self._connections.acquire() as conn, conn.transaction():
+                if not await conn.fetch(step, *values):
+                    raise LeaseLostError(f"order {before.id} moved on")
+                await conn.execute(sql.PLACEMENT, *placement)
+        except asyncpg.UniqueViolationError as exc:
+            raise LeaseLostError(f"order {child.id} or seq {event.seq} exists already") from exc
+        if self._observer is not None:
+            self._observer.recorded(before, after, event)
+            self._observer.placed([child])
+
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order (changed at or after updated_since, when given)."""
         if updated_since is None:

@@ -49,6 +49,14 @@ ORDER_TYPES: Mapping[str, str] = {
     "max_slippage_bps": "int4",
     "simulated": "bool",
     "expires_at": "timestamptz",
+    "twap_slices": "int4",
+    "twap_duration_seconds": "int4",
+    "twap_jitter_bps": "int4",
+    "twap_next_slice": "int4",
+    "twap_next_at": "timestamptz",
+    "twap_reported": "int4",
+    "parent_id": "uuid",
+    "slice_index": "int4",
     "attempts": "int4",
     "last_seq": "int4",
     "route": "jsonb",
@@ -136,6 +144,14 @@ CHANGED_BETWEEN = (
     'SELECT "id","user_id","last_seq","updated_at" FROM "orders" '
     'WHERE ("user_id"=ANY($1::varchar[]) OR "id"=ANY($2::uuid[])) '
     'AND "updated_at">=$3 AND "updated_at"<$4'
+)
+ACTIVE_TWAPS = (
+    f'SELECT {_ORDERS} FROM "orders" '  # noqa: S608
+    "WHERE \"type\"='TWAP' AND \"status\" IN ('PENDING','WAITING')"
+)
+CHILDREN = (
+    f'SELECT {_ORDERS} FROM "orders" '  # noqa: S608
+    'WHERE "parent_id"=ANY($1::uuid[]) ORDER BY "parent_id","slice_index"'
 )
 RESTING = f'SELECT {_ORDERS} FROM "orders" WHERE "status"=\'WAITING\''  # noqa: S608
 RESTING_SINCE = f'{RESTING} AND "updated_at">=$1'

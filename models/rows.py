@@ -19,7 +19,7 @@ import orjson
 
 from eterna.adapters.events.codec import event_data, event_from_data
 from eterna.domain.failures import FailureKind
-from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, TwapPlan
 from eterna.domain.routes import Route
 from eterna.domain.tokens import Token, format_amount
 
@@ -48,6 +48,14 @@ ORDER_COLUMNS = (
     "max_slippage_bps",
     "simulated",
     "expires_at",
+    "twap_slices",
+    "twap_duration_seconds",
+    "twap_jitter_bps",
+    "twap_next_slice",
+    "twap_next_at",
+    "twap_reported",
+    "parent_id",
+    "slice_index",
     "attempts",
     "last_seq",
     "route",
@@ -88,6 +96,9 @@ STEP_OPTIONAL_COLUMNS = (
     "simulated",
     "token_out_symbol",
     "token_out_decimals",
+    "twap_next_slice",
+    "twap_next_at",
+    "twap_reported",
 )
 
 
@@ -118,6 +129,14 @@ def order_row(order: Order) -> dict[str, Any]:
         "max_slippage_bps": order.max_slippage_bps,
         "simulated": order.simulated,
         "expires_at": order.expires_at,
+        "twap_slices": order.twap.slices if order.twap else None,
+        "twap_duration_seconds": order.twap.duration_seconds if order.twap else None,
+        "twap_jitter_bps": order.twap.jitter_bps if order.twap else None,
+        "twap_next_slice": order.twap_next_slice if order.twap else None,
+        "twap_next_at": order.twap_next_at,
+        "twap_reported": order.twap_reported if order.twap else None,
+        "parent_id": order.parent_id,
+        "slice_index": order.slice_index,
         "attempts": order.attempts,
         "last_seq": order.last_seq,
         "route": order.route.to_json() if order.route is not None else None,
@@ -182,10 +201,17 @@ def step_row(
         columns["simulated"] = after.simulated
     if after.failure_reason != before.failure_reason:
         columns["failure_reason"] = after.failure_reason
+    columns.update(_twap_moved(before, after))
     if after.token_out != before.token_out:
         columns["token_out_symbol"] = after.token_out.symbol
         columns["token_out_decimals"] = after.token_out.decimals
     return columns
+
+
+def _twap_moved(before: Order, after: Order) -> dict[str, Any]:
+    """Return the TWAP schedule's columns a step changed (the next slice, when, reported)."""
+    names = ("twap_next_slice", "twap_next_at", "twap_reported")
+    return {n: getattr(after, n) for n in names if getattr(after, n) != getattr(before, n)}
 
 
 def order_from_row(row: Mapping[str, Any]) -> Order:
@@ -213,6 +239,12 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         trail_bps=row["trail_bps"],
         trail_best=_price(row["trail_best"]),
         fired_at=row["fired_at"],
+        twap=_twap_plan(row),
+        twap_next_slice=row["twap_next_slice"] or 0,
+        twap_next_at=row["twap_next_at"],
+        twap_reported=row["twap_reported"] or 0,
+        parent_id=None if row["parent_id"] is None else as_uuid(row["parent_id"]),
+        slice_index=row["slice_index"],
         group_id=None if row["group_id"] is None else as_uuid(row["group_id"]),
         max_slippage_bps=row["max_slippage_bps"],
         simulated=bool(row["simulated"]),
@@ -222,6 +254,16 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         tx_signature=row["tx_signature"],
         failure_reason=row["failure_reason"],
         pending_tx=_json(row["pending_tx"]),
+    )
+
+
+def _twap_plan(row: Mapping[str, Any]) -> TwapPlan | None:
+    if row["twap_slices"] is None:
+        return None
+    return TwapPlan(
+        slices=row["twap_slices"],
+        duration_seconds=row["twap_duration_seconds"],
+        jitter_bps=row["twap_jitter_bps"] or 0,
     )
 
 

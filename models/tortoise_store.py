@@ -251,6 +251,51 @@ class TortoiseOrderStore:
         ).values_list("id", "user_id", "last_seq", "updated_at")
         return [OrderMark(*row) for row in rows]  # values_list converts each: UUID, aware UTC
 
+    async def children_of(self, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Order]]:
+        """Return the children of each parent, by slice index (index parent_id, slice_index)."""
+        result: dict[uuid.UUID, list[Order]] = {i: [] for i in parent_ids}
+        if not parent_ids:
+            return result
+        query = OrderModel.filter(parent_id__in=list(parent_ids)).order_by(
+            "parent_id", "slice_index"
+        )
+        for order in await _orders(query):
+            if order.parent_id is not None:
+                result[order.parent_id].append(order)
+        return result
+
+    async def active_twaps(self) -> list[Order]:
+        """Return every TWAP order still PENDING or WAITING (index type, status)."""
+        return await _orders(
+            OrderModel.filter(
+                type=OrderType.TWAP, status__in=[OrderStatus.PENDING, OrderStatus.WAITING]
+            )
+        )
+
+    async def place_child(
+        self, before: Order, after: Order, event: OrderEvent, child: Order, child_event: OrderEvent
+    ) -> None:
+        """Store the parent's guarded step and the new child in one transaction.
+
+        :raises LeaseLostError: when the parent moved on or the child exists already.
+        """
+        guard = OrderModel.filter(id=before.id, last_seq=before.last_seq)
+        try:
+            async with in_transaction() as conn:
+                changed = await guard.using_db(conn).update(
+                    **step_row(before, after, None, after.updated_at)
+                )
+                if not changed:
+                    raise LeaseLostError(f"order {before.id} moved on")
+                await _event_model(event).save(using_db=conn, force_create=True)
+                await _order_model(child).save(using_db=conn, force_create=True)
+                await _event_model(child_event).save(using_db=conn, force_create=True)
+        except IntegrityError as exc:
+            raise LeaseLostError(f"order {child.id} or seq {event.seq} exists already") from exc
+        if self._observer is not None:
+            self._observer.recorded(before, after, event)
+            self._observer.placed([child])
+
     async def resting_orders(self, updated_since: datetime | None = None) -> list[Order]:
         """Return every WAITING order (changed at or after updated_since, when given)."""
         query = OrderModel.filter(status=OrderStatus.WAITING)

@@ -22,7 +22,7 @@ from eterna.application.audit import Caller
 from eterna.application.read_budgets import ReadBudgets
 from eterna.application.service import OrderService
 from eterna.domain.errors import RejectionCode
-from eterna.domain.orders import OrderEvent
+from eterna.domain.orders import Order, OrderEvent
 from schema.errors import ApiError
 
 
@@ -61,6 +61,18 @@ class Context:
         async def load(keys: Sequence[str]) -> list[list[OrderEvent]]:
             ids = [uuid.UUID(k) for k in keys]
             found = await service.events_of_orders(ids)
+            return [found.get(i, []) for i in ids]
+
+        return DataLoader(load, cache=self.cache_events)
+
+    @functools.cached_property
+    def children_loader(self) -> DataLoader[str, list[Order]]:
+        """Return the batching loader of TWAP orders' slices (see events_loader)."""
+        service = self.service
+
+        async def load(keys: Sequence[str]) -> list[list[Order]]:
+            ids = [uuid.UUID(k) for k in keys]
+            found = await service.children_of(ids)
             return [found.get(i, []) for i in ids]
 
         return DataLoader(load, cache=self.cache_events)

@@ -46,6 +46,8 @@ _describe(
         "more, then sell as a market order (not below limitPrice, if set).",
         "TRAILING_STOP": "Rest until the best route for the whole amount pays trailBps below "
         "the best price it paid since placement, then sell as a market order.",
+        "TWAP": "Cut amountIn into slices placed as MARKET child orders over durationSeconds "
+        "(each not below limitPrice, if set); the order completes when every slice finished.",
     },
 )
 
@@ -60,7 +62,8 @@ _describe(
     OrderStatus,
     {
         "PENDING": "Accepted, stored and queued for a worker.",
-        "WAITING": "A LIMIT, SNIPER or stop order resting until its condition holds.",
+        "WAITING": "A LIMIT, SNIPER or stop order resting until its condition holds; a TWAP "
+        "working through its slices.",
         "ROUTING": "Quoting every venue and choosing the route.",
         "BUILDING": "Building the transaction for the chosen route.",
         "SUBMITTED": "The transaction was sent; waiting for its confirmation.",
@@ -119,8 +122,8 @@ _describe(
         "VENUE_UNAVAILABLE": "A venue or the chain's RPC did not answer; retried.",
         "NO_ROUTE": "Nothing routes the pair or the amount.",
         "TRANSACTION_FAILED": "The transaction landed and failed for another reason.",
-        "BELOW_LIMIT_PRICE": "A fired stop's best route paid less than its limitPrice: "
-        "nothing was sent.",
+        "BELOW_LIMIT_PRICE": "A fired stop's (or a TWAP slice's) best route paid less than its "
+        "limitPrice: nothing was sent.",
         "INTERNAL": "The order cannot be executed as stored.",
         "SIMULATION_FAILED": "The simulation before sending failed for another reason than "
         "price (funds, accounts, a program error): nothing was sent, no fee paid.",

@@ -21,7 +21,9 @@ from schema.types import OrderType
 class OrderInput:
     """An order to place."""
 
-    type: OrderType = strawberry.field(description="MARKET, LIMIT or SNIPER.")
+    type: OrderType = strawberry.field(
+        description="MARKET, LIMIT, SNIPER, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP or TWAP."
+    )
     token_in: str = strawberry.field(description='Symbol ("SOL") or mint address.')
     token_out: str = strawberry.field(
         description="Symbol or mint; a SNIPER order may name a mint no venue lists yet."
@@ -43,7 +45,8 @@ class OrderInput:
         default=None,
         description="LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, "
         "TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, "
-        "nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice.",
+        "nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. TWAP: optional "
+        "floor of every slice (a slice whose best route pays less is skipped, nothing sent).",
     )
     trigger_price: Decimal | None = strawberry.field(
         default=None,
@@ -55,6 +58,21 @@ class OrderInput:
         default=None,
         description="TRAILING_STOP (required), 1..5000: fire when the best route for the whole "
         "amountIn pays this many bps below the best price it paid since placement.",
+    )
+    slices: int | None = strawberry.field(
+        default=None,
+        description="TWAP (required), 1..100: how many slices amountIn is cut into (exactly, "
+        "to the base unit; the last slice takes the remainder).",
+    )
+    duration_seconds: int | None = strawberry.field(
+        default=None,
+        description="TWAP (required), 1..604800: the slices are placed over this many "
+        "seconds, slice k at k x durationSeconds / slices after placement.",
+    )
+    jitter_bps: int | None = strawberry.field(
+        default=None,
+        description="TWAP (optional), 0..5000: move each slice's time by up to this share of "
+        "the interval between slices, either way (default 0).",
     )
     min_liquidity: Decimal | None = strawberry.field(
         default=None, description="SNIPER: optional filter, in tokenIn units."
@@ -87,6 +105,9 @@ class OrderInput:
             client_order_id=self.client_order_id,
             trigger_price=self.trigger_price,
             trail_bps=self.trail_bps,
+            slices=self.slices,
+            duration_seconds=self.duration_seconds,
+            jitter_bps=self.jitter_bps,
             max_slippage_bps=self.max_slippage_bps,
         )
 

@@ -31,6 +31,7 @@ mutation PlaceMarketOrder(
   $slippageBps: Int
   $maxPriceImpactBps: Int
   $clientOrderId: String
+  $maxSlippageBps: Int
 ) {
   placeOrder(
     input: {
@@ -41,6 +42,7 @@ mutation PlaceMarketOrder(
       slippageBps: $slippageBps
       maxPriceImpactBps: $maxPriceImpactBps
       clientOrderId: $clientOrderId
+      maxSlippageBps: $maxSlippageBps
     }
   ) {
     __typename
@@ -105,6 +107,7 @@ fragment OrderFields on Order {
   tokenOut { ...TokenFields }
   amountIn
   slippageBps
+  maxSlippageBps
   limitPrice
   triggerPrice
   trailBps

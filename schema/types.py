@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from eterna.domain import groups, routes
+from eterna.domain import groups, routes, twap
 from eterna.domain import orders as domain
 from eterna.domain import tokens as tok
 from eterna.routing.venues import VenueInfo
@@ -50,6 +50,13 @@ class Quote:
     amount_out: Decimal = strawberry.field(description="Output in tokenOut units, after fees.")
     fee: Decimal = strawberry.field(description="Fee in tokenIn units.")
     price_impact_bps: int = strawberry.field(description="Shortfall below the spot price, in bps.")
+    all_in_cost_bps: int | None = strawberry.field(
+        description=(
+            "Shortfall of amountOut below the whole amount at the reference mid price (the "
+            "best spot price, fee excluded, of any path of the pair), in bps: fees, impact "
+            "and a worse price than the best pool's. Null when no venue gave a spot price."
+        )
+    )
 
     @classmethod
     def from_domain(cls, quote: routes.Quote) -> Quote:
@@ -60,6 +67,7 @@ class Quote:
             amount_out=quote.amount_out,
             fee=quote.fee,
             price_impact_bps=quote.price_impact_bps,
+            all_in_cost_bps=quote.all_in_cost_bps,
         )
 
 
@@ -103,10 +111,24 @@ class Route:
         description="The transaction fails rather than pay less than this."
     )
     price_impact_bps: int = strawberry.field(
-        description="Shortfall of amountOut below the spot price, in bps."
+        description=(
+            "Shortfall of amountOut below the spot prices of the pools it fills on, fees "
+            "excluded, in bps: how far the order moves the price."
+        )
+    )
+    all_in_cost_bps: int | None = strawberry.field(
+        description=(
+            "Shortfall of amountOut below amountIn at the reference mid price (the best spot "
+            "price, fee excluded, of any path of the pair when routed), in bps: fees, impact "
+            "and a worse price than the best pool's, all in. Null on routes recorded before "
+            "it existed, or when no venue gave a spot price."
+        )
     )
     legs: list[RouteLeg] = strawberry.field(
-        description="The swaps in order; split routes have several legs on the same pair."
+        description=(
+            "The swaps in order; split routes have several legs on the same pair, multi "
+            "routes direct legs and each hub path's legs (first hop, then second)."
+        )
     )
 
     @classmethod
@@ -117,6 +139,7 @@ class Route:
             amount_out=route.amount_out,
             min_amount_out=route.min_amount_out,
             price_impact_bps=route.price_impact_bps,
+            all_in_cost_bps=route.all_in_cost_bps,
             legs=[RouteLeg.from_domain(leg) for leg in route.legs],
         )
 
@@ -267,6 +290,80 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+@strawberry.type(description="How a TWAP order trades: its slices and their schedule.")
+class Twap:
+    """A TWAP order's plan and schedule."""
+
+    slices: int = strawberry.field(description="How many slices amountIn is cut into.")
+    duration_seconds: int = strawberry.field(description="Seconds over which they are placed.")
+    jitter_bps: int = strawberry.field(
+        description="How far each slice's time may move, in bps of the interval between slices."
+    )
+    next_slice_index: int = strawberry.field(
+        description="The index (0-based) of the slice to place next; equals slices once all are "
+        "placed."
+    )
+    next_slice_at: datetime | None = strawberry.field(
+        description="When the next slice is due (UTC); null once all are placed."
+    )
+
+
+@strawberry.type(description="Where a TWAP order stands, summed over its slices.")
+class TwapProgress:
+    """A TWAP order's progress."""
+
+    slices: int = strawberry.field(description="How many slices the order has in all.")
+    slices_placed: int = strawberry.field(description="Slices placed so far (child orders).")
+    slices_done: int = strawberry.field(description="Slices finished, filled or not.")
+    slices_filled: int = strawberry.field(description="Slices CONFIRMED.")
+    slices_failed: int = strawberry.field(
+        description="Slices finished without filling (failed, skipped below limitPrice, cancelled)."
+    )
+    slices_remaining: int = strawberry.field(description="Slices not finished yet.")
+    filled_amount_in: Decimal = strawberry.field(
+        description="tokenIn the filled slices spent, in tokenIn units."
+    )
+    amount_out: Decimal = strawberry.field(
+        description="tokenOut the filled slices received, in tokenOut units."
+    )
+    average_price: Decimal | None = strawberry.field(
+        description="amountOut / filledAmountIn, tokenOut per 1 tokenIn; null while none filled."
+    )
+
+    @classmethod
+    def from_domain(cls, progress: twap.TwapProgress) -> TwapProgress:
+        """Build from the domain's progress."""
+        return cls(
+            slices=progress.slices,
+            slices_placed=progress.placed,
+            slices_done=progress.done,
+            slices_filled=progress.filled,
+            slices_failed=progress.failed,
+            slices_remaining=progress.remaining,
+            filled_amount_in=progress.filled_amount_in,
+            amount_out=progress.amount_out,
+            average_price=progress.average_price,
+        )
+
+    @classmethod
+    def from_details(cls, details: dict[str, object]) -> TwapProgress | None:
+        """Build from a TWAP event's stored details, or None for any other event."""
+        shown = details.get("twap")
+        if not isinstance(shown, dict):
+            return None
+        return cls(
+            slices=int(shown["slices"]),
+            slices_placed=int(shown["slicesPlaced"]),
+            slices_done=int(shown["slicesDone"]),
+            slices_filled=int(shown["slicesFilled"]),
+            slices_failed=int(shown["slicesFailed"]),
+            slices_remaining=int(shown["slicesRemaining"]),
+            filled_amount_in=Decimal(str(shown["filledAmountIn"])),
+            amount_out=Decimal(str(shown["amountOut"])),
+            average_price=_decimal(shown.get("averagePrice")),
+        )
+
+
 @strawberry.type(description="One step of an order. seq counts 1, 2, 3... with no gap.")
 class OrderEvent:
     """An order event."""
@@ -311,6 +408,11 @@ class OrderEvent:
         description="CONFIRMED in dry-run mode: amountOut is the simulation's fill; no "
         "transaction was sent (txSignature is null).",
     )
+    progress: TwapProgress | None = strawberry.field(
+        default=None,
+        description="A TWAP's steps (a slice placed, slices finished, the end): where it "
+        "stood then.",
+    )
     cancelled_by_sibling: strawberry.ID | None = strawberry.field(
         default=None,
         description="CANCELLED because the other leg of its OCO group fired: that leg's id.",
@@ -345,6 +447,7 @@ class OrderEvent:
             else None,
             landing=Landing.from_details(event.details) if event.details else None,
             simulated=event.details.get("simulated") is True,
+            progress=TwapProgress.from_details(event.details) if event.details else None,
             cancelled_by_sibling=_sibling(event),
             slippage=SlippageChosen.from_details(event.details)
             if event.status is OrderStatus.ROUTING and event.details
@@ -422,6 +525,15 @@ class Order:
     )
     created_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     updated_at: datetime = strawberry.field(description="When the order last changed (UTC).")
+    twap: Twap | None = strawberry.field(
+        default=None, description="TWAP: its slices and their schedule."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A TWAP's slice: the TWAP order it belongs to."
+    )
+    slice_index: int | None = strawberry.field(
+        default=None, description="A TWAP's slice: its index, 0-based."
+    )
     group_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="The OCO group the order is a leg of (placeOrderGroup); null for others.",
@@ -432,6 +544,36 @@ class Order:
         """Return the order's events."""
         events = await info.context.events_loader.load(str(self.id))
         return [OrderEvent.from_domain(e) for e in events]
+
+    @strawberry.field(
+        description="TWAP: its slices placed so far (MARKET child orders), by index; empty for "
+        "every other order."
+    )
+    async def children(self, info: Info) -> list[Order]:
+        """Return the TWAP's child orders."""
+        if self.twap is None:
+            return []
+        children = await info.context.children_loader.load(str(self.id))
+        return [Order.from_domain(c) for c in children]
+
+    @strawberry.field(
+        description="TWAP: where it stands now, summed over its slices (also after a cancel, "
+        "while slices placed before it finish); null for every other order."
+    )
+    async def progress(self, info: Info) -> TwapProgress | None:
+        """Return the TWAP's progress from its children."""
+        if self.twap is None:
+            return None
+        children = await info.context.children_loader.load(str(self.id))
+        return TwapProgress.from_domain(twap.TwapProgress.of(self.twap.slices, children))
+
+    @strawberry.field(description="A TWAP's slice: the TWAP order it belongs to.")
+    async def parent(self, info: Info) -> Order | None:
+        """Return the parent TWAP order."""
+        if self.parent_id is None:
+            return None
+        found = await info.context.service.get(info.context.user_id, str(self.parent_id))
+        return Order.from_domain(found) if found else None
 
     @strawberry.field(description="The OCO group the order is a leg of, with both legs.")
     async def group(self, info: Info) -> OrderGroup | None:
@@ -468,6 +610,9 @@ class Order:
             simulated=order.simulated,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            twap=_twap_of(order),
+            parent_id=strawberry.ID(str(order.parent_id)) if order.parent_id else None,
+            slice_index=order.slice_index,
             group_id=strawberry.ID(str(order.group_id)) if order.group_id else None,
         )
 
@@ -490,6 +635,19 @@ class OrderGroup:
         return cls(
             id=strawberry.ID(str(group.id)), orders=[Order.from_domain(o) for o in group.orders]
         )
+
+
+def _twap_of(order: domain.Order) -> Twap | None:
+    plan = order.twap
+    if plan is None:
+        return None
+    return Twap(
+        slices=plan.slices,
+        duration_seconds=plan.duration_seconds,
+        jitter_bps=plan.jitter_bps,
+        next_slice_index=order.twap_next_slice,
+        next_slice_at=order.twap_next_at,
+    )
 
 
 @strawberry.type(description="Relay page information.")

@@ -72,7 +72,7 @@ from eterna.domain import steps
 from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, VenueError
 from eterna.domain.failures import FailureKind
 from eterna.domain.groups import is_open_leg
-from eterna.domain.orders import Order, OrderStatus
+from eterna.domain.orders import Order, OrderStatus, OrderType
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import price_of
 from eterna.routing.router import Router
@@ -201,6 +201,8 @@ class ExecutionEngine:
 
     async def _run(self, order: Order) -> Order:
         built_here: set[str] = set()
+        if order.type is OrderType.TWAP:  # a parent never trades: its slices do
+            return order
         while not order.status.is_terminal:
             if order.status is OrderStatus.WAITING:  # resting orders belong to the watcher
                 return order

@@ -184,6 +184,10 @@ class OrderReader(Protocol):
         """Return the user's orders changed at or after since."""
         ...
 
+    async def children_of(self, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Order]]:
+        """Return the child orders (TWAP slices) of each parent, by slice index."""
+        ...
+
     async def orders_changed_between(
         self,
         user_ids: Sequence[str],
@@ -236,6 +240,37 @@ class TriggerStore(StepStore, Protocol):
         ...
 
 
+class TwapStore(StepStore, Protocol):
+    """What the TWAP scheduler needs: the working TWAPs, their slices, and placing one."""
+
+    async def active_twaps(self) -> list[Order]:
+        """Return every TWAP order still PENDING or WAITING (working)."""
+        ...
+
+    async def children_of(self, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Order]]:
+        """Return the child orders (TWAP slices) of each parent, by slice index."""
+        ...
+
+    async def events_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Return the events of many orders at once, each list in seq order."""
+        ...
+
+    async def place_child(
+        self, before: Order, after: Order, event: OrderEvent, child: Order, child_event: OrderEvent
+    ) -> None:
+        """Store a parent's step and a new child order with its seq-1 event, all or none.
+
+        The parent's step is guarded by its ``last_seq`` (no lease) as any step is; the
+        child's id is unique, so the same slice can never be stored twice.
+
+        :raises LeaseLostError: when the parent moved on (a cancel, another scheduler), or
+            the child exists already; nothing is stored then.
+        """
+        ...
+
+
 class StuckOrders(Protocol):
     """What the reconciler needs."""
 
@@ -250,7 +285,7 @@ class ServiceStore(PlacementStore, OrderReader, StepStore, Protocol):
     """What the order service needs: placing, reading, and its owner's cancel."""
 
 
-class OrderStore(ServiceStore, ExecutionStore, TriggerStore, StuckOrders, Protocol):
+class OrderStore(ServiceStore, ExecutionStore, TriggerStore, TwapStore, StuckOrders, Protocol):
     """Everything: what a storage adapter implements (Postgres, SQLite, in memory)."""
 
 

@@ -57,17 +57,22 @@ from eterna.domain.errors import (
 from eterna.domain.groups import LEG_TYPES, LEGS, OrderGroup, new_group_id
 from eterna.domain.orders import (
     DEFAULT_SLIPPAGE_BPS,
+    MAX_DURATION_SECONDS,
+    MAX_JITTER_BPS,
+    MAX_SLICES,
     Order,
     OrderEvent,
     OrderStatus,
     OrderType,
     PlaceOrder,
+    TwapPlan,
     placed_event,
 )
 from eterna.domain.state_machine import Trigger, can_apply
 from eterna.domain.steps import Cancelled
 from eterna.domain.stops import MAX_TRAIL_BPS
 from eterna.domain.tokens import EXACT, USDC, Token, TokenRegistry, is_mint_address
+from eterna.domain.twap import split_amount
 from eterna.routing.router import Router, RoutingDecision
 from eterna.routing.venues import VenueInfo
 
@@ -105,6 +110,9 @@ class OrderRequest:
     client_order_id: str | None = None
     trigger_price: Decimal | None = None
     trail_bps: int | None = None
+    slices: int | None = None  # TWAP
+    duration_seconds: int | None = None  # TWAP
+    jitter_bps: int | None = None  # TWAP, optional
     max_slippage_bps: int | None = None
 
 
@@ -247,6 +255,42 @@ def _check_stop_fields(request: OrderRequest) -> None:
             )
 
 
+def _twap_plan(request: OrderRequest) -> TwapPlan | None:
+    """Return a TWAP's plan, or refuse its fields on any other type (or out of bounds)."""
+    fields = {
+        "slices": request.slices,
+        "durationSeconds": request.duration_seconds,
+        "jitterBps": request.jitter_bps,
+    }
+    if request.type is not OrderType.TWAP:
+        for name, value in fields.items():
+            if value is not None:
+                raise RejectedError(
+                    RejectionCode.INVALID_INPUT, f"{name} is only for TWAP orders", name
+                )
+        return None
+    bounds = {
+        "slices": (1, MAX_SLICES),
+        "durationSeconds": (1, MAX_DURATION_SECONDS),
+        "jitterBps": (0, MAX_JITTER_BPS),
+    }
+    for name, (low, high) in bounds.items():
+        value = fields[name]
+        if value is None and name != "jitterBps":
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, f"a TWAP order needs {name} ({low}..{high})", name
+            )
+        if value is not None and not low <= value <= high:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT, f"{name} must be between {low} and {high}", name
+            )
+    return TwapPlan(
+        slices=request.slices or 1,
+        duration_seconds=request.duration_seconds or 1,
+        jitter_bps=request.jitter_bps or 0,
+    )
+
+
 @dataclass(slots=True)
 class _UserLock:
     """A user's placement lock, and how many placements hold or wait for it."""
@@ -368,6 +412,7 @@ class OrderService:
                 "type",
             )
         self._check_type_fields(request)
+        twap = _twap_plan(request)
         token_in = self._token(request.token_in, "tokenIn")
         token_out = self._token(
             request.token_out, "tokenOut", may_be_new=request.type is OrderType.SNIPER
@@ -389,6 +434,16 @@ class OrderService:
             )
         if request.limit_price is not None:
             _check_limit_price(request.limit_price)
+        if twap is not None:
+            try:
+                split_amount(amount, token_in, twap.slices)
+            except ValueError:
+                raise RejectedError(
+                    RejectionCode.INVALID_AMOUNT,
+                    f"amountIn is less than {twap.slices} base units of {token_in.label}: it "
+                    f"cannot make {twap.slices} slices",
+                    "amountIn",
+                ) from None
         if request.min_liquidity is not None:
             _token_amount(
                 request.min_liquidity, token_in, "minLiquidity", RejectionCode.INVALID_INPUT
@@ -396,7 +451,7 @@ class OrderService:
         expires_at = request.expires_at
         if expires_at is not None:
             self._check_expiry(expires_at)
-        elif request.type is not OrderType.MARKET:
+        elif request.type not in (OrderType.MARKET, OrderType.TWAP):
             # A standing instruction is never unbounded: it rests at most the horizon.
             expires_at = self._clock() + self._limits.max_expiry_horizon
         coid = request.client_order_id
@@ -420,15 +475,16 @@ class OrderService:
             client_order_id=coid,
             trigger_price=request.trigger_price,
             trail_bps=request.trail_bps,
+            twap=twap,
             max_slippage_bps=cap,
         )
 
     def _check_type_fields(self, request: OrderRequest) -> None:
-        floored = request.type is OrderType.LIMIT or request.type.is_stop
+        floored = request.type in (OrderType.LIMIT, OrderType.TWAP) or request.type.is_stop
         if not floored and request.limit_price is not None:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,
-                "limitPrice is only for LIMIT and stop orders",
+                "limitPrice is only for LIMIT, TWAP and stop orders",
                 "limitPrice",
             )
         if request.type is OrderType.LIMIT and request.limit_price is None:
@@ -441,10 +497,11 @@ class OrderService:
                 "minLiquidity is only for SNIPER orders",
                 "minLiquidity",
             )
-        if request.type is OrderType.MARKET and request.expires_at is not None:
+        if request.type in (OrderType.MARKET, OrderType.TWAP) and request.expires_at is not None:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,
-                "expiresAt is only for resting orders (LIMIT, SNIPER and stops)",
+                "expiresAt is only for resting orders (LIMIT, SNIPER and stops); a TWAP ends "
+                "with its durationSeconds",
                 "expiresAt",
             )
         _check_stop_fields(request)
@@ -852,7 +909,12 @@ class OrderService:
         except Exception:  # never skip the queue for it
             log.exception("could not publish seq 1 of %d orders", len(ids), extra=about_many(ids))
         market = [QueuedOrder(o.id, o.user_id) for o in orders if o.type is OrderType.MARKET]
-        resting = [QueuedOrder(o.id, o.user_id) for o in orders if o.type is not OrderType.MARKET]
+        # A TWAP goes to neither: the TWAP scheduler reads the working ones from the store.
+        resting = [
+            QueuedOrder(o.id, o.user_id)
+            for o in orders
+            if o.type not in (OrderType.MARKET, OrderType.TWAP)
+        ]
         try:
             await self._enqueue(market)
             if resting:
@@ -1084,6 +1146,10 @@ class OrderService:
     ) -> dict[uuid.UUID, list[OrderEvent]]:
         """Return the events of orders the caller already read (and so owns), by order."""
         return await self._repo.events_of_orders(order_ids)
+
+    async def children_of(self, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Order]]:
+        """Return the slices of TWAP orders the caller already read (and so owns), by order."""
+        return await self._repo.children_of(parent_ids)
 
     async def order_events(
         self, user_id: str, order_id: str, after_seq: int

@@ -67,11 +67,22 @@ class LoopLag:
 
     async def admit(self, running: int) -> None:
         """Return when new work may start, ``running`` pieces of work being under way."""
-        if running < self.floor:
-            return
-        while self._task is not None and self._allowance <= 0:
-            await self._tick.wait()
+        while not self.try_admit(running):
+            await self.next_tick()
+
+    def try_admit(self, running: int) -> bool:
+        """Tell whether new work may start now (and count it if so), without waiting."""
+        if running < self.floor or self._task is None:
+            return True
+        if self._allowance <= 0:
+            return False
         self._allowance -= 1
+        return True
+
+    async def next_tick(self) -> None:
+        """Return after the next measurement (at once when not measuring)."""
+        if self._task is not None:
+            await self._tick.wait()
 
     def _record(self, late: float) -> None:
         self.lag += SMOOTHING * (late - self.lag)

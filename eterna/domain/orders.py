@@ -14,9 +14,11 @@ from eterna.domain.state_machine import next_status
 from eterna.domain.status import TERMINAL_STATUSES, OrderStatus, OrderType
 from eterna.domain.steps import (
     Built,
+    Completed,
     Confirmed,
     Failed,
     Fired,
+    Progressed,
     Rested,
     Retried,
     Routed,
@@ -35,10 +37,32 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "PlaceOrder",
+    "TwapPlan",
     "placed_event",
 ]
 
 DEFAULT_SLIPPAGE_BPS = 50
+# TWAP bounds (eterna.domain.twap).
+MAX_SLICES = 100
+MAX_DURATION_SECONDS = 7 * 24 * 3600
+MAX_JITTER_BPS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class TwapPlan:
+    """How a TWAP trades: ``slices`` slices over ``duration_seconds``, with a jitter."""
+
+    slices: int
+    duration_seconds: int
+    jitter_bps: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.slices <= MAX_SLICES:
+            raise ValueError(f"slices must be between 1 and {MAX_SLICES}")
+        if not 1 <= self.duration_seconds <= MAX_DURATION_SECONDS:
+            raise ValueError(f"durationSeconds must be between 1 and {MAX_DURATION_SECONDS}")
+        if not 0 <= self.jitter_bps <= MAX_JITTER_BPS:
+            raise ValueError(f"jitterBps must be between 0 and {MAX_JITTER_BPS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +82,9 @@ class PlaceOrder:
     client_order_id: str | None = None
     trigger_price: Decimal | None = None
     trail_bps: int | None = None
+    twap: TwapPlan | None = None  # TWAP
+    parent_id: uuid.UUID | None = None  # a TWAP's slice: its parent
+    slice_index: int | None = None  # a TWAP's slice: 0, 1, ...
     group_id: uuid.UUID | None = None  # a leg of an OCO group (eterna.domain.groups)
     # Adaptive slippage: the engine picks each attempt's tolerance up to this cap
     # (slippage_bps then holds the cap too).
@@ -84,6 +111,11 @@ class PlaceOrder:
             expires_at=self.expires_at,
             trigger_price=self.trigger_price,
             trail_bps=self.trail_bps,
+            twap=self.twap,
+            parent_id=self.parent_id,
+            slice_index=self.slice_index,
+            # A TWAP's first slice is due as soon as it is placed.
+            twap_next_at=now if self.twap is not None else None,
             group_id=self.group_id,
             max_slippage_bps=self.max_slippage_bps,
         )
@@ -123,6 +155,14 @@ class Order:
     trail_best: Decimal | None = None
     # When the trigger watcher last fired it (FIRE): a fired stop trades as a market order.
     fired_at: datetime | None = None
+    # TWAP: the plan; the next slice to place and when it is due; the slices finished as of
+    # its last event (eterna.domain.twap). A slice: its parent and index.
+    twap: TwapPlan | None = None
+    twap_next_slice: int = 0
+    twap_next_at: datetime | None = None
+    twap_reported: int = 0
+    parent_id: uuid.UUID | None = None
+    slice_index: int | None = None
     # The OCO group the order is a leg of: the first leg to fire cancels the other.
     group_id: uuid.UUID | None = None
     # Adaptive slippage (eterna.domain.slippage): each attempt's tolerance is chosen, up to it.
@@ -217,6 +257,22 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
         case Rested():
             on_order = {"token_out": _learned(order.token_out, step.token_out)}
             on_event = {"failure": step.failure}
+        case Progressed():
+            on_order = {
+                "twap_next_slice": step.next_slice,
+                "twap_next_at": step.next_at,
+                "twap_reported": step.reported,
+                "amount_out": step.amount_out,
+                "executed_price": step.executed_price,
+            }
+            on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
+        case Completed():
+            on_order = {
+                "twap_reported": step.reported,
+                "amount_out": step.amount_out,
+                "executed_price": step.executed_price,
+            }
+            on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
         case Fired():
             on_order = {
                 "token_out": _learned(order.token_out, step.token_out),

@@ -11,10 +11,25 @@ A route's shape follows from its legs, so it is never stored apart from them:
 - two_hop: ``tokenIn -> mid -> tokenOut``: first the legs spending ``tokenIn`` (one pool, or
   a split of that pair), then the legs spending ``mid``, which together spend exactly what
   the first hop pays out (their ``amountIn`` is what the router expects that to be). With
-  one pool per hop that is two legs.
+  one pool per hop that is two legs;
+- multi: several paths at once, each spending its own share of ``tokenIn``: direct legs
+  ``tokenIn -> tokenOut`` and, per hub, a two-hop path as above (its first hop's legs, then
+  the legs spending that hub). The paths share no pool.
 
 ``kind`` is written to JSON for readers and derived again on reading, so JSON written before
 the field existed reads back unchanged.
+
+Two costs are recorded, both in bps, rounded up:
+
+- ``price_impact_bps``: how far the fills fall below the pools' own spot prices, fee
+  excluded (how much the order moves the price it trades at; see
+  :mod:`eterna.routing.candidates`);
+- ``all_in_cost_bps``: how far the output falls below ``amountIn`` at the reference mid
+  price, everything included: fees, impact, and a worse price on the pools taken than on
+  the best one. The reference mid is the best spot price, fee excluded, of any path of the
+  pair the router saw (a direct pool, or the product of a hub path's two best spot
+  prices). None on routes and quotes recorded before it existed, or when no venue
+  reported a spot price.
 """
 
 from __future__ import annotations
@@ -31,6 +46,10 @@ def _token_json(token: Token) -> dict[str, Any]:
     return {"mint": token.mint, "symbol": token.symbol, "decimals": token.decimals}
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _token_from(data: dict[str, Any]) -> Token:
     return Token(mint=data["mint"], symbol=data["symbol"], decimals=int(data["decimals"]))
 
@@ -45,6 +64,7 @@ class Quote:
     amount_out: Decimal
     fee: Decimal
     price_impact_bps: int
+    all_in_cost_bps: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -55,6 +75,7 @@ class Quote:
             "amountOut": format_amount(self.amount_out),
             "fee": format_amount(self.fee),
             "priceImpactBps": self.price_impact_bps,
+            "allInCostBps": self.all_in_cost_bps,
         }
 
     @classmethod
@@ -67,6 +88,7 @@ class Quote:
             amount_out=Decimal(data["amountOut"]),
             fee=Decimal(data["fee"]),
             price_impact_bps=int(data["priceImpactBps"]),
+            all_in_cost_bps=_optional_int(data.get("allInCostBps")),
         )
 
 
@@ -114,6 +136,7 @@ class RouteKind(enum.StrEnum):
     SINGLE = "single"
     SPLIT = "split"
     TWO_HOP = "two_hop"
+    MULTI = "multi"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +150,7 @@ class Route:
     min_amount_out: Decimal
     price_impact_bps: int
     legs: tuple[RouteLeg, ...]
+    all_in_cost_bps: int | None = None
 
     @property
     def kind(self) -> RouteKind:
@@ -135,7 +159,11 @@ class Route:
             return RouteKind.SINGLE
         if all(leg.token_in == self.token_in for leg in self.legs):
             return RouteKind.SPLIT
-        return RouteKind.TWO_HOP
+        middles = {leg.token_out for leg in self.legs if leg.token_out != self.token_out}
+        direct = any(
+            leg.token_in == self.token_in and leg.token_out == self.token_out for leg in self.legs
+        )
+        return RouteKind.MULTI if direct or len(middles) > 1 else RouteKind.TWO_HOP
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -147,6 +175,7 @@ class Route:
             "amountOut": format_amount(self.amount_out),
             "minAmountOut": format_amount(self.min_amount_out),
             "priceImpactBps": self.price_impact_bps,
+            "allInCostBps": self.all_in_cost_bps,
             "legs": [leg.to_json() for leg in self.legs],
         }
 
@@ -161,4 +190,5 @@ class Route:
             min_amount_out=Decimal(data["minAmountOut"]),
             price_impact_bps=int(data["priceImpactBps"]),
             legs=tuple(RouteLeg.from_json(leg) for leg in data["legs"]),
+            all_in_cost_bps=_optional_int(data.get("allInCostBps")),
         )

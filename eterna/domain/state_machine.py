@@ -28,6 +28,8 @@ class Trigger(enum.Enum):
     FAIL = "FAIL"  # a permanent failure, or retries exhausted
     CANCEL = "CANCEL"  # the owner cancelled a resting order
     EXPIRE = "EXPIRE"  # expiresAt passed before the order fired
+    PROGRESS = "PROGRESS"  # a TWAP placed a slice, or some of its slices finished
+    COMPLETE = "COMPLETE"  # every slice of a TWAP finished and at least one filled
 
 
 TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
@@ -50,7 +52,14 @@ TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
         (S.WAITING, Trigger.FIRE): S.PENDING,
         (S.WAITING, Trigger.CANCEL): S.CANCELLED,
         (S.WAITING, Trigger.EXPIRE): S.EXPIRED,
+        # A TWAP fails when every one of its slices did.
         (S.WAITING, Trigger.FAIL): S.FAILED,
+        # A working TWAP rests in WAITING between slices; each slice it places and each
+        # batch of slices that finish is an event of its own, summarising its progress.
+        (S.WAITING, Trigger.PROGRESS): S.WAITING,
+        # A TWAP's slices are child orders: the parent never trades itself, it completes
+        # once every slice finished (some filled; partly filled when some did not).
+        (S.WAITING, Trigger.COMPLETE): S.CONFIRMED,
         (S.ROUTING, Trigger.BUILD): S.BUILDING,
         # The simulation before sending says a limit or sniper's transaction would miss its
         # floor: nothing was sent, and the standing order waits for its trigger again.

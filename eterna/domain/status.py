@@ -14,6 +14,8 @@ class OrderType(enum.Enum):
     STOP_LOSS = "STOP_LOSS"
     TAKE_PROFIT = "TAKE_PROFIT"
     TRAILING_STOP = "TRAILING_STOP"
+    # A parent that places MARKET child orders (slices) over time (see eterna.domain.twap).
+    TWAP = "TWAP"
 
     @property
     def is_stop(self) -> bool:

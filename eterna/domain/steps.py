@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -148,3 +149,31 @@ class Expired(Step):
     """The order's expiresAt passed before it fired."""
 
     trigger: ClassVar[Trigger] = Trigger.EXPIRE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progressed(Step):
+    """A TWAP placed a slice or saw slices finish: where it stands (eterna.domain.twap).
+
+    ``next_slice`` and ``next_at``: the slice to place next and when it is due (None once
+    every slice is placed); ``reported``: the slices finished as of this step;
+    ``amount_out`` and ``executed_price``: what the filled slices received so far, and at
+    what average price (None while none filled).
+    """
+
+    trigger: ClassVar[Trigger] = Trigger.PROGRESS
+    next_slice: int
+    next_at: datetime | None
+    reported: int
+    amount_out: Decimal | None = None
+    executed_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Completed(Step):
+    """Every slice of a TWAP finished and some filled: what they received, at what average."""
+
+    trigger: ClassVar[Trigger] = Trigger.COMPLETE
+    amount_out: Decimal
+    executed_price: Decimal
+    reported: int

@@ -55,6 +55,7 @@ from eterna.application.ratelimit import (
 from eterna.application.reconciler import Reconciler
 from eterna.application.service import OrderService, ServiceLimits
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
+from eterna.application.twap import TwapScheduler
 from eterna.core.clock import utcnow
 from eterna.core.loop_lag import LoopLag
 from eterna.domain.orders import OrderType
@@ -476,6 +477,8 @@ def _watcher_runner(
         queue=queue,
         clock=utcnow,
         intake=intake,
+        # TWAPs are scheduled by the watcher's single holder too (decision 0028).
+        twap=TwapScheduler(repo, publisher=publisher, queue=queue, clock=utcnow),
     )
     ttl_ms = settings.watcher_lock_ttl_ms
     if redis is None:

@@ -284,7 +284,7 @@ class Settings(BaseSettings):
         15, ge=0, description="most aliases in a GraphQL document, fragments expanded"
     )
     max_selections: int = Field(
-        1_000,
+        1_200,
         ge=10,
         description="most selections in a GraphQL document with its fragments expanded "
         "(fields, fragment spreads, inline fragments, variable references)",

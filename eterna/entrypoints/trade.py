@@ -64,6 +64,9 @@ def _order_input(args: argparse.Namespace) -> Json:
         "limitPrice": args.limit_price,
         "triggerPrice": args.trigger_price,
         "trailBps": args.trail_bps,
+        "slices": args.slices,
+        "durationSeconds": int(args.over.total_seconds()) if args.over is not None else None,
+        "jitterBps": args.jitter_bps,
         "minLiquidity": args.min_liquidity,
         "maxPriceImpactBps": args.max_price_impact_bps,
         "expiresAt": expires_at,
@@ -169,7 +172,7 @@ def _place_parser(orders: Any) -> None:
     place = _add(orders, "place", "place an order (and with --watch, follow it)", _place)
     place.add_argument(
         "type",
-        choices=["market", "limit", "sniper", "stop-loss", "take-profit", "trailing-stop"],
+        choices=["market", "limit", "sniper", "stop-loss", "take-profit", "trailing-stop", "twap"],
         type=str.lower,
         help="the order type",
     )
@@ -183,13 +186,22 @@ def _place_parser(orders: Any) -> None:
         metavar="BPS",
         help="1..5000: adaptive, each attempt's tolerance up to this (not with --slippage-bps)",
     )
-    place.add_argument("--limit-price", metavar="PRICE", help="limit: least TOKEN_OUT per 1 in")
+    place.add_argument(
+        "--limit-price", metavar="PRICE", help="limit, stops, twap slices: least TOKEN_OUT per 1 in"
+    )
     place.add_argument("--min-liquidity", metavar="AMOUNT", help="sniper: least pool depth")
     place.add_argument(
         "--trigger-price", metavar="PRICE", help="stop-loss, take-profit: TOKEN_OUT per 1 in"
     )
     place.add_argument(
         "--trail-bps", type=int, metavar="BPS", help="trailing-stop: 1..5000 below the best"
+    )
+    place.add_argument("--slices", type=int, metavar="N", help="twap: 1..100 slices")
+    place.add_argument(
+        "--over", type=duration, metavar="DURATION", help="twap: placed over e.g. 10m, 2h"
+    )
+    place.add_argument(
+        "--jitter-bps", type=int, metavar="BPS", help="twap: 0..5000 of the slice interval"
     )
     place.add_argument(
         "--max-price-impact-bps", type=int, metavar="BPS", help="refuse routes moving it more"

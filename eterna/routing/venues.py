@@ -6,6 +6,7 @@ import base64
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
 
 from eterna.domain.failures import FailureKind
@@ -18,6 +19,10 @@ class PoolQuote(NamedTuple):
 
     A named tuple rather than a frozen dataclass: a route quotes a ladder of amounts on every
     pool, dozens of these per order, and a tuple is built three times as fast.
+
+    ``spot`` is the pool's marginal price before the swap, fee excluded (base units of
+    tokenOut per base unit of tokenIn), when the venue knows it: the reference the all-in
+    cost of a route is measured against, and a bound on what any amount can pay.
     """
 
     venue: str
@@ -28,6 +33,7 @@ class PoolQuote(NamedTuple):
     amount_out: int
     fee: int
     price_impact_bps: int
+    spot: Fraction | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,6 +210,30 @@ def test_stops_placed_from_the_page_rest_with_their_trigger_trail_and_best_price
     assert _server_order(served, trailing, token)["status"] == "WAITING"
 
 
+def test_twap_placed_from_the_page_shows_its_slices_and_progress(
+    served: Served, page: Page
+) -> None:
+    token = served.token_for("twap-trader")
+    _open(page, f"{served.url}/#token={token}")
+    _place(
+        page,
+        "TWAP",
+        tokenIn="SOL",
+        tokenOut="USDC",
+        amountIn="0.3",
+        slices="3",
+        durationSeconds="2",
+    )
+    parent = _card(page, "TWAP")
+    _reaches(parent, "CONFIRMED")
+    expect(parent.locator(".terms")).to_contain_text("3 slices over 2 s")
+    expect(parent.locator(".terms")).to_contain_text("3 of 3 slices done (3 filled")
+    slices = page.locator('.order[data-type="MARKET"]')
+    expect(slices).to_have_count(3)
+    expect(slices.first.locator(".terms")).to_contain_text("of TWAP")
+    assert _server_order(served, parent, token)["status"] == "CONFIRMED"
+
+
 def test_sniper_order_for_a_mint_no_venue_lists_waits(served: Served, page: Page) -> None:
     mint = b58encode(secrets.token_bytes(32))
     token = served.token_for("sniper")

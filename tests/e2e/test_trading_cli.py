@@ -106,6 +106,21 @@ def test_stops_are_placed_with_their_trigger_or_trail_and_listed_by_type(
     assert any(row.startswith(order["id"]) for row in out.splitlines()), out
 
 
+def test_a_twap_is_placed_with_its_slices_and_watched_to_its_end(
+    env: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(
+        capsys,
+        "order", "place", "twap", "SOL", "USDC", "0.3", "--slices", "3", "--over", "2s",
+        "--jitter-bps", "100", "--watch", "--json",
+    )  # fmt: skip
+    assert status == 0, out
+    assert '"type": "TWAP"' in out  # the order, indented, then one line per step
+    steps = [json.loads(line) for line in out.splitlines() if line.startswith('{"')]
+    assert steps[-1]["status"] == "CONFIRMED", steps[-1]
+    assert any("slice 3 of 3 placed" in step["message"] for step in steps)
+
+
 def test_limit_order_rests_lists_cancels_and_its_watch_ends_cancelled(
     env: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -80,3 +80,55 @@ async def test_an_unreachable_redis_is_reported_as_unavailable(redis_prefix: str
             await TaskiqOrderQueue(broker).enqueue(_orders("alice", 1))
     finally:
         await client.aclose()
+
+
+class ClosedDoor:
+    """An admission whose door stays shut until opened."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def try_admit(self, running: int) -> bool:
+        return self.open or running == 0
+
+    async def next_tick(self) -> None:
+        await asyncio.sleep(0.005)
+
+
+@pytest.mark.parametrize("lanes_kind", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_a_closed_door_holds_back_busy_users_not_a_user_with_nothing_running(
+    lanes_kind: str, redis_prefix: str
+) -> None:
+    client = aioredis.from_url(REDIS_URL)
+    lanes = MemoryLanes() if lanes_kind == "memory" else RedisLanes(client, redis_prefix)
+    door = ClosedDoor()
+    broker = build_broker(lanes, admission=door)
+    await broker.startup()
+    try:
+        flood = _orders("flood", 30)
+        await TaskiqOrderQueue(broker).enqueue(flood)
+        messages = broker.listen()
+        first = await asyncio.wait_for(anext(messages), 5)  # nothing runs: the door lets it in
+        assert _order_of(broker, first) == flood[0]
+        # The flooder has an order running: the next waits for the door...
+        waiting = asyncio.ensure_future(anext(messages))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        # ...but a user with nothing running, queued meanwhile, is found and goes at once.
+        single = _orders("single", 2)
+        await TaskiqOrderQueue(broker).enqueue(single)
+        taken = await asyncio.wait_for(waiting, 5)
+        assert _order_of(broker, taken) == single[0]
+        # Its second order waits too, now that it has one running; acked, the next one goes.
+        second = asyncio.ensure_future(anext(messages))
+        await asyncio.sleep(0.1)
+        assert not second.done()
+        taken.ack()
+        assert _order_of(broker, await asyncio.wait_for(second, 5)) == single[1]
+        door.open = True
+        third = await asyncio.wait_for(anext(messages), 5)
+        assert _order_of(broker, third) == flood[1]
+        await messages.aclose()
+    finally:
+        await broker.shutdown()
+        await client.aclose()

@@ -44,8 +44,10 @@ class ModelVenue:
         """Quote every pool of this venue for the pair at each amount."""
         quotes = []
         for pool in self._market.pools(self._name):
-            if pool.direction(token_in.mint, token_out.mint) is None:
+            a_to_b = pool.direction(token_in.mint, token_out.mint)
+            if a_to_b is None:
                 continue
+            spot = pool.math.spot_price(a_to_b=a_to_b)
             answers = self._market.quote_amounts(pool.address, token_in.mint, amounts)
             for answer in answers:
                 if answer is None:
@@ -61,6 +63,7 @@ class ModelVenue:
                         amount_out=result.amount_out,
                         fee=result.fee,
                         price_impact_bps=impact,
+                        spot=spot,
                     )
                 )
         return quotes

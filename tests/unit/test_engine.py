@@ -22,7 +22,7 @@ from eterna.application.ports import take_step
 from eterna.domain import steps
 from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.failures import FailureKind
-from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder, TwapPlan
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.routing.router import Router
 from eterna.routing.venues import (
@@ -404,3 +404,14 @@ async def test_a_draining_engine_hands_orders_back_untouched(world: World) -> No
     assert engine.in_flight == []
     assert await engine.wait_idle(0.01)
     assert await world.statuses(order) == [OrderStatus.PENDING]
+
+
+async def test_a_twap_parent_delivered_to_a_worker_is_left_alone(world: World) -> None:
+    # The reconciler may queue a TWAP still PENDING (no scheduler looked at it yet): the
+    # parent never trades, its slices do.
+    order = await world.place(OrderType.TWAP, twap=TwapPlan(slices=2, duration_seconds=10))
+    done = await world.engine().execute(order.id, "alice")
+    assert done is not None
+    assert done.status is OrderStatus.PENDING
+    assert await world.statuses(order) == [OrderStatus.PENDING]
+    assert world.gateway.built == []

@@ -5,7 +5,7 @@ import pytest
 
 from eterna.domain.errors import NoRouteError, VenueUnavailableError
 from eterna.domain.routes import Route, RouteKind
-from eterna.domain.tokens import BONK, JUP, SOL, USDC, USDT, Token
+from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, Token
 from eterna.routing import candidates, split
 from eterna.routing.router import Router, min_amount_out
 from eterna.routing.venues import PoolQuote, VenueInfo
@@ -86,13 +86,19 @@ async def test_a_large_order_is_split_across_distinct_pools() -> None:
 async def test_venue_calls_stay_within_the_documented_bound() -> None:
     router = _router()
     venues, hubs = len(router.venues), 2
+    # Three venues, two hubs: 15 calls of candidates, 15 per refinement (3) and for the
+    # exact first hops, 6 for the exact second hops.
+    assert router.venue_call_bound(hubs) == venues * (1 + 2 * hubs) * 5 + venues * hubs == 81
+    assert Router(router.venues, refinements=-1).venue_call_bound(hubs) == 15
     for token_in, token_out, amount in (
         (SOL, USDC, Decimal(1)),
         (SOL, USDT, Decimal("1234.567891234")),
         (BONK, JUP, Decimal(10_000_000)),
+        (RAY, BONK, Decimal(4_000_000)),
+        (SOL, JUP, Decimal(60_000)),
     ):
         decision = await router.route(token_in, token_out, amount, slippage_bps=50)
-        assert 0 < decision.venue_calls <= venues * (1 + 2 * hubs)
+        assert 0 < decision.venue_calls <= router.venue_call_bound(hubs)
 
 
 async def test_a_down_venue_is_skipped_but_all_down_is_transient() -> None:

@@ -77,15 +77,19 @@ async def test_two_hop_wins_only_when_it_pays_more_than_every_direct_route(order
     _, router = _setup()
     decision = await _route(router, order)
     route = decision.route
-    direct = [_units_out(r) for r in decision.considered if r.kind is not RouteKind.TWO_HOP]
+    through_hubs = {RouteKind.TWO_HOP, RouteKind.MULTI}
+    direct = [_units_out(r) for r in decision.considered if r.kind not in through_hubs]
     direct += [q.amount_out for q in decision.pool_quotes]
     if not decision.pool_quotes:
-        assert route.kind is RouteKind.TWO_HOP
-    if route.kind is RouteKind.TWO_HOP:
+        assert route.kind in through_hubs
+    if route.kind in through_hubs:
+        # More legs win only by paying more; a hub path or a mix of paths alike.
         assert all(_units_out(route) > out for out in direct)
-        assert route.legs[0].token_out in {SOL, USDC}
+        middles = {leg.token_out for leg in route.legs} - {route.token_out}
+        assert middles
+        assert middles <= {SOL, USDC}
     else:
-        hops = [_units_out(r) for r in decision.considered if r.kind is RouteKind.TWO_HOP]
+        hops = [_units_out(r) for r in decision.considered if r.kind in through_hubs]
         assert all(out <= _units_out(route) for out in hops)
 
 
@@ -127,19 +131,22 @@ async def test_legs_add_up_to_the_input_and_never_reuse_a_pool(order: Order) -> 
     legs = route.legs
     assert len({leg.pool for leg in legs}) == len(legs)
     assert all(leg.amount_in > 0 and leg.amount_out > 0 for leg in legs)
+    # Every hop is one pool or a split of its pair. The legs spending tokenIn spend exactly
+    # the route's input, those paying tokenOut pay exactly its output, and the legs spending
+    # a hub come after those paying it and spend exactly what they paid.
+    assert sum(leg.amount_in for leg in legs if leg.token_in == route.token_in) == route.amount_in
+    assert all(leg.token_in == route.token_in or leg.token_out == route.token_out for leg in legs)
+    paid_out = sum(leg.amount_out for leg in legs if leg.token_out == route.token_out)
+    assert paid_out == route.amount_out
+    for hub in {leg.token_out for leg in legs} - {route.token_out}:
+        paying = [i for i, leg in enumerate(legs) if leg.token_out == hub]
+        spending = [i for i, leg in enumerate(legs) if leg.token_in == hub]
+        assert spending
+        assert max(paying) < min(spending)
+        paid = sum(legs[i].amount_out for i in paying)
+        assert sum(legs[i].amount_in for i in spending) == paid
     if route.kind is RouteKind.TWO_HOP:
-        # Each hop is one pool or a split of its pair; the second spends what the first paid.
-        first = [leg for leg in legs if leg.token_in == route.token_in]
-        second = [leg for leg in legs if leg.token_in != route.token_in]
-        assert legs == (*first, *second)
-        assert {leg.token_out for leg in first} == {leg.token_in for leg in second}
-        assert {leg.token_out for leg in second} == {route.token_out}
-        assert sum(leg.amount_in for leg in first) == route.amount_in
-        assert sum(leg.amount_in for leg in second) == sum(leg.amount_out for leg in first)
-        assert sum(leg.amount_out for leg in second) == route.amount_out
-    else:
-        assert sum(leg.amount_in for leg in legs) == route.amount_in
-        assert sum(leg.amount_out for leg in legs) == route.amount_out
+        assert len({leg.token_out for leg in legs}) == 2
 
 
 @PROPERTIES

@@ -15,7 +15,7 @@ from eterna.application.ratelimit import InMemoryRateLimiter, RateLimit, RateLim
 from eterna.application.service import OrderRequest, OrderService, ServiceLimits
 from eterna.domain import steps
 from eterna.domain.errors import RejectedError, RejectionCode
-from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, TwapPlan
 from eterna.domain.tokens import SOL, USDC, TokenRegistry
 from eterna.routing.router import Router
 from models.memory import MemoryOrderStore
@@ -212,3 +212,31 @@ async def test_an_expiry_refusal_suggests_a_time_that_would_be_accepted(
     suggested = datetime.fromisoformat(refused.message.rpartition("e.g. ")[2])
     (accepted,) = placed(await service.place("alice", [replace(LIMIT, expires_at=suggested)]))
     assert accepted.expires_at == suggested
+
+
+async def test_a_twap_is_stored_with_its_plan_and_sent_to_neither_queue(world: World) -> None:
+    twap = replace(MARKET, type=OrderType.TWAP, slices=3, duration_seconds=60, jitter_bps=500)
+    service = world.service()
+    (order,) = placed(await service.place("alice", [twap]))
+    assert await service.settle(1)
+    assert order.twap == TwapPlan(slices=3, duration_seconds=60, jitter_bps=500)
+    assert (order.twap_next_slice, order.twap_next_at, order.expires_at) == (0, T0, None)
+    assert [e.order_id for e in world.out.published] == [order.id]
+    assert world.out.queued == world.out.taken_in == []  # the TWAP scheduler reads the store
+
+
+async def test_twap_fields_are_checked_and_named(world: World) -> None:
+    service = world.service()
+    twap = replace(MARKET, type=OrderType.TWAP, slices=3, duration_seconds=60)
+    cases = [
+        (replace(twap, slices=None), "slices"),
+        (replace(twap, duration_seconds=604_801), "durationSeconds"),
+        (replace(twap, jitter_bps=-1), "jitterBps"),
+        (replace(MARKET, jitter_bps=10), "jitterBps"),
+        (replace(twap, amount_in=Decimal("0.000000002")), "amountIn"),
+        (replace(LIMIT, slices=2), "slices"),
+    ]
+    results = await service.place("alice", [c for c, _ in cases])
+    for (_, field_name), result in zip(cases, results, strict=True):
+        assert isinstance(result, RejectedError), result
+        assert result.field == field_name

@@ -17,8 +17,9 @@ from eterna.application.events.hub import EventHub
 from eterna.application.ports import QueuedOrder
 from eterna.application.triggers.pretrade import Go, PreTrade, Rest
 from eterna.application.triggers.watcher import TriggerWatcher, WatcherConfig
+from eterna.application.twap import TwapScheduler
 from eterna.domain import steps
-from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType
+from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, TwapPlan
 from eterna.domain.tokens import SOL, USDC, Token
 from eterna.domain.triggers import MarketUpdate, PoolState, limit_floor, liquidity_in
 from eterna.routing.router import Router
@@ -596,3 +597,40 @@ async def test_pretrade_raises_min_amount_out_to_the_limit_floor_or_rests_below_
     assert loose_verdict.decision.route.min_amount_out == Decimal("149.25")  # 50 bps slippage
     assert isinstance(above_verdict, Rest)
     assert "below the limit 150.01" in above_verdict.message
+
+
+# -- TWAP orders ----------------------------------------------------------------------------
+
+
+async def test_a_working_twap_runs_its_scheduler_in_the_watcher_and_never_enters_the_book(
+    world: World,
+) -> None:
+    world.price("150")
+    twap = world.repo.rest(
+        type=OrderType.TWAP,
+        twap=TwapPlan(slices=2, duration_seconds=3600),
+        twap_next_at=now() - timedelta(seconds=1),  # its first slice is due
+    )
+    scheduler = TwapScheduler(world.repo, publisher=world.out, queue=world.out, clock=now)
+    watcher_with_twap = TriggerWatcher(
+        world.repo,
+        world.router,
+        world.market,
+        WatcherConfig(),
+        hub=world.hub,
+        publisher=world.out,
+        queue=world.out,
+        clock=now,
+        twap=scheduler,
+    )
+    async with running(watcher_with_twap):
+        await until(lambda: len(world.out.queued) == 1)  # slice 0, queued for a worker
+        world.move()  # a market update concerns no TWAP
+        await quiet()
+        assert twap.id not in watcher_with_twap.book
+    (child,) = (await world.repo.children_of([twap.id]))[twap.id]
+    assert world.out.queued == [child.id]
+    assert (child.type, child.slice_index, child.amount_in) == (OrderType.MARKET, 0, Decimal("0.5"))
+    parent = await world.repo.get(twap.id)
+    assert parent is not None
+    assert (parent.status, parent.twap_next_slice) == (OrderStatus.WAITING, 1)

@@ -55,6 +55,7 @@ def quote_snapshot(
             amount_out=result.amount_out,
             fee=result.fee,
             price_impact_bps=impact_bps(spot, result),
+            spot=spot,
         )
         for result in results
         if result is not None

@@ -118,7 +118,10 @@ class PreTrade:
 
     async def _check(self, order: Order, now: datetime) -> Verdict:
         if order.type is OrderType.MARKET:
-            return Go(await self._route(order, order.token_out), "")
+            decision = await self._route(order, order.token_out)
+            if order.limit_price is None:
+                return Go(decision, "")
+            return _floored(order, decision, "", {})  # a TWAP's slice with a limit
         if order.expires_at is not None and now >= order.expires_at:
             return Expired(f"expired at {order.expires_at.isoformat()} before it could trade")
         if order.type is OrderType.SNIPER:
@@ -153,20 +156,7 @@ class PreTrade:
         else:
             details = {"price": shown}
         note = f"; {_stop_name(order)} trading at {shown} {pair}"
-        limit = order.limit_price
-        if limit is None:
-            return Go(decision, note, details)
-        floor = limit_floor(order.amount_in, limit, order.token_out)
-        details["limitPrice"] = format_amount(limit)
-        if route.amount_out < floor:
-            return Refuse(
-                f"the best route pays {shown} {pair}, below the limitPrice {limit}: nothing sent",
-                FailureKind.BELOW_LIMIT_PRICE,
-                details,
-            )
-        if floor > route.min_amount_out:
-            decision = replace(decision, route=replace(route, min_amount_out=floor))
-        return Go(decision, note, details)
+        return _floored(order, decision, note, details)
 
     async def _limit(self, order: Order) -> Verdict:
         limit = order.limit_price
@@ -230,6 +220,33 @@ class PreTrade:
             slippage_bps=order.slippage_bps,
             max_price_impact_bps=order.max_price_impact_bps,
         )
+
+
+def _floored(
+    order: Order, decision: RoutingDecision, note: str, details: dict[str, Any]
+) -> Verdict:
+    """Trade at or above the order's ``limitPrice`` floor, if it has one; refuse below it.
+
+    A fired stop, and a TWAP's slice whose parent has a limit: a fresh quote below the floor
+    fails the order BELOW_LIMIT_PRICE with nothing sent (a TWAP's slice is then skipped).
+    """
+    limit = order.limit_price
+    if limit is None:
+        return Go(decision, note, details)
+    route = decision.route
+    floor = limit_floor(order.amount_in, limit, order.token_out)
+    details = {**details, "limitPrice": format_amount(limit)}
+    if route.amount_out < floor:
+        shown = format_amount(price_of(order.amount_in, route.amount_out))
+        pair = f"{order.token_out.label} per {order.token_in.label}"
+        return Refuse(
+            f"the best route pays {shown} {pair}, below the limitPrice {limit}: nothing sent",
+            FailureKind.BELOW_LIMIT_PRICE,
+            details,
+        )
+    if floor > route.min_amount_out:
+        decision = replace(decision, route=replace(route, min_amount_out=floor))
+    return Go(decision, note, details)
 
 
 def _stop_name(order: Order) -> str:

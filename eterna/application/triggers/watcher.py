@@ -62,6 +62,7 @@ from eterna.application.ports import (
 )
 from eterna.application.triggers.checks import Cause, Firing, TriggerChecks
 from eterna.application.triggers.pretrade import Expired, PreTrade, Rest
+from eterna.application.twap import TwapScheduler
 from eterna.core.logs import about
 from eterna.domain import steps
 from eterna.domain.errors import EternaError, LeaseLostError
@@ -105,8 +106,10 @@ class TriggerWatcher:
         queue: OrderQueue,
         clock: Callable[[], datetime],
         intake: Intake | None = None,
+        twap: TwapScheduler | None = None,
     ) -> None:
         self._repo = repo
+        self._twap = twap
         self._intake = intake
         self._pretrade = PreTrade(router, market)
         self._checks = TriggerChecks(router, market, concurrency=config.confirm_concurrency)
@@ -141,6 +144,8 @@ class TriggerWatcher:
                 group.create_task(self._evaluate(), name="watcher-evaluate")
                 if self._intake is not None:
                     group.create_task(self._follow_intake(self._intake), name="watcher-intake")
+                if self._twap is not None:  # TWAPs are scheduled by the same single holder
+                    group.create_task(self._twap.run(), name="watcher-twap")
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -155,8 +160,11 @@ class TriggerWatcher:
         """Index the order; with a cause, check its pair or mint on the next pass.
 
         A trailing stop keeps the higher of its best prices here and in the order read
-        (a raise may not be stored yet): its trigger never moves down.
+        (a raise may not be stored yet): its trigger never moves down. A working TWAP rests
+        in WAITING too, but has no trigger: its scheduler drives it.
         """
+        if order.type is OrderType.TWAP:
+            return
         held = self.book.trail_best(order.id)
         if held is not None and (order.trail_best is None or order.trail_best < held):
             order = replace(order, trail_best=held)

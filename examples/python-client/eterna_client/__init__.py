@@ -120,6 +120,13 @@ from .place_trailing_stop_order import (
     PlaceTrailingStopOrderPlaceOrderOrderPlacedOrder,
     PlaceTrailingStopOrderPlaceOrderOrderRejected,
 )
+from .place_twap_order import (
+    PlaceTwapOrder,
+    PlaceTwapOrderPlaceOrderOrderPlaced,
+    PlaceTwapOrderPlaceOrderOrderPlacedOrder,
+    PlaceTwapOrderPlaceOrderOrderPlacedOrderTwap,
+    PlaceTwapOrderPlaceOrderOrderRejected,
+)
 from .quote import (
     Quote,
     QuoteQuoteQuoteRejected,
@@ -130,6 +137,13 @@ from .quote import (
 from .resume_trading import ResumeTrading, ResumeTradingResumeTrading
 from .tokens import Tokens, TokensTokens
 from .trading_pauses import TradingPauses, TradingPausesTradingPauses
+from .twap_progress import (
+    TwapProgress,
+    TwapProgressOrder,
+    TwapProgressOrderChildren,
+    TwapProgressOrderProgress,
+    TwapProgressOrderTwap,
+)
 from .venues import Venues, VenuesVenues
 
 __all__ = [
@@ -230,6 +244,11 @@ __all__ = [
     "PlaceTrailingStopOrderPlaceOrderOrderPlaced",
     "PlaceTrailingStopOrderPlaceOrderOrderPlacedOrder",
     "PlaceTrailingStopOrderPlaceOrderOrderRejected",
+    "PlaceTwapOrder",
+    "PlaceTwapOrderPlaceOrderOrderPlaced",
+    "PlaceTwapOrderPlaceOrderOrderPlacedOrder",
+    "PlaceTwapOrderPlaceOrderOrderPlacedOrderTwap",
+    "PlaceTwapOrderPlaceOrderOrderRejected",
     "Quote",
     "QuoteFields",
     "QuoteQuoteQuoteRejected",
@@ -249,6 +268,11 @@ __all__ = [
     "TokensTokens",
     "TradingPauses",
     "TradingPausesTradingPauses",
+    "TwapProgress",
+    "TwapProgressOrder",
+    "TwapProgressOrderChildren",
+    "TwapProgressOrderProgress",
+    "TwapProgressOrderTwap",
     "Upload",
     "Venues",
     "VenuesVenues",

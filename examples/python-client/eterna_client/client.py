@@ -28,10 +28,12 @@ from .place_sniper_order import PlaceSniperOrder
 from .place_stop_loss_order import PlaceStopLossOrder
 from .place_take_profit_order import PlaceTakeProfitOrder
 from .place_trailing_stop_order import PlaceTrailingStopOrder
+from .place_twap_order import PlaceTwapOrder
 from .quote import Quote
 from .resume_trading import ResumeTrading
 from .tokens import Tokens
 from .trading_pauses import TradingPauses
+from .twap_progress import TwapProgress
 from .venues import Venues
 
 
@@ -1578,6 +1580,73 @@ class EternaClient(AsyncBaseClient):
         data = self.get_data(response)
         return PlaceTrailingStopOrder.model_validate(data)
 
+    async def place_twap_order(
+        self,
+        token_in: str,
+        token_out: str,
+        amount_in: Decimal,
+        slices: int,
+        duration_seconds: int,
+        jitter_bps: Union[Optional[int], UnsetType] = UNSET,
+        limit_price: Union[Optional[Decimal], UnsetType] = UNSET,
+        slippage_bps: Union[Optional[int], UnsetType] = UNSET,
+        client_order_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PlaceTwapOrder:
+        query = gql("""
+            mutation PlaceTwapOrder($tokenIn: String!, $tokenOut: String!, $amountIn: Decimal!, $slices: Int!, $durationSeconds: Int!, $jitterBps: Int, $limitPrice: Decimal, $slippageBps: Int, $clientOrderId: String) {
+              placeOrder(
+                input: {type: TWAP, tokenIn: $tokenIn, tokenOut: $tokenOut, amountIn: $amountIn, slices: $slices, durationSeconds: $durationSeconds, jitterBps: $jitterBps, limitPrice: $limitPrice, slippageBps: $slippageBps, clientOrderId: $clientOrderId}
+              ) {
+                __typename
+                ... on OrderPlaced {
+                  order {
+                    id
+                    clientOrderId
+                    type
+                    status
+                    amountIn
+                    limitPrice
+                    twap {
+                      slices
+                      durationSeconds
+                      jitterBps
+                      nextSliceIndex
+                      nextSliceAt
+                    }
+                    createdAt
+                  }
+                }
+                ... on OrderRejected {
+                  ...RejectionFields
+                }
+              }
+            }
+
+            fragment RejectionFields on OrderRejected {
+              code
+              message
+              field
+              retryAfterSeconds
+            }
+            """)
+        variables: dict[str, object] = {
+            "tokenIn": token_in,
+            "tokenOut": token_out,
+            "amountIn": amount_in,
+            "slices": slices,
+            "durationSeconds": duration_seconds,
+            "jitterBps": jitter_bps,
+            "limitPrice": limit_price,
+            "slippageBps": slippage_bps,
+            "clientOrderId": client_order_id,
+        }
+        response = await self.execute(
+            query=query, operation_name="PlaceTwapOrder", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PlaceTwapOrder.model_validate(data)
+
     async def quote(
         self,
         token_in: str,
@@ -1676,6 +1745,53 @@ class EternaClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return Tokens.model_validate(data)
+
+    async def twap_progress(self, id: str, **kwargs: Any) -> TwapProgress:
+        query = gql("""
+            query TwapProgress($id: ID!) {
+              order(id: $id) {
+                id
+                status
+                amountIn
+                amountOut
+                executedPrice
+                twap {
+                  slices
+                  durationSeconds
+                  jitterBps
+                  nextSliceIndex
+                  nextSliceAt
+                }
+                progress {
+                  slices
+                  slicesPlaced
+                  slicesDone
+                  slicesFilled
+                  slicesFailed
+                  slicesRemaining
+                  filledAmountIn
+                  amountOut
+                  averagePrice
+                }
+                children {
+                  id
+                  sliceIndex
+                  status
+                  amountIn
+                  amountOut
+                  executedPrice
+                  failureReason
+                  createdAt
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="TwapProgress", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return TwapProgress.model_validate(data)
 
     async def venues(self, **kwargs: Any) -> Venues:
         query = gql("""

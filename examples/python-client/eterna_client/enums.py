@@ -33,6 +33,7 @@ class OrderType(str, Enum):
     STOP_LOSS = "STOP_LOSS"
     TAKE_PROFIT = "TAKE_PROFIT"
     TRAILING_STOP = "TRAILING_STOP"
+    TWAP = "TWAP"
 
 
 class RejectionCode(str, Enum):

@@ -19,7 +19,7 @@ class OrderInput(BaseModel):
     """An order to place."""
 
     type_: OrderType = Field(alias="type")
-    "MARKET, LIMIT or SNIPER."
+    "MARKET, LIMIT, SNIPER, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP or TWAP."
     token_in: str = Field(alias="tokenIn")
     'Symbol ("SOL") or mint address.'
     token_out: str = Field(alias="tokenOut")
@@ -31,11 +31,17 @@ class OrderInput(BaseModel):
     max_slippage_bps: Optional[int] = Field(alias="maxSlippageBps", default=None)
     "Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps."
     limit_price: Optional[Decimal] = Field(alias="limitPrice", default=None)
-    "LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice."
+    "LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. TWAP: optional floor of every slice (a slice whose best route pays less is skipped, nothing sent)."
     trigger_price: Optional[Decimal] = Field(alias="triggerPrice", default=None)
     "STOP_LOSS (required): fire when the best route for the whole amountIn pays this many tokenOut per 1 tokenIn or less. TAKE_PROFIT (required): fire when it pays this or more. Positive, at most 18 decimals."
     trail_bps: Optional[int] = Field(alias="trailBps", default=None)
     "TRAILING_STOP (required), 1..5000: fire when the best route for the whole amountIn pays this many bps below the best price it paid since placement."
+    slices: Optional[int] = None
+    "TWAP (required), 1..100: how many slices amountIn is cut into (exactly, to the base unit; the last slice takes the remainder)."
+    duration_seconds: Optional[int] = Field(alias="durationSeconds", default=None)
+    "TWAP (required), 1..604800: the slices are placed over this many seconds, slice k at k x durationSeconds / slices after placement."
+    jitter_bps: Optional[int] = Field(alias="jitterBps", default=None)
+    "TWAP (optional), 0..5000: move each slice's time by up to this share of the interval between slices, either way (default 0)."
     min_liquidity: Optional[Decimal] = Field(alias="minLiquidity", default=None)
     "SNIPER: optional filter, in tokenIn units."
     max_price_impact_bps: Optional[int] = Field(alias="maxPriceImpactBps", default=None)

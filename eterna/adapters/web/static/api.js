@@ -4,6 +4,8 @@ const TOKEN_FIELDS = "mint symbol decimals";
 
 export const ORDER_FIELDS = `id type status clientOrderId amountIn slippageBps limitPrice
   triggerPrice trailBps bestPrice expiresAt createdAt amountOut executedPrice txSignature failureReason
+  parentId sliceIndex twap { slices durationSeconds nextSliceAt }
+  progress { slicesPlaced slicesDone slicesFilled averagePrice }
   groupId tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
 
 export const EVENT_FIELDS = `orderId seq status at attempt message error txSignature amountOut

@@ -83,6 +83,13 @@ function terms(order) {
     const best = order.bestPrice ? `, best so far ${order.bestPrice} ${per}` : "";
     list.unshift(`trails ${order.trailBps} bps${best}`);
   }
+  if (order.twap) {
+    const done = order.progress;
+    const average = done?.averagePrice ? `, ${done.averagePrice} ${per} on average` : "";
+    if (done) list.unshift(`${done.slicesDone} of ${order.twap.slices} slices done (${done.slicesFilled} filled${average})`);
+    list.unshift(`${order.twap.slices} slices over ${order.twap.durationSeconds} s`);
+  }
+  if (order.parentId) list.unshift(`slice ${order.sliceIndex + 1} of TWAP ${order.parentId.slice(0, 8)}`);
   if (order.type === "SNIPER" && !order.tokenOut.symbol) list.unshift(`waits for mint ${order.tokenOut.mint}`);
   if (order.expiresAt) list.push(`expires ${dateTime(order.expiresAt)}`);
   return list;

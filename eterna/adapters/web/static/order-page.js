@@ -112,7 +112,8 @@ class Session {
 // -- the form -----------------------------------------------------------------------------
 
 const FIELDS = ["tokenIn", "tokenOut", "tokenOutMint", "amountIn", "slippageBps", "limitPrice",
-  "triggerPrice", "trailBps", "minLiquidity", "maxPriceImpactBps", "expiresAt"];
+  "triggerPrice", "trailBps", "minLiquidity", "maxPriceImpactBps", "expiresAt", "slices",
+  "durationSeconds", "jitterBps"];
 const STOPS = ["STOP_LOSS", "TAKE_PROFIT", "TRAILING_STOP"];
 
 /** A problem the page finds before sending, shown like the server's rejections. */
@@ -154,7 +155,7 @@ function readForm() {
   if (!input.amountIn) throw new FormProblem("amountIn", "amountIn is required");
   const slippage = whole("slippageBps");
   if (slippage !== null) input.slippageBps = slippage;
-  const floored = type === "LIMIT" || STOPS.includes(type);
+  const floored = type === "LIMIT" || type === "TWAP" || STOPS.includes(type);
   if (floored && text("limitPrice")) input.limitPrice = text("limitPrice");
   if ((type === "STOP_LOSS" || type === "TAKE_PROFIT") && text("triggerPrice")) {
     input.triggerPrice = text("triggerPrice");
@@ -168,7 +169,13 @@ function readForm() {
     const impact = whole("maxPriceImpactBps");
     if (impact !== null) input.maxPriceImpactBps = impact;
   }
-  if (type !== "MARKET" && text("expiresAt")) {
+  if (type === "TWAP") {
+    for (const id of ["slices", "durationSeconds", "jitterBps"]) {
+      const value = whole(id);
+      if (value !== null) input[id] = value;
+    }
+  }
+  if (type !== "MARKET" && type !== "TWAP" && text("expiresAt")) {
     const at = new Date(text("expiresAt"));
     if (Number.isNaN(at.getTime())) throw new FormProblem("expiresAt", "expiresAt is not a date");
     input.expiresAt = at.toISOString();

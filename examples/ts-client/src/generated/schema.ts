@@ -51,7 +51,7 @@ export type CancelRejected = {
 
 /** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, BELOW_LIMIT_PRICE, INTERNAL, SIMULATION_FAILED, UNSUPPORTED_TOKEN: permanent. SLIPPAGE and INSUFFICIENT_LIQUIDITY may also come from the simulation before a send: then nothing was sent. */
 export type FailureKind =
-  /** A fired stop's best route paid less than its limitPrice: nothing was sent. */
+  /** A fired stop's (or a TWAP slice's) best route paid less than its limitPrice: nothing was sent. */
   | 'BELOW_LIMIT_PRICE'
   /** The transaction's blockhash expired before it landed; retried. */
   | 'BLOCKHASH_EXPIRED'
@@ -169,6 +169,8 @@ export type Order = {
   attempts: Scalars['Int']['output'];
   /** TRAILING_STOP: the best price its whole amount could get since placement (it fires at trailBps below it); null until the watcher first priced it. */
   bestPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** TWAP: its slices placed so far (MARKET child orders), by index; empty for every other order. */
+  children: Array<Order>;
   /** Your idempotency key, when you gave one. */
   clientOrderId?: Maybe<Scalars['String']['output']>;
   /** When the order was placed (UTC). */
@@ -191,10 +193,18 @@ export type Order = {
   limitPrice?: Maybe<Scalars['Decimal']['output']>;
   /** Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say what was chosen and why. */
   maxSlippageBps?: Maybe<Scalars['Int']['output']>;
+  /** A TWAP's slice: the TWAP order it belongs to. */
+  parent?: Maybe<Order>;
+  /** A TWAP's slice: the TWAP order it belongs to. */
+  parentId?: Maybe<Scalars['ID']['output']>;
+  /** TWAP: where it stands now, summed over its slices (also after a cancel, while slices placed before it finish); null for every other order. */
+  progress?: Maybe<TwapProgress>;
   /** The chosen route, once ROUTING has happened. */
   route?: Maybe<Route>;
   /** Dry run: the order ended CONFIRMED with its simulation's fill (amountOut, executedPrice); no transaction was sent. */
   simulated: Scalars['Boolean']['output'];
+  /** A TWAP's slice: its index, 0-based. */
+  sliceIndex?: Maybe<Scalars['Int']['output']>;
   /** Slippage allowed below the route's expected output, in bps; with maxSlippageBps the cap. */
   slippageBps: Scalars['Int']['output'];
   /** Where the order is now. */
@@ -207,6 +217,8 @@ export type Order = {
   trailBps?: Maybe<Scalars['Int']['output']>;
   /** STOP_LOSS, TAKE_PROFIT: the trigger, tokenOut per 1 tokenIn. */
   triggerPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** TWAP: its slices and their schedule. */
+  twap?: Maybe<Twap>;
   /** SUBMITTED, CONFIRMED: the transaction's signature. */
   txSignature?: Maybe<Scalars['String']['output']>;
   /** What the order waits for before it swaps. */
@@ -263,6 +275,8 @@ export type OrderEvent = {
   message: Scalars['String']['output'];
   /** The order this step belongs to. */
   orderId: Scalars['ID']['output'];
+  /** A TWAP's steps (a slice placed, slices finished, the end): where it stood then. */
+  progress?: Maybe<TwapProgress>;
   /** ROUTING: every venue's best quote. */
   quotes?: Maybe<Array<Quote>>;
   /** ROUTING: the chosen route. */
@@ -316,9 +330,13 @@ export type OrderInput = {
   amountIn: Scalars['Decimal']['input'];
   /** Idempotency key, unique per user: placing it again returns the same order. */
   clientOrderId?: InputMaybe<Scalars['String']['input']>;
+  /** TWAP (required), 1..604800: the slices are placed over this many seconds, slice k at k x durationSeconds / slices after placement. */
+  durationSeconds?: InputMaybe<Scalars['Int']['input']>;
   /** LIMIT, SNIPER and stops: when the order stops resting, at most the server's horizon ahead (30 days by default); unset, it expires at the horizon. */
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. */
+  /** TWAP (optional), 0..5000: move each slice's time by up to this share of the interval between slices, either way (default 0). */
+  jitterBps?: InputMaybe<Scalars['Int']['input']>;
+  /** LIMIT: minimum tokenOut per 1 tokenIn. STOP_LOSS, TAKE_PROFIT, TRAILING_STOP: optional floor once fired (a fill below it fails BELOW_LIMIT_PRICE, nothing swapped); for STOP_LOSS and TAKE_PROFIT at most triggerPrice. TWAP: optional floor of every slice (a slice whose best route pays less is skipped, nothing sent). */
   limitPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Refuse routes that move the price more than this. */
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
@@ -326,6 +344,8 @@ export type OrderInput = {
   maxSlippageBps?: InputMaybe<Scalars['Int']['input']>;
   /** SNIPER: optional filter, in tokenIn units. */
   minLiquidity?: InputMaybe<Scalars['Decimal']['input']>;
+  /** TWAP (required), 1..100: how many slices amountIn is cut into (exactly, to the base unit; the last slice takes the remainder). */
+  slices?: InputMaybe<Scalars['Int']['input']>;
   /** A fixed tolerance below the route's expected output, 1..5000, default 50. Not with maxSlippageBps. */
   slippageBps?: InputMaybe<Scalars['Int']['input']>;
   /** Symbol ("SOL") or mint address. */
@@ -336,7 +356,7 @@ export type OrderInput = {
   trailBps?: InputMaybe<Scalars['Int']['input']>;
   /** STOP_LOSS (required): fire when the best route for the whole amountIn pays this many tokenOut per 1 tokenIn or less. TAKE_PROFIT (required): fire when it pays this or more. Positive, at most 18 decimals. */
   triggerPrice?: InputMaybe<Scalars['Decimal']['input']>;
-  /** MARKET, LIMIT or SNIPER. */
+  /** MARKET, LIMIT, SNIPER, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP or TWAP. */
   type: OrderType;
 };
 
@@ -378,7 +398,7 @@ export type OrderStatus =
   | 'ROUTING'
   /** The transaction was sent; waiting for its confirmation. */
   | 'SUBMITTED'
-  /** A LIMIT, SNIPER or stop order resting until its condition holds. */
+  /** A LIMIT, SNIPER or stop order resting until its condition holds; a TWAP working through its slices. */
   | 'WAITING';
 
 /** What an order waits for before it swaps. */
@@ -394,7 +414,9 @@ export type OrderType =
   /** Rest until the best route for the whole amount pays triggerPrice or more, then sell as a market order (not below limitPrice, if set). */
   | 'TAKE_PROFIT'
   /** Rest until the best route for the whole amount pays trailBps below the best price it paid since placement, then sell as a market order. */
-  | 'TRAILING_STOP';
+  | 'TRAILING_STOP'
+  /** Cut amountIn into slices placed as MARKET child orders over durationSeconds (each not below limitPrice, if set); the order completes when every slice finished. */
+  | 'TWAP';
 
 /** Relay page information. */
 export type PageInfo = {
@@ -493,6 +515,8 @@ export type QueryQuoteArgs = {
 /** The best a single pool of one venue pays for the whole amount. */
 export type Quote = {
   __typename?: 'Quote';
+  /** Shortfall of amountOut below the whole amount at the reference mid price (the best spot price, fee excluded, of any path of the pair), in bps: fees, impact and a worse price than the best pool's. Null when no venue gave a spot price. */
+  allInCostBps?: Maybe<Scalars['Int']['output']>;
   /** Output in tokenOut units, after fees. */
   amountOut: Scalars['Decimal']['output'];
   /** Fee in tokenIn units. */
@@ -559,15 +583,17 @@ export type RejectionCode =
 /** The path the router chose and the floor slippage allows. */
 export type Route = {
   __typename?: 'Route';
+  /** Shortfall of amountOut below amountIn at the reference mid price (the best spot price, fee excluded, of any path of the pair when routed), in bps: fees, impact and a worse price than the best pool's, all in. Null on routes recorded before it existed, or when no venue gave a spot price. */
+  allInCostBps?: Maybe<Scalars['Int']['output']>;
   /** Input of the whole route, in the order's tokenIn units. */
   amountIn: Scalars['Decimal']['output'];
   /** Expected output, before slippage. */
   amountOut: Scalars['Decimal']['output'];
-  /** The swaps in order; split routes have several legs on the same pair. */
+  /** The swaps in order; split routes have several legs on the same pair, multi routes direct legs and each hub path's legs (first hop, then second). */
   legs: Array<RouteLeg>;
   /** The transaction fails rather than pay less than this. */
   minAmountOut: Scalars['Decimal']['output'];
-  /** Shortfall of amountOut below the spot price, in bps. */
+  /** Shortfall of amountOut below the spot prices of the pools it fills on, fees excluded, in bps: how far the order moves the price. */
   priceImpactBps: Scalars['Int']['output'];
 };
 
@@ -675,6 +701,44 @@ export type TriggerSeen = {
   triggerPrice?: Maybe<Scalars['Decimal']['output']>;
   /** The venue of that pool. */
   venue?: Maybe<Scalars['String']['output']>;
+};
+
+/** How a TWAP order trades: its slices and their schedule. */
+export type Twap = {
+  __typename?: 'Twap';
+  /** Seconds over which they are placed. */
+  durationSeconds: Scalars['Int']['output'];
+  /** How far each slice's time may move, in bps of the interval between slices. */
+  jitterBps: Scalars['Int']['output'];
+  /** When the next slice is due (UTC); null once all are placed. */
+  nextSliceAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The index (0-based) of the slice to place next; equals slices once all are placed. */
+  nextSliceIndex: Scalars['Int']['output'];
+  /** How many slices amountIn is cut into. */
+  slices: Scalars['Int']['output'];
+};
+
+/** Where a TWAP order stands, summed over its slices. */
+export type TwapProgress = {
+  __typename?: 'TwapProgress';
+  /** tokenOut the filled slices received, in tokenOut units. */
+  amountOut: Scalars['Decimal']['output'];
+  /** amountOut / filledAmountIn, tokenOut per 1 tokenIn; null while none filled. */
+  averagePrice?: Maybe<Scalars['Decimal']['output']>;
+  /** tokenIn the filled slices spent, in tokenIn units. */
+  filledAmountIn: Scalars['Decimal']['output'];
+  /** How many slices the order has in all. */
+  slices: Scalars['Int']['output'];
+  /** Slices finished, filled or not. */
+  slicesDone: Scalars['Int']['output'];
+  /** Slices finished without filling (failed, skipped below limitPrice, cancelled). */
+  slicesFailed: Scalars['Int']['output'];
+  /** Slices CONFIRMED. */
+  slicesFilled: Scalars['Int']['output'];
+  /** Slices placed so far (child orders). */
+  slicesPlaced: Scalars['Int']['output'];
+  /** Slices not finished yet. */
+  slicesRemaining: Scalars['Int']['output'];
 };
 
 /** A DEX venue the router quotes. */
