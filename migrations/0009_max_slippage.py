@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_twap')]
+    dependencies = [('models', '0008_simulated_orders')]
 
     initial = False
 

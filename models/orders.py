@@ -48,6 +48,8 @@ class OrderModel(Model):
     group_id = fields.UUIDField(null=True)
     # Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: fixed).
     max_slippage_bps = fields.IntField(null=True)
+    # Dry run: the order ended with its simulated fill; nothing was sent.
+    simulated = fields.BooleanField(default=False)
     expires_at = fields.DatetimeField(null=True)
     # TWAP: the plan, and where its schedule stands (the next slice to place, when it is
     # due, the slices finished as of its last event). A slice: its parent and index; its id

@@ -47,6 +47,7 @@ ORDER_TYPES: Mapping[str, str] = {
     "fired_at": "timestamptz",
     "group_id": "uuid",
     "max_slippage_bps": "int4",
+    "simulated": "bool",
     "expires_at": "timestamptz",
     "twap_slices": "int4",
     "twap_duration_seconds": "int4",

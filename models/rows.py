@@ -46,6 +46,7 @@ ORDER_COLUMNS = (
     "fired_at",
     "group_id",
     "max_slippage_bps",
+    "simulated",
     "expires_at",
     "twap_slices",
     "twap_duration_seconds",
@@ -92,6 +93,7 @@ STEP_OPTIONAL_COLUMNS = (
     "executed_price",
     "failure_reason",
     "fired_at",
+    "simulated",
     "token_out_symbol",
     "token_out_decimals",
     "twap_next_slice",
@@ -125,6 +127,7 @@ def order_row(order: Order) -> dict[str, Any]:
         "fired_at": order.fired_at,
         "group_id": order.group_id,
         "max_slippage_bps": order.max_slippage_bps,
+        "simulated": order.simulated,
         "expires_at": order.expires_at,
         "twap_slices": order.twap.slices if order.twap else None,
         "twap_duration_seconds": order.twap.duration_seconds if order.twap else None,
@@ -194,6 +197,8 @@ def step_row(
         columns["executed_price"] = format_amount(after.executed_price)
     if after.fired_at != before.fired_at:
         columns["fired_at"] = after.fired_at
+    if after.simulated != before.simulated:
+        columns["simulated"] = after.simulated
     if after.failure_reason != before.failure_reason:
         columns["failure_reason"] = after.failure_reason
     columns.update(_twap_moved(before, after))
@@ -242,6 +247,7 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         slice_index=row["slice_index"],
         group_id=None if row["group_id"] is None else as_uuid(row["group_id"]),
         max_slippage_bps=row["max_slippage_bps"],
+        simulated=bool(row["simulated"]),
         route=Route.from_json(route) if route else None,
         amount_out=_exact_or_none(row["amount_out"]),
         executed_price=_price(row["executed_price"]),

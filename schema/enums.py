@@ -108,7 +108,9 @@ strawberry.enum(
         "What an attempt failed on; switch on it, not on the error text. SLIPPAGE and "
         "INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and "
         "VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, "
-        "BELOW_LIMIT_PRICE, INTERNAL: permanent."
+        "BELOW_LIMIT_PRICE, INTERNAL, SIMULATION_FAILED, UNSUPPORTED_TOKEN: permanent. "
+        "SLIPPAGE and INSUFFICIENT_LIQUIDITY may also come from the simulation before a "
+        "send: then nothing was sent."
     ),
 )
 _describe(
@@ -123,5 +125,9 @@ _describe(
         "BELOW_LIMIT_PRICE": "A fired stop's (or a TWAP slice's) best route paid less than its "
         "limitPrice: nothing was sent.",
         "INTERNAL": "The order cannot be executed as stored.",
+        "SIMULATION_FAILED": "The simulation before sending failed for another reason than "
+        "price (funds, accounts, a program error): nothing was sent, no fee paid.",
+        "UNSUPPORTED_TOKEN": "A token of the route charges a transfer fee (Token-2022), "
+        "which quotes do not include: nothing was sent.",
     },
 )

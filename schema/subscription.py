@@ -36,6 +36,7 @@ EVENT_DATA = {
     "error": "error",
     "failure": "failure",
     "cancelledBySibling": "cancelled_by_sibling",
+    "simulated": "simulated",
 }
 
 

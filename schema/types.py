@@ -187,6 +187,50 @@ class TriggerSeen:
 
 
 @strawberry.type(
+    description="How a transaction was readied to land: its compute budget and what its "
+    "simulation said (the BUILDING step, and a step that followed a failed simulation)."
+)
+class Landing:
+    """A transaction's priority fee, compute limit and simulation."""
+
+    priority_fee_micro_lamports: int = strawberry.field(
+        description="Priority fee: the compute-unit price, in micro-lamports per unit."
+    )
+    compute_unit_limit: int = strawberry.field(
+        description="The compute-unit limit the transaction was signed with."
+    )
+    simulated: bool = strawberry.field(
+        description="A simulation ran before the transaction would be sent."
+    )
+    simulated_units: int | None = strawberry.field(
+        description="Compute units the simulation consumed."
+    )
+    simulated_amount_out: str | None = strawberry.field(
+        description="What the simulation paid, in tokenOut base units (integer string); "
+        "null when it failed."
+    )
+    simulation_error: str | None = strawberry.field(
+        description="Why the simulation failed, for people; nothing was sent."
+    )
+
+    @classmethod
+    def from_details(cls, details: dict[str, object]) -> Landing | None:
+        """Build from a step's stored details, or None when the step has no landing."""
+        raw = details.get("landing")
+        if not isinstance(raw, dict):
+            return None
+        units = raw.get("simulatedUnits")
+        return cls(
+            priority_fee_micro_lamports=int(raw["priorityFeeMicroLamports"]),
+            compute_unit_limit=int(raw["computeUnitLimit"]),
+            simulated=bool(raw.get("simulated", False)),
+            simulated_units=None if units is None else int(units),
+            simulated_amount_out=_text(raw.get("simulatedAmountOut")),
+            simulation_error=_text(raw.get("simulationError")),
+        )
+
+
+@strawberry.type(
     description="The slippage tolerance an attempt of an order with maxSlippageBps got, and the "
     "inputs it was chosen from (all in bps)."
 )
@@ -354,6 +398,16 @@ class OrderEvent:
         default=None,
         description="The PENDING step of a resting order that fired: what its trigger saw.",
     )
+    landing: Landing | None = strawberry.field(
+        default=None,
+        description="BUILDING (and a step after a failed simulation): the priority fee, "
+        "compute limit and simulation of the transaction.",
+    )
+    simulated: bool = strawberry.field(
+        default=False,
+        description="CONFIRMED in dry-run mode: amountOut is the simulation's fill; no "
+        "transaction was sent (txSignature is null).",
+    )
     progress: TwapProgress | None = strawberry.field(
         default=None,
         description="A TWAP's steps (a slice placed, slices finished, the end): where it "
@@ -391,6 +445,8 @@ class OrderEvent:
             trigger=TriggerSeen.from_details(event.details)
             if event.status is OrderStatus.PENDING and event.details
             else None,
+            landing=Landing.from_details(event.details) if event.details else None,
+            simulated=event.details.get("simulated") is True,
             progress=TwapProgress.from_details(event.details) if event.details else None,
             cancelled_by_sibling=_sibling(event),
             slippage=SlippageChosen.from_details(event.details)
@@ -462,6 +518,11 @@ class Order:
         description="SUBMITTED, CONFIRMED: the transaction's signature."
     )
     failure_reason: str | None = strawberry.field(description="FAILED: why, for people.")
+    simulated: bool = strawberry.field(
+        default=False,
+        description="Dry run: the order ended CONFIRMED with its simulation's fill "
+        "(amountOut, executedPrice); no transaction was sent.",
+    )
     created_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     updated_at: datetime = strawberry.field(description="When the order last changed (UTC).")
     twap: Twap | None = strawberry.field(
@@ -546,6 +607,7 @@ class Order:
             executed_price=order.executed_price,
             tx_signature=order.tx_signature,
             failure_reason=order.failure_reason,
+            simulated=order.simulated,
             created_at=order.created_at,
             updated_at=order.updated_at,
             twap=_twap_of(order),

@@ -12,6 +12,10 @@ Rules that make execution effectively-once on an at-least-once queue:
 - Transient failures go back to the queue (RETRY) with exponential backoff and jitter, and a
   fresh quote, up to ``max_attempts``; permanent ones end the order FAILED with the reason.
 
+Before a transaction is sent, the gateway simulates it (by default; always on a live
+cluster): a failing simulation sends nothing, and a dry run sends nothing at all - the
+rules are in :mod:`.simulation`.
+
 Limit and sniper orders take the same path once their trigger holds. Before routing, the
 engine checks the trigger on a fresh quote (:mod:`.triggers.pretrade`): an order whose trigger
 does not hold goes back to WAITING (REST), where the trigger watcher looks after it. A REST
@@ -53,6 +57,12 @@ from eterna.application.ports import (
     QueuedOrder,
     take_step,
 )
+from eterna.application.simulation import (
+    RestAgain,
+    after_failed_simulation,
+    landing_note,
+    simulated_fill,
+)
 from eterna.application.slippage import AdaptiveSlippage
 from eterna.application.triggers.checks import STOP_TRIGGERS
 from eterna.application.triggers.pretrade import Expired, PreTrade, Refuse, Rest, Verdict
@@ -67,7 +77,14 @@ from eterna.domain.orders import Order, OrderStatus, OrderType
 from eterna.domain.tokens import Token
 from eterna.domain.triggers import price_of
 from eterna.routing.router import Router
-from eterna.routing.venues import ChainGateway, SwapInstruction, SwapRequest, Transaction, TxState
+from eterna.routing.venues import (
+    ChainGateway,
+    Landing,
+    SwapInstruction,
+    SwapRequest,
+    Transaction,
+    TxState,
+)
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("eterna.engine")
@@ -330,23 +347,44 @@ class ExecutionEngine:
             return await self._fail(
                 order, order.attempts, f"{type(exc).__name__}: {exc}", exc.failure
             )
+        landing = tx.landing
+        if landing is not None and landing.failure is not None:
+            return await self._simulation_failed(order, landing)
         built_here.add(tx.signature)
         parts = ["wrap SOL"] if tx.wrap_sol else []
         parts.append(f"{len(tx.swaps)} swap(s)")
         if tx.unwrap_sol:
             parts.append("unwrap SOL")
+        details: dict[str, Any] = {"signature": tx.signature, "lastValidSlot": tx.last_valid_slot}
+        note = ""
+        if landing is not None:
+            details["landing"] = landing.to_json()
+            note = landing_note(landing, order.token_out)
         return await self._step(
             order,
             steps.Built(
                 message=f"transaction built: {', '.join(parts)}; "
-                f"valid until slot {tx.last_valid_slot}",
-                details={"signature": tx.signature, "lastValidSlot": tx.last_valid_slot},
+                f"valid until slot {tx.last_valid_slot}{note}",
+                details=details,
                 pending_tx=tx.to_json(),
             ),
         )
 
+    async def _simulation_failed(self, order: Order, landing: Landing) -> Order:
+        """Act on a simulation that failed, nothing sent (:mod:`.simulation` says how)."""
+        verdict = after_failed_simulation(order, landing)
+        if isinstance(verdict, RestAgain):
+            return await self._rest(
+                order, verdict.message, verdict.details, failure=verdict.failure
+            )
+        if verdict.failure.retryable:
+            return await self._retry(order, order.attempts, verdict.reason, verdict.failure)
+        return await self._fail(order, order.attempts, verdict.reason, verdict.failure)
+
     async def _submit(self, order: Order, built_here: set[str]) -> Order:
         tx = self._pending_tx(order)
+        if tx.dry_run:
+            return await self._settle_simulated(order, tx)
         message = "transaction sent"
         try:
             if tx.signature not in built_here:
@@ -411,6 +449,18 @@ class ExecutionEngine:
         if failure.retryable:
             return await self._retry(order, order.attempts, error, failure)
         return await self._fail(order, order.attempts, error, failure)
+
+    async def _settle_simulated(self, order: Order, tx: Transaction) -> Order:
+        """End a dry-run order with its simulated fill: the transaction is never sent."""
+        step = simulated_fill(order, tx)
+        if step is None:
+            return await self._fail(
+                order,
+                order.attempts,
+                "internal: a dry-run transaction without a simulated fill",
+                FailureKind.INTERNAL,
+            )
+        return await self._step(order, step)
 
     async def _retry(self, order: Order, attempt: int, reason: str, failure: FailureKind) -> Order:
         if failure is FailureKind.SLIPPAGE:

@@ -29,6 +29,12 @@ class FailureKind(enum.Enum):
     BELOW_LIMIT_PRICE = "BELOW_LIMIT_PRICE"
     # The order cannot be executed as stored (a bug, or data from another version).
     INTERNAL = "INTERNAL"
+    # The simulation before sending failed for another reason than price (funds, accounts,
+    # a program error): nothing was sent, no fee paid.
+    SIMULATION_FAILED = "SIMULATION_FAILED"
+    # A token the route moves cannot be traded as quoted (a Token-2022 mint that charges a
+    # transfer fee): nothing was sent.
+    UNSUPPORTED_TOKEN = "UNSUPPORTED_TOKEN"  # noqa: S105 - a failure kind, no secret
 
     @property
     def retryable(self) -> bool:

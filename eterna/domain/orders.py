@@ -22,6 +22,7 @@ from eterna.domain.steps import (
     Rested,
     Retried,
     Routed,
+    SimulatedFill,
     Step,
     Submitted,
 )
@@ -166,6 +167,8 @@ class Order:
     group_id: uuid.UUID | None = None
     # Adaptive slippage (eterna.domain.slippage): each attempt's tolerance is chosen, up to it.
     max_slippage_bps: int | None = None
+    # Dry run: the order ended with its simulated fill; no transaction was sent.
+    simulated: bool = False
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.
@@ -239,6 +242,13 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
                 "amount_out": step.amount_out,
                 "executed_price": step.executed_price,
             }
+        case SimulatedFill():
+            on_order = {
+                "amount_out": step.amount_out,
+                "executed_price": step.executed_price,
+                "simulated": True,
+            }
+            on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
         case Failed():
             on_order = {"failure_reason": step.error}
             on_event = {"error": step.error, "failure": step.failure}

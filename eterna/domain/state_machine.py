@@ -23,6 +23,7 @@ class Trigger(enum.Enum):
     BUILD = "BUILD"  # the transaction was built from the route
     SUBMIT = "SUBMIT"  # the signed transaction was persisted and sent
     CONFIRM = "CONFIRM"  # the chain reports the transaction landed
+    SIMULATE = "SIMULATE"  # dry run: the simulated fill ends the order, nothing sent
     RETRY = "RETRY"  # a transient failure: the worker backs off, holding the order, then re-quotes
     FAIL = "FAIL"  # a permanent failure, or retries exhausted
     CANCEL = "CANCEL"  # the owner cancelled a resting order
@@ -60,11 +61,17 @@ TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
         # once every slice finished (some filled; partly filled when some did not).
         (S.WAITING, Trigger.COMPLETE): S.CONFIRMED,
         (S.ROUTING, Trigger.BUILD): S.BUILDING,
+        # The simulation before sending says a limit or sniper's transaction would miss its
+        # floor: nothing was sent, and the standing order waits for its trigger again.
+        (S.ROUTING, Trigger.REST): S.WAITING,
         (S.ROUTING, Trigger.RETRY): S.PENDING,
         (S.ROUTING, Trigger.FAIL): S.FAILED,
         (S.BUILDING, Trigger.SUBMIT): S.SUBMITTED,
         (S.BUILDING, Trigger.RETRY): S.PENDING,
         (S.BUILDING, Trigger.FAIL): S.FAILED,
+        # Dry run: the built transaction is never sent; its simulation's fill ends the order
+        # (marked simulated).
+        (S.BUILDING, Trigger.SIMULATE): S.CONFIRMED,
         (S.SUBMITTED, Trigger.CONFIRM): S.CONFIRMED,
         # A limit or sniper whose last attempt failed on price (slippage, liquidity) is a
         # standing instruction until it expires: it rests again instead of failing.

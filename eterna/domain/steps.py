@@ -101,6 +101,15 @@ class Confirmed(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SimulatedFill(Step):
+    """Dry run: the simulation says the transaction pays ``amount_out``; nothing was sent."""
+
+    trigger: ClassVar[Trigger] = Trigger.SIMULATE
+    amount_out: Decimal
+    executed_price: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Retried(Step):
     """Attempt ``attempt`` failed in a way a fresh quote may mend; the order goes back."""
 

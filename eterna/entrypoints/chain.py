@@ -35,5 +35,5 @@ def build_local_node(settings: Settings) -> LocalNode:
     :raises WalletFileError: when the wallet keypair file cannot be read.
     """
     programs = locate_programs(settings.programs_dir, data_dir=settings.data_dir)
-    wallet = None if settings.wallet_keypair is None else load_keypair(settings.wallet_keypair)
+    wallet = None if settings.wallet is None else load_keypair(settings.wallet)
     return LocalNode(programs, node_config(settings), wallet=wallet)

@@ -81,6 +81,18 @@ def _programs_or_exit(settings: Settings, command: str) -> None:
         raise SystemExit(f"eterna {command}: {exc}") from None
 
 
+def _wallet_or_exit(settings: Settings, command: str) -> None:
+    """Exit with one line when ETERNA_WALLET names a file that cannot be used (or is shared)."""
+    if settings.wallet is None:
+        return
+    from eterna.adapters.solana.wallet import WalletFileError, load_wallet  # noqa: PLC0415
+
+    try:
+        load_wallet(settings.wallet)
+    except WalletFileError as exc:
+        raise SystemExit(f"eterna {command}: {exc}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     """Run the API (and, in the embedded mode, the queue, worker and local chain)."""
     settings = _settings()
@@ -95,6 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     _configure_logging(settings)
     _programs_or_exit(settings, "serve")
+    _wallet_or_exit(settings, "serve")
     _start_tracing("eterna-api")
     host = args.host or settings.host
     port = args.port or settings.port
@@ -162,6 +175,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     settings = _settings(metrics_port=args.metrics_port)
     _configure_logging(settings)
     _programs_or_exit(settings, "worker")
+    _wallet_or_exit(settings, "worker")
     _start_tracing("eterna-worker")
     _run(run_worker(settings))
 

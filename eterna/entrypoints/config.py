@@ -54,7 +54,8 @@ class Settings(BaseSettings):
     dex_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("DEX_API_KEY"),
-        description="reserved for a live aggregator adapter; the chain needs none",
+        description="reserved for a future venue adapter that quotes through a DEX "
+        "aggregator's HTTP API (its key); the chain and Solana RPC need none",
     )
 
     data_dir: Path = Field(
@@ -142,6 +143,45 @@ class Settings(BaseSettings):
     venue_timeout_seconds: float = Field(
         5.0, gt=0, description="timeout of one JSON-RPC call to the chain"
     )
+    solana_cluster: Literal["mainnet", "devnet", "localnet"] | None = Field(
+        None,
+        description="the cluster the RPC URL must serve (checked against its genesis hash at "
+        "start-up); unset: told by the genesis hash",
+    )
+    solana_commitment: Literal["confirmed", "finalized"] = Field(
+        "confirmed", description="commitment a transaction must reach to count as landed"
+    )
+    dry_run: bool = Field(
+        default=False,
+        description="simulate every order's transaction and end the order with the simulated "
+        "fill, sending nothing; always on for devnet and mainnet until ETERNA_LIVE=true",
+    )
+    live: bool = Field(
+        default=False,
+        description="send real transactions on devnet and mainnet (unset there: dry run)",
+    )
+    simulate: bool = Field(
+        default=True,
+        description="simulate each transaction before sending it (compute limit from its "
+        "units, priority fee from recent fees, a failing one is never sent); false is "
+        "honoured on the local chain only",
+    )
+    priority_fee_percentile: int = Field(
+        75,
+        ge=0,
+        le=100,
+        description="priority fee: this percentile of the recent slots' fees over the "
+        "accounts a route writes (getRecentPrioritizationFees), with simulation on",
+    )
+    max_priority_fee_microlamports: int = Field(
+        1_000_000, ge=0, description="highest priority fee paid, in micro-lamports per unit"
+    )
+    compute_unit_margin_percent: int = Field(
+        20,
+        ge=0,
+        le=500,
+        description="compute-unit limit: the simulation's units plus this margin",
+    )
     solana_rpc_concurrency: int = Field(
         16,
         ge=1,
@@ -204,10 +244,12 @@ class Settings(BaseSettings):
     chain_price_move_bps: int = Field(
         100, ge=0, le=5_000, description="how far that adverse swap moves the price, in bps"
     )
-    wallet_keypair: Path | None = Field(
+    wallet: Path | None = Field(
         None,
-        description="Eterna's wallet, a keypair file as solana-keygen writes it (unset: the "
-        "chain seed's wallet); the local chain funds it at genesis",
+        description="the deployment wallet that signs every order: a keypair file as "
+        "solana-keygen writes it, readable by its owner only (chmod 600); required on devnet "
+        "and mainnet; unset on the local chain: the chain seed's wallet; the local chain "
+        "funds it at genesis",
     )
 
     # -- the trigger watcher (limit, sniper and stop orders) --
@@ -472,7 +514,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "chain_expire_rate",
         "chain_price_move_rate",
         "chain_price_move_bps",
-        "wallet_keypair",
     ),
     "trigger watcher": ("watcher_lock_ttl_ms", "watcher_resync_seconds", "watcher_concurrency"),
     "market": (
@@ -482,6 +523,15 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "solana_rpc_concurrency",
         "pools_file",
         "pools_refresh_seconds",
+        "solana_cluster",
+        "solana_commitment",
+        "wallet",
+        "dry_run",
+        "live",
+        "simulate",
+        "priority_fee_percentile",
+        "max_priority_fee_microlamports",
+        "compute_unit_margin_percent",
         "dex_api_key",
     ),
 }

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
-from solders.keypair import Keypair
 
-from eterna.adapters.localchain.genesis import load_keypair, wallet_keypair
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
+from eterna.adapters.solana.clusters import Cluster, programs_on, resolve_cluster
 from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
@@ -40,6 +41,9 @@ from eterna.domain.errors import VenueUnavailableError
 from eterna.domain.tokens import WELL_KNOWN, Token
 from eterna.entrypoints.chain import build_local_node
 from eterna.entrypoints.config import Settings
+from eterna.entrypoints.execution import Execution, execution_of, wallet_of
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,7 @@ class ChainLink:
     market: SolanaMarketData
     discovery: PoolDiscovery
     http: httpx.AsyncClient | None  # the client of a shared chain
+    execution: Execution
     pools: ClusterPools | None = None  # the pools file's pools, refreshed
 
     async def close(self) -> None:
@@ -79,21 +84,13 @@ class ChainLink:
             await self.node.stop()
 
 
-def wallet_of(settings: Settings) -> Keypair:
-    """Return the deployment wallet: ETERNA_WALLET_KEYPAIR's, else the chain seed's.
-
-    :raises WalletFileError: when the keypair file cannot be read.
-    """
-    if settings.wallet_keypair is not None:
-        return load_keypair(settings.wallet_keypair)
-    return wallet_keypair(settings.chain_seed)
-
-
 async def open_chain(settings: Settings) -> ChainLink:
     """Reach the chain at ETERNA_SOLANA_RPC_URL, or run the local chain in this process.
 
     :raises ProgramsError: embedded, when the program binaries are missing.
     :raises VenueUnavailableError: when a shared chain does not answer within the wait.
+    :raises ClusterMismatchError: when the node serves another cluster than configured.
+    :raises WalletFileError: when the wallet cannot be used (or is missing on a live cluster).
     """
     if settings.solana_rpc_url:
         return await _shared(settings, settings.solana_rpc_url)
@@ -105,7 +102,8 @@ async def open_chain(settings: Settings) -> ChainLink:
             PoolEntry(p.venue, VENUE_PROGRAMS[p.venue], p.address, p.token_a, p.token_b)
             for p in node.pools()
         ]
-        return await _link(settings, rpc, entries, node=node, http=None)
+        cluster = await _cluster(settings, rpc)
+        return await _link(settings, rpc, entries, cluster, node=node, http=None)
     except BaseException:
         await node.stop()
         raise
@@ -124,9 +122,14 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
             # As many calls under way as connections; the rest wait in their user's turn.
             gate=FairGate(settings.solana_rpc_concurrency),
         )
+        cluster = await _first_answer(lambda: _cluster(settings, rpc), url)
         if settings.pools_file is None:
+            if cluster.live:
+                # A public cluster has no /admin/pools: without a pools file nothing routes.
+                log.warning("no ETERNA_POOLS_FILE for %s: no pool is listed", cluster.value)
+                return await _link(settings, rpc, [], cluster, node=None, http=http)
             entries = await _first_pool_list(http, str(httpx.URL(url).join("/admin/pools")))
-            return await _link(settings, rpc, entries, node=None, http=http)
+            return await _link(settings, rpc, entries, cluster, node=None, http=http)
         # A real cluster: the pools file's pools, validated and refreshed into the venues'
         # registry.
         pools = ClusterPools(
@@ -137,7 +140,13 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
         await pools.start()
         try:
             link = await _link(
-                settings, rpc, list(pools.registry), node=None, http=http, registry=pools.registry
+                settings,
+                rpc,
+                list(pools.registry),
+                cluster,
+                node=None,
+                http=http,
+                registry=pools.registry,
             )
         except BaseException:
             await pools.stop()
@@ -149,15 +158,29 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
         raise
 
 
+async def _cluster(settings: Settings, rpc: SolanaRpc) -> Cluster:
+    """Return the node's cluster (its genesis hash), checked against ETERNA_SOLANA_CLUSTER."""
+    configured = None if settings.solana_cluster is None else Cluster(settings.solana_cluster)
+    cluster = resolve_cluster(configured, await rpc.get_genesis_hash())
+    programs_on(cluster)  # refuses a cluster without the DEX programs
+    return cluster
+
+
 async def _link(
     settings: Settings,
     rpc: SolanaRpc,
     entries: list[PoolEntry],
+    cluster: Cluster,
     *,
     node: LocalNode | None,
     http: httpx.AsyncClient | None,
     registry: PoolRegistry | None = None,
 ) -> ChainLink:
+    wallet = wallet_of(settings, cluster)
+    execution = execution_of(settings, cluster)
+    # Loud on purpose when it matters: whoever starts a process must see whether it runs dry
+    # or spends real funds.
+    log.log(logging.WARNING if execution.loud else logging.INFO, "%s", execution.banner(wallet))
     registry = PoolRegistry(entries) if registry is None else registry
     reader = PoolReader(rpc)
 
@@ -166,12 +189,22 @@ async def _link(
 
     market = SolanaMarketData(rpc, PoolRegistry(entries), reader, registered=also_for_venues)
     discovery = PoolDiscovery(rpc, registry)
-    await discovery.start()
+    if not cluster.live:  # a public cluster's programs make far too many accounts to follow
+        await discovery.start()
+    gateway = SolanaGateway(
+        rpc,
+        registry,
+        reader,
+        wallet,
+        landing=execution.landing(settings),
+        commitment=settings.solana_commitment,
+    )
     return ChainLink(
         node=node,
         rpc=rpc,
         venues=[SolanaVenue(name, registry, reader) for name in VENUE_PROGRAMS],
-        gateway=SolanaGateway(rpc, registry, reader, wallet_of(settings)),
+        gateway=gateway,
+        execution=execution,
         tokens=_tokens(entries),
         market=market,
         discovery=discovery,
@@ -186,6 +219,19 @@ def _tokens(entries: list[PoolEntry]) -> list[Token]:
         for token in (entry.token_a, entry.token_b):
             found.setdefault(token.mint, token)
     return list(found.values())
+
+
+async def _first_answer(ask: Callable[[], Awaitable[T]], url: str) -> T:
+    """Return the node's first answer, waiting for it to come up (as for the pool list)."""
+    deadline = asyncio.get_running_loop().time() + CHAIN_WAIT_SECONDS
+    while True:
+        try:
+            return await ask()
+        except VenueUnavailableError as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.info("waiting for the node at %s (%s)", url, exc)
+            await asyncio.sleep(0.25)
 
 
 async def _first_pool_list(http: httpx.AsyncClient, url: str) -> list[PoolEntry]:

@@ -40,7 +40,7 @@ COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
         *SECTIONS["market"],
         *SECTIONS["local chain"],
     ),
-    "chain": ("host", "log_level", "log_format", "data_dir", *SECTIONS["local chain"]),
+    "chain": ("host", "log_level", "log_format", "data_dir", "wallet", *SECTIONS["local chain"]),
     "programs": ("data_dir",),
     "migrate": ("database_url", "data_dir", "db_pool_size", "log_level", "log_format"),
     "token": (

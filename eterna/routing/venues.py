@@ -146,6 +146,59 @@ class SwapInstruction:
 
 
 @dataclass(frozen=True, slots=True)
+class Landing:
+    """How a transaction was readied to land, and what its simulation said it would do.
+
+    ``priority_fee`` is the compute-unit price (micro-lamports per unit) and
+    ``compute_unit_limit`` the limit it was signed with. When a simulation ran (``simulated``)
+    it reports the units consumed and, when the transaction would succeed, ``amount_out``:
+    what it would pay the wallet, in tokenOut base units. A simulation that failed says why
+    (``failure``, ``error``): such a transaction is never sent.
+    """
+
+    priority_fee: int
+    compute_unit_limit: int
+    simulated: bool = False
+    units_consumed: int | None = None
+    amount_out: int | None = None
+    failure: FailureKind | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form (as the BUILDING event's details and the stored transaction)."""
+        data: dict[str, Any] = {
+            "priorityFeeMicroLamports": self.priority_fee,
+            "computeUnitLimit": self.compute_unit_limit,
+            "simulated": self.simulated,
+        }
+        if self.units_consumed is not None:
+            data["simulatedUnits"] = self.units_consumed
+        if self.amount_out is not None:
+            data["simulatedAmountOut"] = str(self.amount_out)
+        if self.failure is not None:
+            data["simulationFailure"] = self.failure.value
+        if self.error is not None:
+            data["simulationError"] = self.error
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Landing:
+        """Rebuild from the JSON form."""
+        units = data.get("simulatedUnits")
+        amount = data.get("simulatedAmountOut")
+        failure = data.get("simulationFailure")
+        return cls(
+            priority_fee=int(data["priorityFeeMicroLamports"]),
+            compute_unit_limit=int(data["computeUnitLimit"]),
+            simulated=bool(data.get("simulated", False)),
+            units_consumed=None if units is None else int(units),
+            amount_out=None if amount is None else int(amount),
+            failure=None if failure is None else FailureKind(failure),
+            error=data.get("simulationError"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Transaction:
     """A signed swap transaction: its signature is derived from its content.
 
@@ -156,6 +209,9 @@ class Transaction:
     sent again) and ``last_valid_block_height`` the block height after which it can no
     longer land; ``last_valid_slot`` is then the slot that height is expected at. Both are
     None for a market that needs neither (the model market of the router's tests).
+
+    ``landing`` says how it was readied to land (fee, limit, simulation); ``dry_run``: it
+    was built in dry-run mode and is never sent - the order ends with its simulated fill.
     """
 
     signature: str
@@ -171,6 +227,8 @@ class Transaction:
     unwrap_sol: bool
     last_valid_block_height: int | None = None
     wire: bytes | None = None
+    landing: Landing | None = None
+    dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form (``wire`` in base64; both chain fields left out when None)."""
@@ -191,6 +249,10 @@ class Transaction:
             data["lastValidBlockHeight"] = self.last_valid_block_height
         if self.wire is not None:
             data["wire"] = base64.b64encode(self.wire).decode("ascii")
+        if self.landing is not None:
+            data["landing"] = self.landing.to_json()
+        if self.dry_run:
+            data["dryRun"] = True
         return data
 
     @classmethod
@@ -198,6 +260,7 @@ class Transaction:
         """Rebuild from the JSON form (that of a transaction stored without chain fields too)."""
         height = data.get("lastValidBlockHeight")
         wire = data.get("wire")
+        landing = data.get("landing")
         return cls(
             signature=data["signature"],
             memo=data["memo"],
@@ -212,6 +275,8 @@ class Transaction:
             unwrap_sol=bool(data["unwrapSol"]),
             last_valid_block_height=None if height is None else int(height),
             wire=None if wire is None else base64.b64decode(wire, validate=True),
+            landing=None if landing is None else Landing.from_json(landing),
+            dry_run=bool(data.get("dryRun", False)),
         )
 
 

@@ -145,6 +145,7 @@ def test_a_wallet_keypair_file_is_read_as_the_solana_cli_writes_it(tmp_path: Pat
     keypair = Keypair()
     path = tmp_path / "wallet.json"
     path.write_text(json.dumps(list(bytes(keypair))), encoding="utf-8")
+    path.chmod(0o600)
     assert load_keypair(path).pubkey() == keypair.pubkey()
     for bad in ("[1, 2, 3]", "not json", json.dumps([0] * 64), json.dumps([256] * 64)):
         path.write_text(bad, encoding="utf-8")

@@ -27,10 +27,14 @@ from solders.transaction_status import (
 )
 
 from eterna.adapters.localchain.results import TxError
-from eterna.adapters.localchain.rpc_methods import ui_amount_string
 from eterna.adapters.localchain.rpc_params import RpcFault, b58decode, memcmp_bytes, pubkey
 from eterna.adapters.localchain.rpc_pubsub import program_filter
-from eterna.adapters.localchain.rpc_wire import tx_err_display, tx_err_json, tx_error_json
+from eterna.adapters.localchain.rpc_wire import (
+    tx_err_display,
+    tx_err_json,
+    tx_error_json,
+    ui_amount_string,
+)
 from eterna.adapters.solana.ids import TOKEN_PROGRAM
 
 ERRORS: list[TransactionErrorType] = [

@@ -32,8 +32,9 @@ instead of replaying genesis (a node is then ready in about 50 ms).
 
 from __future__ import annotations
 
+__all__ = ["WalletFileError"]  # the wallet's errors, as the chain's callers knew them
+
 import hashlib
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,9 +47,9 @@ from solders.keypair import Keypair
 from eterna.adapters.localchain.listings import list_pair
 from eterna.adapters.localchain.pools import ChainPool
 from eterna.adapters.localchain.programs import ProgramFile
-from eterna.adapters.localchain.results import ChainError
 from eterna.adapters.localchain.svm import GENESIS_UNIX_TIME, ChainSnapshot, LocalChain
 from eterna.adapters.solana.ids import WSOL_MINT, mint_of
+from eterna.adapters.solana.wallet import WalletFileError, load_wallet
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, WELL_KNOWN, Token
 
 REFERENCE_USD: dict[Token, Fraction] = {
@@ -79,7 +80,6 @@ BUILD_UNIX_TIME = GENESIS_UNIX_TIME - 60
 # What the Eterna wallet holds at genesis: lamports, and each token worth this many USD.
 WALLET_LAMPORTS = 1_000_000 * 10**9
 WALLET_USD_PER_TOKEN = Fraction(100_000_000)
-KEYPAIR_LEN = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,34 +159,18 @@ def genesis(programs: Sequence[ProgramFile], seed: int) -> Genesis:
     return _cached(tuple(programs), seed)
 
 
-class WalletFileError(ChainError):
-    """A keypair file that cannot be read as the Solana CLI writes one."""
-
-
 def wallet_keypair(seed: int) -> Keypair:
     """Return the Eterna wallet of a seed (a deployment passes its own keypair instead)."""
     return Keypair.from_seed(hashlib.sha256(f"eterna-wallet/{seed}".encode()).digest())
 
 
 def load_keypair(path: Path) -> Keypair:
-    """Read a keypair file as ``solana-keygen`` writes it: a JSON array of 64 bytes.
+    """Read a keypair file as ``solana-keygen`` writes it (see :func:`.load_wallet`).
 
-    :raises WalletFileError: when the file is missing or holds no such keypair.
+    :raises WalletFileError: when the file is missing, shared with other users, or holds no
+        keypair.
     """
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WalletFileError(f"cannot read the keypair file {path}: {exc}") from exc
-    if not (
-        isinstance(values, list)
-        and len(values) == KEYPAIR_LEN
-        and all(isinstance(v, int) and 0 <= v <= 255 for v in values)
-    ):
-        raise WalletFileError(f"{path} is no keypair file: a JSON array of {KEYPAIR_LEN} bytes")
-    try:
-        return Keypair.from_bytes(bytes(values))
-    except ValueError as exc:
-        raise WalletFileError(f"{path} holds no valid keypair: {exc}") from exc
+    return load_wallet(path).keypair
 
 
 def fund_wallet(chain: LocalChain, wallet: Keypair) -> None:

@@ -15,7 +15,7 @@ ledger grows past its capacity instead.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
@@ -80,10 +80,16 @@ def memo_of(tx: VersionedTransaction) -> str | None:
 class Ledger:
     """Processed transactions, newest last, looked up by signature or memo."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(
+        self,
+        capacity: int = DEFAULT_CAPACITY,
+        *,
+        on_add: Callable[[LedgerEntry], None] | None = None,
+    ) -> None:
         if capacity < 1:
             raise ValueError("a ledger holds at least one transaction")
         self.capacity = capacity
+        self._on_add = on_add
         self._entries: OrderedDict[Signature, LedgerEntry] = OrderedDict()
         self._by_memo: dict[str, list[Signature]] = {}
 
@@ -93,6 +99,8 @@ class Ledger:
     def add(self, entry: LedgerEntry) -> None:
         """Record an entry; drop the oldest ones past capacity whose blockhash expired."""
         self._entries[entry.signature] = entry
+        if self._on_add is not None:
+            self._on_add(entry)
         if entry.memo is not None:
             self._by_memo.setdefault(entry.memo, []).append(entry.signature)
         self._evict(entry.slot)

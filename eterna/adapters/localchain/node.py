@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from eterna.adapters.localchain.feed import (
     Subscription,
     accounts_filter,
 )
+from eterna.adapters.localchain.fees import FeeCache
 from eterna.adapters.localchain.genesis import (
     chain_seed,
     fund_wallet,
@@ -130,7 +132,8 @@ class LocalNode:
         self.clock = SlotClock(
             seed=config.seed, slot_ms=config.slot_ms, genesis_unix_time=GENESIS_UNIX_TIME
         )
-        self.ledger = Ledger(config.ledger_capacity)
+        self._fees = FeeCache()
+        self.ledger = Ledger(config.ledger_capacity, on_add=self._fees.record)
         self._account_feed: Feed[AccountChange] = Feed()
         self._slot_feed: Feed[SlotChange] = Feed()
         self._slot = self.clock.slot()
@@ -144,6 +147,7 @@ class LocalNode:
         self.wallet = wallet or wallet_keypair(config.seed)
         fund_wallet(self.chain, self.wallet)
         self.faults = FaultPlan(config.faults, seed=config.seed)
+        self.genesis_hash = Hash(hashlib.sha256(f"eterna-chain/{config.seed}".encode()).digest())
         self._ticker: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -297,6 +301,10 @@ class LocalNode:
         replacement = self.clock.blockhash(slot) if replace_recent_blockhash else None
         fresh = replace_recent_blockhash or self.is_blockhash_valid(signed.message.recent_blockhash)
         return simulate(self.chain.svm, signed, slot=slot, fresh=fresh, replacement=replacement)
+
+    def prioritization_fees(self, accounts: Sequence[Pubkey]) -> list[tuple[int, int]]:
+        """Return ``(slot, fee)`` of the recent slots (see :mod:`.fees`), oldest first."""
+        return self._fees.prioritization_fees(self.slot, accounts)
 
     def signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureState | None]:
         """Return each signature's state, None where the node never processed it."""

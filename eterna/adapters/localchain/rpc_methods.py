@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from solders.message import MessageV0
@@ -25,10 +24,12 @@ from eterna.adapters.localchain.rpc_dispatch import Handler
 from eterna.adapters.localchain.rpc_params import RpcFault
 from eterna.adapters.localchain.rpc_pubsub import program_filter
 from eterna.adapters.localchain.rpc_send import send_transaction, simulate_transaction
-from eterna.adapters.localchain.rpc_wire import account_json, tx_error_json
+from eterna.adapters.localchain.rpc_wire import account_json, tx_error_json, ui_amount_string
 from eterna.adapters.solana.spl import decode_mint
 
 UNSUPPORTED_TRANSACTION_VERSION = -32015
+# A node answers getRecentPrioritizationFees for at most 128 accounts.
+MAX_PRIORITIZATION_FEE_ACCOUNTS = 128
 _COMMITMENT = frozenset({"commitment", "minContextSlot"})
 _ACCOUNT_CONFIG = _COMMITMENT | {"encoding", "dataSlice"}
 _PROGRAM_ACCOUNTS_CONFIG = _ACCOUNT_CONFIG | {"filters", "withContext"}
@@ -43,6 +44,8 @@ def method_table(node: LocalNode) -> dict[str, Handler]:
         "getSlot": methods.get_slot,
         "getBlockHeight": methods.get_block_height,
         "getLatestBlockhash": methods.get_latest_blockhash,
+        "getGenesisHash": methods.get_genesis_hash,
+        "getRecentPrioritizationFees": methods.get_recent_prioritization_fees,
         "isBlockhashValid": methods.is_blockhash_valid,
         "getAccountInfo": methods.get_account_info,
         "getMultipleAccounts": methods.get_multiple_accounts,
@@ -101,6 +104,16 @@ class _Methods:
             "lastValidBlockHeight": recent.last_valid_block_height,
         }
         return context(self.node, value)
+
+    def get_genesis_hash(self, params: Any) -> str:
+        p.positional(params, 0, 0)
+        return str(self.node.genesis_hash)
+
+    def get_recent_prioritization_fees(self, params: Any) -> list[dict[str, int]]:
+        (raw,) = p.positional(params, 0, 1)
+        accounts = [] if raw is None else p.pubkeys(raw, MAX_PRIORITIZATION_FEE_ACCOUNTS)
+        fees = self.node.prioritization_fees(accounts)
+        return [{"slot": slot, "prioritizationFee": fee} for slot, fee in fees]
 
     def is_blockhash_valid(self, params: Any) -> dict[str, Any]:
         raw, config = p.positional(params, 1, 2)
@@ -254,9 +267,3 @@ def status_json(state: SignatureState) -> dict[str, Any]:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def ui_amount_string(amount: int, decimals: int) -> str:
-    """Return base units as the token amount a node prints (trailing zeros trimmed)."""
-    text = format(Decimal(amount).scaleb(-decimals), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -194,3 +194,14 @@ def b58decode(text: str) -> bytes:
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     zeros = len(text) - len(text.lstrip("1"))
     return b"\x00" * zeros + body
+
+
+def b58encode(data: bytes) -> str:
+    """Encode bytes as base58 (Bitcoin alphabet)."""
+    number = int.from_bytes(data, "big")
+    digits: list[str] = []
+    while number:
+        number, rest = divmod(number, 58)
+        digits.append(_B58_ALPHABET[rest])
+    zeros = len(data) - len(data.lstrip(b"\x00"))
+    return "1" * zeros + "".join(reversed(digits))

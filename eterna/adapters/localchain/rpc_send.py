@@ -1,5 +1,8 @@
 """sendTransaction and simulateTransaction over the local node, as a Solana node runs them.
 
+simulateTransaction with ``innerInstructions`` lists the instructions each instruction
+invoked, the token transfers parsed (:mod:`.rpc_inner`).
+
 sendTransaction without ``skipPreflight`` first checks the signatures (-32003), then
 simulates on the current state: a transaction that would fail - a stale blockhash, a
 signature processed already, a program error such as a minimum out not met - is answered
@@ -22,6 +25,7 @@ from eterna.adapters.localchain.node import (
     SignatureVerificationError,
     check_signatures,
 )
+from eterna.adapters.localchain.rpc_inner import inner_instructions_json
 from eterna.adapters.localchain.rpc_params import RpcFault
 from eterna.adapters.localchain.rpc_wire import tx_err_display, tx_error_json
 from eterna.adapters.localchain.simulation import Simulation
@@ -79,7 +83,11 @@ def simulate_transaction(node: LocalNode, params: Any) -> dict[str, Any]:
     if sig_verify:
         _verify(tx)
     simulation = node.simulate_transaction(tx, replace_recent_blockhash=replace)
-    return {"context": {"apiVersion": "2.2.0", "slot": simulation.slot}, "value": _json(simulation)}
+    value = _json(simulation)
+    if config.get("innerInstructions"):
+        keys = list(tx.message.account_keys)
+        value["innerInstructions"] = inner_instructions_json(simulation.inner_instructions, keys)
+    return {"context": {"apiVersion": "2.2.0", "slot": simulation.slot}, "value": value}
 
 
 def _sanitized(tx: VersionedTransaction) -> VersionedTransaction:

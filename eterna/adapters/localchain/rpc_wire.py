@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from decimal import Decimal
 from typing import Any
 
 from solders.account import Account
@@ -119,3 +120,9 @@ def _words(name: str) -> str:
     """Return a CamelCase variant as words (``InvalidAccountData`` -> Invalid account data)."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
     return spaced[:1].upper() + spaced[1:].lower()
+
+
+def ui_amount_string(amount: int, decimals: int) -> str:
+    """Return base units as the token amount a node prints (trailing zeros trimmed)."""
+    text = format(Decimal(amount).scaleb(-decimals), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -15,7 +15,7 @@ from solders.account import Account
 from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import FailedTransactionMetadata
+from solders.transaction_metadata import FailedTransactionMetadata, InnerInstruction
 from solders.transaction_status import TransactionErrorFieldless
 
 from eterna.adapters.localchain.results import TxError, tx_error
@@ -37,6 +37,8 @@ class Simulation:
     units_consumed: int
     accounts: tuple[tuple[Pubkey, Account], ...]
     replacement_blockhash: RecentBlockhash | None = None
+    # Per instruction of the transaction, in order: the instructions it invoked (CPIs).
+    inner_instructions: tuple[tuple[InnerInstruction, ...], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -70,6 +72,7 @@ def simulate(
             meta.compute_units_consumed(),
             (),
             replacement,
+            tuple(tuple(group) for group in meta.inner_instructions()),
         )
     meta = outcome.meta()
     return Simulation(
@@ -79,4 +82,5 @@ def simulate(
         meta.compute_units_consumed(),
         tuple(outcome.post_accounts()),
         replacement,
+        tuple(tuple(group) for group in meta.inner_instructions()),
     )

@@ -13,9 +13,8 @@ from typing import Final
 
 from solders.pubkey import Pubkey
 
+from eterna.adapters.solana.clusters import PROGRAM_IDS
 from eterna.adapters.solana.cpswap import ErrorCode as CpswapError
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
-from eterna.adapters.solana.pools import PROGRAM_VENUES
 from eterna.adapters.solana.rpc import TxErr
 from eterna.adapters.solana.whirlpool import WhirlpoolProgramError as WhirlpoolError
 from eterna.domain.failures import FailureKind
@@ -29,14 +28,14 @@ DLMM_BIN_SLIPPAGE: Final = 6004  # ExceededBinSlippageTolerance
 # to look further, no liquid bin array left, nothing would come out.
 DLMM_CANNOT_FILL: Final = frozenset({6012, 6019, 6036, 6037, 6039})
 
-_SLIPPAGE: Final[dict[Pubkey, frozenset[int]]] = {
-    CPSWAP_PROGRAM: frozenset({CpswapError.EXCEEDED_SLIPPAGE}),
-    WHIRLPOOL_PROGRAM: frozenset({WhirlpoolError.AMOUNT_OUT_BELOW_MINIMUM}),
-    DLMM_PROGRAM: frozenset({DLMM_AMOUNT_SLIPPAGE, DLMM_BIN_SLIPPAGE}),
+_SLIPPAGE_BY_VENUE: Final[dict[str, frozenset[int]]] = {
+    "raydium": frozenset({CpswapError.EXCEEDED_SLIPPAGE}),
+    "orca": frozenset({WhirlpoolError.AMOUNT_OUT_BELOW_MINIMUM}),
+    "meteora": frozenset({DLMM_AMOUNT_SLIPPAGE, DLMM_BIN_SLIPPAGE}),
 }
-_CANNOT_FILL: Final[dict[Pubkey, frozenset[int]]] = {
-    CPSWAP_PROGRAM: frozenset({ANCHOR_REQUIRE_GT_VIOLATED, CpswapError.ZERO_TRADING_TOKENS}),
-    WHIRLPOOL_PROGRAM: frozenset(
+_CANNOT_FILL_BY_VENUE: Final[dict[str, frozenset[int]]] = {
+    "raydium": frozenset({ANCHOR_REQUIRE_GT_VIOLATED, CpswapError.ZERO_TRADING_TOKENS}),
+    "orca": frozenset(
         {
             WhirlpoolError.ZERO_TRADABLE_AMOUNT,
             WhirlpoolError.TICK_ARRAY_SEQUENCE_INVALID_INDEX,
@@ -45,12 +44,24 @@ _CANNOT_FILL: Final[dict[Pubkey, frozenset[int]]] = {
             WHIRLPOOL_PARTIAL_FILL,
         }
     ),
-    DLMM_PROGRAM: DLMM_CANNOT_FILL,
+    "meteora": DLMM_CANNOT_FILL,
+}
+# Each program's codes at its address on every cluster (CP-Swap's devnet id differs).
+_VENUE_OF: Final[dict[Pubkey, str]] = {
+    program: venue for ids in PROGRAM_IDS.values() for venue, program in ids.by_venue().items()
+}
+_SLIPPAGE: Final[dict[Pubkey, frozenset[int]]] = {
+    program: _SLIPPAGE_BY_VENUE[venue] for program, venue in _VENUE_OF.items()
+}
+_CANNOT_FILL: Final[dict[Pubkey, frozenset[int]]] = {
+    program: _CANNOT_FILL_BY_VENUE[venue] for program, venue in _VENUE_OF.items()
 }
 _NAMES: Final = {
     FailureKind.SLIPPAGE: "SlippageToleranceExceeded",
     FailureKind.INSUFFICIENT_LIQUIDITY: "InsufficientLiquidity",
     FailureKind.TRANSACTION_FAILED: "TransactionFailed",
+    FailureKind.SIMULATION_FAILED: "SimulationFailed",
+    FailureKind.BLOCKHASH_EXPIRED: "BlockhashExpired",
 }
 
 
@@ -66,11 +77,24 @@ def failure_kind(err: TxErr, program: Pubkey | None) -> FailureKind:
     return FailureKind.TRANSACTION_FAILED
 
 
+def simulation_failure(err: TxErr, program: Pubkey | None) -> FailureKind:
+    """Return the kind of a failed simulation: as a landed failure's, told apart when not on price.
+
+    A simulation that fails on price (slippage, liquidity) fails as the transaction would;
+    a stale blockhash is an expired one (retried on a fresh one); anything else would fail
+    on chain for good, but nothing was sent: SIMULATION_FAILED.
+    """
+    if err.kind == "BlockhashNotFound":
+        return FailureKind.BLOCKHASH_EXPIRED
+    kind = failure_kind(err, program)
+    return FailureKind.SIMULATION_FAILED if kind is FailureKind.TRANSACTION_FAILED else kind
+
+
 def describe(err: TxErr, program: Pubkey | None, kind: FailureKind) -> str:
     """Return the failure's message: the kind's name, the program, its code and the error."""
     where = ""
     if err.instruction_index is not None:
-        who = PROGRAM_VENUES.get(program, str(program)) if program is not None else "?"
+        who = _VENUE_OF.get(program, str(program)) if program is not None else "?"
         where = f" in instruction {err.instruction_index} ({who})"
     detail = err.kind
     if err.instruction_error is not None:

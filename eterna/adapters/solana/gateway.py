@@ -1,9 +1,14 @@
 """The chain gateway on a Solana cluster: build, sign, send and track swap transactions.
 
-- ``build`` reads the route's pools, plans each leg's amount and minimum (:mod:`.legs`) and
-  signs one transaction (:mod:`.transactions`) with the deployment wallet under a fresh
-  blockhash; its signature is the transaction's first signature, and the transaction can
-  land until the block height passes the blockhash's ``lastValidBlockHeight``.
+- ``build`` reads the route's pools, plans each leg's amount and minimum (:mod:`.legs`),
+  refuses a Token-2022 mint with a transfer fee, and signs one transaction
+  (:mod:`.transactions`) with the deployment wallet under a fresh blockhash; with
+  simulation on it first simulates it and signs it with the compute limit and priority fee
+  that calls for (:mod:`.landing`), and a failing simulation comes back on the transaction
+  (``landing.failure``) for the engine, which never sends it. Its signature is the
+  transaction's first signature, and it can land until the block height passes the
+  blockhash's ``lastValidBlockHeight``. In dry-run mode the transaction is marked so, and
+  ``send`` refuses it.
 - ``send`` submits the stored bytes; sending them again is harmless (one signature lands
   once), and a node saying it already processed them is no error.
 - ``status`` asks for the transaction first (``getTransaction``): one that landed is read
@@ -23,26 +28,62 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
-from eterna.adapters.solana.failures import describe, failure_kind
+from eterna.adapters.solana.failures import describe, failure_kind, simulation_failure
 from eterna.adapters.solana.ids import WSOL_MINT
-from eterna.adapters.solana.legs import plan_swaps, pools_of
+from eterna.adapters.solana.landing import (
+    DryRunSendError,
+    LandingConfig,
+    TransferFeeMintError,
+    charges_transfer_fee,
+    compute_limit,
+    fill_of,
+    priority_fee,
+)
+from eterna.adapters.solana.legs import PlannedSwap, plan_swaps, pools_of
 from eterna.adapters.solana.pools import PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import Commitment, SolanaRpc, TokenBalance, TransactionRecord
 from eterna.adapters.solana.rpc_errors import AlreadyProcessedError
-from eterna.adapters.solana.transactions import TransactionConfig, build_swap_transaction
+from eterna.adapters.solana.spl import associated_token_address
+from eterna.adapters.solana.transactions import (
+    MAX_COMPUTE_UNITS,
+    SwapTransaction,
+    TransactionConfig,
+    build_swap_transaction,
+    token_accounts,
+    token_programs,
+)
+from eterna.adapters.solana.wallet import Wallet
 from eterna.domain.errors import VenueError
-from eterna.routing.venues import SwapRequest, Transaction, TxState, TxStatus
+from eterna.routing.venues import Landing, SwapRequest, Transaction, TxState, TxStatus
 
 log = logging.getLogger(__name__)
 
-_LANDED: frozenset[str] = frozenset({"confirmed", "finalized"})
+# The statuses that count as landed, by the commitment confirmations wait for.
+_LANDED_AT: dict[Commitment, frozenset[str]] = {
+    "processed": frozenset({"processed", "confirmed", "finalized"}),
+    "confirmed": frozenset({"confirmed", "finalized"}),
+    "finalized": frozenset({"finalized"}),
+}
+# A node answers getRecentPrioritizationFees for at most 128 accounts.
+MAX_FEE_ACCOUNTS = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """What every signing of one build shares: the swaps, the memo and the blockhash."""
+
+    swaps: Sequence[PlannedSwap]
+    memo: str
+    blockhash: Hash
 
 
 class StoredTransactionError(VenueError):
@@ -57,28 +98,38 @@ class SolanaGateway:
         rpc: SolanaRpc,
         registry: PoolRegistry,
         reader: PoolReader,
-        wallet: Keypair,
+        wallet: Wallet | Keypair,
         config: TransactionConfig | None = None,
         *,
+        landing: LandingConfig | None = None,
         commitment: Commitment = "confirmed",
         skip_preflight: bool = True,
     ) -> None:
         self._rpc = rpc
         self._registry = registry
         self._reader = reader
-        self._wallet = wallet
+        self._wallet = wallet if isinstance(wallet, Wallet) else Wallet(wallet)
         self._config = config or TransactionConfig()
+        self._landing = landing or LandingConfig(simulate=False)
         self._commitment: Commitment = commitment
+        # A transaction counts as landed once it reaches the commitment asked for.
+        self._landed_statuses = _LANDED_AT[commitment]
         self._skip_preflight = skip_preflight
+        # Whether each mint seen charges a transfer fee (a mint's program never changes).
+        self._fee_mints: dict[Pubkey, bool] = {}
 
     def __repr__(self) -> str:
-        # The keypair's own repr would print its secret.
-        return f"SolanaGateway(wallet={self._wallet.pubkey()})"
+        return f"SolanaGateway(wallet={self._wallet.pubkey})"
 
     @property
     def wallet(self) -> Pubkey:
         """Return the address that signs, pays and holds the tokens."""
-        return self._wallet.pubkey()
+        return self._wallet.pubkey
+
+    @property
+    def landing(self) -> LandingConfig:
+        """Return how transactions are readied to land (simulation, fees, dry run)."""
+        return self._landing
 
     async def build(self, request: SwapRequest) -> Transaction:
         """Build and sign the request's transaction on the pools as they are, fresh blockhash.
@@ -91,17 +142,22 @@ class SolanaGateway:
         entries = [self._registry.get(a) for a in pools_of(request, self._registry)]
         snapshots = await self._reader.read(entries)
         swaps = plan_swaps(request, snapshots)
-        blockhash, height = await asyncio.gather(
+        programs = token_programs(swaps)
+        blockhash, height, _ = await asyncio.gather(
             self._rpc.get_latest_blockhash(commitment=self._commitment),
             self._rpc.get_block_height(commitment=self._commitment),
+            self._refuse_transfer_fees(list(programs)),
         )
-        built = build_swap_transaction(
-            swaps,
-            wallet=self._wallet,
-            memo_text=request.memo,
-            blockhash=blockhash.value.blockhash,
-            config=self._config,
-        )
+        signing = Signing(swaps, request.memo, blockhash.value.blockhash)
+        if self._landing.simulate:
+            out_mint = Pubkey.from_string(request.mint_out)
+            out_account = associated_token_address(self.wallet, out_mint, programs[out_mint])
+            built, landing = await self._simulated(signing, out_account)
+        else:
+            built = self._sign(signing)
+            landing = Landing(
+                priority_fee=built.compute_unit_price, compute_unit_limit=built.compute_unit_limit
+            )
         last_height = blockhash.value.last_valid_block_height
         return Transaction(
             signature=str(built.transaction.signatures[0]),
@@ -118,14 +174,90 @@ class SolanaGateway:
             unwrap_sol=request.mint_out == str(WSOL_MINT),
             last_valid_block_height=last_height,
             wire=built.wire,
+            landing=landing,
+            dry_run=self._landing.dry_run,
         )
+
+    def _sign(
+        self, signing: Signing, *, limit: int | None = None, price: int | None = None
+    ) -> SwapTransaction:
+        return build_swap_transaction(
+            signing.swaps,
+            wallet=self._wallet.keypair,
+            memo_text=signing.memo,
+            blockhash=signing.blockhash,
+            config=self._config,
+            compute_unit_limit=limit,
+            compute_unit_price=price,
+        )
+
+    async def _simulated(
+        self, signing: Signing, out_account: Pubkey
+    ) -> tuple[SwapTransaction, Landing]:
+        """Simulate at the highest limit, then sign with the limit and fee it calls for."""
+        trial = self._sign(signing, limit=MAX_COMPUTE_UNITS, price=0)
+        own = {self.wallet, *token_accounts(self.wallet, token_programs(signing.swaps))}
+        written = trial.written_accounts(own)[:MAX_FEE_ACCOUNTS]
+        simulation, fees = await asyncio.gather(
+            self._rpc.simulate_transaction(
+                trial.wire, commitment=self._commitment, inner_instructions=True
+            ),
+            self._rpc.get_recent_prioritization_fees(written),
+        )
+        result = simulation.value
+        config = self._landing
+        fee = priority_fee(fees, config.priority_fee_percentile, config.max_priority_fee)
+        if result.err is not None:
+            program = failing_program_of(trial.transaction, result.err.instruction_index)
+            kind = simulation_failure(result.err, program)
+            landing = Landing(
+                priority_fee=fee,
+                compute_unit_limit=trial.compute_unit_limit,
+                simulated=True,
+                units_consumed=result.units_consumed,
+                failure=kind,
+                error=describe(result.err, program, kind),
+            )
+            return trial, landing
+        units = result.units_consumed or 0
+        limit = compute_limit(units, config.compute_unit_margin_percent, MAX_COMPUTE_UNITS)
+        built = self._sign(signing, limit=limit, price=fee)
+        landing = Landing(
+            priority_fee=fee,
+            compute_unit_limit=limit,
+            simulated=True,
+            units_consumed=units,
+            amount_out=fill_of(result.transfers, out_account),
+        )
+        return built, landing
+
+    async def _refuse_transfer_fees(self, mints: Sequence[Pubkey]) -> None:
+        """Refuse a route moving a Token-2022 mint that charges a transfer fee.
+
+        :raises TransferFeeMintError: naming the first such mint.
+        """
+        unseen = [m for m in mints if m not in self._fee_mints]
+        if unseen:
+            accounts = await self._rpc.get_multiple_accounts(unseen, commitment=self._commitment)
+            for mint, account in zip(unseen, accounts.value, strict=True):
+                if account is not None:  # a missing mint fails the swap itself
+                    self._fee_mints[mint] = charges_transfer_fee(account)
+        for mint in mints:
+            if self._fee_mints.get(mint):
+                raise TransferFeeMintError(
+                    f"the mint {mint} charges a transfer fee (Token-2022), which quotes do "
+                    "not include: Eterna does not trade it"
+                )
 
     async def send(self, tx: Transaction) -> None:
         """Submit the signed transaction; re-sending the same one is harmless.
 
+        :raises DryRunSendError: for a transaction built in dry-run mode (never sent).
         :raises BlockhashNotFoundError: when its blockhash expired (it can never land).
         :raises VenueUnavailableError: when the node did not acknowledge it (it may land).
         """
+        if tx.dry_run:
+            raise DryRunSendError(f"transaction {tx.signature} was built in dry-run mode")
         wire, _ = _chain_fields(tx)
         try:
             await self._rpc.send_transaction(wire, skip_preflight=self._skip_preflight)
@@ -152,7 +284,7 @@ class SolanaGateway:
         status = statuses.value[0]
         if status is None:
             return TxStatus(TxState.EXPIRED if height > last_height else TxState.UNKNOWN)
-        if status.confirmation_status not in _LANDED:
+        if status.confirmation_status not in self._landed_statuses:
             return TxStatus(TxState.UNKNOWN, slot=status.slot)
         # It landed since the first look.
         record = await self._rpc.get_transaction(signature, commitment=self._commitment)
@@ -209,7 +341,14 @@ def failing_program(tx: Transaction, index: int | None) -> Pubkey | None:
     """Return the program of the transaction's instruction at index (None when unknown)."""
     if index is None or tx.wire is None:
         return None
-    message = VersionedTransaction.from_bytes(tx.wire).message
+    return failing_program_of(VersionedTransaction.from_bytes(tx.wire), index)
+
+
+def failing_program_of(transaction: VersionedTransaction, index: int | None) -> Pubkey | None:
+    """Return the program of a signed transaction's instruction at index (None: unknown)."""
+    if index is None:
+        return None
+    message = transaction.message
     instructions = message.instructions
     if not 0 <= index < len(instructions):
         return None

@@ -92,12 +92,38 @@ class SignatureStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenTransfer:
+    """A token transfer a program made inside an instruction (a parsed inner instruction).
+
+    ``instruction_index`` is the transaction's instruction that made it (through a CPI).
+    """
+
+    instruction_index: int
+    source: Pubkey
+    destination: Pubkey
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationResult:
-    """What a transaction would do if sent now; nothing was committed."""
+    """What a transaction would do if sent now; nothing was committed.
+
+    ``transfers``: the token transfers its instructions would make, when the simulation was
+    asked for inner instructions and would succeed.
+    """
 
     err: TxErr | None
     logs: tuple[str, ...]
     units_consumed: int | None
+    transfers: tuple[TokenTransfer, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrioritizationFee:
+    """The lowest compute-unit price that landed in a recent slot (micro-lamports per unit)."""
+
+    slot: int
+    fee: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +247,16 @@ class SolanaRpc(Protocol):
         """Return the blockhash to sign with now and the last block height it is valid at."""
         ...
 
+    async def get_genesis_hash(self) -> Hash:
+        """Return the genesis hash: which cluster the node serves."""
+        ...
+
+    async def get_recent_prioritization_fees(
+        self, accounts: Sequence[Pubkey] = ()
+    ) -> list[PrioritizationFee]:
+        """Return recent slots' lowest landed compute-unit price writing all of accounts."""
+        ...
+
     async def get_account_info(
         self, address: Pubkey, *, commitment: Commitment | None = None
     ) -> Context[AccountInfo | None]:
@@ -266,8 +302,12 @@ class SolanaRpc(Protocol):
         sig_verify: bool = False,
         replace_recent_blockhash: bool = False,
         commitment: Commitment | None = None,
+        inner_instructions: bool = False,
     ) -> Context[SimulationResult]:
-        """Run a transaction against the current state without committing it."""
+        """Run a transaction against the current state without committing it.
+
+        With inner_instructions the result lists the token transfers it would make.
+        """
         ...
 
     async def get_signature_statuses(

@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
@@ -25,6 +26,7 @@ from eterna.adapters.solana.rpc import (
     Commitment,
     Context,
     KeyedAccount,
+    PrioritizationFee,
     ProgramFilter,
     SignatureStatus,
     SignedTransaction,
@@ -107,6 +109,19 @@ class RpcClient(abc.ABC):
         params = _config_only(commitment)
         return await self._context("getLatestBlockhash", params, codec.decode_blockhash)
 
+    async def get_genesis_hash(self) -> Hash:
+        """Return the genesis hash: which cluster the node serves."""
+        return await self._decoded("getGenesisHash", [], Hash.from_string)
+
+    async def get_recent_prioritization_fees(
+        self, accounts: Sequence[Pubkey] = ()
+    ) -> list[PrioritizationFee]:
+        """Return recent slots' lowest landed compute-unit price writing all of accounts."""
+        params: list[Any] = [[str(a) for a in accounts]] if accounts else []
+        return await self._decoded(
+            "getRecentPrioritizationFees", params, codec.decode_prioritization_fees
+        )
+
     async def get_account_info(
         self, address: Pubkey, *, commitment: Commitment | None = None
     ) -> Context[AccountInfo | None]:
@@ -166,6 +181,7 @@ class RpcClient(abc.ABC):
         sig_verify: bool = False,
         replace_recent_blockhash: bool = False,
         commitment: Commitment | None = None,
+        inner_instructions: bool = False,
     ) -> Context[SimulationResult]:
         """Run a transaction against the current state without committing it."""
         options = codec.config(
@@ -173,6 +189,7 @@ class RpcClient(abc.ABC):
             sigVerify=sig_verify,
             replaceRecentBlockhash=replace_recent_blockhash,
             commitment=commitment,
+            innerInstructions=inner_instructions or None,
         )
         params = [codec.encode_transaction(transaction), options]
         return await self._context("simulateTransaction", params, codec.decode_simulation)

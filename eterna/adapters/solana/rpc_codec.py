@@ -25,12 +25,14 @@ from eterna.adapters.solana.rpc import (
     Context,
     DataSizeFilter,
     KeyedAccount,
+    PrioritizationFee,
     ProgramFilter,
     SignatureStatus,
     SignedTransaction,
     SimulationResult,
     SlotUpdate,
     TokenBalance,
+    TokenTransfer,
     TransactionRecord,
     TxErr,
 )
@@ -163,7 +165,49 @@ def decode_simulation(raw: Any) -> SimulationResult:
         err=decode_tx_err(raw.get("err")),
         logs=tuple(raw.get("logs") or ()),
         units_consumed=None if units is None else int(units),
+        transfers=decode_transfers(raw.get("innerInstructions")),
     )
+
+
+# Parsed token instructions that move tokens from one account to another.
+_TRANSFERS = frozenset({"transfer", "transferChecked"})
+_TOKEN_PARSERS = frozenset({"spl-token", "spl-token-2022"})
+
+
+def decode_transfers(raw: Any) -> tuple[TokenTransfer, ...]:
+    """Decode the token transfers among a simulation's inner instructions (jsonParsed form).
+
+    A node parses the inner instructions of the programs it knows (the token programs
+    among them) and leaves the others partially decoded, which carry no ``parsed``.
+    """
+    found: list[TokenTransfer] = []
+    for group in raw or ():
+        index = int(group["index"])
+        for item in group["instructions"]:
+            parsed = item.get("parsed")
+            if item.get("program") not in _TOKEN_PARSERS or not isinstance(parsed, dict):
+                continue
+            if parsed.get("type") not in _TRANSFERS:
+                continue
+            info = parsed["info"]
+            amount = info["amount"] if "amount" in info else info["tokenAmount"]["amount"]
+            found.append(
+                TokenTransfer(
+                    instruction_index=index,
+                    source=Pubkey.from_string(info["source"]),
+                    destination=Pubkey.from_string(info["destination"]),
+                    amount=int(amount),
+                )
+            )
+    return tuple(found)
+
+
+def decode_prioritization_fees(raw: Any) -> list[PrioritizationFee]:
+    """Decode getRecentPrioritizationFees' result."""
+    return [
+        PrioritizationFee(slot=int(item["slot"]), fee=int(item["prioritizationFee"]))
+        for item in raw
+    ]
 
 
 def decode_status(raw: Any) -> SignatureStatus | None:

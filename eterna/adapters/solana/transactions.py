@@ -15,7 +15,7 @@ reports; lookup tables holding the pools' static accounts are what such a split 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -23,7 +23,7 @@ from solders.compute_budget import set_compute_unit_limit, set_compute_unit_pric
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.message import MessageV0
+from solders.message import Message, MessageV0, MessageV1
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams
 from solders.system_program import transfer as system_transfer
@@ -102,11 +102,30 @@ class SwapTransaction:
     wrap_lamports: int
     unwrap: bool
     compute_unit_limit: int
+    compute_unit_price: int
 
     @property
     def wire(self) -> bytes:
         """Return the serialized signed transaction, as sendTransaction takes it."""
         return bytes(self.transaction)
+
+    def written_accounts(self, exclude: Collection[Pubkey]) -> list[Pubkey]:
+        """Return the accounts the transaction write-locks, but those excluded."""
+        return [key for key in written_keys(self.transaction.message) if key not in exclude]
+
+
+def written_keys(message: Message | MessageV0 | MessageV1) -> list[Pubkey]:
+    """Return the static accounts a message write-locks (as its header marks them)."""
+    header = message.header
+    keys = message.account_keys
+    signers = header.num_required_signatures
+    signed_writable = signers - header.num_readonly_signed_accounts
+    unsigned_writable = len(keys) - header.num_readonly_unsigned_accounts
+    return [
+        key
+        for index, key in enumerate(keys)
+        if index < signed_writable or signers <= index < unsigned_writable
+    ]
 
 
 def token_programs(swaps: Sequence[PlannedSwap]) -> dict[Pubkey, Pubkey]:
@@ -126,6 +145,11 @@ def token_programs(swaps: Sequence[PlannedSwap]) -> dict[Pubkey, Pubkey]:
     return programs
 
 
+def token_accounts(owner: Pubkey, programs: Mapping[Pubkey, Pubkey]) -> list[Pubkey]:
+    """Return owner's associated token accounts of the mints (mint -> token program)."""
+    return [associated_token_address(owner, mint, program) for mint, program in programs.items()]
+
+
 def build_swap_transaction(
     swaps: Sequence[PlannedSwap],
     *,
@@ -133,11 +157,14 @@ def build_swap_transaction(
     memo_text: str,
     blockhash: Hash,
     config: TransactionConfig,
+    compute_unit_limit: int | None = None,
+    compute_unit_price: int | None = None,
 ) -> SwapTransaction:
     """Return the signed transaction of the planned swaps (see the module docstring).
 
     Whirlpool swaps carry spare tick arrays (:func:`supplemental_arrays`) when the
-    transaction has room for them.
+    transaction has room for them. The compute-unit limit and price are config's unless
+    given (from a simulation and the recent fees: :mod:`.landing`).
 
     :raises TransactionTooLargeError: when it does not fit Solana's 1,232 bytes.
     """
@@ -150,10 +177,11 @@ def build_swap_transaction(
     # The wrapped-SOL account is closed whenever the route used it: that unwraps SOL out,
     # gives back its rent after SOL in, and unwraps what a hop through SOL left over.
     unwrap = WSOL_MINT in touched
-    limit = config.limit(swaps, len(touched))
+    limit = config.limit(swaps, len(touched)) if compute_unit_limit is None else compute_unit_limit
+    price = config.compute_unit_price if compute_unit_price is None else compute_unit_price
     head = [set_compute_unit_limit(limit)]
-    if config.compute_unit_price:
-        head.append(set_compute_unit_price(config.compute_unit_price))
+    if price:
+        head.append(set_compute_unit_price(price))
     head += [
         create_associated_token_account_idempotent(owner, owner, m, programs[m]) for m in touched
     ]
@@ -169,7 +197,7 @@ def build_swap_transaction(
         transaction = VersionedTransaction(message, [wallet])
         size = len(bytes(transaction))
         if size <= MAX_TRANSACTION_BYTES:
-            return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit)
+            return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit, price)
     raise TransactionTooLargeError(
         f"{len(swaps)} swaps take {size} bytes, over {MAX_TRANSACTION_BYTES}: "
         "the route needs address lookup tables"

@@ -49,7 +49,7 @@ export type CancelRejected = {
   retryAfterSeconds?: Maybe<Scalars['Float']['output']>;
 };
 
-/** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, BELOW_LIMIT_PRICE, INTERNAL: permanent. */
+/** What an attempt failed on; switch on it, not on the error text. SLIPPAGE and INSUFFICIENT_LIQUIDITY: the market refused the price; BLOCKHASH_EXPIRED and VENUE_UNAVAILABLE: retried with a fresh quote; NO_ROUTE, TRANSACTION_FAILED, BELOW_LIMIT_PRICE, INTERNAL, SIMULATION_FAILED, UNSUPPORTED_TOKEN: permanent. SLIPPAGE and INSUFFICIENT_LIQUIDITY may also come from the simulation before a send: then nothing was sent. */
 export type FailureKind =
   /** A fired stop's (or a TWAP slice's) best route paid less than its limitPrice: nothing was sent. */
   | 'BELOW_LIMIT_PRICE'
@@ -61,12 +61,33 @@ export type FailureKind =
   | 'INTERNAL'
   /** Nothing routes the pair or the amount. */
   | 'NO_ROUTE'
+  /** The simulation before sending failed for another reason than price (funds, accounts, a program error): nothing was sent, no fee paid. */
+  | 'SIMULATION_FAILED'
   /** The program refused to pay less than the transaction's minimum out. */
   | 'SLIPPAGE'
   /** The transaction landed and failed for another reason. */
   | 'TRANSACTION_FAILED'
+  /** A token of the route charges a transfer fee (Token-2022), which quotes do not include: nothing was sent. */
+  | 'UNSUPPORTED_TOKEN'
   /** A venue or the chain's RPC did not answer; retried. */
   | 'VENUE_UNAVAILABLE';
+
+/** How a transaction was readied to land: its compute budget and what its simulation said (the BUILDING step, and a step that followed a failed simulation). */
+export type Landing = {
+  __typename?: 'Landing';
+  /** The compute-unit limit the transaction was signed with. */
+  computeUnitLimit: Scalars['Int']['output'];
+  /** Priority fee: the compute-unit price, in micro-lamports per unit. */
+  priorityFeeMicroLamports: Scalars['Int']['output'];
+  /** A simulation ran before the transaction would be sent. */
+  simulated: Scalars['Boolean']['output'];
+  /** What the simulation paid, in tokenOut base units (integer string); null when it failed. */
+  simulatedAmountOut?: Maybe<Scalars['String']['output']>;
+  /** Compute units the simulation consumed. */
+  simulatedUnits?: Maybe<Scalars['Int']['output']>;
+  /** Why the simulation failed, for people; nothing was sent. */
+  simulationError?: Maybe<Scalars['String']['output']>;
+};
 
 /** Place and cancel your orders. */
 export type Mutation = {
@@ -180,6 +201,8 @@ export type Order = {
   progress?: Maybe<TwapProgress>;
   /** The chosen route, once ROUTING has happened. */
   route?: Maybe<Route>;
+  /** Dry run: the order ended CONFIRMED with its simulation's fill (amountOut, executedPrice); no transaction was sent. */
+  simulated: Scalars['Boolean']['output'];
   /** A TWAP's slice: its index, 0-based. */
   sliceIndex?: Maybe<Scalars['Int']['output']>;
   /** Slippage allowed below the route's expected output, in bps; with maxSlippageBps the cap. */
@@ -246,6 +269,8 @@ export type OrderEvent = {
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
   /** A retry, a failure, or a rest after failing on price: what it failed on. */
   failure?: Maybe<FailureKind>;
+  /** BUILDING (and a step after a failed simulation): the priority fee, compute limit and simulation of the transaction. */
+  landing?: Maybe<Landing>;
   /** What happened, for people; switch on status and failure, not on this text. */
   message: Scalars['String']['output'];
   /** The order this step belongs to. */
@@ -258,6 +283,8 @@ export type OrderEvent = {
   route?: Maybe<Route>;
   /** 1, 2, 3... per order with no gap; resume a subscription with afterSeq. */
   seq: Scalars['Int']['output'];
+  /** CONFIRMED in dry-run mode: amountOut is the simulation's fill; no transaction was sent (txSignature is null). */
+  simulated: Scalars['Boolean']['output'];
   /** ROUTING of an order with maxSlippageBps: the tolerance this attempt got and why. */
   slippage?: Maybe<SlippageChosen>;
   /** The order's status after this step. */
