@@ -8,8 +8,10 @@ answers ``getRecentPrioritizationFees`` and ``getGenesisHash`` as a cluster does
 
 from __future__ import annotations
 
+import asyncio
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from solders.pubkey import Pubkey
@@ -18,11 +20,13 @@ from solders.transaction import VersionedTransaction
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.solana import gateway as gateway_module
 from eterna.adapters.solana.clusters import Cluster, ClusterMismatchError, cluster_of
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.ids import TOKEN_2022_PROGRAM, USDC_MINT
 from eterna.adapters.solana.landing import DryRunSendError, LandingConfig, TransferFeeMintError
 from eterna.adapters.solana.reader import PoolReader
+from eterna.adapters.solana.rpc_errors import RpcUnavailableError
 from eterna.adapters.solana.transactions import MAX_COMPUTE_UNITS
 from eterna.domain.failures import FailureKind
 from eterna.domain.tokens import SOL, USDC
@@ -263,3 +267,43 @@ async def test_prioritization_fees_are_read_while_slots_bring_drift_swaps(
         node.clock.advance(1)  # the node reaches the slot (and drifts) inside the call
         fees = await rpc.get_recent_prioritization_fees()
         assert fees[-1].slot == node.slot
+
+
+async def test_builds_for_the_same_pools_share_one_fee_read_for_a_second(
+    node: LocalNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eterna = landing_on(node, LandingConfig(simulate=True))
+    clock = [1_000.0]
+    eterna.gateway = SolanaGateway(
+        eterna.rpc,
+        eterna.registry,
+        eterna.reader,
+        node.wallet,
+        landing=LandingConfig(simulate=True),
+        clock=lambda: clock[0],
+    )
+    quote = await eterna.quote("raydium", SOL, USDC, ONE_SOL)
+    reads = 0
+    real = eterna.rpc.get_recent_prioritization_fees
+
+    async def counted(accounts: Any = ()) -> Any:
+        nonlocal reads
+        reads += 1
+        if reads == 3:
+            raise RpcUnavailableError("getRecentPrioritizationFees: HTTP 503")
+        return await real(accounts)
+
+    monkeypatch.setattr(eterna.rpc, "get_recent_prioritization_fees", counted)
+    built = await asyncio.gather(
+        *(eterna.gateway.build(request_for(single(quote), memo=f"same-{i}")) for i in range(5))
+    )
+    assert reads == 1  # five builds at once, one read
+    assert len({tx.landing.priority_fee for tx in built if tx.landing}) == 1
+    clock[0] += gateway_module.FEE_TTL_SECONDS + 0.1
+    await eterna.gateway.build(request_for(single(quote), memo="later"))
+    assert reads == 2  # older than the TTL: read again
+    clock[0] += gateway_module.FEE_TTL_SECONDS + 0.1
+    with pytest.raises(RpcUnavailableError):
+        await eterna.gateway.build(request_for(single(quote), memo="failed"))
+    await eterna.gateway.build(request_for(single(quote), memo="after"))
+    assert reads == 4  # a failed read is not kept

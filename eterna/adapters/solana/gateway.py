@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -50,7 +51,13 @@ from eterna.adapters.solana.landing import (
 from eterna.adapters.solana.legs import PlannedSwap, plan_swaps, pools_of
 from eterna.adapters.solana.pools import PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
-from eterna.adapters.solana.rpc import Commitment, SolanaRpc, TokenBalance, TransactionRecord
+from eterna.adapters.solana.rpc import (
+    Commitment,
+    PrioritizationFee,
+    SolanaRpc,
+    TokenBalance,
+    TransactionRecord,
+)
 from eterna.adapters.solana.rpc_errors import AlreadyProcessedError
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.adapters.solana.transactions import (
@@ -75,6 +82,10 @@ _LANDED_AT: dict[Commitment, frozenset[str]] = {
 }
 # A node answers getRecentPrioritizationFees for at most 128 accounts.
 MAX_FEE_ACCOUNTS = 128
+# How long the recent fees over a set of accounts are reused (they cover the last 150 slots),
+# and how many sets are kept.
+FEE_TTL_SECONDS = 1.0
+FEE_CACHE_ENTRIES = 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +115,10 @@ class SolanaGateway:
         landing: LandingConfig | None = None,
         commitment: Commitment = "confirmed",
         skip_preflight: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._rpc = rpc
+        self._clock = clock  # for the fee cache's age
         self._registry = registry
         self._reader = reader
         self._wallet = wallet if isinstance(wallet, Wallet) else Wallet(wallet)
@@ -117,6 +130,9 @@ class SolanaGateway:
         self._skip_preflight = skip_preflight
         # Whether each mint seen charges a transfer fee (a mint's program never changes).
         self._fee_mints: dict[Pubkey, bool] = {}
+        self._fees: dict[
+            frozenset[Pubkey], tuple[float, asyncio.Future[list[PrioritizationFee]]]
+        ] = {}
 
     def __repr__(self) -> str:
         return f"SolanaGateway(wallet={self._wallet.pubkey})"
@@ -202,7 +218,7 @@ class SolanaGateway:
             self._rpc.simulate_transaction(
                 trial.wire, commitment=self._commitment, inner_instructions=True
             ),
-            self._rpc.get_recent_prioritization_fees(written),
+            self._recent_fees(written),
         )
         result = simulation.value
         config = self._landing
@@ -230,6 +246,28 @@ class SolanaGateway:
             amount_out=fill_of(result.transfers, out_account),
         )
         return built, landing
+
+    async def _recent_fees(self, written: Sequence[Pubkey]) -> list[PrioritizationFee]:
+        """Return the recent fees over the accounts, read at most once per ``FEE_TTL_SECONDS``.
+
+        They describe the last 150 slots, so a second's old answer is as good as a fresh
+        one; builds for the same pools at once share one call, not one each.
+        """
+        key = frozenset(written)
+        now = self._clock()
+        cached = self._fees.get(key)
+        if cached is None or cached[0] <= now or cached[1].cancelled():
+            if len(self._fees) >= FEE_CACHE_ENTRIES:
+                self._fees = {k: v for k, v in self._fees.items() if v[0] > now}
+            task = asyncio.ensure_future(self._rpc.get_recent_prioritization_fees(list(written)))
+            cached = (now + FEE_TTL_SECONDS, task)
+            self._fees[key] = cached
+        try:
+            return await asyncio.shield(cached[1])
+        except Exception:
+            if self._fees.get(key) is cached:
+                del self._fees[key]  # a failed read is not kept: the next build asks again
+            raise
 
     async def _refuse_transfer_fees(self, mints: Sequence[Pubkey]) -> None:
         """Refuse a route moving a Token-2022 mint that charges a transfer fee.
