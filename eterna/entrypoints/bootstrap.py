@@ -375,6 +375,9 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             await redis.aclose()
         await link.close()
         await close_store(repo, and_database=True)
+        # What start-up froze would never be freed: a process that starts runtimes again
+        # (tests, the embedded commands) would keep every stopped one, chain and all.
+        gc.unfreeze()
 
 
 async def _stop_execution(runtime: Runtime) -> None:
@@ -417,7 +420,8 @@ def freeze_startup_heap() -> None:
     A process holds a couple of hundred thousand objects once it is up; each full collection
     walked them all, pausing the event loop for 60 to 140 ms (measured in the API under
     load), which is what the slowest requests waited for. Frozen objects are never freed or
-    scanned again; what the process allocates later is collected as before.
+    scanned again (until the runtime stops and unfreezes them); what the process allocates
+    later is collected as before.
     """
     gc.collect()
     gc.freeze()
