@@ -33,13 +33,13 @@ from eterna.domain.errors import (
     LeaseLostError,
     StorageNotMigratedError,
     StorageUnavailableError,
-    TransientError,
 )
 from eterna.domain.groups import StepWrite
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.tokens import format_amount
 from models import postgres_sql as sql
 from models.group_commit import UNREACHABLE, DirectWrites, GroupCommit, HotWrites
+from models.joined import run_joined
 from models.placement import Key, Opened, open_orders_of, place_batch
 from models.rows import (
     ORDER_COLUMNS,
@@ -55,8 +55,6 @@ from models.rows import (
 _UNANSWERED = (*UNREACHABLE, asyncpg.UndefinedTableError)
 # Orders whose lease a terminal step cleared: release() has nothing left to do for them.
 _CLEARED_LIMIT = 10_000
-# How many times a joined write runs when Postgres aborts it (deadlock, serialization).
-_JOINED_TRIES = 2
 
 log = logging.getLogger(__name__)
 
@@ -389,22 +387,9 @@ class PostgresOrderStore:
         :raises LeaseLostError: when a guard refused its step, or a seq was already stored.
         :raises TransientError: when Postgres aborted it twice (nothing was written).
         """
-        for attempt in range(_JOINED_TRIES):
-            try:
-                await self._record_joined(writes, owner=owner, lease_until=lease_until)
-            except asyncpg.TransactionRollbackError as exc:
-                if attempt + 1 < _JOINED_TRIES:
-                    log.warning(
-                        "joined write aborted by Postgres (%s); running it again",
-                        type(exc).__name__,
-                    )
-                    continue
-                ids = [w.before.id for w in writes]
-                raise TransientError(
-                    f"the joined write of orders {ids} was aborted ({type(exc).__name__}); "
-                    "nothing was written, retry"
-                ) from exc
-            return
+        await run_joined(
+            lambda: self._record_joined(writes, owner=owner, lease_until=lease_until), writes
+        )
 
     async def _record_joined(
         self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime

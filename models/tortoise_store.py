@@ -16,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -31,7 +30,7 @@ from eterna.application.ports import (
     StoredOrders,
     StoreObserver,
 )
-from eterna.domain.errors import LeaseLostError, StorageUnavailableError, TransientError
+from eterna.domain.errors import LeaseLostError, StorageUnavailableError
 from eterna.domain.groups import StepWrite
 from eterna.domain.orders import (
     TERMINAL_STATUSES,
@@ -42,6 +41,7 @@ from eterna.domain.orders import (
     PlaceOrder,
 )
 from eterna.domain.tokens import format_amount
+from models.joined import run_joined
 from models.orders import OrderEventModel, OrderModel
 from models.placement import Key, Opened, open_orders_of, place_batch
 from models.rows import (
@@ -55,8 +55,6 @@ from models.rows import (
 )
 
 _FINISHED = [s.value for s in TERMINAL_STATUSES]
-# How many times a joined write runs when Postgres aborts it (deadlock, serialization).
-_JOINED_TRIES = 2
 
 
 def _order_model(order: Order) -> OrderModel:
@@ -399,18 +397,9 @@ class TortoiseOrderStore:
         :raises LeaseLostError: when a guard refused its step, or a seq was already stored.
         :raises TransientError: when Postgres aborted it twice (nothing was written).
         """
-        for attempt in range(_JOINED_TRIES):
-            try:
-                await self._record_joined(writes, owner=owner, lease_until=lease_until)
-            except asyncpg.TransactionRollbackError as exc:
-                if attempt + 1 < _JOINED_TRIES:
-                    continue
-                ids = [w.before.id for w in writes]
-                raise TransientError(
-                    f"the joined write of orders {ids} was aborted ({type(exc).__name__}); "
-                    "nothing was written, retry"
-                ) from exc
-            return
+        await run_joined(
+            lambda: self._record_joined(writes, owner=owner, lease_until=lease_until), writes
+        )
 
     async def _record_joined(
         self, writes: Sequence[StepWrite], *, owner: str | None, lease_until: datetime
