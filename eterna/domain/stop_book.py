@@ -131,7 +131,7 @@ class StopGroup:
             self._delete_trail(kept.best, (kept.trail, order_id))
         else:
             book = self._losses if kept.type is OrderType.STOP_LOSS else self._profits
-            _delete(book, (kept.trigger, order_id))
+            delete_sorted(book, (kept.trigger, order_id))
         return True
 
     def observe(self, price: Decimal, only: set[uuid.UUID] | None = None) -> Observed:
@@ -227,18 +227,18 @@ class StopGroup:
 
     def _delete_trail(self, best: Decimal | None, member: tuple[int, uuid.UUID]) -> None:
         if best is None:
-            _delete(self._never_seen, member)
+            delete_sorted(self._never_seen, member)
             return
         bucket = self._buckets.get(best)
         if bucket is None:
             return
-        _delete(bucket, member)
+        delete_sorted(bucket, member)
         if not bucket:
             del self._buckets[best]
-            _delete(self._bests, best)
+            delete_sorted(self._bests, best)
 
 
-def _delete(items: list[Any], item: object) -> None:
+def delete_sorted(items: list[Any], item: object) -> None:
     """Delete one item from a sorted list, if it is there."""
     i = bisect.bisect_left(items, item)
     if i < len(items) and items[i] == item:

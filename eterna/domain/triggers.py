@@ -30,7 +30,7 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 from eterna.domain.orders import Order, OrderType
-from eterna.domain.stop_book import GroupKey, StopEntry, StopGroup
+from eterna.domain.stop_book import GroupKey, StopEntry, StopGroup, delete_sorted
 from eterna.domain.tokens import EXACT, PRICE_QUANTUM, Token
 
 Pair = tuple[str, str]
@@ -231,14 +231,8 @@ class RestingBook:
             return None
         if order.type is OrderType.LIMIT and order.limit_price is not None:
             book = self._limits.get(order.pair, [])
-            key = (order.limit_price, str(order_id))
-            i = bisect.bisect_left(book, key)
-            if i < len(book) and book[i] == key:
-                del book[i]
-            amounts = self._amounts.get(order.pair, [])
-            j = bisect.bisect_left(amounts, order.amount_in)
-            if j < len(amounts) and amounts[j] == order.amount_in:
-                del amounts[j]
+            delete_sorted(book, (order.limit_price, str(order_id)))
+            delete_sorted(self._amounts.get(order.pair, []), order.amount_in)
             if not book:
                 self._limits.pop(order.pair, None)
                 self._amounts.pop(order.pair, None)
