@@ -192,7 +192,7 @@ class TriggerChecks:
             if paid is None:
                 return None
             price = price_of(key[0], paid)
-            best_before = {i: group.best_of(i) for i in (only or ())}
+            best_before = {i: group.best_of(i) for i in (only or ()) if i in group}
             seen_now = group.observe(price, only)
             higher.extend(seen_now.raised)
             firings: list[Firing] = []
