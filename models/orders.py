@@ -50,6 +50,15 @@ class OrderModel(Model):
     max_slippage_bps = fields.IntField(null=True)
     # Dry run: the order ended with its simulated fill; nothing was sent.
     simulated = fields.BooleanField(default=False)
+    # Partial fills of a LIMIT order: the least tokenIn one fill may spend (null: all or
+    # none), the tokenIn spent so far (null: nothing), and each fill (eterna.domain.fills).
+    min_fill = fields.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
+    )
+    filled_in = fields.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True
+    )
+    fills = fields.JSONField[list[dict[str, object]]](null=True)
     expires_at = fields.DatetimeField(null=True)
     # TWAP: the plan, and where its schedule stands (the next slice to place, when it is
     # due, the slices finished as of its last event). A slice: its parent and index; its id

@@ -48,6 +48,9 @@ ORDER_TYPES: Mapping[str, str] = {
     "group_id": "uuid",
     "max_slippage_bps": "int4",
     "simulated": "bool",
+    "min_fill": "numeric",
+    "filled_in": "numeric",
+    "fills": "jsonb",
     "expires_at": "timestamptz",
     "twap_slices": "int4",
     "twap_duration_seconds": "int4",
@@ -96,6 +99,7 @@ def _enum_value(value: Any) -> Any:
 _ENCODERS = {
     "route": _json_text,
     "pending_tx": _json_text,
+    "fills": _json_text,
     "data": _json_text,
     "type": _enum_value,
     "status": _enum_value,

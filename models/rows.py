@@ -19,6 +19,7 @@ import orjson
 
 from eterna.adapters.events.codec import event_data, event_from_data
 from eterna.domain.failures import FailureKind
+from eterna.domain.fills import Fill
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, TwapPlan
 from eterna.domain.routes import Route
 from eterna.domain.tokens import Token, format_amount
@@ -47,6 +48,9 @@ ORDER_COLUMNS = (
     "group_id",
     "max_slippage_bps",
     "simulated",
+    "min_fill",
+    "filled_in",
+    "fills",
     "expires_at",
     "twap_slices",
     "twap_duration_seconds",
@@ -94,6 +98,8 @@ STEP_OPTIONAL_COLUMNS = (
     "failure_reason",
     "fired_at",
     "simulated",
+    "filled_in",
+    "fills",
     "token_out_symbol",
     "token_out_decimals",
     "twap_next_slice",
@@ -128,6 +134,9 @@ def order_row(order: Order) -> dict[str, Any]:
         "group_id": order.group_id,
         "max_slippage_bps": order.max_slippage_bps,
         "simulated": order.simulated,
+        "min_fill": order.min_fill,
+        "filled_in": order.filled_in or None,
+        "fills": _fills_json(order) if order.fills else None,
         "expires_at": order.expires_at,
         "twap_slices": order.twap.slices if order.twap else None,
         "twap_duration_seconds": order.twap.duration_seconds if order.twap else None,
@@ -199,12 +208,23 @@ def step_row(
         columns["fired_at"] = after.fired_at
     if after.simulated != before.simulated:
         columns["simulated"] = after.simulated
+    columns.update(_fills_moved(before, after))
     if after.failure_reason != before.failure_reason:
         columns["failure_reason"] = after.failure_reason
     columns.update(_twap_moved(before, after))
     if after.token_out != before.token_out:
         columns["token_out_symbol"] = after.token_out.symbol
         columns["token_out_decimals"] = after.token_out.decimals
+    return columns
+
+
+def _fills_moved(before: Order, after: Order) -> dict[str, Any]:
+    """Return the fill columns a step changed (the tokenIn filled, the fills)."""
+    columns: dict[str, Any] = {}
+    if after.filled_in != before.filled_in:
+        columns["filled_in"] = after.filled_in
+    if after.fills is not before.fills:
+        columns["fills"] = _fills_json(after)
     return columns
 
 
@@ -248,6 +268,9 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         group_id=None if row["group_id"] is None else as_uuid(row["group_id"]),
         max_slippage_bps=row["max_slippage_bps"],
         simulated=bool(row["simulated"]),
+        min_fill=_exact_or_none(row["min_fill"]),
+        filled_in=_exact(row["filled_in"]) if row["filled_in"] is not None else Decimal(0),
+        fills=tuple(Fill.from_json(f) for f in _json(row["fills"]) or ()),
         route=Route.from_json(route) if route else None,
         amount_out=_exact_or_none(row["amount_out"]),
         executed_price=_price(row["executed_price"]),
@@ -255,6 +278,10 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         failure_reason=row["failure_reason"],
         pending_tx=_json(row["pending_tx"]),
     )
+
+
+def _fills_json(order: Order) -> list[dict[str, Any]]:
+    return [f.to_json() for f in order.fills]
 
 
 def _twap_plan(row: Mapping[str, Any]) -> TwapPlan | None:

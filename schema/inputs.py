@@ -74,6 +74,18 @@ class OrderInput:
         description="TWAP (optional), 0..5000: move each slice's time by up to this share of "
         "the interval between slices, either way (default 0).",
     )
+    all_or_none: bool | None = strawberry.field(
+        default=None,
+        description="LIMIT: true fills the whole amountIn at once or not at all. False or "
+        "unset: when the whole amount does not meet the limit, the largest part that does "
+        "trades (at least minFillAmount) and the rest keeps resting. Only for LIMIT orders.",
+    )
+    min_fill_amount: Decimal | None = strawberry.field(
+        default=None,
+        description="LIMIT filling in parts: the least tokenIn one fill spends, up to "
+        "amountIn (what remains, when less is left); unset, a share of amountIn the server "
+        "sets (1% by default). Not with allOrNone: true.",
+    )
     min_liquidity: Decimal | None = strawberry.field(
         default=None, description="SNIPER: optional filter, in tokenIn units."
     )
@@ -109,6 +121,8 @@ class OrderInput:
             duration_seconds=self.duration_seconds,
             jitter_bps=self.jitter_bps,
             max_slippage_bps=self.max_slippage_bps,
+            all_or_none=self.all_or_none,
+            min_fill_amount=self.min_fill_amount,
         )
 
 

@@ -117,6 +117,11 @@ fragment OrderFields on Order {
   route { ...RouteFields }
   amountOut
   executedPrice
+  allOrNone
+  minFillAmount
+  filledAmountIn
+  remainingAmountIn
+  fills { amountIn amountOut price txSignature at seq }
   txSignature
   failureReason
   createdAt
@@ -139,6 +144,7 @@ fragment EventFields on OrderEvent {
   error
   trigger { kind price triggerPrice bestPrice limitPrice pool venue }
   cancelledBySibling
+  fill { amountIn amountOut price }
 }
 
 fragment RejectionFields on OrderRejected {

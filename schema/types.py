@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from eterna.domain import fills as domain_fills
 from eterna.domain import groups, routes, twap
 from eterna.domain import orders as domain
 from eterna.domain import tokens as tok
@@ -422,6 +423,11 @@ class OrderEvent:
         description="ROUTING of an order with maxSlippageBps: the tolerance this attempt got "
         "and why.",
     )
+    fill: Fill | None = strawberry.field(
+        default=None,
+        description="A LIMIT order filling in parts: on CONFIRMED, and on WAITING after a "
+        "part filled, this trade alone (amountOut and executedPrice here are cumulative).",
+    )
 
     @classmethod
     def from_domain(cls, event: domain.OrderEvent) -> OrderEvent:
@@ -452,6 +458,7 @@ class OrderEvent:
             slippage=SlippageChosen.from_details(event.details)
             if event.status is OrderStatus.ROUTING and event.details
             else None,
+            fill=Fill.from_event(event) if "fill" in event.details else None,
         )
 
 
@@ -511,11 +518,43 @@ class Order:
         description="The chosen route, once ROUTING has happened."
     )
     amount_out: Decimal | None = strawberry.field(
-        description="CONFIRMED: output received, in tokenOut units."
+        description="Output received, in tokenOut units, summed over every fill (cumulative): "
+        "set once the first fill landed, so also on a LIMIT order resting with a part filled, "
+        "and kept when it is cancelled or expires."
     )
-    executed_price: Decimal | None = strawberry.field(description="tokenOut per 1 tokenIn.")
+    executed_price: Decimal | None = strawberry.field(
+        description="tokenOut per 1 tokenIn over every fill (cumulative): amountOut / "
+        "filledAmountIn."
+    )
     tx_signature: str | None = strawberry.field(
-        description="SUBMITTED, CONFIRMED: the transaction's signature."
+        description="SUBMITTED, CONFIRMED: the transaction's signature (with fills, the last "
+        "fill's)."
+    )
+    all_or_none: bool = strawberry.field(
+        default=True,
+        description="True: the order fills whole or not at all. False: a LIMIT order filling "
+        "in parts (see fills).",
+    )
+    min_fill_amount: Decimal | None = strawberry.field(
+        default=None,
+        description="A LIMIT order filling in parts: the least tokenIn one fill spends (or "
+        "what remains, when less is left).",
+    )
+    filled_amount_in: Decimal = strawberry.field(
+        default=Decimal(0),
+        description="tokenIn spent so far, summed over every fill (a TWAP: over its filled "
+        "slices).",
+    )
+    remaining_amount_in: Decimal = strawberry.field(
+        default=Decimal(0),
+        description="amountIn - filledAmountIn: what has not traded (after a cancel or an "
+        "expiry, what never will).",
+    )
+    fills: list[Fill] = strawberry.field(
+        default_factory=list,
+        description="Each trade of the order, oldest first: one for an order that filled "
+        "whole, one per part for a LIMIT order filling in parts; empty until the first fill "
+        "and for a TWAP (see children).",
     )
     failure_reason: str | None = strawberry.field(description="FAILED: why, for people.")
     simulated: bool = strawberry.field(
@@ -608,6 +647,11 @@ class Order:
             tx_signature=order.tx_signature,
             failure_reason=order.failure_reason,
             simulated=order.simulated,
+            all_or_none=order.min_fill is None,
+            min_fill_amount=order.min_fill,
+            filled_amount_in=order.filled_in,
+            remaining_amount_in=order.remaining_in,
+            fills=_fills_of(order),
             created_at=order.created_at,
             updated_at=order.updated_at,
             twap=_twap_of(order),
@@ -635,6 +679,72 @@ class OrderGroup:
         return cls(
             id=strawberry.ID(str(group.id)), orders=[Order.from_domain(o) for o in group.orders]
         )
+
+
+@strawberry.type(description="One trade of an order: what it spent and received.")
+class Fill:
+    """One fill."""
+
+    amount_in: Decimal = strawberry.field(description="tokenIn spent.")
+    amount_out: Decimal = strawberry.field(description="tokenOut received.")
+    price: Decimal = strawberry.field(description="tokenOut per 1 tokenIn of this fill.")
+    tx_signature: str | None = strawberry.field(
+        description="The transaction; null for a dry run's simulated fill."
+    )
+    at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    seq: int = strawberry.field(description="The order's event that recorded it.")
+    simulated: bool = strawberry.field(
+        description="A dry run's fill: the simulation's, nothing was sent."
+    )
+
+    @classmethod
+    def from_event(cls, event: domain.OrderEvent) -> Fill | None:
+        """Build from a fill's event (its details say what the fill alone spent and got)."""
+        data = event.details.get("fill")
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            amount_in=Decimal(data["amountIn"]),
+            amount_out=Decimal(data["amountOut"]),
+            price=Decimal(data["price"]),
+            tx_signature=event.tx_signature,
+            at=event.at,
+            seq=event.seq,
+            simulated=False,
+        )
+
+    @classmethod
+    def from_domain(cls, fill: domain_fills.Fill) -> Fill:
+        """Build from the domain fill."""
+        return cls(
+            amount_in=fill.amount_in,
+            amount_out=fill.amount_out,
+            price=fill.price,
+            tx_signature=fill.tx_signature,
+            at=fill.at,
+            seq=fill.seq,
+            simulated=fill.simulated,
+        )
+
+
+def _fills_of(order: domain.Order) -> list[Fill]:
+    """Return the order's fills: recorded ones, or its single trade as one fill."""
+    if order.fills:
+        return [Fill.from_domain(f) for f in order.fills]
+    whole = order.status is OrderStatus.CONFIRMED and order.type is not OrderType.TWAP
+    if not whole or order.amount_out is None or order.executed_price is None:
+        return []
+    return [
+        Fill(
+            amount_in=order.filled_in or order.amount_in,
+            amount_out=order.amount_out,
+            price=order.executed_price,
+            tx_signature=order.tx_signature,
+            at=order.updated_at,
+            seq=order.last_seq,
+            simulated=order.simulated,
+        )
+    ]
 
 
 def _twap_of(order: domain.Order) -> Twap | None:

@@ -45,6 +45,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from opentelemetry import trace
@@ -74,8 +75,7 @@ from eterna.domain.errors import LeaseLostError, NoRouteError, TransientError, V
 from eterna.domain.failures import FailureKind
 from eterna.domain.groups import LoneLegError, is_open_leg
 from eterna.domain.orders import Order, OrderStatus, OrderType
-from eterna.domain.tokens import Token
-from eterna.domain.triggers import price_of
+from eterna.domain.tokens import Token, format_amount, price_of
 from eterna.routing.router import Router
 from eterna.routing.venues import (
     ChainGateway,
@@ -428,18 +428,7 @@ class ExecutionEngine:
             break
         if status.state is TxState.CONFIRMED and status.amount_out is not None:
             amount_out = order.token_out.from_base_units(status.amount_out)
-            price = price_of(order.amount_in, amount_out)
-            return await self._step(
-                order,
-                steps.Confirmed(
-                    message=f"confirmed in slot {status.slot}: received {amount_out} "
-                    f"{order.token_out.label} at {price}",
-                    tx_signature=tx.signature,
-                    amount_out=amount_out,
-                    executed_price=price,
-                    details={"slot": status.slot},
-                ),
-            )
+            return await self._step(order, _landed(order, tx, amount_out, status.slot))
         if status.state is TxState.EXPIRED:
             return await self._retry(
                 order, order.attempts, "BlockhashExpired", FailureKind.BLOCKHASH_EXPIRED
@@ -511,6 +500,50 @@ class ExecutionEngine:
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self._config.lease_seconds)
+
+
+def _landed(
+    order: Order, tx: Transaction, amount_out: Decimal, slot: int | None
+) -> steps.Confirmed | steps.PartlyFilled:
+    """Return the step recording a landed transaction: the order filled, or a part of it.
+
+    An order filling in parts (:mod:`eterna.domain.fills`) traded its route's amount; what
+    remains after it rests for the limit again (FILL), else the order is CONFIRMED.
+    """
+    received = f"received {amount_out} {order.token_out.label}"
+    if order.min_fill is None or order.route is None:
+        price = price_of(order.remaining_in, amount_out)
+        return steps.Confirmed(
+            message=f"confirmed in slot {slot}: {received} at {price}",
+            tx_signature=tx.signature,
+            amount_out=amount_out,
+            executed_price=price,
+            details={"slot": slot},
+        )
+    spent = order.route.amount_in
+    price = price_of(spent, amount_out)
+    rest = order.remaining_in - spent
+    fill = {"amountIn": format_amount(spent), "amountOut": format_amount(amount_out)}
+    details = {"slot": slot, "fill": fill | {"price": format_amount(price)}}
+    if rest <= 0:
+        return steps.Confirmed(
+            message=f"confirmed in slot {slot}: {received} for {spent} "
+            f"{order.token_in.label} at {price}; the order is filled",
+            tx_signature=tx.signature,
+            amount_out=amount_out,
+            executed_price=price,
+            amount_in=spent,
+            details=details,
+        )
+    return steps.PartlyFilled(
+        message=f"part filled in slot {slot}: {received} for {spent} {order.token_in.label} "
+        f"at {price}; {format_amount(rest)} {order.token_in.label} rests for the limit",
+        tx_signature=tx.signature,
+        amount_in=spent,
+        amount_out=amount_out,
+        executed_price=price,
+        details=details,
+    )
 
 
 def _kind(exc: TransientError) -> FailureKind:

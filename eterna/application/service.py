@@ -54,6 +54,7 @@ from eterna.domain.errors import (
     StorageUnavailableError,
     TransientError,
 )
+from eterna.domain.fills import DEFAULT_MIN_FILL_BPS, default_min_fill
 from eterna.domain.groups import LEG_TYPES, LEGS, OrderGroup, new_group_id
 from eterna.domain.orders import (
     DEFAULT_SLIPPAGE_BPS,
@@ -71,7 +72,7 @@ from eterna.domain.orders import (
 from eterna.domain.state_machine import Trigger, can_apply
 from eterna.domain.steps import Cancelled
 from eterna.domain.stops import MAX_TRAIL_BPS
-from eterna.domain.tokens import EXACT, USDC, Token, TokenRegistry, is_mint_address
+from eterna.domain.tokens import EXACT, USDC, Token, TokenRegistry, format_amount, is_mint_address
 from eterna.domain.twap import split_amount
 from eterna.routing.router import Router, RoutingDecision
 from eterna.routing.venues import VenueInfo
@@ -125,6 +126,8 @@ class OrderRequest:
     duration_seconds: int | None = None  # TWAP
     jitter_bps: int | None = None  # TWAP, optional
     max_slippage_bps: int | None = None
+    all_or_none: bool | None = None  # LIMIT: false (the default) fills in parts
+    min_fill_amount: Decimal | None = None  # LIMIT filling in parts: least tokenIn per fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,8 @@ class ServiceLimits:
     max_expiry_horizon: timedelta = timedelta(days=30)
     # USDC spent to price a token (see OrderService._usd_price): large enough for precision.
     pricing_usdc_amount: Decimal = Decimal(1_000)
+    # A LIMIT order filling in parts without minFillAmount: its least fill, in bps of amountIn.
+    min_fill_bps: int = DEFAULT_MIN_FILL_BPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,7 +507,44 @@ class OrderService:
             trail_bps=request.trail_bps,
             twap=twap,
             max_slippage_bps=cap,
+            min_fill=self._min_fill(request, amount, token_in),
         )
+
+    def _min_fill(self, request: OrderRequest, amount: Decimal, token_in: Token) -> Decimal | None:
+        """Return a LIMIT order's least fill (None: all or none; eterna.domain.fills).
+
+        :raises RejectedError: INVALID_INPUT for partial-fill fields on another kind of order,
+            ``minFillAmount`` with ``allOrNone: true``, or a minFillAmount that is not a
+            positive amount of tokenIn up to amountIn.
+        """
+        given = request.min_fill_amount
+        if request.type is not OrderType.LIMIT:
+            if request.all_or_none is False or given is not None:
+                name = "minFillAmount" if given is not None else "allOrNone"
+                raise RejectedError(
+                    RejectionCode.INVALID_INPUT,
+                    f"{name} is only for LIMIT orders: other orders fill whole or not at all",
+                    name,
+                )
+            return None
+        if request.all_or_none:
+            if given is not None:
+                raise RejectedError(
+                    RejectionCode.INVALID_INPUT,
+                    "minFillAmount is for an order filling in parts, not with allOrNone: true",
+                    "minFillAmount",
+                )
+            return None
+        if given is None:
+            return default_min_fill(amount, token_in, self._limits.min_fill_bps)
+        _token_amount(given, token_in, "minFillAmount", RejectionCode.INVALID_INPUT)
+        if given > amount:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"minFillAmount is more than amountIn ({format_amount(amount)})",
+                "minFillAmount",
+            )
+        return given
 
     def _check_type_fields(self, request: OrderRequest) -> None:
         floored = request.type in (OrderType.LIMIT, OrderType.TWAP) or request.type.is_stop

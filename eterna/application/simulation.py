@@ -22,8 +22,7 @@ from typing import Any
 from eterna.domain import steps
 from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order
-from eterna.domain.tokens import Token
-from eterna.domain.triggers import price_of
+from eterna.domain.tokens import Token, price_of
 from eterna.routing.venues import Landing, Transaction
 
 
@@ -65,12 +64,16 @@ def simulated_fill(order: Order, tx: Transaction) -> steps.SimulatedFill | None:
     if landing is None or landing.amount_out is None:
         return None
     amount_out = order.token_out.from_base_units(landing.amount_out)
-    price = price_of(order.amount_in, amount_out)
+    # An order filling in parts traded its route's amount: a dry run ends with that fill.
+    spent = None if order.min_fill is None or order.route is None else order.route.amount_in
+    price = price_of(order.remaining_in if spent is None else spent, amount_out)
+    part = "" if spent is None else f" for {spent} {order.token_in.label}"
     return steps.SimulatedFill(
-        message=f"dry run: the simulation pays {amount_out} {order.token_out.label} "
+        message=f"dry run: the simulation pays {amount_out} {order.token_out.label}{part} "
         f"at {price}; nothing was sent",
         amount_out=amount_out,
         executed_price=price,
+        amount_in=spent,
         details={"simulated": True, "signature": tx.signature},
     )
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from eterna.domain.failures import FailureKind
+from eterna.domain.fills import Fill
 from eterna.domain.routes import Quote, Route
 from eterna.domain.state_machine import next_status
 from eterna.domain.status import TERMINAL_STATUSES, OrderStatus, OrderType
@@ -18,6 +19,7 @@ from eterna.domain.steps import (
     Confirmed,
     Failed,
     Fired,
+    PartlyFilled,
     Progressed,
     Rested,
     Retried,
@@ -26,7 +28,7 @@ from eterna.domain.steps import (
     Step,
     Submitted,
 )
-from eterna.domain.tokens import Token
+from eterna.domain.tokens import Token, price_of
 
 __all__ = [
     "DEFAULT_SLIPPAGE_BPS",
@@ -89,6 +91,9 @@ class PlaceOrder:
     # Adaptive slippage: the engine picks each attempt's tolerance up to this cap
     # (slippage_bps then holds the cap too).
     max_slippage_bps: int | None = None
+    # LIMIT: the least tokenIn one fill may spend (partial fills, eterna.domain.fills);
+    # None: all or none.
+    min_fill: Decimal | None = None
 
     def open(self, order_id: uuid.UUID, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the new order (PENDING, seq 1) and its first event, stored together."""
@@ -118,6 +123,7 @@ class PlaceOrder:
             twap_next_at=now if self.twap is not None else None,
             group_id=self.group_id,
             max_slippage_bps=self.max_slippage_bps,
+            min_fill=self.min_fill,
         )
         return order, placed_event(order)
 
@@ -169,6 +175,27 @@ class Order:
     max_slippage_bps: int | None = None
     # Dry run: the order ended with its simulated fill; no transaction was sent.
     simulated: bool = False
+    # Partial fills (eterna.domain.fills): the least tokenIn one fill may spend (None: all or
+    # none); the tokenIn spent so far (amount_out and executed_price are cumulative over it);
+    # the fills of an order that may fill in parts.
+    min_fill: Decimal | None = None
+    filled_in: Decimal = Decimal(0)
+    fills: tuple[Fill, ...] = ()
+
+    @property
+    def remaining_in(self) -> Decimal:
+        """Return the tokenIn not filled yet."""
+        return self.amount_in - self.filled_in
+
+    @property
+    def least_fill_in(self) -> Decimal:
+        """Return the least part a trade of the order spends now.
+
+        All it has left, unless it fills in parts: then min_fill, or what remains when less
+        is left.
+        """
+        remaining = self.remaining_in
+        return remaining if self.min_fill is None else min(self.min_fill, remaining)
 
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.
@@ -236,19 +263,13 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
             on_order = {"pending_tx": dict(step.pending_tx)}
         case Submitted():
             on_order = on_event = {"tx_signature": step.tx_signature}
-        case Confirmed():
-            on_order = on_event = {
-                "tx_signature": step.tx_signature,
-                "amount_out": step.amount_out,
-                "executed_price": step.executed_price,
-            }
+        case Confirmed() | PartlyFilled():
+            on_order = _filled(order, step, event, step.tx_signature)
+            on_order["tx_signature"] = step.tx_signature
+            on_event = _cumulative(on_order) | {"tx_signature": step.tx_signature}
         case SimulatedFill():
-            on_order = {
-                "amount_out": step.amount_out,
-                "executed_price": step.executed_price,
-                "simulated": True,
-            }
-            on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
+            on_order = _filled(order, step, event, None) | {"simulated": True}
+            on_event = _cumulative(on_order)
         case Failed():
             on_order = {"failure_reason": step.error}
             on_event = {"error": step.error, "failure": step.failure}
@@ -264,6 +285,7 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
                 "twap_reported": step.reported,
                 "amount_out": step.amount_out,
                 "executed_price": step.executed_price,
+                "filled_in": step.filled_in,
             }
             on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
         case Completed():
@@ -271,6 +293,7 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
                 "twap_reported": step.reported,
                 "amount_out": step.amount_out,
                 "executed_price": step.executed_price,
+                "filled_in": step.filled_in,
             }
             on_event = {"amount_out": step.amount_out, "executed_price": step.executed_price}
         case Fired():
@@ -281,6 +304,47 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
     for name, value in on_order.items():
         setattr(order, name, value)
     return order, replace(event, **on_event) if on_event else event
+
+
+def _filled(
+    order: Order,
+    step: Confirmed | PartlyFilled | SimulatedFill,
+    event: OrderEvent,
+    tx_signature: str | None,
+) -> dict[str, Any]:
+    """Return the order's cumulative fields after a fill.
+
+    With the fill itself, for an order that fills in parts. ``step.amount_in`` is the fill's
+    tokenIn (None: all that remained).
+    """
+    spent = order.remaining_in if step.amount_in is None else step.amount_in
+    filled_in = order.filled_in + spent
+    amount_out = (order.amount_out or Decimal(0)) + step.amount_out
+    changed: dict[str, Any] = {
+        "filled_in": filled_in,
+        "amount_out": amount_out,
+        # One fill: the step's own price, as ever; more: the average over every fill.
+        "executed_price": step.executed_price
+        if not order.filled_in
+        else price_of(filled_in, amount_out),
+    }
+    if order.min_fill is not None:
+        fill = Fill(
+            amount_in=spent,
+            amount_out=step.amount_out,
+            price=step.executed_price,
+            tx_signature=tx_signature,
+            at=event.at,
+            seq=event.seq,
+            simulated=isinstance(step, SimulatedFill),
+        )
+        changed["fills"] = (*order.fills, fill)
+    return changed
+
+
+def _cumulative(on_order: dict[str, Any]) -> dict[str, Any]:
+    """Return what a fill's event says: the order's cumulative output and average price."""
+    return {"amount_out": on_order["amount_out"], "executed_price": on_order["executed_price"]}
 
 
 def _learned(token: Token, named: Token | None) -> Token:

@@ -23,6 +23,7 @@ class Trigger(enum.Enum):
     BUILD = "BUILD"  # the transaction was built from the route
     SUBMIT = "SUBMIT"  # the signed transaction was persisted and sent
     CONFIRM = "CONFIRM"  # the chain reports the transaction landed
+    FILL = "FILL"  # a limit order's part landed; the rest waits for its trigger again
     SIMULATE = "SIMULATE"  # dry run: the simulated fill ends the order, nothing sent
     RETRY = "RETRY"  # a transient failure: the worker backs off, holding the order, then re-quotes
     FAIL = "FAIL"  # a permanent failure, or retries exhausted
@@ -73,6 +74,9 @@ TRANSITIONS: MappingProxyType[tuple[S, Trigger], S] = MappingProxyType(
         # (marked simulated).
         (S.BUILDING, Trigger.SIMULATE): S.CONFIRMED,
         (S.SUBMITTED, Trigger.CONFIRM): S.CONFIRMED,
+        # A limit order filling in parts (eterna.domain.fills): the largest part meeting its
+        # limit landed, and what remains rests for its trigger again.
+        (S.SUBMITTED, Trigger.FILL): S.WAITING,
         # A limit or sniper whose last attempt failed on price (slippage, liquidity) is a
         # standing instruction until it expires: it rests again instead of failing.
         (S.SUBMITTED, Trigger.REST): S.WAITING,

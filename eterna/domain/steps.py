@@ -92,12 +92,37 @@ class Submitted(Step):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Confirmed(Step):
-    """The transaction landed and paid ``amount_out``."""
+    """The transaction landed: the order is filled, nothing of it remains.
+
+    It paid ``amount_out`` for ``amount_in`` (None: all that remained) at
+    ``executed_price``. The order's amountOut and executedPrice become cumulative over its fills
+    (:mod:`eterna.domain.fills`); its event says them.
+    """
 
     trigger: ClassVar[Trigger] = Trigger.CONFIRM
     tx_signature: str
     amount_out: Decimal
     executed_price: Decimal
+    amount_in: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartlyFilled(Step):
+    """A limit order's transaction for a part landed; the rest waits for its trigger again.
+
+    Like :class:`Confirmed`, for ``amount_in`` of what remained. Attempts start over: the next
+    firing gets the whole retry budget.
+    """
+
+    trigger: ClassVar[Trigger] = Trigger.FILL
+    tx_signature: str
+    amount_in: Decimal
+    amount_out: Decimal
+    executed_price: Decimal
+
+    def attempt_after(self, attempts: int) -> int:
+        """Return 0: the next firing gets the whole retry budget."""
+        return 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +132,7 @@ class SimulatedFill(Step):
     trigger: ClassVar[Trigger] = Trigger.SIMULATE
     amount_out: Decimal
     executed_price: Decimal
+    amount_in: Decimal | None = None  # the fill's tokenIn (None: all that remained)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +193,7 @@ class Progressed(Step):
     reported: int
     amount_out: Decimal | None = None
     executed_price: Decimal | None = None
+    filled_in: Decimal = Decimal(0)  # what the filled slices spent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,3 +204,4 @@ class Completed(Step):
     amount_out: Decimal
     executed_price: Decimal
     reported: int
+    filled_in: Decimal = Decimal(0)  # what the filled slices spent

@@ -116,6 +116,12 @@ class TokenRegistry:
         return len(self._by_mint)
 
 
+def price_of(amount_in: Decimal, amount_out: Decimal) -> Decimal:
+    """Return tokenOut per 1 tokenIn, rounded down to 18 places."""
+    price = EXACT.divide(amount_out, amount_in)
+    return price.quantize(PRICE_QUANTUM, context=EXACT).normalize(context=EXACT)
+
+
 def format_amount(value: Decimal) -> str:
     """Render an exact decimal without exponent and without trailing zeros ("1.5", "100")."""
     if value == 0:

@@ -31,15 +31,9 @@ from fractions import Fraction
 
 from eterna.domain.orders import Order, OrderType
 from eterna.domain.stop_book import GroupKey, StopEntry, StopGroup, delete_sorted
-from eterna.domain.tokens import EXACT, PRICE_QUANTUM, Token
+from eterna.domain.tokens import EXACT, Token
 
 Pair = tuple[str, str]
-
-
-def price_of(amount_in: Decimal, amount_out: Decimal) -> Decimal:
-    """Return tokenOut per 1 tokenIn, rounded down to 18 places."""
-    price = EXACT.divide(amount_out, amount_in)
-    return price.quantize(PRICE_QUANTUM, context=EXACT).normalize(context=EXACT)
 
 
 def limit_floor(amount_in: Decimal, limit_price: Decimal, token_out: Token) -> Decimal:
@@ -159,7 +153,8 @@ class RestingOrder:
             type=order.type,
             mint_in=order.token_in.mint,
             mint_out=order.token_out.mint,
-            amount_in=order.amount_in,
+            # What must meet the limit for it to fire (eterna.domain.fills).
+            amount_in=order.least_fill_in,
             limit_price=order.limit_price,
             min_liquidity=order.min_liquidity,
             expires_at=order.expires_at,

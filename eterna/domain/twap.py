@@ -41,8 +41,7 @@ from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, PlaceOrder, TwapPlan
 from eterna.domain.status import OrderStatus, OrderType
 from eterna.domain.steps import Completed, Failed, Progressed, Rested, Step
-from eterna.domain.tokens import Token, format_amount
-from eterna.domain.triggers import price_of
+from eterna.domain.tokens import Token, format_amount, price_of
 
 BPS = 10_000
 _MICROS = 1_000_000
@@ -227,6 +226,7 @@ def next_move(
             reported=progress.done,
             amount_out=progress.amount_out if progress.filled else None,
             executed_price=progress.average_price,
+            filled_in=progress.filled_amount_in,
         )
     return None
 
@@ -260,6 +260,7 @@ def _place(parent: Order, plan: TwapPlan, index: int, progress: TwapProgress) ->
         reported=progress.done,
         amount_out=progress.amount_out if progress.filled else None,
         executed_price=progress.average_price,
+        filled_in=progress.filled_amount_in,
     )
     return Place(step=step, child=command, child_id=identity)
 
@@ -275,6 +276,7 @@ def _finish(parent: Order, progress: TwapProgress, failures: Sequence[FailureKin
             amount_out=progress.amount_out,
             executed_price=progress.average_price,
             reported=progress.done,
+            filled_in=progress.filled_amount_in,
         )
     kind = Counter(failures).most_common(1)[0][0] if failures else FailureKind.TRANSACTION_FAILED
     reason = f"no slice filled ({kind.value})"

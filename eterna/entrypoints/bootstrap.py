@@ -322,6 +322,7 @@ async def open_runtime(settings: Settings, role: Role) -> AsyncIterator[Runtime]
             max_page_size=settings.max_page_size,
             max_notional_usd=settings.max_notional_usd,
             max_expiry_horizon=timedelta(days=settings.max_expiry_horizon_days),
+            min_fill_bps=settings.min_fill_bps,
             supported_types=frozenset(OrderType),
         ),
         clock=utcnow,

@@ -396,6 +396,13 @@ class Settings(BaseSettings):
     max_notional_usd: Decimal = Field(
         Decimal(1_000_000), ge=0, description="largest order value in USD (0: off)"
     )
+    min_fill_bps: int = Field(
+        100,  # eterna.domain.fills.DEFAULT_MIN_FILL_BPS
+        ge=1,
+        le=10_000,
+        description="a LIMIT order filling in parts without minFillAmount: the least part "
+        "one fill spends, in bps of amountIn (10000: all or none)",
+    )
     max_expiry_horizon_days: int = Field(
         30,
         ge=1,
@@ -454,6 +461,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "idle_recheck_seconds",
         "max_notional_usd",
         "max_expiry_horizon_days",
+        "min_fill_bps",
         "rate_limit_per_minute",
         "orders_per_minute",
         "max_orders_in_flight_per_user",

@@ -62,6 +62,8 @@ def _order_input(args: argparse.Namespace) -> Json:
         "slippageBps": args.slippage_bps,
         "maxSlippageBps": args.max_slippage_bps,
         "limitPrice": args.limit_price,
+        "allOrNone": True if args.all_or_none else None,
+        "minFillAmount": args.min_fill,
         "triggerPrice": args.trigger_price,
         "trailBps": args.trail_bps,
         "slices": args.slices,
@@ -188,6 +190,14 @@ def _place_parser(orders: Any) -> None:
     )
     place.add_argument(
         "--limit-price", metavar="PRICE", help="limit, stops, twap slices: least TOKEN_OUT per 1 in"
+    )
+    place.add_argument(
+        "--all-or-none",
+        action="store_true",
+        help="limit: fill the whole amount at once or not at all (default: fills in parts)",
+    )
+    place.add_argument(
+        "--min-fill", metavar="AMOUNT", help="limit filling in parts: least TOKEN_IN a fill"
     )
     place.add_argument("--min-liquidity", metavar="AMOUNT", help="sniper: least pool depth")
     place.add_argument(

@@ -50,6 +50,7 @@ def order_text(order: Json) -> str:
         ("best price", order.get("bestPrice")),
         ("expires at", order.get("expiresAt")),
         ("client order id", order.get("clientOrderId")),
+        ("fills", _fills(order)),
         ("amount out", order.get("amountOut")),
         ("executed price", order.get("executedPrice")),
         ("tx signature", order.get("txSignature")),
@@ -57,6 +58,14 @@ def order_text(order: Json) -> str:
         ("created at", order["createdAt"]),
     ]
     return "\n".join(f"{name + ':':<17}{value}" for name, value in fields if value is not None)
+
+
+def _fills(order: Json) -> str | None:
+    """Say how much of a LIMIT order filling in parts has traded: ``1000 of 6600 SOL``."""
+    if order.get("allOrNone", True):
+        return None
+    spent = f"{order['filledAmountIn']} of {order['amountIn']} {_symbol(order['tokenIn'])}"
+    return f"{spent} filled (at least {order['minFillAmount']} a fill)"
 
 
 def orders_table(page: Json) -> str:

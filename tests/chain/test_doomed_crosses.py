@@ -28,8 +28,7 @@ from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.core.clock import utcnow
 from eterna.domain.failures import FailureKind
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.domain.tokens import SOL, USDC
-from eterna.domain.triggers import price_of
+from eterna.domain.tokens import SOL, USDC, price_of
 from eterna.routing.router import Router
 from eterna.routing.venues import SwapRequest, Transaction, TxStatus
 from models.memory import MemoryOrderStore

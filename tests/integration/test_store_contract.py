@@ -21,6 +21,7 @@ from eterna.domain.failures import FailureKind
 from eterna.domain.groups import SIBLING_MISSING, LoneLegError, StepWrite, cancel_sibling
 from eterna.domain.orders import Order, OrderStatus, OrderType, PlaceOrder
 from eterna.domain.steps import Fired as StepFired
+from eterna.domain.steps import PartlyFilled as StepPartlyFilled
 from eterna.domain.steps import Rested
 from eterna.domain.tokens import BONK, SOL, USDC, Token, format_amount
 from eterna.entrypoints.bootstrap import close_database, open_database
@@ -635,3 +636,47 @@ async def test_owned_events_checks_the_owner_and_reads_the_history_once(
     ]
     assert await store.owned_events(placed.id, "bob", after_seq=2) is None
     assert await store.owned_events(placed.id, "alice", after_seq=4) == []
+
+
+async def test_partial_fills_round_trip_and_a_cancel_keeps_them(store: OrderStore) -> None:
+    command = replace(_order(amount="10", kind=OrderType.LIMIT), min_fill=Decimal("0.1"))
+    (placed,) = await store.place([command], utcnow())
+    assert placed.order.min_fill == Decimal("0.1")
+    now = utcnow()
+    order = placed.order
+    for part, out, signature in (("4", "800", "sig-1"), ("2.5", "505", "sig-2")):
+        route = steps.routed("part")
+        route = replace(route, route=steps.route(amount_in=part, amount_out=out))
+        for step in (route, steps.built("b"), steps.submitted("s", signature)):
+            order, _ = await take_step(store, order, step, owner=None, now=now, lease_until=now)
+        fill = StepPartlyFilled(
+            message="part filled",
+            tx_signature=signature,
+            amount_in=Decimal(part),
+            amount_out=Decimal(out),
+            executed_price=Decimal(out) / Decimal(part),
+        )
+        order, event = await take_step(store, order, fill, owner=None, now=now, lease_until=now)
+        assert event.status is OrderStatus.WAITING
+        order, _ = await take_step(
+            store, order, StepFired(message="fired"), owner=None, now=now, lease_until=now
+        )
+    order, _ = await take_step(
+        store, order, steps.cancelled(), owner=None, now=now, lease_until=now
+    )
+
+    loaded = await store.get(placed.order.id)
+    assert loaded is not None
+    assert loaded.status is OrderStatus.CANCELLED
+    assert loaded.min_fill == Decimal("0.1")
+    assert (loaded.filled_in, loaded.remaining_in) == (Decimal("6.5"), Decimal("3.5"))
+    assert loaded.amount_out == Decimal(1305)
+    assert loaded.executed_price == Decimal("200.769230769230769230")
+    assert [(f.amount_in, f.amount_out, f.tx_signature) for f in loaded.fills] == [
+        (Decimal(4), Decimal(800), "sig-1"),
+        (Decimal("2.5"), Decimal(505), "sig-2"),
+    ]
+    assert loaded.fills == order.fills
+    events = await store.events(placed.order.id)
+    waiting = [e for e in events if e.status is OrderStatus.WAITING]
+    assert [e.amount_out for e in waiting] == [Decimal(800), Decimal(1305)]

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eterna.domain.orders import OrderType
-from eterna.domain.tokens import SOL, USDC
-from eterna.domain.triggers import RestingBook, RestingOrder, price_of
+from eterna.domain.tokens import SOL, USDC, price_of
+from eterna.domain.triggers import RestingBook, RestingOrder
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NEW_MINT = "9" * 32

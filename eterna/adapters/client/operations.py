@@ -7,7 +7,8 @@ fragment CliOrder on Order {
   id clientOrderId type status amountIn slippageBps maxSlippageBps limitPrice triggerPrice
   trailBps bestPrice expiresAt attempts
   tokenIn { symbol mint } tokenOut { symbol mint }
-  amountOut executedPrice txSignature failureReason createdAt updatedAt
+  amountOut executedPrice allOrNone minFillAmount filledAmountIn remainingAmountIn
+  txSignature failureReason createdAt updatedAt
 }
 """
 

@@ -38,8 +38,8 @@ from eterna.domain.errors import NoRouteError
 from eterna.domain.orders import Order, OrderType
 from eterna.domain.stop_book import GroupKey, StopGroup
 from eterna.domain.stops import StopSeen, observe
-from eterna.domain.tokens import Token, format_amount
-from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit, price_of
+from eterna.domain.tokens import Token, format_amount, price_of
+from eterna.domain.triggers import MarketUpdate, liquidity_in, meets_limit
 from eterna.routing.router import Router
 
 PROBE_SLIPPAGE_BPS = 50  # any value: the checks compare outputs and never send
@@ -122,7 +122,7 @@ class TriggerChecks:
         cause: Cause,
         fire: Fire,
     ) -> None:
-        """Fire the pair's limit orders whose whole amount now routes at their limit."""
+        """Fire the pair's limit orders whose whole amount (or least fill) now meets the limit."""
         routes: dict[tuple[Decimal, int | None], asyncio.Future[Decimal | None]] = {}
 
         def output(amount: Decimal, impact: int | None) -> asyncio.Future[Decimal | None]:
@@ -135,7 +135,7 @@ class TriggerChecks:
             return
 
         found = [o for o in candidates(price_of(smallest, probe)) if o.limit_price is not None]
-        plain = [o.amount_in for o in found if o.max_price_impact_bps is None]
+        plain = [o.least_fill_in for o in found if o.max_price_impact_bps is None]
         assured = Decimal(0)  # every unfiltered candidate gets at least this price
         if plain:
             largest = max(plain)
@@ -146,18 +146,22 @@ class TriggerChecks:
             limit = order.limit_price
             if limit is None:
                 return
+            # What must meet the limit: all that remains, or the least fill of an order
+            # filling in parts (its worker then finds the largest part that does).
+            amount = order.least_fill_in
             if order.max_price_impact_bps is None and limit <= assured:
                 price, bound = assured, "at least "
             else:
-                paid = await output(order.amount_in, order.max_price_impact_bps)
-                if paid is None or not meets_limit(order.amount_in, paid, limit, tokens[1]):
+                paid = await output(amount, order.max_price_impact_bps)
+                if paid is None or not meets_limit(amount, paid, limit, tokens[1]):
                     return
-                price, bound = price_of(order.amount_in, paid), ""
+                price, bound = price_of(amount, paid), ""
+            whole = "the whole amount" if amount == order.remaining_in else "a part"
             await fire(
                 Firing(
                     order,
                     f"limit {limit} reached: the best route pays {bound}{format_amount(price)} "
-                    f"{tokens[1].label} per {tokens[0].label} for the whole amount "
+                    f"{tokens[1].label} per {tokens[0].label} for {whole} "
                     f"({cause.text})",
                     {"trigger": "limit", "price": format_amount(price)}
                     | {"limitPrice": format_amount(limit)}

@@ -36,16 +36,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from eterna.application.ports import MarketData
 from eterna.application.slippage import AdaptiveSlippage
 from eterna.domain.errors import NoRouteError
 from eterna.domain.failures import FailureKind
+from eterna.domain.fills import largest_fill
 from eterna.domain.orders import Order, OrderType
 from eterna.domain.stops import observe_order
-from eterna.domain.tokens import Token, format_amount
-from eterna.domain.triggers import limit_floor, liquidity_in, meets_limit, price_of
+from eterna.domain.tokens import Token, format_amount, price_of
+from eterna.domain.triggers import limit_floor, liquidity_in, meets_limit
 from eterna.routing.router import Router, RoutingDecision
 
 
@@ -163,22 +165,80 @@ class PreTrade:
         if limit is None:  # validation requires it; an order without one trades as a market one
             return Go(await self._route(order, order.token_out), "")
         pair = f"{order.token_out.label} per {order.token_in.label}"
+        remaining = order.remaining_in
+        decisions: dict[Decimal, RoutingDecision] = {}
         try:
-            decision = await self._route(order, order.token_out)
+            decision = decisions[remaining] = await self._route(order, order.token_out)
         except NoRouteError as exc:
-            return Rest(f"nothing routes now ({exc}); waiting for limit {limit} {pair}")
+            if order.min_fill is None:
+                return Rest(f"nothing routes now ({exc}); waiting for limit {limit} {pair}")
+            return await self._part(order, limit, None, decisions, f"nothing routes it ({exc})")
         route = decision.route
-        price = price_of(order.amount_in, route.amount_out)
+        price = price_of(remaining, route.amount_out)
         shown = format_amount(price)
         details = {"price": shown, "limitPrice": format_amount(limit)}
-        if not meets_limit(order.amount_in, route.amount_out, limit, order.token_out):
-            return Rest(
-                f"waiting: the best route pays {shown} {pair}, below the limit {limit}", details
+        if not meets_limit(remaining, route.amount_out, limit, order.token_out):
+            below = f"the best route pays {shown} {pair}, below the limit {limit}"
+            if order.min_fill is None:
+                return Rest(f"waiting: {below}", details)
+            return await self._part(order, limit, route.amount_out, decisions, below)
+        return Go(
+            _limit_floored(decision, remaining, limit, order.token_out),
+            f"; limit {limit} met at {shown} {pair}",
+            details,
+        )
+
+    async def _part(
+        self,
+        order: Order,
+        limit: Decimal,
+        whole_paid: Decimal | None,
+        decisions: dict[Decimal, RoutingDecision],
+        below: str,
+    ) -> Verdict:
+        """Trade the largest part of what remains that meets the limit, or rest.
+
+        The whole remaining amount does not meet it (``below`` says why); the part is at
+        least the order's least fill (:func:`eterna.domain.fills.largest_fill`).
+        """
+        token_in, token_out = order.token_in, order.token_out
+        remaining, least = order.remaining_in, order.least_fill_in
+        pair = f"{token_out.label} per {token_in.label}"
+
+        async def output(amount: Decimal) -> Decimal | None:
+            try:
+                decisions[amount] = await self._route(order, token_out, amount)
+            except NoRouteError:
+                return None
+            return decisions[amount].route.amount_out
+
+        part = None
+        if least < remaining:
+            part = await largest_fill(
+                least, remaining, whole_paid, limit=limit, token_in=token_in, output=output
             )
-        floor = limit_floor(order.amount_in, limit, order.token_out)
-        if floor > route.min_amount_out:
-            decision = replace(decision, route=replace(route, min_amount_out=floor))
-        return Go(decision, f"; limit {limit} met at {shown} {pair}", details)
+        details = {"limitPrice": format_amount(limit), "leastFill": format_amount(least)}
+        if part is None:
+            return Rest(
+                f"waiting: for the whole {format_amount(remaining)} {token_in.label} {below}, "
+                f"and no part of at least {format_amount(least)} meets limit {limit} {pair}",
+                details,
+            )
+        decision = decisions[part]
+        shown = format_amount(price_of(part, decision.route.amount_out))
+        rest = remaining - part
+        details |= {
+            "price": shown,
+            "fillAmountIn": format_amount(part),
+            "restingAmountIn": format_amount(rest),
+        }
+        return Go(
+            _limit_floored(decision, part, limit, token_out),
+            f"; limit {limit} met at {shown} {pair} for {format_amount(part)} of "
+            f"{format_amount(remaining)} {token_in.label}: a partial fill, "
+            f"{format_amount(rest)} rests",
+            details,
+        )
 
     async def _sniper(self, order: Order) -> Verdict:
         mint_in, mint_out = order.token_in.mint, order.token_out.mint
@@ -212,14 +272,28 @@ class PreTrade:
             _changed(token_out, order.token_out),
         )
 
-    async def _route(self, order: Order, token_out: Token) -> RoutingDecision:
+    async def _route(
+        self, order: Order, token_out: Token, amount: Decimal | None = None
+    ) -> RoutingDecision:
+        """Route ``amount`` of tokenIn (by default all the order has not filled yet)."""
         return await self._router.route(
             order.token_in,
             token_out,
-            order.amount_in,
+            order.remaining_in if amount is None else amount,
             slippage_bps=order.slippage_bps,
             max_price_impact_bps=order.max_price_impact_bps,
         )
+
+
+def _limit_floored(
+    decision: RoutingDecision, amount: Decimal, limit: Decimal, token_out: Token
+) -> RoutingDecision:
+    """Raise the route's minimum out to the limit floor of ``amount`` when it is higher."""
+    route = decision.route
+    floor = limit_floor(amount, limit, token_out)
+    if floor > route.min_amount_out:
+        return replace(decision, route=replace(route, min_amount_out=floor))
+    return decision
 
 
 def _floored(
@@ -234,19 +308,17 @@ def _floored(
     if limit is None:
         return Go(decision, note, details)
     route = decision.route
-    floor = limit_floor(order.amount_in, limit, order.token_out)
+    floor = limit_floor(order.remaining_in, limit, order.token_out)
     details = {**details, "limitPrice": format_amount(limit)}
     if route.amount_out < floor:
-        shown = format_amount(price_of(order.amount_in, route.amount_out))
+        shown = format_amount(price_of(order.remaining_in, route.amount_out))
         pair = f"{order.token_out.label} per {order.token_in.label}"
         return Refuse(
             f"the best route pays {shown} {pair}, below the limitPrice {limit}: nothing sent",
             FailureKind.BELOW_LIMIT_PRICE,
             details,
         )
-    if floor > route.min_amount_out:
-        decision = replace(decision, route=replace(route, min_amount_out=floor))
-    return Go(decision, note, details)
+    return Go(_limit_floored(decision, order.remaining_in, limit, order.token_out), note, details)
 
 
 def _stop_name(order: Order) -> str:
