@@ -27,6 +27,7 @@ from .exceptions import (
 )
 from .fragments import (
     EventFields,
+    EventFieldsFill,
     EventFieldsQuotes,
     EventFieldsRoute,
     EventFieldsTrigger,
@@ -35,6 +36,7 @@ from .fragments import (
     GroupFieldsOrdersTokenIn,
     GroupFieldsOrdersTokenOut,
     OrderFields,
+    OrderFieldsFills,
     OrderFieldsRoute,
     OrderFieldsTokenIn,
     OrderFieldsTokenOut,
@@ -166,6 +168,7 @@ __all__ = [
     "CancelUserOrdersCancelUserOrders",
     "EternaClient",
     "EventFields",
+    "EventFieldsFill",
     "EventFieldsQuotes",
     "EventFieldsRoute",
     "EventFieldsTrigger",
@@ -187,6 +190,7 @@ __all__ = [
     "OrderEvents",
     "OrderEventsOrderEvents",
     "OrderFields",
+    "OrderFieldsFills",
     "OrderFieldsRoute",
     "OrderFieldsTokenIn",
     "OrderFieldsTokenOut",

@@ -251,6 +251,11 @@ class EternaClient(AsyncBaseClient):
                 venue
               }
               cancelledBySibling
+              fill {
+                amountIn
+                amountOut
+                price
+              }
             }
 
             fragment QuoteFields on Quote {
@@ -331,6 +336,11 @@ class EternaClient(AsyncBaseClient):
                 venue
               }
               cancelledBySibling
+              fill {
+                amountIn
+                amountOut
+                price
+              }
             }
 
             fragment OrderFields on Order {
@@ -358,6 +368,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -465,6 +487,11 @@ class EternaClient(AsyncBaseClient):
                 venue
               }
               cancelledBySibling
+              fill {
+                amountIn
+                amountOut
+                price
+              }
             }
 
             fragment QuoteFields on Quote {
@@ -610,6 +637,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -696,6 +735,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -796,6 +847,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -907,6 +970,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -1016,6 +1091,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -1194,6 +1281,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -1295,6 +1394,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -1408,6 +1519,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt
@@ -1521,6 +1644,18 @@ class EternaClient(AsyncBaseClient):
               }
               amountOut
               executedPrice
+              allOrNone
+              minFillAmount
+              filledAmountIn
+              remainingAmountIn
+              fills {
+                amountIn
+                amountOut
+                price
+                txSignature
+                at
+                seq
+              }
               txSignature
               failureReason
               createdAt

@@ -63,6 +63,7 @@ class EventFields(BaseModel):
     error: Optional[str]
     trigger: Optional["EventFieldsTrigger"]
     cancelled_by_sibling: Optional[str] = Field(alias="cancelledBySibling")
+    fill: Optional["EventFieldsFill"]
 
 
 class EventFieldsQuotes(QuoteFields):
@@ -81,6 +82,12 @@ class EventFieldsTrigger(BaseModel):
     limit_price: Optional[Decimal] = Field(alias="limitPrice")
     pool: Optional[str]
     venue: Optional[str]
+
+
+class EventFieldsFill(BaseModel):
+    amount_in: Decimal = Field(alias="amountIn")
+    amount_out: Decimal = Field(alias="amountOut")
+    price: Decimal
 
 
 class GroupFields(BaseModel):
@@ -132,6 +139,11 @@ class OrderFields(BaseModel):
     route: Optional["OrderFieldsRoute"]
     amount_out: Optional[Decimal] = Field(alias="amountOut")
     executed_price: Optional[Decimal] = Field(alias="executedPrice")
+    all_or_none: bool = Field(alias="allOrNone")
+    min_fill_amount: Optional[Decimal] = Field(alias="minFillAmount")
+    filled_amount_in: Decimal = Field(alias="filledAmountIn")
+    remaining_amount_in: Decimal = Field(alias="remainingAmountIn")
+    fills: list["OrderFieldsFills"]
     tx_signature: Optional[str] = Field(alias="txSignature")
     failure_reason: Optional[str] = Field(alias="failureReason")
     created_at: datetime = Field(alias="createdAt")
@@ -149,6 +161,15 @@ class OrderFieldsTokenOut(TokenFields):
 
 class OrderFieldsRoute(RouteFields):
     pass
+
+
+class OrderFieldsFills(BaseModel):
+    amount_in: Decimal = Field(alias="amountIn")
+    amount_out: Decimal = Field(alias="amountOut")
+    price: Decimal
+    tx_signature: Optional[str] = Field(alias="txSignature")
+    at: datetime
+    seq: int
 
 
 class RejectionFields(BaseModel):

@@ -42,6 +42,10 @@ class OrderInput(BaseModel):
     "TWAP (required), 1..604800: the slices are placed over this many seconds, slice k at k x durationSeconds / slices after placement."
     jitter_bps: Optional[int] = Field(alias="jitterBps", default=None)
     "TWAP (optional), 0..5000: move each slice's time by up to this share of the interval between slices, either way (default 0)."
+    all_or_none: Optional[bool] = Field(alias="allOrNone", default=None)
+    "LIMIT: true fills the whole amountIn at once or not at all. False or unset: when the whole amount does not meet the limit, the largest part that does trades (at least minFillAmount) and the rest keeps resting. Only for LIMIT orders."
+    min_fill_amount: Optional[Decimal] = Field(alias="minFillAmount", default=None)
+    "LIMIT filling in parts: the least tokenIn one fill spends, up to amountIn (what remains, when less is left); unset, a share of amountIn the server sets (1% by default). Not with allOrNone: true."
     min_liquidity: Optional[Decimal] = Field(alias="minLiquidity", default=None)
     "SNIPER: optional filter, in tokenIn units."
     max_price_impact_bps: Optional[int] = Field(alias="maxPriceImpactBps", default=None)

@@ -4,6 +4,7 @@ from .base_model import BaseModel
 from .fragments import (  # noqa: F401
     EventFields,
     OrderFields,
+    OrderFieldsFills,
     OrderFieldsRoute,
     OrderFieldsTokenIn,
     OrderFieldsTokenOut,

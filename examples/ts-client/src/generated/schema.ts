@@ -72,6 +72,25 @@ export type FailureKind =
   /** A venue or the chain's RPC did not answer; retried. */
   | 'VENUE_UNAVAILABLE';
 
+/** One trade of an order: what it spent and received. */
+export type Fill = {
+  __typename?: 'Fill';
+  /** tokenIn spent. */
+  amountIn: Scalars['Decimal']['output'];
+  /** tokenOut received. */
+  amountOut: Scalars['Decimal']['output'];
+  /** When it was recorded (UTC). */
+  at: Scalars['DateTime']['output'];
+  /** tokenOut per 1 tokenIn of this fill. */
+  price: Scalars['Decimal']['output'];
+  /** The order's event that recorded it. */
+  seq: Scalars['Int']['output'];
+  /** A dry run's fill: the simulation's, nothing was sent. */
+  simulated: Scalars['Boolean']['output'];
+  /** The transaction; null for a dry run's simulated fill. */
+  txSignature?: Maybe<Scalars['String']['output']>;
+};
+
 /** How a transaction was readied to land: its compute budget and what its simulation said (the BUILDING step, and a step that followed a failed simulation). */
 export type Landing = {
   __typename?: 'Landing';
@@ -161,9 +180,11 @@ export type MutationResumeTradingArgs = {
 /** An order and its latest state. */
 export type Order = {
   __typename?: 'Order';
+  /** True: the order fills whole or not at all. False: a LIMIT order filling in parts (see fills). */
+  allOrNone: Scalars['Boolean']['output'];
   /** Amount paid, in tokenIn units. */
   amountIn: Scalars['Decimal']['output'];
-  /** CONFIRMED: output received, in tokenOut units. */
+  /** Output received, in tokenOut units, summed over every fill (cumulative): set once the first fill landed, so also on a LIMIT order resting with a part filled, and kept when it is cancelled or expires. */
   amountOut?: Maybe<Scalars['Decimal']['output']>;
   /** Execution attempts so far. */
   attempts: Scalars['Int']['output'];
@@ -177,12 +198,16 @@ export type Order = {
   createdAt: Scalars['DateTime']['output'];
   /** Every step so far, ordered by seq. */
   events: Array<OrderEvent>;
-  /** tokenOut per 1 tokenIn. */
+  /** tokenOut per 1 tokenIn over every fill (cumulative): amountOut / filledAmountIn. */
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
   /** LIMIT, SNIPER and stops: when the order stops resting. */
   expiresAt?: Maybe<Scalars['DateTime']['output']>;
   /** FAILED: why, for people. */
   failureReason?: Maybe<Scalars['String']['output']>;
+  /** tokenIn spent so far, summed over every fill (a TWAP: over its filled slices). */
+  filledAmountIn: Scalars['Decimal']['output'];
+  /** Each trade of the order, oldest first: one for an order that filled whole, one per part for a LIMIT order filling in parts; empty until the first fill and for a TWAP (see children). */
+  fills: Array<Fill>;
   /** The OCO group the order is a leg of, with both legs. */
   group?: Maybe<OrderGroup>;
   /** The OCO group the order is a leg of (placeOrderGroup); null for others. */
@@ -193,12 +218,16 @@ export type Order = {
   limitPrice?: Maybe<Scalars['Decimal']['output']>;
   /** Adaptive slippage: the cap each attempt's chosen tolerance stays within (null: slippageBps is a fixed tolerance). Each ROUTING event's details.slippage say what was chosen and why. */
   maxSlippageBps?: Maybe<Scalars['Int']['output']>;
+  /** A LIMIT order filling in parts: the least tokenIn one fill spends (or what remains, when less is left). */
+  minFillAmount?: Maybe<Scalars['Decimal']['output']>;
   /** A TWAP's slice: the TWAP order it belongs to. */
   parent?: Maybe<Order>;
   /** A TWAP's slice: the TWAP order it belongs to. */
   parentId?: Maybe<Scalars['ID']['output']>;
   /** TWAP: where it stands now, summed over its slices (also after a cancel, while slices placed before it finish); null for every other order. */
   progress?: Maybe<TwapProgress>;
+  /** amountIn - filledAmountIn: what has not traded (after a cancel or an expiry, what never will). */
+  remainingAmountIn: Scalars['Decimal']['output'];
   /** The chosen route, once ROUTING has happened. */
   route?: Maybe<Route>;
   /** Dry run: the order ended CONFIRMED with its simulation's fill (amountOut, executedPrice); no transaction was sent. */
@@ -219,7 +248,7 @@ export type Order = {
   triggerPrice?: Maybe<Scalars['Decimal']['output']>;
   /** TWAP: its slices and their schedule. */
   twap?: Maybe<Twap>;
-  /** SUBMITTED, CONFIRMED: the transaction's signature. */
+  /** SUBMITTED, CONFIRMED: the transaction's signature (with fills, the last fill's). */
   txSignature?: Maybe<Scalars['String']['output']>;
   /** What the order waits for before it swaps. */
   type: OrderType;
@@ -269,6 +298,8 @@ export type OrderEvent = {
   executedPrice?: Maybe<Scalars['Decimal']['output']>;
   /** A retry, a failure, or a rest after failing on price: what it failed on. */
   failure?: Maybe<FailureKind>;
+  /** A LIMIT order filling in parts: on CONFIRMED, and on WAITING after a part filled, this trade alone (amountOut and executedPrice here are cumulative). */
+  fill?: Maybe<Fill>;
   /** BUILDING (and a step after a failed simulation): the priority fee, compute limit and simulation of the transaction. */
   landing?: Maybe<Landing>;
   /** What happened, for people; switch on status and failure, not on this text. */
@@ -326,6 +357,8 @@ export type OrderGroupPlaced = {
 
 /** An order to place. */
 export type OrderInput = {
+  /** LIMIT: true fills the whole amountIn at once or not at all. False or unset: when the whole amount does not meet the limit, the largest part that does trades (at least minFillAmount) and the rest keeps resting. Only for LIMIT orders. */
+  allOrNone?: InputMaybe<Scalars['Boolean']['input']>;
   /** In tokenIn units, within its decimals. */
   amountIn: Scalars['Decimal']['input'];
   /** Idempotency key, unique per user: placing it again returns the same order. */
@@ -342,6 +375,8 @@ export type OrderInput = {
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
   /** Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps. */
   maxSlippageBps?: InputMaybe<Scalars['Int']['input']>;
+  /** LIMIT filling in parts: the least tokenIn one fill spends, up to amountIn (what remains, when less is left); unset, a share of amountIn the server sets (1% by default). Not with allOrNone: true. */
+  minFillAmount?: InputMaybe<Scalars['Decimal']['input']>;
   /** SNIPER: optional filter, in tokenIn units. */
   minLiquidity?: InputMaybe<Scalars['Decimal']['input']>;
   /** TWAP (required), 1..100: how many slices amountIn is cut into (exactly, to the base unit; the last slice takes the remainder). */
