@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
+from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
@@ -30,6 +31,7 @@ from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
 from eterna.adapters.solana.http_transport import AiohttpTransport
+from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.market_data import SolanaMarketData
 from eterna.adapters.solana.pool_list import ClusterPools, read_pool_list
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
@@ -191,6 +193,12 @@ async def _link(
     discovery = PoolDiscovery(rpc, registry)
     if not cluster.live:  # a public cluster's programs make far too many accounts to follow
         await discovery.start()
+    tables = LookupTableRegistry(
+        rpc,
+        [Pubkey.from_string(a) for a in settings.lookup_tables],
+        # The local chain's tables are its own: every one there is the pools'.
+        discover=not cluster.live,
+    )
     gateway = SolanaGateway(
         rpc,
         registry,
@@ -198,6 +206,7 @@ async def _link(
         wallet,
         landing=execution.landing(settings),
         commitment=settings.solana_commitment,
+        lookup_tables=tables,
     )
     return ChainLink(
         node=node,
