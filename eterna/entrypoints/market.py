@@ -51,8 +51,12 @@ log = logging.getLogger(__name__)
 
 # How long a process waits for a shared chain that is not answering yet (started beside it).
 CHAIN_WAIT_SECONDS = 30.0
-# A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
-CHAIN_MAX_LEGS = 2
+# A route on the chain is one transaction. Without lookup tables two swaps fit in 1,232
+# bytes, three do not; with the pools' tables every sampled route of up to six swaps of
+# mixed programs fits (1,103 bytes at most, 300 routes each), seven may lock more than 64
+# accounts. Four leaves room for some 8 accounts no table holds (tick and bin arrays a
+# moved price reaches, a pool listed after its venue's table): 970 bytes at most.
+CHAIN_MAX_LEGS = 4
 
 
 class ChainListError(VenueUnavailableError):

@@ -10,8 +10,9 @@ table is not used.
 
 Tables are made by :func:`create_lookup_table` and :func:`extend_lookup_table`, signed by an
 authority (the deployment wallet, or the local chain's faucet at genesis) that pays their
-rent: 1,141,440 lamports for the header, 222,720 more per address (about 0.0068 SOL for a
-table of 25). Anyone may use any table.
+rent: 1,280,640 lamports for the header, 222,720 more per address (about 0.0068 SOL for a
+table of 25), given back when the table is deactivated and, some 513 slots later, closed.
+Anyone may use any table.
 
 :class:`LookupTableRegistry` knows the tables a process may use: the addresses it is given
 (``ETERNA_LOOKUP_TABLES`` on a real cluster) and, on the local chain, every table there
