@@ -211,6 +211,7 @@ async def _link(
         landing=execution.landing(settings),
         commitment=settings.solana_commitment,
         lookup_tables=tables,
+        programs=programs_on(cluster),
     )
     return ChainLink(
         node=node,

@@ -40,6 +40,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS, ProgramIds
 from eterna.adapters.solana.failures import describe, failure_kind, simulation_failure
 from eterna.adapters.solana.ids import WSOL_MINT
 from eterna.adapters.solana.landing import (
@@ -122,8 +123,10 @@ class SolanaGateway:
         skip_preflight: bool = True,
         clock: Callable[[], float] = time.monotonic,
         lookup_tables: LookupTableRegistry | None = None,
+        programs: ProgramIds = MAINNET_PROGRAMS,
     ) -> None:
         self._rpc = rpc
+        self._programs = programs  # the DEX programs' ids on the node's cluster
         self._tables = lookup_tables
         self._clock = clock  # for the fee cache's age
         self._registry = registry
@@ -220,6 +223,7 @@ class SolanaGateway:
             compute_unit_limit=limit,
             compute_unit_price=price,
             lookup_tables=signing.tables,
+            program_ids=self._programs,
         )
 
     async def _simulated(

@@ -34,6 +34,7 @@ from solders.system_program import transfer as system_transfer
 from solders.transaction import VersionedTransaction
 
 from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS, ProgramIds
 from eterna.adapters.solana.dlmm_swap import swap2
 from eterna.adapters.solana.ids import SYSTEM_PROGRAM, WSOL_MINT
 from eterna.adapters.solana.legs import PlannedSwap
@@ -184,6 +185,7 @@ def build_swap_transaction(
     compute_unit_limit: int | None = None,
     compute_unit_price: int | None = None,
     lookup_tables: Sequence[AddressLookupTableAccount] = (),
+    program_ids: ProgramIds = MAINNET_PROGRAMS,
 ) -> SwapTransaction:
     """Return the signed transaction of the planned swaps (see the module docstring).
 
@@ -191,7 +193,8 @@ def build_swap_transaction(
     transaction has room for them. The compute-unit limit and price are config's unless
     given (from a simulation and the recent fees: :mod:`.landing`). The first of these that
     fits is signed: without tables, with and then without spare arrays; then with the
-    lookup_tables that hold its accounts, the same two ways.
+    lookup_tables that hold its accounts, the same two ways. Swaps call the programs at
+    their ids on the cluster (program_ids; CP-Swap's differs on devnet).
 
     :raises TransactionTooLargeError: when it does not fit Solana's 1,232 bytes.
     """
@@ -223,7 +226,10 @@ def build_swap_transaction(
         for spare in (True, False):
             instructions = [
                 *head,
-                *(_swap_instruction(s, owner, accounts, spare=spare) for s in swaps),
+                *(
+                    _swap_instruction(s, owner, accounts, spare=spare, program_ids=program_ids)
+                    for s in swaps
+                ),
                 *tail,
             ]
             tables = pick_tables(lookup_tables, _keys(instructions)) if use_tables else []
@@ -265,8 +271,14 @@ def _used_tables(
 
 
 def _swap_instruction(
-    swap: PlannedSwap, owner: Pubkey, accounts: dict[Pubkey, Pubkey], *, spare: bool
+    swap: PlannedSwap,
+    owner: Pubkey,
+    accounts: dict[Pubkey, Pubkey],
+    *,
+    spare: bool,
+    program_ids: ProgramIds = MAINNET_PROGRAMS,
 ) -> Instruction:
+    # Whirlpool and DLMM run at one id on every cluster Eterna trades (clusters.py).
     entry, state = swap.snapshot.entry, swap.snapshot.state
     source, target = accounts[swap.mint_in], accounts[swap.mint_out]
     if isinstance(state, cpswap.PoolState):
@@ -279,6 +291,7 @@ def _swap_instruction(
             output_account=target,
             amount_in=swap.amount_in,
             minimum_amount_out=swap.min_out,
+            program=program_ids.raydium,
         )
     if isinstance(state, WhirlpoolSwapAccounts):
         pool = state.state
