@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from eterna.adapters.localchain.lookups import UnresolvedLookupError, loaded_addresses
@@ -225,3 +226,21 @@ async def test_a_lookup_into_no_table_does_not_resolve(eterna: Eterna) -> None:
 
     with pytest.raises(UnresolvedLookupError):
         loaded_addresses(lambda _: None, message)
+
+
+async def test_fees_count_the_accounts_a_transaction_looked_up(node: LocalNode) -> None:
+    eterna = eterna_on(node, lookup_tables=True)  # signs at the configured price, 1,000
+    route = split([await eterna.quote(v, SOL, USDC, ONE_SOL) for v in VENUES])
+    tx = await eterna.gateway.build(request_for(route, memo="order-fees"))
+    await eterna.gateway.send(tx)
+
+    # Another transaction of the slot pays no priority: the slot's lowest price is 0.
+    payee = node.chain.new_keypair().pubkey()
+    pay = TransferParams(from_pubkey=node.chain.faucet.pubkey(), to_pubkey=payee, lamports=10**9)
+    node.chain.send([transfer(pay)]).check()
+
+    (entry,) = node.transactions(memo="order-fees")
+    assert entry.loaded.writable  # the pools and vaults, looked up
+    looked_up = dict(node.prioritization_fees([entry.loaded.writable[0]]))
+    elsewhere = dict(node.prioritization_fees([payee]))
+    assert (looked_up[entry.slot], elsewhere[entry.slot]) == (1_000, 0)
