@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from solders.pubkey import Pubkey
 
 
 class Settings(BaseSettings):
@@ -196,6 +197,11 @@ class Settings(BaseSettings):
     )
     pools_refresh_seconds: float = Field(
         300.0, gt=0, description="how often the pools of the pools file are read again"
+    )
+    lookup_tables: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="comma-separated addresses of the address lookup tables routes of three "
+        "or more swaps may use on a real cluster (the local chain's are found by themselves)",
     )
 
     # -- the local chain: `eterna chain`, LiteSVM with the DEX programs behind Solana JSON-RPC --
@@ -410,12 +416,24 @@ class Settings(BaseSettings):
         "expires this far ahead",
     )
 
-    @field_validator("allowed_origins", "cors_origins", "trusted_proxies", mode="before")
+    @field_validator(
+        "allowed_origins", "cors_origins", "trusted_proxies", "lookup_tables", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         # "https://a.example, https://b.example" reads better in an environment than JSON.
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("lookup_tables")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                Pubkey.from_string(entry)
+            except ValueError:
+                raise ValueError(f"not a Solana address: {entry!r}") from None
         return value
 
     @field_validator("trusted_proxies")
@@ -531,6 +549,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "solana_rpc_concurrency",
         "pools_file",
         "pools_refresh_seconds",
+        "lookup_tables",
         "solana_cluster",
         "solana_commitment",
         "wallet",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
+from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
@@ -30,6 +31,7 @@ from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
 from eterna.adapters.solana.http_transport import AiohttpTransport
+from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.market_data import SolanaMarketData
 from eterna.adapters.solana.pool_list import ClusterPools, read_pool_list
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
@@ -49,8 +51,12 @@ log = logging.getLogger(__name__)
 
 # How long a process waits for a shared chain that is not answering yet (started beside it).
 CHAIN_WAIT_SECONDS = 30.0
-# A route on the chain is one transaction: two swaps fit in 1,232 bytes, three do not.
-CHAIN_MAX_LEGS = 2
+# A route on the chain is one transaction. Without lookup tables two swaps fit in 1,232
+# bytes, three do not; with the pools' tables every sampled route of up to six swaps of
+# mixed programs fits (1,103 bytes at most, 300 routes each), seven may lock more than 64
+# accounts. Four leaves room for some 8 accounts no table holds (tick and bin arrays a
+# moved price reaches, a pool listed after its venue's table): 970 bytes at most.
+CHAIN_MAX_LEGS = 4
 
 
 class ChainListError(VenueUnavailableError):
@@ -191,6 +197,12 @@ async def _link(
     discovery = PoolDiscovery(rpc, registry)
     if not cluster.live:  # a public cluster's programs make far too many accounts to follow
         await discovery.start()
+    tables = LookupTableRegistry(
+        rpc,
+        [Pubkey.from_string(a) for a in settings.lookup_tables],
+        # The local chain's tables are its own: every one there is the pools'.
+        discover=not cluster.live,
+    )
     gateway = SolanaGateway(
         rpc,
         registry,
@@ -198,6 +210,8 @@ async def _link(
         wallet,
         landing=execution.landing(settings),
         commitment=settings.solana_commitment,
+        lookup_tables=tables,
+        programs=programs_on(cluster),
     )
     return ChainLink(
         node=node,

@@ -21,8 +21,9 @@ Candidates for an exact-in swap of ``tokenIn`` for ``tokenOut``:
 
 The best output wins; ties go to fewer legs (:mod:`eterna.routing.candidates`). A route moving
 the price more than ``max_price_impact_bps`` is not a candidate. ``max_legs`` caps the swaps
-of a route, for a chain whose transaction holds only so many (a Solana transaction without
-lookup tables holds two of these programs' swaps): a split then uses at most that many pools,
+of a route, for a chain whose transaction holds only so many (a Solana transaction holds two
+of these programs' swaps without lookup tables, four with margin with the pools' tables:
+``CHAIN_MAX_LEGS`` of :mod:`eterna.entrypoints.market`): a split then uses at most that many pools,
 a two-hop at most that many across both hops, and the joint allocation is made over the best
 candidate's own pools only.
 

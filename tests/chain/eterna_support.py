@@ -15,6 +15,7 @@ from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.pools import ChainPool
 from eterna.adapters.solana.gateway import SolanaGateway
+from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.venues import SolanaVenue
@@ -59,12 +60,17 @@ class Eterna:
         return quotes[0]
 
 
-def eterna_on(node: LocalNode) -> Eterna:
-    """Return Eterna's adapters over the node, signing with the node's funded wallet."""
+def eterna_on(node: LocalNode, *, lookup_tables: bool = False) -> Eterna:
+    """Return Eterna's adapters over the node, signing with the node's funded wallet.
+
+    lookup_tables: the gateway uses the node's lookup tables, as a process on it does.
+    """
     rpc = LocalRpc(node)
     registry = registry_of(node)
     reader = PoolReader(rpc)
-    return Eterna(node, rpc, registry, reader, SolanaGateway(rpc, registry, reader, node.wallet))
+    tables = LookupTableRegistry(rpc, discover=True) if lookup_tables else None
+    gateway = SolanaGateway(rpc, registry, reader, node.wallet, lookup_tables=tables)
+    return Eterna(node, rpc, registry, reader, gateway)
 
 
 def single(quote: PoolQuote) -> Route:

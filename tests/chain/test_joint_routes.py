@@ -1,6 +1,7 @@
-"""The joint allocation on the local chain: within the two legs a transaction holds, the
-refined route lands and fills its quote to the base unit, and never pays less than the
-candidates alone; a richer route (three legs or more) does not fit one transaction.
+"""The joint allocation on the local chain: within the legs a transaction holds (four, with
+the node's lookup tables), the refined route lands and fills its quote to the base unit,
+and never pays less than the candidates alone; a richer route does not fit one transaction
+without lookup tables.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def node(program_files: list[ProgramFile]) -> LocalNode:
 
 @pytest.fixture
 def eterna(node: LocalNode) -> Eterna:
-    """Eterna's adapters over the node."""
-    return eterna_on(node)
+    """Eterna's adapters over the node, using its lookup tables."""
+    return eterna_on(node, lookup_tables=True)
 
 
 @pytest.mark.parametrize(
@@ -70,14 +71,15 @@ async def test_refined_routes_within_the_leg_bound_land_and_fill_their_quote(
     assert status.amount_out == expected_out(route)
 
 
-async def test_a_route_of_more_legs_than_the_bound_does_not_fit_one_transaction(
-    eterna: Eterna,
+async def test_a_route_of_more_legs_than_the_bound_does_not_fit_without_lookup_tables(
+    node: LocalNode,
 ) -> None:
     # Without the bound the joint allocation mixes both hubs' paths: four swaps or more.
-    router = Router([eterna.venue(v) for v in VENUES])
+    plain = eterna_on(node)
+    router = Router([plain.venue(v) for v in VENUES])
     route = (await router.route(RAY, BONK, Decimal(400_000), slippage_bps=50)).route
     assert route.kind is RouteKind.MULTI
     assert len(route.legs) > CHAIN_MAX_LEGS
 
-    with pytest.raises(TransactionTooLargeError, match="lookup tables"):
-        await eterna.gateway.build(request_for(route))
+    with pytest.raises(TransactionTooLargeError, match="without lookup tables"):
+        await plain.gateway.build(request_for(route))

@@ -2,7 +2,8 @@
 
 The same adapters as in the embedded mode, given HttpRpc instead of LocalRpc: a quote, the
 transaction built from it, its fill, and a pool change seen through a websocket subscription;
-and the pool registry a process that did not build the genesis reads from the chain's list.
+a route of three swaps through the node's lookup tables; and the pool registry a process
+that did not build the genesis reads from the chain's list.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import asyncio
 
 import httpx
 import pytest
+from solders.message import MessageV0
 from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
 
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
+from eterna.adapters.solana.landing import LandingConfig
+from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.market_data import SolanaMarketData
 from eterna.adapters.solana.pools import PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.venues import SolanaVenue
 from eterna.domain.tokens import SOL, USDC
 from eterna.routing.venues import TxState
-from tests.chain.eterna_support import expected_out, registry_of, request_for, single
+from tests.chain.eterna_support import expected_out, registry_of, request_for, single, split
 from tests.chain.node_support import manual_node, pool_of
 from tests.chain.rpc_support import http_rpc, served
 
@@ -67,3 +72,39 @@ async def test_the_chain_pool_list_reads_as_the_registry(program_files: list[Pro
 
     assert PoolRegistry(entries).pools("orca", SOL.mint, USDC.mint)
     assert entries == list(registry_of(node))
+
+
+async def test_three_swaps_with_lookup_tables_fill_their_quote_over_http(
+    program_files: list[ProgramFile],
+) -> None:
+    node = manual_node(program_files)
+    registry = registry_of(node)
+    async with served(node) as url, httpx.AsyncClient() as client:
+        rpc = HttpRpc(client, url)
+        reader = PoolReader(rpc)
+        gateway = SolanaGateway(
+            rpc,
+            registry,
+            reader,
+            node.wallet,
+            landing=LandingConfig(simulate=True),
+            lookup_tables=LookupTableRegistry(rpc, discover=True),
+        )
+        quotes = [
+            (await SolanaVenue(v, registry, reader).quote_amounts(USDC, SOL, [10**9]))[0]
+            for v in ("raydium", "orca", "meteora")
+        ]
+        route = split(quotes)
+
+        tx = await gateway.build(request_for(route))
+        assert tx.landing is not None
+        assert tx.landing.amount_out == expected_out(route)
+        await gateway.send(tx)
+        status = await gateway.status(tx)
+
+        assert status.state is TxState.CONFIRMED
+        assert status.amount_out == expected_out(route)
+        assert tx.wire is not None
+        message = VersionedTransaction.from_bytes(tx.wire).message
+        assert isinstance(message, MessageV0)
+        assert message.address_table_lookups

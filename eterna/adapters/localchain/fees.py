@@ -51,9 +51,9 @@ def compute_unit_price(tx: VersionedTransaction) -> int:
     return 0
 
 
-def writable_accounts(tx: VersionedTransaction) -> frozenset[Pubkey]:
-    """Return the accounts a transaction write-locks."""
-    return frozenset(written_keys(tx.message))
+def writable_accounts(entry: LedgerEntry) -> frozenset[Pubkey]:
+    """Return the accounts a recorded transaction write-locked (looked-up ones too)."""
+    return frozenset((*written_keys(entry.transaction.message), *entry.loaded.writable))
 
 
 class FeeCache:
@@ -72,7 +72,7 @@ class FeeCache:
             fees = self._slots[entry.slot] = _SlotFees(price, {})
             self._forget_before(entry.slot - FEE_WINDOW_SLOTS)
         fees.lowest = min(fees.lowest, price)
-        for account in writable_accounts(entry.transaction):
+        for account in writable_accounts(entry):
             fees.accounts[account] = min(fees.accounts.get(account, price), price)
 
     def _forget_before(self, slot: int) -> None:

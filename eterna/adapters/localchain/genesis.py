@@ -25,6 +25,12 @@ drawn depth, seed 7; the test holds every pool within 2 %):
 - Mints at mainnet addresses cannot be created by the token program (it would need their
   keys): they are written directly, with the faucet as mint authority (none for wSOL).
 
+Last, one address lookup table per venue, created and extended through the Address Lookup
+Table program by the faucet, holds the static accounts of that venue's pools (what a swap
+names but the wallet's: :func:`~eterna.adapters.solana.transactions.pool_table_addresses`),
+one slot before the chain opens so they can be looked up at once. The engine finds them by
+the program's accounts and uses them for routes of three or four swaps.
+
 Building it takes 0.2-0.4 s (``bench/localchain_node.py``); a snapshot of its accounts is
 kept in memory per (seed, program files), so every further node of the same seed restores it
 instead of replaying genesis (a node is then ready in about 50 ms).
@@ -43,12 +49,16 @@ from functools import cache
 from pathlib import Path
 
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.listings import list_pair
 from eterna.adapters.localchain.pools import ChainPool
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.localchain.slots import GENESIS_SLOT
 from eterna.adapters.localchain.svm import GENESIS_UNIX_TIME, ChainSnapshot, LocalChain
 from eterna.adapters.solana.ids import WSOL_MINT, mint_of
+from eterna.adapters.solana.pools import PoolEntry
+from eterna.adapters.solana.transactions import pool_table_addresses
 from eterna.adapters.solana.wallet import WalletFileError, load_wallet
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, USDT, WELL_KNOWN, Token
 
@@ -75,6 +85,8 @@ PAIRS: tuple[tuple[Token, Token, int, frozenset[str]], ...] = (
     (RAY, SOL, 2_000_000, frozenset({"raydium"})),
     (BONK, USDC, 1_500_000, frozenset({"raydium", "meteora"})),
 )
+# The slots before the node's first in which genesis makes its lookup tables (one each).
+TABLE_SLOTS = 10
 # Genesis is built a minute before the node's first slot: every pool is open by then.
 BUILD_UNIX_TIME = GENESIS_UNIX_TIME - 60
 # What the Eterna wallet holds at genesis: lamports, and each token worth this many USD.
@@ -146,7 +158,20 @@ def build_genesis(programs: Sequence[ProgramFile], seed: int) -> Genesis:
         )
         for t in genesis_terms(seed)
     )
+    # LiteSVM's slot is far past the node's first: the tables are made before that slot, or
+    # a lookup in them would wait for the node to reach the slot they were extended at.
+    chain.svm.warp_to_slot(GENESIS_SLOT - TABLE_SLOTS)
+    create_pool_tables(chain, pools)
     return Genesis(seed, chain.snapshot(), pools)
+
+
+def create_pool_tables(chain: LocalChain, pools: Sequence[ChainPool]) -> list[Pubkey]:
+    """Create one lookup table per venue with its pools' static accounts; return them."""
+    by_venue: dict[str, list[Pubkey]] = {}
+    for pool in pools:
+        entry = PoolEntry(pool.venue, pool.program, pool.address, pool.token_a, pool.token_b)
+        by_venue.setdefault(pool.venue, []).extend(pool_table_addresses(chain.read_pool(entry)))
+    return [chain.create_lookup_table(addresses) for addresses in by_venue.values()]
 
 
 @cache

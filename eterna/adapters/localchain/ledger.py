@@ -2,8 +2,9 @@
 
 An entry holds what ``getTransaction`` reports on a cluster - the transaction itself, its
 slot and block time, fee, compute units, error, logs, the lamports of every account key and
-the token balances of its writable token accounts before and after - plus the memo text,
-which carries Eterna's order id.
+the token balances of its writable token accounts before and after, the accounts its v0
+message looked up in address lookup tables - plus the memo text, which carries Eterna's
+order id.
 
 The ledger keeps the newest ``capacity`` entries (an entry takes about 6 KiB:
 ``bench/localchain_node.py``; the default, 50,000, is some five hours of the market maker's
@@ -22,6 +23,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
+from eterna.adapters.localchain.lookups import NONE_LOADED, LoadedAddresses, all_keys
 from eterna.adapters.localchain.results import TokenBalance, TxError
 from eterna.adapters.localchain.slots import MAX_BLOCKHASH_AGE
 from eterna.adapters.solana.ids import MEMO_PROGRAM
@@ -46,6 +48,7 @@ class LedgerEntry:
     pre_token_balances: Mapping[Pubkey, TokenBalance]
     post_token_balances: Mapping[Pubkey, TokenBalance]
     memo: str | None
+    loaded: LoadedAddresses = NONE_LOADED  # the accounts its v0 message looked up
 
     @property
     def ok(self) -> bool:
@@ -54,8 +57,8 @@ class LedgerEntry:
 
     @property
     def account_keys(self) -> list[Pubkey]:
-        """Return the message's account keys, in order (pre/post balances follow them)."""
-        return list(self.transaction.message.account_keys)
+        """Return the message's account keys, static then looked up (balances follow them)."""
+        return all_keys(self.transaction.message, self.loaded)
 
     def token_change(self, account: Pubkey) -> int:
         """Return how many base units the token account gained (negative: lost)."""

@@ -16,6 +16,7 @@ from solders.transaction import Transaction, VersionedTransaction
 
 from eterna.adapters.localchain.feed import AccountChange, Feed
 from eterna.adapters.localchain.ledger import Ledger, LedgerEntry, memo_of
+from eterna.adapters.localchain.lookups import LoadedAddresses, all_keys, try_loaded
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.results import TxResult, build_result, writable_keys
 from eterna.adapters.localchain.svm import LocalChain
@@ -50,8 +51,9 @@ class Recorder:
     def record(self, chain: LocalChain, tx: Transaction | VersionedTransaction) -> TxResult:
         """Run tx at the current slot; record it unless the runtime saw it already."""
         svm = chain.svm
-        keys: Sequence[Pubkey] = tx.message.account_keys
-        writable = writable_keys(tx)
+        loaded = try_loaded(svm.get_account, tx.message)
+        keys: Sequence[Pubkey] = all_keys(tx.message, loaded)
+        writable = writable_keys(tx, loaded.writable)
         watch = self.accounts.active
         before = {key: svm.get_account(key) for key in writable} if watch else {}
         pre_lamports = tuple(svm.get_balance(key) or 0 for key in keys)
@@ -62,7 +64,8 @@ class Recorder:
         if not _landed(result, pre_lamports[0], post_lamports[0]):
             return result  # refused before it ran (a duplicate, no fee payer ...): no block has it
         slot, block_time = self._block()
-        self.ledger.add(self._entry(tx, result, slot, block_time, (pre_lamports, post_lamports)))
+        lamports = (pre_lamports, post_lamports)
+        self.ledger.add(self._entry(tx, result, slot, block_time, lamports, loaded=loaded))
         if watch:
             self._publish(svm.get_account, before, slot)
         return result
@@ -74,6 +77,8 @@ class Recorder:
         slot: int,
         block_time: int,
         lamports: tuple[tuple[int, ...], tuple[int, ...]],
+        *,
+        loaded: LoadedAddresses,
     ) -> LedgerEntry:
         signed = versioned(tx)
         return LedgerEntry(
@@ -90,6 +95,7 @@ class Recorder:
             pre_token_balances=result.pre_token_balances,
             post_token_balances=result.post_token_balances,
             memo=memo_of(signed),
+            loaded=loaded,
         )
 
     def _publish(

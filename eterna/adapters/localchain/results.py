@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from solders.account import Account
@@ -146,16 +146,19 @@ def token_balance_of(account: Account) -> TokenBalance | None:
     )
 
 
-def writable_keys(tx: Transaction | VersionedTransaction) -> list[Pubkey]:
-    """Return the message's static account keys the transaction may write."""
+def writable_keys(
+    tx: Transaction | VersionedTransaction, loaded: Sequence[Pubkey] = ()
+) -> list[Pubkey]:
+    """Return the accounts the transaction may write: static ones, then loaded (looked up)."""
     message = tx.message
     header = message.header
     keys = message.account_keys
     signed = header.num_required_signatures
     writable_signed = signed - header.num_readonly_signed_accounts
     writable_unsigned_end = len(keys) - header.num_readonly_unsigned_accounts
-    return [
+    static = [
         key
         for i, key in enumerate(keys)
         if i < writable_signed or signed <= i < writable_unsigned_end
     ]
+    return [*static, *loaded]

@@ -205,7 +205,10 @@ class _Methods:
             "preTokenBalances": self._token_balances(entry.pre_token_balances, keys),
             "postTokenBalances": self._token_balances(entry.post_token_balances, keys),
             "rewards": [],
-            "loadedAddresses": {"writable": [], "readonly": []},
+            "loadedAddresses": {
+                "writable": [str(k) for k in entry.loaded.writable],
+                "readonly": [str(k) for k in entry.loaded.readonly],
+            },
             "computeUnitsConsumed": entry.compute_units,
         }
         return {

@@ -19,6 +19,7 @@ from typing import Any
 from solders.transaction import VersionedTransaction
 
 from eterna.adapters.localchain import rpc_params as p
+from eterna.adapters.localchain.lookups import transaction_keys
 from eterna.adapters.localchain.node import (
     BlockhashNotFoundError,
     LocalNode,
@@ -85,7 +86,7 @@ def simulate_transaction(node: LocalNode, params: Any) -> dict[str, Any]:
     simulation = node.simulate_transaction(tx, replace_recent_blockhash=replace)
     value = _json(simulation)
     if config.get("innerInstructions"):
-        keys = list(tx.message.account_keys)
+        keys = transaction_keys(node.chain.account, tx)
         value["innerInstructions"] = inner_instructions_json(simulation.inner_instructions, keys)
     return {"context": {"apiVersion": "2.2.0", "slot": simulation.slot}, "value": value}
 

@@ -33,6 +33,7 @@ from solders.system_program import (
 from solders.system_program import transfer as system_transfer
 from solders.transaction import Transaction, VersionedTransaction
 
+from eterna.adapters.localchain.lookups import try_loaded
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.results import (
     AccountNotFoundError,
@@ -52,6 +53,15 @@ from eterna.adapters.solana.ids import (
     WSOL_MINT,
     well_known_mints,
 )
+from eterna.adapters.solana.lookup_tables import (
+    LOOKUP_TABLE_PROGRAM,
+    MAX_ADDRESSES_PER_EXTENSION,
+    create_lookup_table,
+    extend_lookup_table,
+)
+from eterna.adapters.solana.pools import PoolEntry
+from eterna.adapters.solana.rpc import AccountInfo
+from eterna.adapters.solana.snapshots import PoolSnapshot, needed_keys, snapshot
 from eterna.adapters.solana.spl import (
     MINT_LEN,
     MintInfo,
@@ -82,7 +92,10 @@ SNAPSHOT_OWNERS = (
     CPSWAP_PROGRAM,
     WHIRLPOOL_PROGRAM,
     DLMM_PROGRAM,
+    LOOKUP_TABLE_PROGRAM,
 )
+# A cluster's SlotHashes holds its last 512 slots.
+SLOT_HASHES_KEPT = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +334,61 @@ class LocalChain:
             raise AccountNotFoundError(f"no mint at {mint}")
         return account.owner
 
+    def read_pool(self, entry: PoolEntry) -> PoolSnapshot:
+        """Read a pool's accounts as the engine's reader does, and snapshot it.
+
+        :raises PoolStateError: when an account is missing or does not decode.
+        """
+        accounts: dict[Pubkey, AccountInfo | None] = {}
+        while missing := [k for k in needed_keys(entry, accounts) if k not in accounts]:
+            for key in missing:
+                found = self.account(key)
+                accounts[key] = (
+                    None
+                    if found is None
+                    else AccountInfo(
+                        found.lamports,
+                        found.owner,
+                        bytes(found.data),
+                        found.executable,
+                        found.rent_epoch,
+                        len(found.data),
+                    )
+                )
+        return snapshot(entry, accounts, slot=self.slot, unix_time=self.unix_time)
+
+    # -- lookup tables ----------------------------------------------------------------------
+
+    def create_lookup_table(
+        self, addresses: Sequence[Pubkey], authority: Keypair | None = None
+    ) -> Pubkey:
+        """Create an address lookup table holding addresses, through its program; return it.
+
+        The authority (the faucet by default) signs and pays. LiteSVM's SlotHashes does not
+        follow its slot: the current slot is added to it, as a cluster would have it, so the
+        table can be derived from it. The chain then moves one slot on: the addresses can be
+        looked up from there (and the authority's next table gets another slot).
+        """
+        authority = authority or self.faucet
+        slot = self.slot
+        hashes = self.svm.get_slot_hashes()
+        if all(known != slot for known, _ in hashes):
+            # Newest first, as the program's search expects.
+            recent = sorted([(slot, self.latest_blockhash()), *hashes], key=lambda h: -h[0])
+            self.svm.set_slot_hashes(recent[:SLOT_HASHES_KEPT])
+        owner = authority.pubkey()
+        table, create = create_lookup_table(owner, owner, slot)
+        self._setup_by(authority, [create])
+        unique = list(dict.fromkeys(addresses))
+        for at in range(0, len(unique), MAX_ADDRESSES_PER_EXTENSION):
+            chunk = unique[at : at + MAX_ADDRESSES_PER_EXTENSION]
+            self._setup_by(authority, [extend_lookup_table(table, owner, owner, chunk)])
+        self.advance(slots=1)
+        return table
+
+    def _setup_by(self, payer: Keypair, instructions: Sequence[Instruction]) -> None:
+        self.send(instructions, payer=payer).check()
+
     # -- transactions -----------------------------------------------------------------------
 
     def send(
@@ -369,7 +437,7 @@ class LocalChain:
 
     def send_transaction(self, tx: Transaction | VersionedTransaction) -> TxResult:
         """Send a signed transaction; return its outcome with the token balances around it."""
-        watched = writable_keys(tx)
+        watched = writable_keys(tx, try_loaded(self.svm.get_account, tx.message).writable)
         pre = self.token_balances(watched)
         outcome = self.svm.send_transaction(tx)
         return build_result(outcome, pre, self.token_balances(watched))

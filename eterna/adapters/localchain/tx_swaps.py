@@ -3,7 +3,8 @@
 Recognised: CP-Swap ``swap_base_input`` / ``swap_base_output`` (the input mint is account
 10), Whirlpool ``swap`` / ``swap_v2`` (the pool is account 2 / 4; ``a_to_b`` is a byte of the
 data), DLMM ``swap`` / ``swap2`` (the pool is account 0; the direction is whether the input
-account is the user's associated account of X, or holds X).
+account is the user's associated account of X, or holds X). Accounts a v0 message looks up
+are read from their lookup tables.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from solders.message import Message, MessageV0, MessageV1
 from solders.pubkey import Pubkey
 
+from eterna.adapters.localchain.lookups import all_keys, try_loaded
 from eterna.adapters.localchain.pools import ChainPool
 from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.solana.anchor import instruction_discriminator
@@ -40,11 +42,11 @@ def first_swap(
     chain: LocalChain, message: Message | MessageV0 | MessageV1, pools: Mapping[Pubkey, ChainPool]
 ) -> SeenSwap | None:
     """Return the first swap on a known pool in message, or None."""
-    keys = message.account_keys
+    keys = all_keys(message, try_loaded(chain.account, message))
     for instruction in message.instructions:
         program = keys[instruction.program_id_index]
         data = bytes(instruction.data)
-        # Indexes past the static keys come from lookup tables: not read here.
+        # An index no table resolves (the transaction cannot load) names no account.
         accounts = [keys[i] if i < len(keys) else None for i in bytes(instruction.accounts)]
         seen = _read(chain, program, data, accounts, pools)
         if seen is not None:

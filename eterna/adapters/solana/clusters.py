@@ -74,7 +74,10 @@ class ProgramIds:
         return {"raydium": self.raydium, "orca": self.orca, "meteora": self.meteora}
 
 
-_MAINNET = ProgramIds(raydium=CPSWAP_PROGRAM, orca=WHIRLPOOL_PROGRAM, meteora=DLMM_PROGRAM)
+MAINNET_PROGRAMS: Final = ProgramIds(
+    raydium=CPSWAP_PROGRAM, orca=WHIRLPOOL_PROGRAM, meteora=DLMM_PROGRAM
+)
+_MAINNET = MAINNET_PROGRAMS
 
 PROGRAM_IDS: Final[Mapping[Cluster, ProgramIds]] = MappingProxyType(
     {

@@ -170,9 +170,9 @@ def amm_config_address(index: int) -> Pubkey:
     return Pubkey.find_program_address([b"amm_config", struct.pack(">H", index)], PROGRAM)[0]
 
 
-def authority_address() -> Pubkey:
+def authority_address(program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA that owns every vault and the LP mints."""
-    return Pubkey.find_program_address([b"vault_and_lp_mint_auth_seed"], PROGRAM)[0]
+    return Pubkey.find_program_address([b"vault_and_lp_mint_auth_seed"], program)[0]
 
 
 def pool_address(amm_config: Pubkey, token_0_mint: Pubkey, token_1_mint: Pubkey) -> Pubkey:
@@ -219,8 +219,13 @@ def swap_base_input(
     output_account: Pubkey,
     amount_in: int,
     minimum_amount_out: int,
+    program: Pubkey = PROGRAM,
 ) -> Instruction:
-    """Swap exactly amount_in of one of the pool's tokens, refusing less than the minimum."""
+    """Swap exactly amount_in of one of the pool's tokens, refusing less than the minimum.
+
+    program: the CP-Swap id of the cluster (devnet's is not mainnet's); the pools' authority
+    is derived from it.
+    """
     if zero_for_one:
         vaults = (pool.token_0_vault, pool.token_1_vault)
         mints = (pool.token_0_mint, pool.token_1_mint)
@@ -231,7 +236,7 @@ def swap_base_input(
         programs = (pool.token_1_program, pool.token_0_program)
     accounts = [
         signer(payer),
-        readonly(authority_address()),
+        readonly(authority_address(program)),
         readonly(pool.amm_config),
         writable(pool_id),
         writable(input_account),
@@ -245,7 +250,7 @@ def swap_base_input(
         writable(pool.observation_key),
     ]
     data = ix_tag("swap_base_input") + struct.pack("<QQ", amount_in, minimum_amount_out)
-    return Instruction(PROGRAM, data, accounts)
+    return Instruction(program, data, accounts)
 
 
 def initialize(

@@ -7,8 +7,10 @@
   that calls for (:mod:`.landing`), and a failing simulation comes back on the transaction
   (``landing.failure``) for the engine, which never sends it. Its signature is the
   transaction's first signature, and it can land until the block height passes the
-  blockhash's ``lastValidBlockHeight``. In dry-run mode the transaction is marked so, and
-  ``send`` refuses it.
+  blockhash's ``lastValidBlockHeight``. A route too large for one transaction names the
+  accounts of the known lookup tables by index (:mod:`.lookup_tables`); one too large even
+  so is refused (TransactionTooLargeError) before anything is sent. In dry-run mode the
+  transaction is marked so, and ``send`` refuses it.
 - ``send`` submits the stored bytes; sending them again is harmless (one signature lands
   once), and a node saying it already processed them is no error.
 - ``status`` asks for the transaction first (``getTransaction``): one that landed is read
@@ -31,12 +33,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS, ProgramIds
 from eterna.adapters.solana.failures import describe, failure_kind, simulation_failure
 from eterna.adapters.solana.ids import WSOL_MINT
 from eterna.adapters.solana.landing import (
@@ -49,6 +53,7 @@ from eterna.adapters.solana.landing import (
     priority_fee,
 )
 from eterna.adapters.solana.legs import PlannedSwap, plan_swaps, pools_of
+from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.pools import PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import (
@@ -90,11 +95,12 @@ FEE_CACHE_ENTRIES = 1_024
 
 @dataclass(frozen=True, slots=True)
 class Signing:
-    """What every signing of one build shares: the swaps, the memo and the blockhash."""
+    """What every signing of one build shares: the swaps, memo, blockhash and lookup tables."""
 
     swaps: Sequence[PlannedSwap]
     memo: str
     blockhash: Hash
+    tables: Sequence[AddressLookupTableAccount] = ()
 
 
 class StoredTransactionError(VenueError):
@@ -116,8 +122,12 @@ class SolanaGateway:
         commitment: Commitment = "confirmed",
         skip_preflight: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        lookup_tables: LookupTableRegistry | None = None,
+        programs: ProgramIds = MAINNET_PROGRAMS,
     ) -> None:
         self._rpc = rpc
+        self._programs = programs  # the DEX programs' ids on the node's cluster
+        self._tables = lookup_tables
         self._clock = clock  # for the fee cache's age
         self._registry = registry
         self._reader = reader
@@ -159,12 +169,13 @@ class SolanaGateway:
         snapshots = await self._reader.read(entries)
         swaps = plan_swaps(request, snapshots)
         programs = token_programs(swaps)
-        blockhash, height, _ = await asyncio.gather(
+        blockhash, height, _, tables = await asyncio.gather(
             self._rpc.get_latest_blockhash(commitment=self._commitment),
             self._rpc.get_block_height(commitment=self._commitment),
             self._refuse_transfer_fees(list(programs)),
+            self._lookup_tables(len(swaps)),
         )
-        signing = Signing(swaps, request.memo, blockhash.value.blockhash)
+        signing = Signing(swaps, request.memo, blockhash.value.blockhash, tables)
         if self._landing.simulate:
             out_mint = Pubkey.from_string(request.mint_out)
             out_account = associated_token_address(self.wallet, out_mint, programs[out_mint])
@@ -194,6 +205,12 @@ class SolanaGateway:
             dry_run=self._landing.dry_run,
         )
 
+    async def _lookup_tables(self, swaps: int) -> Sequence[AddressLookupTableAccount]:
+        # A single swap always fits without tables: no read for it (the read is cached).
+        if self._tables is None or swaps < 2:
+            return ()
+        return await self._tables.tables()
+
     def _sign(
         self, signing: Signing, *, limit: int | None = None, price: int | None = None
     ) -> SwapTransaction:
@@ -205,6 +222,8 @@ class SolanaGateway:
             config=self._config,
             compute_unit_limit=limit,
             compute_unit_price=price,
+            lookup_tables=signing.tables,
+            program_ids=self._programs,
         )
 
     async def _simulated(
@@ -224,6 +243,8 @@ class SolanaGateway:
         config = self._landing
         fee = priority_fee(fees, config.priority_fee_percentile, config.max_priority_fee)
         if result.err is not None:
+            if "AddressLookupTable" in result.err.kind and self._tables is not None:
+                self._tables.forget()  # a table changed under the cache: read them again
             program = failing_program_of(trial.transaction, result.err.instruction_index)
             kind = simulation_failure(result.err, program)
             landing = Landing(

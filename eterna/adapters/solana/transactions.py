@@ -8,9 +8,12 @@ the program enforces (:mod:`.legs`); the wrapped-SOL account closed whenever the
 it, which unwraps SOL out (and gives its rent back after SOL in); a memo with the order id,
 signed by the wallet.
 
-The message is v0 without lookup tables: one swap takes 600-800 bytes, and a split over two
-or three pools may pass Solana's 1,232-byte limit, which :class:`TransactionTooLargeError`
-reports; lookup tables holding the pools' static accounts are what such a split needs.
+The message is v0. Without lookup tables one swap takes 250-450 bytes of accounts and data,
+and two swaps of different programs fit in Solana's 1,232 bytes; that message is kept
+whenever it fits. Past it, the message names the accounts held by lookup tables (the pools'
+static accounts: :mod:`.lookup_tables`) by a one-byte index, which takes three or four swaps
+of mixed programs. A route that does not fit even then is refused with
+:class:`TransactionTooLargeError` before anything is signed or sent.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
 from solders.hash import Hash
 from solders.instruction import Instruction
@@ -30,10 +34,16 @@ from solders.system_program import transfer as system_transfer
 from solders.transaction import VersionedTransaction
 
 from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS, ProgramIds
 from eterna.adapters.solana.dlmm_swap import swap2
-from eterna.adapters.solana.ids import WSOL_MINT
+from eterna.adapters.solana.ids import SYSTEM_PROGRAM, WSOL_MINT
 from eterna.adapters.solana.legs import PlannedSwap
-from eterna.adapters.solana.snapshots import DlmmSwapAccounts, WhirlpoolSwapAccounts
+from eterna.adapters.solana.lookup_tables import pick_tables
+from eterna.adapters.solana.snapshots import (
+    DlmmSwapAccounts,
+    PoolSnapshot,
+    WhirlpoolSwapAccounts,
+)
 from eterna.adapters.solana.spl import (
     associated_token_address,
     close_account,
@@ -55,10 +65,12 @@ from eterna.domain.errors import VenueError
 # Solana's limit on a serialized transaction (the IPv6 MTU less headers).
 MAX_TRANSACTION_BYTES: Final = 1_232
 MAX_COMPUTE_UNITS: Final = 1_400_000
+# The accounts one transaction may name (lock), static and looked up together.
+MAX_ACCOUNT_LOCKS: Final = 64
 
 
 class TransactionTooLargeError(VenueError):
-    """The route's transaction passes Solana's size limit (it needs lookup tables)."""
+    """The route's transaction passes Solana's size limit, or names too many accounts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,7 @@ class SwapTransaction:
     """A signed transaction and what it does: wrap, legs, unwrap, its compute budget.
 
     ``unwrap``: it closes the wrapped-SOL account (SOL in, out or in between).
+    ``tables``: the lookup tables its message reads (none when it fits without).
     """
 
     transaction: VersionedTransaction
@@ -103,6 +116,7 @@ class SwapTransaction:
     unwrap: bool
     compute_unit_limit: int
     compute_unit_price: int
+    tables: tuple[AddressLookupTableAccount, ...] = ()
 
     @property
     def wire(self) -> bytes:
@@ -111,11 +125,22 @@ class SwapTransaction:
 
     def written_accounts(self, exclude: Collection[Pubkey]) -> list[Pubkey]:
         """Return the accounts the transaction write-locks, but those excluded."""
-        return [key for key in written_keys(self.transaction.message) if key not in exclude]
+        message = self.transaction.message
+        written = written_keys(message)
+        if isinstance(message, MessageV0) and self.tables:
+            by_address = {t.key: t.addresses for t in self.tables}
+            for lookup in message.address_table_lookups:
+                addresses = by_address[lookup.account_key]
+                written += [addresses[i] for i in bytes(lookup.writable_indexes)]
+        return [key for key in written if key not in exclude]
 
 
 def written_keys(message: Message | MessageV0 | MessageV1) -> list[Pubkey]:
-    """Return the static accounts a message write-locks (as its header marks them)."""
+    """Return the static accounts a message write-locks (as its header marks them).
+
+    Accounts a v0 message looks up are not among them: see ``loaded_addresses`` of
+    :mod:`eterna.adapters.localchain.lookups` for those.
+    """
     header = message.header
     keys = message.account_keys
     signers = header.num_required_signatures
@@ -159,12 +184,17 @@ def build_swap_transaction(
     config: TransactionConfig,
     compute_unit_limit: int | None = None,
     compute_unit_price: int | None = None,
+    lookup_tables: Sequence[AddressLookupTableAccount] = (),
+    program_ids: ProgramIds = MAINNET_PROGRAMS,
 ) -> SwapTransaction:
     """Return the signed transaction of the planned swaps (see the module docstring).
 
     Whirlpool swaps carry spare tick arrays (:func:`supplemental_arrays`) when the
     transaction has room for them. The compute-unit limit and price are config's unless
-    given (from a simulation and the recent fees: :mod:`.landing`).
+    given (from a simulation and the recent fees: :mod:`.landing`). The first of these that
+    fits is signed: without tables, with and then without spare arrays; then with the
+    lookup_tables that hold its accounts, the same two ways. Swaps call the programs at
+    their ids on the cluster (program_ids; CP-Swap's differs on devnet).
 
     :raises TransactionTooLargeError: when it does not fit Solana's 1,232 bytes.
     """
@@ -190,23 +220,65 @@ def build_swap_transaction(
         head += [system_transfer(pay), sync_native(accounts[WSOL_MINT], programs[WSOL_MINT])]
     tail = [close_account(accounts[WSOL_MINT], owner, owner, programs[WSOL_MINT])] if unwrap else []
     tail.append(memo(memo_text, (owner,)))
-    size = 0
-    for spare in (True, False):
-        legs = [_swap_instruction(s, owner, accounts, spare=spare) for s in swaps]
-        message = MessageV0.try_compile(owner, [*head, *legs, *tail], [], blockhash)
-        transaction = VersionedTransaction(message, [wallet])
-        size = len(bytes(transaction))
-        if size <= MAX_TRANSACTION_BYTES:
-            return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit, price)
+    sizes: list[int] = []
+    locks = MAX_ACCOUNT_LOCKS + 1_000
+    for use_tables in (False, True) if lookup_tables else (False,):
+        for spare in (True, False):
+            instructions = [
+                *head,
+                *(
+                    _swap_instruction(s, owner, accounts, spare=spare, program_ids=program_ids)
+                    for s in swaps
+                ),
+                *tail,
+            ]
+            tables = pick_tables(lookup_tables, _keys(instructions)) if use_tables else []
+            message = MessageV0.try_compile(owner, instructions, tables, blockhash)
+            transaction = VersionedTransaction(message, [wallet])
+            size = len(bytes(transaction))
+            sizes.append(size)
+            locks = min(locks, _locks(message))
+            if size <= MAX_TRANSACTION_BYTES and _locks(message) <= MAX_ACCOUNT_LOCKS:
+                used = _used_tables(message, tables)
+                return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit, price, used)
+    tables_note = " with the lookup tables known" if lookup_tables else " without lookup tables"
+    if min(sizes) <= MAX_TRANSACTION_BYTES:
+        raise TransactionTooLargeError(
+            f"{len(swaps)} swaps name {locks} accounts, over {MAX_ACCOUNT_LOCKS}"
+        )
     raise TransactionTooLargeError(
-        f"{len(swaps)} swaps take {size} bytes, over {MAX_TRANSACTION_BYTES}: "
-        "the route needs address lookup tables"
+        f"{len(swaps)} swaps take {min(sizes)} bytes, over {MAX_TRANSACTION_BYTES}{tables_note}"
     )
 
 
+def _locks(message: MessageV0) -> int:
+    lookups = message.address_table_lookups
+    looked_up = sum(
+        len(bytes(t.writable_indexes)) + len(bytes(t.readonly_indexes)) for t in lookups
+    )
+    return len(message.account_keys) + looked_up
+
+
+def _keys(instructions: Sequence[Instruction]) -> list[Pubkey]:
+    return [meta.pubkey for ix in instructions for meta in ix.accounts]
+
+
+def _used_tables(
+    message: MessageV0, tables: Sequence[AddressLookupTableAccount]
+) -> tuple[AddressLookupTableAccount, ...]:
+    used = {lookup.account_key for lookup in message.address_table_lookups}
+    return tuple(t for t in tables if t.key in used)
+
+
 def _swap_instruction(
-    swap: PlannedSwap, owner: Pubkey, accounts: dict[Pubkey, Pubkey], *, spare: bool
+    swap: PlannedSwap,
+    owner: Pubkey,
+    accounts: dict[Pubkey, Pubkey],
+    *,
+    spare: bool,
+    program_ids: ProgramIds = MAINNET_PROGRAMS,
 ) -> Instruction:
+    # Whirlpool and DLMM run at one id on every cluster Eterna trades (clusters.py).
     entry, state = swap.snapshot.entry, swap.snapshot.state
     source, target = accounts[swap.mint_in], accounts[swap.mint_out]
     if isinstance(state, cpswap.PoolState):
@@ -219,6 +291,7 @@ def _swap_instruction(
             output_account=target,
             amount_in=swap.amount_in,
             minimum_amount_out=swap.min_out,
+            program=program_ids.raydium,
         )
     if isinstance(state, WhirlpoolSwapAccounts):
         pool = state.state
@@ -273,3 +346,34 @@ def supplemental_arrays(pool: Pubkey, state: WhirlpoolState, *, a_to_b: bool) ->
             if address not in own and address not in found:
                 found.append(address)
     return found[:MAX_SUPPLEMENTAL_TICK_ARRAYS]
+
+
+# Stands for the wallet when listing a pool's accounts: whatever is derived from it is not
+# the pool's.
+_ANY_WALLET: Final = Pubkey.find_program_address([b"eterna-any-wallet"], SYSTEM_PROGRAM)[0]
+
+
+def pool_table_addresses(snapshot: PoolSnapshot) -> list[Pubkey]:
+    """Return the accounts a swap on the pool names that are no wallet's: what a table holds.
+
+    Both directions' swap instructions as :func:`build_swap_transaction` makes them (spare
+    tick arrays included), less the wallet and its token accounts, and less the programs the
+    transaction calls (a called program is never looked up).
+    """
+    programs = token_programs([_probe(snapshot, a_to_b=True)])
+    accounts = {m: associated_token_address(_ANY_WALLET, m, p) for m, p in programs.items()}
+    wallets = {_ANY_WALLET, *accounts.values()}
+    found: list[Pubkey] = []
+    for a_to_b in (True, False):
+        swap = _swap_instruction(_probe(snapshot, a_to_b=a_to_b), _ANY_WALLET, accounts, spare=True)
+        found += [m.pubkey for m in swap.accounts if m.pubkey not in wallets]
+    called = {snapshot.entry.program}
+    return [key for key in dict.fromkeys(found) if key not in called]
+
+
+def _probe(snapshot: PoolSnapshot, *, a_to_b: bool) -> PlannedSwap:
+    mint_a, mint_b = (
+        Pubkey.from_string(t.mint) for t in (snapshot.entry.token_a, snapshot.entry.token_b)
+    )
+    mint_in, mint_out = (mint_a, mint_b) if a_to_b else (mint_b, mint_a)
+    return PlannedSwap(snapshot, a_to_b, mint_in, mint_out, 1, 0, 0)

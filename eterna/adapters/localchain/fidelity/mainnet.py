@@ -30,8 +30,7 @@ from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.solana.ids import WSOL_MINT
 from eterna.adapters.solana.legs import PlannedSwap
 from eterna.adapters.solana.pools import PoolEntry
-from eterna.adapters.solana.rpc import AccountInfo
-from eterna.adapters.solana.snapshots import PoolSnapshot, needed_keys, snapshot
+from eterna.adapters.solana.snapshots import PoolSnapshot
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.adapters.solana.transactions import (
     MAX_COMPUTE_UNITS,
@@ -66,26 +65,7 @@ class Swap:
 
 def read(chain: LocalChain, entry: PoolEntry) -> PoolSnapshot:
     """Read the pool from the chain as the engine's reader does, and snapshot it."""
-    accounts: dict[Pubkey, AccountInfo | None] = {}
-    while True:
-        missing = [k for k in needed_keys(entry, accounts) if k not in accounts]
-        if not missing:
-            break
-        for key in missing:
-            found = chain.account(key)
-            accounts[key] = (
-                None
-                if found is None
-                else AccountInfo(
-                    found.lamports,
-                    found.owner,
-                    bytes(found.data),
-                    found.executable,
-                    found.rent_epoch,
-                    len(found.data),
-                )
-            )
-    return snapshot(entry, accounts, slot=chain.slot, unix_time=chain.unix_time)
+    return chain.read_pool(entry)
 
 
 def most_in(pool: PoolMath, *, a_to_b: bool, now: int) -> int:
