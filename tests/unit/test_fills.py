@@ -50,15 +50,14 @@ async def test_the_part_found_meets_the_limit_and_is_within_the_tolerance(limit:
 
     most = Decimal(6_600)
     price = Decimal(limit)
-    part = await largest_fill(
-        Decimal(66), most, pool_pays(most), limit=price, token_in=SOL, output=output
-    )
+    part = await largest_fill(Decimal(66), most, limit=price, token_in=SOL, output=output)
     best = exact_largest(price, most)
     assert part is not None
     assert pool_pays(part) >= part * price  # it meets the limit on its own quote
-    assert part >= best * Decimal("0.998")
+    assert part >= best / Decimal("1.002")
     assert part <= best + Decimal("0.000001")
     assert part == part.quantize(Decimal("0.000000001"))  # whole lamports
+    assert len(quotes) <= 13  # 1 + log2(ln(100) / ln(1.002)), rounded up
     assert len(quotes) <= MAX_FILL_QUOTES
 
 
@@ -67,9 +66,25 @@ async def test_no_part_when_the_least_fill_misses_the_limit() -> None:
         return pool_pays(amount)
 
     part = await largest_fill(
-        Decimal(500), Decimal(6_600), None, limit=Decimal(149), token_in=SOL, output=output
+        Decimal(500), Decimal(6_600), limit=Decimal(149), token_in=SOL, output=output
     )
     assert part is None  # 500 SOL pays about 148.5 per SOL
+
+
+async def test_a_route_paying_one_price_then_falling_off_is_found_as_fast() -> None:
+    quotes: list[Decimal] = []
+
+    async def output(amount: Decimal) -> Decimal | None:  # one DLMM bin, then a cliff
+        quotes.append(amount)
+        flat = min(amount, Decimal("654.4")) * Decimal("150.0000005")
+        return flat + max(amount - Decimal("654.4"), Decimal(0)) * 50
+
+    part = await largest_fill(
+        Decimal("6.6"), Decimal(660), limit=Decimal(150), token_in=SOL, output=output
+    )
+    assert part is not None
+    assert Decimal("654.4") / Decimal("1.002") <= part <= Decimal("654.4")
+    assert len(quotes) <= 13
 
 
 async def test_a_whole_amount_nothing_routes_is_bracketed_by_halving() -> None:
@@ -77,7 +92,7 @@ async def test_a_whole_amount_nothing_routes_is_bracketed_by_halving() -> None:
         return None if amount > 3_000 else pool_pays(amount)  # an impact filter, say
 
     part = await largest_fill(
-        Decimal(1), Decimal(6_600), None, limit=Decimal(100), token_in=SOL, output=output
+        Decimal(1), Decimal(6_600), limit=Decimal(100), token_in=SOL, output=output
     )
     assert part is not None
     assert Decimal(2_990) <= part <= Decimal(3_000)

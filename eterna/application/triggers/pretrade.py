@@ -172,7 +172,7 @@ class PreTrade:
         except NoRouteError as exc:
             if order.min_fill is None:
                 return Rest(f"nothing routes now ({exc}); waiting for limit {limit} {pair}")
-            return await self._part(order, limit, None, decisions, f"nothing routes it ({exc})")
+            return await self._part(order, limit, decisions, f"nothing routes it ({exc})")
         route = decision.route
         price = price_of(remaining, route.amount_out)
         shown = format_amount(price)
@@ -181,7 +181,7 @@ class PreTrade:
             below = f"the best route pays {shown} {pair}, below the limit {limit}"
             if order.min_fill is None:
                 return Rest(f"waiting: {below}", details)
-            return await self._part(order, limit, route.amount_out, decisions, below)
+            return await self._part(order, limit, decisions, below)
         return Go(
             _limit_floored(decision, remaining, limit, order.token_out),
             f"; limit {limit} met at {shown} {pair}",
@@ -192,7 +192,6 @@ class PreTrade:
         self,
         order: Order,
         limit: Decimal,
-        whole_paid: Decimal | None,
         decisions: dict[Decimal, RoutingDecision],
         below: str,
     ) -> Verdict:
@@ -206,18 +205,23 @@ class PreTrade:
         pair = f"{token_out.label} per {token_in.label}"
 
         async def output(amount: Decimal) -> Decimal | None:
+            quoted.append(amount)
             try:
                 decisions[amount] = await self._route(order, token_out, amount)
             except NoRouteError:
                 return None
             return decisions[amount].route.amount_out
 
+        quoted: list[Decimal] = []
         part = None
         if least < remaining:
             part = await largest_fill(
-                least, remaining, whole_paid, limit=limit, token_in=token_in, output=output
+                least, remaining, limit=limit, token_in=token_in, output=output
             )
-        details = {"limitPrice": format_amount(limit), "leastFill": format_amount(least)}
+        details: dict[str, Any] = {
+            "limitPrice": format_amount(limit),
+            "leastFill": format_amount(least),
+        }
         if part is None:
             return Rest(
                 f"waiting: for the whole {format_amount(remaining)} {token_in.label} {below}, "
@@ -231,6 +235,7 @@ class PreTrade:
             "price": shown,
             "fillAmountIn": format_amount(part),
             "restingAmountIn": format_amount(rest),
+            "searchQuotes": len(quoted),
         }
         return Go(
             _limit_floored(decision, part, limit, token_out),
