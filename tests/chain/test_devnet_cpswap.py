@@ -10,8 +10,12 @@ devnet's or the program refuses the instruction. Pools are made by the program's
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
 
 from eterna.adapters.localchain.cpswap_pools import CpswapPool, create_pool, put_amm_config
 from eterna.adapters.localchain.local_rpc import LocalRpc
@@ -20,7 +24,7 @@ from eterna.adapters.localchain.programs import CPSWAP, ProgramFile, ProgramsErr
 from eterna.adapters.localchain.results import TransactionFailedError
 from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.solana import cpswap
-from eterna.adapters.solana.clusters import MAINNET_PROGRAMS, Cluster, programs_on
+from eterna.adapters.solana.clusters import GENESIS_HASHES, MAINNET_PROGRAMS, Cluster, programs_on
 from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.ids import CPSWAP_PROGRAM, USDC_MINT, WSOL_MINT
@@ -30,14 +34,18 @@ from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import AccountInfo
 from eterna.adapters.solana.venues import SolanaVenue
 from eterna.domain.tokens import SOL, USDC, Token
+from eterna.entrypoints.config import Settings
+from eterna.entrypoints.market import open_chain
 from eterna.routing.venues import TxState
 from tests.chain.eterna_support import eventually, expected_out, request_for, single
 from tests.chain.node_support import manual_node, pool_of
+from tests.chain.rpc_support import served
 
 pytestmark = pytest.mark.anyio
 
 DEVNET = programs_on(Cluster.DEVNET)
 DEVNET_CPSWAP = DEVNET.raydium
+DEVNET_GENESIS = next(h for h, c in GENESIS_HASHES.items() if c is Cluster.DEVNET)
 ONE_SOL = 10**9
 
 
@@ -206,3 +214,44 @@ def test_a_build_is_redeclared_only_from_the_id_it_declares(
     assert 32 < changed < 32 * 20
     with pytest.raises(ProgramsError, match="does not declare"):
         redeclared(build, CPSWAP_PROGRAM, DEVNET_CPSWAP)
+
+
+async def test_a_process_on_a_devnet_node_trades_its_devnet_pools_only(
+    node: LocalNode, tmp_path: Path
+) -> None:
+    node.genesis_hash = DEVNET_GENESIS  # the node now answers as devnet does
+    pool = devnet_pool(node.chain)
+    node.advance(10)
+    mainnet_pool = pool_of(node, "raydium", SOL, USDC).address
+    orca = pool_of(node, "orca", SOL, USDC).address
+    pools_file = tmp_path / "pools.json"
+    listed = [str(pool.address), str(mainnet_pool), str(orca)]
+    pools_file.write_text(json.dumps({"pools": listed, "discover": False}))
+    wallet = tmp_path / "wallet.json"
+    wallet.write_text(json.dumps(list(bytes(node.wallet))))
+    wallet.chmod(0o600)
+    async with served(node) as url:
+        settings = Settings(
+            solana_rpc_url=url, pools_file=pools_file, wallet=wallet, pools_refresh_seconds=3600
+        )
+        link = await open_chain(settings)
+        try:
+            assert link.pools is not None
+            assert {e.address for e in link.pools.registry} == {pool.address, orca}
+            raydium = next(v for v in link.venues if v.name == "raydium")
+            (quote,) = await raydium.quote(SOL, USDC, ONE_SOL)
+            assert quote.pool == str(pool.address)
+            route = single(quote)
+            tx = await link.gateway.build(request_for(route, memo="order-dry"))
+        finally:
+            await link.close()
+
+    assert tx.dry_run  # devnet without ETERNA_LIVE: simulated, never sent
+    assert tx.landing is not None
+    assert tx.landing.simulated
+    assert tx.landing.amount_out == expected_out(route)
+    assert tx.wire is not None
+    message = VersionedTransaction.from_bytes(tx.wire).message
+    called = {message.account_keys[ix.program_id_index] for ix in message.instructions}
+    assert DEVNET_CPSWAP in called
+    assert CPSWAP_PROGRAM not in called
