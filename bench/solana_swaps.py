@@ -29,7 +29,7 @@ from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.node import LocalNode, NodeConfig
 from eterna.adapters.localchain.programs import ProgramsError, locate_programs
 from eterna.adapters.solana.gateway import SolanaGateway
-from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
+from eterna.adapters.solana.pools import PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.transactions import TransactionTooLargeError
 from eterna.adapters.solana.venues import SolanaVenue
@@ -66,8 +66,7 @@ def eterna_on(node: LocalNode) -> Eterna:
     """Return the adapters over the node, through LocalRpc only."""
     rpc = LocalRpc(node)
     registry = PoolRegistry(
-        PoolEntry(p.venue, VENUE_PROGRAMS[p.venue], p.address, p.token_a, p.token_b)
-        for p in node.pools()
+        PoolEntry(p.venue, p.program, p.address, p.token_a, p.token_b) for p in node.pools()
     )
     reader = PoolReader(rpc)
     return Eterna(node, registry, reader, SolanaGateway(rpc, registry, reader, node.wallet))

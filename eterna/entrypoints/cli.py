@@ -256,6 +256,11 @@ def cmd_snapshots(args: argparse.Namespace) -> None:
         fetch_dump,
         write_dump,
     )
+    from eterna.adapters.solana.clusters import (  # noqa: PLC0415
+        UnsupportedClusterError,
+        cluster_of,
+        programs_on,
+    )
     from eterna.adapters.solana.http_rpc import HttpRpc  # noqa: PLC0415
     from eterna.domain.errors import VenueError  # noqa: PLC0415
 
@@ -267,7 +272,10 @@ def cmd_snapshots(args: argparse.Namespace) -> None:
 
     async def run() -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as client:
-            fetched = await fetch_dump(HttpRpc(client, rpc_url), pools)
+            rpc = HttpRpc(client, rpc_url)
+            # The pools are those of the node's cluster, at its program ids.
+            programs = programs_on(cluster_of(await rpc.get_genesis_hash()))
+            fetched = await fetch_dump(rpc, pools, programs=programs)
         # An RPC URL may carry a key in its query or user part: only its host is written.
         host = urlsplit(rpc_url).hostname or "?"
         when = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -290,7 +298,7 @@ def cmd_snapshots(args: argparse.Namespace) -> None:
 
     try:
         asyncio.run(run())
-    except (DumpError, VenueError) as exc:
+    except (DumpError, VenueError, UnsupportedClusterError) as exc:
         raise SystemExit(f"eterna snapshots fetch: {exc}") from None
 
 

@@ -34,7 +34,7 @@ from eterna.adapters.solana.http_transport import AiohttpTransport
 from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.market_data import SolanaMarketData
 from eterna.adapters.solana.pool_list import ClusterPools, read_pool_list
-from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
+from eterna.adapters.solana.pools import VENUES, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import SolanaRpc
 from eterna.adapters.solana.venues import SolanaVenue
@@ -104,11 +104,12 @@ async def open_chain(settings: Settings) -> ChainLink:
     node.start()
     try:
         rpc = LocalRpc(node, timeout_seconds=settings.venue_timeout_seconds)
+        cluster = await _cluster(settings, rpc)
+        programs = programs_on(cluster)
         entries = [
-            PoolEntry(p.venue, VENUE_PROGRAMS[p.venue], p.address, p.token_a, p.token_b)
+            PoolEntry(p.venue, programs.program_of(p.venue), p.address, p.token_a, p.token_b)
             for p in node.pools()
         ]
-        cluster = await _cluster(settings, rpc)
         return await _link(settings, rpc, entries, cluster, node=node, http=None)
     except BaseException:
         await node.stop()
@@ -141,6 +142,7 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
         pools = ClusterPools(
             rpc,
             read_pool_list(settings.pools_file),
+            programs=programs_on(cluster),
             refresh_seconds=settings.pools_refresh_seconds,
         )
         await pools.start()
@@ -189,12 +191,17 @@ async def _link(
     log.log(logging.WARNING if execution.loud else logging.INFO, "%s", execution.banner(wallet))
     registry = PoolRegistry(entries) if registry is None else registry
     reader = PoolReader(rpc)
+    # The DEX programs at this cluster's ids (CP-Swap's differs on devnet): what discovery
+    # subscribes to and what swaps call.
+    programs = programs_on(cluster)
 
     def also_for_venues(entry: PoolEntry) -> None:
         registry.add(entry)
 
-    market = SolanaMarketData(rpc, PoolRegistry(entries), reader, registered=also_for_venues)
-    discovery = PoolDiscovery(rpc, registry)
+    market = SolanaMarketData(
+        rpc, PoolRegistry(entries), reader, programs=programs, registered=also_for_venues
+    )
+    discovery = PoolDiscovery(rpc, registry, programs=programs)
     if not cluster.live:  # a public cluster's programs make far too many accounts to follow
         await discovery.start()
     tables = LookupTableRegistry(
@@ -211,12 +218,12 @@ async def _link(
         landing=execution.landing(settings),
         commitment=settings.solana_commitment,
         lookup_tables=tables,
-        programs=programs_on(cluster),
+        programs=programs,
     )
     return ChainLink(
         node=node,
         rpc=rpc,
-        venues=[SolanaVenue(name, registry, reader) for name in VENUE_PROGRAMS],
+        venues=[SolanaVenue(name, registry, reader) for name in VENUES],
         gateway=gateway,
         execution=execution,
         tokens=_tokens(entries),

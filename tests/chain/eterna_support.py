@@ -16,7 +16,7 @@ from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.pools import ChainPool
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.lookup_tables import LookupTableRegistry
-from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
+from eterna.adapters.solana.pools import PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.venues import SolanaVenue
 from eterna.domain.routes import Route
@@ -29,9 +29,7 @@ SLIPPAGE_BPS = 50
 
 def entry_of(pool: ChainPool) -> PoolEntry:
     """Return the registry entry of a node's pool."""
-    return PoolEntry(
-        pool.venue, VENUE_PROGRAMS[pool.venue], pool.address, pool.token_a, pool.token_b
-    )
+    return PoolEntry(pool.venue, pool.program, pool.address, pool.token_a, pool.token_b)
 
 
 def registry_of(node: LocalNode) -> PoolRegistry:

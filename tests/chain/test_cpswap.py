@@ -26,7 +26,13 @@ RAYDIUM_CONFIG_0 = {"trade_fee_rate": 2_500, "protocol_fee_rate": 120_000, "fund
 
 @pytest.fixture
 def pool(chain: LocalChain) -> CpswapPool:
-    config = put_amm_config(chain, 0, **RAYDIUM_CONFIG_0)
+    config = put_amm_config(
+        chain,
+        0,
+        trade_fee_rate=RAYDIUM_CONFIG_0["trade_fee_rate"],
+        protocol_fee_rate=RAYDIUM_CONFIG_0["protocol_fee_rate"],
+        fund_fee_rate=RAYDIUM_CONFIG_0["fund_fee_rate"],
+    )
     usd, sol = chain.create_mint(6), chain.create_mint(9)
     return create_pool(chain, config, (usd, 150_000 * 10**6), (sol, 1_000 * 10**9))
 

@@ -23,7 +23,7 @@ from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.landing import LandingConfig
-from eterna.adapters.solana.pools import VENUE_PROGRAMS
+from eterna.adapters.solana.pools import VENUES
 from eterna.application.engine import EngineConfig, ExecutionEngine
 from eterna.core.clock import utcnow
 from eterna.domain.failures import FailureKind
@@ -90,7 +90,7 @@ async def run_crosses(
         landing=LandingConfig(simulate=simulate),
     )
     pools = sol_usdc_pools(node)
-    router = Router([eterna.venue(name) for name in VENUE_PROGRAMS], max_legs=2)
+    router = Router([eterna.venue(name) for name in VENUES], max_legs=2)
     store = MemoryOrderStore()
 
     async def no_wait(_: float) -> None:

@@ -16,6 +16,7 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS
 from eterna.adapters.solana.discovery import pool_mints
 from eterna.adapters.solana.ids import CPSWAP_PROGRAM, USDC_MINT, WSOL_MINT
 from eterna.adapters.solana.pool_list import (
@@ -54,7 +55,7 @@ async def test_discovery_finds_every_pool_between_the_listed_tokens(
     expected = {e.address: e for e in registry_of(node) if set(e.mints) <= {SOL.mint, USDC.mint}}
     listed = PoolList(symbols={WSOL_MINT: "SOL", USDC_MINT: None}, discover=True)
     async with http_rpc(node) as (rpc, _):
-        entries, rejected = await ClusterPools(rpc, listed).load()
+        entries, rejected = await ClusterPools(rpc, listed, programs=MAINNET_PROGRAMS).load()
 
     assert {e.address for e in entries} == set(expected)
     assert {e.venue for e in entries} == {"raydium", "orca", "meteora"}
@@ -73,7 +74,7 @@ async def test_listed_addresses_are_validated_and_bad_ones_left_out(
     nothing = Pubkey.new_unique()
     listed = PoolList(pools=(good, WSOL_MINT, nothing, disabled, CPSWAP_PROGRAM))
     async with http_rpc(node) as (rpc, _):
-        entries, rejected = await ClusterPools(rpc, listed).load()
+        entries, rejected = await ClusterPools(rpc, listed, programs=MAINNET_PROGRAMS).load()
 
     assert [e.address for e in entries] == [good]
     assert entries[0].token_a.decimals == SOL.decimals
@@ -90,7 +91,9 @@ async def test_a_refresh_drops_a_pool_that_stopped_and_takes_it_back(
     pool = pool_of(node, "raydium", SOL, USDC).address
     other = pool_of(node, "meteora", SOL, USDC).address
     async with http_rpc(node) as (rpc, _):
-        pools = ClusterPools(rpc, PoolList(pools=(pool, other)), refresh_seconds=3600)
+        pools = ClusterPools(
+            rpc, PoolList(pools=(pool, other)), programs=MAINNET_PROGRAMS, refresh_seconds=3600
+        )
         first = await pools.start()
         try:
             assert {e.address for e in first.added} == {pool, other}
@@ -114,7 +117,7 @@ async def test_symbols_come_from_the_file_else_the_well_known_tokens(
     bonk = Pubkey.from_string(BONK.mint)
     listed = PoolList(symbols={WSOL_MINT: "WSOL", bonk: None}, discover=True)
     async with http_rpc(node) as (rpc, _):
-        entries, _ = await ClusterPools(rpc, listed).load()
+        entries, _ = await ClusterPools(rpc, listed, programs=MAINNET_PROGRAMS).load()
     assert entries
     for entry in entries:
         by_mint = {t.mint: t for t in (entry.token_a, entry.token_b)}
@@ -131,9 +134,9 @@ def test_the_mint_offsets_are_where_each_program_keeps_its_mints(
         address = pool_of(node, venue, SOL, USDC).address
         account = node.chain.account(address)
         assert account is not None
-        offsets = MINT_OFFSETS[account.owner]
+        offsets = MINT_OFFSETS[venue]
         at = tuple(Pubkey.from_bytes(account.data[o : o + 32]) for o in offsets)
-        assert at == pool_mints(account.owner, account.data)
+        assert at == pool_mints(venue, account.data)
 
 
 def test_a_pools_file_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:

@@ -33,8 +33,9 @@ from eterna.adapters.solana.account_dumps import (
     write_dump,
 )
 from eterna.adapters.solana.anchor import account_discriminator
-from eterna.adapters.solana.discovery import POOL_KINDS
-from eterna.adapters.solana.ids import WHIRLPOOL_PROGRAM, WSOL_MINT
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS
+from eterna.adapters.solana.discovery import pool_kinds
+from eterna.adapters.solana.ids import WSOL_MINT
 from eterna.adapters.solana.pool_list import MINT_OFFSETS
 from eterna.adapters.solana.rpc import DataSizeFilter, MemcmpFilter
 from eterna.adapters.solana.spl import decode_token_account
@@ -82,7 +83,7 @@ async def test_a_dump_is_one_slot_of_the_chain(program_files: list[ProgramFile])
     node = manual_node(program_files)
     pool = pool_of(node, "meteora", SOL, USDC).address
     async with http_rpc(node) as (rpc, _):
-        fetched = await fetch_dump(rpc, [pool])
+        fetched = await fetch_dump(rpc, [pool], programs=MAINNET_PROGRAMS)
         slot = await rpc.get_slot()
     assert fetched.slot == slot
     by_key = {a.address: a for a in fetched.accounts}
@@ -101,10 +102,10 @@ async def test_program_accounts_are_listed_with_size_and_memcmp_filters(
         answer = await client.post("/", json={**body, "params": [str(WSOL_MINT), bad]})
         assert answer.json()["error"]["code"] == -32602
         plain = await client.post(
-            "/", json={**body, "params": [str(POOL_KINDS[0].program), {"encoding": "base64"}]}
+            "/", json={**body, "params": [str(MAINNET_PROGRAMS.raydium), {"encoding": "base64"}]}
         )
         assert isinstance(plain.json()["result"], list)  # no context unless asked, as a node
-        for kind in POOL_KINDS:
+        for kind in pool_kinds(MAINNET_PROGRAMS):
             everything = await rpc.get_program_accounts(kind.program)
             pools = await rpc.get_program_accounts(kind.program, kind.filters)
             listed = {k.address for k in pools.value}
@@ -139,7 +140,7 @@ def test_the_command_refuses_an_address_that_is_not_one(
 
 async def _dump_of(node: LocalNode, pool: Pubkey, folder: Path) -> None:
     async with http_rpc(node) as (rpc, _):
-        fetched = await fetch_dump(rpc, [pool])
+        fetched = await fetch_dump(rpc, [pool], programs=MAINNET_PROGRAMS)
     write_dump(
         folder,
         fetched.accounts,
@@ -197,7 +198,7 @@ async def test_a_dump_missing_a_mint_needs_its_decimals(
     # A mint nobody knows: the manifest must give its decimals.
     dump = read_dump(tmp_path)
     stranger = Pubkey.new_unique()
-    offset = MINT_OFFSETS[WHIRLPOOL_PROGRAM][0]
+    offset = MINT_OFFSETS["orca"][0]
     data = bytearray(dump.accounts[pool].data)
     data[offset : offset + 32] = bytes(stranger)
     accounts = {**dump.accounts, pool: replace(dump.accounts[pool], data=bytes(data))}

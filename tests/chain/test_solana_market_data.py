@@ -13,6 +13,7 @@ from eterna.adapters.localchain.faults import FaultSettings
 from eterna.adapters.localchain.launches import Launch
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS
 from eterna.adapters.solana.discovery import PoolDiscovery
 from eterna.adapters.solana.market_data import SolanaMarketData
 from eterna.adapters.solana.pools import PoolEntry
@@ -40,7 +41,7 @@ def eterna(node: LocalNode) -> Eterna:
 @pytest.fixture
 async def market(eterna: Eterna) -> AsyncIterator[SolanaMarketData]:
     """The market data adapter, stopped after the test."""
-    data = SolanaMarketData(eterna.rpc, eterna.registry, eterna.reader)
+    data = SolanaMarketData(eterna.rpc, eterna.registry, eterna.reader, programs=MAINNET_PROGRAMS)
     yield data
     await data.stop()
 
@@ -159,7 +160,9 @@ async def test_a_start_the_node_refused_is_tried_again(
 
 async def test_discovery_alone_registers_a_launch_for_a_worker_venues(eterna: Eterna) -> None:
     seen: list[PoolEntry] = []
-    discovery = PoolDiscovery(eterna.rpc, eterna.registry, registered=seen.append)
+    discovery = PoolDiscovery(
+        eterna.rpc, eterna.registry, programs=MAINNET_PROGRAMS, registered=seen.append
+    )
     await discovery.start()
     try:
         launched, token = eterna.node.launch(

@@ -17,6 +17,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from eterna.adapters.localchain.programs import ProgramFile
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS
 from eterna.adapters.solana.gateway import SolanaGateway
 from eterna.adapters.solana.http_rpc import HttpRpc
 from eterna.adapters.solana.landing import LandingConfig
@@ -41,7 +42,7 @@ async def test_quote_fill_and_pool_changes_over_http(program_files: list[Program
         rpc = HttpRpc(client, url)
         reader = PoolReader(rpc)
         gateway = SolanaGateway(rpc, registry, reader, node.wallet)
-        market = SolanaMarketData(rpc, registry, reader)
+        market = SolanaMarketData(rpc, registry, reader, programs=MAINNET_PROGRAMS)
         try:
             cursor = await market.cursor()
             quotes = await SolanaVenue("meteora", registry, reader).quote_amounts(

@@ -10,7 +10,8 @@ from solders.pubkey import Pubkey
 from eterna.adapters.localchain.faults import FaultSettings
 from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.programs import ProgramFile
-from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
+from eterna.adapters.solana.clusters import MAINNET_PROGRAMS
+from eterna.adapters.solana.pools import PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.slots import SlotFeed
 from eterna.adapters.solana.snapshots import PoolStateError
@@ -119,7 +120,9 @@ async def test_amounts_must_be_positive(eterna: Eterna) -> None:
 @pytest.mark.parametrize("venue", ["raydium", "orca", "meteora"])
 async def test_pool_without_an_account_is_a_typed_venue_error(eterna: Eterna, venue: str) -> None:
     missing = Pubkey.new_unique()
-    registry = PoolRegistry([PoolEntry(venue, VENUE_PROGRAMS[venue], missing, SOL, USDC)])
+    registry = PoolRegistry(
+        [PoolEntry(venue, MAINNET_PROGRAMS.program_of(venue), missing, SOL, USDC)]
+    )
     adapter = SolanaVenue(venue, registry, PoolReader(eterna.rpc))
 
     with pytest.raises(PoolStateError, match=f"no pool account at {missing}"):
@@ -130,7 +133,7 @@ async def test_account_of_another_kind_is_a_typed_venue_error(eterna: Eterna) ->
     # A Whirlpool's address registered as a CP-Swap pool: its bytes are not a PoolState.
     orca = next(e for e in registry_of(eterna.node) if e.venue == "orca")
     registry = PoolRegistry(
-        [PoolEntry("raydium", VENUE_PROGRAMS["raydium"], orca.address, orca.token_a, orca.token_b)]
+        [PoolEntry("raydium", MAINNET_PROGRAMS.raydium, orca.address, orca.token_a, orca.token_b)]
     )
     adapter = SolanaVenue("raydium", registry, PoolReader(eterna.rpc))
 

@@ -12,7 +12,11 @@ from eterna.adapters.solana.ids import CPSWAP_PROGRAM, TOKEN_PROGRAM, USDC_MINT,
 from eterna.adapters.solana.legs import PlannedSwap
 from eterna.adapters.solana.pools import PoolEntry
 from eterna.adapters.solana.snapshots import PoolSnapshot
-from eterna.adapters.solana.transactions import TransactionConfig, build_swap_transaction
+from eterna.adapters.solana.transactions import (
+    TransactionConfig,
+    build_swap_transaction,
+    pool_table_addresses,
+)
 from eterna.amm.constant_product import ConstantProductPool
 from eterna.domain.tokens import SOL, USDC
 
@@ -100,3 +104,15 @@ def test_mainnet_and_the_local_chain_keep_the_mainnet_id() -> None:
 
         assert program == CPSWAP_PROGRAM
         assert accounts[1] == cpswap.authority_address()
+
+
+def test_a_pools_table_holds_the_authority_of_its_clusters_cpswap() -> None:
+    snapshot = cpswap_swap().snapshot
+
+    on_devnet = pool_table_addresses(snapshot, programs_on(Cluster.DEVNET))
+    on_mainnet = pool_table_addresses(snapshot)
+
+    assert cpswap.authority_address(DEVNET_CPSWAP) in on_devnet
+    assert cpswap.authority_address() not in on_devnet
+    assert cpswap.authority_address() in on_mainnet
+    assert DEVNET_CPSWAP not in on_devnet  # a called program is never looked up

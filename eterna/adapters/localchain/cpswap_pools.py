@@ -57,17 +57,19 @@ def put_amm_config(
     trade_fee_rate: int,
     protocol_fee_rate: int = 0,
     fund_fee_rate: int = 0,
+    program: Pubkey = cpswap.PROGRAM,
 ) -> Pubkey:
-    """Write the AmmConfig of an index (rates in millionths), as Raydium's admin would."""
+    """Write the AmmConfig of an index (rates in millionths), as Raydium's admin would.
+
+    program: the id the chain runs CP-Swap at (the config is its PDA and its account).
+    """
     if not 0 <= trade_fee_rate < FEE_RATE_DENOMINATOR:
         raise ValueError("trade_fee_rate must be below 1,000,000")
     if protocol_fee_rate < 0 or fund_fee_rate < 0:
         raise ValueError("fee shares cannot be negative")
     if protocol_fee_rate + fund_fee_rate > FEE_RATE_DENOMINATOR:
         raise ValueError("protocol and fund shares cannot exceed the whole fee")
-    address, bump = Pubkey.find_program_address(
-        [b"amm_config", index.to_bytes(2, "big")], cpswap.PROGRAM
-    )
+    address, bump = Pubkey.find_program_address([b"amm_config", index.to_bytes(2, "big")], program)
     config = cpswap.AmmConfig(
         bump=bump,
         disable_create_pool=False,
@@ -79,7 +81,7 @@ def put_amm_config(
         protocol_owner=chain.faucet.pubkey(),
         fund_owner=chain.faucet.pubkey(),
     )
-    chain.put_account(address, cpswap.encode_amm_config(config), cpswap.PROGRAM)
+    chain.put_account(address, cpswap.encode_amm_config(config), program)
     return address
 
 
@@ -113,11 +115,13 @@ def create_pool(
     second: tuple[Pubkey, int],
     *,
     creator: Keypair | None = None,
+    program: Pubkey = cpswap.PROGRAM,
 ) -> CpswapPool:
     """Create the pool of two mints holding the given amounts, through ``initialize``.
 
     The mints may come in any order. The creator (a new wallet by default) is funded by the
     faucet and keeps the LP tokens. The pool opens one second after the clock: advance it.
+    program: the id the chain runs CP-Swap at (the pool's PDAs are derived from it).
     """
     put_create_pool_fee_receiver(chain)
     (mint_0, amount_0), (mint_1, amount_1) = sorted((first, second), key=lambda m: bytes(m[0]))
@@ -133,16 +137,17 @@ def create_pool(
         accounts,
         (amount_0, amount_1),
         token_programs=(chain.token_program_of(mint_0), chain.token_program_of(mint_1)),
+        program=program,
     )
     chain.send([ix], payer=owner, compute_unit_limit=INITIALIZE_COMPUTE_UNITS).check()
-    address = cpswap.pool_address(config, mint_0, mint_1)
+    address = cpswap.pool_address(config, mint_0, mint_1, program)
     return CpswapPool(
         address=address,
         config=config,
         mint_0=mint_0,
         mint_1=mint_1,
-        vault_0=cpswap.vault_address(address, mint_0),
-        vault_1=cpswap.vault_address(address, mint_1),
+        vault_0=cpswap.vault_address(address, mint_0, program),
+        vault_1=cpswap.vault_address(address, mint_1, program),
     )
 
 

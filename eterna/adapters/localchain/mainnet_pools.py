@@ -38,15 +38,11 @@ from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.account_dumps import MANIFEST, Dump, DumpError, read_dump
 from eterna.adapters.solana.anchor import account_discriminator
+from eterna.adapters.solana.clusters import Cluster, programs_on
 from eterna.adapters.solana.discovery import pool_mints
 from eterna.adapters.solana.dlmm import decode_bin_array, decode_lb_pair, oracle_address
-from eterna.adapters.solana.ids import (
-    CPSWAP_PROGRAM,
-    DLMM_PROGRAM,
-    WHIRLPOOL_PROGRAM,
-    WSOL_MINT,
-)
-from eterna.adapters.solana.pools import PROGRAM_VENUES, PoolEntry
+from eterna.adapters.solana.ids import DLMM_PROGRAM, WSOL_MINT
+from eterna.adapters.solana.pools import PoolEntry
 from eterna.adapters.solana.spl import (
     TOKEN_ACCOUNT_LEN,
     AccountState,
@@ -122,17 +118,20 @@ def load_dump(chain: LocalChain, dump: Dump) -> list[LoadedPool]:
 def _complete(chain: LocalChain, dump: Dump, pool: Pubkey) -> LoadedPool:
     account = dump.accounts[pool]
     program = account.owner
-    if program not in PROGRAM_VENUES:
+    # The local chain runs the programs at their local (mainnet) ids: a pool dumped from
+    # devnet's CP-Swap has an owner no program here answers to.
+    venue = programs_on(Cluster.LOCALNET).venue_of(program)
+    if venue is None:
         raise DumpError(f"pool {pool} is owned by {program}, not a DEX program Eterna trades on")
     added: list[str] = []
-    mint_a, mint_b = pool_mints(program, account.data)
+    mint_a, mint_b = pool_mints(venue, account.data)
     tokens = (_token(chain, dump, mint_a, added), _token(chain, dump, mint_b, added))
-    entry = PoolEntry(PROGRAM_VENUES[program], program, pool, *tokens)
-    if program == WHIRLPOOL_PROGRAM:
+    entry = PoolEntry(venue, program, pool, *tokens)
+    if venue == "orca":
         _whirlpool_vaults(chain, pool, added)
-    elif program == DLMM_PROGRAM:
+    elif venue == "meteora":
         _dlmm_accounts(chain, dump, pool, added)
-    elif program == CPSWAP_PROGRAM:
+    else:
         _cpswap_vaults(chain, dump, pool, added)
     return LoadedPool(entry, tuple(added))
 

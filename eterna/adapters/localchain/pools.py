@@ -21,6 +21,7 @@ from eterna.adapters.localchain.cpswap_pools import read_pool
 from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.localchain.whirlpool_pools import read_whirlpool
 from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.clusters import Cluster, programs_on
 from eterna.adapters.solana.dlmm import (
     BIN_ARRAY_LEN,
     bin_array_address,
@@ -35,7 +36,7 @@ from eterna.adapters.solana.dlmm_swap import (
     pool_state,
     swap2,
 )
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
+from eterna.adapters.solana.ids import DLMM_PROGRAM, WHIRLPOOL_PROGRAM
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.adapters.solana.whirlpool import (
     TICK_ARRAY_LEN,
@@ -46,12 +47,9 @@ from eterna.adapters.solana.whirlpool import (
 from eterna.amm.base import PoolMath
 from eterna.domain.tokens import Token
 
-# Venue names as Eterna's router knows them, and the program behind each.
-VENUE_PROGRAMS: dict[str, Pubkey] = {
-    "raydium": CPSWAP_PROGRAM,
-    "orca": WHIRLPOOL_PROGRAM,
-    "meteora": DLMM_PROGRAM,
-}
+# Venue names as Eterna's router knows them, and the program behind each at the local
+# chain's ids (clusters.py: the mainnet ones).
+VENUE_PROGRAMS: dict[str, Pubkey] = programs_on(Cluster.LOCALNET).by_venue()
 # Bin arrays a DLMM swap may walk: far more than a pool of the local chain spans.
 _SWAP_BIN_ARRAYS = 8
 # Where an array account names its pool: after a Whirlpool tick array's 88 ticks; after a

@@ -18,6 +18,9 @@ file in ``shared/programs`` has 199,560 such bytes; a fresh dump would have anot
 :func:`fetch_program` is the core of ``eterna programs fetch``: it reads a program's
 ProgramData account over JSON-RPC (``getAccountInfo``), drops the loader's 45-byte header,
 checks the ELF's hash and writes it to the data folder.
+
+:func:`redeclared` turns a checked build into the same program declaring another id (an
+Anchor program answers at its declared id only): the tests run CP-Swap at devnet's id with it.
 """
 
 from __future__ import annotations
@@ -244,3 +247,71 @@ def _account_info(client: httpx.Client, rpc_url: str, address: Pubkey) -> tuple[
         return Pubkey.from_string(value["owner"]), base64.b64decode(encoded, validate=True)
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise ProgramFetchError(f"unexpected getAccountInfo answer from {rpc_url}: {exc}") from exc
+
+
+# An SBF lddw: opcode 0x18 and the low half of a 64-bit immediate, then a slot of opcode 0
+# holding its high half (16 bytes, two instruction slots).
+_LDDW = 0x18
+_SLOT = 8
+# A section header's sh_flags, sh_offset, sh_size (after sh_name, sh_type; then the rest).
+_SECTION_HEADER = struct.Struct("<8xQ8xQQ")
+_SHF_EXECINSTR = 0x4
+
+
+def redeclared(elf: bytes, declared: Pubkey, address: Pubkey) -> bytes:
+    """Return an Anchor program's build as if compiled with ``declare_id!`` of another address.
+
+    An Anchor program refuses every instruction sent to an address other than the id it
+    declares (``DeclaredProgramIdMismatch``), and checks the accounts it owns against that id:
+    a build runs at one address only. The compiled id is data, held twice over: the 32
+    bytes of the ``ID`` constant, and 8-byte quarters loaded as ``lddw`` immediates wherever
+    code compares with it. Both are rewritten; nothing else changes (the other constants a
+    cluster's build may differ in, such as CP-Swap's admin and fee receiver, stay).
+
+    :raises ProgramsError: when the build does not hold the declared id, or still does
+        after the rewrite.
+    """
+    image = bytearray(elf)
+    old, new = bytes(declared), bytes(address)
+    found = 0
+    for start, end in _code_ranges(elf):
+        for at in range(start, end - 2 * _SLOT + 1, _SLOT):
+            if image[at] != _LDDW or image[at + _SLOT] != 0:
+                continue
+            value = bytes(image[at + 4 : at + 8] + image[at + 12 : at + 16])
+            for quarter in range(0, 32, 8):
+                if value == old[quarter : quarter + 8]:
+                    image[at + 4 : at + 8] = new[quarter : quarter + 4]
+                    image[at + 12 : at + 16] = new[quarter + 4 : quarter + 8]
+                    found += 1
+    while (at := image.find(old)) != -1:
+        image[at : at + 32] = new
+        found += 1
+    if not found:
+        raise ProgramsError(f"the build does not declare {declared}")
+    if _holds_id(bytes(image), old):
+        raise ProgramsError(f"{declared} is still in the build after rewriting it")
+    return bytes(image)
+
+
+def _code_ranges(elf: bytes) -> list[tuple[int, int]]:
+    """Return the file ranges of the ELF's executable sections."""
+    _phoff, shoff, _phentsize, _phnum, shentsize, shnum = _ELF_HEADER.unpack_from(elf)
+    ranges = []
+    for i in range(shnum):
+        flags, offset, size = _SECTION_HEADER.unpack_from(elf, shoff + i * shentsize)
+        if flags & _SHF_EXECINSTR:
+            ranges.append((offset, offset + size))
+    return ranges
+
+
+def _holds_id(elf: bytes, key: bytes) -> bool:
+    if key in elf:
+        return True
+    for start, end in _code_ranges(elf):
+        for at in range(start, end - 2 * _SLOT + 1, _SLOT):
+            if elf[at] == _LDDW and elf[at + _SLOT] == 0:
+                value = elf[at + 4 : at + 8] + elf[at + 12 : at + 16]
+                if any(value == key[q : q + 8] for q in range(0, 32, 8)):
+                    return True
+    return False

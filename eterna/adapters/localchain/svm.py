@@ -129,6 +129,10 @@ class LocalChain:
         self.airdrop(self.faucet.pubkey(), FAUCET_LAMPORTS)
         self.set_time(unix_time)
 
+    def load_program(self, program_id: Pubkey, elf: bytes) -> None:
+        """Load a program build at an address (another cluster's build of a DEX program)."""
+        self.svm.add_program(program_id, elf)
+
     # -- snapshots ----------------------------------------------------------------------------
 
     def snapshot(self) -> ChainSnapshot:

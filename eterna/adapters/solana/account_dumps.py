@@ -30,10 +30,10 @@ from typing import Any, Final
 from solders.pubkey import Pubkey
 
 from eterna.adapters.solana import cpswap
+from eterna.adapters.solana.clusters import ProgramIds
 from eterna.adapters.solana.discovery import pool_mints
 from eterna.adapters.solana.dlmm import decode_lb_pair
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM
-from eterna.adapters.solana.pools import PROGRAM_VENUES, PoolEntry
+from eterna.adapters.solana.pools import PoolEntry
 from eterna.adapters.solana.rpc import AccountInfo, Commitment, SolanaRpc
 from eterna.adapters.solana.snapshots import needed_keys
 from eterna.adapters.solana.spl import decode_mint
@@ -216,7 +216,11 @@ MAX_ACCOUNTS_PER_CALL: Final = 100
 
 
 async def fetch_dump(
-    rpc: SolanaRpc, pools: Sequence[Pubkey], *, commitment: Commitment = "confirmed"
+    rpc: SolanaRpc,
+    pools: Sequence[Pubkey],
+    *,
+    programs: ProgramIds,
+    commitment: Commitment = "confirmed",
 ) -> FetchedDump:
     """Read the pools and every account a swap on them needs, all at one slot.
 
@@ -224,10 +228,10 @@ async def fetch_dump(
     (:func:`~eterna.adapters.solana.snapshots.needed_keys`: vaults, config, tick or bin
     arrays), plus the mints and what the swap instruction writes besides (CP-Swap's
     observation, DLMM's oracle). A last ``getMultipleAccounts`` reads them all together, so
-    the dump is one slot's state.
+    the dump is one slot's state. programs: the DEX programs' ids on the cluster read.
 
-    :raises DumpError: when a pool is missing or not a pool of the three programs, or there
-        are more accounts than one call reads.
+    :raises DumpError: when a pool is missing or not a pool of the three programs at the
+        cluster's ids, or there are more accounts than one call reads.
     """
     read: dict[Pubkey, AccountInfo | None] = {}
 
@@ -244,9 +248,10 @@ async def fetch_dump(
         account = read[pool]
         if account is None:
             raise DumpError(f"no account at {pool}")
-        if account.owner not in PROGRAM_VENUES:
+        venue = programs.venue_of(account.owner)
+        if venue is None:
             raise DumpError(f"{pool} is owned by {account.owner}, not a DEX program")
-        pair = pool_mints(account.owner, account.data)
+        pair = pool_mints(venue, account.data)
         await fetch(pair)
         tokens = []
         for mint in pair:
@@ -256,10 +261,10 @@ async def fetch_dump(
             note = MintNote(decode_mint(found.data).decimals)
             mints[mint] = note
             tokens.append(Token(str(mint), None, note.decimals))
-        entry = PoolEntry(PROGRAM_VENUES[account.owner], account.owner, pool, *tokens)
+        entry = PoolEntry(venue, account.owner, pool, *tokens)
         while missing := [k for k in needed_keys(entry, read) if k not in read]:
             await fetch(missing)
-        await fetch(_swap_extras(account.owner, pool, account.data))
+        await fetch(_swap_extras(venue, pool, account.data))
     keys = [k for k, v in read.items() if v is not None]
     if len(keys) > MAX_ACCOUNTS_PER_CALL:
         raise DumpError(f"{len(keys)} accounts do not fit one getMultipleAccounts call")
@@ -272,10 +277,10 @@ async def fetch_dump(
     return FetchedDump(accounts, answer.slot, mints)
 
 
-def _swap_extras(program: Pubkey, pool: Pubkey, data: bytes) -> list[Pubkey]:
+def _swap_extras(venue: str, pool: Pubkey, data: bytes) -> list[Pubkey]:
     """Return the accounts a swap writes that a quote does not read."""
-    if program == CPSWAP_PROGRAM:
+    if venue == "raydium":
         return [cpswap.decode_pool_state(data).observation_key]
-    if program == DLMM_PROGRAM:
+    if venue == "meteora":
         return [decode_lb_pair(data).oracle]
     return [whirlpool_oracle_address(pool)]

@@ -13,6 +13,11 @@ Program ids, from the programs' own sources: Raydium CP-Swap declares
 address on mainnet and devnet (``whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc``, the
 Whirlpools SDK's ``WHIRLPOOL_PROGRAM_ID``; ``LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo``, the
 DLMM SDK's ``LBCLMM_PROGRAM_IDS`` for both). Testnet has none of the three.
+
+Every part that recognises a pool takes the cluster's :class:`ProgramIds` - the pools file's
+validation and discovery, the programs' subscriptions, the pool reader's dispatch, account
+dumps, the swap builder - so a devnet CP-Swap pool is one owned by devnet's id, and a pool
+owned by another cluster's id (mainnet's CP-Swap on devnet) is refused as no DEX program there.
 """
 
 from __future__ import annotations
@@ -73,6 +78,17 @@ class ProgramIds:
         """Return the ids by venue name, as routes name venues."""
         return {"raydium": self.raydium, "orca": self.orca, "meteora": self.meteora}
 
+    def venue_of(self, program: Pubkey) -> str | None:
+        """Return the venue whose program has this id here (None: no DEX program here)."""
+        return next((v for v, p in self.by_venue().items() if p == program), None)
+
+    def program_of(self, venue: str) -> Pubkey:
+        """Return the venue's program id here.
+
+        :raises KeyError: for a venue Eterna does not trade.
+        """
+        return self.by_venue()[venue]
+
 
 MAINNET_PROGRAMS: Final = ProgramIds(
     raydium=CPSWAP_PROGRAM, orca=WHIRLPOOL_PROGRAM, meteora=DLMM_PROGRAM
@@ -104,6 +120,16 @@ def programs_on(cluster: Cluster) -> ProgramIds:
         raise UnsupportedClusterError(
             f"the DEX programs Eterna trades are not deployed on {cluster.value}"
         ) from None
+
+
+def clusters_running(program: Pubkey) -> list[Cluster]:
+    """Return the clusters where the id is one of the DEX programs (to say why one is refused)."""
+    return [c for c, ids in PROGRAM_IDS.items() if ids.venue_of(program) is not None]
+
+
+def is_venue_program(venue: str, program: Pubkey) -> bool:
+    """Tell whether the id is the venue's program on some cluster Eterna trades on."""
+    return any(ids.by_venue().get(venue) == program for ids in PROGRAM_IDS.values())
 
 
 def cluster_of(genesis_hash: Hash) -> Cluster:

@@ -5,6 +5,9 @@ last source before creator fees (the code of swap, pool and config is the same b
 183ddbb), which is the build the local chain runs; tests/chain decodes accounts the binary
 wrote to confirm every offset. ``PoolState`` is zero-copy (``repr(C, packed)``), ``AmmConfig``
 Borsh; both little-endian after the 8-byte Anchor discriminator.
+
+The program's id differs by cluster (devnet's build declares another: clusters.py); every PDA
+and instruction here takes it as ``program``, the mainnet (and local chain) id by default.
 """
 
 from __future__ import annotations
@@ -165,9 +168,9 @@ def decode_pool_state(data: bytes) -> PoolState:
     )
 
 
-def amm_config_address(index: int) -> Pubkey:
+def amm_config_address(index: int, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the AmmConfig PDA of a config index."""
-    return Pubkey.find_program_address([b"amm_config", struct.pack(">H", index)], PROGRAM)[0]
+    return Pubkey.find_program_address([b"amm_config", struct.pack(">H", index)], program)[0]
 
 
 def authority_address(program: Pubkey = PROGRAM) -> Pubkey:
@@ -175,25 +178,27 @@ def authority_address(program: Pubkey = PROGRAM) -> Pubkey:
     return Pubkey.find_program_address([b"vault_and_lp_mint_auth_seed"], program)[0]
 
 
-def pool_address(amm_config: Pubkey, token_0_mint: Pubkey, token_1_mint: Pubkey) -> Pubkey:
+def pool_address(
+    amm_config: Pubkey, token_0_mint: Pubkey, token_1_mint: Pubkey, program: Pubkey = PROGRAM
+) -> Pubkey:
     """Return the PDA of the pool of a config and an ordered mint pair."""
     seeds = [b"pool", bytes(amm_config), bytes(token_0_mint), bytes(token_1_mint)]
-    return Pubkey.find_program_address(seeds, PROGRAM)[0]
+    return Pubkey.find_program_address(seeds, program)[0]
 
 
-def vault_address(pool: Pubkey, mint: Pubkey) -> Pubkey:
+def vault_address(pool: Pubkey, mint: Pubkey, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA of a pool's vault for one of its mints."""
-    return Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint)], PROGRAM)[0]
+    return Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint)], program)[0]
 
 
-def lp_mint_address(pool: Pubkey) -> Pubkey:
+def lp_mint_address(pool: Pubkey, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA of a pool's LP mint."""
-    return Pubkey.find_program_address([b"pool_lp_mint", bytes(pool)], PROGRAM)[0]
+    return Pubkey.find_program_address([b"pool_lp_mint", bytes(pool)], program)[0]
 
 
-def observation_address(pool: Pubkey) -> Pubkey:
+def observation_address(pool: Pubkey, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA of a pool's oracle observations."""
-    return Pubkey.find_program_address([b"observation", bytes(pool)], PROGRAM)[0]
+    return Pubkey.find_program_address([b"observation", bytes(pool)], program)[0]
 
 
 def pool_math(
@@ -262,17 +267,19 @@ def initialize(
     *,
     open_time: int = 0,
     token_programs: tuple[Pubkey, Pubkey] = (TOKEN_PROGRAM, TOKEN_PROGRAM),
+    program: Pubkey = PROGRAM,
 ) -> Instruction:
     """Create the pool of an ordered mint pair with its first liquidity (permissionless).
 
-    The program opens the pool no earlier than one second after the current clock.
+    The program opens the pool no earlier than one second after the current clock. program:
+    its id on the cluster, from which every PDA is derived.
     """
-    pool = pool_address(amm_config, *mints)
-    lp_mint = lp_mint_address(pool)
+    pool = pool_address(amm_config, *mints, program)
+    lp_mint = lp_mint_address(pool, program)
     accounts = [
         signer(creator, mutable=True),
         readonly(amm_config),
-        readonly(authority_address()),
+        readonly(authority_address(program)),
         writable(pool),
         readonly(mints[0]),
         readonly(mints[1]),
@@ -280,10 +287,10 @@ def initialize(
         writable(creator_accounts[0]),
         writable(creator_accounts[1]),
         writable(associated_token_address(creator, lp_mint)),
-        writable(vault_address(pool, mints[0])),
-        writable(vault_address(pool, mints[1])),
+        writable(vault_address(pool, mints[0], program)),
+        writable(vault_address(pool, mints[1], program)),
         writable(CREATE_POOL_FEE_RECEIVER),
-        writable(observation_address(pool)),
+        writable(observation_address(pool, program)),
         readonly(TOKEN_PROGRAM),
         readonly(token_programs[0]),
         readonly(token_programs[1]),
@@ -292,4 +299,4 @@ def initialize(
         readonly(RENT_SYSVAR),
     ]
     data = ix_tag("initialize") + struct.pack("<QQQ", *amounts, open_time)
-    return Instruction(PROGRAM, data, accounts)
+    return Instruction(program, data, accounts)

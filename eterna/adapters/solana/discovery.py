@@ -10,6 +10,9 @@ symbol.
 process of the trigger watcher (inside :class:`~.market_data.SolanaMarketData`, which
 follows each new pool before it is registered) and in every worker, whose venues must quote
 a launched pool as soon as a sniper order fires on it.
+
+Which programs are subscribed to is the cluster's (:class:`~.clusters.ProgramIds`): on
+devnet CP-Swap's pools are those of its devnet id.
 """
 
 from __future__ import annotations
@@ -25,14 +28,9 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.anchor import AccountLayoutError, account_discriminator
+from eterna.adapters.solana.clusters import ProgramIds
 from eterna.adapters.solana.dlmm import LB_PAIR_LEN, decode_lb_pair
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
-from eterna.adapters.solana.pools import (
-    PROGRAM_VENUES,
-    VENUE_PROGRAMS,
-    PoolEntry,
-    PoolRegistry,
-)
+from eterna.adapters.solana.pools import VENUES, PoolEntry, PoolRegistry
 from eterna.adapters.solana.rpc import (
     Commitment,
     DataSizeFilter,
@@ -54,8 +52,9 @@ class UndecodablePoolError(VenueError):
 
 @dataclass(frozen=True, slots=True)
 class PoolKind:
-    """How to recognise one program's pool accounts: their type name and size."""
+    """How to recognise one program's pool accounts: venue, program id, type name and size."""
 
+    venue: str
     program: Pubkey
     account: str
     size: int
@@ -69,31 +68,45 @@ class PoolKind:
         )
 
 
-POOL_KINDS: Final = (
-    PoolKind(CPSWAP_PROGRAM, "PoolState", cpswap.POOL_STATE_LEN),
-    PoolKind(WHIRLPOOL_PROGRAM, "Whirlpool", WHIRLPOOL_LEN),
-    PoolKind(DLMM_PROGRAM, "LbPair", LB_PAIR_LEN),
-)
+# Each venue's pool account: its Anchor type name and size (the same on every cluster).
+POOL_ACCOUNTS: Final = {
+    "raydium": ("PoolState", cpswap.POOL_STATE_LEN),
+    "orca": ("Whirlpool", WHIRLPOOL_LEN),
+    "meteora": ("LbPair", LB_PAIR_LEN),
+}
 
 
-def pool_mints(program: Pubkey, data: bytes) -> tuple[Pubkey, Pubkey]:
-    """Return a pool account's two mints in the program's order.
+def pool_kinds(programs: ProgramIds) -> tuple[PoolKind, ...]:
+    """Return the pool kinds of the three programs at their ids on one cluster."""
+    return tuple(
+        PoolKind(venue, programs.program_of(venue), account, size)
+        for venue, (account, size) in POOL_ACCOUNTS.items()
+    )
 
-    :raises UndecodablePoolError: when data is not a pool of that program.
+
+def pool_kind(program: Pubkey, programs: ProgramIds) -> PoolKind | None:
+    """Return the pool kind of a program id on the cluster (None: no DEX program there)."""
+    return next((k for k in pool_kinds(programs) if k.program == program), None)
+
+
+def pool_mints(venue: str, data: bytes) -> tuple[Pubkey, Pubkey]:
+    """Return a venue's pool account's two mints in the program's order.
+
+    :raises UndecodablePoolError: when data is not a pool of that venue's program.
     """
     try:
-        if program == CPSWAP_PROGRAM:
+        if venue == "raydium":
             pool = cpswap.decode_pool_state(data)
             return pool.token_0_mint, pool.token_1_mint
-        if program == WHIRLPOOL_PROGRAM:
+        if venue == "orca":
             state = decode_whirlpool(data)
             return state.mint_a, state.mint_b
-        if program == DLMM_PROGRAM:
+        if venue == "meteora":
             pair = decode_lb_pair(data)
             return pair.token_x_mint, pair.token_y_mint
     except AccountLayoutError as exc:
-        raise UndecodablePoolError(f"pool account of {program}: {exc}") from exc
-    raise UndecodablePoolError(f"{program} is not a DEX program Eterna trades on")
+        raise UndecodablePoolError(f"{venue} pool account: {exc}") from exc
+    raise UndecodablePoolError(f"{venue!r} is not a venue Eterna trades on")
 
 
 class TokenLookup:
@@ -128,26 +141,24 @@ class TokenLookup:
         return token
 
 
-async def entry_for(
-    program: Pubkey, address: Pubkey, data: bytes, tokens: TokenLookup
-) -> PoolEntry:
-    """Return the registry entry of a pool account the program wrote.
+async def entry_for(kind: PoolKind, address: Pubkey, data: bytes, tokens: TokenLookup) -> PoolEntry:
+    """Return the registry entry of a pool account the kind's program wrote.
 
     :raises UndecodablePoolError: when it is not a pool, or a mint cannot be read.
     """
-    mint_a, mint_b = pool_mints(program, data)
+    mint_a, mint_b = pool_mints(kind.venue, data)
     return PoolEntry(
-        venue=PROGRAM_VENUES[program],
-        program=program,
+        venue=kind.venue,
+        program=kind.program,
         address=address,
         token_a=await tokens.token(mint_a),
         token_b=await tokens.token(mint_b),
     )
 
 
-def kinds_for(venues: Sequence[str]) -> list[PoolKind]:
-    """Return the pool kinds of the venues asked for."""
-    return [k for k in POOL_KINDS if PROGRAM_VENUES[k.program] in venues]
+def kinds_for(venues: Sequence[str], programs: ProgramIds) -> list[PoolKind]:
+    """Return the pool kinds of the venues asked for, at their ids on the cluster."""
+    return [k for k in pool_kinds(programs) if k.venue in venues]
 
 
 Admit = Callable[[PoolEntry], Awaitable[None]]
@@ -156,6 +167,7 @@ Admit = Callable[[PoolEntry], Awaitable[None]]
 class PoolDiscovery:
     """Register the pools the programs create, as their program subscriptions report them.
 
+    ``programs``: the DEX programs' ids on the node's cluster, the ones subscribed to.
     ``admit`` runs before a new pool is registered (a market data adapter follows it first);
     ``registered`` after. A pool that cannot be decoded or read is logged and skipped.
     """
@@ -165,7 +177,8 @@ class PoolDiscovery:
         rpc: SolanaRpc,
         registry: PoolRegistry,
         *,
-        venues: Sequence[str] = tuple(VENUE_PROGRAMS),
+        programs: ProgramIds,
+        venues: Sequence[str] = VENUES,
         commitment: Commitment = "confirmed",
         retry_seconds: float = 1.0,
         admit: Admit | None = None,
@@ -173,7 +186,7 @@ class PoolDiscovery:
     ) -> None:
         self._rpc = rpc
         self._registry = registry
-        self._kinds = kinds_for(venues)
+        self._kinds = kinds_for(venues, programs)
         self._commitment: Commitment = commitment
         self._retry_seconds = retry_seconds
         self._admit = admit
@@ -221,7 +234,7 @@ class PoolDiscovery:
 
     async def _register(self, kind: PoolKind, address: Pubkey, data: bytes) -> None:
         try:
-            entry = await entry_for(kind.program, address, data, self._tokens)
+            entry = await entry_for(kind, address, data, self._tokens)
             if self._admit is not None:
                 await self._admit(entry)
         except VenueError as exc:

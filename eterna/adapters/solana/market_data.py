@@ -34,8 +34,9 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
+from eterna.adapters.solana.clusters import ProgramIds
 from eterna.adapters.solana.discovery import PoolDiscovery
-from eterna.adapters.solana.pools import VENUE_PROGRAMS, PoolEntry, PoolRegistry
+from eterna.adapters.solana.pools import VENUES, PoolEntry, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import Commitment, SolanaRpc
 from eterna.adapters.solana.snapshots import PoolSnapshot
@@ -61,7 +62,10 @@ def pool_state(snap: PoolSnapshot) -> PoolState:
 
 
 class SolanaMarketData:
-    """Pools and pool changes of a Solana cluster, for the trigger watcher."""
+    """Pools and pool changes of a Solana cluster, for the trigger watcher.
+
+    ``programs``: the DEX programs' ids on the node's cluster, whose pools are followed.
+    """
 
     def __init__(
         self,
@@ -69,7 +73,8 @@ class SolanaMarketData:
         registry: PoolRegistry,
         reader: PoolReader,
         *,
-        venues: Sequence[str] = tuple(VENUE_PROGRAMS),
+        programs: ProgramIds,
+        venues: Sequence[str] = VENUES,
         commitment: Commitment = "confirmed",
         retry_seconds: float = 1.0,
         log_size: int = UPDATE_LOG_SIZE,
@@ -82,6 +87,7 @@ class SolanaMarketData:
         self._discovery = PoolDiscovery(
             rpc,
             registry,
+            programs=programs,
             venues=venues,
             commitment=commitment,
             retry_seconds=retry_seconds,

@@ -12,11 +12,14 @@ which: a pools file (``ETERNA_POOLS_FILE``, JSON)::
 ``pools`` are traded as listed; with ``discover`` (the default when tokens are listed) every
 pool of the three programs between two listed tokens is found with ``getProgramAccounts``,
 filtered per program on the pool account's size, its discriminator and the mint at each of
-its two mint offsets. Each pool, listed or found, is validated before it is registered: its
-owner is one of the three programs, its data is that program's pool account (discriminator
-and size), its mints decode, and the program takes swaps on it (CP-Swap's status bits,
-DLMM's status); a pool that fails is logged with why and left out. Tokens get their decimals
-from their mint accounts and their symbols from the file, else from the well-known tokens.
+its two mint offsets. The programs are those of the node's cluster, at its ids
+(:class:`~.clusters.ProgramIds`: CP-Swap's devnet id is not its mainnet one). Each pool,
+listed or found, is validated before it is registered: its owner is one of the three
+programs at this cluster's ids (a pool of another cluster's CP-Swap is refused), its data is
+that program's pool account (discriminator and size), its mints decode, and the program
+takes swaps on it (CP-Swap's status bits, DLMM's status); a pool that fails is logged with
+why and left out. Tokens get their decimals from their mint accounts and their symbols from
+the file, else from the well-known tokens.
 
 :class:`ClusterPools` keeps the result (the mint accounts it read, the pools it validated) and
 refreshes it every ``ETERNA_POOLS_REFRESH_SECONDS``: new pools join the registry, pools that
@@ -38,10 +41,16 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.anchor import AccountLayoutError, account_discriminator
-from eterna.adapters.solana.discovery import POOL_KINDS, PoolKind, UndecodablePoolError, pool_mints
+from eterna.adapters.solana.clusters import ProgramIds, clusters_running
+from eterna.adapters.solana.discovery import (
+    PoolKind,
+    UndecodablePoolError,
+    pool_kind,
+    pool_kinds,
+    pool_mints,
+)
 from eterna.adapters.solana.dlmm import STATUS_ENABLED, decode_lb_pair
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
-from eterna.adapters.solana.pools import PROGRAM_VENUES, PoolEntry, PoolRegistry
+from eterna.adapters.solana.pools import PoolEntry, PoolRegistry
 from eterna.adapters.solana.rpc import (
     AccountInfo,
     Commitment,
@@ -55,12 +64,12 @@ from eterna.domain.tokens import WELL_KNOWN, Token
 
 log = logging.getLogger(__name__)
 
-# Where each program's pool account holds its two mints (CP-Swap token 0/1, Whirlpool A/B,
+# Where each venue's pool account holds its two mints (CP-Swap token 0/1, Whirlpool A/B,
 # DLMM X/Y), counted from the start of the account's data.
-MINT_OFFSETS: Final[Mapping[Pubkey, tuple[int, int]]] = {
-    CPSWAP_PROGRAM: (168, 200),
-    WHIRLPOOL_PROGRAM: (101, 181),
-    DLMM_PROGRAM: (88, 120),
+MINT_OFFSETS: Final[Mapping[str, tuple[int, int]]] = {
+    "raydium": (168, 200),
+    "orca": (101, 181),
+    "meteora": (88, 120),
 }
 MAX_ACCOUNTS_PER_CALL: Final = 100
 
@@ -119,30 +128,33 @@ def parse_pool_list(raw: Any, *, where: str = "pools file") -> PoolList:
     return PoolList(pools, symbols, discover)
 
 
-def _kind(program: Pubkey) -> PoolKind:
-    return next(k for k in POOL_KINDS if k.program == program)
-
-
-def validate_pool(address: Pubkey, account: AccountInfo | None) -> tuple[Pubkey, Pubkey]:
+def validate_pool(
+    address: Pubkey, account: AccountInfo | None, programs: ProgramIds
+) -> tuple[Pubkey, Pubkey]:
     """Return a pool account's mints, in program order, once it passes every check.
 
+    programs: the DEX programs' ids on the node's cluster.
+
     :raises InvalidPoolError: when there is no account, its owner is not one of the three
-        programs, its data is not that program's pool account, or it takes no swaps.
+        programs at this cluster's ids, its data is not that program's pool account, or it
+        takes no swaps.
     """
     if account is None:
         raise InvalidPoolError(f"no account at {address}")
     program = account.owner
-    if program not in PROGRAM_VENUES:
-        raise InvalidPoolError(f"{address} is owned by {program}, not a DEX program")
-    kind = _kind(program)
+    kind = pool_kind(program, programs)
+    if kind is None:
+        elsewhere = ", ".join(c.value for c in clusters_running(program))
+        where = f" (a DEX program on {elsewhere}, not on this cluster)" if elsewhere else ""
+        raise InvalidPoolError(f"{address} is owned by {program}, not a DEX program{where}")
     data = account.data
     if len(data) != kind.size or data[:8] != account_discriminator(kind.account):
         raise InvalidPoolError(f"{address} is not a {kind.account} of {program}")
     try:
-        mints = pool_mints(program, data)
-        if program == CPSWAP_PROGRAM and not cpswap.decode_pool_state(data).swap_enabled:
+        mints = pool_mints(kind.venue, data)
+        if kind.venue == "raydium" and not cpswap.decode_pool_state(data).swap_enabled:
             raise InvalidPoolError(f"CP-Swap pool {address}: swaps are disabled")
-        if program == DLMM_PROGRAM and decode_lb_pair(data).status != STATUS_ENABLED:
+        if kind.venue == "meteora" and decode_lb_pair(data).status != STATUS_ENABLED:
             raise InvalidPoolError(f"DLMM pair {address}: the pair is disabled")
     except (UndecodablePoolError, AccountLayoutError) as exc:
         raise InvalidPoolError(f"{address}: {exc}") from exc
@@ -151,7 +163,7 @@ def validate_pool(address: Pubkey, account: AccountInfo | None) -> tuple[Pubkey,
 
 def discovery_filters(kind: PoolKind, mint: Pubkey) -> list[list[DataSizeFilter | MemcmpFilter]]:
     """Return the getProgramAccounts filters that find the kind's pools of a mint, per side."""
-    return [[*kind.filters, MemcmpFilter(o, bytes(mint))] for o in MINT_OFFSETS[kind.program]]
+    return [[*kind.filters, MemcmpFilter(o, bytes(mint))] for o in MINT_OFFSETS[kind.venue]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +176,10 @@ class Refresh:
 
 
 class ClusterPools:
-    """The configured and discovered pools of a cluster, validated, kept in a registry."""
+    """The configured and discovered pools of a cluster, validated, kept in a registry.
+
+    ``programs``: the DEX programs' ids on the node's cluster; pools are theirs.
+    """
 
     def __init__(
         self,
@@ -172,11 +187,13 @@ class ClusterPools:
         pool_list: PoolList,
         registry: PoolRegistry | None = None,
         *,
+        programs: ProgramIds,
         commitment: Commitment = "confirmed",
         refresh_seconds: float = 300.0,
     ) -> None:
         self._rpc = rpc
         self._list = pool_list
+        self._programs = programs
         self.registry = registry if registry is not None else PoolRegistry()
         self._commitment: Commitment = commitment
         self._refresh_seconds = refresh_seconds
@@ -197,7 +214,7 @@ class ClusterPools:
             try:
                 if account is None:
                     raise InvalidPoolError(f"no account at {address}")
-                mint_a, mint_b = validate_pool(address, account)
+                mint_a, mint_b = validate_pool(address, account, self._programs)
             except InvalidPoolError as exc:
                 rejected[address] = str(exc)
                 continue
@@ -209,7 +226,10 @@ class ClusterPools:
                 rejected[address] = f"{address}: a mint account is missing or not a mint"
                 continue
             tokens = (self._token(mint_a), self._token(mint_b))
-            entries.append(PoolEntry(PROGRAM_VENUES[program], program, address, *tokens))
+            venue = self._programs.venue_of(program)
+            if venue is None:  # validate_pool refused it already
+                continue
+            entries.append(PoolEntry(venue, program, address, *tokens))
         for address, reason in rejected.items():
             log.warning("pool %s left out: %s", address, reason)
         return entries, rejected
@@ -264,8 +284,8 @@ class ClusterPools:
         """Return the pools of the three programs whose two mints are both listed tokens."""
         listed = set(self._list.symbols)
         found: dict[Pubkey, AccountInfo] = {}
-        for kind in POOL_KINDS:
-            offsets = MINT_OFFSETS[kind.program]
+        for kind in pool_kinds(self._programs):
+            offsets = MINT_OFFSETS[kind.venue]
             for mint in listed:
                 for filters in discovery_filters(kind, mint):
                     answer = await self._rpc.get_program_accounts(

@@ -5,6 +5,11 @@ later - token launches - are added as :mod:`eterna.adapters.solana.discovery` se
 programs create them. A pool's tokens are in the program's own order (CP-Swap token 0/1,
 Whirlpool A/B, DLMM X/Y: the lower mint address first), so side A of :class:`PoolEntry` is
 side A of the program's accounts and of our math.
+
+A venue's program id depends on the cluster (CP-Swap's differs on devnet): which ids a pool
+may be owned by is the cluster's :class:`~eterna.adapters.solana.clusters.ProgramIds`, which
+whoever recognises pools is given. An entry only has to name its venue's program on some
+cluster.
 """
 
 from __future__ import annotations
@@ -15,22 +20,18 @@ from typing import Any, Final
 
 from solders.pubkey import Pubkey
 
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
+from eterna.adapters.solana.clusters import is_venue_program
 from eterna.domain.errors import EternaError
 from eterna.domain.tokens import Token
 
-# Venue names are the ones the API uses; each venue is one program.
-VENUE_PROGRAMS: Final[dict[str, Pubkey]] = {
-    "raydium": CPSWAP_PROGRAM,
-    "orca": WHIRLPOOL_PROGRAM,
-    "meteora": DLMM_PROGRAM,
-}
+# Venue names are the ones the API uses; each venue is one program (its id per cluster is in
+# clusters.py).
 VENUE_KINDS: Final[dict[str, str]] = {
     "raydium": "constant product (Raydium CP-Swap)",
     "orca": "concentrated liquidity (Orca Whirlpool)",
     "meteora": "dynamic liquidity bins (Meteora DLMM)",
 }
-PROGRAM_VENUES: Final[dict[Pubkey, str]] = {p: v for v, p in VENUE_PROGRAMS.items()}
+VENUES: Final[tuple[str, ...]] = tuple(VENUE_KINDS)
 
 
 class UnknownPoolError(EternaError):
@@ -49,7 +50,7 @@ class PoolEntry:
 
     def __post_init__(self) -> None:
         """Refuse an entry whose venue and program disagree, or whose sides are one token."""
-        if VENUE_PROGRAMS.get(self.venue) != self.program:
+        if not is_venue_program(self.venue, self.program):
             raise ValueError(f"venue {self.venue!r} is not the program {self.program}")
         if self.token_a.mint == self.token_b.mint:
             raise ValueError("a pool trades two different tokens")

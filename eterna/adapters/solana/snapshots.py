@@ -9,6 +9,9 @@ it asks again for the accounts the pool needed last time.
 A DLMM pair is quoted on the bin arrays a swap in either direction walks, at most
 :data:`DLMM_ARRAYS_PER_SIDE` of them; its ``swap2`` lists the same arrays, so the program
 walks exactly the bins the quote saw.
+
+A pool is read by its venue, not its program's id: the entry's program is the one of its
+cluster (CP-Swap's differs on devnet), checked when the pool was listed or discovered.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from eterna.adapters.solana.dlmm_swap import (
     liquid_bin_arrays,
     pool_state,
 )
-from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
 from eterna.adapters.solana.pools import PoolEntry
 from eterna.adapters.solana.rpc import AccountInfo
 from eterna.adapters.solana.spl import decode_token_account
@@ -132,10 +134,10 @@ def needed_keys(entry: PoolEntry, accounts: Accounts) -> list[Pubkey]:
         return [entry.address]
     data = _data(accounts, entry.address, "pool", entry)
     try:
-        if entry.program == CPSWAP_PROGRAM:
+        if entry.venue == "raydium":
             pool = cpswap.decode_pool_state(data)
             return [entry.address, pool.amm_config, pool.token_0_vault, pool.token_1_vault]
-        if entry.program == WHIRLPOOL_PROGRAM:
+        if entry.venue == "orca":
             state = decode_whirlpool(data)
             arrays = [tick_array_address(entry.address, s) for s in quote_array_starts(state)]
             return [entry.address, state.vault_a, state.vault_b, *arrays]
@@ -166,15 +168,15 @@ def snapshot(entry: PoolEntry, accounts: Accounts, *, slot: int, unix_time: int)
         a feature our math does not model.
     """
     try:
-        if entry.program == CPSWAP_PROGRAM:
+        if entry.venue == "raydium":
             return _cpswap(entry, accounts, slot=slot, unix_time=unix_time)
-        if entry.program == WHIRLPOOL_PROGRAM:
+        if entry.venue == "orca":
             return _whirlpool(entry, accounts, slot=slot, unix_time=unix_time)
-        if entry.program == DLMM_PROGRAM:
+        if entry.venue == "meteora":
             return _dlmm(entry, accounts, slot=slot, unix_time=unix_time)
     except (AccountLayoutError, TickArraysError, UnsupportedPairError, ValueError) as exc:
         raise PoolStateError(f"{entry.venue} pool {entry.address}: {exc}") from exc
-    raise PoolStateError(f"{entry.venue} pool {entry.address}: unknown program {entry.program}")
+    raise PoolStateError(f"{entry.venue} pool {entry.address}: unknown venue {entry.venue!r}")
 
 
 def _cpswap(entry: PoolEntry, accounts: Accounts, *, slot: int, unix_time: int) -> PoolSnapshot:

@@ -353,21 +353,30 @@ def supplemental_arrays(pool: Pubkey, state: WhirlpoolState, *, a_to_b: bool) ->
 _ANY_WALLET: Final = Pubkey.find_program_address([b"eterna-any-wallet"], SYSTEM_PROGRAM)[0]
 
 
-def pool_table_addresses(snapshot: PoolSnapshot) -> list[Pubkey]:
+def pool_table_addresses(
+    snapshot: PoolSnapshot, program_ids: ProgramIds = MAINNET_PROGRAMS
+) -> list[Pubkey]:
     """Return the accounts a swap on the pool names that are no wallet's: what a table holds.
 
     Both directions' swap instructions as :func:`build_swap_transaction` makes them (spare
-    tick arrays included), less the wallet and its token accounts, and less the programs the
-    transaction calls (a called program is never looked up).
+    tick arrays included) with the cluster's program_ids, less the wallet and its token
+    accounts, and less the programs the transaction calls (a called program is never looked
+    up).
     """
     programs = token_programs([_probe(snapshot, a_to_b=True)])
     accounts = {m: associated_token_address(_ANY_WALLET, m, p) for m, p in programs.items()}
     wallets = {_ANY_WALLET, *accounts.values()}
     found: list[Pubkey] = []
     for a_to_b in (True, False):
-        swap = _swap_instruction(_probe(snapshot, a_to_b=a_to_b), _ANY_WALLET, accounts, spare=True)
+        swap = _swap_instruction(
+            _probe(snapshot, a_to_b=a_to_b),
+            _ANY_WALLET,
+            accounts,
+            spare=True,
+            program_ids=program_ids,
+        )
         found += [m.pubkey for m in swap.accounts if m.pubkey not in wallets]
-    called = {snapshot.entry.program}
+    called = {snapshot.entry.program, program_ids.program_of(snapshot.entry.venue)}
     return [key for key in dict.fromkeys(found) if key not in called]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from eterna.adapters.solana.pools import VENUE_KINDS, VENUE_PROGRAMS, PoolRegistry
+from eterna.adapters.solana.pools import VENUE_KINDS, VENUES, PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.snapshots import PoolSnapshot
 from eterna.amm.base import SwapResult
@@ -66,8 +66,8 @@ class SolanaVenue:
     """One venue's pools on a Solana cluster, quoted from their accounts."""
 
     def __init__(self, name: str, registry: PoolRegistry, reader: PoolReader) -> None:
-        if name not in VENUE_PROGRAMS:
-            raise ValueError(f"unknown venue {name!r}; known: {sorted(VENUE_PROGRAMS)}")
+        if name not in VENUES:
+            raise ValueError(f"unknown venue {name!r}; known: {sorted(VENUES)}")
         self._name = name
         self._registry = registry
         self._reader = reader
