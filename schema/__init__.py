@@ -30,6 +30,10 @@ from schema.types import OrderEvent
 class EternaSchema(strawberry.Schema):
     """The schema, logging only the errors clients do not see as they are."""
 
+    # The gate parsing and checking its documents (set by build_schema), whose cache the
+    # endpoint reads to tell what a request is before running it.
+    document_gate: DocumentGate | None = None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -112,6 +116,7 @@ def build_schema(
         execution_context_class=EternaExecutor,
     )
     gate.bind(graphql_schema(built))
+    built.document_gate = gate
     return built
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
 import orjson
+from graphql import FieldNode, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -32,6 +34,7 @@ from eterna.application.read_budgets import ReadBudgets
 from eterna.application.service import OrderService
 from schema import EternaSchema
 from schema.context import Context
+from schema.document_gate import DocumentGate
 from schema.playground import playground_html
 from schema.ws_connection import Connection, InitRefusedError, Limits
 from schema.ws_legacy import PROTOCOL as LEGACY_PROTOCOL
@@ -140,6 +143,79 @@ def authenticate(
         return None, exc.reason
 
 
+# The mutations counted against the mutation rate limit (OrderService.place, cancel,
+# place_group, cancel_group).
+RATE_LIMITED_MUTATIONS = frozenset(
+    {"placeOrder", "placeOrders", "cancelOrder", "placeOrderGroup", "cancelOrderGroup"}
+)
+
+
+def _over_rate_limit(wait_seconds: float) -> Response:
+    """Return the answer to a mutation sent while its caller is over the rate limit."""
+    shown = round(wait_seconds, 1) or 0.1
+    error = {
+        "message": f"too many requests: retry in {shown:.1f} s",
+        "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": shown},
+    }
+    headers = {"Retry-After": str(max(1, math.ceil(wait_seconds)))}
+    return JSONResponse({"errors": [error]}, status_code=429, headers=headers)
+
+
+def only_rate_limited_mutations(gate: DocumentGate | None, body: bytes) -> bool:
+    """Tell whether a request body is one operation made only of rate-limited mutations.
+
+    Only from what is known already: a document the gate has parsed before (a flood repeats
+    its text), its operation a mutation whose every root selection is a field of
+    :data:`RATE_LIMITED_MUTATIONS` without directives. Anything else (a batch, a new text, a
+    fragment at the root) is left to the normal path.
+    """
+    if gate is None:
+        return False
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        return False
+    known = gate.cache.get(request["query"])
+    if known is None or known.document is None:
+        return False
+    operations = [d for d in known.document.definitions if isinstance(d, OperationDefinitionNode)]
+    name = request.get("operationName")
+    if name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+        return False
+    return all(
+        isinstance(s, FieldNode) and not s.directives and s.name.value in RATE_LIMITED_MUTATIONS
+        for s in operations[0].selection_set.selections
+    )
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole body; return it and a receive that gives it to the app again."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            chunks.clear()
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
+
+
 def _too_many_in_progress(gate: RequestGate) -> Response:
     """Return the answer to a caller with too many requests waiting for their turn."""
     message = (
@@ -191,6 +267,15 @@ class EternaGraphQL:
         request = Request(scope)
         known = scope[_AUTH_SCOPE_KEY] = authenticate(self._auth, request)
         principal = known[0]
+        if principal is not None:
+            wait = self._service.mutations_refused_for(principal.user_id)
+            if wait is not None:
+                # A caller over the mutation rate limit: their mutations are refused before
+                # any of their work is done (they would be refused anyway).
+                body, receive = await _read_body(receive)
+                if only_rate_limited_mutations(self.schema.document_gate, body):
+                    await _over_rate_limit(wait)(scope, receive, send)
+                    return
         caller = f"user:{principal.user_id}" if principal else f"address:{_client(request)}"
         try:
             await self.requests.enter(caller)

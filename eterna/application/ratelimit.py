@@ -100,6 +100,51 @@ class NoRateLimit:
         return RateDecision(allowed=True)
 
 
+class RefusalMemo:
+    """A limiter that remembers, in this process, until when each key is refused.
+
+    GCRA never lets a refused request change a key's state, and other processes sharing the
+    budget can only push its next allowed moment later: a key refused until T is refused
+    whatever it sends before T. :meth:`refused_for` says so without asking the limiter, so a
+    caller flooding past their limit can be answered before any of the request's work is
+    done. Keys are forgotten once their refusal has passed (at most ``max_keys`` remembered).
+    """
+
+    def __init__(
+        self,
+        inner: RateLimiter,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._max_keys = max_keys
+        self._until: dict[str, float] = {}
+
+    async def hit(self, key: str, cost: int = 1) -> RateDecision:
+        """Ask the limiter; remember a refusal until the moment it names."""
+        decision = await self._inner.hit(key, cost)
+        if not decision.allowed:
+            now = self._clock()
+            if key not in self._until and len(self._until) >= self._max_keys:
+                self._until = {k: t for k, t in self._until.items() if t > now}
+            if len(self._until) < self._max_keys:
+                self._until[key] = now + decision.retry_after_seconds
+        return decision
+
+    def refused_for(self, key: str) -> float | None:
+        """Return the seconds the key stays refused, or None when it may be allowed."""
+        until = self._until.get(key)
+        if until is None:
+            return None
+        left = until - self._clock()
+        if left <= 0:
+            del self._until[key]
+            return None
+        return left
+
+
 class InMemoryRateLimiter:
     """Limit requests within this process (the embedded mode has only one)."""
 

@@ -41,7 +41,12 @@ from eterna.application.ports import (
     StoredOrders,
     take_step,
 )
-from eterna.application.ratelimit import NoRateLimit, RateLimitedError, RateLimiter
+from eterna.application.ratelimit import (
+    NoRateLimit,
+    RateLimitedError,
+    RateLimiter,
+    RefusalMemo,
+)
 from eterna.core.background import Background
 from eterna.core.logs import about, about_many
 from eterna.domain.errors import (
@@ -402,7 +407,8 @@ class OrderService:
     ) -> None:
         self.pauses: TradingPauses = pauses or MemoryPauses()
         self.audit: AuditLog = audit or MemoryAuditLog()
-        self._rate_limiter: RateLimiter = rate_limiter or NoRateLimit()
+        # Mutations count against it; a refusal is remembered until it ends (refused_for).
+        self._rate_limiter = RefusalMemo(rate_limiter or NoRateLimit())
         self._order_budget: RateLimiter = order_budget or NoRateLimit()
         self._intake = intake
         # One placement of a user at a time in this process, so the caps see what the
@@ -425,6 +431,14 @@ class OrderService:
     def registry(self) -> TokenRegistry:
         """Return the tokens this service knows."""
         return self._tokens
+
+    def mutations_refused_for(self, user_id: str) -> float | None:
+        """Return how long the user's mutations stay over their rate limit here, or None.
+
+        Known from this process's last refusal of them: any mutation they send before then
+        is refused too (see :class:`~eterna.application.ratelimit.RefusalMemo`).
+        """
+        return self._rate_limiter.refused_for(user_id)
 
     @property
     def limits(self) -> ServiceLimits:
