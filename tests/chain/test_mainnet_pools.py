@@ -6,6 +6,7 @@ transaction builder then quote and swap on them, at least 200 swaps per program,
 pool's vaults must move by exactly the quote. The dumps are chain data taken from public
 repositories, which this repository does not hold: without the folder these checks are
 skipped, with the reason and the fix in the test report; a malformed or empty folder fails.
+A program none of the dumps holds a pool of skips its swap check, naming the program.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from eterna.adapters.localchain.mainnet_pools import (
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.localchain.svm import LocalChain
 from eterna.adapters.solana.account_dumps import Dump, DumpError, read_dump
-from eterna.adapters.solana.ids import DLMM_PROGRAM, WHIRLPOOL_PROGRAM
+from eterna.adapters.solana.ids import CPSWAP_PROGRAM, DLMM_PROGRAM, WHIRLPOOL_PROGRAM
 from eterna.adapters.solana.whirlpool import decode_whirlpool
 from eterna.amm.whirlpool import WhirlpoolPool
 
 SWAPS_PER_POOL = 250
 SEED = 20_261_207
+PROGRAM_NAMES = {WHIRLPOOL_PROGRAM: "Whirlpool", DLMM_PROGRAM: "DLMM", CPSWAP_PROGRAM: "CP-Swap"}
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +60,10 @@ def _load(programs: list[ProgramFile], dump: Dump) -> tuple[LocalChain, LoadedPo
     return chain, pool
 
 
-def test_the_dumps_hold_real_pools_of_whirlpool_and_dlmm(dumps: dict[str, Dump]) -> None:
+def test_the_dumps_hold_real_mainnet_pools_among_them_whirlpools(dumps: dict[str, Dump]) -> None:
     owners = {d.accounts[p].owner for d in dumps.values() for p in d.pools}
-    assert {WHIRLPOOL_PROGRAM, DLMM_PROGRAM} <= owners
+    assert owners <= {WHIRLPOOL_PROGRAM, DLMM_PROGRAM, CPSWAP_PROGRAM}
+    assert WHIRLPOOL_PROGRAM in owners  # the checks below on ticks and tokens need one
     assert all(d.cluster == "mainnet-beta" for d in dumps.values())
 
 
@@ -97,14 +100,21 @@ def test_a_loaded_pool_decodes_to_the_dumped_state_with_real_tokens(
     assert read.reserves[1] > dumped.protocol_fee_owed_b
 
 
-@pytest.mark.parametrize("program", [WHIRLPOOL_PROGRAM, DLMM_PROGRAM], ids=["whirlpool", "dlmm"])
+@pytest.mark.parametrize(
+    "program",
+    [WHIRLPOOL_PROGRAM, DLMM_PROGRAM, CPSWAP_PROGRAM],
+    ids=["whirlpool", "dlmm", "cpswap"],
+)
 def test_every_swap_on_real_pools_fills_exactly_what_our_math_quotes(
     program_files: list[ProgramFile], dumps: dict[str, Dump], program: Pubkey
 ) -> None:
+    mine = {n: d for n, d in dumps.items() if d.accounts[d.pools[0]].owner == program}
+    if not mine:
+        # Public dumps of some programs' mainnet pools are rare (decision 0031): the checks
+        # on the others still run, and the report names what is missing.
+        pytest.skip(f"none of the mainnet pool dumps holds a {PROGRAM_NAMES[program]} pool")
     filled = refused = 0
-    for name, dump in dumps.items():
-        if dump.accounts[dump.pools[0]].owner != program:
-            continue
+    for name, dump in mine.items():
         chain, pool = _load(program_files, dump)
         report = mainnet.run(chain, pool, swaps=SWAPS_PER_POOL, seed=SEED)
         mismatches = "\n".join(str(m) for m in report.outcome.mismatches)
@@ -114,7 +124,7 @@ def test_every_swap_on_real_pools_fills_exactly_what_our_math_quotes(
         refused += report.outcome.refused
         # A swap our math refuses lands only when it pays nothing (Whirlpool keeps the input).
         assert all(z.taken > 0 for z in report.zero_fills)
-        if program == DLMM_PROGRAM:
+        if program != WHIRLPOOL_PROGRAM:
             assert not report.zero_fills
     assert filled >= 200
     assert refused > 0  # single units that pay nothing are among the swaps
