@@ -356,6 +356,30 @@ async def test_mutations_over_the_rate_limit_are_refused_with_retry_after(data_d
     assert len(stored) == 2
 
 
+async def test_a_known_mutation_sent_while_refused_is_answered_429_before_it_runs(
+    data_dir: Path,
+) -> None:
+    async with running(data_dir, rate_limit_per_minute=1) as api:
+        await place(api, MARKET_1_SOL)
+        body = {"query": PLACE_MANY, "variables": {"inputs": [MARKET_1_SOL] * 100}}
+        headers = {"Authorization": f"Bearer {api.token('alice')}"}
+        refused = await api.client.post("/graphql", json=body, headers=headers)  # runs
+        early = await api.client.post("/graphql", json=body, headers=headers)  # does not
+        reads = await api.gql("{ tokens { symbol } }")
+        others = await place(api, MARKET_1_SOL, user="bob")
+        stored = await stored_ids(api)
+    assert refused.status_code == 200
+    assert {r["code"] for r in refused.json()["data"]["placeOrders"]} == {"RATE_LIMITED"}
+    assert early.status_code == 429
+    (error,) = early.json()["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 0 < error["extensions"]["retryAfterSeconds"] <= 60
+    assert 1 <= int(early.headers["Retry-After"]) <= 60
+    assert reads["data"]["tokens"]  # reads are not mutations: answered as ever
+    assert others["__typename"] == "OrderPlaced"
+    assert len(stored) == 1  # alice's first order, nothing of the refused batches
+
+
 # -- input validation ------------------------------------------------------------------------
 
 

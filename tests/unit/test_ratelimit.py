@@ -14,6 +14,7 @@ from eterna.application.ratelimit import (
     RateDecision,
     RateLimit,
     RedisRateLimiter,
+    RefusalMemo,
     gcra,
 )
 
@@ -127,3 +128,29 @@ def test_gcra_lets_a_full_bucket_through_whatever_the_clock_reads(now: float) ->
     refused, _ = gcra(tat, now + 1, RateLimit(1, 60.0))
     assert not refused.allowed
     assert refused.retry_after_seconds == pytest.approx(59, abs=1e-6)
+
+
+async def test_a_refusal_is_remembered_until_the_moment_it_names() -> None:
+    now = [100.0]
+    inner = InMemoryRateLimiter(RateLimit(1, 60), clock=lambda: now[0])
+    memo = RefusalMemo(inner, clock=lambda: now[0])
+    assert (await memo.hit("a")).allowed
+    assert memo.refused_for("a") is None  # allowed: nothing remembered
+    refused = await memo.hit("a")
+    assert not refused.allowed
+    assert memo.refused_for("a") == pytest.approx(60)
+    assert memo.refused_for("b") is None
+    now[0] += 59.5
+    assert memo.refused_for("a") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert memo.refused_for("a") is None  # over: the next request asks the limiter again
+    assert (await memo.hit("a")).allowed
+
+
+async def test_the_memo_holds_at_most_its_keys() -> None:
+    now = [0.0]
+    memo = RefusalMemo(InMemoryRateLimiter(RateLimit(1, 60)), clock=lambda: now[0], max_keys=2)
+    for key in ("a", "b", "c"):
+        await memo.hit(key)
+        await memo.hit(key)
+    assert [memo.refused_for(k) is not None for k in ("a", "b", "c")] == [True, True, False]
