@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         description="compute-unit limit: the simulation's units plus this margin",
     )
     solana_rpc_concurrency: int = Field(
-        16,
+        8,
         ge=1,
         description="JSON-RPC calls one process has under way at once (and connections "
         "kept); the rest wait, one user at a time in turn",
