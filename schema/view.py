@@ -21,13 +21,14 @@ import orjson
 from graphql import FieldNode, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from eterna.adapters.auth import AuthError, JwtAuth, Principal
 from eterna.adapters.web.connection_limits import OpenConnections
 from eterna.adapters.web.graphiql_files import content_security_policy
+from eterna.adapters.web.http_limits import replaying
 from eterna.adapters.web.request_gate import GateFullError, RequestGate
 from eterna.application.admin import AdminService
 from eterna.application.read_budgets import ReadBudgets
@@ -193,7 +194,10 @@ def only_rate_limited_mutations(gate: DocumentGate | None, body: bytes) -> bool:
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole body; return it and a receive that gives it to the app again."""
+    """Read the whole body; return it and a receive that gives it to the app again.
+
+    :class:`~eterna.adapters.web.http_limits.BodySizeLimit` has bounded it already.
+    """
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -203,17 +207,7 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    body = b"".join(chunks)
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return body, replay
+    return b"".join(chunks), replaying(b"".join(chunks), receive)
 
 
 def _too_many_in_progress(gate: RequestGate) -> Response:

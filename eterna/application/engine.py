@@ -524,25 +524,21 @@ def _landed(
     price = price_of(spent, amount_out)
     rest = order.remaining_in - spent
     fill = {"amountIn": format_amount(spent), "amountOut": format_amount(amount_out)}
-    details = {"slot": slot, "fill": fill | {"price": format_amount(price)}}
+    paid = f"{received} for {spent} {order.token_in.label} at {price}"
+    step: type[steps.Confirmed | steps.PartlyFilled] = steps.PartlyFilled
+    message = (
+        f"part filled in slot {slot}: {paid}; "
+        f"{format_amount(rest)} {order.token_in.label} rests for the limit"
+    )
     if rest <= 0:
-        return steps.Confirmed(
-            message=f"confirmed in slot {slot}: {received} for {spent} "
-            f"{order.token_in.label} at {price}; the order is filled",
-            tx_signature=tx.signature,
-            amount_out=amount_out,
-            executed_price=price,
-            amount_in=spent,
-            details=details,
-        )
-    return steps.PartlyFilled(
-        message=f"part filled in slot {slot}: {received} for {spent} {order.token_in.label} "
-        f"at {price}; {format_amount(rest)} {order.token_in.label} rests for the limit",
+        step, message = steps.Confirmed, f"confirmed in slot {slot}: {paid}; the order is filled"
+    return step(
+        message=message,
         tx_signature=tx.signature,
         amount_in=spent,
         amount_out=amount_out,
         executed_price=price,
-        details=details,
+        details={"slot": slot, "fill": fill | {"price": format_amount(price)}},
     )
 
 

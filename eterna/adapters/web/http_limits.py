@@ -21,6 +21,20 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MESSAGE_TOO_BIG = 1009
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """Return a receive that gives a body already read as one message, then defers to receive."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class BodySizeLimit:
     """Refuse HTTP bodies and websocket messages larger than ``max_bytes``."""
 
@@ -56,16 +70,7 @@ class BodySizeLimit:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        await self._app(scope, replay, send)
+        await self._app(scope, replaying(b"".join(chunks), receive), send)
 
     async def _too_large(self, send: Send) -> None:
         body = json.dumps(
