@@ -85,6 +85,23 @@ def test_an_adaptive_market_order_shows_its_cap(
     assert err.startswith("eterna: INVALID_INPUT: "), err
 
 
+def test_a_limit_order_says_how_it_fills(env: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    limit = ("order", "place", "limit", "SOL", "USDC", "10", "--limit-price", "1000")
+    status, out, err = run(capsys, *limit, "--min-fill", "2.5", "--json")
+    assert (status, err) == (0, ""), out
+    order = json.loads(out)
+    assert (order["allOrNone"], order["minFillAmount"]) == (False, "2.5")
+    status, out, err = run(capsys, *limit)
+    assert (status, err) == (0, "")
+    assert "fills:           0 of 10 SOL filled (at least 0.1 a fill)" in out
+    status, out, err = run(capsys, *limit, "--all-or-none", "--json")
+    assert (status, err) == (0, "")
+    assert (json.loads(out)["allOrNone"], json.loads(out)["minFillAmount"]) == (True, None)
+    status, _, err = run(capsys, *limit, "--all-or-none", "--min-fill", "1")
+    assert status == 1
+    assert err.startswith("eterna: INVALID_INPUT: minFillAmount"), err
+
+
 def test_stops_are_placed_with_their_trigger_or_trail_and_listed_by_type(
     env: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
