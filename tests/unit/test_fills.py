@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
+from typing import cast
 
 import pytest
 
+from eterna.application.triggers.pretrade import Go, PreTrade, Rest, Verdict
 from eterna.core.clock import utcnow
 from eterna.domain import steps
 from eterna.domain.fills import MAX_FILL_QUOTES, default_min_fill, largest_fill
 from eterna.domain.orders import Order, OrderEvent, OrderStatus, OrderType, PlaceOrder
-from eterna.domain.tokens import BONK, SOL, USDC, price_of
+from eterna.domain.tokens import BONK, SOL, USDC, format_amount, price_of
+from eterna.routing.router import Router, RoutingDecision
 from tests.support import steps as make
 
 pytestmark = pytest.mark.anyio
@@ -195,3 +198,55 @@ def test_an_all_or_none_order_confirms_as_before_without_recorded_fills() -> Non
     )
     assert order.fills == ()
     assert event.amount_out == Decimal(1500)
+
+
+class PoolRouter:
+    """A router over the constant-product pool of pool_pays, for the pre-trade check."""
+
+    def __init__(self) -> None:
+        self.amounts: list[Decimal] = []
+
+    async def route(
+        self,
+        token_in: object,
+        token_out: object,
+        amount: Decimal,
+        *,
+        slippage_bps: int,
+        max_price_impact_bps: int | None = None,
+    ) -> RoutingDecision:
+        self.amounts.append(amount)
+        return RoutingDecision(
+            route=make.route(amount_in=str(amount), amount_out=str(pool_pays(amount))),
+            quotes=(),
+            pool_quotes=(),
+        )
+
+
+async def check(min_fill: str, amount: str, limit: str) -> tuple[Verdict, PoolRouter]:
+    router = PoolRouter()
+    command = replace(limit_order(min_fill), amount_in=Decimal(amount), limit_price=Decimal(limit))
+    order, _ = command.open(uuid.uuid4(), utcnow())
+    return await PreTrade(cast("Router", router), None).check(order, utcnow()), router
+
+
+async def test_the_pre_trade_check_trades_the_largest_part_and_leaves_no_dust() -> None:
+    verdict, router = await check("66", "6600", "149")
+    assert isinstance(verdict, Go)
+    part = verdict.decision.route.amount_in
+    assert exact_largest(Decimal(149), Decimal(6_600)) / Decimal("1.002") <= part
+    assert verdict.decision.route.min_amount_out >= part * 149  # the part's limit floor
+    assert verdict.details["restingAmountIn"] == format_amount(Decimal(6_600) - part)
+    assert len(router.amounts) <= 2 + 13  # the whole, the most a part may be, the search
+
+    # Nearly all of it meets the limit: the part stops a least fill short of the whole.
+    verdict, _ = await check("66", "6600", "132.3")
+    assert isinstance(verdict, Go)
+    assert verdict.decision.route.amount_in == Decimal(6_534)
+
+
+async def test_less_than_two_least_fills_trades_whole_or_waits() -> None:
+    verdict, router = await check("66", "100", "149.5")
+    assert isinstance(verdict, Rest)
+    assert "less than two least fills of 66" in verdict.message
+    assert router.amounts == [Decimal(100)]

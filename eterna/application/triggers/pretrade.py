@@ -198,7 +198,8 @@ class PreTrade:
         """Trade the largest part of what remains that meets the limit, or rest.
 
         The whole remaining amount does not meet it (``below`` says why); the part is at
-        least the order's least fill (:func:`eterna.domain.fills.largest_fill`).
+        least the order's least fill (:func:`eterna.domain.fills.largest_fill`) and leaves at
+        least that much to rest.
         """
         token_in, token_out = order.token_in, order.token_out
         remaining, least = order.remaining_in, order.least_fill_in
@@ -213,21 +214,28 @@ class PreTrade:
             return decisions[amount].route.amount_out
 
         quoted: list[Decimal] = []
+        # A part leaves at least a least fill resting: never a remainder too small to trade.
+        most = remaining - least
         part = None
-        if least < remaining:
-            part = await largest_fill(
-                least, remaining, limit=limit, token_in=token_in, output=output
-            )
+        if least <= most:
+            paid = await output(most)
+            if paid is not None and meets_limit(most, paid, limit, token_out):
+                part = most
+            else:
+                part = await largest_fill(
+                    least, most, limit=limit, token_in=token_in, output=output
+                )
         details: dict[str, Any] = {
             "limitPrice": format_amount(limit),
             "leastFill": format_amount(least),
         }
         if part is None:
-            return Rest(
-                f"waiting: for the whole {format_amount(remaining)} {token_in.label} {below}, "
-                f"and no part of at least {format_amount(least)} meets limit {limit} {pair}",
-                details,
-            )
+            whole = f"for the whole {format_amount(remaining)} {token_in.label} {below}"
+            if least > most:
+                why = f"what remains is less than two least fills of {format_amount(least)}"
+            else:
+                why = f"no part of at least {format_amount(least)} meets limit {limit} {pair}"
+            return Rest(f"waiting: {whole}, and {why}", details)
         decision = decisions[part]
         shown = format_amount(price_of(part, decision.route.amount_out))
         rest = remaining - part
