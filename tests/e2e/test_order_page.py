@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ expect.set_options(timeout=STEP_WAIT_MS)
 ORDER = """
 query One($id: ID!) {
   order(id: $id) {
-    status expiresAt amountOut executedPrice txSignature
+    status expiresAt amountOut executedPrice txSignature filledAmountIn
     route { minAmountOut legs { venue amountIn amountOut } }
     events { seq status message quotes { venue } }
   }
@@ -190,6 +191,31 @@ def test_limit_order_rests_and_is_cancelled_from_the_page(served: Served, page: 
     expect(card.locator("button.cancel")).to_have_count(0)
     assert _column(card.locator(".steps tbody tr"), 2) == ["PENDING", "WAITING", "CANCELLED"]
     assert _server_order(served, card, token)["status"] == "CANCELLED"
+
+
+def test_a_limit_order_filling_in_parts_shows_how_much_has_filled(
+    served: Served, page: Page
+) -> None:
+    token = served.token_for("part-trader")
+    quote = served.gql(
+        'query { quote(tokenIn: "SOL", tokenOut: "USDC", amountIn: "1000") '
+        "{ ... on RouteQuote { route { amountOut } } } }",
+        {},
+        token=token,
+    )["quote"]
+    limit = (Decimal(quote["route"]["amountOut"]) / 1000).quantize(Decimal("0.000001"), ROUND_DOWN)
+    _open(page, f"{served.url}/#token={token}")
+    _place(page, "LIMIT", tokenIn="SOL", tokenOut="USDC", amountIn="6600", limitPrice=str(limit))
+    card = _card(page, "LIMIT")
+    expect(card.locator('.fill [data-field="filledAmountIn"] dd')).to_contain_text(" of 6600 SOL")
+    _reaches(card, "WAITING")
+    order = _server_order(served, card, token)
+    expect(card.locator('.fill [data-field="filledAmountIn"] dd')).to_have_text(
+        f"{order['filledAmountIn']} of 6600 SOL"
+    )
+    expect(card.locator('.fill [data-field="amountOut"] dd')).to_have_text(
+        f"{order['amountOut']} USDC"
+    )
 
 
 def test_stops_placed_from_the_page_rest_with_their_trigger_trail_and_best_price(

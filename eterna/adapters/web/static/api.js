@@ -4,12 +4,13 @@ const TOKEN_FIELDS = "mint symbol decimals";
 
 export const ORDER_FIELDS = `id type status clientOrderId amountIn slippageBps limitPrice
   triggerPrice trailBps bestPrice expiresAt createdAt amountOut executedPrice txSignature failureReason
+  allOrNone filledAmountIn remainingAmountIn
   parentId sliceIndex twap { slices durationSeconds nextSliceAt }
   progress { slicesPlaced slicesDone slicesFilled averagePrice }
   groupId tokenIn { ${TOKEN_FIELDS} } tokenOut { ${TOKEN_FIELDS} }`;
 
 export const EVENT_FIELDS = `orderId seq status at attempt message error txSignature amountOut
-  executedPrice quotes { venue pool amountOut fee priceImpactBps }
+  executedPrice fill { amountIn } quotes { venue pool amountOut fee priceImpactBps }
   route { amountIn amountOut minAmountOut priceImpactBps
     legs { venue pool amountIn amountOut fee tokenIn { symbol mint } tokenOut { symbol mint } } }`;
 

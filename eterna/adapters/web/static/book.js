@@ -90,11 +90,16 @@ export class OrderBook {
     if (entry.events.has(event.seq)) return;
     entry.events.set(event.seq, event);
     if (entry.contiguous() < event.seq) this.replay(entry);
-    // The final order carries what steps do not: a failure reason, a sniper's learned symbol.
-    else if (known && TERMINAL.has(event.status) && !TERMINAL.has(entry.order?.status)) {
+    // The final order carries what steps do not: a failure reason, a sniper's learned symbol;
+    // after a part filled, how much has filled.
+    else if (known && (event.fill || this._ends(entry, event))) {
       this._lookUp(entry);
     }
     this.onChange(entry);
+  }
+
+  _ends(entry, event) {
+    return TERMINAL.has(event.status) && !TERMINAL.has(entry.order?.status);
   }
 
   /** Replay an order's steps after the last contiguous one (queued when many run). */

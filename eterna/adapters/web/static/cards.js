@@ -10,7 +10,8 @@ export function renderCard(entry, { onCancel }) {
   const steps = entry.steps();
   const routed = [...steps].reverse().find((step) => step.route);
   const quoted = [...steps].reverse().find((step) => step.quotes?.length);
-  const filled = [...steps].reverse().find((step) => step.status === "CONFIRMED") ?? null;
+  const filled =
+    [...steps].reverse().find((step) => step.status === "CONFIRMED" || step.fill) ?? null;
 
   return h(
     "li",
@@ -163,11 +164,17 @@ function fillBox(step, order) {
   const amountOut = step?.amountOut ?? order?.amountOut;
   const price = step?.executedPrice ?? order?.executedPrice;
   const signature = step?.txSignature ?? order?.txSignature;
+  // A limit order filling in parts: how much of it has traded (amounts are cumulative).
+  const filled =
+    order && order.allOrNone === false
+      ? `${order.filledAmountIn} of ${order.amountIn} ${tokenName(order.tokenIn)}`
+      : null;
   return h(
     "section",
     { class: "box fill" },
     h("h3", {}, "Fill"),
     facts([
+      ["filled", filled, "filledAmountIn"],
       ["received", amountOut ? `${amountOut} ${out}` : null, "amountOut"],
       ["price", price ? `${price} ${out} per ${tokenName(order?.tokenIn)}` : null, "executedPrice"],
       ["tx", signature ? h("span", { class: "mono sig" }, signature) : null, "txSignature"],
