@@ -82,9 +82,10 @@ class OrderInput:
     )
     min_fill_amount: Decimal | None = strawberry.field(
         default=None,
-        description="LIMIT filling in parts: the least tokenIn one fill spends, up to "
-        "amountIn (what remains, when less is left); unset, a share of amountIn the server "
-        "sets (1% by default). Not with allOrNone: true.",
+        description="LIMIT filling in parts: the least tokenIn one fill spends, from 1% of "
+        "amountIn (an order fills in at most 100 parts) up to amountIn (what remains, when "
+        "less is left); unset, a share of amountIn the server sets (1% by default). Not with "
+        "allOrNone: true.",
     )
     min_liquidity: Decimal | None = strawberry.field(
         default=None, description="SNIPER: optional filter, in tokenIn units."

@@ -59,7 +59,12 @@ from eterna.domain.errors import (
     StorageUnavailableError,
     TransientError,
 )
-from eterna.domain.fills import DEFAULT_MIN_FILL_BPS, default_min_fill
+from eterna.domain.fills import (
+    DEFAULT_MIN_FILL_BPS,
+    LEAST_MIN_FILL_BPS,
+    MAX_FILLS,
+    default_min_fill,
+)
 from eterna.domain.groups import LEG_TYPES, LEGS, OrderGroup, new_group_id
 from eterna.domain.orders import (
     DEFAULT_SLIPPAGE_BPS,
@@ -552,6 +557,14 @@ class OrderService:
         if given is None:
             return default_min_fill(amount, token_in, self._limits.min_fill_bps)
         _token_amount(given, token_in, "minFillAmount", RejectionCode.INVALID_INPUT)
+        least = default_min_fill(amount, token_in, LEAST_MIN_FILL_BPS)
+        if given < least:
+            raise RejectedError(
+                RejectionCode.INVALID_INPUT,
+                f"minFillAmount is less than 1/{MAX_FILLS} of amountIn ({format_amount(least)}): "
+                f"an order fills in at most {MAX_FILLS} parts",
+                "minFillAmount",
+            )
         if given > amount:
             raise RejectedError(
                 RejectionCode.INVALID_INPUT,

@@ -24,8 +24,12 @@ from typing import Any
 
 from eterna.domain.tokens import EXACT, Token, format_amount
 
+# An order fills in at most this many parts: every part but the last spends at least
+# 1/MAX_FILLS of its amountIn, so its fills (stored with it) stay few.
+MAX_FILLS = 100
+LEAST_MIN_FILL_BPS = 10_000 // MAX_FILLS
 # Default least part of an order one fill may spend, in bps of its amountIn (a setting).
-DEFAULT_MIN_FILL_BPS = 100
+DEFAULT_MIN_FILL_BPS = LEAST_MIN_FILL_BPS
 # The part found is within this fraction of the largest part meeting the limit.
 FILL_TOLERANCE = Decimal("0.002")
 # Quotes a search may take before it settles for the best part found so far.

@@ -404,10 +404,11 @@ class Settings(BaseSettings):
     )
     min_fill_bps: int = Field(
         100,  # eterna.domain.fills.DEFAULT_MIN_FILL_BPS
-        ge=1,
+        ge=100,  # eterna.domain.fills.LEAST_MIN_FILL_BPS: at most 100 parts
         le=10_000,
         description="a LIMIT order filling in parts without minFillAmount: the least part "
-        "one fill spends, in bps of amountIn (10000: all or none)",
+        "one fill spends, in bps of amountIn, 100..10000 (an order fills in at most 100 "
+        "parts; 10000: all or none)",
     )
     max_expiry_horizon_days: int = Field(
         30,

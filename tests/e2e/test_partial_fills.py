@@ -231,6 +231,7 @@ async def test_a_minimum_fill_above_what_meets_the_limit_waits(api: Api) -> None
         ({"minFillAmount": "7000"}, "minFillAmount"),
         ({"minFillAmount": "0"}, "minFillAmount"),
         ({"minFillAmount": "1.0000000001"}, "minFillAmount"),
+        ({"minFillAmount": "65.999999999"}, "minFillAmount"),  # under 1 % of 6,600
         ({"minFillAmount": "10", "allOrNone": True}, "minFillAmount"),
     ],
 )

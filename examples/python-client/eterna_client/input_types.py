@@ -45,7 +45,7 @@ class OrderInput(BaseModel):
     all_or_none: Optional[bool] = Field(alias="allOrNone", default=None)
     "LIMIT: true fills the whole amountIn at once or not at all. False or unset: when the whole amount does not meet the limit, the largest part that does trades (at least minFillAmount) and the rest keeps resting. Only for LIMIT orders."
     min_fill_amount: Optional[Decimal] = Field(alias="minFillAmount", default=None)
-    "LIMIT filling in parts: the least tokenIn one fill spends, up to amountIn (what remains, when less is left); unset, a share of amountIn the server sets (1% by default). Not with allOrNone: true."
+    "LIMIT filling in parts: the least tokenIn one fill spends, from 1% of amountIn (an order fills in at most 100 parts) up to amountIn (what remains, when less is left); unset, a share of amountIn the server sets (1% by default). Not with allOrNone: true."
     min_liquidity: Optional[Decimal] = Field(alias="minLiquidity", default=None)
     "SNIPER: optional filter, in tokenIn units."
     max_price_impact_bps: Optional[int] = Field(alias="maxPriceImpactBps", default=None)

@@ -375,7 +375,7 @@ export type OrderInput = {
   maxPriceImpactBps?: InputMaybe<Scalars['Int']['input']>;
   /** Adaptive slippage, 1..5000: the engine picks each attempt's tolerance from the route's depth and the pools' recent moves and failures, widens it after a slippage failure, never above this cap (the ROUTING event says what it chose and why). Not with slippageBps. */
   maxSlippageBps?: InputMaybe<Scalars['Int']['input']>;
-  /** LIMIT filling in parts: the least tokenIn one fill spends, up to amountIn (what remains, when less is left); unset, a share of amountIn the server sets (1% by default). Not with allOrNone: true. */
+  /** LIMIT filling in parts: the least tokenIn one fill spends, from 1% of amountIn (an order fills in at most 100 parts) up to amountIn (what remains, when less is left); unset, a share of amountIn the server sets (1% by default). Not with allOrNone: true. */
   minFillAmount?: InputMaybe<Scalars['Decimal']['input']>;
   /** SNIPER: optional filter, in tokenIn units. */
   minLiquidity?: InputMaybe<Scalars['Decimal']['input']>;
