@@ -128,6 +128,7 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
             timeout_seconds=settings.venue_timeout_seconds,
             # As many calls under way as connections; the rest wait in their user's turn.
             gate=FairGate(settings.solana_rpc_concurrency),
+            poster=transport,
         )
         cluster = await _first_answer(lambda: _cluster(settings, rpc), url)
         if settings.pools_file is None:

@@ -127,26 +127,38 @@ async def test_the_aiohttp_transport_answers_as_httpx_does_against_eterna_chain(
         async with httpx.AsyncClient() as plain:
             expected = await HttpRpc(plain, url).get_multiple_accounts(keys)
             slot = await HttpRpc(plain, url).get_slot()
-        async with httpx.AsyncClient(transport=AiohttpTransport()) as lean:
+        transport = AiohttpTransport()
+        async with httpx.AsyncClient(transport=transport) as lean:
             rpc = HttpRpc(lean, url)
             answer = await rpc.get_multiple_accounts(keys)
             assert await rpc.get_slot() == slot
             with pytest.raises(InvalidParamsError):
                 await rpc.call("getMultipleAccounts", ["not a key"])
+            posted = HttpRpc(lean, url, poster=transport)  # the lean path, same session
+            assert await posted.get_multiple_accounts(keys) == expected
+            assert await posted.get_slot() == slot
+            with pytest.raises(InvalidParamsError):
+                await posted.call("getMultipleAccounts", ["not a key"])
     assert answer == expected
     assert answer.value[0] is not None
     assert answer.value[1] is None
 
 
-async def test_the_aiohttp_transport_turns_a_refused_connection_into_rpc_unavailable() -> None:
-    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
-        rpc = HttpRpc(client, "http://127.0.0.1:9/", timeout_seconds=1.0)
+@pytest.mark.parametrize("lean", [False, True])
+async def test_the_aiohttp_transport_turns_a_refused_connection_into_rpc_unavailable(
+    lean: bool,
+) -> None:
+    transport = AiohttpTransport()
+    async with httpx.AsyncClient(transport=transport) as client:
+        poster = transport if lean else None
+        rpc = HttpRpc(client, "http://127.0.0.1:9/", timeout_seconds=1.0, poster=poster)
         with pytest.raises(RpcUnavailableError) as raised:
             await rpc.get_health()
     assert isinstance(raised.value.__cause__, httpx.TransportError)
 
 
-async def test_the_aiohttp_transport_times_out_as_rpc_unavailable() -> None:
+@pytest.mark.parametrize("lean", [False, True])
+async def test_the_aiohttp_transport_times_out_as_rpc_unavailable(lean: bool) -> None:
     hung_up = asyncio.Event()
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -158,8 +170,10 @@ async def test_the_aiohttp_transport_times_out_as_rpc_unavailable() -> None:
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with server:
-        async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
-            rpc = HttpRpc(client, f"http://127.0.0.1:{port}/", timeout_seconds=0.2)
+        transport = AiohttpTransport()
+        async with httpx.AsyncClient(transport=transport) as client:
+            poster = transport if lean else None
+            rpc = HttpRpc(client, f"http://127.0.0.1:{port}/", timeout_seconds=0.2, poster=poster)
             with pytest.raises(RpcUnavailableError, match="no answer"):
                 await rpc.get_health()
         await asyncio.wait_for(hung_up.wait(), 5)

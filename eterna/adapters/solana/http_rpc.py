@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -45,6 +45,16 @@ def websocket_url(http_url: str) -> str:
     return http_url
 
 
+class Poster(Protocol):
+    """Posts a body and returns the status and the answer (httpx's errors on failure)."""
+
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], within_seconds: float
+    ) -> tuple[int, bytes]:
+        """POST ``body`` to ``url``."""
+        ...
+
+
 class HttpRpc(RpcClient):
     """SolanaRpc over HTTP POST and websockets; see the module docstring."""
 
@@ -56,8 +66,11 @@ class HttpRpc(RpcClient):
         ws_url: str | None = None,
         timeout_seconds: float = 10.0,
         gate: FairGate | None = None,
+        poster: Poster | None = None,
     ) -> None:
         self._http = http
+        # The lean path for the posts (AiohttpTransport.post), when the process has one.
+        self._poster = poster
         self._url = url
         self._ws_url = ws_url or websocket_url(url)
         self._timeout = timeout_seconds
@@ -68,34 +81,37 @@ class HttpRpc(RpcClient):
         """POST one JSON-RPC request and return its result; errors are typed.
 
         With a ``gate``, at most its capacity of calls are under way at once, and a call
-        that waits is served in its user's turn (:mod:`eterna.core.fair_gate`).
+        that waits is served in its user's turn (:mod:`eterna.core.fair_gate`). With a
+        ``poster``, the body goes through it rather than through the httpx client.
         """
         body = orjson.dumps(
             {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         )
         try:
             if self._gate is None:
-                response = await self._post(body)
+                status, content = await self._post(body)
             else:
                 async with self._gate.slot():
-                    response = await self._post(body)
+                    status, content = await self._post(body)
         except httpx.TimeoutException as exc:
             raise RpcUnavailableError(f"{method}: no answer in {self._timeout} s") from exc
         except httpx.HTTPError as exc:
             raise RpcUnavailableError(f"{method}: {type(exc).__name__}: {exc}") from exc
-        status = response.status_code
         if status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR:
             raise RpcUnavailableError(f"{method}: HTTP {status}")
         try:
-            payload = orjson.loads(response.content)
+            payload = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise InvalidResponseError(f"{method}: HTTP {status}, not JSON") from exc
         return unwrap_response(method, status, payload)
 
-    async def _post(self, body: bytes) -> httpx.Response:
-        return await self._http.post(
+    async def _post(self, body: bytes) -> tuple[int, bytes]:
+        if self._poster is not None:
+            return await self._poster.post(self._url, body, _HEADERS, self._timeout)
+        response = await self._http.post(
             self._url, content=body, headers=_HEADERS, timeout=self._timeout
         )
+        return response.status_code, response.content
 
     def subscribe(self, requests: Sequence[SubscribeRequest]) -> WebsocketSubscriptions:
         """Open the subscriptions on a new websocket; leaving closes it."""

@@ -6,6 +6,12 @@ rather than in anything the call needs; aiohttp's client parses HTTP in C and ke
 connections alive with little bookkeeping. :class:`HttpRpc` keeps speaking httpx (tests give
 it an ASGI transport); this transport only moves the bytes. Errors become httpx's, so the
 RPC client translates them as before.
+
+Building httpx's request and response objects around each call still cost more than the
+call itself: 415 µs of the client's CPU per ``getSlot`` against ``eterna chain``, 171 µs
+through aiohttp alone. :meth:`AiohttpTransport.post` is that lean path, which
+:class:`~eterna.adapters.solana.http_rpc.HttpRpc` takes for its JSON-RPC posts when given the
+transport; the session and its connections are the same.
 """
 
 from __future__ import annotations
@@ -63,6 +69,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout(f"no answer in {timeout} s", request=request) from exc
         except aiohttp.ClientError as exc:
             raise httpx.ConnectError(f"{type(exc).__name__}: {exc}", request=request) from exc
+
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], within_seconds: float
+    ) -> tuple[int, bytes]:
+        """POST a body and return the status and the whole answer, without httpx's objects.
+
+        :raises httpx.TimeoutException: when it takes longer than ``within_seconds``.
+        :raises httpx.TransportError: when the connection fails.
+        """
+        try:
+            async with self._live().post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=within_seconds),
+                allow_redirects=False,
+            ) as answer:
+                return answer.status, await answer.read()
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(f"no answer in {within_seconds} s") from exc
+        except aiohttp.ClientError as exc:
+            raise httpx.ConnectError(f"{type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
