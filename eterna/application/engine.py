@@ -511,7 +511,8 @@ def _landed(
     remains after it rests for the limit again (FILL), else the order is CONFIRMED.
     """
     received = f"received {amount_out} {order.token_out.label}"
-    if order.min_fill is None or order.route is None:
+    spent = order.part_in
+    if spent is None:
         price = price_of(order.remaining_in, amount_out)
         return steps.Confirmed(
             message=f"confirmed in slot {slot}: {received} at {price}",
@@ -520,7 +521,6 @@ def _landed(
             executed_price=price,
             details={"slot": slot},
         )
-    spent = order.route.amount_in
     price = price_of(spent, amount_out)
     rest = order.remaining_in - spent
     fill = {"amountIn": format_amount(spent), "amountOut": format_amount(amount_out)}

@@ -65,7 +65,7 @@ def simulated_fill(order: Order, tx: Transaction) -> steps.SimulatedFill | None:
         return None
     amount_out = order.token_out.from_base_units(landing.amount_out)
     # An order filling in parts traded its route's amount: a dry run ends with that fill.
-    spent = None if order.min_fill is None or order.route is None else order.route.amount_in
+    spent = order.part_in
     price = price_of(order.remaining_in if spent is None else spent, amount_out)
     part = "" if spent is None else f" for {spent} {order.token_in.label}"
     return steps.SimulatedFill(

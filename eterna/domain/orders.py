@@ -197,6 +197,14 @@ class Order:
         remaining = self.remaining_in
         return remaining if self.min_fill is None else min(self.min_fill, remaining)
 
+    @property
+    def part_in(self) -> Decimal | None:
+        """Return the tokenIn this attempt trades when the order fills in parts: its route's.
+
+        None for an order trading all that remains (or not routed yet).
+        """
+        return None if self.min_fill is None or self.route is None else self.route.amount_in
+
     def apply(self, step: Step, now: datetime) -> tuple[Order, OrderEvent]:
         """Return the order after the step, and the event (seq ``last_seq + 1``) recording it.
 
@@ -264,11 +272,10 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
         case Submitted():
             on_order = on_event = {"tx_signature": step.tx_signature}
         case Confirmed() | PartlyFilled():
-            on_order = _filled(order, step, event, step.tx_signature)
-            on_order["tx_signature"] = step.tx_signature
+            on_order = _filled(order, step, event) | {"tx_signature": step.tx_signature}
             on_event = _cumulative(on_order) | {"tx_signature": step.tx_signature}
         case SimulatedFill():
-            on_order = _filled(order, step, event, None) | {"simulated": True}
+            on_order = _filled(order, step, event) | {"simulated": True}
             on_event = _cumulative(on_order)
         case Failed():
             on_order = {"failure_reason": step.error}
@@ -307,10 +314,7 @@ def _carried(step: Step, order: Order, event: OrderEvent) -> tuple[Order, OrderE
 
 
 def _filled(
-    order: Order,
-    step: Confirmed | PartlyFilled | SimulatedFill,
-    event: OrderEvent,
-    tx_signature: str | None,
+    order: Order, step: Confirmed | PartlyFilled | SimulatedFill, event: OrderEvent
 ) -> dict[str, Any]:
     """Return the order's cumulative fields after a fill.
 
@@ -329,14 +333,15 @@ def _filled(
         else price_of(filled_in, amount_out),
     }
     if order.min_fill is not None:
+        simulated = isinstance(step, SimulatedFill)
         fill = Fill(
             amount_in=spent,
             amount_out=step.amount_out,
             price=step.executed_price,
-            tx_signature=tx_signature,
+            tx_signature=None if isinstance(step, SimulatedFill) else step.tx_signature,
             at=event.at,
             seq=event.seq,
-            simulated=isinstance(step, SimulatedFill),
+            simulated=simulated,
         )
         changed["fills"] = (*order.fills, fill)
     return changed

@@ -166,13 +166,12 @@ class PreTrade:
             return Go(await self._route(order, order.token_out), "")
         pair = f"{order.token_out.label} per {order.token_in.label}"
         remaining = order.remaining_in
-        decisions: dict[Decimal, RoutingDecision] = {}
         try:
-            decision = decisions[remaining] = await self._route(order, order.token_out)
+            decision = await self._route(order, order.token_out)
         except NoRouteError as exc:
             if order.min_fill is None:
                 return Rest(f"nothing routes now ({exc}); waiting for limit {limit} {pair}")
-            return await self._part(order, limit, decisions, f"nothing routes it ({exc})")
+            return await self._part(order, limit, f"nothing routes it ({exc})")
         route = decision.route
         price = price_of(remaining, route.amount_out)
         shown = format_amount(price)
@@ -181,20 +180,14 @@ class PreTrade:
             below = f"the best route pays {shown} {pair}, below the limit {limit}"
             if order.min_fill is None:
                 return Rest(f"waiting: {below}", details)
-            return await self._part(order, limit, decisions, below)
+            return await self._part(order, limit, below)
         return Go(
             _limit_floored(decision, remaining, limit, order.token_out),
             f"; limit {limit} met at {shown} {pair}",
             details,
         )
 
-    async def _part(
-        self,
-        order: Order,
-        limit: Decimal,
-        decisions: dict[Decimal, RoutingDecision],
-        below: str,
-    ) -> Verdict:
+    async def _part(self, order: Order, limit: Decimal, below: str) -> Verdict:
         """Trade the largest part of what remains that meets the limit, or rest.
 
         The whole remaining amount does not meet it (``below`` says why); the part is at
@@ -205,6 +198,9 @@ class PreTrade:
         remaining, least = order.remaining_in, order.least_fill_in
         pair = f"{token_out.label} per {token_in.label}"
 
+        decisions: dict[Decimal, RoutingDecision] = {}  # the routes found, by amount
+        quoted: list[Decimal] = []
+
         async def output(amount: Decimal) -> Decimal | None:
             quoted.append(amount)
             try:
@@ -213,7 +209,6 @@ class PreTrade:
                 return None
             return decisions[amount].route.amount_out
 
-        quoted: list[Decimal] = []
         # A part leaves at least a least fill resting: never a remainder too small to trade.
         most = remaining - least
         part = None
