@@ -151,15 +151,20 @@ RATE_LIMITED_MUTATIONS = frozenset(
 )
 
 
+def _rate_limited(message: str, retry_after: float) -> Response:
+    """Return HTTP 429 with a RATE_LIMITED error saying when to try again."""
+    error = {
+        "message": message,
+        "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": retry_after},
+    }
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
+    return JSONResponse({"errors": [error]}, status_code=429, headers=headers)
+
+
 def _over_rate_limit(wait_seconds: float) -> Response:
     """Return the answer to a mutation sent while its caller is over the rate limit."""
     shown = round(wait_seconds, 1) or 0.1
-    error = {
-        "message": f"too many requests: retry in {shown:.1f} s",
-        "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": shown},
-    }
-    headers = {"Retry-After": str(max(1, math.ceil(wait_seconds)))}
-    return JSONResponse({"errors": [error]}, status_code=429, headers=headers)
+    return _rate_limited(f"too many requests: retry in {shown:.1f} s", shown)
 
 
 def only_rate_limited_mutations(gate: DocumentGate | None, body: bytes) -> bool:
@@ -207,7 +212,8 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    return b"".join(chunks), replaying(b"".join(chunks), receive)
+    body = b"".join(chunks)
+    return body, replaying(body, receive)
 
 
 def _too_many_in_progress(gate: RequestGate) -> Response:
@@ -216,8 +222,7 @@ def _too_many_in_progress(gate: RequestGate) -> Response:
         f"too many requests in progress: at most {gate.limit} run at once per caller and "
         f"{gate.max_waiting} wait; send the next when an answer comes"
     )
-    error = {"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": 1}}
-    return JSONResponse({"errors": [error]}, status_code=429, headers={"Retry-After": "1"})
+    return _rate_limited(message, 1)
 
 
 class EternaGraphQL:

@@ -237,8 +237,9 @@ def build_swap_transaction(
             transaction = VersionedTransaction(message, [wallet])
             size = len(bytes(transaction))
             sizes.append(size)
-            locks = min(locks, _locks(message))
-            if size <= MAX_TRANSACTION_BYTES and _locks(message) <= MAX_ACCOUNT_LOCKS:
+            named = _locks(message)
+            locks = min(locks, named)
+            if size <= MAX_TRANSACTION_BYTES and named <= MAX_ACCOUNT_LOCKS:
                 used = _used_tables(message, tables)
                 return SwapTransaction(transaction, tuple(swaps), wrap, unwrap, limit, price, used)
     tables_note = " with the lookup tables known" if lookup_tables else " without lookup tables"
