@@ -30,6 +30,7 @@ from eterna.adapters.solana.ids import (
     TOKEN_PROGRAM,
 )
 from eterna.adapters.solana.instruction import readonly, signer, writable
+from eterna.adapters.solana.pda import program_address
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.amm.constant_product import ConstantProductPool
 
@@ -170,12 +171,12 @@ def decode_pool_state(data: bytes) -> PoolState:
 
 def amm_config_address(index: int, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the AmmConfig PDA of a config index."""
-    return Pubkey.find_program_address([b"amm_config", struct.pack(">H", index)], program)[0]
+    return program_address([b"amm_config", struct.pack(">H", index)], program)[0]
 
 
 def authority_address(program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA that owns every vault and the LP mints."""
-    return Pubkey.find_program_address([b"vault_and_lp_mint_auth_seed"], program)[0]
+    return program_address([b"vault_and_lp_mint_auth_seed"], program)[0]
 
 
 def pool_address(
@@ -183,22 +184,22 @@ def pool_address(
 ) -> Pubkey:
     """Return the PDA of the pool of a config and an ordered mint pair."""
     seeds = [b"pool", bytes(amm_config), bytes(token_0_mint), bytes(token_1_mint)]
-    return Pubkey.find_program_address(seeds, program)[0]
+    return program_address(seeds, program)[0]
 
 
 def vault_address(pool: Pubkey, mint: Pubkey, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA of a pool's vault for one of its mints."""
-    return Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint)], program)[0]
+    return program_address([b"pool_vault", bytes(pool), bytes(mint)], program)[0]
 
 
 def lp_mint_address(pool: Pubkey, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA of a pool's LP mint."""
-    return Pubkey.find_program_address([b"pool_lp_mint", bytes(pool)], program)[0]
+    return program_address([b"pool_lp_mint", bytes(pool)], program)[0]
 
 
 def observation_address(pool: Pubkey, program: Pubkey = PROGRAM) -> Pubkey:
     """Return the PDA of a pool's oracle observations."""
-    return Pubkey.find_program_address([b"observation", bytes(pool)], program)[0]
+    return program_address([b"observation", bytes(pool)], program)[0]
 
 
 def pool_math(

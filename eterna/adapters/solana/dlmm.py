@@ -22,6 +22,7 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.solana.anchor import Reader, expect_account
 from eterna.adapters.solana.ids import DLMM_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM
+from eterna.adapters.solana.pda import program_address
 
 PROGRAM: Final = DLMM_PROGRAM
 # The base key of every customizable permissionless pair's PDA (``ILM_BASE_KEY``).
@@ -230,7 +231,7 @@ def decode_bitmap_extension(data: bytes) -> BitmapExtension:
 
 
 def _pda(*seeds: bytes) -> Pubkey:
-    return Pubkey.find_program_address(list(seeds), PROGRAM)[0]
+    return program_address(list(seeds), PROGRAM)[0]
 
 
 def _ordered(mint_a: Pubkey, mint_b: Pubkey) -> tuple[bytes, bytes]:

@@ -37,6 +37,7 @@ from solders.pubkey import Pubkey
 
 from eterna.adapters.solana.ids import SYSTEM_PROGRAM
 from eterna.adapters.solana.instruction import readonly, signer, writable
+from eterna.adapters.solana.pda import program_address
 from eterna.adapters.solana.rpc import AccountInfo, SolanaRpc
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def decode_lookup_table(address: Pubkey, data: bytes) -> LookupTable:
 
 def lookup_table_address(authority: Pubkey, recent_slot: int) -> tuple[Pubkey, int]:
     """Return the address of authority's table made at recent_slot, and its bump seed."""
-    return Pubkey.find_program_address(
+    return program_address(
         [bytes(authority), recent_slot.to_bytes(8, "little")], LOOKUP_TABLE_PROGRAM
     )
 

@@ -22,6 +22,7 @@ from eterna.adapters.solana.ids import (
     TOKEN_PROGRAM,
 )
 from eterna.adapters.solana.instruction import readonly, signer, writable
+from eterna.adapters.solana.pda import program_address
 
 MINT_LEN = 82
 TOKEN_ACCOUNT_LEN = 165
@@ -148,7 +149,7 @@ def associated_token_address(
 ) -> Pubkey:
     """Return the associated token account of owner for mint."""
     seeds = [bytes(owner), bytes(token_program), bytes(mint)]
-    return Pubkey.find_program_address(seeds, ASSOCIATED_TOKEN_PROGRAM)[0]
+    return program_address(seeds, ASSOCIATED_TOKEN_PROGRAM)[0]
 
 
 def create_associated_token_account_idempotent(

@@ -35,15 +35,17 @@ class WalletFileError(EternaError):
 class Wallet:
     """The deployment wallet's keypair, behind a repr that shows its address only."""
 
-    __slots__ = ("_keypair",)
+    __slots__ = ("_keypair", "_pubkey")
 
     def __init__(self, keypair: Keypair) -> None:
         self._keypair = keypair
+        # Derived once: every transaction's build asks for it several times.
+        self._pubkey = keypair.pubkey()
 
     @property
     def pubkey(self) -> Pubkey:
         """Return the wallet's address."""
-        return self._keypair.pubkey()
+        return self._pubkey
 
     @property
     def keypair(self) -> Keypair:

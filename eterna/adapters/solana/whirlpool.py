@@ -28,6 +28,7 @@ from eterna.adapters.solana.anchor import (
 )
 from eterna.adapters.solana.ids import MEMO_PROGRAM, TOKEN_PROGRAM, WHIRLPOOL_PROGRAM
 from eterna.adapters.solana.instruction import readonly, signer, writable
+from eterna.adapters.solana.pda import program_address
 from eterna.amm.whirlpool_reach import swap_array_starts
 from eterna.domain.errors import EternaError
 
@@ -156,7 +157,7 @@ def decode_tick_array(data: bytes, tick_spacing: int) -> TickArrayState:
 
 
 def _pda(*seeds: bytes) -> tuple[Pubkey, int]:
-    return Pubkey.find_program_address(list(seeds), WHIRLPOOL_PROGRAM)
+    return program_address(list(seeds), WHIRLPOOL_PROGRAM)
 
 
 def whirlpool_pda(
