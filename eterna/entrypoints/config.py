@@ -189,6 +189,13 @@ class Settings(BaseSettings):
         description="JSON-RPC calls one process has under way at once (and connections "
         "kept); the rest wait, one user at a time in turn",
     )
+    solana_rpc_batch: int = Field(
+        32,
+        ge=1,
+        le=1_000,
+        description="JSON-RPC calls made in the same moment sent as one batch request, at "
+        "most this many (1: every call a request of its own)",
+    )
     pools_file: Path | None = Field(
         None,
         description="JSON file of the pools to trade at ETERNA_SOLANA_RPC_URL: addresses, and "
@@ -548,6 +555,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "solana_ws_url",
         "venue_timeout_seconds",
         "solana_rpc_concurrency",
+        "solana_rpc_batch",
         "pools_file",
         "pools_refresh_seconds",
         "lookup_tables",

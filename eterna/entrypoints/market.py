@@ -103,7 +103,11 @@ async def open_chain(settings: Settings) -> ChainLink:
     node = build_local_node(settings)
     node.start()
     try:
-        rpc = LocalRpc(node, timeout_seconds=settings.venue_timeout_seconds)
+        rpc = LocalRpc(
+            node,
+            timeout_seconds=settings.venue_timeout_seconds,
+            batch=settings.solana_rpc_batch,
+        )
         cluster = await _cluster(settings, rpc)
         programs = programs_on(cluster)
         entries = [
@@ -129,6 +133,7 @@ async def _shared(settings: Settings, url: str) -> ChainLink:
             # As many calls under way as connections; the rest wait in their user's turn.
             gate=FairGate(settings.solana_rpc_concurrency),
             poster=transport,
+            batch=settings.solana_rpc_batch,
         )
         cluster = await _first_answer(lambda: _cluster(settings, rpc), url)
         if settings.pools_file is None:

@@ -11,7 +11,6 @@ identical values and errors - an injected fault answered with HTTP 503 included.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,8 +20,9 @@ from eterna.adapters.localchain.node import LocalNode
 from eterna.adapters.localchain.rpc_dispatch import UnavailableFault
 from eterna.adapters.localchain.rpc_pubsub import PubsubSession, SessionClosedError
 from eterna.adapters.localchain.rpc_service import ChainRpc
+from eterna.adapters.solana.rpc_batch import CallBatcher
 from eterna.adapters.solana.rpc_channel import ChannelSubscriptions
-from eterna.adapters.solana.rpc_client import RpcClient, SubscribeRequest, unwrap_response
+from eterna.adapters.solana.rpc_client import RpcClient, SubscribeRequest
 from eterna.adapters.solana.rpc_errors import InvalidResponseError, RpcUnavailableError
 
 _OK = 200
@@ -36,22 +36,29 @@ def _over_the_wire(message: Any) -> Any:
 class LocalRpc(RpcClient):
     """SolanaRpc over a node in this process; see the module docstring."""
 
-    def __init__(self, chain: ChainRpc | LocalNode, *, timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self, chain: ChainRpc | LocalNode, *, timeout_seconds: float = 10.0, batch: int = 32
+    ) -> None:
         self.chain = chain if isinstance(chain, ChainRpc) else ChainRpc(chain)
         self._timeout = timeout_seconds
-        self._ids = itertools.count(1)
+        self._calls = CallBatcher(self._exchange, most=batch)
 
     async def call(self, method: str, params: list[Any]) -> Any:
-        """Answer one request through the server's dispatcher; errors are typed as HttpRpc's."""
-        request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        """Answer one request through the server's dispatcher; errors are typed as HttpRpc's.
+
+        Calls made in the same loop turn go through it as one batch, as HttpRpc posts them.
+        """
+        return await self._calls.call(method, params)
+
+    async def _exchange(self, body: Any) -> tuple[int, Any]:
         try:
             async with asyncio.timeout(self._timeout):
-                answer = await self.chain.dispatcher.answer(_over_the_wire(request))
+                answer = await self.chain.dispatcher.answer(_over_the_wire(body))
         except TimeoutError as exc:
-            raise RpcUnavailableError(f"{method}: no answer in {self._timeout} s") from exc
+            raise RpcUnavailableError(f"no answer in {self._timeout} s") from exc
         except UnavailableFault as fault:
-            return unwrap_response(method, fault.status, None)
-        return unwrap_response(method, _OK, _over_the_wire(answer))
+            return fault.status, None
+        return _OK, _over_the_wire(answer)
 
     def subscribe(self, requests: Sequence[SubscribeRequest]) -> LocalSubscriptions:
         """Open the subscriptions on a session of the node's pubsub."""

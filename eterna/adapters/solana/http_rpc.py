@@ -12,7 +12,6 @@ HTTP one, so pass ``ws_url`` for it. Each subscription context opens its own web
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -21,8 +20,9 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from eterna.adapters.solana.rpc_batch import CallBatcher
 from eterna.adapters.solana.rpc_channel import ChannelSubscriptions
-from eterna.adapters.solana.rpc_client import RpcClient, SubscribeRequest, unwrap_response
+from eterna.adapters.solana.rpc_client import RpcClient, SubscribeRequest
 from eterna.adapters.solana.rpc_errors import InvalidResponseError, RpcUnavailableError
 from eterna.core.fair_gate import FairGate
 
@@ -67,6 +67,7 @@ class HttpRpc(RpcClient):
         timeout_seconds: float = 10.0,
         gate: FairGate | None = None,
         poster: Poster | None = None,
+        batch: int = 32,
     ) -> None:
         self._http = http
         # The lean path for the posts (AiohttpTransport.post), when the process has one.
@@ -74,36 +75,36 @@ class HttpRpc(RpcClient):
         self._url = url
         self._ws_url = ws_url or websocket_url(url)
         self._timeout = timeout_seconds
-        self._ids = itertools.count(1)
         self._gate = gate
+        self._calls = CallBatcher(self._exchange, most=batch)
 
     async def call(self, method: str, params: list[Any]) -> Any:
-        """POST one JSON-RPC request and return its result; errors are typed.
+        """Send one JSON-RPC request and return its result; errors are typed.
 
-        With a ``gate``, at most its capacity of calls are under way at once, and a call
-        that waits is served in its user's turn (:mod:`eterna.core.fair_gate`). With a
-        ``poster``, the body goes through it rather than through the httpx client.
+        Calls made in the same turn of the event loop share one POST, up to ``batch`` of
+        them (:mod:`eterna.adapters.solana.rpc_batch`). With a ``gate``, at most its
+        capacity of calls are under way at once, and a call that waits is served in its
+        user's turn (:mod:`eterna.core.fair_gate`). With a ``poster``, the body goes through
+        it rather than through the httpx client.
         """
-        body = orjson.dumps(
-            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        )
+        if self._gate is None:
+            return await self._calls.call(method, params)
+        async with self._gate.slot():
+            return await self._calls.call(method, params)
+
+    async def _exchange(self, body: Any) -> tuple[int, Any]:
         try:
-            if self._gate is None:
-                status, content = await self._post(body)
-            else:
-                async with self._gate.slot():
-                    status, content = await self._post(body)
+            status, content = await self._post(orjson.dumps(body))
         except httpx.TimeoutException as exc:
-            raise RpcUnavailableError(f"{method}: no answer in {self._timeout} s") from exc
+            raise RpcUnavailableError(f"no answer in {self._timeout} s") from exc
         except httpx.HTTPError as exc:
-            raise RpcUnavailableError(f"{method}: {type(exc).__name__}: {exc}") from exc
+            raise RpcUnavailableError(f"{type(exc).__name__}: {exc}") from exc
         if status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR:
-            raise RpcUnavailableError(f"{method}: HTTP {status}")
+            return status, None
         try:
-            payload = orjson.loads(content)
+            return status, orjson.loads(content)
         except orjson.JSONDecodeError as exc:
-            raise InvalidResponseError(f"{method}: HTTP {status}, not JSON") from exc
-        return unwrap_response(method, status, payload)
+            raise InvalidResponseError(f"HTTP {status}, not JSON") from exc
 
     async def _post(self, body: bytes) -> tuple[int, bytes]:
         if self._poster is not None:
