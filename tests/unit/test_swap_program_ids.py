@@ -5,6 +5,7 @@ from __future__ import annotations
 from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 
 from eterna.adapters.solana import cpswap
 from eterna.adapters.solana.clusters import MAINNET_PROGRAMS, Cluster, ProgramIds, programs_on
@@ -116,3 +117,14 @@ def test_a_pools_table_holds_the_authority_of_its_clusters_cpswap() -> None:
     assert cpswap.authority_address() not in on_devnet
     assert cpswap.authority_address() in on_mainnet
     assert DEVNET_CPSWAP not in on_devnet  # a called program is never looked up
+
+
+def test_an_unsigned_build_is_the_same_message_with_zero_signatures() -> None:
+    swaps, wallet, config = [cpswap_swap()], Keypair.from_seed(bytes(32)), TransactionConfig()
+    common = {"wallet": wallet, "memo_text": "order-1", "blockhash": Hash.default()}
+    signed = build_swap_transaction(swaps, config=config, **common)  # type: ignore[arg-type]
+    unsigned = build_swap_transaction(swaps, config=config, signed=False, **common)  # type: ignore[arg-type]
+    assert unsigned.transaction.message == signed.transaction.message
+    assert unsigned.transaction.signatures == [Signature.default()]
+    assert signed.transaction.verify_with_results() == [True]
+    assert len(unsigned.wire) == len(signed.wire)

@@ -212,7 +212,12 @@ class SolanaGateway:
         return await self._tables.tables()
 
     def _sign(
-        self, signing: Signing, *, limit: int | None = None, price: int | None = None
+        self,
+        signing: Signing,
+        *,
+        limit: int | None = None,
+        price: int | None = None,
+        signed: bool = True,
     ) -> SwapTransaction:
         return build_swap_transaction(
             signing.swaps,
@@ -224,13 +229,18 @@ class SolanaGateway:
             compute_unit_price=price,
             lookup_tables=signing.tables,
             program_ids=self._programs,
+            signed=signed,
         )
 
     async def _simulated(
         self, signing: Signing, out_account: Pubkey
     ) -> tuple[SwapTransaction, Landing]:
-        """Simulate at the highest limit, then sign with the limit and fee it calls for."""
-        trial = self._sign(signing, limit=MAX_COMPUTE_UNITS, price=0)
+        """Simulate at the highest limit, then sign with the limit and fee it calls for.
+
+        The trial is simulated unsigned (``sigVerify`` is off): it is signed only when its
+        simulation fails, to be kept as the attempt's transaction.
+        """
+        trial = self._sign(signing, limit=MAX_COMPUTE_UNITS, price=0, signed=False)
         own = {self.wallet, *token_accounts(self.wallet, token_programs(signing.swaps))}
         written = trial.written_accounts(own)[:MAX_FEE_ACCOUNTS]
         simulation, fees = await asyncio.gather(
@@ -245,6 +255,7 @@ class SolanaGateway:
         if result.err is not None:
             if "AddressLookupTable" in result.err.kind and self._tables is not None:
                 self._tables.forget()  # a table changed under the cache: read them again
+            trial = self._sign(signing, limit=MAX_COMPUTE_UNITS, price=0)
             program = failing_program_of(trial.transaction, result.err.instruction_index)
             kind = simulation_failure(result.err, program)
             landing = Landing(
