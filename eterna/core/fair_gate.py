@@ -44,11 +44,23 @@ class FairGate:
     @contextlib.asynccontextmanager
     async def slot(self, user: str | None = None) -> AsyncIterator[None]:
         """Hold one slot for the block; ``user`` defaults to :data:`CALLER`."""
-        await self._acquire(CALLER.get() if user is None else user)
+        await self.acquire(user)
         try:
             yield
         finally:
-            self._release()
+            self.release()
+
+    async def acquire(self, user: str | None = None) -> None:
+        """Take one slot, waiting in ``user``'s turn; whoever holds it must :meth:`release` it.
+
+        For a slot whose end is not the end of a block: a call that is answered before its
+        caller runs again gives its slot back when the answer arrives.
+        """
+        await self._acquire(CALLER.get() if user is None else user)
+
+    def release(self) -> None:
+        """Give one slot back (to the next waiting user in turn)."""
+        self._release()
 
     async def _acquire(self, user: str) -> None:
         if self.in_use < self.capacity and not self._waiting:

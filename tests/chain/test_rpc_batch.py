@@ -18,12 +18,14 @@ from solders.pubkey import Pubkey
 from eterna.adapters.localchain.local_rpc import LocalRpc
 from eterna.adapters.localchain.programs import ProgramFile
 from eterna.adapters.solana.http_rpc import HttpRpc
+from eterna.adapters.solana.rpc_batch import CallBatcher
 from eterna.adapters.solana.rpc_errors import (
     InvalidParamsError,
     InvalidResponseError,
     NodeUnhealthyError,
     RpcUnavailableError,
 )
+from eterna.core.fair_gate import FairGate
 from tests.chain.node_support import manual_node
 from tests.chain.rpc_support import outcome, served
 
@@ -190,3 +192,35 @@ async def test_batches_to_eterna_chain_answer_as_single_calls_do(
     assert await run(LocalRpc(node, batch=1)) == alone
     assert alone[2][0] == "error"
     assert alone[2][1][0] == InvalidParamsError.__name__
+
+
+async def test_a_call_is_over_for_the_node_before_its_caller_runs_again() -> None:
+    seen: list[str] = []
+
+    async def exchange(body: Any) -> tuple[int, Any]:
+        return 200, {"jsonrpc": "2.0", "result": 7, "id": body["id"]}
+
+    async def caller() -> None:
+        await batcher.call("getSlot", [], answered=lambda: seen.append("answered"))
+        seen.append("resumed")
+
+    batcher = CallBatcher(exchange)
+    await caller()
+    assert seen == ["answered", "resumed"]
+
+
+async def test_a_calls_gate_slot_is_given_back_answered_or_dropped() -> None:
+    gate = FairGate(2)
+    async with _node(_slot_of_id, []) as client:
+        rpc = HttpRpc(client, URL, gate=gate)
+        assert list(await asyncio.gather(rpc.get_slot(), rpc.get_slot())) == [10, 20]
+        assert gate.in_use == 0
+        # A caller cancelled before its request left gives its slot back too.
+        gone = asyncio.ensure_future(rpc.get_block_height())
+        await asyncio.sleep(0)
+        assert gate.in_use == 1
+        gone.cancel()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert gate.in_use == 0
+        assert await rpc.get_slot() == 40  # the dropped call took id 3, never sent

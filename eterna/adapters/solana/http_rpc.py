@@ -84,13 +84,14 @@ class HttpRpc(RpcClient):
         Calls made in the same turn of the event loop share one POST, up to ``batch`` of
         them (:mod:`eterna.adapters.solana.rpc_batch`). With a ``gate``, at most its
         capacity of calls are under way at once, and a call that waits is served in its
-        user's turn (:mod:`eterna.core.fair_gate`). With a ``poster``, the body goes through
-        it rather than through the httpx client.
+        user's turn (:mod:`eterna.core.fair_gate`); a call's slot is given back when its
+        answer arrives, not when its caller next runs, which on a busy loop is later. With
+        a ``poster``, the body goes through it rather than through the httpx client.
         """
         if self._gate is None:
             return await self._calls.call(method, params)
-        async with self._gate.slot():
-            return await self._calls.call(method, params)
+        await self._gate.acquire()
+        return await self._calls.call(method, params, answered=self._gate.release)
 
     async def _exchange(self, body: Any) -> tuple[int, Any]:
         try:

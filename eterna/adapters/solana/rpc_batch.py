@@ -33,11 +33,18 @@ from eterna.adapters.solana.rpc_errors import RpcUnavailableError
 Exchange = Callable[[Any], Awaitable[tuple[int, Any]]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Call:
     method: str
     request: dict[str, Any]
     future: asyncio.Future[Any]
+    answered: Callable[[], None] | None = None
+
+    def done(self) -> None:
+        """Tell whoever waits for the call to be over (once): answered, failed or dropped."""
+        answered, self.answered = self.answered, None
+        if answered is not None:
+            answered()
 
 
 class CallBatcher:
@@ -54,22 +61,32 @@ class CallBatcher:
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def call(self, method: str, params: list[Any]) -> Any:
+    async def call(
+        self, method: str, params: list[Any], *, answered: Callable[[], None] | None = None
+    ) -> Any:
         """Send one call (with whatever else this loop turn calls) and return its result.
+
+        ``answered`` is called once the call is over for the node: when its answer or its
+        failure arrives, or when it is dropped unsent because its caller was cancelled. That
+        can be well before the caller runs again on a busy loop.
 
         :raises RpcError: (a subclass) for the node's error object.
         :raises RpcUnavailableError: when the node does not answer.
         """
         request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         if self._most == 1:
-            status, payload = await self._whole(method, request)
+            try:
+                status, payload = await self._whole(method, request)
+            finally:
+                if answered is not None:
+                    answered()
             return unwrap_response(method, status, payload)
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # A loop closed with calls still queued (tests run one loop each) left them behind.
             self._loop, self._queue, self._scheduled = loop, [], False
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append(_Call(method, request, future))
+        self._queue.append(_Call(method, request, future, answered))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
@@ -77,7 +94,12 @@ class CallBatcher:
 
     def _flush(self) -> None:
         self._scheduled = False
-        calls = [call for call in self._queue if not call.future.done()]
+        calls = []
+        for call in self._queue:
+            if call.future.done():  # its caller was cancelled: it is not sent
+                call.done()
+            else:
+                calls.append(call)
         self._queue = []
         for start in range(0, len(calls), self._most):
             task = asyncio.create_task(
@@ -128,6 +150,7 @@ def _is_error(payload: Any) -> bool:
 
 
 def _answer(call: _Call, status: int, payload: Any) -> None:
+    call.done()
     try:
         result = unwrap_response(call.method, status, payload)
     except Exception as exc:  # the typed error of this call
@@ -138,5 +161,6 @@ def _answer(call: _Call, status: int, payload: Any) -> None:
 
 
 def _settle(call: _Call, *, error: BaseException) -> None:
+    call.done()
     if not call.future.done():
         call.future.set_exception(error)
