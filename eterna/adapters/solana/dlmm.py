@@ -32,6 +32,8 @@ BITMAP_SIZE: Final = 512
 EXTENSION_ROWS: Final = 12
 LB_PAIR_LEN: Final = 904
 BIN_ARRAY_LEN: Final = 8 + 48 + BINS_PER_ARRAY * 144
+# Decoded bin arrays remembered by content (about 10 KiB of account and 20 KiB decoded each).
+DECODED_BIN_ARRAYS: Final = 512
 BITMAP_EXTENSION_LEN: Final = 8 + 32 + 2 * EXTENSION_ROWS * 64
 
 STATUS_ENABLED: Final = 0
@@ -145,13 +147,21 @@ class BitmapExtension:
         found = []
         for row, (up, down) in enumerate(zip(self.positive, self.negative, strict=True)):
             base = (row + 1) * BITMAP_SIZE
-            found += [base + bit for bit in _bits(up)]
-            found += [-(base + bit) - 1 for bit in _bits(down)]
+            found += [base + bit for bit in set_bits(up)]
+            found += [-(base + bit) - 1 for bit in set_bits(down)]
         return sorted(found)
 
 
-def _bits(value: int) -> list[int]:
-    return [bit for bit in range(value.bit_length()) if value >> bit & 1]
+def set_bits(value: int) -> list[int]:
+    """Return the positions of value's set bits, ascending (one step per set bit)."""
+    if value < 0:
+        raise ValueError(f"a bitmap is unsigned, not {value}")
+    found = []
+    while value:
+        lowest = value & -value
+        found.append(lowest.bit_length() - 1)
+        value ^= lowest
+    return found
 
 
 def decode_lb_pair(data: bytes) -> LbPair:
@@ -200,8 +210,13 @@ def decode_lb_pair(data: bytes) -> LbPair:
     )
 
 
+@lru_cache(maxsize=DECODED_BIN_ARRAYS)
 def decode_bin_array(data: bytes) -> BinArray:
     """Decode a ``BinArray`` account.
+
+    Remembered by content: a swap changes one or two of a pool's arrays, and every read of
+    the pool after it finds the others as they were (a decode is 70 bins; a look-up hashes
+    the bytes once).
 
     :raises AccountLayoutError: when data is not a BinArray of the 0.12.0 size.
     """

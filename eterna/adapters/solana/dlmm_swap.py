@@ -28,6 +28,7 @@ from eterna.adapters.solana.dlmm import (
     LbPair,
     bin_array_address,
     event_authority_address,
+    set_bits,
 )
 from eterna.adapters.solana.ids import MEMO_PROGRAM
 from eterna.adapters.solana.instruction import readonly, signer, writable
@@ -51,7 +52,7 @@ def bin_array_index(bin_id: int) -> int:
 def liquid_bin_arrays(pair: LbPair, extension: BitmapExtension | None = None) -> list[int]:
     """Return the indexes of the bin arrays the bitmaps mark as holding liquidity, ascending."""
     bitmap = pair.bin_array_bitmap
-    inside = [bit - BITMAP_SIZE for bit in range(bitmap.bit_length()) if bitmap >> bit & 1]
+    inside = [bit - BITMAP_SIZE for bit in set_bits(bitmap)]
     return sorted(inside + (extension.flagged() if extension is not None else []))
 
 
