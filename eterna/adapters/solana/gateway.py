@@ -57,7 +57,9 @@ from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.pools import PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import (
+    BlockhashInfo,
     Commitment,
+    Context,
     PrioritizationFee,
     SolanaRpc,
     TokenBalance,
@@ -74,6 +76,7 @@ from eterna.adapters.solana.transactions import (
     token_programs,
 )
 from eterna.adapters.solana.wallet import Wallet
+from eterna.core.fair_gate import CALLER
 from eterna.domain.errors import VenueError
 from eterna.routing.venues import Landing, SwapRequest, Transaction, TxState, TxStatus
 
@@ -143,6 +146,7 @@ class SolanaGateway:
         self._fees: dict[
             frozenset[Pubkey], tuple[float, asyncio.Future[list[PrioritizationFee]]]
         ] = {}
+        self._blockhash: asyncio.Task[tuple[Context[BlockhashInfo], int]] | None = None
 
     def __repr__(self) -> str:
         return f"SolanaGateway(wallet={self._wallet.pubkey})"
@@ -169,9 +173,8 @@ class SolanaGateway:
         snapshots = await self._reader.read(entries)
         swaps = plan_swaps(request, snapshots)
         programs = token_programs(swaps)
-        blockhash, height, _, tables = await asyncio.gather(
-            self._rpc.get_latest_blockhash(commitment=self._commitment),
-            self._rpc.get_block_height(commitment=self._commitment),
+        (blockhash, height), _, tables = await asyncio.gather(
+            self._latest_blockhash(),
             self._refuse_transfer_fees(list(programs)),
             self._lookup_tables(len(swaps)),
         )
@@ -203,6 +206,31 @@ class SolanaGateway:
             wire=built.wire,
             landing=landing,
             dry_run=self._landing.dry_run,
+        )
+
+    async def _latest_blockhash(self) -> tuple[Context[BlockhashInfo], int]:
+        """Return the latest blockhash and the block height, read together.
+
+        Builds that ask while a read is under way share it rather than each making their
+        own: their blockhash is older by at most the time that read was under way, of the
+        150 blocks a blockhash stays valid. A failed read fails every build sharing it; the
+        next build reads again.
+        """
+        loop = asyncio.get_running_loop()
+        shared = self._blockhash
+        if shared is None or shared.done() or shared.get_loop() is not loop:
+            shared = loop.create_task(self._read_blockhash(), name="solana-latest-blockhash")
+            # Retrieved here too, in case every build sharing it was cancelled.
+            shared.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._blockhash = shared
+        return await asyncio.shield(shared)
+
+    async def _read_blockhash(self) -> tuple[Context[BlockhashInfo], int]:
+        # The read serves whoever shares it: it waits in the process's own turn (fair_gate).
+        CALLER.set("")
+        return await asyncio.gather(
+            self._rpc.get_latest_blockhash(commitment=self._commitment),
+            self._rpc.get_block_height(commitment=self._commitment),
         )
 
     async def _lookup_tables(self, swaps: int) -> Sequence[AddressLookupTableAccount]:
