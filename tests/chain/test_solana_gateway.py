@@ -20,6 +20,7 @@ from eterna.adapters.solana.ids import WSOL_MINT
 from eterna.adapters.solana.legs import RouteMovedError
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.adapters.solana.transactions import TransactionTooLargeError
+from eterna.core.fair_gate import CALLER
 from eterna.domain.failures import FailureKind
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, Token
 from eterna.routing.router import Router
@@ -340,3 +341,23 @@ async def test_builds_at_once_share_one_read_of_the_latest_blockhash(eterna: Ete
     later = await eterna.gateway.build(request_for(route, memo="order-c"))
     assert asked.count("getLatestBlockhash") == 2  # a build after the read reads again
     assert later.recent_blockhash != first.recent_blockhash
+
+
+async def test_builds_of_different_users_do_not_share_a_blockhash_read(eterna: Eterna) -> None:
+    asked: list[str] = []
+    call = eterna.rpc.call
+
+    async def counted(method: str, params: list[Any]) -> Any:
+        asked.append(method)
+        return await call(method, params)
+
+    eterna.rpc.call = counted  # type: ignore[method-assign]
+    route = single(await eterna.quote("raydium", SOL, USDC, ONE_SOL))
+
+    async def build_for(user: str) -> Transaction:
+        CALLER.set(user)  # as the engine names the order's user
+        return await eterna.gateway.build(request_for(route, memo=f"order-{user}"))
+
+    await asyncio.gather(build_for("alice"), build_for("bob"), build_for("alice"))
+    # Each user's read waits in that user's turn: alice's two builds share one.
+    assert asked.count("getLatestBlockhash") == 2

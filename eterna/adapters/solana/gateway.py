@@ -146,7 +146,8 @@ class SolanaGateway:
         self._fees: dict[
             frozenset[Pubkey], tuple[float, asyncio.Future[list[PrioritizationFee]]]
         ] = {}
-        self._blockhash: asyncio.Task[tuple[Context[BlockhashInfo], int]] | None = None
+        # The read of the latest blockhash under way for each user's builds.
+        self._blockhash: dict[str, asyncio.Task[tuple[Context[BlockhashInfo], int]]] = {}
 
     def __repr__(self) -> str:
         return f"SolanaGateway(wallet={self._wallet.pubkey})"
@@ -211,23 +212,30 @@ class SolanaGateway:
     async def _latest_blockhash(self) -> tuple[Context[BlockhashInfo], int]:
         """Return the latest blockhash and the block height, read together.
 
-        Builds that ask while a read is under way share it rather than each making their
-        own: their blockhash is older by at most the time that read was under way, of the
-        150 blocks a blockhash stays valid. A failed read fails every build sharing it; the
-        next build reads again.
+        A user's builds that ask while a read of theirs is under way share it rather than
+        each making their own: their blockhash is older by at most the time that read was
+        under way, of the 150 blocks a blockhash stays valid. The read waits in that user's
+        turn for a connection (fair_gate), so sharing never puts one user's build behind
+        another's calls. A failed read fails every build sharing it; the next reads again.
         """
         loop = asyncio.get_running_loop()
-        shared = self._blockhash
+        user = CALLER.get()
+        shared = self._blockhash.get(user)
         if shared is None or shared.done() or shared.get_loop() is not loop:
             shared = loop.create_task(self._read_blockhash(), name="solana-latest-blockhash")
-            # Retrieved here too, in case every build sharing it was cancelled.
-            shared.add_done_callback(lambda t: t.cancelled() or t.exception())
-            self._blockhash = shared
+            shared.add_done_callback(lambda task: self._forget_blockhash(user, task))
+            self._blockhash[user] = shared
         return await asyncio.shield(shared)
 
+    def _forget_blockhash(
+        self, user: str, task: asyncio.Task[tuple[Context[BlockhashInfo], int]]
+    ) -> None:
+        if self._blockhash.get(user) is task:
+            del self._blockhash[user]
+        if not task.cancelled():
+            task.exception()  # retrieved, in case every build sharing it was cancelled
+
     async def _read_blockhash(self) -> tuple[Context[BlockhashInfo], int]:
-        # The read serves whoever shares it: it waits in the process's own turn (fair_gate).
-        CALLER.set("")
         return await asyncio.gather(
             self._rpc.get_latest_blockhash(commitment=self._commitment),
             self._rpc.get_block_height(commitment=self._commitment),
