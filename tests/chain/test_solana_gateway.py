@@ -7,9 +7,7 @@ quote to the base unit, for every venue, SOL in and SOL out, a split and a two-h
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from solders.pubkey import Pubkey
@@ -20,7 +18,6 @@ from eterna.adapters.solana.ids import WSOL_MINT
 from eterna.adapters.solana.legs import RouteMovedError
 from eterna.adapters.solana.spl import associated_token_address
 from eterna.adapters.solana.transactions import TransactionTooLargeError
-from eterna.core.fair_gate import CALLER
 from eterna.domain.failures import FailureKind
 from eterna.domain.tokens import BONK, JUP, RAY, SOL, USDC, Token
 from eterna.routing.router import Router
@@ -318,46 +315,3 @@ def test_gateway_repr_names_the_wallet_and_not_its_secret(eterna: Eterna) -> Non
     assert str(eterna.node.wallet.pubkey()) in text
     assert str(eterna.node.wallet) not in text
     assert bytes(eterna.node.wallet).hex() not in text
-
-
-async def test_builds_at_once_share_one_read_of_the_latest_blockhash(eterna: Eterna) -> None:
-    asked: list[str] = []
-    call = eterna.rpc.call
-
-    async def counted(method: str, params: list[Any]) -> Any:
-        asked.append(method)
-        return await call(method, params)
-
-    eterna.rpc.call = counted  # type: ignore[method-assign]
-    route = single(await eterna.quote("raydium", SOL, USDC, ONE_SOL))
-    first, second = await asyncio.gather(
-        eterna.gateway.build(request_for(route, memo="order-a")),
-        eterna.gateway.build(request_for(route, memo="order-b")),
-    )
-    assert asked.count("getLatestBlockhash") == asked.count("getBlockHeight") == 1
-    assert first.recent_blockhash == second.recent_blockhash
-    assert first.signature != second.signature  # each its own transaction (its memo)
-    eterna.node.advance()
-    later = await eterna.gateway.build(request_for(route, memo="order-c"))
-    assert asked.count("getLatestBlockhash") == 2  # a build after the read reads again
-    assert later.recent_blockhash != first.recent_blockhash
-
-
-async def test_builds_of_different_users_do_not_share_a_blockhash_read(eterna: Eterna) -> None:
-    asked: list[str] = []
-    call = eterna.rpc.call
-
-    async def counted(method: str, params: list[Any]) -> Any:
-        asked.append(method)
-        return await call(method, params)
-
-    eterna.rpc.call = counted  # type: ignore[method-assign]
-    route = single(await eterna.quote("raydium", SOL, USDC, ONE_SOL))
-
-    async def build_for(user: str) -> Transaction:
-        CALLER.set(user)  # as the engine names the order's user
-        return await eterna.gateway.build(request_for(route, memo=f"order-{user}"))
-
-    await asyncio.gather(build_for("alice"), build_for("bob"), build_for("alice"))
-    # Each user's read waits in that user's turn: alice's two builds share one.
-    assert asked.count("getLatestBlockhash") == 2

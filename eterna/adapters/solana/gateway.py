@@ -57,9 +57,7 @@ from eterna.adapters.solana.lookup_tables import LookupTableRegistry
 from eterna.adapters.solana.pools import PoolRegistry
 from eterna.adapters.solana.reader import PoolReader
 from eterna.adapters.solana.rpc import (
-    BlockhashInfo,
     Commitment,
-    Context,
     PrioritizationFee,
     SolanaRpc,
     TokenBalance,
@@ -76,7 +74,6 @@ from eterna.adapters.solana.transactions import (
     token_programs,
 )
 from eterna.adapters.solana.wallet import Wallet
-from eterna.core.fair_gate import CALLER
 from eterna.domain.errors import VenueError
 from eterna.routing.venues import Landing, SwapRequest, Transaction, TxState, TxStatus
 
@@ -146,8 +143,6 @@ class SolanaGateway:
         self._fees: dict[
             frozenset[Pubkey], tuple[float, asyncio.Future[list[PrioritizationFee]]]
         ] = {}
-        # The read of the latest blockhash under way for each user's builds.
-        self._blockhash: dict[str, asyncio.Task[tuple[Context[BlockhashInfo], int]]] = {}
 
     def __repr__(self) -> str:
         return f"SolanaGateway(wallet={self._wallet.pubkey})"
@@ -174,8 +169,9 @@ class SolanaGateway:
         snapshots = await self._reader.read(entries)
         swaps = plan_swaps(request, snapshots)
         programs = token_programs(swaps)
-        (blockhash, height), _, tables = await asyncio.gather(
-            self._latest_blockhash(),
+        blockhash, height, _, tables = await asyncio.gather(
+            self._rpc.get_latest_blockhash(commitment=self._commitment),
+            self._rpc.get_block_height(commitment=self._commitment),
             self._refuse_transfer_fees(list(programs)),
             self._lookup_tables(len(swaps)),
         )
@@ -207,38 +203,6 @@ class SolanaGateway:
             wire=built.wire,
             landing=landing,
             dry_run=self._landing.dry_run,
-        )
-
-    async def _latest_blockhash(self) -> tuple[Context[BlockhashInfo], int]:
-        """Return the latest blockhash and the block height, read together.
-
-        A user's builds that ask while a read of theirs is under way share it rather than
-        each making their own: their blockhash is older by at most the time that read was
-        under way, of the 150 blocks a blockhash stays valid. The read waits in that user's
-        turn for a connection (fair_gate), so sharing never puts one user's build behind
-        another's calls. A failed read fails every build sharing it; the next reads again.
-        """
-        loop = asyncio.get_running_loop()
-        user = CALLER.get()
-        shared = self._blockhash.get(user)
-        if shared is None or shared.done() or shared.get_loop() is not loop:
-            shared = loop.create_task(self._read_blockhash(), name="solana-latest-blockhash")
-            shared.add_done_callback(lambda task: self._forget_blockhash(user, task))
-            self._blockhash[user] = shared
-        return await asyncio.shield(shared)
-
-    def _forget_blockhash(
-        self, user: str, task: asyncio.Task[tuple[Context[BlockhashInfo], int]]
-    ) -> None:
-        if self._blockhash.get(user) is task:
-            del self._blockhash[user]
-        if not task.cancelled():
-            task.exception()  # retrieved, in case every build sharing it was cancelled
-
-    async def _read_blockhash(self) -> tuple[Context[BlockhashInfo], int]:
-        return await asyncio.gather(
-            self._rpc.get_latest_blockhash(commitment=self._commitment),
-            self._rpc.get_block_height(commitment=self._commitment),
         )
 
     async def _lookup_tables(self, swaps: int) -> Sequence[AddressLookupTableAccount]:
