@@ -56,27 +56,21 @@ class FairGate:
         For a slot whose end is not the end of a block: a call that is answered before its
         caller runs again gives its slot back when the answer arrives.
         """
-        await self._acquire(CALLER.get() if user is None else user)
-
-    def release(self) -> None:
-        """Give one slot back (to the next waiting user in turn)."""
-        self._release()
-
-    async def _acquire(self, user: str) -> None:
         if self.in_use < self.capacity and not self._waiting:
             self.in_use += 1
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.push([(user, granted)])
+        self._waiting.push([(CALLER.get() if user is None else user, granted)])
         try:
             await granted
         except asyncio.CancelledError:
             if granted.done() and not granted.cancelled():
-                self._release()  # handed a slot while being cancelled: pass it on
+                self.release()  # handed a slot while being cancelled: pass it on
             # A cancelled waiter still in its lane is skipped when its turn comes.
             raise
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give one slot back (to the next waiting user in turn)."""
         while self._waiting:
             ((_, granted),) = self._waiting.pop(1)
             if not granted.done():
