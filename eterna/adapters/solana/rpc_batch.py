@@ -74,13 +74,6 @@ class CallBatcher:
         :raises RpcUnavailableError: when the node does not answer.
         """
         request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        if self._most == 1:
-            try:
-                status, payload = await self._whole(method, request)
-            finally:
-                if answered is not None:
-                    answered()
-            return unwrap_response(method, status, payload)
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # A loop closed with calls still queued (tests run one loop each) left them behind.
@@ -107,12 +100,6 @@ class CallBatcher:
             )
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
-
-    async def _whole(self, method: str, body: Any) -> tuple[int, Any]:
-        try:
-            return await self._exchange(body)
-        except RpcUnavailableError as exc:
-            raise _named(method, exc) from exc.__cause__
 
     async def _send(self, calls: Sequence[_Call]) -> None:
         body: Any = calls[0].request if len(calls) == 1 else [c.request for c in calls]
