@@ -246,7 +246,7 @@ def decode_bitmap_extension(data: bytes) -> BitmapExtension:
 
 
 def _pda(*seeds: bytes) -> Pubkey:
-    return program_address(list(seeds), PROGRAM)[0]
+    return program_address(seeds, PROGRAM)[0]
 
 
 def _ordered(mint_a: Pubkey, mint_b: Pubkey) -> tuple[bytes, bytes]:

@@ -157,7 +157,7 @@ def decode_tick_array(data: bytes, tick_spacing: int) -> TickArrayState:
 
 
 def _pda(*seeds: bytes) -> tuple[Pubkey, int]:
-    return program_address(list(seeds), WHIRLPOOL_PROGRAM)
+    return program_address(seeds, WHIRLPOOL_PROGRAM)
 
 
 def whirlpool_pda(
